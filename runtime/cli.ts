@@ -1,0 +1,125 @@
+/**
+ * The `skein` command line: `skein run`, `skein config`.
+ *
+ * stdout carries results only (and with `--json`, exactly one JSON object); messages, the
+ * summary and errors go to stderr. Exit codes: 0 success, 1 a task failed, 2 bad input or
+ * configuration, 130 interrupted.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SkeinError, TaskError } from './errors.js';
+import { SCHEDULERS, config, resolveConfig, workerCount } from './core/config.js';
+import { get } from './schedule.js';
+import { loadGraphFile } from './loader/loadGraph.js';
+import { formatValue, jsonReplacer } from './cli/format.js';
+import { cull } from './graph/cull.js';
+
+interface RunOptions {
+  scheduler?: string;
+  numWorkers?: number;
+  keys?: string[];
+  json?: boolean;
+}
+
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1.');
+  return n;
+}
+
+function keyList(text: string): string[] {
+  return text.split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+}
+
+async function runCommand(file: string, opts: RunOptions): Promise<number> {
+  const perCall: Record<string, unknown> = {};
+  if (opts.scheduler !== undefined) perCall.scheduler = opts.scheduler;
+  if (opts.numWorkers !== undefined) perCall.numWorkers = opts.numWorkers;
+  const cfg = resolveConfig(perCall); // validates before any user code loads
+  const loaded = await loadGraphFile(file);
+  const keys = opts.keys ?? loaded.keys;
+  const tasks = cull(loaded.graph, keys).size;
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
+  process.once('SIGINT', onSigint);
+  const started = performance.now();
+  let values: unknown[];
+  try {
+    values = (await get(loaded.graph, [...keys], { ...perCall, signal: controller.signal })) as unknown[];
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  const elapsedMs = Math.round((performance.now() - started) * 1000) / 1000;
+  if (opts.json) {
+    const results = Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+    process.stdout.write(`${JSON.stringify({ results, scheduler: cfg.scheduler, tasks, elapsedMs }, jsonReplacer)}\n`);
+  } else {
+    const colors = process.stdout.isTTY === true;
+    keys.forEach((k, i) => process.stdout.write(`${k}: ${formatValue(values[i], colors)}\n`));
+    const workers = cfg.scheduler === 'sync' ? 1 : workerCount(cfg);
+    process.stderr.write(`${tasks} tasks in ${elapsedMs.toFixed(1)} ms, ${cfg.scheduler} scheduler, ${workers} worker${workers === 1 ? '' : 's'}\n`);
+  }
+  return 0;
+}
+
+function configCommand(json: boolean): number {
+  const rows = config.explain().filter((r) => r.key !== 'callbacks' && r.key !== 'pool');
+  if (json) {
+    process.stdout.write(`${JSON.stringify(Object.fromEntries(rows.map((r) => [r.key, { value: r.value, source: r.source }])))}\n`);
+    return 0;
+  }
+  const width = Math.max(...rows.map((r) => r.key.length));
+  for (const r of rows) process.stdout.write(`${r.key.padEnd(width)}  ${JSON.stringify(r.value).padEnd(10)}  (${r.source})\n`);
+  return 0;
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof TaskError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    const cause = error.cause;
+    if (cause instanceof Error && cause.stack) process.stderr.write(`${cause.stack}\n`);
+    return 1;
+  }
+  if (error instanceof SkeinError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    return error.code === 'CANCELLED' ? 130 : 2;
+  }
+  process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 2;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('skein')
+    .description('Dask-style task graphs for TypeScript: run a graph file with the sync, threads or processes scheduler.')
+    .showHelpAfterError()
+    .addHelpText('after', '\nExamples:\n  skein run examples/etl.graph.ts\n  skein run pipeline.graph.ts --scheduler sync --keys total --json\n  skein config');
+  program
+    .command('run')
+    .description('run a graph file and print the results of its output keys')
+    .argument('<graph-file>', '.ts, .mts, .js or .mjs module whose default export is a graph, a delayed value or an array of them')
+    .addOption(new Option('-s, --scheduler <name>', 'scheduler to use (default: from configuration, "threads")').choices([...SCHEDULERS]))
+    .option('-n, --num-workers <n>', 'worker threads or processes (default: one per CPU)', positiveInt)
+    .option('-k, --keys <keys>', 'comma-separated keys to compute (default: the graph outputs)', keyList)
+    .option('--json', 'print exactly one JSON object {results, scheduler, tasks, elapsedMs} on stdout')
+    .addHelpText('after', '\nExamples:\n  skein run examples/etl.graph.ts --scheduler sync\n  skein run examples/etl.graph.ts --keys report --json')
+    .action(async (file: string, opts: RunOptions) => {
+      process.exitCode = await runCommand(file, opts);
+    });
+  program
+    .command('config')
+    .description('print the merged configuration and where each value came from')
+    .option('--json', 'print as JSON')
+    .action((opts: { json?: boolean }) => {
+      process.exitCode = configCommand(opts.json === true);
+    });
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (error) {
+    process.exitCode = reportError(error);
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,280 @@
+/**
+ * Configuration: one system, Dask's precedence, lowest first:
+ *
+ *   defaults < files (~/.config/skein/*.json|yaml, ./skein.config.json|yaml)
+ *            < environment (SKEIN_NUM_WORKERS, nested keys with `__`)
+ *            < config.set() (global; returns a disposable, so `using _ = config.set(...)` scopes it)
+ *            < withConfig(cfg, fn) (async-context scoped: survives awaits, isolated per call chain)
+ *            < per-call options (compute(x, {scheduler: 'sync'}))
+ *
+ * Keys are camelCase; nested keys are written with dots (`batching.maxTasks`), as nested objects
+ * in files and in `set`, and with `__` in the environment (`SKEIN_BATCHING__MAX_TASKS`).
+ * Every value is validated where it enters, and an error names its source.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { availableParallelism, homedir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { Errors } from '../errors.js';
+import type { Callback } from './callbacks.js';
+
+export const SCHEDULERS = ['sync', 'threads', 'processes'] as const;
+export type SchedulerName = (typeof SCHEDULERS)[number];
+
+const SCHEDULER_ALIASES: Readonly<Record<string, SchedulerName>> = {
+  sync: 'sync',
+  synchronous: 'sync',
+  'single-threaded': 'sync',
+  threads: 'threads',
+  threading: 'threads',
+  processes: 'processes',
+  multiprocessing: 'processes',
+};
+
+/** The merged configuration a run uses. */
+export interface SkeinConfig {
+  /** Which scheduler runs the graph. */
+  scheduler: SchedulerName;
+  /** Worker threads or processes; `null` means one per CPU. */
+  numWorkers: number | null;
+  /** Threads per worker process (processes and distributed schedulers). */
+  threadsPerWorker: number;
+  /** A task running longer than this is stopped and fails (`null`: no limit). */
+  taskTimeoutMs: number | null;
+  /** Re-run a failed task in the calling thread so a debugger stops in it. */
+  rerunExceptionsLocally: boolean;
+  /** Most tasks sent to a worker in one message. */
+  'batching.maxTasks': number;
+  /** Aim for batches that take about this long to run, so slow tasks are spread over workers. */
+  'batching.targetMs': number;
+  /** Callbacks for every run in scope. */
+  callbacks: readonly Callback[];
+  /** A user-created pool (e.g. a Piscina instance) for the threads scheduler; Skein never closes it. */
+  pool: unknown;
+}
+
+export type ConfigKey = keyof SkeinConfig;
+export type ConfigInput = { [K in ConfigKey]?: SkeinConfig[K] | null } & Record<string, unknown>;
+
+interface KeySpec<T> {
+  readonly default: T;
+  readonly expected: string;
+  /** Returns the normalised value or `undefined` when invalid. `fromText`: it came from env. */
+  check(value: unknown, fromText: boolean): T | undefined;
+  /** Only settable from code (functions, pools), not from files or the environment. */
+  readonly codeOnly?: boolean;
+}
+
+function intSpec(def: number | null, min: number, nullable: boolean): KeySpec<number | null> {
+  return {
+    default: def,
+    expected: `an integer >= ${min}${nullable ? ' or null' : ''}`,
+    check(value, fromText) {
+      let v = value;
+      if (fromText && typeof v === 'string') v = v === 'null' || v === 'auto' ? null : Number(v);
+      if (v === null || v === undefined) return nullable ? null : undefined;
+      return typeof v === 'number' && Number.isInteger(v) && v >= min ? v : undefined;
+    },
+  };
+}
+
+const boolSpec: KeySpec<boolean> = {
+  default: false,
+  expected: 'true or false',
+  check(value, fromText) {
+    if (typeof value === 'boolean') return value;
+    if (fromText && (value === 'true' || value === '1')) return true;
+    if (fromText && (value === 'false' || value === '0')) return false;
+    return undefined;
+  },
+};
+
+const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
+  scheduler: {
+    default: 'threads',
+    expected: `one of ${SCHEDULERS.join(', ')}`,
+    check: (v) => (typeof v === 'string' ? SCHEDULER_ALIASES[v] : undefined),
+  },
+  numWorkers: intSpec(null, 1, true),
+  threadsPerWorker: intSpec(1, 1, false) as KeySpec<number>,
+  taskTimeoutMs: intSpec(null, 1, true),
+  rerunExceptionsLocally: boolSpec,
+  'batching.maxTasks': intSpec(512, 1, false) as KeySpec<number>,
+  'batching.targetMs': intSpec(5, 1, false) as KeySpec<number>,
+  callbacks: {
+    default: [],
+    expected: 'an array of callback objects',
+    codeOnly: true,
+    check: (v) => (Array.isArray(v) && v.every((c) => c !== null && typeof c === 'object') ? v : undefined),
+  },
+  pool: {
+    default: null,
+    expected: 'a Piscina instance or null',
+    codeOnly: true,
+    check: (v) => (v === null || typeof v === 'object' ? v : undefined),
+  },
+};
+
+export const CONFIG_KEYS = Object.keys(SPECS) as ConfigKey[];
+
+/** Where a configuration value came from. */
+export type Layer = { readonly source: string; readonly values: Partial<SkeinConfig> };
+
+function flatten(input: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const [k, v] of Object.entries(input)) {
+    const key = prefix + k;
+    const nested = CONFIG_KEYS.some((c) => c.startsWith(`${key}.`));
+    if (nested && v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, `${key}.`, out);
+    else out[key] = v;
+  }
+  return out;
+}
+
+/** Validates raw input into a layer. Unknown keys and bad values throw, naming `source`. */
+export function makeLayer(input: Record<string, unknown>, source: string, fromText = false): Layer {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw Errors.badConfigValue('(root)', input, 'an object of config keys', source);
+  }
+  const values: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(flatten(input))) {
+    if (raw === undefined) continue;
+    const spec = SPECS[key as ConfigKey] as KeySpec<unknown> | undefined;
+    if (spec === undefined) throw Errors.unknownConfigKey(key, CONFIG_KEYS, source);
+    if (spec.codeOnly && fromText) throw Errors.badConfigValue(key, raw, `${spec.expected}, which can only be set from code`, source);
+    const value = spec.check(raw, fromText);
+    if (value === undefined) {
+      if (key === 'scheduler') throw Errors.unknownScheduler(raw, SCHEDULERS);
+      throw Errors.badConfigValue(key, raw, spec.expected, source);
+    }
+    values[key] = value;
+  }
+  return { source, values: values as Partial<SkeinConfig> };
+}
+
+function snakeToCamel(part: string): string {
+  return part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** `SKEIN_NUM_WORKERS=4` → numWorkers: 4; `SKEIN_BATCHING__MAX_TASKS` → batching.maxTasks. */
+export function layerFromEnv(env: NodeJS.ProcessEnv): Layer | undefined {
+  const raw: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('SKEIN_') || value === undefined) continue;
+    const key = name.slice('SKEIN_'.length).split('__').map(snakeToCamel).join('.');
+    raw[key] = value;
+  }
+  if (Object.keys(raw).length === 0) return undefined;
+  return makeLayer(raw, 'environment', true);
+}
+
+function readConfigFile(file: string): Layer {
+  let parsed: unknown;
+  try {
+    const text = readFileSync(file, 'utf8');
+    parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw Errors.configFile(file, error instanceof Error ? error.message : String(error));
+  }
+  if (parsed === null || parsed === undefined) return { source: file, values: {} };
+  return makeLayer(parsed as Record<string, unknown>, file, false);
+}
+
+const CONFIG_FILE = /\.(json|ya?ml)$/;
+
+/** Config files in precedence order (later wins): user directory, then the working directory. */
+export function configFiles(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+  const files: string[] = [];
+  const dir = join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'skein');
+  if (existsSync(dir)) {
+    for (const name of readdirSync(dir).sort()) if (CONFIG_FILE.test(name)) files.push(join(dir, name));
+  }
+  for (const name of ['skein.config.json', 'skein.config.yaml', 'skein.config.yml']) {
+    const file = join(cwd, name);
+    if (existsSync(file)) files.push(file);
+  }
+  return files;
+}
+
+const DEFAULTS: Layer = {
+  source: 'default',
+  values: Object.fromEntries(CONFIG_KEYS.map((k) => [k, SPECS[k].default])) as unknown as SkeinConfig,
+};
+
+let baseLayers: Layer[] | undefined; // files then env, read once (refresh() rereads)
+const globalLayers: Layer[] = [];
+const scoped = new AsyncLocalStorage<readonly Layer[]>();
+
+function base(): Layer[] {
+  if (baseLayers === undefined) {
+    const layers = configFiles().map(readConfigFile);
+    const env = layerFromEnv(process.env);
+    if (env !== undefined) layers.push(env);
+    baseLayers = layers;
+  }
+  return baseLayers;
+}
+
+/** All layers in precedence order, lowest first. */
+function layers(extra?: Layer): Layer[] {
+  const all = [DEFAULTS, ...base(), ...globalLayers, ...(scoped.getStore() ?? [])];
+  if (extra !== undefined) all.push(extra);
+  return all;
+}
+
+function lookup<K extends ConfigKey>(key: K, all: readonly Layer[]): { value: SkeinConfig[K]; source: string } {
+  for (let i = all.length - 1; i >= 0; i--) {
+    const layer = all[i]!;
+    if (key in layer.values) return { value: layer.values[key] as SkeinConfig[K], source: layer.source };
+  }
+  throw new Error(`unreachable: no default for ${key}`);
+}
+
+/** The configuration in effect here, with `perCall` options on top. */
+export function resolveConfig(perCall?: Record<string, unknown>): SkeinConfig {
+  const extra = perCall === undefined ? undefined : makeLayer(perCall, 'call options');
+  const all = layers(extra);
+  const out = {} as Record<string, unknown>;
+  for (const key of CONFIG_KEYS) out[key] = lookup(key, all).value;
+  return out as unknown as SkeinConfig;
+}
+
+/** Effective worker count: `numWorkers`, or one per CPU. */
+export function workerCount(cfg: SkeinConfig): number {
+  return cfg.numWorkers ?? availableParallelism();
+}
+
+export type ConfigHandle = Disposable & { dispose(): void };
+
+export const config = {
+  /** The value of one key in the current scope. */
+  get<K extends ConfigKey>(key: K): SkeinConfig[K] {
+    return lookup(key, layers()).value;
+  },
+  /** Sets values for the whole process; dispose the handle to undo exactly this call. */
+  set(values: ConfigInput): ConfigHandle {
+    const layer = makeLayer(values, 'config.set()');
+    globalLayers.push(layer);
+    const dispose = (): void => {
+      const i = globalLayers.indexOf(layer);
+      if (i >= 0) globalLayers.splice(i, 1);
+    };
+    return { dispose, [Symbol.dispose]: dispose };
+  },
+  /** Every key with its value and the layer it came from (for `skein config`). */
+  explain(): Array<{ key: ConfigKey; value: unknown; source: string }> {
+    const all = layers();
+    return CONFIG_KEYS.map((key) => ({ key, ...lookup(key, all) }));
+  },
+  /** Re-reads config files and the environment (they are read once, on first use). */
+  refresh(): void {
+    baseLayers = undefined;
+  },
+  keys: CONFIG_KEYS,
+};
+
+/** Runs `fn` with `values` in effect for it and everything it awaits, and only for it. */
+export function withConfig<T>(values: ConfigInput, fn: () => T): T {
+  const layer = makeLayer(values, 'withConfig()');
+  return scoped.run([...(scoped.getStore() ?? []), layer], fn);
+}

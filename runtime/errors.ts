@@ -1,0 +1,118 @@
+/**
+ * Every error Skein raises, as named factories, so messages are written once and tests can
+ * compare them exactly. Each message names the key involved and says what to do.
+ */
+import type { Key } from './graph/spec.js';
+
+/** Base class: every Skein error is an instance, with a stable `code`. */
+export class SkeinError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SkeinError';
+    this.code = code;
+  }
+}
+
+/** A task threw (or its worker died); the original error is the `cause`. */
+export class TaskError extends SkeinError {
+  readonly key: Key;
+  /** Keys whose tasks finished before the failure, in the order they finished. */
+  readonly finishedKeys: readonly Key[];
+  constructor(key: Key, message: string, cause: unknown, finishedKeys: readonly Key[], code = 'TASK_FAILED') {
+    super(code, message, { cause });
+    this.name = 'TaskError';
+    this.key = key;
+    this.finishedKeys = finishedKeys;
+    const causeStack = cause instanceof Error && typeof cause.stack === 'string' ? cause.stack : undefined;
+    if (causeStack !== undefined) this.stack = `${this.name}: ${message}\nCaused by: ${causeStack}`;
+  }
+}
+
+const MAX_LISTED = 10;
+
+function listKeys(keys: readonly Key[]): string {
+  if (keys.length === 0) return 'none';
+  const shown = keys.slice(0, MAX_LISTED).join(', ');
+  return keys.length > MAX_LISTED ? `${shown} and ${keys.length - MAX_LISTED} more` : shown;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  try {
+    return `non-Error value thrown: ${typeof error === 'string' ? JSON.stringify(error) : String(error)}`;
+  } catch {
+    return 'non-Error value thrown';
+  }
+}
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** Up to `limit` candidates closest to `wanted`, closest first. */
+export function closest(wanted: string, candidates: Iterable<string>, limit = 3): string[] {
+  const scored: Array<[number, string]> = [];
+  let scanned = 0;
+  for (const c of candidates) {
+    if (++scanned > 50_000) break; // enough for a suggestion; keeps huge graphs fast
+    scored.push([editDistance(wanted, c), c]);
+  }
+  scored.sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : 1));
+  const cutoff = Math.max(2, Math.ceil(wanted.length / 2));
+  return scored.filter(([d]) => d <= cutoff).slice(0, limit).map(([, c]) => c);
+}
+
+export const Errors = {
+  cycle: (cycle: readonly Key[]) =>
+    new SkeinError('CYCLE', `Cycle detected in the graph: ${cycle.join(' -> ')}. A task cannot depend on itself, directly or through others; remove one of these dependencies.`),
+  missingKey: (key: Key, known: Iterable<Key>) => {
+    const near = closest(key, known);
+    return new SkeinError(
+      'MISSING_KEY',
+      `Key ${JSON.stringify(key)} is not in the graph.${near.length ? ` Closest keys: ${near.join(', ')}.` : ''} Request one of the graph's keys.`,
+    );
+  },
+  badHead: (key: Key, head: string) =>
+    new SkeinError('BAD_TASK', `Task ${JSON.stringify(key)} has ${head} at its head; a task is [fn, ...args] with a function first. Check that the function is defined and exported where you import it.`),
+  taskFailed: (key: Key, error: unknown, finished: readonly Key[]) =>
+    new TaskError(key, `Task ${JSON.stringify(key)} failed: ${messageOf(error)}\n  finished before the failure: ${listKeys(finished)}`, error, finished),
+  cancelled: (reason: unknown, finished: readonly Key[]) =>
+    new SkeinError('CANCELLED', `Computation cancelled${reason instanceof Error ? `: ${reason.message}` : reason !== undefined ? `: ${String(reason)}` : ''}; finished before cancelling: ${listKeys(finished)}`, { cause: reason }),
+  notAGraph: (what: string) =>
+    new SkeinError('NOT_A_GRAPH', `${what} must be a graph object, a delayed value, or an array of delayed values.`),
+  unknownScheduler: (name: unknown, valid: readonly string[]) =>
+    new SkeinError('BAD_CONFIG', `Unknown scheduler ${JSON.stringify(name)}; valid schedulers: ${valid.join(', ')}.`),
+  badConfigValue: (key: string, value: unknown, expected: string, source: string) =>
+    new SkeinError('BAD_CONFIG', `Bad value for config key ${JSON.stringify(key)} from ${source}: ${describeConfig(value)}; expected ${expected}.`),
+  unknownConfigKey: (key: string, valid: readonly string[], source: string) => {
+    const near = closest(key, valid, 1);
+    return new SkeinError(
+      'BAD_CONFIG',
+      `Unknown config key ${JSON.stringify(key)} from ${source}.${near.length ? ` Did you mean ${JSON.stringify(near[0])}?` : ''} Valid keys: ${valid.join(', ')}.`,
+    );
+  },
+  configFile: (file: string, reason: string) =>
+    new SkeinError('BAD_CONFIG', `Cannot read config file ${file}: ${reason}`),
+  schedulerUnavailable: (name: string) =>
+    new SkeinError('SCHEDULER_UNAVAILABLE', `The ${JSON.stringify(name)} scheduler is not available in this build; use --scheduler sync.`),
+};
+
+function describeConfig(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

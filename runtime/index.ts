@@ -1,0 +1,15 @@
+/**
+ * Skein's runtime library: Dask-style task graphs for TypeScript.
+ *
+ *     import { compute, delayed, config } from 'skein';
+ */
+export { type Key, type Task, type Graph, isTask, keyGroup, getDependencies, getRelations } from './graph/spec.js';
+export { toposort } from './graph/toposort.js';
+export { cull } from './graph/cull.js';
+export { order } from './graph/order.js';
+export { Delayed, delayed, isDelayed, type DelayedFunction, type DelayedOptions } from './graph/delayed.js';
+export { tokenize } from './graph/tokenize.js';
+export { type Callback, registerCallback } from './core/callbacks.js';
+export { config, withConfig, type SkeinConfig, type SchedulerName, SCHEDULERS } from './core/config.js';
+export { get, compute, type ComputeOptions, type Computed } from './schedule.js';
+export { SkeinError, TaskError } from './errors.js';

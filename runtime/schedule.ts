@@ -1,0 +1,139 @@
+/**
+ * The user-facing entry points: `get` for raw graphs, `compute` for delayed values. They
+ * resolve the configuration in scope, choose an executor for the scheduler it names, run the
+ * one scheduling core, and always release what they started.
+ */
+import { Errors } from './errors.js';
+import { type Callback, globalCallbacks } from './core/callbacks.js';
+import { type SkeinConfig, SCHEDULERS, resolveConfig } from './core/config.js';
+import { type Executor, getAsync } from './core/local.js';
+import { cull } from './graph/cull.js';
+import { type Delayed, isDelayed, mergeGraphs, setComputeHook } from './graph/delayed.js';
+import { type Graph, type Key, isPlainObject, toDsk } from './graph/spec.js';
+import { syncExecutor } from './schedulers/sync.js';
+
+/** Options of one `get` or `compute` call: any config key, plus a cancellation signal. */
+export interface ComputeOptions extends Partial<Omit<SkeinConfig, 'numWorkers' | 'taskTimeoutMs'>> {
+  numWorkers?: number | null;
+  taskTimeoutMs?: number | null;
+  /** Aborting it cancels the run; `compute` rejects with a CANCELLED error. */
+  signal?: AbortSignal;
+}
+
+/** An executor with a way to release it once the run settles. */
+export interface ExecutorLease {
+  readonly executor: Executor;
+  release(): Promise<void>;
+}
+
+export type ExecutorFactory = (cfg: SkeinConfig) => ExecutorLease | Promise<ExecutorLease>;
+
+const factories = new Map<string, ExecutorFactory>([['sync', () => ({ executor: syncExecutor(), release: async () => {} })]]);
+
+/** Plugs a scheduler into `get`/`compute` (used by the threads and processes modules). */
+export function registerScheduler(name: (typeof SCHEDULERS)[number], factory: ExecutorFactory): void {
+  factories.set(name, factory);
+}
+
+type NestedKeys = Key | readonly NestedKeys[];
+
+function splitOptions(options: ComputeOptions | undefined): { cfg: SkeinConfig; signal?: AbortSignal; callbacks: Callback[] } {
+  const { signal, ...rest } = options ?? {};
+  const cfg = resolveConfig(rest as Record<string, unknown>);
+  return { cfg, signal, callbacks: [...globalCallbacks(), ...cfg.callbacks] };
+}
+
+async function run(graph: Graph, keys: NestedKeys, options: ComputeOptions | undefined): Promise<unknown> {
+  const { cfg, signal, callbacks } = splitOptions(options);
+  const dsk = cull(toDsk(graph), flatKeys(keys));
+  const factory = factories.get(cfg.scheduler);
+  if (factory === undefined) throw Errors.schedulerUnavailable(cfg.scheduler);
+  const lease = await factory(cfg);
+  try {
+    return await getAsync(dsk, keys, { executor: lease.executor, callbacks, signal });
+  } finally {
+    await lease.release();
+  }
+}
+
+function flatKeys(keys: NestedKeys, out: Key[] = []): Key[] {
+  if (typeof keys === 'string') out.push(keys);
+  else for (const k of keys) flatKeys(k, out);
+  return out;
+}
+
+/**
+ * Runs a raw graph, as Dask's `get`: one key resolves to its value, an array of keys to an
+ * array of values (nested arrays mirrored). Only what the keys need runs.
+ */
+export function get(graph: Graph, keys: NestedKeys, options?: ComputeOptions): Promise<unknown> {
+  try {
+    return run(graph, keys, options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+const OPTION_KEYS = new Set<string>(['signal', 'scheduler', 'numWorkers', 'threadsPerWorker', 'taskTimeoutMs', 'rerunExceptionsLocally', 'callbacks', 'pool', 'batching']);
+
+function containsDelayed(value: unknown): boolean {
+  if (isDelayed(value)) return true;
+  if (Array.isArray(value)) return value.some(containsDelayed);
+  return isPlainObject(value) && Object.values(value).some(containsDelayed);
+}
+
+/** The last argument is options when it is a plain object with an option key and no delayed value. */
+function isOptions(value: unknown): value is ComputeOptions {
+  return isPlainObject(value) && Object.keys(value).some((k) => OPTION_KEYS.has(k)) && !containsDelayed(value);
+}
+
+/** What `compute` gives back for one argument: delayed values replaced by their results. */
+export type Computed<T> = T extends Delayed<infer R> ? R : T extends readonly unknown[] ? { [I in keyof T]: Computed<T[I]> } : T;
+
+/** Replaces each delayed value inside `value` by a placeholder key, collecting the roots. */
+function collectRoots(value: unknown, roots: Delayed<unknown>[]): unknown {
+  if (isDelayed(value)) {
+    roots.push(value);
+    return { [ROOT]: value.key };
+  }
+  if (Array.isArray(value)) return value.map((v) => collectRoots(v, roots));
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const k in value) out[k] = collectRoots(value[k], roots);
+    return out;
+  }
+  return value;
+}
+
+const ROOT = Symbol('root');
+
+function fillRoots(value: unknown, results: ReadonlyMap<Key, unknown>): unknown {
+  if (Array.isArray(value)) return value.map((v) => fillRoots(v, results));
+  if (value !== null && typeof value === 'object' && ROOT in value) return results.get((value as { [ROOT]: Key })[ROOT]);
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const k in value) out[k] = fillRoots(value[k], results);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Computes several lazy values in one graph (shared work runs once). Resolves to an array with
+ * one entry per argument; delayed values inside arrays and plain objects are replaced by their
+ * results. A last argument made only of option keys (`{scheduler: 'sync'}`) is the options.
+ */
+export function compute<const T extends readonly unknown[]>(...args: T): Promise<{ [I in keyof T]: Computed<T[I]> }>;
+export function compute<const T extends readonly unknown[]>(...args: [...T, ComputeOptions]): Promise<{ [I in keyof T]: Computed<T[I]> }>;
+export async function compute(...args: unknown[]): Promise<unknown[]> {
+  const options = args.length > 0 && isOptions(args[args.length - 1]) ? (args.pop() as ComputeOptions) : undefined;
+  const roots: Delayed<unknown>[] = [];
+  const shapes = args.map((a) => collectRoots(a, roots));
+  if (roots.length === 0) return shapes;
+  const keys = [...new Set(roots.map((r) => r.key))];
+  const values = (await run(mergeGraphs(roots), keys, options)) as unknown[];
+  const results = new Map(keys.map((k, i) => [k, values[i]]));
+  return shapes.map((s) => fillRoots(s, results));
+}
+
+setComputeHook(async (value, options) => (await compute(value, ...(options ? [options as ComputeOptions] : [])))[0]);

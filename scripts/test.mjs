@@ -1,0 +1,33 @@
+// `npm test`: installs what the tests need (idempotently), builds, type-checks, runs every test.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+process.chdir(root);
+
+function step(title, command, args, options = {}) {
+  process.stderr.write(`\n== ${title}\n`);
+  const r = spawnSync(command, args, { stdio: 'inherit', ...options });
+  if (r.status !== 0) {
+    process.stderr.write(`${title} failed (exit ${r.status ?? r.signal})\n`);
+    process.exit(r.status || 1);
+  }
+}
+
+function testFiles(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...testFiles(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const only = process.argv.slice(2);
+step('build', process.execPath, ['scripts/build.mjs']);
+if (only.length === 0) step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']);
+const files = only.length > 0 ? only : testFiles('test');
+step('tests', process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files]);

@@ -1,0 +1,27 @@
+// Small exported task functions shared by the behaviour suite: exported, so every scheduler
+// (threads and processes included) can locate them by module URL + export name.
+export const inc = (x: number): number => x + 1;
+export const add = (a: number, b: number): number => a + b;
+export const sum = (...xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+export const identity = <T>(x: T): T => x;
+export const concat = (...parts: unknown[]): string => parts.map(String).join('');
+export const pack = (value: unknown): unknown => value;
+export const double = async (x: number): Promise<number> => {
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  return 2 * x;
+};
+export function fail(message: string): never {
+  throw new Error(message);
+}
+export function failWithCode(code: string): never {
+  throw Object.assign(new RangeError(`bad input ${code}`), { code });
+}
+export const sleep = (ms: number): Promise<number> => new Promise((resolve) => setTimeout(() => resolve(ms), ms));
+export const hang = (): Promise<never> => new Promise(() => {});
+/** Busy loop: ~`ms` of pure JavaScript arithmetic on whichever thread runs it. */
+export function spin(ms: number): number {
+  const end = performance.now() + ms;
+  let x = 0;
+  while (performance.now() < end) for (let i = 0; i < 1000; i++) x = (x * 31 + i) % 1000003;
+  return x;
+}

@@ -1,0 +1,127 @@
+// One behaviour suite, run against every scheduler (Dask's GetFunctionTestMixin). A scheduler's
+// test file is one line: `behaviourSuite('threads')`. Everything here must hold for all of them.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SkeinError, TaskError, compute, delayed, get, type ComputeOptions } from 'skein';
+import { add, concat, double, fail, failWithCode, identity, inc, pack, sleep, sum } from '../data/ops.js';
+
+export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extra: ComputeOptions = {}): void {
+  const opts: ComputeOptions = { scheduler, numWorkers: 2, ...extra };
+
+  describe(`behaviour: ${scheduler}`, () => {
+    it('computes one key, an array of keys, and nested arrays of keys', async () => {
+      //  x ─▶ y ─▶ z
+      const graph = { x: 1, y: [inc, 'x'], z: [add, 'y', 10] };
+      assert.equal(await get(graph, 'z', opts), 12);
+      assert.deepEqual(await get(graph, ['z', 'y'], opts), [12, 2]);
+      assert.deepEqual(await get(graph, [['z'], ['x', 'y']], opts), [[12], [1, 2]]);
+    });
+
+    it('resolves dependencies nested in arrays and plain objects, and keeps other strings literal', async () => {
+      const graph = { x: 1, y: [inc, 'x'], out: [pack, { a: ['x', 1], b: { c: 'y', d: 'hello' } }], s: [concat, 'x', '-', 'hello', '-', 'y'] };
+      assert.deepEqual(await get(graph, ['out', 's'], opts), [{ a: [1, 1], b: { c: 2, d: 'hello' } }, '1-hello-2']);
+    });
+
+    it('follows aliases and lists of keys', async () => {
+      const graph = { x: 1, y: 'x', z: [inc, 'y'], both: ['y', 'z', 7] };
+      assert.deepEqual(await get(graph, ['y', 'both'], opts), [1, [1, 2, 7]]);
+    });
+
+    it('runs a diamond and a wide reduction', async () => {
+      //      ┌─▶ b ─┐
+      //  a ──┤      ├─▶ d
+      //      └─▶ c ─┘
+      const diamond = { a: 1, b: [inc, 'a'], c: [add, 'a', 10], d: [add, 'b', 'c'] };
+      assert.equal(await get(diamond, 'd', opts), 13);
+      const wide: Record<string, unknown> = {};
+      for (let i = 0; i < 500; i++) wide[`leaf-${i}`] = [inc, i];
+      wide.total = [sum, ...Object.keys(wide)];
+      assert.equal(await get(wide, 'total', opts), (500 * 499) / 2 + 500);
+    });
+
+    it('runs only what the requested keys need', async () => {
+      const graph = { ok: [inc, 1], broken: [fail, 'must not run'] };
+      assert.equal(await get(graph, 'ok', opts), 2);
+    });
+
+    it('awaits async task functions', async () => {
+      const graph = { x: 4, y: [double, 'x'], z: [double, 'y'] };
+      assert.equal(await get(graph, 'z', opts), 16);
+    });
+
+    it('computes several delayed values in one graph', async () => {
+      const a = delayed(inc)(1);
+      const b = delayed(add)(a, 10);
+      const c = delayed(sum)(a, b, 100);
+      assert.deepEqual(await compute(a, b, c, opts), [2, 12, 114]);
+      assert.deepEqual(await compute({ both: [a, b] }, 'plain', opts), [{ both: [2, 12] }, 'plain']);
+      assert.equal(await c.compute(opts), 114);
+    });
+
+    it('rejects with the failing key, the cause and the keys already finished', async () => {
+      //  a ─▶ b (throws) ─▶ c
+      const graph = { a: [inc, 1], b: [fail, 'boom'], c: [add, 'a', 'b'] };
+      const error = await get(graph, 'c', opts).then(
+        () => assert.fail('expected a rejection'),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof TaskError);
+      assert.equal(error.key, 'b');
+      assert.ok(error.message.startsWith('Task "b" failed: boom\n  finished before the failure: '), error.message);
+      assert.ok(error.cause instanceof Error);
+      assert.equal((error.cause as Error).message, 'boom');
+      assert.match(String((error.cause as Error).stack), /ops\.ts:\d+/);
+      assert.ok(!error.finishedKeys.includes('c'));
+    });
+
+    it('keeps the error type and extra fields of the original error', async () => {
+      const error = await get({ x: [failWithCode, 'E42'] }, 'x', opts).catch((e: unknown) => e);
+      assert.ok(error instanceof TaskError);
+      assert.equal(error.message, 'Task "x" failed: bad input E42\n  finished before the failure: none');
+      assert.equal((error.cause as Error).name, 'RangeError');
+      assert.equal((error.cause as { code?: string }).code, 'E42');
+    });
+
+    it('refuses a cycle before anything runs, naming it', async () => {
+      const graph = { a: [inc, 'c'], b: [inc, 'a'], c: [inc, 'b'], d: [fail, 'must not run'] };
+      await assert.rejects(get(graph, ['c', 'd'], opts), {
+        message: 'Cycle detected in the graph: a -> c -> b -> a. A task cannot depend on itself, directly or through others; remove one of these dependencies.',
+      });
+    });
+
+    it('refuses a missing key with the closest existing keys', async () => {
+      const graph = { 'clean-a': [identity, 1], 'clean-b': [identity, 2], load: 3 };
+      await assert.rejects(get(graph, 'clean-c', opts), (e: unknown) => {
+        assert.ok(e instanceof SkeinError);
+        assert.equal(e.message, 'Key "clean-c" is not in the graph. Closest keys: clean-a, clean-b. Request one of the graph\'s keys.');
+        return true;
+      });
+    });
+
+    it('refuses a task whose head is not a function, naming the key', async () => {
+      await assert.rejects(get({ x: 1, y: [undefined, 'x'] }, 'y', opts), {
+        message: 'Task "y" has undefined at its head; a task is [fn, ...args] with a function first. Check that the function is defined and exported where you import it.',
+      });
+    });
+
+    it('cancels when the signal aborts', async () => {
+      const controller = new AbortController();
+      const graph: Record<string, unknown> = {};
+      for (let i = 0; i < 20; i++) graph[`s-${i}`] = [sleep, 20];
+      graph.all = [sum, ...Object.keys(graph)];
+      setTimeout(() => controller.abort(new Error('user pressed stop')), 30);
+      await assert.rejects(get(graph, 'all', { ...opts, signal: controller.signal }), (e: unknown) => {
+        assert.ok(e instanceof SkeinError);
+        assert.equal(e.code, 'CANCELLED');
+        assert.match(e.message, /^Computation cancelled: user pressed stop; finished before cancelling: /);
+        return true;
+      });
+    });
+
+    it('refuses an already aborted signal without running anything', async () => {
+      await assert.rejects(get({ x: [fail, 'must not run'] }, 'x', { ...opts, signal: AbortSignal.abort(new Error('too late')) }), {
+        message: 'Computation cancelled: too late; finished before cancelling: none',
+      });
+    });
+  });
+}
