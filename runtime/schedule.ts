@@ -7,9 +7,8 @@ import { Errors } from './errors.js';
 import { type Callback, globalCallbacks } from './core/callbacks.js';
 import { type SkeinConfig, SCHEDULERS, resolveConfig } from './core/config.js';
 import { type Executor, getAsync } from './core/local.js';
-import { cull } from './graph/cull.js';
 import { type Delayed, isDelayed, mergeGraphs, setComputeHook } from './graph/delayed.js';
-import { type Graph, type Key, isPlainObject, toDsk } from './graph/spec.js';
+import { type Graph, type Key, isPlainObject } from './graph/spec.js';
 import { syncExecutor } from './schedulers/sync.js';
 
 /** Options of one `get` or `compute` call: any config key, plus a cancellation signal. */
@@ -45,21 +44,14 @@ function splitOptions(options: ComputeOptions | undefined): { cfg: SkeinConfig; 
 
 async function run(graph: Graph, keys: NestedKeys, options: ComputeOptions | undefined): Promise<unknown> {
   const { cfg, signal, callbacks } = splitOptions(options);
-  const dsk = cull(toDsk(graph), flatKeys(keys));
   const factory = factories.get(cfg.scheduler);
   if (factory === undefined) throw Errors.schedulerUnavailable(cfg.scheduler);
   const lease = await factory(cfg);
   try {
-    return await getAsync(dsk, keys, { executor: lease.executor, callbacks, signal });
+    return await getAsync(graph, keys, { executor: lease.executor, callbacks, signal });
   } finally {
     await lease.release();
   }
-}
-
-function flatKeys(keys: NestedKeys, out: Key[] = []): Key[] {
-  if (typeof keys === 'string') out.push(keys);
-  else for (const k of keys) flatKeys(k, out);
-  return out;
 }
 
 /**

@@ -10,15 +10,25 @@
  */
 import { type Key, isPlainObject } from '../graph/spec.js';
 
-/** Read-only view of the results a task may read: a Map, or anything with `has`/`get`. */
+/** Marks "not an input" in `Inputs.lookup`. */
+export const MISSING: unique symbol = Symbol('missing');
+
+/** The results a task may read: `lookup` gives a key's result, or `MISSING`. */
 export interface Inputs {
-  has(key: Key): boolean;
-  get(key: Key): unknown;
+  lookup(key: Key): unknown;
+}
+
+/** Inputs backed by a Map of key → result. */
+export function mapInputs(map: ReadonlyMap<Key, unknown>): Inputs {
+  return { lookup: (key) => (map.has(key) ? map.get(key) : MISSING) };
 }
 
 /** Replaces dependencies in `value` by their results, calling nested tasks. */
 export function substitute(value: unknown, inputs: Inputs): unknown {
-  if (typeof value === 'string') return inputs.has(value) ? inputs.get(value) : value;
+  if (typeof value === 'string') {
+    const found = inputs.lookup(value);
+    return found === MISSING ? value : found;
+  }
   if (Array.isArray(value)) {
     if (typeof value[0] === 'function') return executeTask(value, inputs);
     const out = new Array<unknown>(value.length);

@@ -13,25 +13,25 @@
  * to come back, and rejects with an error that names the failed key.
  */
 import { Errors, SkeinError } from '../errors.js';
-import { type Dsk, type Key, getRelations, isTask } from '../graph/spec.js';
-import { order } from '../graph/order.js';
-import { checkTaskHeads } from '../graph/validate.js';
+import { type CompiledGraph, compileGraph, neededMask } from '../graph/compile.js';
+import { orderCompiled } from '../graph/order.js';
+import { type Dsk, type Graph, type Key, toDsk } from '../graph/spec.js';
 import type { Callback } from './callbacks.js';
-import { isThenable, substitute } from './execute.js';
-import { type Priority, type SchedulerState, finishTask, startStateFromGraph } from './state.js';
+import { type Inputs, MISSING, isThenable, substitute } from './execute.js';
+import { type SchedulerState, TaskStatus, finishTask, startStateFromGraph } from './state.js';
 
 /** One task handed to an executor. */
 export interface TaskRun {
+  /** Task number in `state.graph`. */
+  readonly index: number;
   readonly key: Key;
   /** The graph value: `[fn, ...args]` with dependencies still named by key. */
   readonly task: unknown;
-  /** Keys whose results the task reads (all present in the `inputs` given to `submit`). */
-  readonly dependencies: readonly Key[];
 }
 
 export type TaskOutcome =
-  | { readonly key: Key; readonly ok: true; readonly value: unknown; readonly worker?: string }
-  | { readonly key: Key; readonly ok: false; readonly error: unknown; readonly worker?: string };
+  | { readonly index: number; readonly ok: true; readonly value: unknown; readonly worker?: string }
+  | { readonly index: number; readonly ok: false; readonly error: unknown; readonly worker?: string };
 
 /** How tasks actually run. The only thing that differs between local schedulers. */
 export interface Executor {
@@ -40,12 +40,12 @@ export interface Executor {
   /** Most tasks in flight at once (the loop never hands out more). */
   readonly capacity: number;
   /** Called once before any task is submitted; may refuse the graph (e.g. unloadable functions). */
-  prepare?(dsk: Dsk, state: SchedulerState): void | Promise<void>;
+  prepare?(state: SchedulerState): void | Promise<void>;
   /**
-   * Runs `batch`; reports every task exactly once, in any order, synchronously or later.
-   * `inputs` holds every dependency's result at the time of the call.
+   * Runs `batch`; reports every task exactly once, in any order, synchronously or later. The
+   * results of every task's dependencies are in `state.cache` at the time of the call.
    */
-  submit(batch: readonly TaskRun[], inputs: ReadonlyMap<Key, unknown>, report: (outcome: TaskOutcome) => void): void;
+  submit(batch: readonly TaskRun[], state: SchedulerState, report: (outcome: TaskOutcome) => void): void;
   /** Stops tasks still running after a failure or cancellation (optional). */
   cancel?(): void;
 }
@@ -58,14 +58,10 @@ export interface GetAsyncOptions {
 
 type NestedKeys = Key | readonly NestedKeys[];
 
-function flattenKeys(keys: NestedKeys, out: Set<Key>): Set<Key> {
-  if (typeof keys === 'string') out.add(keys);
+function flattenKeys(keys: NestedKeys, out: Key[]): Key[] {
+  if (typeof keys === 'string') out.push(keys);
   else for (const k of keys) flattenKeys(k, out);
   return out;
-}
-
-function pack(keys: NestedKeys, cache: ReadonlyMap<Key, unknown>): unknown {
-  return typeof keys === 'string' ? cache.get(keys) : keys.map((k) => pack(k, cache));
 }
 
 function callbackFailed(hook: string, key: Key | undefined, error: unknown): SkeinError {
@@ -74,17 +70,47 @@ function callbackFailed(hook: string, key: Key | undefined, error: unknown): Ske
   return new SkeinError('CALLBACK_FAILED', `Callback ${hook}${where} threw: ${message}. The run was stopped; fix or remove the callback.`, { cause: error });
 }
 
+/** Results readable by tasks: held results of the state, by key. */
+export function stateInputs(state: SchedulerState): Inputs {
+  const { index } = state.graph;
+  const { status, cache } = state;
+  return {
+    lookup(key) {
+      const t = index.get(key);
+      return t !== undefined && status[t] === TaskStatus.memory ? cache[t] : MISSING;
+    },
+  };
+}
+
+/** Compiles `dsk`, dropping what `keys` do not need. Missing keys are refused. */
+export function prepareGraph(source: Graph, keys: readonly Key[]): { graph: CompiledGraph; wanted: number[] } {
+  let graph = compileGraph(source);
+  const wanted = keys.map((k) => {
+    const t = graph.index.get(k);
+    if (t === undefined) throw Errors.missingKey(k, graph.keys);
+    return t;
+  });
+  const needed = neededMask(graph, wanted);
+  if (needed === null) return { graph, wanted };
+  const culled = new Map<Key, unknown>();
+  for (let t = 0; t < graph.size; t++) if (needed[t] === 1) culled.set(graph.keys[t]!, graph.values[t]);
+  graph = compileGraph(culled);
+  return { graph, wanted: keys.map((k) => graph.index.get(k)!) };
+}
+
 /**
- * Runs graph `dsk` (already culled to what `keys` need) and resolves to the value of `keys`:
- * one key gives its value, an array of keys an array of values, nested arrays mirrored.
+ * Runs graph `dsk` and resolves to the value of `keys`: one key gives its value, an array of
+ * keys an array of values, nested arrays mirrored. Only what `keys` need runs.
  */
-export async function getAsync(dsk: Dsk, keys: NestedKeys, options: GetAsyncOptions): Promise<unknown> {
+export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyncOptions): Promise<unknown> {
   const { executor, signal } = options;
   const callbacks = options.callbacks ?? [];
-  const results = flattenKeys(keys, new Set());
-  checkTaskHeads(dsk);
-  const relations = getRelations(dsk);
-  const priority: Priority = order(dsk, relations);
+  const { graph, wanted } = prepareGraph(source, flattenKeys(keys, []));
+  // the (culled) graph as a Map, for callbacks; built only when someone looks at it
+  const dsk: Dsk = callbacks.length === 0 ? new Map() : new Map(graph.keys.map((k, t) => [k, graph.values[t]]));
+  const priority = orderCompiled(graph);
+  const isResult = new Uint8Array(graph.size);
+  for (const t of wanted) isResult[t] = 1;
 
   let state: SchedulerState | undefined;
   let failure: unknown;
@@ -101,21 +127,24 @@ export async function getAsync(dsk: Dsk, keys: NestedKeys, options: GetAsyncOpti
     inbox.push(outcome);
     wakeUp();
   };
+  const finishedKeys = (): Key[] => (state === undefined ? [] : state.finished.map((t) => graph.keys[t]!));
   const onAbort = (): void => {
-    failure ??= Errors.cancelled(signal!.reason, state === undefined ? [] : [...state.finished]);
+    failure ??= Errors.cancelled(signal!.reason, finishedKeys());
     wakeUp();
   };
 
   try {
     for (const cb of callbacks) if (cb.start) invoke(() => cb.start!(dsk), 'start');
-    state = startStateFromGraph(dsk, priority, relations);
+    state = startStateFromGraph(graph, priority, isResult);
     for (const cb of callbacks) if (cb.startState) invoke(() => cb.startState!(dsk, state!), 'startState');
-    await executor.prepare?.(dsk, state);
+    if (signal?.aborted) throw Errors.cancelled(signal.reason, []);
+    await executor.prepare?.(state);
     if (signal?.aborted) throw Errors.cancelled(signal.reason, []);
     signal?.addEventListener('abort', onAbort, { once: true });
     await loop(state);
     if (failure !== undefined) throw failure;
-    return pack(keys, state.cache);
+    const pack = (k: NestedKeys): unknown => (typeof k === 'string' ? state!.cache[graph.index.get(k)!] : k.map(pack));
+    return pack(keys);
   } catch (error) {
     failure ??= error;
     throw failure;
@@ -142,24 +171,29 @@ export async function getAsync(dsk: Dsk, keys: NestedKeys, options: GetAsyncOpti
   }
 
   async function loop(st: SchedulerState): Promise<void> {
-    const { ready, running, cache } = st;
+    const { ready, running } = st;
+    const hasPosttask = callbacks.some((cb) => cb.posttask !== undefined);
     let read = 0;
     for (;;) {
       // 1. apply every outcome that came back
       while (read < inbox.length) {
         const outcome = inbox[read++]!;
+        const t = outcome.index;
         if (!outcome.ok) {
-          running.delete(outcome.key);
-          failure ??= Errors.taskFailed(outcome.key, outcome.error, [...st.finished]);
+          running.delete(t);
+          st.status[t] = TaskStatus.erred;
+          failure ??= Errors.taskFailed(graph.keys[t]!, outcome.error, finishedKeys());
           continue;
         }
-        cache.set(outcome.key, outcome.value);
-        finishTask(st, outcome.key, results, priority);
-        for (const cb of callbacks) {
-          if (cb.posttask) invoke(() => cb.posttask!(outcome.key, outcome.value, dsk, st, outcome.worker ?? 'main'), 'posttask', outcome.key);
+        finishTask(st, t, outcome.value);
+        if (hasPosttask) {
+          const key = graph.keys[t]!;
+          for (const cb of callbacks) {
+            if (cb.posttask) invoke(() => cb.posttask!(key, outcome.value, dsk, st, outcome.worker ?? 'main'), 'posttask', key);
+          }
         }
       }
-      if (read > 1024 && read === inbox.length) {
+      if (read === inbox.length && read > 0) {
         inbox.length = 0;
         read = 0;
       }
@@ -167,13 +201,16 @@ export async function getAsync(dsk: Dsk, keys: NestedKeys, options: GetAsyncOpti
         if (running.size === 0 || executor.cancel !== undefined) return;
       } else {
         if (ready.length === 0 && running.size === 0) {
-          if (st.waiting.size > 0) throw new SkeinError('INTERNAL', `Scheduler stalled with ${st.waiting.size} waiting tasks; this is a bug in Skein.`);
+          if (wanted.some((t) => st.status[t] !== TaskStatus.memory)) {
+            throw new SkeinError('INTERNAL', 'Scheduler stalled with tasks still waiting; this is a bug in Skein.');
+          }
           return;
         }
         // 2. hand out ready tasks up to the executor's capacity
         const room = executor.capacity - running.size;
         if (room > 0 && ready.length > 0) {
-          await submitBatch(st, Math.min(room, ready.length));
+          const gated = submitBatch(st, Math.min(room, ready.length));
+          if (gated !== undefined) await gated;
           continue;
         }
       }
@@ -182,31 +219,53 @@ export async function getAsync(dsk: Dsk, keys: NestedKeys, options: GetAsyncOpti
     }
   }
 
-  async function submitBatch(st: SchedulerState, n: number): Promise<void> {
-    const batch: TaskRun[] = [];
-    for (let i = 0; i < n && failure === undefined; i++) {
-      const key = st.ready.pop()!;
-      st.running.add(key);
-      for (const cb of callbacks) {
-        if (!cb.pretask) continue;
-        const gate = invoke(() => cb.pretask!(key, dsk, st), 'pretask', key);
-        if (isThenable(gate)) {
-          try {
-            await gate;
-          } catch (error) {
-            throw callbackFailed('pretask', key, error);
-          }
-        }
-      }
-      if (failure !== undefined) {
-        st.running.delete(key); // cancelled while paused at the gate: never started
-        st.ready.push(key);
-        break;
-      }
-      const task = dsk.get(key);
-      if (isTask(task)) batch.push({ key, task, dependencies: st.dependencies.get(key)! });
-      else report({ key, ok: true, value: substitute(task, st.cache) }); // alias or value with dependencies: no worker needed
+  /** Runs every pretask hook for `key`; a promise when one of them gates (pauses) the run. */
+  function pretasks(key: Key, st: SchedulerState): Promise<unknown> | undefined {
+    let gates: PromiseLike<void>[] | undefined;
+    for (const cb of callbacks) {
+      if (!cb.pretask) continue;
+      const gate = invoke(() => cb.pretask!(key, dsk, st), 'pretask', key);
+      if (isThenable(gate)) (gates ??= []).push(gate);
     }
-    if (batch.length > 0) executor.submit(batch, st.cache, report);
+    if (gates === undefined) return undefined;
+    return Promise.all(gates).catch((error: unknown) => {
+      throw callbackFailed('pretask', key, error);
+    });
+  }
+
+  /** Moves task `t` to running and into `batch` (or evaluates it here when it calls nothing). */
+  function enqueue(t: number, batch: TaskRun[], st: SchedulerState): void {
+    const task = graph.values[t];
+    if (Array.isArray(task) && typeof task[0] === 'function') batch.push({ index: t, key: graph.keys[t]!, task });
+    else report({ index: t, ok: true, value: substitute(task, stateInputs(st)) }); // alias or value with dependencies: no worker needed
+  }
+
+  /**
+   * Takes up to `n` ready tasks, runs their pretask hooks and hands them to the executor.
+   * Synchronous unless a hook gates: then the tasks taken so far are submitted once it opens,
+   * and the loop asks again for the rest.
+   */
+  function submitBatch(st: SchedulerState, n: number): Promise<void> | undefined {
+    const batch: TaskRun[] = [];
+    const hasPretask = callbacks.some((cb) => cb.pretask !== undefined);
+    for (let i = 0; i < n; i++) {
+      const t = st.ready.pop()!;
+      st.running.add(t);
+      st.status[t] = TaskStatus.running;
+      const gate = hasPretask ? pretasks(graph.keys[t]!, st) : undefined;
+      if (gate !== undefined) {
+        return gate.then(() => {
+          if (failure !== undefined) {
+            st.running.delete(t); // cancelled while paused at the gate: never started
+            st.status[t] = TaskStatus.ready;
+            st.ready.push(t);
+          } else enqueue(t, batch, st);
+          if (batch.length > 0) executor.submit(batch, st, report);
+        });
+      }
+      enqueue(t, batch, st);
+    }
+    if (batch.length > 0) executor.submit(batch, st, report);
+    return undefined;
   }
 }

@@ -1,45 +1,69 @@
 /**
- * The scheduler state: one record of named maps and sets, changed only by `finishTask` and
- * `releaseData` (both synchronous; each mutates the state and must run to completion).
+ * The scheduler state: one record, changed only by `finishTask` and `releaseData` (both
+ * synchronous; each mutates the state and must run to completion).
  *
- * Fields (Dask's, with counts where Dask keeps sets, to stay small for million-task graphs):
- * - `dependencies`, `dependents`: fixed once the graph is built.
+ * Tasks are numbered as in the compiled graph (see graph/compile.ts), so every field is an array
+ * indexed by task number; `describeState` gives the same record with keys, for tests, tools and
+ * messages. Fields (Dask's names; counts where Dask keeps sets, to stay small for a million tasks):
+ * - `status`: each task's state: waiting, ready, running, memory, released or erred.
  * - `cache`: results held in memory (literal values of the graph start there).
- * - `waiting`: task → number of its dependencies whose results are not in memory yet.
- * - `waitingData`: key in memory → number of its dependents that have not finished yet.
- * - `ready`: tasks whose dependencies are all in memory, a LIFO stack; the next task to run is
+ * - `waiting`: per task, how many of its dependencies are not in memory yet.
+ * - `waitingData`: per key in memory, how many of its dependents have not finished yet.
+ * - `ready`: tasks whose dependencies are all in memory, a LIFO stack: the next task to run is
  *   the last element. Newly ready tasks are pushed highest priority last, so the walk stays
  *   depth-first and follows the static `order`.
- * - `running`: tasks handed to an executor and not finished.
+ * - `running`: tasks handed to an executor and not back yet.
  * - `finished`: tasks that completed, in completion order.
- * - `released`: keys whose result was dropped because no dependent needs it any more.
+ * - `released`: keys whose result was dropped because no dependent needs it any more, in order.
  */
-import { type Dsk, type Key, type Relations, getRelations, isTask } from '../graph/spec.js';
+import { Errors } from '../errors.js';
+import type { CompiledGraph } from '../graph/compile.js';
+import { type Key, describeValue } from '../graph/spec.js';
+
+/** Task states, as in Dask (and as the panel colours them). */
+export const TaskStatus = { waiting: 0, ready: 1, running: 2, memory: 3, released: 4, erred: 5 } as const;
+export type TaskStatusName = keyof typeof TaskStatus;
+export const STATUS_NAMES: readonly TaskStatusName[] = ['waiting', 'ready', 'running', 'memory', 'released', 'erred'];
 
 export interface SchedulerState {
-  readonly dependencies: ReadonlyMap<Key, readonly Key[]>;
-  readonly dependents: ReadonlyMap<Key, readonly Key[]>;
-  readonly cache: Map<Key, unknown>;
-  readonly waiting: Map<Key, number>;
-  readonly waitingData: Map<Key, number>;
-  readonly ready: Key[];
-  readonly running: Set<Key>;
-  readonly finished: Set<Key>;
-  readonly released: Set<Key>;
+  readonly graph: CompiledGraph;
+  /** Static priority per task (lower runs first), from `order`. */
+  readonly priority: Int32Array;
+  /** 1 for the keys the caller asked for: never released. */
+  readonly isResult: Uint8Array;
+  readonly status: Uint8Array;
+  readonly cache: unknown[];
+  readonly waiting: Int32Array;
+  readonly waitingData: Int32Array;
+  readonly ready: number[];
+  readonly running: Set<number>;
+  readonly finished: number[];
+  readonly released: number[];
 }
-
-/** Static priority lookup: lower runs first. */
-export type Priority = ReadonlyMap<Key, number>;
 
 /** True when a graph value has to be evaluated: a task, or a value that mentions other keys. */
-function needsRun(value: unknown, deps: readonly Key[]): boolean {
-  return deps.length > 0 || isTask(value);
+function needsRun(value: unknown, depCount: number): boolean {
+  return depCount > 0 || (Array.isArray(value) && value.length > 0 && typeof value[0] === 'function');
 }
 
-/** Pushes `keys` onto the ready stack so that the one with the lowest priority is popped first. */
-function pushReady(ready: Key[], keys: Key[], priority: Priority): void {
-  if (keys.length > 1) keys.sort((a, b) => priority.get(b)! - priority.get(a)!);
-  for (const k of keys) ready.push(k);
+/** Pushes `tasks` onto the ready stack so that the one with the lowest priority is popped first. */
+function pushReady(ready: number[], tasks: number[], priority: Int32Array): void {
+  if (tasks.length > 1) tasks.sort((a, b) => priority[b]! - priority[a]!);
+  for (const t of tasks) ready.push(t);
+}
+
+/** Refuses values that look like tasks without a function: `[undefined, 'x']`, or a class. */
+function checkHead(key: Key, value: unknown, checked: Map<unknown, boolean>): void {
+  if (!Array.isArray(value) || value.length === 0) return;
+  const head: unknown = value[0];
+  if (head === undefined || head === null) throw Errors.badHead(key, describeValue(head));
+  if (typeof head !== 'function') return;
+  let isClass = checked.get(head);
+  if (isClass === undefined) {
+    isClass = /^class[\s{]/.test(Function.prototype.toString.call(head));
+    checked.set(head, isClass);
+  }
+  if (isClass) throw Errors.badHead(key, `class ${head.name} (a class cannot be called without new)`);
 }
 
 /**
@@ -48,69 +72,113 @@ function pushReady(ready: Key[], keys: Key[], priority: Priority): void {
  *     {x: 1, y: [inc, 'x'], z: [add, 'y', 10]}
  *     → cache {x: 1}, waiting {z: 1}, waitingData {x: 1, y: 1}, ready [y]
  */
-export function startStateFromGraph(dsk: Dsk, priority: Priority, relations: Relations = getRelations(dsk)): SchedulerState {
-  const { dependencies, dependents } = relations;
-  const cache = new Map<Key, unknown>();
-  for (const [key, value] of dsk) if (!needsRun(value, dependencies.get(key)!)) cache.set(key, value);
-  const waiting = new Map<Key, number>();
-  const waitingData = new Map<Key, number>();
-  const ready: Key[] = [];
-  for (const [key, value] of dsk) {
-    const deps = dependencies.get(key)!;
-    const nDependents = dependents.get(key)!.length;
-    if (nDependents > 0) waitingData.set(key, nDependents);
-    if (!needsRun(value, deps)) continue;
+export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, isResult: Uint8Array): SchedulerState {
+  const { size: n, values, depStart, deps, dependentStart } = graph;
+  const status = new Uint8Array(n);
+  const cache = new Array<unknown>(n);
+  const waiting = new Int32Array(n);
+  const waitingData = new Int32Array(n);
+  const ready: number[] = [];
+  const checked = new Map<unknown, boolean>();
+  for (let t = 0; t < n; t++) {
+    const value = values[t];
+    checkHead(graph.keys[t]!, value, checked);
+    if (!needsRun(value, depStart[t + 1]! - depStart[t]!)) {
+      cache[t] = value;
+      status[t] = TaskStatus.memory;
+    }
+    waitingData[t] = dependentStart[t + 1]! - dependentStart[t]!;
+  }
+  for (let t = 0; t < n; t++) {
+    if (status[t] === TaskStatus.memory) continue;
     let pending = 0;
-    for (const dep of deps) if (!cache.has(dep)) pending++;
-    if (pending > 0) waiting.set(key, pending);
-    else ready.push(key);
+    for (let e = depStart[t]!; e < depStart[t + 1]!; e++) if (status[deps[e]!] !== TaskStatus.memory) pending++;
+    waiting[t] = pending;
+    if (pending === 0) {
+      status[t] = TaskStatus.ready;
+      ready.push(t);
+    }
   }
   pushReady([], ready, priority); // sorts in place
-  return {
-    dependencies,
-    dependents,
-    cache,
-    waiting,
-    waitingData,
-    ready,
-    running: new Set(),
-    finished: new Set(),
-    released: new Set(),
-  };
+  return { graph, priority, isResult, status, cache, waiting, waitingData, ready, running: new Set(), finished: [], released: [] };
 }
 
 /**
- * Records that `key` finished (its result must already be in `cache`): dependents whose last
- * dependency this was become ready; dependencies no one else waits for are released unless
- * they are requested results. Mutates `state`; run atomically.
+ * Records that task `t` finished with `value`: dependents whose last dependency this was become
+ * ready; dependencies no one else waits for are released unless they are requested results.
+ * Mutates `state`; run atomically.
  */
-export function finishTask(state: SchedulerState, key: Key, results: ReadonlySet<Key>, priority: Priority): void {
-  const { waiting, waitingData } = state;
-  const dependents = state.dependents.get(key)!;
-  let newlyReady: Key[] | undefined;
-  for (const dep of dependents) {
-    const n = waiting.get(dep)! - 1;
-    if (n === 0) {
-      waiting.delete(dep);
-      if (newlyReady === undefined) newlyReady = [dep];
-      else newlyReady.push(dep);
-    } else waiting.set(dep, n);
+export function finishTask(state: SchedulerState, t: number, value: unknown): void {
+  const { graph, status, waiting, waitingData, isResult } = state;
+  state.cache[t] = value;
+  status[t] = TaskStatus.memory;
+  state.running.delete(t);
+  state.finished.push(t);
+  const { dependentStart, dependents, depStart, deps } = graph;
+  const dStart = dependentStart[t]!;
+  const dEnd = dependentStart[t + 1]!;
+  if (dEnd - dStart === 1) {
+    const d = dependents[dStart]!;
+    const w = waiting[d]! - 1;
+    waiting[d] = w;
+    if (w === 0) {
+      status[d] = TaskStatus.ready;
+      state.ready.push(d);
+    }
+  } else if (dEnd > dStart) {
+    let newlyReady: number[] | undefined;
+    for (let e = dStart; e < dEnd; e++) {
+      const d = dependents[e]!;
+      const w = waiting[d]! - 1;
+      waiting[d] = w;
+      if (w === 0) {
+        status[d] = TaskStatus.ready;
+        (newlyReady ??= []).push(d);
+      }
+    }
+    if (newlyReady !== undefined) pushReady(state.ready, newlyReady, state.priority);
   }
-  if (newlyReady !== undefined) pushReady(state.ready, newlyReady, priority);
-  for (const dep of state.dependencies.get(key)!) {
-    const n = waitingData.get(dep)! - 1;
-    if (n === 0) {
-      waitingData.delete(dep);
-      if (!results.has(dep)) releaseData(state, dep);
-    } else waitingData.set(dep, n);
+  for (let e = depStart[t]!; e < depStart[t + 1]!; e++) {
+    const d = deps[e]!;
+    const w = waitingData[d]! - 1;
+    waitingData[d] = w;
+    if (w === 0 && isResult[d] === 0) releaseData(state, d);
   }
-  state.finished.add(key);
-  state.running.delete(key);
-  if (dependents.length === 0 && !results.has(key)) releaseData(state, key);
+  if (dEnd === dStart && isResult[t] === 0) releaseData(state, t);
 }
 
-/** Drops `key`'s result from memory. Mutates `state`; run atomically. */
-export function releaseData(state: SchedulerState, key: Key): void {
-  state.cache.delete(key);
-  state.released.add(key);
+/** Drops task `t`'s result from memory. Mutates `state`; run atomically. */
+export function releaseData(state: SchedulerState, t: number): void {
+  state.cache[t] = undefined;
+  state.status[t] = TaskStatus.released;
+  state.released.push(t);
+}
+
+/** The state with keys instead of task numbers (only non-zero counts, only held results). */
+export interface StateView {
+  cache: Record<Key, unknown>;
+  waiting: Record<Key, number>;
+  waitingData: Record<Key, number>;
+  ready: Key[];
+  running: Key[];
+  finished: Key[];
+  released: Key[];
+}
+
+export function describeState(state: SchedulerState): StateView {
+  const { keys } = state.graph;
+  const view: StateView = { cache: {}, waiting: {}, waitingData: {}, ready: [], running: [], finished: [], released: [] };
+  for (let t = 0; t < state.graph.size; t++) {
+    const key = keys[t]!;
+    if (state.status[t] === TaskStatus.memory) {
+      view.cache[key] = state.cache[t];
+      if (state.waitingData[t]! > 0) view.waitingData[key] = state.waitingData[t]!;
+    }
+    if (state.waiting[t]! > 0) view.waiting[key] = state.waiting[t]!;
+  }
+  view.ready = state.ready.map((t) => keys[t]!);
+  view.running = [...state.running].map((t) => keys[t]!);
+  view.finished = state.finished.map((t) => keys[t]!);
+  view.released = state.released.map((t) => keys[t]!);
+  return view;
 }

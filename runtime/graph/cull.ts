@@ -2,7 +2,8 @@
  * `cull`: the part of a graph that the wanted keys need, and nothing else.
  */
 import { Errors } from '../errors.js';
-import { type Dsk, type Graph, type Key, getDependencies, toDsk } from './spec.js';
+import { compileGraph, neededMask } from './compile.js';
+import { type Graph, type Key, toDsk } from './spec.js';
 
 /**
  * Returns a new graph holding only `keys` and their transitive dependencies, in the original
@@ -12,27 +13,15 @@ import { type Dsk, type Graph, type Key, getDependencies, toDsk } from './spec.j
  *     d
  */
 export function cull(graph: Graph, keys: Key | readonly Key[]): Map<Key, unknown> {
-  const dsk: Dsk = toDsk(graph);
-  const wanted = typeof keys === 'string' ? [keys] : keys;
-  const needed = new Set<Key>();
-  const stack: Key[] = [];
-  for (const key of wanted) {
-    if (!dsk.has(key)) throw Errors.missingKey(key, dsk.keys());
-    if (!needed.has(key)) {
-      needed.add(key);
-      stack.push(key);
-    }
-  }
-  while (stack.length > 0) {
-    for (const dep of getDependencies(dsk, stack.pop()!)) {
-      if (!needed.has(dep)) {
-        needed.add(dep);
-        stack.push(dep);
-      }
-    }
-  }
+  const dsk = toDsk(graph);
+  const g = compileGraph(dsk);
+  const wanted = (typeof keys === 'string' ? [keys] : keys).map((k) => {
+    const t = g.index.get(k);
+    if (t === undefined) throw Errors.missingKey(k, g.keys);
+    return t;
+  });
+  const needed = neededMask(g, wanted);
   const out = new Map<Key, unknown>();
-  if (needed.size === dsk.size) return new Map(dsk);
-  for (const [key, value] of dsk) if (needed.has(key)) out.set(key, value);
+  for (let t = 0; t < g.size; t++) if (needed === null || needed[t] === 1) out.set(g.keys[t]!, g.values[t]);
   return out;
 }

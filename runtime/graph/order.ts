@@ -14,67 +14,72 @@
  *    runs once, as early as the first of them needs it.
  *
  * The walk is iterative (a chain of a million tasks does not overflow the stack), linear in the
- * size of the graph except for sorting each key's dependencies by height, and uses no string
- * comparison, so the same graph always gets the same order. The core's ready stack breaks ties
- * with these priorities, which is what makes single-stepping reproducible.
+ * size of the graph except for sorting a key's dependencies when their heights differ, and uses
+ * no string comparison, so the same graph always gets the same order. The core's ready stack
+ * breaks ties with these priorities, which is what makes single-stepping reproducible.
  */
-import { type Graph, type Key, type Relations, getRelations, toDsk } from './spec.js';
-import { toposort } from './toposort.js';
+import { type CompiledGraph, compileGraph } from './compile.js';
+import { type Graph, type Key, toDsk } from './spec.js';
+import { postorder } from './toposort.js';
 
-/** Priority per key, 0 first. Throws a cycle error for cyclic graphs. */
-export function order(graph: Graph, relations?: Relations): Map<Key, number> {
-  const dsk = toDsk(graph);
-  const rel = relations ?? getRelations(dsk);
-  const { dependencies, dependents } = rel;
-  const height = new Map<Key, number>();
-  for (const key of toposort(dsk, rel)) {
-    let h = 0;
-    for (const dep of dependencies.get(key)!) {
-      const hd = height.get(dep)! + 1;
-      if (hd > h) h = hd;
-    }
-    height.set(key, h);
-  }
+/** Priority per task number of a compiled graph. Throws a cycle error for cyclic graphs. */
+export function orderCompiled(g: CompiledGraph): Int32Array {
+  const { size: n, depStart, deps, dependentStart } = g;
+  const { height } = postorder(g);
+  const priority = new Int32Array(n).fill(-1);
+  const entered = new Uint8Array(n);
+  const stack = new Int32Array(n);
+  const cursor = new Int32Array(n);
+  const sorted: (Int32Array | undefined)[] = []; // per stack level: children sorted by height, when needed
+  let next = 0;
 
-  const priority = new Map<Key, number>();
-  const byHeight = (deps: readonly Key[]): readonly Key[] => {
-    if (deps.length < 2) return deps;
-    const h0 = height.get(deps[0]!)!;
+  const childrenOf = (t: number): Int32Array | undefined => {
+    const start = depStart[t]!;
+    const end = depStart[t + 1]!;
+    if (end - start < 2) return undefined;
+    const h0 = height[deps[start]!]!;
     let uniform = true;
-    for (let i = 1; i < deps.length && uniform; i++) uniform = height.get(deps[i]!) === h0;
-    if (uniform) return deps;
-    return deps.slice().sort((a, b) => height.get(b)! - height.get(a)!); // stable: ties keep argument order
+    for (let e = start + 1; e < end && uniform; e++) uniform = height[deps[e]!] === h0;
+    if (uniform) return undefined;
+    return Int32Array.from(deps.subarray(start, end)).sort((a, b) => height[b]! - height[a]! || 0);
   };
 
-  const stackKeys: Key[] = [];
-  const stackChildren: (readonly Key[])[] = [];
-  const stackIndex: number[] = [];
-  const entered = new Set<Key>();
-  for (const root of dsk.keys()) {
-    if (dependents.get(root)!.length > 0 || priority.has(root)) continue;
-    stackKeys.push(root);
-    stackChildren.push(byHeight(dependencies.get(root)!));
-    stackIndex.push(0);
-    entered.add(root);
-    while (stackKeys.length > 0) {
-      const top = stackKeys.length - 1;
-      const children = stackChildren[top]!;
-      const i = stackIndex[top]!;
-      if (i < children.length) {
-        stackIndex[top] = i + 1;
-        const child = children[i]!;
-        if (!entered.has(child)) {
-          entered.add(child);
-          stackKeys.push(child);
-          stackChildren.push(byHeight(dependencies.get(child)!));
-          stackIndex.push(0);
+  for (let root = 0; root < n; root++) {
+    if (dependentStart[root + 1]! > dependentStart[root]! || entered[root] === 1) continue;
+    let top = 0;
+    stack[0] = root;
+    cursor[0] = 0;
+    sorted[0] = childrenOf(root);
+    entered[root] = 1;
+    while (top >= 0) {
+      const t = stack[top]!;
+      const i = cursor[top]!;
+      const custom = sorted[top];
+      const count = depStart[t + 1]! - depStart[t]!;
+      if (i < count) {
+        cursor[top] = i + 1;
+        const child = custom !== undefined ? custom[i]! : deps[depStart[t]! + i]!;
+        if (entered[child] === 0) {
+          entered[child] = 1;
+          stack[++top] = child;
+          cursor[top] = 0;
+          sorted[top] = childrenOf(child);
         }
       } else {
-        priority.set(stackKeys.pop()!, priority.size);
-        stackChildren.pop();
-        stackIndex.pop();
+        priority[t] = next++;
+        top--;
       }
     }
   }
   return priority;
+}
+
+/** Priority per key, 0 first. Throws a cycle error for cyclic graphs. */
+export function order(graph: Graph): Map<Key, number> {
+  const g = compileGraph(toDsk(graph));
+  const priority = orderCompiled(g);
+  const out = new Map<Key, number>();
+  const byPriority = Array.from(priority.keys()).sort((a, b) => priority[a]! - priority[b]!);
+  for (const t of byPriority) out.set(g.keys[t]!, priority[t]!);
+  return out;
 }

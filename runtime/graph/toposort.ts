@@ -1,71 +1,67 @@
 /**
- * Topological sort and cycle detection.
+ * Topological sort and cycle detection, on the compiled graph.
  *
- * `toposort` is Kahn's algorithm over the graph's insertion order, so its answer is
- * deterministic; when keys are left over, a depth-first walk among them finds one cycle and
- * the error names it as `a -> b -> c -> a` (each key depends on the next).
+ * `postorder` is an iterative depth-first walk from every key in insertion order that visits
+ * dependencies in argument order: its finishing order is a topological order (each key right
+ * after its last dependency), deterministic for a given graph. Meeting a key that is still on
+ * the walk's path is a cycle; the error names it as `a -> b -> c -> a` (each key depends on
+ * the next).
  */
 import { Errors } from '../errors.js';
-import { type Dsk, type Graph, type Key, type Relations, getRelations, toDsk } from './spec.js';
+import { type CompiledGraph, compileGraph } from './compile.js';
+import { type Graph, type Key, toDsk } from './spec.js';
 
-/** Keys in an order where every key comes after all of its dependencies. Throws on a cycle. */
-export function toposort(graph: Graph, relations?: Relations): Key[] {
-  const dsk = toDsk(graph);
-  const { dependencies, dependents } = relations ?? getRelations(dsk);
-  const remaining = new Map<Key, number>();
-  const stack: Key[] = [];
-  for (const key of dsk.keys()) {
-    const n = dependencies.get(key)!.length;
-    if (n === 0) stack.push(key);
-    else remaining.set(key, n);
-  }
-  stack.reverse(); // pop in insertion order
-  const out: Key[] = [];
-  while (stack.length > 0) {
-    const key = stack.pop()!;
-    out.push(key);
-    const ds = dependents.get(key)!;
-    for (let i = ds.length - 1; i >= 0; i--) {
-      const d = ds[i]!;
-      const n = remaining.get(d)! - 1;
-      if (n === 0) {
-        remaining.delete(d);
-        stack.push(d);
-      } else remaining.set(d, n);
+/**
+ * Visits every task after its dependencies; returns the topological order and each task's
+ * height (longest chain of dependencies below it). Throws a cycle error.
+ */
+export function postorder(g: CompiledGraph): { order: Int32Array; height: Int32Array } {
+  const { size: n, depStart, deps } = g;
+  const color = new Uint8Array(n); // 0 unseen, 1 on the current path, 2 finished
+  const height = new Int32Array(n);
+  const order = new Int32Array(n);
+  const stack = new Int32Array(n);
+  const cursor = new Int32Array(n);
+  let done = 0;
+  for (let root = 0; root < n; root++) {
+    if (color[root] !== 0) continue;
+    let top = 0;
+    stack[0] = root;
+    cursor[0] = depStart[root]!;
+    color[root] = 1;
+    while (top >= 0) {
+      const t = stack[top]!;
+      const e = cursor[top]!;
+      if (e < depStart[t + 1]!) {
+        cursor[top] = e + 1;
+        const d = deps[e]!;
+        if (color[d] === 0) {
+          color[d] = 1;
+          stack[++top] = d;
+          cursor[top] = depStart[d]!;
+        } else if (color[d] === 1) {
+          const path = Array.from(stack.subarray(0, top + 1));
+          const cycle = path.slice(path.indexOf(d)).map((i) => g.keys[i]!);
+          throw Errors.cycle([...cycle, g.keys[d]!]);
+        }
+      } else {
+        let h = 0;
+        for (let k = depStart[t]!; k < depStart[t + 1]!; k++) {
+          const hd = height[deps[k]!]! + 1;
+          if (hd > h) h = hd;
+        }
+        height[t] = h;
+        color[t] = 2;
+        order[done++] = t;
+        top--;
+      }
     }
   }
-  if (remaining.size > 0) throw Errors.cycle(findCycle(dsk, dependencies, remaining.keys()));
-  return out;
+  return { order, height };
 }
 
-/** Finds one cycle among `candidates` (keys left over by Kahn's algorithm). */
-export function findCycle(dsk: Dsk, dependencies: ReadonlyMap<Key, readonly Key[]>, candidates: Iterable<Key>): Key[] {
-  const state = new Map<Key, 1 | 2>(); // 1: on the current path, 2: done
-  for (const start of candidates) {
-    if (state.has(start)) continue;
-    const path: Key[] = [start];
-    const cursor: number[] = [0];
-    state.set(start, 1);
-    while (path.length > 0) {
-      const key = path[path.length - 1]!;
-      const deps = dependencies.get(key) ?? [];
-      const i = cursor[cursor.length - 1]!;
-      if (i >= deps.length) {
-        state.set(key, 2);
-        path.pop();
-        cursor.pop();
-        continue;
-      }
-      cursor[cursor.length - 1] = i + 1;
-      const dep = deps[i]!;
-      const s = state.get(dep);
-      if (s === 1) return [...path.slice(path.indexOf(dep)), dep];
-      if (s === undefined && dsk.has(dep)) {
-        state.set(dep, 1);
-        path.push(dep);
-        cursor.push(0);
-      }
-    }
-  }
-  return [];
+/** Keys in an order where every key comes after all of its dependencies. Throws on a cycle. */
+export function toposort(graph: Graph): Key[] {
+  const g = compileGraph(toDsk(graph));
+  return Array.from(postorder(g).order, (t) => g.keys[t]!);
 }

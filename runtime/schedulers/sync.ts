@@ -3,28 +3,32 @@
  * calling thread, one at a time. Breakpoints and stack traces point straight at user code.
  * An async task function is awaited before the next task starts.
  */
-import { executeTask, isThenable } from '../core/execute.js';
-import type { Executor } from '../core/local.js';
+import { type Inputs, executeTask, isThenable } from '../core/execute.js';
+import { type Executor, stateInputs } from '../core/local.js';
 
 export function syncExecutor(): Executor {
+  let inputs: Inputs | undefined;
   return {
     name: 'sync',
     capacity: 1,
-    submit(batch, inputs, report) {
-      for (const { key, task } of batch) {
+    prepare(state) {
+      inputs = stateInputs(state);
+    },
+    submit(batch, _state, report) {
+      for (const { index, task } of batch) {
         let value: unknown;
         try {
-          value = executeTask(task, inputs);
+          value = executeTask(task, inputs!);
         } catch (error) {
-          report({ key, ok: false, error });
+          report({ index, ok: false, error });
           continue;
         }
         if (isThenable(value)) {
           value.then(
-            (v) => report({ key, ok: true, value: v }),
-            (error: unknown) => report({ key, ok: false, error }),
+            (v) => report({ index, ok: true, value: v }),
+            (error: unknown) => report({ index, ok: false, error }),
           );
-        } else report({ key, ok: true, value });
+        } else report({ index, ok: true, value });
       }
     },
     cancel() {

@@ -1,0 +1,131 @@
+/**
+ * The compiled graph: keys numbered 0..n-1 in insertion order, dependencies and dependents in
+ * compressed sparse rows (`deps[depStart[i] .. depStart[i+1]]`). The scheduling core, `order`,
+ * `toposort` and `cull` work on this form, so a run does one string-keyed pass over the graph
+ * and then only integer array access: that is what keeps the core under a microsecond per task
+ * for graphs of a million keys.
+ */
+import { type Graph, type Key, describeValue, isPlainObject } from './spec.js';
+
+export interface CompiledGraph {
+  readonly size: number;
+  readonly keys: readonly Key[];
+  readonly index: ReadonlyMap<Key, number>;
+  readonly values: readonly unknown[];
+  readonly depStart: Int32Array;
+  readonly deps: Int32Array;
+  readonly dependentStart: Int32Array;
+  readonly dependents: Int32Array;
+}
+
+class IntList {
+  data = new Int32Array(64);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Int32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+}
+
+/** Numbers the keys and records every dependency edge once. */
+export function compileGraph(graph: Graph): CompiledGraph {
+  let keys: Key[];
+  let values: unknown[];
+  if (graph instanceof Map) {
+    keys = [...graph.keys()];
+    values = [...graph.values()];
+  } else if (graph !== null && typeof graph === 'object' && !Array.isArray(graph)) {
+    // Object.keys + indexing is several times faster than Object.entries on large objects
+    const obj = graph as Readonly<Record<Key, unknown>>;
+    keys = Object.keys(obj);
+    values = new Array<unknown>(keys.length);
+    for (let j = 0; j < keys.length; j++) values[j] = obj[keys[j]!];
+  } else {
+    throw new TypeError(`A graph must be a plain object or a Map of keys to tasks, got ${describeValue(graph)}`);
+  }
+  const n = keys.length;
+  const index = new Map<Key, number>();
+  for (let j = 0; j < n; j++) index.set(keys[j]!, j);
+  const depStart = new Int32Array(n + 1);
+  const edges = new IntList();
+  const stamp = new Int32Array(n).fill(-1); // stamp[d] === t: d already recorded for task t
+  let current = 0;
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      const d = index.get(value);
+      if (d !== undefined && stamp[d] !== current) {
+        stamp[d] = current;
+        edges.push(d);
+      }
+    } else if (Array.isArray(value)) {
+      for (let j = typeof value[0] === 'function' ? 1 : 0; j < value.length; j++) {
+        const v: unknown = value[j];
+        if (typeof v === 'string' || (v !== null && typeof v === 'object')) visit(v);
+      }
+    } else if (isPlainObject(value)) {
+      for (const k in value) visit(value[k]);
+    }
+  };
+  for (current = 0; current < n; current++) {
+    depStart[current] = edges.length;
+    visit(values[current]);
+  }
+  depStart[n] = edges.length;
+  const deps = edges.data.slice(0, edges.length);
+
+  const dependentStart = new Int32Array(n + 1);
+  for (let e = 0; e < deps.length; e++) dependentStart[deps[e]! + 1]!++;
+  for (let t = 0; t < n; t++) dependentStart[t + 1]! += dependentStart[t]!;
+  const fill = dependentStart.slice(0, n);
+  const dependents = new Int32Array(deps.length);
+  for (let t = 0; t < n; t++) {
+    for (let e = depStart[t]!; e < depStart[t + 1]!; e++) dependents[fill[deps[e]!]!++] = t;
+  }
+  return { size: n, keys, index, values, depStart, deps, dependentStart, dependents };
+}
+
+/** Dependencies of task `t` as keys (for messages and callbacks, not hot paths). */
+export function dependencyKeys(g: CompiledGraph, t: number): Key[] {
+  const out: Key[] = [];
+  for (let e = g.depStart[t]!; e < g.depStart[t + 1]!; e++) out.push(g.keys[g.deps[e]!]!);
+  return out;
+}
+
+/** Dependents of task `t` as keys. */
+export function dependentKeys(g: CompiledGraph, t: number): Key[] {
+  const out: Key[] = [];
+  for (let e = g.dependentStart[t]!; e < g.dependentStart[t + 1]!; e++) out.push(g.keys[g.dependents[e]!]!);
+  return out;
+}
+
+/**
+ * Marks what `wanted` (task numbers) need, transitively. Returns null when that is everything.
+ */
+export function neededMask(g: CompiledGraph, wanted: readonly number[]): Uint8Array | null {
+  const needed = new Uint8Array(g.size);
+  const stack: number[] = [];
+  let count = 0;
+  for (const w of wanted) {
+    if (needed[w] === 0) {
+      needed[w] = 1;
+      count++;
+      stack.push(w);
+    }
+  }
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    for (let e = g.depStart[t]!; e < g.depStart[t + 1]!; e++) {
+      const d = g.deps[e]!;
+      if (needed[d] === 0) {
+        needed[d] = 1;
+        count++;
+        stack.push(d);
+      }
+    }
+  }
+  return count === g.size ? null : needed;
+}

@@ -1,0 +1,63 @@
+// The delayed API: keys, graph merging, shared work.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compute, delayed, isDelayed, keyGroup } from 'skein';
+import { add, inc, pack, sum } from '../data/ops.js';
+
+describe('delayed', () => {
+  it('names keys <fnName>-<token>, the same for the same pure call', () => {
+    const a = delayed(inc)(1);
+    const b = delayed(inc)(1);
+    const c = delayed(inc)(2);
+    assert.match(a.key, /^inc-[0-9a-f]{16}$/);
+    assert.equal(a.key, b.key);
+    assert.notEqual(a.key, c.key);
+    assert.equal(keyGroup(a.key), 'inc');
+  });
+
+  it('gives a fresh key per call with {pure: false}, and uses an explicit key', () => {
+    const impure = delayed(inc, { pure: false });
+    assert.notEqual(impure(1).key, impure(1).key);
+    assert.equal(delayed(add, { key: 'total' })(1, 2).key, 'total');
+    assert.match(delayed(inc, { name: 'step' })(1).key, /^step-/);
+  });
+
+  it('merges graphs as values are composed, dependencies first', () => {
+    const a = delayed(inc, { key: 'a' })(1);
+    const b = delayed(add, { key: 'b' })(a, 10);
+    const c = delayed(sum, { key: 'c' })(a, b);
+    const d = delayed(pack, { key: 'd' })([a, { x: c }]);
+    assert.deepEqual([...d.graph.keys()], ['a', 'b', 'c', 'd']);
+    assert.deepEqual(d.graph.get('c'), [sum, 'a', 'b']);
+    assert.deepEqual(d.graph.get('d'), [pack, ['a', { x: 'c' }]]);
+  });
+
+  it('wraps plain values and collections of delayed values', async () => {
+    const a = delayed(inc)(1);
+    const box = delayed({ one: a, two: [a, 3] });
+    assert.ok(isDelayed(box));
+    assert.match(box.key, /^dict-/);
+    assert.deepEqual(await box.compute({ scheduler: 'sync' }), { one: 2, two: [2, 3] });
+    assert.equal(await delayed(5).compute({ scheduler: 'sync' }), 5);
+  });
+
+  it('computes shared work once', async () => {
+    let calls = 0;
+    const counted = (x: number): number => {
+      calls++;
+      return x * 10;
+    };
+    const shared = delayed(counted)(4);
+    const left = delayed(inc)(shared);
+    const right = delayed(add)(shared, 1);
+    assert.deepEqual(await compute(left, right, { scheduler: 'sync' }), [41, 41]);
+    assert.equal(calls, 1);
+  });
+
+  it('builds a long chain in linear time', async () => {
+    let v = delayed(0);
+    for (let i = 0; i < 20_000; i++) v = delayed(inc)(v);
+    assert.equal(v.graph.size, 20_001);
+    assert.equal(await v.compute({ scheduler: 'sync' }), 20_000);
+  });
+});

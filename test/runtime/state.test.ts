@@ -1,0 +1,107 @@
+// The core's state functions, compared with literal states (by key, through describeState).
+//
+//   x ─▶ y ─▶ z ◀─ w         (x = 1 and w = 10 are literals; z = add(y, w))
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileGraph, describeState, finishTask, orderCompiled, releaseData, startStateFromGraph } from 'skein/core';
+import { add, inc } from '../data/ops.js';
+
+function setup(entries: Array<[string, unknown]>, results: string[]) {
+  const graph = compileGraph(new Map(entries));
+  const priority = orderCompiled(graph);
+  const isResult = new Uint8Array(graph.size);
+  for (const k of results) isResult[graph.index.get(k)!] = 1;
+  const state = startStateFromGraph(graph, priority, isResult);
+  /** Takes the next ready task, as the core does, and finishes it with `value`. */
+  const run = (key: string, value: unknown): void => {
+    const t = state.ready.pop()!;
+    assert.equal(graph.keys[t], key, 'the ready stack gives tasks in priority order');
+    state.running.add(t);
+    finishTask(state, t, value);
+  };
+  return { graph, state, run };
+}
+
+const xyzw: Array<[string, unknown]> = [
+  ['x', 1],
+  ['y', [inc, 'x']],
+  ['w', 10],
+  ['z', [add, 'y', 'w']],
+];
+
+describe('scheduler state', () => {
+  it('startStateFromGraph puts literals in the cache and tasks with none missing in ready', () => {
+    const { state } = setup(xyzw, ['z']);
+    assert.deepEqual(describeState(state), {
+      cache: { x: 1, w: 10 },
+      waiting: { z: 1 },
+      waitingData: { x: 1, w: 1 },
+      ready: ['y'],
+      running: [],
+      finished: [],
+      released: [],
+    });
+  });
+
+  it('finishTask makes dependents ready and releases what no one needs', () => {
+    const { state, run } = setup(xyzw, ['z']);
+    run('y', 2);
+    assert.deepEqual(describeState(state), {
+      cache: { y: 2, w: 10 },
+      waiting: {},
+      waitingData: { y: 1, w: 1 },
+      ready: ['z'],
+      running: [],
+      finished: ['y'],
+      released: ['x'],
+    });
+    run('z', 12);
+    assert.deepEqual(describeState(state), {
+      cache: { z: 12 },
+      waiting: {},
+      waitingData: {},
+      ready: [],
+      running: [],
+      finished: ['y', 'z'],
+      released: ['x', 'y', 'w'],
+    });
+  });
+
+  it('finishTask keeps requested results even when their dependents are done', () => {
+    const { state, run } = setup(xyzw, ['y', 'z']);
+    run('y', 2);
+    run('z', 12);
+    assert.deepEqual(describeState(state).cache, { y: 2, z: 12 });
+    assert.deepEqual(describeState(state).released, ['x', 'w']);
+  });
+
+  it('pushes several newly ready tasks so the lowest priority pops first', () => {
+    //      ┌─▶ b ──┐
+    //  a ──┼─▶ d ──┴─▶ e        order: a 0, d 1, b 2, e 3, c 4, f 5
+    //      └─▶ c ─────▶ f
+    const { graph, state, run } = setup(
+      [
+        ['a', [inc, 0]],
+        ['b', [inc, 'a']],
+        ['c', [inc, 'a']],
+        ['d', [inc, 'a']],
+        ['e', [add, 'd', 'b']],
+        ['f', [inc, 'c']],
+      ],
+      ['e', 'f'],
+    );
+    assert.deepEqual(Array.from(state.priority), [0, 2, 4, 1, 3, 5]);
+    run('a', 1);
+    assert.deepEqual(describeState(state).ready, ['c', 'b', 'd']);
+    for (const [key, value] of [['d', 2], ['b', 2], ['e', 4], ['c', 2], ['f', 3]] as const) run(key, value);
+    assert.deepEqual(describeState(state).cache, { e: 4, f: 3 });
+    assert.equal(graph.size, 6);
+  });
+
+  it('releaseData drops the result and records it', () => {
+    const { state } = setup(xyzw, ['z']);
+    releaseData(state, 0);
+    assert.deepEqual(describeState(state).cache, { w: 10 });
+    assert.deepEqual(describeState(state).released, ['x']);
+  });
+});
