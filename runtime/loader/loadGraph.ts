@@ -9,6 +9,8 @@ import { SkeinError, Errors } from '../errors.js';
 import { isDelayed, mergeGraphs } from '../graph/delayed.js';
 import { type Dsk, type Key, getRelations, isPlainObject, toDsk } from '../graph/spec.js';
 import { registerLoader } from './register.js';
+import { compileGraph } from '../graph/compile.js';
+import { postorder } from '../graph/toposort.js';
 
 export interface LoadedGraph {
   /** Absolute path of the graph file. */
@@ -43,6 +45,7 @@ export async function loadGraphFile(file: string): Promise<LoadedGraph> {
   }
   if (exported instanceof Map || isPlainObject(exported)) {
     const graph = toDsk(exported as Record<string, unknown>);
+    postorder(compileGraph(graph)); // refuse a cycle now: its keys would not count as outputs
     return { file: path, url, graph, keys: outputKeys(graph), module };
   }
   throw Errors.notAGraph(what);

@@ -1,0 +1,95 @@
+// The `skein` command end to end, as a user runs it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin', 'skein.js');
+
+function skein(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const env = { ...process.env, ...options.env };
+  for (const name of Object.keys(env)) if (name.startsWith('SKEIN_') && !(options.env && name in options.env)) delete env[name];
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: options.cwd ?? root, env, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('skein CLI', () => {
+  it('runs the example and prints exactly one JSON object with --json', () => {
+    const r = skein(['run', 'examples/etl.graph.ts', '--scheduler', 'sync', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout.trim().split('\n').length, 1);
+    const out = JSON.parse(r.stdout) as { results: Record<string, { total: number; best: string; regions: unknown[] }>; scheduler: string; tasks: number; elapsedMs: number };
+    assert.deepEqual(Object.keys(out), ['results', 'scheduler', 'tasks', 'elapsedMs']);
+    assert.equal(out.scheduler, 'sync');
+    assert.equal(out.tasks, 22);
+    assert.equal(typeof out.elapsedMs, 'number');
+    assert.equal(out.results.report!.total, 947561.24);
+    assert.equal(out.results.report!.best, 'south');
+    assert.equal(out.results.report!.regions.length, 4);
+  });
+
+  it('computes only the keys asked for, and prints them readably', () => {
+    const r = skein(['run', 'examples/etl.graph.ts', '-s', 'sync', '--keys', 'total,units-east']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'total: 947561.24\nunits-east: 8512\n');
+    assert.match(r.stderr, /^14 tasks in \d+\.\d ms, sync scheduler, 1 worker\n$/);
+  });
+
+  it('reports a failing task with its key, the finished keys and a stack at the user line', () => {
+    const r = skein(['run', 'test/data/failing.graph.ts', '-s', 'sync']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.split('\n');
+    assert.equal(lines[0], 'error: Task "parse-b" failed: cannot parse b:1,2,3');
+    assert.equal(lines[1], '  finished before the failure: read-a, parse-a, read-b');
+    assert.equal(lines[2], 'Error: cannot parse b:1,2,3');
+    assert.equal(lines[3], `    at parse (${join(root, 'test/data/failing.graph.ts')}:8:11)`);
+  });
+
+  it('refuses a missing key and a cycle with exit code 2', () => {
+    const missing = skein(['run', 'examples/etl.graph.ts', '-s', 'sync', '--keys', 'totl']);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr, 'error: Key "totl" is not in the graph. Closest keys: total. Request one of the graph\'s keys.\n');
+    const cycle = skein(['run', 'test/data/cycle.graph.mjs', '-s', 'sync']);
+    assert.equal(cycle.code, 2);
+    assert.match(cycle.stderr, /^error: Cycle detected in the graph: a -> c -> b -> a\./);
+  });
+
+  it('resolves `skein` for a graph file outside any project and finds .ts files by .js specifiers', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-outside-'));
+    try {
+      cpSync(join(root, 'test/data/delayed.graph.ts'), join(dir, 'delayed.graph.ts'));
+      cpSync(join(root, 'test/data/helpers'), join(dir, 'helpers'), { recursive: true });
+      const r = skein(['run', join(dir, 'delayed.graph.ts'), '-s', 'sync', '--json'], { cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout).results, { doubled: 28, total: 14 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints the merged configuration with the source of each value', () => {
+    const r = skein(['config'], { env: { SKEIN_NUM_WORKERS: '3' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^scheduler +"threads" +\(default\)$/m);
+    assert.match(r.stdout, /^numWorkers +3 +\(environment\)$/m);
+    const bad = skein(['config'], { env: { SKEIN_SCHEDULER: 'gpu' } });
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, 'error: Unknown scheduler "gpu"; valid schedulers: sync, threads, processes.\n');
+  });
+
+  it('has conventional help with examples, and rejects unknown scheduler names', () => {
+    const help = skein(['run', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: skein run \[options\] <graph-file>/);
+    assert.match(help.stdout, /Examples:\n {2}skein run examples\/etl\.graph\.ts --scheduler sync/);
+    const bad = skein(['run', 'examples/etl.graph.ts', '--scheduler', 'gpu']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /error: option '-s, --scheduler <name>' argument 'gpu' is invalid\. Allowed choices are sync, threads, processes\./);
+  });
+});
