@@ -105,6 +105,15 @@ export const Errors = {
   },
   configFile: (file: string, reason: string) =>
     new SkeinError('BAD_CONFIG', `Cannot read config file ${file}: ${reason}`),
+  unlocatable: (key: Key, fn: string, scheduler: string) =>
+    new SkeinError(
+      'UNLOCATABLE_FUNCTION',
+      `Task ${JSON.stringify(key)} uses ${fn}, which ${scheduler} workers cannot load: they import task functions by module and export name, and this one is not exported from any module (an inline closure, a bound or a native function). Export it from a module (export function ...), or run with --scheduler sync.`,
+    ),
+  taskTimeout: (key: Key, ms: number) =>
+    new SkeinError('TASK_TIMEOUT', `Task ${JSON.stringify(key)} ran longer than taskTimeoutMs (${ms} ms); its worker was stopped and replaced.`),
+  workerDied: (key: Key, how: string) =>
+    new SkeinError('WORKER_DIED', `The worker running task ${JSON.stringify(key)} died (${how}); it was replaced. Look for process.exit(), a crash in a native module, or running out of memory in this task.`),
   schedulerUnavailable: (name: string) =>
     new SkeinError('SCHEDULER_UNAVAILABLE', `The ${JSON.stringify(name)} scheduler is not available in this build; use --scheduler sync.`),
 };

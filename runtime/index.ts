@@ -13,3 +13,5 @@ export { type Callback, registerCallback } from './core/callbacks.js';
 export { config, withConfig, type SkeinConfig, type SchedulerName, SCHEDULERS } from './core/config.js';
 export { get, compute, type ComputeOptions, type Computed } from './schedule.js';
 export { SkeinError, TaskError } from './errors.js';
+export { createThreadPool, threadWorkerFile } from './schedulers/threads.js';
+export { ProcessPool } from './schedulers/processPool.js';

@@ -10,6 +10,8 @@ import { type Executor, getAsync } from './core/local.js';
 import { type Delayed, isDelayed, mergeGraphs, setComputeHook } from './graph/delayed.js';
 import { type Graph, type Key, isPlainObject } from './graph/spec.js';
 import { syncExecutor } from './schedulers/sync.js';
+import { threadsLease } from './schedulers/threads.js';
+import { processesLease } from './schedulers/processes.js';
 
 /** Options of one `get` or `compute` call: any config key, plus a cancellation signal. */
 export interface ComputeOptions extends Partial<Omit<SkeinConfig, 'numWorkers' | 'taskTimeoutMs'>> {
@@ -27,7 +29,11 @@ export interface ExecutorLease {
 
 export type ExecutorFactory = (cfg: SkeinConfig) => ExecutorLease | Promise<ExecutorLease>;
 
-const factories = new Map<string, ExecutorFactory>([['sync', () => ({ executor: syncExecutor(), release: async () => {} })]]);
+const factories = new Map<string, ExecutorFactory>([
+  ['sync', () => ({ executor: syncExecutor(), release: async () => {} })],
+  ['threads', threadsLease],
+  ['processes', processesLease],
+]);
 
 /** Plugs a scheduler into `get`/`compute` (used by the threads and processes modules). */
 export function registerScheduler(name: (typeof SCHEDULERS)[number], factory: ExecutorFactory): void {

@@ -18,10 +18,9 @@ const runtimeEntries = {
   core: 'runtime/core/index.ts',
   cli: 'runtime/cli.ts',
   loaderHooks: 'runtime/loader/hooks.ts',
+  threadWorker: 'runtime/workers/threadWorker.ts',
+  processWorker: 'runtime/workers/processWorker.ts',
 };
-for (const [name, file] of Object.entries({ threadWorker: 'runtime/workers/threadWorker.ts', processWorker: 'runtime/workers/processWorker.ts' })) {
-  if (existsSync(file)) runtimeEntries[name] = file;
-}
 
 await build({
   entryPoints: runtimeEntries,

@@ -27,6 +27,11 @@ export interface TaskRun {
   readonly key: Key;
   /** The graph value: `[fn, ...args]` with dependencies still named by key. */
   readonly task: unknown;
+  /**
+   * Chain fusion: tasks to run right after this one in the same worker, each reading the
+   * previous one's result (each is the only dependent of the one before it).
+   */
+  readonly continuation?: readonly TaskRun[];
 }
 
 export type TaskOutcome =
@@ -48,7 +53,12 @@ export interface Executor {
   submit(batch: readonly TaskRun[], state: SchedulerState, report: (outcome: TaskOutcome) => void): void;
   /** Stops tasks still running after a failure or cancellation (optional). */
   cancel?(): void;
+  /** Accepts fused chains (`TaskRun.continuation`): a chain costs one round trip, not one per link. */
+  readonly fuseChains?: boolean;
 }
+
+/** Longest chain handed out as one unit. */
+const MAX_CHAIN = 1000;
 
 export interface GetAsyncOptions {
   readonly executor: Executor;
@@ -114,6 +124,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
 
   let state: SchedulerState | undefined;
   let failure: unknown;
+  let fuse = false; // chain fusion: only for executors that accept it, and never under a pretask gate
   const inbox: TaskOutcome[] = [];
   let wake: (() => void) | undefined;
   const wakeUp = (): void => {
@@ -172,6 +183,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
 
   async function loop(st: SchedulerState): Promise<void> {
     const { ready, running } = st;
+    fuse = executor.fuseChains === true && !callbacks.some((cb) => cb.pretask !== undefined);
     const hasPosttask = callbacks.some((cb) => cb.posttask !== undefined);
     let read = 0;
     for (;;) {
@@ -236,8 +248,29 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
   /** Moves task `t` to running and into `batch` (or evaluates it here when it calls nothing). */
   function enqueue(t: number, batch: TaskRun[], st: SchedulerState): void {
     const task = graph.values[t];
-    if (Array.isArray(task) && typeof task[0] === 'function') batch.push({ index: t, key: graph.keys[t]!, task });
+    if (Array.isArray(task) && typeof task[0] === 'function') batch.push({ index: t, key: graph.keys[t]!, task, continuation: fuse ? chainAfter(t, st) : undefined });
     else report({ index: t, ok: true, value: substitute(task, stateInputs(st)) }); // alias or value with dependencies: no worker needed
+  }
+
+  /**
+   * The chain that can follow task `t` in the same worker: while the current task has exactly
+   * one dependent, and that dependent waits for nothing else, it joins the chain (and counts as
+   * running from now on, so finishTask never makes it ready again).
+   */
+  function chainAfter(t: number, st: SchedulerState): TaskRun[] | undefined {
+    const { dependentStart, dependents, values, keys } = graph;
+    let chain: TaskRun[] | undefined;
+    let current = t;
+    while ((chain?.length ?? 0) < MAX_CHAIN && dependentStart[current + 1]! - dependentStart[current]! === 1) {
+      const d = dependents[dependentStart[current]!]!;
+      const task = values[d];
+      if (st.waiting[d] !== 1 || !Array.isArray(task) || typeof task[0] !== 'function') break;
+      st.status[d] = TaskStatus.running;
+      st.running.add(d);
+      (chain ??= []).push({ index: d, key: keys[d]!, task });
+      current = d;
+    }
+    return chain;
   }
 
   /**

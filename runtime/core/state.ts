@@ -105,7 +105,7 @@ export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, 
 
 /**
  * Records that task `t` finished with `value`: dependents whose last dependency this was become
- * ready; dependencies no one else waits for are released unless they are requested results.
+ * ready (unless an executor already runs them as part of a fused chain); dependencies no one else waits for are released unless they are requested results.
  * Mutates `state`; run atomically.
  */
 export function finishTask(state: SchedulerState, t: number, value: unknown): void {
@@ -121,7 +121,7 @@ export function finishTask(state: SchedulerState, t: number, value: unknown): vo
     const d = dependents[dStart]!;
     const w = waiting[d]! - 1;
     waiting[d] = w;
-    if (w === 0) {
+    if (w === 0 && status[d] === TaskStatus.waiting) {
       status[d] = TaskStatus.ready;
       state.ready.push(d);
     }
@@ -131,7 +131,7 @@ export function finishTask(state: SchedulerState, t: number, value: unknown): vo
       const d = dependents[e]!;
       const w = waiting[d]! - 1;
       waiting[d] = w;
-      if (w === 0) {
+      if (w === 0 && status[d] === TaskStatus.waiting) {
         status[d] = TaskStatus.ready;
         (newlyReady ??= []).push(d);
       }

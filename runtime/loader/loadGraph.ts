@@ -9,6 +9,7 @@ import { SkeinError, Errors } from '../errors.js';
 import { isDelayed, mergeGraphs } from '../graph/delayed.js';
 import { type Dsk, type Key, getRelations, isPlainObject, toDsk } from '../graph/spec.js';
 import { registerLoader } from './register.js';
+import { registerModule } from './locate.js';
 import { compileGraph } from '../graph/compile.js';
 import { postorder } from '../graph/toposort.js';
 
@@ -35,6 +36,7 @@ export async function loadGraphFile(file: string): Promise<LoadedGraph> {
   registerLoader();
   const url = pathToFileURL(path).href;
   const module = (await import(url)) as Record<string, unknown>;
+  registerModule(url, module);
   const exported = module.default;
   const what = `The default export of ${file}`;
   if (exported === undefined) throw new SkeinError('NOT_A_GRAPH', `${file} has no default export; export default a graph object, a delayed value, or an array of delayed values.`);

@@ -1,0 +1,101 @@
+/**
+ * Finds where each task function lives, as module URL + export name, so a worker thread or
+ * process can import it (closures cannot cross a thread or process boundary in JavaScript).
+ *
+ * Two sources, in order:
+ * 1. Modules Skein loaded itself: a graph file and the local modules it imports
+ *    (`registerModule`), scanned once.
+ * 2. Any other function: V8's inspector tells which script defined it; that module is imported
+ *    (it is already loaded, so this is the same module instance) and its exports are scanned.
+ *
+ * A function that is not exported from any module (an inline closure, a bound or native
+ * function) cannot be located; the caller refuses the run before any task starts.
+ */
+import { Session } from 'node:inspector';
+import { isDelayedFunction } from '../graph/delayed.js';
+
+export interface FunctionRef {
+  readonly url: string;
+  readonly name: string;
+}
+
+const located = new WeakMap<Function, FunctionRef>();
+const scannedUrls = new Set<string>();
+
+/** Records every exported function of a module (and the functions inside delayed wrappers). */
+export function registerModule(url: string, namespace: Record<string, unknown>): void {
+  if (scannedUrls.has(url)) return;
+  scannedUrls.add(url);
+  for (const [name, value] of Object.entries(namespace)) {
+    if (typeof value !== 'function') continue;
+    if (!located.has(value)) located.set(value, { url, name });
+    if (isDelayedFunction(value) && !located.has(value.fn)) located.set(value.fn, { url, name });
+  }
+}
+
+let session: Session | undefined;
+const scriptUrls = new Map<string, string>();
+
+function post<T>(method: string, params: object): T {
+  let out: T | undefined;
+  let failure: Error | null = null;
+  session!.post(method, params, (error, result) => {
+    failure = error;
+    out = result as T;
+  });
+  if (failure) throw failure;
+  return out!;
+}
+
+/** The URL of the script that defines `fn`, from V8's inspector, or undefined. */
+function definingScript(fn: Function): string | undefined {
+  if (session === undefined) {
+    session = new Session();
+    session.connect();
+    session.on('Debugger.scriptParsed', (m) => scriptUrls.set(m.params.scriptId, m.params.url));
+  }
+  const slot = '__skeinLocateProbe';
+  const g = globalThis as Record<string, unknown>;
+  g[slot] = fn;
+  try {
+    const { result } = post<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: `globalThis.${slot}` });
+    if (result.objectId === undefined) return undefined;
+    const props = post<{ internalProperties?: Array<{ name: string; value?: { value?: { scriptId: string } } }> }>('Runtime.getProperties', {
+      objectId: result.objectId,
+      ownProperties: true,
+    });
+    post('Runtime.releaseObject', { objectId: result.objectId });
+    const scriptId = props.internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value?.scriptId;
+    if (scriptId === undefined) return undefined; // native or bound function
+    if (!scriptUrls.has(scriptId)) {
+      // scripts parsed since the last look: enabling the debugger reports every script once
+      post('Debugger.enable', {});
+      post('Debugger.disable', {});
+    }
+    return scriptUrls.get(scriptId);
+  } finally {
+    delete g[slot];
+  }
+}
+
+/** Module URL + export name of `fn`, or undefined when no module exports it. */
+export async function locateFunction(fn: Function): Promise<FunctionRef | undefined> {
+  const known = located.get(fn);
+  if (known !== undefined) return known;
+  const url = definingScript(fn);
+  if (url === undefined || !(url.startsWith('file:') || url.startsWith('data:')) || scannedUrls.has(url)) return undefined;
+  try {
+    registerModule(url, (await import(url)) as Record<string, unknown>);
+  } catch {
+    scannedUrls.add(url); // a CommonJS or unloadable script: nothing to find there
+    return undefined;
+  }
+  return located.get(fn);
+}
+
+/** How a function is shown in errors: its name, or the head of its source. */
+export function describeFunction(fn: Function): string {
+  if (fn.name && !fn.name.startsWith('bound ')) return fn.name;
+  const source = Function.prototype.toString.call(fn).replace(/\s+/g, ' ');
+  return fn.name.startsWith('bound ') ? `${fn.name} (a bound function)` : source.length > 60 ? `${source.slice(0, 60)}…` : source;
+}

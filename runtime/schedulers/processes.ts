@@ -1,0 +1,34 @@
+/**
+ * The processes scheduler: the core with a batch executor on a pool of child processes. Each
+ * worker has its own heap, so a crash, `process.exit()` or an out-of-memory task takes down one
+ * replaceable worker and fails only its tasks, with the key named.
+ */
+import { Errors } from '../errors.js';
+import { type SkeinConfig, workerCount } from '../core/config.js';
+import type { ExecutorLease } from '../schedule.js';
+import { batchExecutor } from './batchExecutor.js';
+import { ProcessPool, WorkerExit } from './processPool.js';
+
+export function processesLease(cfg: SkeinConfig): ExecutorLease {
+  const own = !(cfg.pool instanceof ProcessPool);
+  const pool = own ? new ProcessPool({ numWorkers: workerCount(cfg) }) : (cfg.pool as ProcessPool);
+  const executor = batchExecutor(
+    'processes',
+    {
+      numWorkers: pool.numWorkers,
+      async dispatch(batch, signal) {
+        try {
+          return await pool.run(batch, signal);
+        } catch (error) {
+          if (error instanceof WorkerExit) throw Errors.workerDied(batch.chains[0]![0]!.key, error.how);
+          if (!signal.aborted && error instanceof Error && /could not be cloned/.test(error.message)) {
+            throw new TypeError(`inputs of task ${JSON.stringify(batch.chains[0]![0]!.key)} cannot be sent to a worker process: ${error.message}. Pass plain data between tasks, or run with --scheduler sync.`);
+          }
+          throw error;
+        }
+      },
+    },
+    { maxTasks: cfg['batching.maxTasks'], targetMs: cfg['batching.targetMs'], taskTimeoutMs: cfg.taskTimeoutMs },
+  );
+  return { executor, release: async () => (own ? pool.close() : undefined) };
+}

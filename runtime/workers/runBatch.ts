@@ -1,0 +1,111 @@
+/**
+ * The code that runs a batch inside a worker (a thread or a process): import the functions by
+ * module URL + export name, run each chain of tasks in order with the shared `executeTask`,
+ * await async results, and send back plain outcomes with timestamps on one clock
+ * (`performance.timeOrigin + performance.now()`).
+ */
+import { executeTask, isThenable, mapInputs } from '../core/execute.js';
+import { isDelayedFunction } from '../graph/delayed.js';
+import { isPlainObject } from '../graph/spec.js';
+import { registerLoader } from '../loader/register.js';
+import type { FnMarker, FnRef, WireBatch, WireError, WireOutcome, WireResult } from './protocol.js';
+
+const functions = new Map<string, Promise<Function>>();
+
+function importFunction([url, name]: FnRef): Promise<Function> {
+  const id = `${url}#${name}`;
+  let found = functions.get(id);
+  if (found === undefined) {
+    found = import(url).then((ns: Record<string, unknown>) => {
+      const value = ns[name];
+      const fn = isDelayedFunction(value) ? value.fn : value;
+      if (typeof fn !== 'function') throw new TypeError(`${url} has no exported function ${JSON.stringify(name)} (found ${typeof value})`);
+      return fn;
+    });
+    functions.set(id, found);
+  }
+  return found;
+}
+
+function isMarker(value: object): value is FnMarker {
+  return typeof (value as FnMarker).__skeinFn === 'number';
+}
+
+function decode(value: unknown, fns: readonly Function[]): unknown {
+  if (Array.isArray(value)) return value.map((v) => decode(v, fns));
+  if (value !== null && typeof value === 'object') {
+    if (isMarker(value)) return fns[value.__skeinFn];
+    if (isPlainObject(value)) {
+      const out: Record<string, unknown> = {};
+      for (const k in value) out[k] = decode(value[k], fns);
+      return out;
+    }
+  }
+  return value;
+}
+
+/** Throws a clear error when `value` holds something structured clone cannot send. */
+function checkSendable(value: unknown, key: string, path = 'the result', depth = 0): void {
+  if (value === null || depth > 64) return;
+  const t = typeof value;
+  if (t === 'function' || t === 'symbol') {
+    throw new TypeError(`${path} of task ${JSON.stringify(key)} is a ${t}, which cannot be sent between threads or processes. Return plain data (objects, arrays, typed arrays, Maps, Sets), or run with --scheduler sync.`);
+  }
+  if (t !== 'object' || ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return;
+  if (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer) return;
+  if (value instanceof Map) {
+    for (const [k, v] of value) checkSendable(v, key, `${path}.get(${JSON.stringify(String(k))})`, depth + 1);
+  } else if (value instanceof Set) {
+    for (const v of value) checkSendable(v, key, `an element of ${path}`, depth + 1);
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v !== null && (typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol')) checkSendable(v, key, `${path}[${i}]`, depth + 1);
+    }
+  } else {
+    for (const k of Object.keys(value as object)) checkSendable((value as Record<string, unknown>)[k], key, `${path}.${k}`, depth + 1);
+  }
+}
+
+export function toWireError(error: unknown): WireError {
+  if (error instanceof Error) {
+    const props: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(error)) if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) props[k] = v;
+    return { name: error.name, message: error.message, stack: error.stack, props };
+  }
+  return { name: 'Error', message: `non-Error value thrown: ${String(error)}`, props: {} };
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+export async function runBatch(batch: WireBatch, worker: string): Promise<WireResult> {
+  registerLoader();
+  const outcomes: WireOutcome[] = [];
+  let fns: Function[];
+  try {
+    fns = await Promise.all(batch.fns.map(importFunction));
+  } catch (error) {
+    const start = now();
+    for (const chain of batch.chains) outcomes.push({ i: chain[0]!.i, ok: false, error: toWireError(error), start, end: start });
+    return { outcomes, worker };
+  }
+  for (const chain of batch.chains) {
+    let previous: readonly [string, unknown] | undefined;
+    for (const link of chain) {
+      const start = now();
+      try {
+        const inputs = new Map<string, unknown>(link.inputs);
+        if (previous !== undefined) inputs.set(previous[0], previous[1]);
+        let value = executeTask(decode(link.task, fns), mapInputs(inputs));
+        if (isThenable(value)) value = await value;
+        if (link.keep) checkSendable(value, link.key);
+        outcomes.push({ i: link.i, ok: true, value: link.keep ? value : undefined, start, end: now() });
+        previous = [link.key, value];
+      } catch (error) {
+        outcomes.push({ i: link.i, ok: false, error: toWireError(error), start, end: now() });
+        break;
+      }
+    }
+  }
+  return { outcomes, worker };
+}

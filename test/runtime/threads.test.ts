@@ -1,0 +1,3 @@
+import { behaviourSuite } from './behaviour.js';
+
+behaviourSuite('threads');
