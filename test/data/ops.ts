@@ -25,3 +25,16 @@ export function spin(ms: number): number {
   while (performance.now() < end) for (let i = 0; i < 1000; i++) x = (x * 31 + i) % 1000003;
   return x;
 }
+export function exitProcess(code: number): never {
+  process.exit(code);
+}
+export const makeShared = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(bytes);
+/** Writes `value` at `index` of a shared buffer; returns nothing but the fact it wrote. */
+export function writeAt(buffer: SharedArrayBuffer, index: number, value: number): boolean {
+  Atomics.store(new Int32Array(buffer), index, value);
+  return true;
+}
+export const readAll = (buffer: SharedArrayBuffer, ..._after: unknown[]): number[] => Array.from(new Int32Array(buffer));
+export const makeFunction = (): (() => number) => () => 1;
+export const bytes = (n: number): Uint8Array => new Uint8Array(n).fill(7);
+export const byteSum = (a: Uint8Array): number => a.reduce((s, x) => s + x, 0);

@@ -1,0 +1,112 @@
+// What only the threads and processes schedulers have to get right: functions and data across
+// the boundary, workers that die or hang, pools, and leaving nothing behind.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { ProcessPool, SkeinError, TaskError, createThreadPool, get, type Callback } from 'skein';
+import { byteSum, bytes, exitProcess, hang, inc, makeFunction, makeShared, readAll, sum, writeAt } from '../data/ops.js';
+
+/** Child processes of this test process (worker processes would show up here). */
+function children(): string[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes('processWorker'));
+  } catch {
+    return []; // ps exits 1 when there is no child
+  }
+}
+
+for (const scheduler of ['threads', 'processes'] as const) {
+  describe(`workers: ${scheduler}`, () => {
+    const opts = { scheduler, numWorkers: 2 };
+
+    it('refuses a closure before any task starts, naming the key, the function and the fix', async () => {
+      const started: string[] = [];
+      const spy: Callback = { pretask: (key) => void started.push(key) };
+      const graph = { a: [inc, 1], b: [(x: number) => x * 2, 'a'] };
+      const source = String(graph.b[0]); // as the transpiler printed it
+      await assert.rejects(get(graph, 'b', { ...opts, callbacks: [spy] }), {
+        message: `Task "b" uses ${source}, which ${scheduler} workers cannot load: they import task functions by module and export name, and this one is not exported from any module (an inline closure, a bound or a native function). Export it from a module (export function ...), or run with --scheduler sync.`,
+      });
+      assert.deepEqual(started, []);
+      await assert.rejects(get({ c: [inc.bind(null), 1] }, 'c', opts), { message: /^Task "c" uses bound inc \(a bound function\), which / });
+    });
+
+    it('fails a result that cannot be cloned, naming the key', async () => {
+      await assert.rejects(get({ f: [makeFunction] }, 'f', opts), (e: unknown) => {
+        assert.ok(e instanceof TaskError);
+        assert.equal(e.key, 'f');
+        assert.equal((e.cause as Error).message, 'the result of task "f" is a function, which cannot be sent between threads or processes. Return plain data (objects, arrays, typed arrays, Maps, Sets), or run with --scheduler sync.');
+        return true;
+      });
+    });
+
+    it('stops a hung task after taskTimeoutMs, names it, and the pool still works', async () => {
+      await assert.rejects(get({ h: [hang], ok: [inc, 1], both: [sum, 'h', 'ok'] }, 'both', { ...opts, taskTimeoutMs: 300 }), (e: unknown) => {
+        assert.ok(e instanceof TaskError);
+        assert.equal(e.key, 'h');
+        assert.equal((e.cause as Error).message, 'Task "h" ran longer than taskTimeoutMs (300 ms); its worker was stopped and replaced.');
+        return true;
+      });
+      assert.equal(await get({ x: [inc, 41] }, 'x', opts), 42);
+    });
+
+    it('passes typed arrays in and out', async () => {
+      assert.equal(await get({ b: [bytes, 1000], s: [byteSum, 'b'] }, 's', opts), 7000);
+    });
+
+    it('leaves no worker process behind after success and failure', async () => {
+      await get({ x: [inc, 1] }, 'x', opts);
+      await get({ x: [exitProcess, 0], y: [inc, 'x'] }, 'y', opts).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(children(), []);
+    });
+  });
+}
+
+describe('workers: threads only', () => {
+  it('shares one SharedArrayBuffer between tasks on different threads', async () => {
+    //  buf ─┬─▶ w1 ─┐
+    //       ├─▶ w2 ─┼─▶ all
+    //       └───────┘
+    const graph = { buf: [makeShared, 8], w1: [writeAt, 'buf', 0, 11], w2: [writeAt, 'buf', 1, 22], all: [readAll, 'buf', 'w1', 'w2'] };
+    const [buffer, all] = (await get(graph, ['buf', 'all'], { scheduler: 'threads', numWorkers: 2 })) as [SharedArrayBuffer, number[]];
+    assert.deepEqual(all, [11, 22]);
+    assert.ok(buffer instanceof SharedArrayBuffer);
+    assert.deepEqual(Array.from(new Int32Array(buffer)), [11, 22], 'the writes from worker threads are visible in the main thread');
+  });
+
+  it('uses a pool the user created, and does not close it', async () => {
+    const pool = createThreadPool(2);
+    try {
+      assert.equal(await get({ x: [inc, 1], y: [inc, 'x'] }, 'y', { scheduler: 'threads', pool }), 3);
+      assert.equal(await get({ x: [inc, 5] }, 'x', { scheduler: 'threads', pool }), 6);
+      assert.equal(pool.threads.length, 2);
+    } finally {
+      await pool.destroy();
+    }
+  });
+});
+
+describe('workers: processes only', () => {
+  it('fails the task of a worker that exits, names the key and the exit code, and replaces the worker', async () => {
+    const pool = new ProcessPool({ numWorkers: 2 });
+    try {
+      await assert.rejects(get({ a: [inc, 1], boom: [exitProcess, 3], c: [sum, 'a', 'boom'] }, 'c', { scheduler: 'processes', pool }), (e: unknown) => {
+        assert.ok(e instanceof TaskError);
+        assert.equal(e.key, 'boom');
+        assert.ok(e.cause instanceof SkeinError);
+        assert.equal(
+          (e.cause as Error).message,
+          'The worker running task "boom" died (exit code 3); it was replaced. Look for process.exit(), a crash in a native module, or running out of memory in this task.',
+        );
+        return true;
+      });
+      assert.equal(await get({ x: [inc, 1] }, 'x', { scheduler: 'processes', pool }), 2);
+    } finally {
+      await pool.close();
+    }
+    assert.deepEqual(children(), []);
+  });
+});
