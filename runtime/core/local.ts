@@ -219,9 +219,11 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
           return;
         }
         // 2. hand out ready tasks up to the executor's capacity
-        const room = executor.capacity - running.size;
-        if (room > 0 && ready.length > 0) {
-          const gated = submitBatch(st, Math.min(room, ready.length));
+        // Refill in large steps: waiting until half the capacity is free (or the executor is
+        // idle) keeps batches big, so thousands of tiny tasks do not pay a message each.
+        const room = Math.min(executor.capacity - running.size, ready.length);
+        if (room > 0 && (running.size === 0 || room >= Math.min(ready.length, executor.capacity >> 1))) {
+          const gated = submitBatch(st, room);
           if (gated !== undefined) await gated;
           continue;
         }

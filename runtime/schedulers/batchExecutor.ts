@@ -6,6 +6,7 @@
  * inputs along, and turns worker outcomes back into core outcomes. The transport (piscina, a
  * child-process pool) is a `dispatch` function.
  */
+import { setMaxListeners } from 'node:events';
 import { Errors, SkeinError } from '../errors.js';
 import type { Executor, TaskRun } from '../core/local.js';
 import type { SchedulerState } from '../core/state.js';
@@ -49,6 +50,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
   const fnRefs: FnRef[] = [];
   const encoded: unknown[] = [];
   const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // one listener per batch in flight is expected
   let avgRunMs = 0;
   let samples = 0;
 

@@ -15,6 +15,7 @@ interface Job {
   readonly signal: AbortSignal;
   resolve(result: WireResult): void;
   reject(error: unknown): void;
+  done?: () => void;
 }
 
 interface Slot {
@@ -55,6 +56,7 @@ export class ProcessPool {
       const job = slot.job;
       if (job === undefined || job.id !== message.id) return;
       slot.job = undefined;
+      job.done?.();
       if (message.result !== undefined) job.resolve(message.result);
       else job.reject(new Error(message.crash));
       this.#pump();
@@ -62,6 +64,7 @@ export class ProcessPool {
     child.on('exit', (code, signal) => {
       const job = slot.job;
       slot.job = undefined;
+      job?.done?.();
       if (job !== undefined) job.reject(job.signal.aborted ? job.signal.reason : new WorkerExit(signal ? `signal ${signal}` : `exit code ${code}`));
       if (this.#closed) return;
       const i = this.#slots.indexOf(slot);
@@ -84,7 +87,11 @@ export class ProcessPool {
         continue;
       }
       slot.job = job;
-      job.signal.addEventListener('abort', () => slot.job === job && slot.child.kill('SIGKILL'), { once: true });
+      const onAbort = (): void => {
+        if (slot.job === job) slot.child.kill('SIGKILL');
+      };
+      job.signal.addEventListener('abort', onAbort, { once: true });
+      job.done = () => job.signal.removeEventListener('abort', onAbort);
       slot.child.send({ id: job.id, batch: job.batch }, (error) => {
         if (error && slot.job === job) {
           slot.job = undefined;

@@ -87,6 +87,23 @@ describe('workers: threads only', () => {
       await pool.destroy();
     }
   });
+
+  it('runs 1,000,000 trivial tasks', async () => {
+    const graph: Record<string, unknown> = {};
+    const parts: string[] = [];
+    for (let p = 0; p < 1000; p++) {
+      const keys: string[] = [];
+      for (let i = p * 1000; i < (p + 1) * 1000; i++) {
+        graph[`t-${i}`] = [inc, i];
+        keys.push(`t-${i}`);
+      }
+      graph[`part-${p}`] = [sum, ...keys];
+      parts.push(`part-${p}`);
+    }
+    graph.total = [sum, ...parts];
+    const n = 1_000_000;
+    assert.equal(await get(graph, 'total', { scheduler: 'threads', numWorkers: 2 }), (n * (n - 1)) / 2 + n);
+  });
 });
 
 describe('workers: processes only', () => {
