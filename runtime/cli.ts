@@ -72,11 +72,20 @@ function configCommand(json: boolean): number {
   return 0;
 }
 
+/** A stack without Skein's own frames and Node internals: what is left points at user code. */
+export function userStack(stack: string): string {
+  const internal = /(\/dist\/runtime\/|\/runtime\/(core|schedulers|workers)\/|node_modules[\\/]piscina|\(node:internal|at node:internal)/;
+  return stack
+    .split('\n')
+    .filter((line) => !(line.trimStart().startsWith('at ') && internal.test(line)))
+    .join('\n');
+}
+
 function reportError(error: unknown): number {
   if (error instanceof TaskError) {
     process.stderr.write(`error: ${error.message}\n`);
     const cause = error.cause;
-    if (cause instanceof Error && cause.stack) process.stderr.write(`${cause.stack}\n`);
+    if (cause instanceof Error && !(cause instanceof SkeinError) && cause.stack) process.stderr.write(`${userStack(cause.stack)}\n`);
     return 1;
   }
   if (error instanceof SkeinError) {

@@ -54,7 +54,7 @@ async function run(graph: Graph, keys: NestedKeys, options: ComputeOptions | und
   if (factory === undefined) throw Errors.schedulerUnavailable(cfg.scheduler);
   const lease = await factory(cfg);
   try {
-    return await getAsync(graph, keys, { executor: lease.executor, callbacks, signal });
+    return await getAsync(graph, keys, { executor: lease.executor, callbacks, signal, rerunExceptionsLocally: cfg.rerunExceptionsLocally });
   } finally {
     await lease.release();
   }

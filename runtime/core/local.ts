@@ -17,7 +17,7 @@ import { type CompiledGraph, compileGraph, neededMask } from '../graph/compile.j
 import { orderCompiled } from '../graph/order.js';
 import { type Dsk, type Graph, type Key, toDsk } from '../graph/spec.js';
 import type { Callback } from './callbacks.js';
-import { type Inputs, MISSING, isThenable, substitute } from './execute.js';
+import { type Inputs, MISSING, executeTask, isThenable, substitute } from './execute.js';
 import { type SchedulerState, TaskStatus, finishTask, startStateFromGraph } from './state.js';
 
 /** One task handed to an executor. */
@@ -64,6 +64,17 @@ export interface GetAsyncOptions {
   readonly executor: Executor;
   readonly callbacks?: readonly Callback[];
   readonly signal?: AbortSignal;
+  /**
+   * When a task fails in a worker, run it again here, in the calling thread, with the same
+   * inputs (Dask's `rerun_exceptions_locally`), so a debugger stops in it; the local error
+   * becomes the cause. Not for timeouts or dead workers.
+   */
+  readonly rerunExceptionsLocally?: boolean;
+}
+
+/** Errors that say something about the worker, not the task: re-running them here would not help. */
+function isWorkerFailure(error: unknown): boolean {
+  return error instanceof SkeinError && (error.code === 'TASK_TIMEOUT' || error.code === 'WORKER_DIED' || error.code === 'CANCELLED');
 }
 
 type NestedKeys = Key | readonly NestedKeys[];
@@ -194,7 +205,11 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
         if (!outcome.ok) {
           running.delete(t);
           st.status[t] = TaskStatus.erred;
-          failure ??= Errors.taskFailed(graph.keys[t]!, outcome.error, finishedKeys());
+          if (failure === undefined) {
+            let cause = outcome.error;
+            if (options.rerunExceptionsLocally && executor.name !== 'sync' && !isWorkerFailure(cause)) cause = await rerunLocally(st, t, cause);
+            failure ??= Errors.taskFailed(graph.keys[t]!, cause, finishedKeys());
+          }
           continue;
         }
         finishTask(st, t, outcome.value);
@@ -230,6 +245,17 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
       }
       // 3. wait for something to come back
       if (read === inbox.length) await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+
+  /** Runs task `t` in this thread with the inputs it had; the local error, or `remote` if it passes here. */
+  async function rerunLocally(st: SchedulerState, t: number, remote: unknown): Promise<unknown> {
+    try {
+      const value = executeTask(graph.values[t], stateInputs(st));
+      if (isThenable(value)) await value;
+      return remote;
+    } catch (error) {
+      return error;
     }
   }
 

@@ -78,8 +78,12 @@ export function toWireError(error: unknown): WireError {
 
 const now = (): number => performance.timeOrigin + performance.now();
 
+/** Set in every Skein worker, so code can tell (`globalThis[Symbol.for('skein.worker')]`). */
+const WORKER_MARK = Symbol.for('skein.worker');
+
 export async function runBatch(batch: WireBatch, worker: string): Promise<WireResult> {
   registerLoader();
+  (globalThis as Record<symbol, unknown>)[WORKER_MARK] = worker;
   const outcomes: WireOutcome[] = [];
   let fns: Function[];
   try {

@@ -1,10 +1,44 @@
 /**
- * Entry point of a Skein worker thread (loaded by piscina): runs one batch per call.
+ * Entry point of a Skein worker thread (loaded by piscina): runs one batch per call. Large
+ * ArrayBuffers in results (64 KiB or more, not views into a shared pool) are transferred to
+ * the main thread instead of copied: the worker made them and keeps no reference.
  */
 import { threadId } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import type { WireBatch, WireResult } from './protocol.js';
 import { runBatch } from './runBatch.js';
 
-export default function run(batch: WireBatch): Promise<WireResult> {
-  return runBatch(batch, `thread-${threadId}`);
+const TRANSFER_MIN_BYTES = 64 * 1024;
+
+function collectBuffers(value: unknown, out: Set<ArrayBuffer>, depth = 0): void {
+  if (value === null || typeof value !== 'object' || depth > 8) return;
+  if (value instanceof ArrayBuffer) {
+    if (value.byteLength >= TRANSFER_MIN_BYTES) out.add(value);
+  } else if (ArrayBuffer.isView(value)) {
+    const { buffer } = value;
+    // a view over part of a buffer (Node's Buffer pool) may share it with other data: copy those
+    if (buffer instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === buffer.byteLength && buffer.byteLength >= TRANSFER_MIN_BYTES) out.add(buffer);
+  } else if (Array.isArray(value)) {
+    if (value.length <= 1024) for (const v of value) collectBuffers(v, out, depth + 1);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collectBuffers(v, out, depth + 1);
+  }
+}
+
+export default async function run(batch: WireBatch): Promise<unknown> {
+  const result: WireResult = await runBatch(batch, `thread-${threadId}`);
+  const buffers = new Set<ArrayBuffer>();
+  for (const o of result.outcomes) if (o.ok) collectBuffers(o.value, buffers);
+  if (buffers.size === 0) return result;
+  const list = [...buffers];
+  // piscina's Transferable protocol: the list to transfer, and the value to send
+  const transferable = {
+    get [Piscina.transferableSymbol]() {
+      return list;
+    },
+    get [Piscina.valueSymbol]() {
+      return result;
+    },
+  };
+  return Piscina.move(transferable as unknown as Parameters<typeof Piscina.move>[0]);
 }

@@ -38,3 +38,15 @@ export const readAll = (buffer: SharedArrayBuffer, ..._after: unknown[]): number
 export const makeFunction = (): (() => number) => () => 1;
 export const bytes = (n: number): Uint8Array => new Uint8Array(n).fill(7);
 export const byteSum = (a: Uint8Array): number => a.reduce((s, x) => s + x, 0);
+/** Fails with a message that says where it ran: in a Skein worker or in the calling thread. */
+export function failWhere(): never {
+  const worker = (globalThis as Record<symbol, unknown>)[Symbol.for('skein.worker')];
+  throw new Error(`failed in ${worker === undefined ? 'the calling thread' : 'a worker'}`);
+}
+let lastBig: Uint8Array | undefined;
+/** A 1 MiB result; keeps a reference so a later task on the same thread can see it was moved. */
+export function makeBig(): Uint8Array {
+  lastBig = new Uint8Array(1 << 20).fill(1);
+  return lastBig;
+}
+export const lastBigLength = (): number => lastBig?.byteLength ?? -1;

@@ -83,6 +83,28 @@ describe('skein CLI', () => {
     assert.equal(bad.stderr, 'error: Unknown scheduler "gpu"; valid schedulers: sync, threads, processes.\n');
   });
 
+  it('on Ctrl-C stops the run, exits 130 and leaves no worker process', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [bin, 'run', 'test/data/slow.graph.ts', '--scheduler', 'processes', '--num-workers', '2'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const workers = (): string[] => {
+      const r = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)], { encoding: 'utf8' });
+      return r.stdout.split('\n').filter((l) => l.includes('processWorker')).map((l) => l.trim().split(' ')[0]!);
+    };
+    let seen: string[] = [];
+    for (let i = 0; i < 100 && seen.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = workers();
+    }
+    assert.equal(seen.length, 2, 'two worker processes started');
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 130);
+    assert.match(stderr, /^error: Computation cancelled: interrupted \(SIGINT\); finished before cancelling: none\n$/);
+    for (const pid of seen) assert.throws(() => process.kill(Number(pid), 0), { code: 'ESRCH' }, `worker ${pid} is gone`);
+  });
+
   it('has conventional help with examples, and rejects unknown scheduler names', () => {
     const help = skein(['run', '--help']);
     assert.equal(help.code, 0);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ProcessPool, SkeinError, TaskError, createThreadPool, get, type Callback } from 'skein';
-import { byteSum, bytes, exitProcess, hang, inc, makeFunction, makeShared, readAll, sum, writeAt } from '../data/ops.js';
+import { byteSum, bytes, exitProcess, failWhere, hang, inc, lastBigLength, makeBig, makeFunction, makeShared, readAll, sum, writeAt } from '../data/ops.js';
 
 /** Child processes of this test process (worker processes would show up here). */
 function children(): string[] {
@@ -52,6 +52,23 @@ for (const scheduler of ['threads', 'processes'] as const) {
       assert.equal(await get({ x: [inc, 41] }, 'x', opts), 42);
     });
 
+    it('re-runs a failed task in the calling thread with rerunExceptionsLocally', async () => {
+      const remote = await get({ x: [failWhere] }, 'x', opts).catch((e: unknown) => e);
+      assert.equal((remote as TaskError).message, 'Task "x" failed: failed in a worker\n  finished before the failure: none');
+      const local = await get({ x: [failWhere] }, 'x', { ...opts, rerunExceptionsLocally: true }).catch((e: unknown) => e);
+      assert.equal((local as TaskError).message, 'Task "x" failed: failed in the calling thread\n  finished before the failure: none');
+    });
+
+    it('fails the task of a worker that exits, naming the key, and keeps working', async () => {
+      await assert.rejects(get({ a: [inc, 1], boom: [exitProcess, 3], c: [sum, 'a', 'boom'] }, 'c', opts), (e: unknown) => {
+        assert.ok(e instanceof TaskError);
+        assert.equal(e.key, 'boom');
+        assert.match((e.cause as Error).message, /^The worker running task "boom" died \((exit code 3|worker exited with code: 3)\); it was replaced\./);
+        return true;
+      });
+      assert.equal(await get({ x: [inc, 1] }, 'x', opts), 2);
+    });
+
     it('passes typed arrays in and out', async () => {
       assert.equal(await get({ b: [bytes, 1000], s: [byteSum, 'b'] }, 's', opts), 7000);
     });
@@ -75,6 +92,19 @@ describe('workers: threads only', () => {
     assert.deepEqual(all, [11, 22]);
     assert.ok(buffer instanceof SharedArrayBuffer);
     assert.deepEqual(Array.from(new Int32Array(buffer)), [11, 22], 'the writes from worker threads are visible in the main thread');
+  });
+
+  it('transfers a large result buffer instead of copying it', async () => {
+    const pool = createThreadPool(1);
+    try {
+      const big = (await get({ big: [makeBig] }, 'big', { scheduler: 'threads', pool })) as Uint8Array;
+      assert.equal(big.byteLength, 1 << 20);
+      assert.equal(big[12345], 1);
+      // the worker kept a reference to what it returned: after a transfer it is detached
+      assert.equal(await get({ n: [lastBigLength] }, 'n', { scheduler: 'threads', pool }), 0);
+    } finally {
+      await pool.destroy();
+    }
   });
 
   it('uses a pool the user created, and does not close it', async () => {
