@@ -12,12 +12,22 @@ import { get } from './schedule.js';
 import { loadGraphFile } from './loader/loadGraph.js';
 import { formatValue, jsonReplacer } from './cli/format.js';
 import { cull } from './graph/cull.js';
+import { writeFileSync } from 'node:fs';
+import type { Callback } from './core/callbacks.js';
+import { Recorder } from './diagnostics/recorder.js';
+import { ProgressBar } from './diagnostics/progress.js';
+import { type RunRecord, readRecord } from './diagnostics/record.js';
+import { toTrace } from './diagnostics/trace.js';
+import { analyze, formatReport } from './diagnostics/report.js';
 
 interface RunOptions {
   scheduler?: string;
   numWorkers?: number;
   keys?: string[];
   json?: boolean;
+  progress?: boolean;
+  record?: string;
+  trace?: string;
 }
 
 function positiveInt(text: string): number {
@@ -41,13 +51,33 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
   process.once('SIGINT', onSigint);
+  const callbacks: Callback[] = [];
+  const recorder = opts.record !== undefined || opts.trace !== undefined ? new Recorder() : undefined;
+  if (recorder !== undefined) callbacks.push(recorder);
+  if (opts.progress !== false && !opts.json && process.stderr.isTTY) callbacks.push(new ProgressBar());
   const started = performance.now();
-  let values: unknown[];
+  let values: unknown[] = [];
+  let failure: unknown;
   try {
-    values = (await get(loaded.graph, [...keys], { ...perCall, signal: controller.signal })) as unknown[];
+    values = (await get(loaded.graph, [...keys], { ...perCall, callbacks, signal: controller.signal })) as unknown[];
+  } catch (error) {
+    failure = error;
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+  if (recorder !== undefined) {
+    const workers = cfg.scheduler === 'sync' ? 1 : workerCount(cfg);
+    let record: RunRecord;
+    try {
+      record = recorder.toRecord({ graphFile: loaded.file, scheduler: cfg.scheduler, numWorkers: workers, keys, error: failure }, values);
+    } catch (error) {
+      if (failure !== undefined) throw failure; // nothing was recorded: the run failed before it started
+      throw error;
+    }
+    if (opts.record !== undefined) writeFileSync(opts.record, `${JSON.stringify(record)}\n`);
+    if (opts.trace !== undefined) writeFileSync(opts.trace, `${JSON.stringify(toTrace(record))}\n`);
+  }
+  if (failure !== undefined) throw failure;
   const elapsedMs = Math.round((performance.now() - started) * 1000) / 1000;
   if (opts.json) {
     const results = Object.fromEntries(keys.map((k, i) => [k, values[i]]));
@@ -109,9 +139,22 @@ export function buildProgram(): Command {
     .option('-n, --num-workers <n>', 'worker threads or processes (default: one per CPU)', positiveInt)
     .option('-k, --keys <keys>', 'comma-separated keys to compute (default: the graph outputs)', keyList)
     .option('--json', 'print exactly one JSON object {results, scheduler, tasks, elapsedMs} on stdout')
-    .addHelpText('after', '\nExamples:\n  skein run examples/etl.graph.ts --scheduler sync\n  skein run examples/etl.graph.ts --keys report --json')
+    .option('--no-progress', 'do not draw the progress bar (it is drawn only on a terminal, never with --json)')
+    .option('--record <file>', 'write a recorded run (timings, states, workers, resources) to <file>, e.g. run.skein.json')
+    .option('--trace <file>', 'write a Chrome/Perfetto trace-event JSON file')
+    .addHelpText('after', '\nExamples:\n  skein run examples/etl.graph.ts --scheduler sync\n  skein run examples/etl.graph.ts --keys report --json\n  skein run examples/etl.graph.ts --record run.skein.json --trace trace.json && skein report run.skein.json')
     .action(async (file: string, opts: RunOptions) => {
       process.exitCode = await runCommand(file, opts);
+    });
+  program
+    .command('report')
+    .description('summarize a recorded run: time per key group, workers, slowest tasks, overhead, advice')
+    .argument('<record-file>', 'a file written by skein run --record')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', '\nExample:\n  skein run examples/etl.graph.ts --record run.skein.json && skein report run.skein.json')
+    .action((file: string, opts: { json?: boolean }) => {
+      const report = analyze(readRecord(file));
+      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatReport(report, file));
     });
   program
     .command('config')

@@ -15,3 +15,11 @@ export { get, compute, type ComputeOptions, type Computed } from './schedule.js'
 export { SkeinError, TaskError } from './errors.js';
 export { createThreadPool, threadWorkerFile } from './schedulers/threads.js';
 export { ProcessPool } from './schedulers/processPool.js';
+export { Profiler, type TaskProfile } from './diagnostics/profiler.js';
+export { ResourceProfiler } from './diagnostics/resources.js';
+export { Recorder } from './diagnostics/recorder.js';
+export { ProgressBar } from './diagnostics/progress.js';
+export { type RunRecord, RECORD_FORMAT, RECORD_VERSION, readRecord, validateRecord } from './diagnostics/record.js';
+export { toTrace, type TraceDocument, type TraceEvent } from './diagnostics/trace.js';
+export { analyze, formatReport, type Report } from './diagnostics/report.js';
+export { type TaskTimings, clock, phases } from './core/timings.js';

@@ -12,6 +12,8 @@ import type { Dsk, Key } from '../graph/spec.js';
 import type { SchedulerState } from './state.js';
 
 export interface Callback {
+  /** Ask the core to measure per-task phase timestamps into `state.timings` (see timings.ts). */
+  readonly timings?: boolean;
   /** Before the state is built: the graph that will run (already culled). */
   start?(dsk: Dsk): void;
   /** Once the starting state exists. */

@@ -19,6 +19,7 @@ import { type Dsk, type Graph, type Key, toDsk } from '../graph/spec.js';
 import type { Callback } from './callbacks.js';
 import { type Inputs, MISSING, executeTask, isThenable, substitute } from './execute.js';
 import { type SchedulerState, TaskStatus, finishTask, startStateFromGraph } from './state.js';
+import { clock, workerId } from './timings.js';
 
 /** One task handed to an executor. */
 export interface TaskRun {
@@ -34,9 +35,19 @@ export interface TaskRun {
   readonly continuation?: readonly TaskRun[];
 }
 
+/** Where and when a task ran, as the executor measured it (only needed when `state.timings` is on). */
+interface OutcomeStamps {
+  readonly worker?: string;
+  /** Clock (timings.ts) when the user's function started and returned, in the worker. */
+  readonly start?: number;
+  readonly end?: number;
+  /** Size of the serialized result, where the executor serialized it. */
+  readonly bytes?: number;
+}
+
 export type TaskOutcome =
-  | { readonly index: number; readonly ok: true; readonly value: unknown; readonly worker?: string }
-  | { readonly index: number; readonly ok: false; readonly error: unknown; readonly worker?: string };
+  | ({ readonly index: number; readonly ok: true; readonly value: unknown } & OutcomeStamps)
+  | ({ readonly index: number; readonly ok: false; readonly error: unknown } & OutcomeStamps);
 
 /** How tasks actually run. The only thing that differs between local schedulers. */
 export interface Executor {
@@ -157,7 +168,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
 
   try {
     for (const cb of callbacks) if (cb.start) invoke(() => cb.start!(dsk), 'start');
-    state = startStateFromGraph(graph, priority, isResult);
+    state = startStateFromGraph(graph, priority, isResult, callbacks.some((cb) => cb.timings === true));
     for (const cb of callbacks) if (cb.startState) invoke(() => cb.startState!(dsk, state!), 'startState');
     if (signal?.aborted) throw Errors.cancelled(signal.reason, []);
     await executor.prepare?.(state);
@@ -196,12 +207,24 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     const { ready, running } = st;
     fuse = executor.fuseChains === true && !callbacks.some((cb) => cb.pretask !== undefined);
     const hasPosttask = callbacks.some((cb) => cb.posttask !== undefined);
+    const timings = st.timings;
     let read = 0;
     for (;;) {
       // 1. apply every outcome that came back
+      const received = timings === undefined || read === inbox.length ? 0 : clock();
       while (read < inbox.length) {
         const outcome = inbox[read++]!;
         const t = outcome.index;
+        if (timings !== undefined) {
+          timings.received[t] = received;
+          // a link of a fused chain became ready in the worker, when the link before it returned
+          if (Number.isNaN(timings.ready[t]!) && outcome.start !== undefined) timings.ready[t] = timings.dispatched[t] = outcome.start;
+          if (outcome.start !== undefined) timings.started[t] = outcome.start;
+          if (outcome.end !== undefined) timings.finished[t] = outcome.end;
+          if (outcome.bytes !== undefined) timings.resultBytes[t] = outcome.bytes;
+          if (outcome.worker !== undefined) timings.worker[t] = workerId(timings, outcome.worker);
+          if (!outcome.ok) timings.erred[t] = received;
+        }
         if (!outcome.ok) {
           running.delete(t);
           st.status[t] = TaskStatus.erred;
@@ -276,8 +299,18 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
   /** Moves task `t` to running and into `batch` (or evaluates it here when it calls nothing). */
   function enqueue(t: number, batch: TaskRun[], st: SchedulerState): void {
     const task = graph.values[t];
-    if (Array.isArray(task) && typeof task[0] === 'function') batch.push({ index: t, key: graph.keys[t]!, task, continuation: fuse ? chainAfter(t, st) : undefined });
-    else report({ index: t, ok: true, value: substitute(task, stateInputs(st)) }); // alias or value with dependencies: no worker needed
+    const timings = st.timings;
+    if (Array.isArray(task) && typeof task[0] === 'function') {
+      const continuation = fuse ? chainAfter(t, st) : undefined;
+      batch.push({ index: t, key: graph.keys[t]!, task, continuation });
+      if (timings !== undefined) timings.dispatched[t] = clock();
+    } else {
+      // an alias or a value with dependencies: evaluated here, no worker needed
+      const start = timings === undefined ? undefined : clock();
+      if (timings !== undefined) timings.dispatched[t] = start!;
+      const value = substitute(task, stateInputs(st));
+      report({ index: t, ok: true, value, start, end: start === undefined ? undefined : clock() });
+    }
   }
 
   /**

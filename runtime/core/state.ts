@@ -19,6 +19,7 @@
 import { Errors } from '../errors.js';
 import type { CompiledGraph } from '../graph/compile.js';
 import { type Key, describeValue } from '../graph/spec.js';
+import { type TaskTimings, clock, createTimings } from './timings.js';
 
 /** Task states, as in Dask (and as the panel colours them). */
 export const TaskStatus = { waiting: 0, ready: 1, running: 2, memory: 3, released: 4, erred: 5 } as const;
@@ -39,6 +40,8 @@ export interface SchedulerState {
   readonly running: Set<number>;
   readonly finished: number[];
   readonly released: number[];
+  /** Per-task timestamps, present when a callback asked for them (see timings.ts). */
+  readonly timings: TaskTimings | undefined;
 }
 
 /** True when a graph value has to be evaluated: a task, or a value that mentions other keys. */
@@ -72,7 +75,7 @@ function checkHead(key: Key, value: unknown, checked: Map<unknown, boolean>): vo
  *     {x: 1, y: [inc, 'x'], z: [add, 'y', 10]}
  *     → cache {x: 1}, waiting {z: 1}, waitingData {x: 1, y: 1}, ready [y]
  */
-export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, isResult: Uint8Array): SchedulerState {
+export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, isResult: Uint8Array, measure = false): SchedulerState {
   const { size: n, values, depStart, deps, dependentStart } = graph;
   const status = new Uint8Array(n);
   const cache = new Array<unknown>(n);
@@ -100,7 +103,12 @@ export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, 
     }
   }
   pushReady([], ready, priority); // sorts in place
-  return { graph, priority, isResult, status, cache, waiting, waitingData, ready, running: new Set(), finished: [], released: [] };
+  const timings = measure ? createTimings(n) : undefined;
+  if (timings !== undefined) {
+    const now = clock();
+    for (const t of ready) timings.ready[t] = now;
+  }
+  return { graph, priority, isResult, status, cache, waiting, waitingData, ready, running: new Set(), finished: [], released: [], timings };
 }
 
 /**
@@ -109,7 +117,8 @@ export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, 
  * Mutates `state`; run atomically.
  */
 export function finishTask(state: SchedulerState, t: number, value: unknown): void {
-  const { graph, status, waiting, waitingData, isResult } = state;
+  const { graph, status, waiting, waitingData, isResult, timings } = state;
+  const now = timings === undefined ? 0 : clock();
   state.cache[t] = value;
   status[t] = TaskStatus.memory;
   state.running.delete(t);
@@ -124,6 +133,7 @@ export function finishTask(state: SchedulerState, t: number, value: unknown): vo
     if (w === 0 && status[d] === TaskStatus.waiting) {
       status[d] = TaskStatus.ready;
       state.ready.push(d);
+      if (timings !== undefined) timings.ready[d] = now;
     }
   } else if (dEnd > dStart) {
     let newlyReady: number[] | undefined;
@@ -133,6 +143,7 @@ export function finishTask(state: SchedulerState, t: number, value: unknown): vo
       waiting[d] = w;
       if (w === 0 && status[d] === TaskStatus.waiting) {
         status[d] = TaskStatus.ready;
+        if (timings !== undefined) timings.ready[d] = now;
         (newlyReady ??= []).push(d);
       }
     }
@@ -142,16 +153,17 @@ export function finishTask(state: SchedulerState, t: number, value: unknown): vo
     const d = deps[e]!;
     const w = waitingData[d]! - 1;
     waitingData[d] = w;
-    if (w === 0 && isResult[d] === 0) releaseData(state, d);
+    if (w === 0 && isResult[d] === 0) releaseData(state, d, now);
   }
-  if (dEnd === dStart && isResult[t] === 0) releaseData(state, t);
+  if (dEnd === dStart && isResult[t] === 0) releaseData(state, t, now);
 }
 
 /** Drops task `t`'s result from memory. Mutates `state`; run atomically. */
-export function releaseData(state: SchedulerState, t: number): void {
+export function releaseData(state: SchedulerState, t: number, now?: number): void {
   state.cache[t] = undefined;
   state.status[t] = TaskStatus.released;
   state.released.push(t);
+  if (state.timings !== undefined) state.timings.released[t] = now ?? clock();
 }
 
 /** The state with keys instead of task numbers (only non-zero counts, only held results). */

@@ -12,6 +12,8 @@
  * function) cannot be located; the caller refuses the run before any task starts.
  */
 import { Session } from 'node:inspector';
+import { findSourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { isDelayedFunction } from '../graph/delayed.js';
 
 export interface FunctionRef {
@@ -47,8 +49,20 @@ function post<T>(method: string, params: object): T {
   return out!;
 }
 
+interface ScriptPosition {
+  readonly url: string;
+  /** 0-based, in the code V8 ran (before source maps). */
+  readonly line: number;
+  readonly column: number;
+}
+
 /** The URL of the script that defines `fn`, from V8's inspector, or undefined. */
 function definingScript(fn: Function): string | undefined {
+  return functionPosition(fn)?.url;
+}
+
+/** Where V8 says `fn` is defined, or undefined for native and bound functions. */
+function functionPosition(fn: Function): ScriptPosition | undefined {
   if (session === undefined) {
     session = new Session();
     session.connect();
@@ -60,19 +74,22 @@ function definingScript(fn: Function): string | undefined {
   try {
     const { result } = post<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: `globalThis.${slot}` });
     if (result.objectId === undefined) return undefined;
-    const props = post<{ internalProperties?: Array<{ name: string; value?: { value?: { scriptId: string } } }> }>('Runtime.getProperties', {
+    const props = post<{ internalProperties?: Array<{ name: string; value?: { value?: unknown } }> }>('Runtime.getProperties', {
       objectId: result.objectId,
       ownProperties: true,
     });
     post('Runtime.releaseObject', { objectId: result.objectId });
-    const scriptId = props.internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value?.scriptId;
-    if (scriptId === undefined) return undefined; // native or bound function
-    if (!scriptUrls.has(scriptId)) {
+    const location = props.internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as
+      | { scriptId: string; lineNumber: number; columnNumber: number }
+      | undefined;
+    if (location === undefined) return undefined; // native or bound function
+    if (!scriptUrls.has(location.scriptId)) {
       // scripts parsed since the last look: enabling the debugger reports every script once
       post('Debugger.enable', {});
       post('Debugger.disable', {});
     }
-    return scriptUrls.get(scriptId);
+    const url = scriptUrls.get(location.scriptId);
+    return url === undefined ? undefined : { url, line: location.lineNumber, column: location.columnNumber };
   } finally {
     delete g[slot];
   }
@@ -98,4 +115,36 @@ export function describeFunction(fn: Function): string {
   if (fn.name && !fn.name.startsWith('bound ')) return fn.name;
   const source = Function.prototype.toString.call(fn).replace(/\s+/g, ' ');
   return fn.name.startsWith('bound ') ? `${fn.name} (a bound function)` : source.length > 60 ? `${source.slice(0, 60)}…` : source;
+}
+
+/** Source location of a function for people: file path and 1-based line, through source maps. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+const sourceLocations = new WeakMap<Function, SourceLocation | null>();
+
+/** Where `fn` is written (the user's .ts line when a source map says so), or null. */
+export function functionLocation(fn: Function): SourceLocation | null {
+  const cached = sourceLocations.get(fn);
+  if (cached !== undefined) return cached;
+  let found: SourceLocation | null = null;
+  try {
+    const position = functionPosition(fn);
+    if (position !== undefined && position.url.startsWith('file:')) {
+      found = { file: fileURLToPath(position.url), line: position.line + 1, column: position.column + 1 };
+      const map = findSourceMap(position.url) ?? findSourceMap(found.file);
+      const entry = map?.findEntry(position.line, position.column) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+      if (entry?.originalSource !== undefined && entry.originalLine !== undefined) {
+        const source = entry.originalSource.startsWith('file:') ? fileURLToPath(entry.originalSource) : entry.originalSource;
+        found = { file: source, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
+      }
+    }
+  } catch {
+    found = null; // no inspector in this process: locations are a nicety, not a requirement
+  }
+  sourceLocations.set(fn, found);
+  return found;
 }

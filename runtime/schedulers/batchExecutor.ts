@@ -109,7 +109,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
           const all = [run, ...(run.continuation ?? [])];
           return all.map((link, j) => toLink(link, state, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || state.isResult[link.index] === 1));
         });
-        send({ fns: fnRefs, chains }, runs, report);
+        send({ fns: fnRefs, measure: state.timings !== undefined, chains }, runs, report);
       }
     },
 
@@ -127,8 +127,8 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
           const ms = o.end - o.start;
           samples++;
           avgRunMs += (ms - avgRunMs) / Math.min(samples, 50);
-          if (o.ok) report({ index: o.i, ok: true, value: o.value, worker: result.worker });
-          else report({ index: o.i, ok: false, error: fromWireError(o.error), worker: result.worker });
+          if (o.ok) report({ index: o.i, ok: true, value: o.value, worker: result.worker, start: o.start, end: o.end, bytes: o.bytes });
+          else report({ index: o.i, ok: false, error: fromWireError(o.error), worker: result.worker, start: o.start, end: o.end });
         }
       },
       (error: unknown) => {

@@ -5,6 +5,7 @@
  */
 import { type Inputs, executeTask, isThenable } from '../core/execute.js';
 import { type Executor, stateInputs } from '../core/local.js';
+import { clock } from '../core/timings.js';
 
 export function syncExecutor(): Executor {
   let inputs: Inputs | undefined;
@@ -14,21 +15,23 @@ export function syncExecutor(): Executor {
     prepare(state) {
       inputs = stateInputs(state);
     },
-    submit(batch, _state, report) {
+    submit(batch, state, report) {
+      const measure = state.timings !== undefined;
       for (const { index, task } of batch) {
+        const start = measure ? clock() : undefined;
         let value: unknown;
         try {
           value = executeTask(task, inputs!);
         } catch (error) {
-          report({ index, ok: false, error });
+          report({ index, ok: false, error, worker: 'main', start, end: measure ? clock() : undefined });
           continue;
         }
         if (isThenable(value)) {
           value.then(
-            (v) => report({ index, ok: true, value: v }),
-            (error: unknown) => report({ index, ok: false, error }),
+            (v) => report({ index, ok: true, value: v, worker: 'main', start, end: measure ? clock() : undefined }),
+            (error: unknown) => report({ index, ok: false, error, worker: 'main', start, end: measure ? clock() : undefined }),
           );
-        } else report({ index, ok: true, value });
+        } else report({ index, ok: true, value, worker: 'main', start, end: measure ? clock() : undefined });
       }
     },
     cancel() {

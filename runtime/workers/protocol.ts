@@ -26,6 +26,8 @@ export interface WireLink {
 
 export interface WireBatch {
   readonly fns: readonly FnRef[];
+  /** Measure result sizes (only while timings are recorded: serializing twice costs). */
+  readonly measure: boolean;
   readonly chains: ReadonlyArray<readonly WireLink[]>;
 }
 
@@ -37,7 +39,7 @@ export interface WireError {
 }
 
 export type WireOutcome =
-  | { readonly i: number; readonly ok: true; readonly value: unknown; readonly start: number; readonly end: number }
+  | { readonly i: number; readonly ok: true; readonly value: unknown; readonly start: number; readonly end: number; readonly bytes?: number }
   | { readonly i: number; readonly ok: false; readonly error: WireError; readonly start: number; readonly end: number };
 
 export interface WireResult {

@@ -4,6 +4,7 @@
  * await async results, and send back plain outcomes with timestamps on one clock
  * (`performance.timeOrigin + performance.now()`).
  */
+import { serialize } from 'node:v8';
 import { executeTask, isThenable, mapInputs } from '../core/execute.js';
 import { isDelayedFunction } from '../graph/delayed.js';
 import { isPlainObject } from '../graph/spec.js';
@@ -78,6 +79,24 @@ export function toWireError(error: unknown): WireError {
 
 const now = (): number => performance.timeOrigin + performance.now();
 
+/** Bytes the result takes serialized (what crosses the boundary); primitives without serializing. */
+function serializedSize(value: unknown): number | undefined {
+  switch (typeof value) {
+    case 'number':
+      return 9;
+    case 'boolean':
+    case 'undefined':
+      return 1;
+    case 'string':
+      return value.length + 5;
+  }
+  try {
+    return serialize(value).byteLength;
+  } catch {
+    return undefined; // holds a SharedArrayBuffer: shared, not serialized
+  }
+}
+
 /** Set in every Skein worker, so code can tell (`globalThis[Symbol.for('skein.worker')]`). */
 const WORKER_MARK = Symbol.for('skein.worker');
 
@@ -102,8 +121,10 @@ export async function runBatch(batch: WireBatch, worker: string): Promise<WireRe
         if (previous !== undefined) inputs.set(previous[0], previous[1]);
         let value = executeTask(decode(link.task, fns), mapInputs(inputs));
         if (isThenable(value)) value = await value;
+        const end = now();
         if (link.keep) checkSendable(value, link.key);
-        outcomes.push({ i: link.i, ok: true, value: link.keep ? value : undefined, start, end: now() });
+        const bytes = batch.measure && link.keep ? serializedSize(value) : undefined;
+        outcomes.push({ i: link.i, ok: true, value: link.keep ? value : undefined, start, end, bytes });
         previous = [link.key, value];
       } catch (error) {
         outcomes.push({ i: link.i, ok: false, error: toWireError(error), start, end: now() });

@@ -50,3 +50,5 @@ export function makeBig(): Uint8Array {
   return lastBig;
 }
 export const lastBigLength = (): number => lastBig?.byteLength ?? -1;
+export const bigArray = (n: number): Float64Array => new Float64Array(n).fill(1);
+export const firstOf = (...xs: Float64Array[]): number => xs.reduce((s, x) => s + x[0]!, 0);

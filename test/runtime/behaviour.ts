@@ -2,7 +2,7 @@
 // test file is one line: `behaviourSuite('threads')`. Everything here must hold for all of them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SkeinError, TaskError, compute, delayed, get, type ComputeOptions } from 'skein';
+import { Profiler, SkeinError, TaskError, compute, delayed, get, type Callback, type ComputeOptions } from 'skein';
 import { add, concat, double, fail, failWithCode, identity, inc, pack, sleep, sum } from '../data/ops.js';
 
 export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extra: ComputeOptions = {}): void {
@@ -116,6 +116,38 @@ export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extr
         assert.match(e.message, /^Computation cancelled: user pressed stop; finished before cancelling: /);
         return true;
       });
+    });
+
+    it('fires callbacks in exact order on a chain', async () => {
+      //  a ─▶ b ─▶ c
+      const events: string[] = [];
+      const cb: Callback = {
+        start: () => void events.push('start'),
+        startState: () => void events.push('startState'),
+        pretask: (key) => void events.push(`pretask ${key}`),
+        posttask: (key, result) => void events.push(`posttask ${key}=${String(result)}`),
+        finish: (_d, _s, failed) => void events.push(`finish ${failed}`),
+      };
+      assert.equal(await get({ a: [inc, 0], b: [inc, 'a'], c: [inc, 'b'] }, 'c', { ...opts, callbacks: [cb] }), 3);
+      assert.deepEqual(events, ['start', 'startState', 'pretask a', 'posttask a=1', 'pretask b', 'posttask b=2', 'pretask c', 'posttask c=3', 'finish false']);
+    });
+
+    it('measures phases whose timestamps are monotone for every task, on one clock', async () => {
+      const profiler = new Profiler();
+      const graph: Record<string, unknown> = { x: 1 };
+      for (let i = 0; i < 50; i++) graph[`y-${i}`] = [add, 'x', i];
+      graph.total = [sum, ...Object.keys(graph).filter((k) => k !== 'x')];
+      const before = performance.timeOrigin + performance.now();
+      assert.equal(await get(graph, 'total', { ...opts, callbacks: [profiler] }), 50 + (49 * 50) / 2);
+      const after = performance.timeOrigin + performance.now();
+      const records = profiler.results();
+      assert.equal(records.length, 51);
+      for (const r of records) {
+        const stamps = [before, r.ready, r.dispatched, r.started, r.finished, r.received, after];
+        for (let i = 1; i < stamps.length; i++) assert.ok(stamps[i - 1]! <= stamps[i]!, `${r.key}: stamp ${i} goes back in time: ${stamps.join(', ')}`);
+        assert.equal(r.run, r.finished - r.started);
+        assert.ok(r.worker !== null && (scheduler === 'sync' ? r.worker === 'main' : r.worker.startsWith(scheduler === 'threads' ? 'thread-' : 'process-')), String(r.worker));
+      }
     });
 
     it('refuses an already aborted signal without running anything', async () => {

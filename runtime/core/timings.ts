@@ -1,0 +1,75 @@
+/**
+ * Per-task timestamps, measured (not guessed) when someone asks for them (a callback with
+ * `timings: true`: the profiler, the recorder, the panel, the debugger).
+ *
+ * All stamps are on one clock shared by every thread and process of the machine:
+ * `performance.timeOrigin + performance.now()`, in milliseconds since the epoch with
+ * sub-millisecond precision. NaN means "did not happen". Phases of a task:
+ *
+ *   ready ──wait──▶ dispatched ──transfer──▶ started ──run──▶ finished ──result──▶ received
+ *
+ * `dispatched` is when the core handed the task's batch to the executor, so a task waiting
+ * inside a batch for the tasks before it counts that time as transfer, not run. `started` and
+ * `finished` are stamped by the worker around the user's function; `received` when the core
+ * took the result. Overhead is everything but `run`.
+ */
+
+/** The shared clock: ms since the epoch, sub-ms precision, comparable across threads and processes. */
+export function clock(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export interface TaskTimings {
+  readonly ready: Float64Array;
+  readonly dispatched: Float64Array;
+  readonly started: Float64Array;
+  readonly finished: Float64Array;
+  readonly received: Float64Array;
+  readonly released: Float64Array;
+  readonly erred: Float64Array;
+  /** Index into `workers`, -1 for tasks the core evaluated itself (aliases). */
+  readonly worker: Int32Array;
+  /** Bytes of the serialized result where the scheduler serialized it, else NaN. */
+  readonly resultBytes: Float64Array;
+  /** Worker names ("main", "thread-3", "process-1234"), in order of first use. */
+  readonly workers: string[];
+  readonly workerIndex: Map<string, number>;
+}
+
+export function createTimings(n: number): TaskTimings {
+  const stamps = (): Float64Array => new Float64Array(n).fill(Number.NaN);
+  return {
+    ready: stamps(),
+    dispatched: stamps(),
+    started: stamps(),
+    finished: stamps(),
+    received: stamps(),
+    released: stamps(),
+    erred: stamps(),
+    worker: new Int32Array(n).fill(-1),
+    resultBytes: stamps(),
+    workers: [],
+    workerIndex: new Map(),
+  };
+}
+
+/** Index of a worker name, adding it on first use. */
+export function workerId(timings: TaskTimings, name: string): number {
+  let id = timings.workerIndex.get(name);
+  if (id === undefined) {
+    id = timings.workers.length;
+    timings.workers.push(name);
+    timings.workerIndex.set(name, id);
+  }
+  return id;
+}
+
+/** The four phases of one task in ms (NaN where a stamp is missing). */
+export function phases(timings: TaskTimings, t: number): { wait: number; transfer: number; run: number; result: number } {
+  return {
+    wait: timings.dispatched[t]! - timings.ready[t]!,
+    transfer: timings.started[t]! - timings.dispatched[t]!,
+    run: timings.finished[t]! - timings.started[t]!,
+    result: timings.received[t]! - timings.finished[t]!,
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * `Recorder`: a callback that measures a run (per-task timings, resource samples) and turns it
+ * into a `RunRecord` (record.ts) once it finishes.
+ */
+import { availableParallelism } from 'node:os';
+import { serialize } from 'node:v8';
+import { inspect } from 'node:util';
+import type { Callback } from '../core/callbacks.js';
+import { STATUS_NAMES, type SchedulerState } from '../core/state.js';
+import { clock } from '../core/timings.js';
+import { keyGroup } from '../graph/spec.js';
+import { describeFunction, functionLocation } from '../loader/locate.js';
+import { type FunctionInfo, RECORD_FORMAT, RECORD_VERSION, type RecordedWorker, type ResultSummary, type RunRecord, type Stamps } from './record.js';
+import { ResourceProfiler } from './resources.js';
+import { SKEIN_VERSION } from '../version.js';
+
+export interface RecordMeta {
+  readonly graphFile?: string | null;
+  readonly scheduler: string;
+  readonly numWorkers: number;
+  readonly keys: readonly string[];
+  readonly error?: unknown;
+}
+
+function stamps(a: Float64Array): Stamps {
+  return Array.from(a, (v) => (Number.isNaN(v) ? null : Math.round(v * 1000) / 1000));
+}
+
+function workerKind(name: string): RecordedWorker['kind'] {
+  return name.startsWith('thread') ? 'thread' : name.startsWith('process') ? 'process' : 'main';
+}
+
+export function summarizeValue(key: string, value: unknown): ResultSummary {
+  let bytes: number | null = null;
+  try {
+    bytes = serialize(value).byteLength;
+  } catch {
+    bytes = null;
+  }
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
+  const preview = inspect(value, { depth: 2, maxArrayLength: 10, maxStringLength: 100, breakLength: Infinity });
+  return { key, type, bytes, preview: preview.length > 300 ? `${preview.slice(0, 300)}…` : preview };
+}
+
+export class Recorder implements Callback {
+  readonly timings = true;
+  readonly resources: ResourceProfiler;
+  #state: SchedulerState | undefined;
+  #startedAt = 0;
+  #finishedAt = 0;
+
+  constructor(options: { resourceIntervalMs?: number } = {}) {
+    this.resources = new ResourceProfiler({ intervalMs: options.resourceIntervalMs ?? 100 });
+  }
+
+  start(): void {
+    this.#startedAt = clock();
+    this.resources.start();
+  }
+
+  startState(_dsk: unknown, state: SchedulerState): void {
+    this.#state = state;
+  }
+
+  finish(): void {
+    this.#finishedAt = clock();
+    this.resources.finish();
+  }
+
+  /** The record of the last run; `results` are the values of `meta.keys`, in order. */
+  toRecord(meta: RecordMeta, results: readonly unknown[] = []): RunRecord {
+    const state = this.#state;
+    if (state === undefined || state.timings === undefined) throw new Error('Recorder: no run was recorded');
+    const { graph, timings } = state;
+    const functions: FunctionInfo[] = [];
+    const fnIndex = new Map<Function, number>();
+    const fnOfTask: number[] = [];
+    for (let t = 0; t < graph.size; t++) {
+      const v = graph.values[t];
+      const fn = Array.isArray(v) && typeof v[0] === 'function' ? (v[0] as Function) : undefined;
+      if (fn === undefined) {
+        fnOfTask.push(-1);
+        continue;
+      }
+      let i = fnIndex.get(fn);
+      if (i === undefined) {
+        const where = functionLocation(fn);
+        i = functions.length;
+        functions.push({ name: describeFunction(fn), file: where?.file ?? null, line: where?.line ?? null });
+        fnIndex.set(fn, i);
+      }
+      fnOfTask.push(i);
+    }
+    const dependencies: number[][] = [];
+    for (let t = 0; t < graph.size; t++) dependencies.push(Array.from(graph.deps.subarray(graph.depStart[t]!, graph.depStart[t + 1]!)));
+    const error = meta.error;
+    const errorKey = error !== undefined && error !== null && typeof error === 'object' && 'key' in error ? String((error as { key: unknown }).key) : null;
+    const cancelled = error instanceof Error && (error as { code?: string }).code === 'CANCELLED';
+    return {
+      format: RECORD_FORMAT,
+      version: RECORD_VERSION,
+      skeinVersion: SKEIN_VERSION,
+      createdAt: new Date().toISOString(),
+      run: {
+        graphFile: meta.graphFile ?? null,
+        scheduler: meta.scheduler,
+        numWorkers: meta.numWorkers,
+        keys: [...meta.keys],
+        startedAt: this.#startedAt,
+        finishedAt: this.#finishedAt,
+        status: error === undefined ? 'ok' : cancelled ? 'cancelled' : 'erred',
+        cpus: availableParallelism(),
+        node: process.version,
+      },
+      graph: {
+        keys: [...graph.keys],
+        groups: graph.keys.map(keyGroup),
+        dependencies,
+        order: Array.from(state.priority),
+        functions,
+        function: fnOfTask,
+      },
+      tasks: {
+        status: Array.from(state.status, (s) => STATUS_NAMES[s]!),
+        ready: stamps(timings.ready),
+        dispatched: stamps(timings.dispatched),
+        started: stamps(timings.started),
+        finished: stamps(timings.finished),
+        received: stamps(timings.received),
+        released: stamps(timings.released),
+        erred: stamps(timings.erred),
+        worker: Array.from(timings.worker),
+        resultBytes: stamps(timings.resultBytes),
+      },
+      workers: timings.workers.map((name) => ({ name, kind: workerKind(name) })),
+      resources: this.resources.samples,
+      results: error === undefined ? meta.keys.map((k, i) => summarizeValue(k, results[i])) : [],
+      error:
+        error === undefined
+          ? null
+          : {
+              key: errorKey,
+              message: error instanceof Error ? error.message : String(error),
+              stack: error instanceof Error && error.cause instanceof Error ? (error.cause.stack ?? null) : null,
+            },
+    };
+  }
+}
