@@ -10,7 +10,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { ProcessPool, createThreadPool, get } from 'skein';
+import { ProcessPool, Recorder, createThreadPool, get } from 'skein';
 import * as shapes from './shapes.mjs';
 
 const argv = process.argv.slice(2);
@@ -19,7 +19,7 @@ const option = (name, fallback) => {
   return i >= 0 ? argv[i + 1] : fallback;
 };
 const json = argv.includes('--json');
-const RUNS = Number(option('--runs', '15'));
+const RUNS = Number(option('--runs', '21'));
 const WARMUP = 10;
 const schedulers = option('--schedulers', 'sync,threads,processes').split(',');
 const NUM_WORKERS = availableParallelism();
@@ -30,18 +30,35 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** One timed `get` of a fresh copy of `shape`: µs per task. */
+async function timeOnce(shape, options, recording) {
+  const built = shapes[shape]();
+  // recording: per-task phase timestamps and resource sampling, as `skein run --record` does
+  const callbacks = recording ? [new Recorder()] : [];
+  const t0 = performance.now();
+  await get(built.graph, built.key, { ...options, callbacks });
+  return { us: ((performance.now() - t0) * 1000) / built.tasks, tasks: built.tasks };
+}
+
+/**
+ * Times `shape` with recording off and on, alternating runs (off, on, off, on, ...) so drift of
+ * a noisy machine hits both alike; the recording cost is the median of the per-pair ratios.
+ */
 async function timeShape(shape, options) {
-  const samples = [];
+  const off = [];
+  const on = [];
+  const ratios = [];
   let tasks = 0;
   for (let r = 0; r < WARMUP + RUNS; r++) {
-    const built = shapes[shape]();
-    tasks = built.tasks;
-    const t0 = performance.now();
-    await get(built.graph, built.key, options);
-    const us = ((performance.now() - t0) * 1000) / built.tasks;
-    if (r >= WARMUP) samples.push(us);
+    const a = await timeOnce(shape, options, false);
+    const b = await timeOnce(shape, options, true);
+    tasks = a.tasks;
+    if (r < WARMUP) continue;
+    off.push(a.us);
+    on.push(b.us);
+    ratios.push(b.us / a.us);
   }
-  return { tasks, usPerTask: median(samples), min: Math.min(...samples), max: Math.max(...samples) };
+  return { tasks, usPerTask: median(off), min: Math.min(...off), max: Math.max(...off), recordingUsPerTask: median(on), recordingRatio: median(ratios) };
 }
 
 const pools = {
@@ -113,7 +130,9 @@ for (const scheduler of schedulers) {
     const r = await timeShape(shape, { scheduler, pool: pools[scheduler] ?? null });
     results.push({ scheduler, shape, ...r });
     if (!json) {
-      process.stdout.write(`${scheduler.padEnd(10)} ${shape.padEnd(6)} ${String(r.tasks).padStart(6)} tasks  ${r.usPerTask.toFixed(2).padStart(7)} µs/task (min ${r.min.toFixed(2)}, max ${r.max.toFixed(2)})\n`);
+      process.stdout.write(
+        `${scheduler.padEnd(10)} ${shape.padEnd(6)} ${String(r.tasks).padStart(6)} tasks  ${r.usPerTask.toFixed(2).padStart(7)} µs/task (min ${r.min.toFixed(2)}, max ${r.max.toFixed(2)})  recording ${r.recordingUsPerTask.toFixed(2).padStart(7)} µs/task (${((r.recordingRatio - 1) * 100).toFixed(0).padStart(3)}%)\n`,
+      );
     }
   }
 }

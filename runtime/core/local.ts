@@ -13,7 +13,7 @@
  * to come back, and rejects with an error that names the failed key.
  */
 import { Errors, SkeinError } from '../errors.js';
-import { type CompiledGraph, compileGraph, neededMask } from '../graph/compile.js';
+import { type CompiledGraph, GraphView, compileGraph, neededMask } from '../graph/compile.js';
 import { orderCompiled } from '../graph/order.js';
 import { type Dsk, type Graph, type Key, toDsk } from '../graph/spec.js';
 import type { Callback } from './callbacks.js';
@@ -43,6 +43,8 @@ interface OutcomeStamps {
   readonly end?: number;
   /** Size of the serialized result, where the executor serialized it. */
   readonly bytes?: number;
+  /** When the result reached the core's memory, if the executor knows (in-thread executors: `end`). */
+  readonly received?: number;
 }
 
 export type TaskOutcome =
@@ -138,8 +140,8 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
   const { executor, signal } = options;
   const callbacks = options.callbacks ?? [];
   const { graph, wanted } = prepareGraph(source, flattenKeys(keys, []));
-  // the (culled) graph as a Map, for callbacks; built only when someone looks at it
-  const dsk: Dsk = callbacks.length === 0 ? new Map() : new Map(graph.keys.map((k, t) => [k, graph.values[t]]));
+  // the (culled) graph as a read-only Map, for callbacks
+  const dsk: Dsk = new GraphView(graph);
   const priority = orderCompiled(graph);
   const isResult = new Uint8Array(graph.size);
   for (const t of wanted) isResult[t] = 1;
@@ -208,21 +210,31 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     fuse = executor.fuseChains === true && !callbacks.some((cb) => cb.pretask !== undefined);
     const hasPosttask = callbacks.some((cb) => cb.posttask !== undefined);
     const timings = st.timings;
+    let lastWorker = '';
+    let lastWorkerId = -1;
     let read = 0;
     for (;;) {
       // 1. apply every outcome that came back
-      const received = timings === undefined || read === inbox.length ? 0 : clock();
+      // one clock reading for everything that arrived together (in-thread executors bring their own)
+      const first = read < inbox.length ? inbox[read]! : undefined;
+      const received = timings === undefined || first === undefined ? 0 : (first.received ?? clock());
       while (read < inbox.length) {
         const outcome = inbox[read++]!;
         const t = outcome.index;
         if (timings !== undefined) {
-          timings.received[t] = received;
+          timings.received[t] = outcome.received ?? received;
           // a link of a fused chain became ready in the worker, when the link before it returned
           if (Number.isNaN(timings.ready[t]!) && outcome.start !== undefined) timings.ready[t] = timings.dispatched[t] = outcome.start;
           if (outcome.start !== undefined) timings.started[t] = outcome.start;
           if (outcome.end !== undefined) timings.finished[t] = outcome.end;
           if (outcome.bytes !== undefined) timings.resultBytes[t] = outcome.bytes;
-          if (outcome.worker !== undefined) timings.worker[t] = workerId(timings, outcome.worker);
+          if (outcome.worker !== undefined) {
+            if (outcome.worker !== lastWorker) {
+              lastWorker = outcome.worker;
+              lastWorkerId = workerId(timings, lastWorker);
+            }
+            timings.worker[t] = lastWorkerId;
+          }
           if (!outcome.ok) timings.erred[t] = received;
         }
         if (!outcome.ok) {
@@ -235,7 +247,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
           }
           continue;
         }
-        finishTask(st, t, outcome.value);
+        finishTask(st, t, outcome.value, outcome.received ?? received);
         if (hasPosttask) {
           const key = graph.keys[t]!;
           for (const cb of callbacks) {

@@ -116,9 +116,8 @@ export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, 
  * ready (unless an executor already runs them as part of a fused chain); dependencies no one else waits for are released unless they are requested results.
  * Mutates `state`; run atomically.
  */
-export function finishTask(state: SchedulerState, t: number, value: unknown): void {
+export function finishTask(state: SchedulerState, t: number, value: unknown, now = state.timings === undefined ? 0 : clock()): void {
   const { graph, status, waiting, waitingData, isResult, timings } = state;
-  const now = timings === undefined ? 0 : clock();
   state.cache[t] = value;
   status[t] = TaskStatus.memory;
   state.running.delete(t);

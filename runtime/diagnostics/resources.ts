@@ -58,8 +58,12 @@ export class ResourceProfiler implements Callback {
   start(): void {
     this.samples.length = 0;
     this.#last.clear();
+    this.#workers = [];
     this.sample();
-    this.#timer = setInterval(() => this.sample(), this.intervalMs);
+    this.#timer = setInterval(() => {
+      this.#workers = workerPids(); // scanning /proc costs: only on the timer, never per task
+      this.sample();
+    }, this.intervalMs);
     this.#timer.unref();
   }
 
@@ -69,12 +73,14 @@ export class ResourceProfiler implements Callback {
     this.sample();
   }
 
-  /** Takes one sample of every process now. */
+  #workers: number[] = [];
+
+  /** Takes one sample of this process and of the worker processes seen by the last scan. */
   sample(): void {
     const t = clock();
     const usage = process.cpuUsage();
     this.#push('main', t, (usage.user + usage.system) / 1000, process.memoryUsage.rss());
-    for (const pid of workerPids()) {
+    for (const pid of this.#workers) {
       const times = procTimes(pid);
       if (times !== undefined) this.#push(`process-${pid}`, t, times.cpuMs, times.rss);
     }

@@ -129,3 +129,36 @@ export function neededMask(g: CompiledGraph, wanted: readonly number[]): Uint8Ar
   }
   return count === g.size ? null : needed;
 }
+
+/**
+ * The compiled graph seen as a read-only Map of key → graph value, without copying it: what
+ * callbacks receive as `dsk` (building a real Map would cost a pass over the graph per run).
+ */
+export class GraphView implements ReadonlyMap<Key, unknown> {
+  constructor(private readonly g: CompiledGraph) {}
+  get size(): number {
+    return this.g.size;
+  }
+  get(key: Key): unknown {
+    const t = this.g.index.get(key);
+    return t === undefined ? undefined : this.g.values[t];
+  }
+  has(key: Key): boolean {
+    return this.g.index.has(key);
+  }
+  *keys(): MapIterator<Key> {
+    yield* this.g.keys;
+  }
+  *values(): MapIterator<unknown> {
+    yield* this.g.values;
+  }
+  *entries(): MapIterator<[Key, unknown]> {
+    for (let t = 0; t < this.g.size; t++) yield [this.g.keys[t]!, this.g.values[t]];
+  }
+  [Symbol.iterator](): MapIterator<[Key, unknown]> {
+    return this.entries();
+  }
+  forEach(fn: (value: unknown, key: Key, map: ReadonlyMap<Key, unknown>) => void, thisArg?: unknown): void {
+    for (let t = 0; t < this.g.size; t++) fn.call(thisArg, this.g.values[t], this.g.keys[t]!, this);
+  }
+}

@@ -16,22 +16,35 @@ export function syncExecutor(): Executor {
       inputs = stateInputs(state);
     },
     submit(batch, state, report) {
-      const measure = state.timings !== undefined;
+      const timings = state.timings;
+      const measure = timings !== undefined;
       for (const { index, task } of batch) {
-        const start = measure ? clock() : undefined;
+        // the core stamped `dispatched` just now, in this same thread: that is when it starts
+        const start = measure ? timings.dispatched[index]! : undefined;
         let value: unknown;
+        // results stay in this thread: they are in the core's memory the moment the function returns
         try {
           value = executeTask(task, inputs!);
         } catch (error) {
-          report({ index, ok: false, error, worker: 'main', start, end: measure ? clock() : undefined });
+          const end = measure ? clock() : undefined;
+          report({ index, ok: false, error, worker: 'main', start, end, received: end });
           continue;
         }
         if (isThenable(value)) {
           value.then(
-            (v) => report({ index, ok: true, value: v, worker: 'main', start, end: measure ? clock() : undefined }),
-            (error: unknown) => report({ index, ok: false, error, worker: 'main', start, end: measure ? clock() : undefined }),
+            (v) => {
+              const end = measure ? clock() : undefined;
+              report({ index, ok: true, value: v, worker: 'main', start, end, received: end });
+            },
+            (error: unknown) => {
+              const end = measure ? clock() : undefined;
+              report({ index, ok: false, error, worker: 'main', start, end, received: end });
+            },
           );
-        } else report({ index, ok: true, value, worker: 'main', start, end: measure ? clock() : undefined });
+        } else {
+          const end = measure ? clock() : undefined;
+          report({ index, ok: true, value, worker: 'main', start, end, received: end });
+        }
       }
     },
     cancel() {

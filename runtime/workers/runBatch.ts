@@ -6,6 +6,7 @@
  */
 import { serialize } from 'node:v8';
 import { executeTask, isThenable, mapInputs } from '../core/execute.js';
+import { clock as now } from '../core/timings.js';
 import { isDelayedFunction } from '../graph/delayed.js';
 import { isPlainObject } from '../graph/spec.js';
 import { registerLoader } from '../loader/register.js';
@@ -77,7 +78,6 @@ export function toWireError(error: unknown): WireError {
   return { name: 'Error', message: `non-Error value thrown: ${String(error)}`, props: {} };
 }
 
-const now = (): number => performance.timeOrigin + performance.now();
 
 /** Bytes the result takes serialized (what crosses the boundary); primitives without serializing. */
 function serializedSize(value: unknown): number | undefined {
