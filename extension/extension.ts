@@ -1,16 +1,18 @@
 /**
- * The VS Code extension's entry point (bundled by esbuild to dist/extension.cjs). For now it only
- * opens the "Skein" output channel and says which runtime it carries; the run and debug
- * commands arrive with the extension issue. User code never runs in the extension host.
+ * The VS Code extension's entry point (bundled by esbuild to dist/extension.cjs). It only
+ * hands over to activateSkein; user code never runs in the extension host (every run is a
+ * separate runner process).
  */
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
+import { type SkeinApi, activateSkein } from './activate.js';
 
-export function activate(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel('Skein');
-  context.subscriptions.push(output);
-  output.appendLine(`Skein runtime: ${vscode.Uri.joinPath(context.extensionUri, 'dist', 'runtime').fsPath}`);
+export function activate(context: vscode.ExtensionContext): SkeinApi {
+  const started = performance.now();
+  const api = activateSkein(context);
+  const activationMs = performance.now() - started;
+  return { ...api, activationMs: () => activationMs };
 }
 
 export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+  // Everything, running runners included, is disposed through context.subscriptions.
 }

@@ -11,6 +11,7 @@ import { SCHEDULERS, config, resolveConfig, workerCount } from './core/config.js
 import { get } from './schedule.js';
 import { loadGraphFile } from './loader/loadGraph.js';
 import { formatValue, jsonReplacer } from './cli/format.js';
+import { userStack } from './cli/stack.js';
 import { cull } from './graph/cull.js';
 import { writeFileSync } from 'node:fs';
 import type { Callback } from './core/callbacks.js';
@@ -100,15 +101,6 @@ function configCommand(json: boolean): number {
   const width = Math.max(...rows.map((r) => r.key.length));
   for (const r of rows) process.stdout.write(`${r.key.padEnd(width)}  ${JSON.stringify(r.value).padEnd(10)}  (${r.source})\n`);
   return 0;
-}
-
-/** A stack without Skein's own frames and Node internals: what is left points at user code. */
-export function userStack(stack: string): string {
-  const internal = /(\/dist\/runtime\/|\/runtime\/(core|schedulers|workers)\/|node_modules[\\/]piscina|\(node:internal|at node:internal)/;
-  return stack
-    .split('\n')
-    .filter((line) => !(line.trimStart().startsWith('at ') && internal.test(line)))
-    .join('\n');
 }
 
 function reportError(error: unknown): number {

@@ -20,17 +20,31 @@ const runtimeEntries = {
   loaderHooks: 'runtime/loader/hooks.ts',
   threadWorker: 'runtime/workers/threadWorker.ts',
   processWorker: 'runtime/workers/processWorker.ts',
+  runner: 'runtime/runner/main.ts',
 };
 
+// Dependencies are bundled (the .vsix ships no node_modules) except esbuild, whose native
+// binary cannot be: it stays a package the runtime imports. Bundled CommonJS code (piscina,
+// commander, yaml, cli-progress) gets `require` and `__dirname` from this banner; piscina finds
+// its thread entry as `__dirname/worker.js`, so that file is built next to the chunks.
 await build({
-  entryPoints: runtimeEntries,
+  entryPoints: { ...runtimeEntries, worker: 'node_modules/piscina/dist/worker.js' },
   outdir: 'dist/runtime',
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  external: ['esbuild', '@napi-rs/nice'], // nice: piscina's optional thread-priority addon, loaded only when asked for, and caught
+  banner: {
+    js: [
+      "import { createRequire as __skeinCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __skeinFileURLToPath } from 'node:url';",
+      'const require = __skeinCreateRequire(import.meta.url);',
+      'const __filename = __skeinFileURLToPath(import.meta.url);',
+      "const __dirname = __skeinFileURLToPath(new URL('.', import.meta.url));",
+    ].join('\n'),
+  },
   sourcemap: true,
   logLevel: 'warning',
 });

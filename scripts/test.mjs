@@ -28,6 +28,12 @@ function testFiles(dir) {
 
 const only = process.argv.slice(2);
 step('build', process.execPath, ['scripts/build.mjs']);
-if (only.length === 0) step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']);
-const files = only.length > 0 ? only : testFiles('test');
+if (only.length === 0) {
+  step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']);
+  // a real VS Code: code-server driven by headless Chromium (installed once, if missing)
+  step('install VS Code test dependencies (chromium, code-server)', process.execPath, ['scripts/setup-vscode.mjs']);
+  step('tests inside the VS Code extension host', process.execPath, ['test/vscode/run.mjs']);
+  step('UI test of the packaged extension (command palette, Output panel, screenshot)', process.execPath, ['test/vscode/ui.mjs']);
+}
+const files = only.length > 0 ? only : [...testFiles('test/runtime'), ...testFiles('test/extension')];
 step('tests', process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files]);

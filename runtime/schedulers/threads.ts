@@ -18,7 +18,9 @@ export const threadWorkerFile = runtimeFile('threadWorker.js');
 /** Creates a pool of Skein worker threads; pass it as `pool` to reuse it across computes. */
 export function createThreadPool(numWorkers?: number): Piscina {
   const n = numWorkers ?? workerCount({ numWorkers: null } as SkeinConfig);
-  return new Piscina({ filename: threadWorkerFile, minThreads: n, maxThreads: n, idleTimeout: 30_000, concurrentTasksPerWorker: 1 });
+  // execArgv: [] keeps the parent's loader flags (tsx, --inspect) out of the workers: Skein's own
+  // module hooks load TypeScript there, and a second loader would load modules twice.
+  return new Piscina({ filename: threadWorkerFile, minThreads: n, maxThreads: n, idleTimeout: 30_000, concurrentTasksPerWorker: 1, execArgv: [] });
 }
 
 function describeDeath(error: unknown): string {

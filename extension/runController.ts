@@ -1,0 +1,175 @@
+/**
+ * One run from start to end: starts a runner process, shows progress (a notification with
+ * Cancel, a status bar item), writes the output channel (the equivalent command line, results,
+ * a summary, or the error with its stack), turns a task error into a diagnostic at the user's
+ * line, and records the run in the runs view. Stop kills the runner with everything it started.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { FromRunner, SourceFrame } from '../runtime/runner/protocol.js';
+import { RunnerClient } from './runnerClient.js';
+import { type RunInfo, type RunsProvider, formatDuration } from './runs.js';
+import { type SchedulerChoice, commandLine, nodeExecutable, readSettings } from './settings.js';
+import { refuseUntrusted } from './trust.js';
+
+export interface RunEnvironment {
+  readonly context: vscode.ExtensionContext;
+  readonly output: vscode.OutputChannel;
+  readonly status: vscode.StatusBarItem;
+  readonly diagnostics: vscode.DiagnosticCollection;
+  readonly runs: RunsProvider;
+  readonly finished: vscode.EventEmitter<RunInfo>;
+  /** Everything written to the output channel in this window (the channel itself cannot be read back). */
+  readonly transcript: string[];
+}
+
+const active = new Map<string, RunnerClient>();
+
+/** Writes to the output channel and the run's transcript. */
+function writer(env: RunEnvironment, run: RunInfo): (line: string) => void {
+  return (line) => {
+    env.output.appendLine(line);
+    env.transcript.push(line);
+    run.output.push(line);
+  };
+}
+
+function setRunning(): void {
+  void vscode.commands.executeCommand('setContext', 'skein.running', active.size > 0);
+}
+
+/** The first frame in a file the user owns: not in node_modules, not Node's own. */
+export function userFrame(frames: readonly SourceFrame[]): SourceFrame | undefined {
+  return frames.find((f) => !f.file.includes(`${path.sep}node_modules${path.sep}`) && path.isAbsolute(f.file));
+}
+
+function diagnose(env: RunEnvironment, frames: readonly SourceFrame[], message: string): void {
+  const frame = userFrame(frames);
+  if (frame === undefined) return;
+  const uri = vscode.Uri.file(frame.file);
+  const line = Math.max(0, frame.line - 1);
+  const range = new vscode.Range(line, Math.max(0, frame.column - 1), line, Number.MAX_SAFE_INTEGER);
+  const diagnostic = new vscode.Diagnostic(range, message, vscode.DiagnosticSeverity.Error);
+  diagnostic.source = 'skein';
+  env.diagnostics.set(uri, [...(env.diagnostics.get(uri) ?? []), diagnostic]);
+}
+
+/** Starts a run of `file`; resolves when it has finished, failed or been stopped. */
+export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?: SchedulerChoice): Promise<RunInfo | undefined> {
+  const refusal = refuseUntrusted(vscode.workspace.isTrusted);
+  if (refusal !== undefined) {
+    void vscode.window.showWarningMessage(refusal);
+    return undefined;
+  }
+  const settings = readSettings(file);
+  const chosen = scheduler ?? settings.scheduler;
+  const id = randomUUID();
+  const storage = env.context.storageUri ?? env.context.globalStorageUri;
+  const recordDir = path.join(storage.fsPath, 'runs');
+  mkdirSync(recordDir, { recursive: true });
+  const run: RunInfo = { id, file: file.fsPath, scheduler: chosen, status: 'running', startedAt: Date.now(), output: [], recordFile: path.join(recordDir, `${id}.skein.json`) };
+  env.runs.add(run);
+  const write = writer(env, run);
+  const workspaceFolder = vscode.workspace.getWorkspaceFolder(file);
+  const shown = workspaceFolder ? path.relative(workspaceFolder.uri.fsPath, file.fsPath) : file.fsPath;
+  env.output.show(true);
+  write(`$ ${commandLine(shown, chosen, settings.numWorkers)}`);
+  env.diagnostics.clear();
+
+  let done = 0;
+  let total = 0;
+  let onProgress: ((message: FromRunner & { kind: 'progress' }) => void) | undefined;
+  const showStatus = (): void => {
+    env.status.text = `$(sync~spin) Skein ${done}/${total}`;
+    env.status.tooltip = `Skein: running ${shown} with ${chosen}; click to show the output`;
+    env.status.show();
+  };
+  showStatus();
+
+  const client = RunnerClient.start({
+    node: nodeExecutable(settings),
+    runnerFile: path.join(env.context.extensionUri.fsPath, 'dist', 'runtime', 'runner.js'),
+    cwd: workspaceFolder?.uri.fsPath ?? path.dirname(file.fsPath),
+    request: { kind: 'run', file: file.fsPath, scheduler: chosen, numWorkers: settings.numWorkers, recordFile: run.recordFile },
+    onOutput: (text) => {
+      for (const line of text.replace(/\n$/, '').split('\n')) write(line);
+    },
+    onMessage: (m) => {
+      switch (m.kind) {
+        case 'started':
+          total = m.tasks;
+          run.pid = m.pid;
+          showStatus();
+          return;
+        case 'progress':
+          done = m.done;
+          total = m.total;
+          showStatus();
+          onProgress?.(m);
+          return;
+        case 'result':
+          write(`${m.key}: ${m.text}`);
+          return;
+        case 'finished':
+          run.status = 'ok';
+          run.tasks = m.tasks;
+          run.durationMs = m.elapsedMs;
+          write(`✓ ${m.tasks} tasks in ${formatDuration(m.elapsedMs)} · ${m.scheduler} scheduler · ${m.numWorkers} worker${m.numWorkers === 1 ? '' : 's'}`);
+          return;
+        case 'failed':
+          run.status = 'failed';
+          run.message = m.message;
+          write(`✗ ${m.message}`);
+          if (m.stack !== null) write(m.stack);
+          diagnose(env, m.frames, m.message.split('\n')[0]!);
+          return;
+        default: {
+          const never: never = m;
+          return never;
+        }
+      }
+    },
+  });
+  active.set(id, client);
+  setRunning();
+
+  const finished = vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Skein: ${path.basename(file.fsPath)} (${chosen})`, cancellable: true },
+    async (progress, token) => {
+      token.onCancellationRequested(() => client.stop());
+      let reported = 0;
+      onProgress = (m) => {
+        const pct = m.total > 0 ? (m.done / m.total) * 100 : 0;
+        progress.report({ message: `${m.done}/${m.total} tasks`, increment: pct - reported });
+        reported = pct;
+      };
+      return client.exited;
+    },
+  );
+  const exit = await finished;
+  active.delete(id);
+  setRunning();
+  run.pid = undefined;
+  run.durationMs ??= Date.now() - run.startedAt;
+  if (client.stopped && run.status === 'running') {
+    run.status = 'stopped';
+    write(`■ stopped after ${formatDuration(run.durationMs)}`);
+  } else if (run.status === 'running') {
+    run.status = 'failed';
+    run.message = `The runner exited unexpectedly (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}).`;
+    write(`✗ ${run.message}`);
+  }
+  env.status.text = run.status === 'ok' ? `$(pass) Skein ${run.tasks} tasks · ${formatDuration(run.durationMs)}` : run.status === 'stopped' ? '$(debug-stop) Skein stopped' : '$(error) Skein failed';
+  env.status.tooltip = `Skein: last run ${run.status}; click to show the output`;
+  env.runs.update();
+  env.finished.fire(run);
+  return run;
+}
+
+/** Stops every run in progress (Skein: Stop Run). */
+export function stopRuns(): number {
+  for (const client of active.values()) client.stop();
+  return active.size;
+}

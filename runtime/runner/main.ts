@@ -1,0 +1,125 @@
+/**
+ * The runner: a Node process the VS Code extension starts for each run, so user code never runs
+ * in the extension host. It receives one `run` message over IPC, loads the graph file with the
+ * runtime, runs it, streams typed events back (protocol.ts), and exits. The extension stops it
+ * by killing its process group, which takes its worker processes along.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Callback } from '../core/callbacks.js';
+import { resolveConfig, workerCount } from '../core/config.js';
+import { Recorder } from '../diagnostics/recorder.js';
+import { SkeinError, TaskError } from '../errors.js';
+import { cull } from '../graph/cull.js';
+import { loadGraphFile } from '../loader/loadGraph.js';
+import { get } from '../schedule.js';
+import { formatValue } from '../cli/format.js';
+import { userStack } from '../cli/stack.js';
+import type { FromRunner, SourceFrame, ToRunner } from './protocol.js';
+
+function send(message: FromRunner): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send === undefined) {
+      process.stdout.write(`${JSON.stringify(message)}\n`);
+      resolve();
+    } else process.send(message, () => resolve());
+  });
+}
+
+/** Frames with a file path in a stack, innermost first: `at fn (/a/b.ts:8:11)` or `at /a/b.ts:8:11`. */
+export function stackFrames(stack: string): SourceFrame[] {
+  const frames: SourceFrame[] = [];
+  for (const line of stack.split('\n')) {
+    const m = /^\s*at (?:.*? \()?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?$/.exec(line);
+    if (m) frames.push({ file: m[1]!.replace(/^file:\/\//, ''), line: Number(m[2]), column: Number(m[3]) });
+  }
+  return frames;
+}
+
+/** Counts finished tasks; sends progress at most ten times a second. */
+function progress(total: () => number): Callback {
+  let done = 0;
+  let last = 0;
+  return {
+    posttask() {
+      done++;
+      const now = performance.now();
+      if (now - last >= 100) {
+        last = now;
+        void send({ kind: 'progress', done, total: total() });
+      }
+    },
+    finish() {
+      void send({ kind: 'progress', done, total: total() });
+    },
+  };
+}
+
+async function run(request: ToRunner): Promise<number> {
+  const perCall: Record<string, unknown> = {};
+  if (request.scheduler !== undefined) perCall.scheduler = request.scheduler;
+  if (request.numWorkers !== undefined && request.numWorkers !== null) perCall.numWorkers = request.numWorkers;
+  const recordFile = request.recordFile ?? null;
+  try {
+    const cfg = resolveConfig(perCall);
+    const loaded = await loadGraphFile(request.file);
+    const keys = request.keys && request.keys.length > 0 ? [...request.keys] : [...loaded.keys];
+    const tasks = cull(loaded.graph, keys).size;
+    const numWorkers = cfg.scheduler === 'sync' ? 1 : workerCount(cfg);
+    await send({ kind: 'started', file: loaded.file, scheduler: cfg.scheduler, numWorkers, tasks, keys, pid: process.pid });
+    const recorder = recordFile !== null ? new Recorder() : undefined;
+    const callbacks: Callback[] = [progress(() => tasks)];
+    if (recorder) callbacks.push(recorder);
+    const started = performance.now();
+    let values: unknown[] = [];
+    let failure: unknown;
+    try {
+      values = (await get(loaded.graph, keys, { ...perCall, callbacks })) as unknown[];
+    } catch (error) {
+      failure = error;
+    }
+    const elapsedMs = Math.round((performance.now() - started) * 10) / 10;
+    if (recorder && recordFile !== null) {
+      try {
+        writeFileSync(recordFile, JSON.stringify(recorder.toRecord({ graphFile: loaded.file, scheduler: cfg.scheduler, numWorkers, keys, error: failure }, values)));
+      } catch {
+        // nothing was recorded when the run failed before its first task; the failure says why
+      }
+    }
+    if (failure !== undefined) throw failure;
+    for (let i = 0; i < keys.length; i++) {
+      const text = formatValue(values[i], false);
+      await send({ kind: 'result', key: keys[i]!, text, bytes: null });
+    }
+    await send({ kind: 'finished', tasks, elapsedMs, scheduler: cfg.scheduler, numWorkers, recordFile });
+    return 0;
+  } catch (error) {
+    const key = error instanceof TaskError ? error.key : null;
+    const cause = error instanceof TaskError ? error.cause : error;
+    const raw = cause instanceof Error && !(cause instanceof SkeinError && error instanceof TaskError) ? (cause.stack ?? null) : null;
+    const stack = raw === null ? null : userStack(raw);
+    await send({
+      kind: 'failed',
+      code: error instanceof SkeinError ? error.code : 'ERROR',
+      key,
+      message: error instanceof Error ? error.message : String(error),
+      stack,
+      frames: stack === null ? [] : stackFrames(stack),
+      recordFile,
+    });
+    return 1;
+  }
+}
+
+process.once('message', (message: ToRunner) => {
+  if (message.kind !== 'run') return;
+  run(message).then(
+    (code) => {
+      process.exitCode = code;
+      process.disconnect?.();
+    },
+    () => {
+      process.exitCode = 2;
+      process.disconnect?.();
+    },
+  );
+});

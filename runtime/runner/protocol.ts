@@ -1,0 +1,43 @@
+/**
+ * Messages between the VS Code extension and a runner process (one per run), over Node IPC.
+ * Type-only: the extension and the runner both import it. Each direction is a tagged union,
+ * handled exhaustively on the receiving side.
+ */
+
+/** Extension → runner. */
+export type ToRunner = {
+  readonly kind: 'run';
+  /** Absolute path of the graph file. */
+  readonly file: string;
+  readonly scheduler?: string;
+  readonly numWorkers?: number | null;
+  /** Keys to compute; default: the graph's outputs. */
+  readonly keys?: readonly string[];
+  /** Where to write the recorded run (skein-run JSON). */
+  readonly recordFile?: string;
+};
+
+/** A stack frame that points at a file, for clickable links and diagnostics. */
+export interface SourceFrame {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Runner → extension. */
+export type FromRunner =
+  | { readonly kind: 'started'; readonly file: string; readonly scheduler: string; readonly numWorkers: number; readonly tasks: number; readonly keys: readonly string[]; readonly pid: number }
+  | { readonly kind: 'progress'; readonly done: number; readonly total: number }
+  | { readonly kind: 'result'; readonly key: string; readonly text: string; readonly bytes: number | null }
+  | { readonly kind: 'finished'; readonly tasks: number; readonly elapsedMs: number; readonly scheduler: string; readonly numWorkers: number; readonly recordFile: string | null }
+  | {
+      readonly kind: 'failed';
+      readonly code: string;
+      readonly key: string | null;
+      readonly message: string;
+      /** The user-code stack (Skein's own frames removed), or null. */
+      readonly stack: string | null;
+      /** Frames of `stack` that name a file, innermost first. */
+      readonly frames: readonly SourceFrame[];
+      readonly recordFile: string | null;
+    };

@@ -1,0 +1,95 @@
+// The extension's parts that need no editor: trust policy, manifest, command lines, stack
+// frames, and a real runner process driven through RunnerClient.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { RunnerClient } from '../../extension/runnerClient.js';
+import { UNTRUSTED_MESSAGE, refuseUntrusted } from '../../extension/trust.js';
+import type { FromRunner } from '../../runtime/runner/protocol.js';
+import { stackFrames } from '../../runtime/runner/main.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  main: string;
+  capabilities: { untrustedWorkspaces: { supported: string; description: string } };
+  contributes: { commands: Array<{ command: string; title: string; category: string; enablement?: string }>; configuration: { properties: Record<string, { markdownDescription?: string }> } };
+  engines: { vscode: string };
+};
+
+describe('workspace trust', () => {
+  it('refuses runs in restricted mode with the reason, and allows them when trusted', () => {
+    assert.equal(refuseUntrusted(true), undefined);
+    assert.equal(refuseUntrusted(false), UNTRUSTED_MESSAGE);
+    assert.equal(UNTRUSTED_MESSAGE, 'Skein runs the code of your graph files, so running and debugging are disabled in Restricted Mode. Trust this workspace to enable them.');
+  });
+
+  it('declares limited support for untrusted workspaces and disables every run command there', () => {
+    assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
+    const runs = manifest.contributes.commands.filter((c) => c.command.startsWith('skein.run') || c.command === 'skein.rerun');
+    assert.deepEqual(runs.map((c) => c.command).sort(), ['skein.rerun', 'skein.runProcesses', 'skein.runSync', 'skein.runThreads']);
+    for (const c of runs) assert.equal(c.enablement, 'isWorkspaceTrusted', c.command);
+  });
+});
+
+describe('manifest', () => {
+  it('targets VS Code 1.96, loads the bundle, and describes every setting', () => {
+    assert.equal(manifest.engines.vscode, '^1.96.0');
+    assert.equal(manifest.main, './dist/extension.cjs');
+    assert.deepEqual(Object.keys(manifest.contributes.configuration.properties), ['skein.scheduler', 'skein.numWorkers', 'skein.graphFiles', 'skein.nodePath']);
+    for (const [key, p] of Object.entries(manifest.contributes.configuration.properties)) assert.ok((p.markdownDescription ?? '').length > 20, key);
+    for (const c of manifest.contributes.commands) assert.equal(c.category, 'Skein');
+  });
+});
+
+describe('stack frames', () => {
+  it('finds file:line:column in both frame shapes, innermost first', () => {
+    const stack = 'Error: x\n    at parse (/w/a.graph.ts:8:11)\n    at /w/b.ts:3:1\n    at file:///w/c.mjs:2:5\n    at node:internal/x:1:1';
+    assert.deepEqual(stackFrames(stack), [
+      { file: '/w/a.graph.ts', line: 8, column: 11 },
+      { file: '/w/b.ts', line: 3, column: 1 },
+      { file: '/w/c.mjs', line: 2, column: 5 },
+    ]);
+  });
+});
+
+describe('runner process', () => {
+  it('streams started, progress, results and finished for a graph file, then exits 0', async () => {
+    const messages: FromRunner[] = [];
+    const client = RunnerClient.start({
+      node: process.execPath,
+      runnerFile: join(root, 'dist/runtime/runner.js'),
+      cwd: root,
+      request: { kind: 'run', file: join(root, 'examples/etl.graph.ts'), scheduler: 'sync', keys: ['total'] },
+      onMessage: (m) => messages.push(m),
+    });
+    const exit = await client.exited;
+    assert.equal(exit.code, 0, exit.stderr);
+    // progress at most every 100 ms, and always once at the end
+    const kinds = messages.map((m) => m.kind).filter((k, i, all) => k !== 'progress' || all[i + 1] !== 'progress');
+    assert.deepEqual(kinds, ['started', 'progress', 'result', 'finished']);
+    assert.deepEqual(messages.filter((m) => m.kind === 'progress').at(-1), { kind: 'progress', done: 13, total: 13 });
+    assert.deepEqual(messages.at(-2), { kind: 'result', key: 'total', text: '947561.24', bytes: null });
+    const started = messages[0] as Extract<FromRunner, { kind: 'started' }>;
+    assert.equal(started.tasks, 13);
+    assert.equal(started.pid, client.pid);
+  });
+
+  it('reports a task failure with the user frames, then exits 1', async () => {
+    const messages: FromRunner[] = [];
+    const client = RunnerClient.start({
+      node: process.execPath,
+      runnerFile: join(root, 'dist/runtime/runner.js'),
+      cwd: root,
+      request: { kind: 'run', file: join(root, 'test/data/failing.graph.ts'), scheduler: 'threads', numWorkers: 2 },
+      onMessage: (m) => messages.push(m),
+    });
+    assert.equal((await client.exited).code, 1);
+    const failed = messages.at(-1) as Extract<FromRunner, { kind: 'failed' }>;
+    assert.equal(failed.kind, 'failed');
+    assert.equal(failed.key, 'parse-b');
+    assert.equal(failed.code, 'TASK_FAILED');
+    assert.deepEqual(failed.frames[0], { file: join(root, 'test/data/failing.graph.ts'), line: 8, column: 11 });
+  });
+});

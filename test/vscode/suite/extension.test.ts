@@ -1,0 +1,138 @@
+// In-VS Code tests: run inside the real extension host (code-server here, VS Code desktop with
+// test:electron), against the built bundle, on a temporary workspace holding graph files.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { SkeinApi } from '../../../extension/activate.js';
+import type { RunInfo } from '../../../extension/runs.js';
+
+const workspace = (): string => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+const file = (name: string): vscode.Uri => vscode.Uri.file(path.join(workspace(), name));
+
+async function api(): Promise<SkeinApi> {
+  const ext = vscode.extensions.getExtension<SkeinApi>('skein.skein');
+  assert.ok(ext, 'the Skein extension is installed');
+  return ext.activate();
+}
+
+/** True while `pid` runs (a zombie, killed but not yet reaped, counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Worker processes (children running processWorker.js) of `pid`. */
+function workerPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes('processWorker'))
+      .map((l) => Number(l.trim().split(' ')[0]));
+  } catch {
+    return [];
+  }
+}
+
+suite('Skein in VS Code', () => {
+  let skein: SkeinApi;
+
+  suiteSetup(async () => {
+    skein = await api();
+  });
+
+  test('activates in under 200 ms from a bundle under 1 MB', () => {
+    const ms = skein.activationMs!();
+    const bundle = statSync(path.join(vscode.extensions.getExtension('skein.skein')!.extensionPath, 'dist', 'extension.cjs')).size;
+    console.log(`    activation: ${ms.toFixed(1)} ms; dist/extension.cjs: ${(bundle / 1024).toFixed(1)} KiB`);
+    assert.ok(ms < 200, `activation took ${ms} ms`);
+    assert.ok(bundle < 1024 * 1024, `bundle is ${bundle} bytes`);
+  });
+
+  for (const [command, scheduler, workers] of [
+    ['skein.runSync', 'sync', '1 worker'],
+    ['skein.runThreads', 'threads', '2 workers'],
+    ['skein.runProcesses', 'processes', '2 workers'],
+  ] as const) {
+    test(`${command} runs the example and reports results and a summary`, async () => {
+      const doc = await vscode.workspace.openTextDocument(file('etl.graph.ts'));
+      await vscode.window.showTextDocument(doc);
+      const before = skein.transcript().length;
+      const run = (await vscode.commands.executeCommand(command)) as RunInfo;
+      assert.equal(run.status, 'ok', run.message);
+      assert.equal(run.scheduler, scheduler);
+      assert.equal(run.tasks, 22);
+      const text = skein.transcript().slice(before);
+      assert.match(text, new RegExp(`^\\n?\\$ skein run etl\\.graph\\.ts --scheduler ${scheduler}( --num-workers 2)?\\n`));
+      assert.match(text, /\nreport: \{\n {2}total: 947561\.24,\n {2}best: 'south',/);
+      assert.match(text, new RegExp(`\\n✓ 22 tasks in [\\d.]+ (ms|s) · ${scheduler} scheduler · ${workers}$`));
+      assert.match(skein.statusText(), /^\$\(pass\) Skein 22 tasks · [\d.]+ (ms|s)$/);
+      assert.equal(skein.runs()[0]!.id, run.id, 'the newest run is first in the runs view');
+    });
+  }
+
+  test('a failing task shows its key and stack, and a diagnostic at the line that threw', async () => {
+    const uri = file('failing.graph.ts');
+    const before = skein.transcript().length;
+    const run = (await vscode.commands.executeCommand('skein.runThreads', uri)) as RunInfo;
+    assert.equal(run.status, 'failed');
+    const text = skein.transcript().slice(before);
+    assert.match(text, /\n✗ Task "parse-b" failed: cannot parse b:1,2,3\n {2}finished before the failure: [^\n]*\nError: cannot parse b:1,2,3\n {4}at parse \(/);
+    assert.ok(text.includes(`${uri.fsPath}:8:11)`), text);
+    const diagnostics = vscode.languages.getDiagnostics(uri);
+    assert.equal(diagnostics.length, 1);
+    assert.equal(diagnostics[0]!.message, 'Task "parse-b" failed: cannot parse b:1,2,3');
+    assert.equal(diagnostics[0]!.range.start.line, 7);
+    assert.equal(diagnostics[0]!.source, 'skein');
+    assert.match(skein.statusText(), /^\$\(error\) Skein failed$/);
+  });
+
+  test('Stop Run kills the runner and its worker processes', async () => {
+    const pending = vscode.commands.executeCommand('skein.runProcesses', file('slow.graph.ts')) as Thenable<RunInfo>;
+    let runner = 0;
+    let workers: number[] = [];
+    for (let i = 0; i < 200 && workers.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      runner = skein.runs()[0]?.pid ?? 0;
+      if (runner > 0) workers = workerPids(runner);
+    }
+    assert.ok(runner > 0 && alive(runner), 'the runner started');
+    assert.equal(workers.length, 2, 'two worker processes started');
+    await vscode.commands.executeCommand('skein.stopRun');
+    const run = await pending;
+    assert.equal(run.status, 'stopped');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(!alive(runner), 'the runner is gone');
+    for (const pid of workers) assert.ok(!alive(pid), `worker ${pid} is gone`);
+    assert.match(skein.transcript(), /\n■ stopped after [\d.]+ (ms|s)$/);
+  });
+
+  test('a runner that dies leaves VS Code usable and says so', async () => {
+    const run = (await vscode.commands.executeCommand('skein.runSync', file('crash.graph.ts'))) as RunInfo;
+    assert.equal(run.status, 'failed');
+    assert.equal(run.message, 'The runner exited unexpectedly (exit code 7).');
+    const again = (await vscode.commands.executeCommand('skein.runSync', file('etl.graph.ts'))) as RunInfo;
+    assert.equal(again.status, 'ok');
+  });
+
+  test('the runs view lists recent runs and can re-run one', async () => {
+    const runs = [...skein.runs()];
+    assert.ok(runs.length >= 6);
+    assert.deepEqual(
+      runs.slice(0, 3).map((r) => [path.basename(r.file), r.scheduler, r.status]),
+      [
+        ['etl.graph.ts', 'sync', 'ok'],
+        ['crash.graph.ts', 'sync', 'failed'],
+        ['slow.graph.ts', 'processes', 'stopped'],
+      ],
+    );
+    const rerun = (await vscode.commands.executeCommand('skein.rerun', runs[0])) as RunInfo;
+    assert.equal(rerun.status, 'ok');
+    assert.notEqual(rerun.id, runs[0]!.id);
+  });
+});

@@ -1,0 +1,76 @@
+// UI test of the packaged extension: installs skein.vsix into a fresh code-server, opens the
+// example graph file, runs "Skein: Run with Threads" from the command palette, reads the result
+// from the Output panel, and saves a screenshot (test/vscode/screenshots/run-with-threads.png).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchBrowser, makeWorkspace, root, startCodeServer } from './harness.mjs';
+
+function packageVsix() {
+  const out = join(root, 'dist-test', 'skein.vsix');
+  mkdirSync(join(root, 'dist-test'), { recursive: true });
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--allow-missing-repository', '--target', 'linux-x64', '--out', out], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`vsce package failed:\n${r.stdout}${r.stderr}`);
+  return out;
+}
+
+async function main() {
+  const vsix = packageVsix();
+  const workspace = makeWorkspace();
+  const server = await startCodeServer(workspace, { install: vsix });
+  const browser = await launchBrowser();
+  const shots = join(root, 'test/vscode/screenshots');
+  mkdirSync(shots, { recursive: true });
+  let page;
+  try {
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    const palette = async (text) => {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(text);
+      return input;
+    };
+    // open the example through Quick Open, so it is the active editor
+    await page.keyboard.press('Control+P');
+    const quick = page.locator('.quick-input-widget input.input');
+    await quick.waitFor({ state: 'visible' });
+    await quick.fill('etl.graph.ts');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'etl.graph.ts' }).first().waitFor({ state: 'attached' });
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'An ETL graph' }).first().waitFor({ timeout: 30_000 });
+
+    const input = await palette('>Skein: Run with Threads');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Skein: Run with Threads' }).first().waitFor({ state: 'attached' });
+    await page.keyboard.press('Enter');
+    await input.waitFor({ state: 'hidden' });
+
+    const output = page.locator('.part.panel .monaco-editor .view-lines');
+    await output.filter({ hasText: /22\s+tasks\s+in/ }).first().waitFor({ timeout: 60_000 });
+    const text = (await output.first().innerText()).replace(/\u00a0/g, ' ');
+    for (const expected of ["best: 'south'", 'total: 947561.24', '22 tasks in', 'threads scheduler · 2 workers']) {
+      if (!text.includes(expected)) throw new Error(`the Output panel does not show ${JSON.stringify(expected)}:\n${text}`);
+    }
+    const status = await page.locator('.statusbar-item', { hasText: 'Skein 22 tasks' }).first().innerText();
+    await page.screenshot({ path: join(shots, 'run-with-threads.png') });
+    process.stdout.write(`ui: Run with Threads from the palette printed the results; status bar: ${status.trim()}\n`);
+    process.stdout.write('1 passed, 0 failed\n');
+    return 0;
+  } catch (error) {
+    if (page) await page.screenshot({ path: join(shots, 'failure.png') }).catch(() => {});
+    process.stderr.write(`ui test failed: ${error.stack ?? error}\n`);
+    process.stdout.write('0 passed, 1 failed\n');
+    return 1;
+  } finally {
+    await browser.close().catch(() => {});
+    server.stop();
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();
