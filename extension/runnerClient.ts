@@ -7,6 +7,7 @@
  * a runner that hangs or ignores signals still goes away.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { DebugLaunch } from '../runtime/debug/protocol.js';
 import type { FromRunner, ToRunner } from '../runtime/runner/protocol.js';
 
 export interface RunnerExit {
@@ -20,8 +21,10 @@ export interface RunnerOptions {
   readonly node: string;
   readonly runnerFile: string;
   readonly cwd: string;
-  readonly request: ToRunner;
+  readonly request: ToRunner | DebugLaunch;
   readonly env?: NodeJS.ProcessEnv;
+  /** Node options for the runner (the debugger adds --inspect). */
+  readonly execArgv?: readonly string[];
   onMessage(message: FromRunner): void;
   /** Lines the user's code printed to stdout/stderr. */
   onOutput?(text: string): void;
@@ -52,7 +55,7 @@ export class RunnerClient {
 
   /** Starts a runner and sends it the run request. */
   static start(options: RunnerOptions): RunnerClient {
-    const child = spawn(options.node, ['--enable-source-maps', options.runnerFile], {
+    const child = spawn(options.node, ['--enable-source-maps', ...(options.execArgv ?? []), options.runnerFile], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -61,6 +64,11 @@ export class RunnerClient {
     const client = new RunnerClient(child, options);
     child.send(options.request);
     return client;
+  }
+
+  /** Sends a message to the runner (debug requests). */
+  send(message: unknown): void {
+    if (this.#child.connected) this.#child.send(message as object);
   }
 
   get stopped(): boolean {

@@ -27,6 +27,14 @@ const runtimeEntries = {
 // binary cannot be: it stays a package the runtime imports. Bundled CommonJS code (piscina,
 // commander, yaml, cli-progress) gets `require` and `__dirname` from this banner; piscina finds
 // its thread entry as `__dirname/worker.js`, so that file is built next to the chunks.
+const BANNER = [
+  "import { createRequire as __skeinCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __skeinFileURLToPath } from 'node:url';",
+  'const require = __skeinCreateRequire(import.meta.url);',
+  'const __filename = __skeinFileURLToPath(import.meta.url);',
+  "const __dirname = __skeinFileURLToPath(new URL('.', import.meta.url));",
+].join('\n');
+
 await build({
   entryPoints: { ...runtimeEntries, worker: 'node_modules/piscina/dist/worker.js' },
   outdir: 'dist/runtime',
@@ -36,15 +44,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: ['esbuild', '@napi-rs/nice'], // nice: piscina's optional thread-priority addon, loaded only when asked for, and caught
-  banner: {
-    js: [
-      "import { createRequire as __skeinCreateRequire } from 'node:module';",
-      "import { fileURLToPath as __skeinFileURLToPath } from 'node:url';",
-      'const require = __skeinCreateRequire(import.meta.url);',
-      'const __filename = __skeinFileURLToPath(import.meta.url);',
-      "const __dirname = __skeinFileURLToPath(new URL('.', import.meta.url));",
-    ].join('\n'),
-  },
+  banner: { js: BANNER },
   sourcemap: true,
   logLevel: 'warning',
 });
@@ -62,6 +62,20 @@ if (existsSync('extension/extension.ts')) {
     logLevel: 'warning',
   });
 }
+
+// The stdio debug adapter: ESM like the rest of dist/ (the package is "type": "module"), with
+// the same banner giving the bundled CommonJS code `require` and `__dirname`.
+await build({
+  entryPoints: ['extension/debug/debugAdapter.ts'],
+  outfile: 'dist/debugAdapter.js',
+  bundle: true,
+  format: 'esm',
+  banner: { js: BANNER },
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+});
 
 if (!quick) {
   rmSync('dist/types', { recursive: true, force: true });

@@ -15,6 +15,8 @@ import { get } from '../schedule.js';
 import { formatValue } from '../cli/format.js';
 import { userStack } from '../cli/stack.js';
 import type { FromRunner, SourceFrame, ToRunner } from './protocol.js';
+import type { DebugLaunch } from '../debug/protocol.js';
+import { runDebug } from './debug.js';
 
 function send(message: FromRunner): Promise<void> {
   return new Promise((resolve) => {
@@ -110,7 +112,14 @@ async function run(request: ToRunner): Promise<number> {
   }
 }
 
-process.once('message', (message: ToRunner) => {
+process.once('message', (message: ToRunner | DebugLaunch) => {
+  if (message.kind === 'debug') {
+    runDebug(message).catch((error: unknown) => {
+      process.send?.({ kind: 'debugEvent', event: 'output', category: 'stderr', text: `${error instanceof Error ? error.message : String(error)}\n` });
+      process.send?.({ kind: 'debugEvent', event: 'finished', exitCode: 2 }, () => process.exit(2));
+    });
+    return;
+  }
   if (message.kind !== 'run') return;
   run(message).then(
     (code) => {

@@ -1,0 +1,395 @@
+/**
+ * The Skein debug adapter: translates the Debug Adapter Protocol into requests to a runner
+ * process in debug mode (runtime/runner/debug.ts), which runs the graph with the synchronous
+ * scheduler and a gate before every task. One DAP thread is the scheduler; a stack frame is a
+ * task (the paused one on top, then the dependents waiting on it); variables are its inputs,
+ * the last result and the graph's state. Step Into hands over to VS Code's JavaScript debugger:
+ * the runner listens with the Node inspector, and the adapter asks the client to start a child
+ * session attached to it (DAP `startDebugging`) before the task runs.
+ *
+ * Runs inline in the extension host (DebugAdapterInlineImplementation) and over stdio
+ * (dist/debugAdapter.js) for tests. No `vscode` import here.
+ */
+import * as path from 'node:path';
+import {
+  Breakpoint,
+  ExitedEvent,
+  InitializedEvent,
+  LoggingDebugSession,
+  OutputEvent,
+  Scope,
+  Source,
+  StackFrame,
+  StoppedEvent,
+  TerminatedEvent,
+  Thread,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { DebugCommand, DebugRequests, FromDebugRunner } from '../../runtime/debug/protocol.js';
+import { RunnerClient } from '../runnerClient.js';
+
+/** Launch attributes; mirrors the `skein` debugger's schema in package.json. */
+export interface SkeinLaunchArguments extends DebugProtocol.LaunchRequestArguments {
+  /** The graph file to debug. */
+  program: string;
+  /** Keys to compute (default: the graph's outputs); only what they need runs. */
+  keys?: string[];
+  /** Pause before the first task. */
+  stopOnEntry?: boolean;
+  /** Pause at a task that throws, with its inputs and error (default true). */
+  breakOnTaskError?: boolean;
+  /** Working directory of the runner (default: the graph file's folder). */
+  cwd?: string;
+  /** Extra environment variables for the runner. */
+  env?: Record<string, string>;
+  /** Pause before these keys (set by Skein: Debug Task…). */
+  stopAtKeys?: string[];
+  /** The configured scheduler, only to say that debugging uses sync instead. */
+  configuredScheduler?: string;
+}
+
+/** What the host can do beyond DAP (the inline adapter gets these from the extension). */
+export interface DebugHost {
+  /** Node.js executable for the runner. */
+  readonly node: string;
+  /** dist/runtime/runner.js */
+  readonly runnerFile: string;
+  /** Before a Step Into starts the JavaScript debugger: put a one-shot breakpoint at `file:line`. */
+  addTemporaryBreakpoint?(file: string, line: number): Promise<() => void>;
+}
+
+const THREAD_ID = 1;
+
+export class SkeinDebugSession extends LoggingDebugSession {
+  #runner: RunnerClient | undefined;
+  #nextId = 1;
+  #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  // settles once the runner has loaded the graph; breakpoint requests that arrive before
+  // launch (VS Code sends them right after `initialized`) wait for it
+  #markReady: () => void = () => undefined;
+  #markFailed: (e: Error) => void = () => undefined;
+  #ready = new Promise<void>((resolve, reject) => {
+    this.#markReady = resolve;
+    this.#markFailed = reject;
+  });
+  #configured: () => void = () => undefined;
+  #configurationDone = new Promise<void>((resolve) => (this.#configured = resolve));
+  #supportsStartDebugging = false;
+  #stoppedKey = '';
+  #program = '';
+  #finished = false;
+
+  constructor(private readonly host: DebugHost) {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+  }
+
+  // ---- runner RPC ------------------------------------------------------------------------
+
+  #call<C extends DebugCommand>(command: C, args: DebugRequests[C]['args']): Promise<DebugRequests[C]['result']> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.#runner === undefined) return reject(new Error('The runner is not running.'));
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#runner.send({ kind: 'request', id, command, args });
+    });
+  }
+
+  #onMessage(m: FromDebugRunner): void {
+    if (m.kind === 'response') {
+      const p = this.#pending.get(m.id);
+      this.#pending.delete(m.id);
+      if (m.ok) p?.resolve(m.body);
+      else p?.reject(new Error(m.message));
+      return;
+    }
+    switch (m.event) {
+      case 'ready':
+        return;
+      case 'stopped': {
+        this.#stoppedKey = m.key;
+        const e = new StoppedEvent(m.reason, THREAD_ID, m.reason === 'exception' ? m.description : undefined) as DebugProtocol.StoppedEvent;
+        e.body.description = m.description;
+        e.body.hitBreakpointIds = [...m.hitBreakpointIds];
+        e.body.allThreadsStopped = true;
+        this.sendEvent(e);
+        return;
+      }
+      case 'output':
+        this.sendEvent(new OutputEvent(m.text, m.category));
+        return;
+      case 'finished':
+        this.#finish(m.exitCode);
+        return;
+      default: {
+        const never: never = m;
+        return never;
+      }
+    }
+  }
+
+  #finish(exitCode: number): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.sendEvent(new ExitedEvent(exitCode));
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  #fail(response: DebugProtocol.Response, error: unknown): void {
+    this.sendErrorResponse(response, { id: 1001, format: error instanceof Error ? error.message : String(error), showUser: false });
+  }
+
+  async #answer<R extends DebugProtocol.Response>(response: R, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+      this.sendResponse(response);
+    } catch (error) {
+      this.#fail(response, error);
+    }
+  }
+
+  // ---- DAP -------------------------------------------------------------------------------
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.#supportsStartDebugging = args.supportsStartDebuggingRequest === true;
+    response.body = {
+      ...response.body,
+      supportsConfigurationDoneRequest: true, // breakpoints are set before the first task runs
+      supportsFunctionBreakpoints: true, // on task keys, key groups and globs
+      supportsConditionalBreakpoints: true, // conditions see the task's inputs
+      supportsHitConditionalBreakpoints: true,
+      supportsEvaluateForHovers: true, // hover sees inputs, args, result and held keys
+      supportsSetVariable: true, // edit what the paused task will receive
+      supportsRestartFrame: true, // run the paused (or failed) task again
+      supportsExceptionInfoRequest: true, // the task error, its stack and type
+      supportsTerminateRequest: true,
+      supportsSteppingGranularity: false,
+      exceptionBreakpointFilters: [{ filter: 'taskError', label: 'Task error', description: 'Pause at a task that throws, with its inputs and the error; Restart Frame runs it again.', default: true }],
+    };
+    this.sendResponse(response);
+    this.sendEvent(new InitializedEvent());
+  }
+
+  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: SkeinLaunchArguments): Promise<void> {
+    this.#program = path.resolve(args.program);
+    const scheduler = args.configuredScheduler && args.configuredScheduler !== 'sync' ? ` (configured: ${args.configuredScheduler})` : '';
+    this.sendEvent(new OutputEvent(`Skein debugs with the synchronous scheduler${scheduler}: tasks run one at a time in the runner process, so breakpoints and stack traces point at your code.\n`, 'console'));
+    this.#ready.catch(() => undefined); // a failed launch is reported by launchRequest itself
+    this.#runner = RunnerClient.start({
+      node: this.host.node,
+      runnerFile: this.host.runnerFile,
+      execArgv: ['--inspect=127.0.0.1:0'],
+      cwd: args.cwd ?? path.dirname(this.#program),
+      env: args.env,
+      request: { kind: 'debug', file: this.#program, keys: args.keys, stopOnEntry: args.stopOnEntry === true, breakOnTaskError: args.breakOnTaskError !== false, stopAtKeys: args.stopAtKeys },
+      onMessage: (m) => {
+        const message = m as unknown as FromDebugRunner;
+        if (message.kind === 'debugEvent' && message.event === 'ready') this.#markReady();
+        this.#onMessage(message);
+      },
+      onOutput: (text) => {
+        // the inspector announces itself on stderr; the rest is the runner's own output
+        const shown = text
+          .split('\n')
+          .filter((l) => !/^(Debugger listening on|For help, see: https:\/\/nodejs\.org|Debugger attached\.|Waiting for the debugger to disconnect)/.test(l))
+          .join('\n');
+        if (shown.trim() !== '') this.sendEvent(new OutputEvent(shown.endsWith('\n') ? shown : `${shown}\n`, 'stderr'));
+      },
+    });
+    void this.#runner.exited.then((exit) => {
+      for (const p of this.#pending.values()) p.reject(new Error('The runner exited.'));
+      this.#pending.clear();
+      this.#markFailed(new Error(`The runner exited before the graph loaded (exit code ${exit.code}).`));
+      this.#finish(exit.code ?? 1);
+    });
+    try {
+      await this.#ready;
+      await this.#configurationDone;
+      await this.#call('configurationDone', {});
+      this.sendResponse(response);
+    } catch (error) {
+      this.#fail(response, error);
+    }
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.#configured();
+    this.sendResponse(response);
+  }
+
+  protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
+    await this.#answer(response, async () => {
+      await this.#ready;
+      const file = args.source.path ?? '';
+      const results = await this.#call('setLineBreakpoints', {
+        file,
+        breakpoints: (args.breakpoints ?? []).map((b) => ({ line: b.line, condition: b.condition, hitCondition: b.hitCondition })),
+      });
+      response.body = {
+        breakpoints: results.map((r) => {
+          const bp = new Breakpoint(r.verified, r.line) as DebugProtocol.Breakpoint;
+          bp.id = r.id;
+          if (r.message) bp.message = r.message;
+          return bp;
+        }),
+      };
+    });
+  }
+
+  protected override async setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): Promise<void> {
+    await this.#answer(response, async () => {
+      await this.#ready;
+      const results = await this.#call('setFunctionBreakpoints', { breakpoints: args.breakpoints.map((b) => ({ name: b.name, condition: b.condition, hitCondition: b.hitCondition })) });
+      response.body = {
+        breakpoints: results.map((r) => {
+          const bp = new Breakpoint(r.verified) as DebugProtocol.Breakpoint;
+          bp.id = r.id;
+          if (r.message) bp.message = r.message;
+          return bp;
+        }),
+      };
+    });
+  }
+
+  protected override async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
+    await this.#answer(response, async () => {
+      await this.#ready;
+      await this.#call('setExceptionFilters', { taskError: args.filters.includes('taskError') });
+    });
+  }
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    response.body = { threads: [new Thread(THREAD_ID, 'Skein scheduler (synchronous)')] };
+    this.sendResponse(response);
+  }
+
+  protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse): Promise<void> {
+    await this.#answer(response, async () => {
+      const frames = await this.#call('stackTrace', {});
+      response.body = {
+        stackFrames: frames.map((f) => {
+          const frame = new StackFrame(f.id, f.name, f.file ? new Source(path.basename(f.file), f.file) : undefined, f.line, f.column) as DebugProtocol.StackFrame;
+          if (f.id !== 1) frame.presentationHint = 'subtle';
+          return frame;
+        }),
+        totalFrames: frames.length,
+      };
+    });
+  }
+
+  protected override async scopesRequest(response: DebugProtocol.ScopesResponse): Promise<void> {
+    await this.#answer(response, async () => {
+      const scopes = await this.#call('scopes', {});
+      response.body = { scopes: scopes.map((s) => ({ ...new Scope(s.name, s.variablesReference, s.expensive), ...(s.namedVariables !== undefined ? { namedVariables: s.namedVariables } : {}) })) };
+    });
+  }
+
+  protected override async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
+    await this.#answer(response, async () => {
+      response.body = { variables: await this.#call('variables', { variablesReference: args.variablesReference, filter: args.filter, start: args.start, count: args.count }) };
+    });
+  }
+
+  protected override async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
+    await this.#answer(response, async () => {
+      const v = await this.#call('setVariable', { variablesReference: args.variablesReference, name: args.name, value: args.value });
+      response.body = { value: v.value, type: v.type, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables };
+    });
+  }
+
+  protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
+    await this.#answer(response, async () => {
+      const v = await this.#call('evaluate', { expression: args.expression });
+      response.body = { result: v.value, type: v.type, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables };
+    });
+  }
+
+  protected override async exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): Promise<void> {
+    await this.#answer(response, async () => {
+      const info = await this.#call('exceptionInfo', {});
+      response.body = {
+        exceptionId: info.exceptionId,
+        description: info.description,
+        breakMode: 'always',
+        details: { message: info.message, typeName: info.typeName, stackTrace: info.stackTrace ?? undefined },
+      };
+    });
+  }
+
+  protected override async continueRequest(response: DebugProtocol.ContinueResponse): Promise<void> {
+    response.body = { allThreadsContinued: true };
+    await this.#answer(response, () => this.#call('continue', {}));
+  }
+
+  protected override async nextRequest(response: DebugProtocol.NextResponse): Promise<void> {
+    await this.#answer(response, () => this.#call('next', {}));
+  }
+
+  protected override async stepOutRequest(response: DebugProtocol.StepOutResponse): Promise<void> {
+    await this.#answer(response, () => this.#call('stepOut', {}));
+  }
+
+  protected override async restartFrameRequest(response: DebugProtocol.RestartFrameResponse): Promise<void> {
+    await this.#answer(response, () => this.#call('restartFrame', {}));
+  }
+
+  protected override async pauseRequest(response: DebugProtocol.PauseResponse): Promise<void> {
+    await this.#answer(response, () => this.#call('pause', {}));
+  }
+
+  /**
+   * Step Into: the runner holds the task until the JavaScript debugger is attached to its
+   * inspector (a child session the client starts), then runs it; the one-shot breakpoint the
+   * host put on the function's first line stops it there.
+   */
+  protected override async stepInRequest(response: DebugProtocol.StepInResponse): Promise<void> {
+    await this.#answer(response, async () => {
+      const frames = await this.#call('stackTrace', {});
+      const top = frames[0];
+      const { port } = await this.#call('stepIn', {});
+      void this.#attachJavaScriptDebugger(port, top?.file ?? null, top?.line ?? 0);
+    });
+  }
+
+  async #attachJavaScriptDebugger(port: number | null, file: string | null, line: number): Promise<void> {
+    let removeBreakpoint: (() => void) | undefined;
+    try {
+      if (port === null || !this.#supportsStartDebugging) {
+        this.sendEvent(new OutputEvent('Step Into needs a client that can start a child debug session (VS Code does); running the task as Step Over.\n', 'console'));
+        return;
+      }
+      if (file !== null && this.host.addTemporaryBreakpoint) removeBreakpoint = await this.host.addTemporaryBreakpoint(file, line);
+      const configuration = {
+        type: 'pwa-node',
+        request: 'attach',
+        name: `Skein task ${this.#stoppedKey}`,
+        address: '127.0.0.1',
+        port,
+        continueOnAttach: true,
+        skipFiles: ['<node_internals>/**', `${path.dirname(this.host.runnerFile)}/**`],
+      };
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 15_000);
+        this.sendRequest('startDebugging', { request: 'attach', configuration }, 15_000, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await new Promise((r) => setTimeout(r, 300)); // let the child session finish setting breakpoints
+    } finally {
+      await this.#call('attached', {}).catch(() => undefined);
+      if (removeBreakpoint) setTimeout(removeBreakpoint, 5_000);
+    }
+  }
+
+  protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
+    this.#runner?.stop();
+    this.sendResponse(response);
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.#runner?.stop();
+    this.sendResponse(response);
+  }
+}

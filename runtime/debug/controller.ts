@@ -1,0 +1,528 @@
+/**
+ * The debugger inside a runner: runs a graph with the synchronous scheduler (forced) and a gate
+ * before every task, so the adapter can pause, inspect and resume the scheduling loop.
+ *
+ * - The gate is a `pretask` callback: it returns a promise while the run is paused.
+ * - Tasks run in a debug executor (the sync executor's logic, plus: the paused task's inputs can
+ *   be edited; a task error pauses before the run fails; a task can be run again).
+ * - Nothing per step is proportional to the graph's size: breakpoints are resolved to task
+ *   numbers when they are set, state counts are kept from the scheduler's own lists, and
+ *   values are turned into variables only when the adapter asks.
+ */
+import { inspect } from 'node:util';
+import { serialize } from 'node:v8';
+import type { Callback } from '../core/callbacks.js';
+import { executeTask, isThenable, substitute } from '../core/execute.js';
+import { type Executor, stateInputs } from '../core/local.js';
+import { type SchedulerState, TaskStatus } from '../core/state.js';
+import { keyGroup } from '../graph/spec.js';
+import { describeFunction } from '../loader/locate.js';
+import { type ResolvedBreakpoint, SourceIndex, hitConditionMet, tasksForName } from './breakpoints.js';
+import type { BreakpointResult, DebugEvent, DebugRequests, FrameInfo, FunctionBreakpointSpec, LineBreakpointSpec, VariableInfo } from './protocol.js';
+import { Handles, children, parameterNames, preview, variable } from './variables.js';
+
+type Mode = 'run' | 'step' | 'stepOut';
+type Command = 'continue' | 'next' | 'stepOut' | 'restartFrame' | 'stepIn';
+
+interface Paused {
+  readonly t: number;
+  readonly reason: 'entry' | 'step' | 'breakpoint' | 'exception' | 'pause' | 'restart';
+  /** The arguments the task's function will receive (edits apply here). */
+  args: unknown[];
+  /** For aliases and values that only mention other keys: the value the task evaluates to. */
+  readonly isCall: boolean;
+  readonly error?: unknown;
+}
+
+export interface ControllerOptions {
+  readonly graphFile: string;
+  readonly stopOnEntry: boolean;
+  breakOnTaskError: boolean;
+  send(event: DebugEvent): void;
+}
+
+export class DebugController {
+  #state: SchedulerState | undefined;
+  #sources: SourceIndex | undefined;
+  #mode: Mode = 'run';
+  #first = true;
+  #paused: Paused | undefined;
+  #resume: ((command: Command) => void) | undefined;
+  #stepOutTarget = -1;
+  #last: { key: string; value: unknown } | undefined;
+  #literalsInMemory = 0;
+  /** Per task: breakpoints that may stop before it. */
+  #byTask = new Map<number, ResolvedBreakpoint[]>();
+  #functionBps: ResolvedBreakpoint[] = [];
+  #lineBps = new Map<string, ResolvedBreakpoint[]>();
+  #nextBpId = 1;
+  #overrides = new Map<number, unknown[]>();
+  readonly #handles = new Handles();
+  #current: string | undefined;
+  #pauseRequested = false;
+  /** Set while a Step Into is pending: the runner waits for the JavaScript debugger to attach. */
+  stepInHook: (() => Promise<void>) | undefined;
+
+  constructor(private readonly options: ControllerOptions) {}
+
+  set breakOnTaskError(on: boolean) {
+    this.options.breakOnTaskError = on;
+  }
+
+  /** Keys to pause before no matter what (Skein: Debug Task… stops before the chosen key). */
+  stopAt(keys: readonly string[]): void {
+    const g = this.#graph;
+    if (!g) return;
+    this.#stopAt = new Set(keys.map((k) => g.index.get(k)).filter((t): t is number => t !== undefined));
+  }
+
+  #stopAt = new Set<number>();
+
+  /** The task key running right now (for prefixing console output). */
+  get currentKey(): string | undefined {
+    return this.#current;
+  }
+
+  get state(): SchedulerState | undefined {
+    return this.#state;
+  }
+
+  /** Resolves breakpoints against the graph before the run starts (same numbering as the run). */
+  prepare(graph: import('../graph/compile.js').CompiledGraph): void {
+    this.#graph = graph;
+    this.#sources = new SourceIndex(graph, this.options.graphFile);
+  }
+
+  #graph: import('../graph/compile.js').CompiledGraph | undefined;
+
+  /** The callback that gates the scheduling loop. */
+  readonly callback: Callback = {
+    startState: (_dsk, state) => {
+      this.#state = state;
+      this.#sources ??= new SourceIndex(state.graph, this.options.graphFile);
+      let literals = 0;
+      for (let t = 0; t < state.graph.size; t++) if (state.status[t] === TaskStatus.memory) literals++;
+      this.#literalsInMemory = literals;
+      this.#mode = this.options.stopOnEntry ? 'step' : 'run';
+    },
+    pretask: (key) => this.#gate(key),
+    posttask: (key, result) => {
+      this.#last = { key, value: result };
+      const t = this.#state!.graph.index.get(key)!;
+      if (this.#mode === 'stepOut' && t === this.#stepOutTarget) this.#mode = 'step';
+    },
+  };
+
+  // ---- the gate -------------------------------------------------------------------------
+
+  #gate(key: string): Promise<void> | undefined {
+    const st = this.#state!;
+    const t = st.graph.index.get(key)!;
+    const entry = this.#first && this.options.stopOnEntry;
+    this.#first = false;
+    let reason: Paused['reason'] | undefined = entry ? 'entry' : this.#mode === 'step' ? 'step' : this.#stopAt.has(t) ? 'breakpoint' : undefined;
+    if (this.#pauseRequested) {
+      this.#pauseRequested = false;
+      reason = 'pause';
+    }
+    const hit: number[] = [];
+    const bps = this.#byTask.get(t);
+    if (bps !== undefined) {
+      const args = this.#argsOf(t);
+      for (const bp of bps) {
+        if (bp.condition && !this.#conditionHolds(bp.condition, t, args)) continue;
+        bp.hits++;
+        if (hitConditionMet(bp.hitCondition, bp.hits)) hit.push(bp.id);
+      }
+      if (hit.length > 0 && reason === undefined) reason = 'breakpoint';
+    }
+    if (reason === undefined) return undefined;
+    return this.#pause({ t, reason, args: this.#argsOf(t), isCall: this.#isCall(t) }, hit).then((command) => this.#afterResume(command, t));
+  }
+
+  #isCall(t: number): boolean {
+    const v = this.#state!.graph.values[t];
+    return Array.isArray(v) && typeof v[0] === 'function';
+  }
+
+  /** The arguments task `t` will be called with (its inputs substituted), or [value] for non-calls. */
+  #argsOf(t: number): unknown[] {
+    const override = this.#overrides.get(t);
+    if (override !== undefined) return override;
+    const st = this.#state!;
+    const v = st.graph.values[t];
+    const inputs = stateInputs(st);
+    if (Array.isArray(v) && typeof v[0] === 'function') return v.slice(1).map((a) => substitute(a, inputs));
+    return [substitute(v, inputs)];
+  }
+
+  #pause(paused: Paused, hit: readonly number[]): Promise<Command> {
+    this.#paused = paused;
+    this.#overrides.set(paused.t, paused.args);
+    this.#handles.reset();
+    const key = this.#state!.graph.keys[paused.t]!;
+    const description =
+      paused.reason === 'exception'
+        ? `Task ${JSON.stringify(key)} failed: ${paused.error instanceof Error ? paused.error.message : String(paused.error)}`
+        : paused.reason === 'entry'
+          ? `Paused before the first task, ${JSON.stringify(key)}`
+          : `Paused before task ${JSON.stringify(key)}`;
+    const promise = new Promise<Command>((resolve) => (this.#resume = resolve));
+    // events go out after the response to whatever request resumed us (DAP ordering)
+    setImmediate(() => this.options.send({ event: 'stopped', reason: paused.reason === 'restart' ? 'step' : paused.reason, key, description, hitBreakpointIds: hit }));
+    return promise;
+  }
+
+  #afterResume(command: Command, t: number): void {
+    this.#paused = undefined;
+    this.#handles.reset();
+    if (command === 'continue') this.#mode = 'run';
+    else if (command === 'next' || command === 'stepIn') this.#mode = 'step';
+    else if (command === 'stepOut') {
+      this.#stepOutTarget = this.#requestedAbove(t);
+      this.#mode = this.#stepOutTarget === t ? 'step' : 'stepOut';
+    }
+  }
+
+  /** The requested key whose subtree `t` belongs to (the bottom of the stack). */
+  #requestedAbove(t: number): number {
+    const chain = this.#dependentChain(t);
+    return chain[chain.length - 1]!;
+  }
+
+  /** `t`, then the dependents waiting on it, up to a requested key (at most 64 frames). */
+  #dependentChain(t: number): number[] {
+    const { graph, isResult } = this.#state!;
+    const chain = [t];
+    let current = t;
+    while (chain.length < 64 && isResult[current] === 0) {
+      const start = graph.dependentStart[current]!;
+      if (graph.dependentStart[current + 1]! === start) break;
+      current = graph.dependents[start]!;
+      chain.push(current);
+    }
+    return chain;
+  }
+
+  // ---- the executor --------------------------------------------------------------------
+
+  /** The sync executor with a debugger's extras (edited inputs, pause on error, re-run). */
+  executor(): Executor {
+    return {
+      name: 'sync',
+      capacity: 1,
+      submit: (batch, state, report) => {
+        const run = batch[0]!;
+        void this.#execute(run.index, run.task, state).then(
+          (value) => report({ index: run.index, ok: true, value, worker: 'main' }),
+          (error: unknown) => report({ index: run.index, ok: false, error, worker: 'main' }),
+        );
+      },
+      cancel: () => undefined,
+    };
+  }
+
+  async #execute(t: number, task: unknown, state: SchedulerState): Promise<unknown> {
+    const key = state.graph.keys[t]!;
+    for (;;) {
+      const args = this.#overrides.get(t);
+      this.#current = key;
+      try {
+        if (this.stepInHook !== undefined) {
+          const hook = this.stepInHook;
+          this.stepInHook = undefined;
+          await hook();
+        }
+        let value: unknown;
+        if (args === undefined) value = executeTask(task, stateInputs(state));
+        else if (Array.isArray(task) && typeof task[0] === 'function') value = (task[0] as (...a: unknown[]) => unknown)(...args);
+        else value = args[0];
+        if (isThenable(value)) value = await value;
+        this.#overrides.delete(t);
+        return value;
+      } catch (error) {
+        if (!this.options.breakOnTaskError) throw error;
+        const command = await this.#pause({ t, reason: 'exception', args: args ?? this.#argsOf(t), isCall: this.#isCall(t), error }, []);
+        if (command !== 'restartFrame') {
+          this.#afterResume(command, t);
+          throw error;
+        }
+        // restart: pause before the task again, so its inputs can be edited, then run it again
+        const again = await this.#pause({ t, reason: 'restart', args: this.#overrides.get(t) ?? this.#argsOf(t), isCall: this.#isCall(t) }, []);
+        this.#afterResume(again === 'restartFrame' ? 'next' : again, t);
+      } finally {
+        this.#current = undefined;
+      }
+    }
+  }
+
+  // ---- requests ------------------------------------------------------------------------
+
+  /** Resumes a paused run. */
+  resume(command: Command): void {
+    const resume = this.#resume;
+    if (resume === undefined) throw new Error('The run is not paused.');
+    this.#resume = undefined;
+    resume(command);
+  }
+
+  get paused(): boolean {
+    return this.#paused !== undefined;
+  }
+
+  requestPause(): void {
+    this.#pauseRequested = true;
+  }
+
+  setFunctionBreakpoints(specs: readonly FunctionBreakpointSpec[]): BreakpointResult[] {
+    const g = this.#state?.graph ?? this.#graph;
+    this.#functionBps = [];
+    const results = specs.map((spec) => {
+      const id = this.#nextBpId++;
+      const bp: ResolvedBreakpoint & { tasks: number[] } = { id, condition: spec.condition, hitCondition: spec.hitCondition, hits: 0, tasks: g ? tasksForName(g, spec.name) : [] };
+      this.#functionBps.push(bp);
+      return bp.tasks.length > 0
+        ? { id, verified: true }
+        : { id, verified: false, message: `No task key, key group or glob matches ${JSON.stringify(spec.name)}.` };
+    });
+    this.#reindex();
+    return results;
+  }
+
+  setLineBreakpoints(file: string, specs: readonly LineBreakpointSpec[]): BreakpointResult[] {
+    const list: Array<ResolvedBreakpoint & { tasks: number[] }> = [];
+    const results = specs.map((spec) => {
+      const id = this.#nextBpId++;
+      const where = this.#sources?.tasksAt(file, spec.line) ?? { reason: 'The graph is not loaded yet.' };
+      if ('reason' in where) return { id, verified: false, line: spec.line, message: where.reason };
+      list.push({ id, condition: spec.condition, hitCondition: spec.hitCondition, hits: 0, tasks: where.tasks });
+      return { id, verified: true, line: spec.line };
+    });
+    this.#lineBps.set(file, list);
+    this.#reindex();
+    return results;
+  }
+
+  #reindex(): void {
+    this.#byTask.clear();
+    const all = [...this.#functionBps, ...[...this.#lineBps.values()].flat()] as Array<ResolvedBreakpoint & { tasks: number[] }>;
+    for (const bp of all) {
+      for (const t of bp.tasks) {
+        const list = this.#byTask.get(t);
+        if (list) list.push(bp);
+        else this.#byTask.set(t, [bp]);
+      }
+    }
+  }
+
+  /** The held result of `key`, or undefined. */
+  #held(key: string): { value: unknown } | undefined {
+    const st = this.#state!;
+    const t = st.graph.index.get(key);
+    return t !== undefined && st.status[t] === TaskStatus.memory ? { value: st.cache[t] } : undefined;
+  }
+
+  /**
+   * Evaluates an expression that sees `inputs` (by parameter name), `args`, `result` (the last
+   * result), `results` (every held result by key) and each held key that is an identifier.
+   * Only the identifiers the expression mentions are looked up: cost is the expression's, not
+   * the graph's.
+   */
+  #evaluate(expression: string, t: number | undefined, args: unknown[] | undefined): unknown {
+    const st = this.#state!;
+    const named: Record<string, unknown> = {};
+    if (t !== undefined && args !== undefined) {
+      const v = st.graph.values[t];
+      const names = Array.isArray(v) && typeof v[0] === 'function' ? parameterNames(v[0] as Function) : ['value'];
+      names.forEach((name, i) => {
+        if (name.startsWith('...')) named[name.slice(3)] = args.slice(i);
+        else named[name] = args[i];
+      });
+    }
+    const results = new Proxy({} as Record<string, unknown>, {
+      get: (_target, key) => (typeof key === 'string' ? this.#held(key)?.value : undefined),
+      has: (_target, key) => typeof key === 'string' && this.#held(key) !== undefined,
+    });
+    // parameter names first (`b === 2`), then the fixed names, then held keys the expression mentions
+    const scope: Record<string, unknown> = { ...named, inputs: named, args: args ?? [], result: this.#last?.value, results };
+    for (const id of new Set(expression.match(/[A-Za-z_$][\w$]*/g) ?? [])) {
+      if (id in scope) continue;
+      const held = this.#held(id);
+      if (held !== undefined) scope[id] = held.value;
+    }
+    const names = Object.keys(scope);
+    const fn = new Function(...names, `"use strict"; return (${expression});`) as (...a: unknown[]) => unknown;
+    return fn(...names.map((n) => scope[n]));
+  }
+
+  #conditionHolds(condition: string, t: number, args: unknown[]): boolean {
+    try {
+      return Boolean(this.#evaluate(condition, t, args));
+    } catch {
+      return true; // a condition that throws stops, so the user sees what is wrong
+    }
+  }
+
+  handle<C extends keyof DebugRequests>(command: C, args: DebugRequests[C]['args']): DebugRequests[C]['result'] {
+    const st = this.#state;
+    const paused = this.#paused;
+    switch (command) {
+      case 'stackTrace': {
+        if (!paused || !st) return [] as never;
+        const frames: FrameInfo[] = this.#dependentChain(paused.t).map((t, i) => {
+          const where = this.#sources!.locate(t);
+          const key = st.graph.keys[t]!;
+          const v = st.graph.values[t];
+          const fn = Array.isArray(v) && typeof v[0] === 'function' ? describeFunction(v[0] as Function) : 'value';
+          return { id: i + 1, key, name: i === 0 ? `${key} (${fn})` : `${key} (${fn}, waiting)`, file: where.file, line: where.line, column: 1 };
+        });
+        return frames as never;
+      }
+      case 'scopes': {
+        if (!paused || !st) return [] as never;
+        return [
+          { name: 'Task', variablesReference: this.#handles.add({ kind: 'lazy', items: () => this.#taskVariables(paused) }), expensive: false },
+          { name: 'Last result', variablesReference: this.#handles.add({ kind: 'lazy', items: () => this.#lastResultVariables() }), expensive: false },
+          { name: 'Graph', variablesReference: this.#handles.add({ kind: 'lazy', items: () => this.#graphVariables() }), expensive: true },
+        ] as never;
+      }
+      case 'variables': {
+        const a = args as DebugRequests['variables']['args'];
+        const container = this.#handles.get(a.variablesReference);
+        if (!container) return [] as never;
+        return children(this.#handles, container, a.filter, a.start, a.count) as never;
+      }
+      case 'setVariable': {
+        const a = args as DebugRequests['setVariable']['args'];
+        if (!paused) throw new Error('The run is not paused.');
+        const container = this.#handles.get(a.variablesReference);
+        const value = this.#evaluate(a.value, paused.t, paused.args);
+        if (container?.kind === 'lazy' && a.variablesReference === this.#inputsRef) {
+          const i = this.#inputIndex(paused, a.name);
+          if (i < 0) throw new Error(`${a.name} is not an input of this task.`);
+          paused.args[i] = value;
+          this.#overrides.set(paused.t, paused.args);
+        } else if (container?.kind === 'value' && container.value !== null && typeof container.value === 'object') {
+          const target = container.value as Record<string, unknown>;
+          if (target instanceof Map) target.set(a.name, value);
+          else target[a.name] = value;
+        } else throw new Error('Only the task inputs and the objects inside them can be changed.');
+        return variable(this.#handles, a.name, value) as never;
+      }
+      case 'evaluate': {
+        const a = args as DebugRequests['evaluate']['args'];
+        const value = this.#evaluate(a.expression, paused?.t, paused?.args);
+        return variable(this.#handles, a.expression, value, a.expression) as never;
+      }
+      case 'exceptionInfo': {
+        const error = paused?.error;
+        if (!paused || error === undefined) throw new Error('The run is not paused on a task error.');
+        const e = error instanceof Error ? error : new Error(String(error));
+        return {
+          exceptionId: e.name,
+          description: `Task ${JSON.stringify(st!.graph.keys[paused.t])} failed: ${e.message}`,
+          typeName: e.constructor?.name ?? 'Error',
+          message: e.message,
+          stackTrace: e.stack ?? null,
+        } as never;
+      }
+      case 'taskKeys': {
+        const g = st?.graph ?? this.#graph;
+        if (!g) return [] as never;
+        const out = [];
+        for (let t = 0; t < g.size; t++) out.push({ key: g.keys[t]!, group: keyGroup(g.keys[t]!), dependencies: g.depStart[t + 1]! - g.depStart[t]! });
+        return out as never;
+      }
+      default:
+        throw new Error(`unsupported debug request ${command}`);
+    }
+  }
+
+  #inputsRef = -1;
+
+  #inputIndex(paused: Paused, name: string): number {
+    const v = this.#state!.graph.values[paused.t];
+    if (!paused.isCall) return name === 'value' ? 0 : -1;
+    const names = parameterNames((v as unknown[])[0] as Function);
+    const byName = names.indexOf(name);
+    if (byName >= 0 && !names[byName]!.startsWith('...')) return byName;
+    const m = /^(?:arg)?(\d+)$/.exec(name.replace(/^\[|\]$/g, ''));
+    return m ? Number(m[1]) : -1;
+  }
+
+  #taskVariables(paused: Paused): VariableInfo[] {
+    const st = this.#state!;
+    const { graph, priority } = st;
+    const t = paused.t;
+    const v = graph.values[t];
+    const fn = paused.isCall ? ((v as unknown[])[0] as Function) : undefined;
+    const names = fn ? parameterNames(fn) : ['value'];
+    const inputs: VariableInfo[] = [];
+    const count = Math.max(names.length, paused.args.length);
+    for (let i = 0; i < count; i++) {
+      const name = names[i] ?? `arg${i}`;
+      if (name.startsWith('...')) {
+        inputs.push(variable(this.#handles, name.slice(3), paused.args.slice(i), `args.slice(${i})`));
+        break;
+      }
+      inputs.push(variable(this.#handles, name, paused.args[i], `args[${i}]`));
+    }
+    this.#inputsRef = this.#handles.add({ kind: 'lazy', items: () => inputs });
+    const keys = (from: Int32Array, start: number, end: number): string[] => Array.from(from.subarray(start, end), (d) => graph.keys[d]!);
+    const dependencies = keys(graph.deps, graph.depStart[t]!, graph.depStart[t + 1]!);
+    const dependents = keys(graph.dependents, graph.dependentStart[t]!, graph.dependentStart[t + 1]!);
+    const item = (name: string, value: unknown): VariableInfo => variable(this.#handles, name, value);
+    return [
+      item('key', graph.keys[t]),
+      item('group', keyGroup(graph.keys[t]!)),
+      item('function', fn ? describeFunction(fn) : '(value)'),
+      item('order', `${priority[t]! + 1} of ${graph.size}`),
+      item('dependencies', dependencies),
+      item('dependents', dependents),
+      { name: 'inputs', value: `(${inputs.map((i) => i.name).join(', ')})`, variablesReference: this.#inputsRef, namedVariables: inputs.length },
+      ...(paused.error !== undefined ? [item('error', paused.error)] : []),
+    ];
+  }
+
+  #lastResultVariables(): VariableInfo[] {
+    if (this.#last === undefined) return [{ name: 'key', value: '(no task has finished yet)', variablesReference: 0 }];
+    return [variable(this.#handles, 'key', this.#last.key), variable(this.#handles, 'value', this.#last.value, 'result')];
+  }
+
+  /** Counts by state from the scheduler's own lists (no scan), results held with their sizes. */
+  #graphVariables(): VariableInfo[] {
+    const st = this.#state!;
+    const n = st.graph.size;
+    const released = st.released.length;
+    const running = st.running.size;
+    const ready = st.ready.length;
+    const erred = this.#paused?.error !== undefined ? 1 : 0;
+    const memory = this.#literalsInMemory + st.finished.length - released;
+    const waiting = n - memory - released - running - ready - erred;
+    const counts = { waiting, ready, running, memory, released, erred };
+    const held = (): VariableInfo[] => {
+      const out: VariableInfo[] = [];
+      for (let t = 0; t < n && out.length < 1000; t++) {
+        if (st.status[t] !== TaskStatus.memory) continue;
+        let size = '';
+        try {
+          size = `${serialize(st.cache[t]).byteLength} bytes`;
+        } catch {
+          size = 'not serializable';
+        }
+        out.push({ ...variable(this.#handles, st.graph.keys[t]!, st.cache[t], st.graph.keys[t]), value: `${size}: ${preview(st.cache[t])}` });
+      }
+      return out;
+    };
+    return [
+      { name: 'tasks', value: String(n), variablesReference: 0 },
+      ...Object.entries(counts).map(([k, v]) => ({ name: k, value: String(v), variablesReference: 0 })),
+      { name: 'results in memory', value: `${memory} held`, variablesReference: this.#handles.add({ kind: 'lazy', items: held }) },
+    ];
+  }
+}
+
+/** One-line text of a value for the debug console. */
+export function consoleText(value: unknown): string {
+  return inspect(value, { depth: 4, maxArrayLength: 20, breakLength: 100 });
+}

@@ -1,0 +1,124 @@
+/**
+ * A runner in debug mode: loads the graph, answers the adapter's requests through a
+ * DebugController, and runs the graph with the synchronous scheduler (forced) once the
+ * adapter says the configuration is done. Everything the run prints goes to the debug console,
+ * prefixed with the key of the task that printed it.
+ */
+import inspector from 'node:inspector';
+import { getAsync, prepareGraph } from '../core/local.js';
+import { Errors, TaskError } from '../errors.js';
+import { DebugController, consoleText } from '../debug/controller.js';
+import type { DebugCommand, DebugEvent, DebugLaunch, DebugRequests, FromDebugRunner, ToDebugRunner } from '../debug/protocol.js';
+import { loadGraphFile } from '../loader/loadGraph.js';
+import { userStack } from '../cli/stack.js';
+
+function post(message: FromDebugRunner): void {
+  process.send?.(message);
+}
+
+function event(e: DebugEvent): void {
+  post({ kind: 'debugEvent', ...e });
+}
+
+/** Sends what the process prints to the debug console, each line prefixed with the running task's key. */
+function captureOutput(controller: DebugController): void {
+  for (const [stream, category] of [
+    [process.stdout, 'stdout'],
+    [process.stderr, 'stderr'],
+  ] as const) {
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+      const key = controller.currentKey;
+      const prefixed = key === undefined ? text : text.replace(/^(?=.)/gm, `[${key}] `);
+      event({ event: 'output', category, text: prefixed });
+      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      callback?.();
+      return true;
+    }) as typeof stream.write;
+  }
+}
+
+export async function runDebug(launch: DebugLaunch): Promise<void> {
+  const loaded = await loadGraphFile(launch.file);
+  const keys = launch.keys && launch.keys.length > 0 ? [...launch.keys] : [...loaded.keys];
+  for (const k of keys) if (!loaded.graph.has(k)) throw Errors.missingKey(k, loaded.graph.keys());
+  const { graph } = prepareGraph(loaded.graph, keys);
+  const controller = new DebugController({ graphFile: loaded.file, stopOnEntry: launch.stopOnEntry, breakOnTaskError: launch.breakOnTaskError, send: event });
+  controller.prepare(graph);
+  controller.stopAt(launch.stopAtKeys ?? []);
+  captureOutput(controller);
+  let started = false;
+  let attached: (() => void) | undefined;
+
+  const respond = (id: number, run: () => unknown): void => {
+    try {
+      post({ kind: 'response', id, ok: true, body: run() ?? null });
+    } catch (error) {
+      post({ kind: 'response', id, ok: false, message: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
+  const start = async (): Promise<void> => {
+    let exitCode = 0;
+    try {
+      const values = (await getAsync(loaded.graph, keys, { executor: controller.executor(), callbacks: [controller.callback] })) as unknown[];
+      keys.forEach((k, i) => event({ event: 'output', category: 'console', text: `${k}: ${consoleText(values[i])}\n` }));
+    } catch (error) {
+      exitCode = 1;
+      const message = error instanceof Error ? error.message : String(error);
+      const cause = error instanceof TaskError && error.cause instanceof Error ? `\n${userStack(error.cause.stack ?? '')}` : '';
+      event({ event: 'output', category: 'stderr', text: `${message}${cause}\n` });
+    }
+    event({ event: 'finished', exitCode });
+  };
+
+  process.on('message', (m: ToDebugRunner) => {
+    if (m.kind !== 'request') return;
+    const command: DebugCommand = m.command;
+    switch (command) {
+      case 'configurationDone':
+        respond(m.id, () => undefined);
+        if (!started) {
+          started = true;
+          void start();
+        }
+        return;
+      case 'setFunctionBreakpoints':
+        return respond(m.id, () => controller.setFunctionBreakpoints((m.args as DebugRequests['setFunctionBreakpoints']['args']).breakpoints));
+      case 'setLineBreakpoints': {
+        const a = m.args as DebugRequests['setLineBreakpoints']['args'];
+        return respond(m.id, () => controller.setLineBreakpoints(a.file, a.breakpoints));
+      }
+      case 'setExceptionFilters':
+        return respond(m.id, () => {
+          controller.breakOnTaskError = (m.args as DebugRequests['setExceptionFilters']['args']).taskError;
+        });
+      case 'continue':
+      case 'next':
+      case 'stepOut':
+      case 'restartFrame':
+        return respond(m.id, () => controller.resume(command));
+      case 'stepIn':
+        return respond(m.id, () => {
+          const url = inspector.url() ?? null;
+          controller.stepInHook = () => new Promise<void>((resolve) => (attached = resolve));
+          controller.resume('stepIn');
+          return { inspectorUrl: url, port: url === null ? null : Number(new URL(url).port) };
+        });
+      case 'attached':
+        return respond(m.id, () => {
+          attached?.();
+          attached = undefined;
+        });
+      case 'pause':
+        return respond(m.id, () => controller.requestPause());
+      case 'terminate':
+        respond(m.id, () => undefined);
+        process.exit(0);
+        return;
+      default:
+        return respond(m.id, () => controller.handle(command as 'stackTrace', m.args as Record<string, never>));
+    }
+  });
+  event({ event: 'ready', tasks: graph.size, keys, inspectorPort: inspector.url() ? Number(new URL(inspector.url()!).port) : null });
+}
