@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { type RunEnvironment, startRun, stopRuns } from './runController.js';
 import { type RunInfo, RunsProvider } from './runs.js';
 import { type SchedulerChoice, readSettings } from './settings.js';
+import { activateDebug } from './debug/activateDebug.js';
 
 export interface SkeinApi {
   readonly runs: () => readonly RunInfo[];
@@ -66,6 +67,7 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
     }),
   );
 
+  activateDebug(context);
   void updateGraphFiles();
   const watcher = vscode.workspace.createFileSystemWatcher(readSettings().graphFiles);
   context.subscriptions.push(

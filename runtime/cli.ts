@@ -13,6 +13,8 @@ import { loadGraphFile } from './loader/loadGraph.js';
 import { formatValue, jsonReplacer } from './cli/format.js';
 import { userStack } from './cli/stack.js';
 import { cull } from './graph/cull.js';
+import { compileGraph } from './graph/compile.js';
+import { keyGroup } from './graph/spec.js';
 import { writeFileSync } from 'node:fs';
 import type { Callback } from './core/callbacks.js';
 import { Recorder } from './diagnostics/recorder.js';
@@ -137,6 +139,18 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExamples:\n  skein run examples/etl.graph.ts --scheduler sync\n  skein run examples/etl.graph.ts --keys report --json\n  skein run examples/etl.graph.ts --record run.skein.json --trace trace.json && skein report run.skein.json')
     .action(async (file: string, opts: RunOptions) => {
       process.exitCode = await runCommand(file, opts);
+    });
+  program
+    .command('keys')
+    .description("list a graph file's keys with their group and number of dependencies")
+    .argument('<graph-file>', 'a graph file')
+    .option('--json', 'print as JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const loaded = await loadGraphFile(file);
+      const g = compileGraph(loaded.graph);
+      const keys = g.keys.map((key, t) => ({ key, group: keyGroup(key), dependencies: g.depStart[t + 1]! - g.depStart[t]! }));
+      if (opts.json) process.stdout.write(`${JSON.stringify(keys)}\n`);
+      else for (const k of keys) process.stdout.write(`${k.key}  (${k.group}, ${k.dependencies} dependencies)\n`);
     });
   program
     .command('report')

@@ -56,6 +56,12 @@ export interface DebugHost {
   readonly runnerFile: string;
   /** Before a Step Into starts the JavaScript debugger: put a one-shot breakpoint at `file:line`. */
   addTemporaryBreakpoint?(file: string, line: number): Promise<() => void>;
+  /**
+   * Starts VS Code's JavaScript debugger as a child of this session. VS Code answers a DAP
+   * `startDebugging` reverse request with a child of the *same* debugger type, so inside VS Code
+   * the extension API does this; other clients get the reverse request.
+   */
+  startJavaScriptDebugger?(configuration: Record<string, unknown>): Promise<boolean>;
 }
 
 const THREAD_ID = 1;
@@ -355,13 +361,13 @@ export class SkeinDebugSession extends LoggingDebugSession {
   async #attachJavaScriptDebugger(port: number | null, file: string | null, line: number): Promise<void> {
     let removeBreakpoint: (() => void) | undefined;
     try {
-      if (port === null || !this.#supportsStartDebugging) {
+      if (port === null || (!this.#supportsStartDebugging && !this.host.startJavaScriptDebugger)) {
         this.sendEvent(new OutputEvent('Step Into needs a client that can start a child debug session (VS Code does); running the task as Step Over.\n', 'console'));
         return;
       }
       if (file !== null && this.host.addTemporaryBreakpoint) removeBreakpoint = await this.host.addTemporaryBreakpoint(file, line);
       const configuration = {
-        type: 'pwa-node',
+        type: 'node',
         request: 'attach',
         name: `Skein task ${this.#stoppedKey}`,
         address: '127.0.0.1',
@@ -369,13 +375,19 @@ export class SkeinDebugSession extends LoggingDebugSession {
         continueOnAttach: true,
         skipFiles: ['<node_internals>/**', `${path.dirname(this.host.runnerFile)}/**`],
       };
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 15_000);
-        this.sendRequest('startDebugging', { request: 'attach', configuration }, 15_000, () => {
-          clearTimeout(timer);
-          resolve();
+      const failed = (why: string): void => this.sendEvent(new OutputEvent(`Step Into could not start the JavaScript debugger: ${why}; running the task as Step Over.\n`, 'console'));
+      if (this.host.startJavaScriptDebugger) {
+        if (!(await this.host.startJavaScriptDebugger(configuration))) failed('the client refused');
+      } else {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 15_000);
+          this.sendRequest('startDebugging', { request: 'attach', configuration }, 15_000, (r) => {
+            clearTimeout(timer);
+            if (!r.success) failed(r.message ?? 'no reason given');
+            resolve();
+          });
         });
-      });
+      }
       await new Promise((r) => setTimeout(r, 300)); // let the child session finish setting breakpoints
     } finally {
       await this.#call('attached', {}).catch(() => undefined);

@@ -274,7 +274,7 @@ describe('debug adapter (DAP over stdio)', () => {
     assert.equal(reverse[0]!.command, 'startDebugging');
     const configuration = reverse[0]!.arguments.configuration as Record<string, unknown>;
     assert.equal(reverse[0]!.arguments.request, 'attach');
-    assert.equal(configuration.type, 'pwa-node');
+    assert.equal(configuration.type, 'node');
     assert.equal(configuration.request, 'attach');
     assert.equal(configuration.name, 'Skein task add-1');
     assert.equal(configuration.address, '127.0.0.1');

@@ -11,7 +11,7 @@ export async function buildSuite() {
   const outdir = join(root, 'dist-test/vscode');
   rmSync(outdir, { recursive: true, force: true });
   await build({
-    entryPoints: { index: 'test/vscode/suite/index.ts', 'extension.test': 'test/vscode/suite/extension.test.ts' },
+    entryPoints: { index: 'test/vscode/suite/index.ts', 'extension.test': 'test/vscode/suite/extension.test.ts', 'debug.test': 'test/vscode/suite/debug.test.ts' },
     outdir,
     outExtension: { '.js': '.cjs' },
     bundle: true,

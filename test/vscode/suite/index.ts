@@ -7,6 +7,7 @@ export function run(): Promise<void> {
   const { Mocha } = require('mocha') as { Mocha: typeof import('mocha') };
   const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'spec' });
   mocha.addFile(path.join(__dirname, 'extension.test.cjs'));
+  mocha.addFile(path.join(__dirname, 'debug.test.cjs'));
   return new Promise((resolve, reject) => {
     mocha.run((failures: number) => (failures > 0 ? reject(new Error(`${failures} in-VS Code test(s) failed`)) : resolve()));
   });

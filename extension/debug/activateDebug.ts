@@ -1,0 +1,110 @@
+/**
+ * Registers the `skein` debugger: the inline adapter, a configuration provider (F5 on a graph
+ * file works without a launch.json), and Skein: Debug Task… (pick a key, debug only what it
+ * needs, pause before it).
+ */
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { nodeExecutable, readSettings } from '../settings.js';
+import { refuseUntrusted } from '../trust.js';
+import { type DebugHost, SkeinDebugSession } from './session.js';
+
+function runtimeDir(context: vscode.ExtensionContext): string {
+  return path.join(context.extensionUri.fsPath, 'dist', 'runtime');
+}
+
+function host(context: vscode.ExtensionContext, session: vscode.DebugSession): DebugHost {
+  return {
+    startJavaScriptDebugger: (configuration) =>
+      Promise.resolve(vscode.debug.startDebugging(session.workspaceFolder, configuration as vscode.DebugConfiguration, { parentSession: session, lifecycleManagedByParent: true })),
+    node: nodeExecutable(readSettings()),
+    runnerFile: path.join(runtimeDir(context), 'runner.js'),
+    async addTemporaryBreakpoint(file, line) {
+      // the task function's first body line: where Step Into should stop in the JavaScript debugger
+      const bp = new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(file), new vscode.Position(Math.max(0, line), 0)));
+      vscode.debug.addBreakpoints([bp]);
+      return () => vscode.debug.removeBreakpoints([bp]);
+    },
+  };
+}
+
+const GRAPH_FILE = /\.graph\.(ts|mts|js|mjs)$/;
+
+class SkeinConfigurationProvider implements vscode.DebugConfigurationProvider {
+  resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.ProviderResult<vscode.DebugConfiguration> {
+    const refusal = refuseUntrusted(vscode.workspace.isTrusted);
+    if (refusal !== undefined) {
+      void vscode.window.showWarningMessage(refusal);
+      return undefined;
+    }
+    if (!config.type && !config.request && !config.name) {
+      // F5 without a launch.json
+      const file = vscode.window.activeTextEditor?.document.uri.fsPath;
+      if (file === undefined || !GRAPH_FILE.test(file)) {
+        void vscode.window.showInformationMessage('Skein: open a graph file (*.graph.ts) to debug it.');
+        return undefined;
+      }
+      config = { type: 'skein', request: 'launch', name: 'Debug task graph', program: file, stopOnEntry: true };
+    }
+    if (!config.program) {
+      void vscode.window.showErrorMessage('Skein: the launch configuration needs "program", the graph file to debug.');
+      return undefined;
+    }
+    return { ...config, configuredScheduler: readSettings().scheduler };
+  }
+}
+
+interface KeyInfo {
+  key: string;
+  group: string;
+  dependencies: number;
+}
+
+/** The graph's keys, from `skein keys <file> --json` in a separate process (user code never runs here). */
+function graphKeys(context: vscode.ExtensionContext, file: string): Promise<KeyInfo[]> {
+  return new Promise((resolve, reject) => {
+    execFile(nodeExecutable(readSettings()), [path.join(runtimeDir(context), 'cli.js'), 'keys', file, '--json'], { cwd: path.dirname(file), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(stderr.trim() || error.message));
+      else resolve(JSON.parse(stdout) as KeyInfo[]);
+    });
+  });
+}
+
+export function activateDebug(context: vscode.ExtensionContext): void {
+  context.subscriptions.push(
+    vscode.debug.registerDebugConfigurationProvider('skein', new SkeinConfigurationProvider()),
+    vscode.debug.registerDebugAdapterDescriptorFactory('skein', {
+      createDebugAdapterDescriptor: (session) => new vscode.DebugAdapterInlineImplementation(new SkeinDebugSession(host(context, session))),
+    }),
+    vscode.commands.registerCommand('skein.debugTask', async (arg?: unknown, key?: string) => {
+      const refusal = refuseUntrusted(vscode.workspace.isTrusted);
+      if (refusal !== undefined) return void vscode.window.showWarningMessage(refusal);
+      const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+      if (uri === undefined) return void vscode.window.showInformationMessage('Skein: open a graph file (*.graph.ts) first.');
+      let chosen = key;
+      if (chosen === undefined) {
+        let keys: KeyInfo[];
+        try {
+          keys = await graphKeys(context, uri.fsPath);
+        } catch (error) {
+          return void vscode.window.showErrorMessage(`Skein: cannot read the keys of ${path.basename(uri.fsPath)}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        const pick = await vscode.window.showQuickPick(
+          keys.map((k) => ({ label: k.key, description: `${k.group} · ${k.dependencies} ${k.dependencies === 1 ? 'dependency' : 'dependencies'}` })),
+          { title: `Debug a task of ${path.basename(uri.fsPath)}`, placeHolder: 'Pick a key: only what it needs runs, and the debugger pauses before it', matchOnDescription: true },
+        );
+        if (pick === undefined) return undefined;
+        chosen = pick.label;
+      }
+      return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
+        type: 'skein',
+        request: 'launch',
+        name: `Debug ${chosen}`,
+        program: uri.fsPath,
+        keys: [chosen],
+        stopAtKeys: [chosen],
+      });
+    }),
+  );
+}
