@@ -14,10 +14,41 @@ function runtimeDir(context: vscode.ExtensionContext): string {
   return path.join(context.extensionUri.fsPath, 'dist', 'runtime');
 }
 
+/** True when `s` was started, directly or not, by `ancestor`. */
+function descendsFrom(s: vscode.DebugSession, ancestor: vscode.DebugSession): boolean {
+  for (let p = s.parentSession; p !== undefined; p = p.parentSession) if (p.id === ancestor.id) return true;
+  return false;
+}
+
+/**
+ * Starts VS Code's JavaScript debugger as a child of `session`, attached to the runner, and
+ * resolves once the session js-debug opens for the runner's process has answered
+ * `configurationDone`, that is, once the user's breakpoints are set in it: only then may the task
+ * run. Resolves false if it does not start.
+ */
+async function startJavaScriptDebugger(session: vscode.DebugSession, configuration: vscode.DebugConfiguration): Promise<boolean> {
+  let ready: (ok: boolean) => void = () => undefined;
+  const configured = new Promise<boolean>((resolve) => (ready = resolve));
+  const tracker = vscode.debug.registerDebugAdapterTrackerFactory('*', {
+    createDebugAdapterTracker: (s) =>
+      s.type !== 'skein' && descendsFrom(s, session) && s.parentSession?.id !== session.id
+        ? { onDidSendMessage: (m: { type?: string; command?: string }) => m.type === 'response' && m.command === 'configurationDone' && ready(true) }
+        : undefined,
+  });
+  const timer = setTimeout(() => ready(true), 10_000); // an older js-debug without a target session: go on
+  try {
+    const started = await vscode.debug.startDebugging(session.workspaceFolder, configuration, { parentSession: session, lifecycleManagedByParent: true });
+    if (!started) return false;
+    return await configured;
+  } finally {
+    clearTimeout(timer);
+    tracker.dispose();
+  }
+}
+
 function host(context: vscode.ExtensionContext, session: vscode.DebugSession): DebugHost {
   return {
-    startJavaScriptDebugger: (configuration) =>
-      Promise.resolve(vscode.debug.startDebugging(session.workspaceFolder, configuration as vscode.DebugConfiguration, { parentSession: session, lifecycleManagedByParent: true })),
+    startJavaScriptDebugger: (configuration) => startJavaScriptDebugger(session, configuration as vscode.DebugConfiguration),
     node: nodeExecutable(readSettings()),
     runnerFile: path.join(runtimeDir(context), 'runner.js'),
     async addTemporaryBreakpoint(file, line) {

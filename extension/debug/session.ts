@@ -388,7 +388,7 @@ export class SkeinDebugSession extends LoggingDebugSession {
           });
         });
       }
-      await new Promise((r) => setTimeout(r, 300)); // let the child session finish setting breakpoints
+      if (!this.host.startJavaScriptDebugger) await new Promise((r) => setTimeout(r, 500)); // other clients: give the child session time to set breakpoints
     } finally {
       await this.#call('attached', {}).catch(() => undefined);
       if (removeBreakpoint) setTimeout(removeBreakpoint, 5_000);

@@ -37,11 +37,13 @@ function client(): { dc: DebugClient; reverse: Reverse[]; output: () => string }
 }
 
 async function launch(dc: DebugClient, args: Record<string, unknown>, configure: () => Promise<unknown> = async () => undefined): Promise<void> {
+  // the initialized event follows the initialize response at once: listen before asking
+  const initialized = dc.waitForEvent('initialized');
   await dc.initializeRequest({ adapterID: 'skein', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', supportsStartDebuggingRequest: true });
   await Promise.all([
     dc.launchRequest({ program, ...args } as DebugProtocol.LaunchRequestArguments),
     (async () => {
-      await dc.waitForEvent('initialized');
+      await initialized;
       await configure();
       await dc.configurationDoneRequest();
     })(),
