@@ -21,6 +21,8 @@ import { Recorder } from './diagnostics/recorder.js';
 import { ProgressBar } from './diagnostics/progress.js';
 import { type RunRecord, readRecord } from './diagnostics/record.js';
 import { toTrace } from './diagnostics/trace.js';
+import { graphRecord, standaloneHtml } from './diagnostics/visualize.js';
+import { basename } from 'node:path';
 import { analyze, formatReport } from './diagnostics/report.js';
 
 interface RunOptions {
@@ -151,6 +153,24 @@ export function buildProgram(): Command {
       const keys = g.keys.map((key, t) => ({ key, group: keyGroup(key), dependencies: g.depStart[t + 1]! - g.depStart[t]! }));
       if (opts.json) process.stdout.write(`${JSON.stringify(keys)}\n`);
       else for (const k of keys) process.stdout.write(`${k.key}  (${k.group}, ${k.dependencies} dependencies)\n`);
+    });
+  program
+    .command('visualize')
+    .description('write the graph panel as one self-contained HTML file, for a graph file or a recorded run')
+    .argument('<graph-or-record>', 'a graph file (drawn before it runs) or a run.skein.json written by skein run --record')
+    .requiredOption('-o, --output <file>', 'the HTML file to write')
+    .option('-k, --keys <keys>', 'for a graph file: comma-separated keys to draw (default: the whole graph)', keyList)
+    .addHelpText('after', '\nExamples:\n  skein visualize examples/etl.graph.ts -o graph.html\n  skein run examples/etl.graph.ts --record run.skein.json && skein visualize run.skein.json -o run.html')
+    .action(async (file: string, opts: { output: string; keys?: string[] }) => {
+      let record: RunRecord;
+      if (file.endsWith('.json')) record = readRecord(file);
+      else {
+        const loaded = await loadGraphFile(file);
+        const dsk = opts.keys ? cull(loaded.graph, opts.keys) : loaded.graph;
+        record = graphRecord(dsk, opts.keys ?? loaded.keys, loaded.file);
+      }
+      writeFileSync(opts.output, standaloneHtml(record, `Skein: ${basename(record.run.graphFile ?? file)}`));
+      process.stderr.write(`wrote ${opts.output} (${record.graph.keys.length} tasks)\n`);
     });
   program
     .command('report')

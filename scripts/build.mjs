@@ -5,7 +5,7 @@
 //   dist/types/         .d.ts files for `import ... from 'skein'`
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -76,6 +76,23 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+// The graph panel: one browser bundle, its stylesheet, the layout worker and the icon font.
+mkdirSync('dist/webview', { recursive: true });
+await build({
+  entryPoints: ['webview/main.ts'],
+  outfile: 'dist/webview/panel.js',
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'chrome110',
+  minify: true,
+  logLevel: 'warning',
+});
+copyFileSync('webview/styles.css', 'dist/webview/panel.css');
+copyFileSync('node_modules/elkjs/lib/elk-worker.min.js', 'dist/webview/elk-worker.js');
+copyFileSync('node_modules/@vscode/codicons/dist/codicon.css', 'dist/webview/codicon.css');
+copyFileSync('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/webview/codicon.ttf');
 
 if (!quick) {
   rmSync('dist/types', { recursive: true, force: true });

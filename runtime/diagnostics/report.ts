@@ -3,7 +3,7 @@
  * the measurements in the spirit of Dask's scheduler decision matrix. Every piece of advice cites
  * the figures that triggered it; a healthy run gets none.
  */
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './recordSchema.js';
 
 export interface GroupStats {
   readonly group: string;
@@ -36,7 +36,9 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-const ms = (x: number): string => (x >= 100 ? `${x.toFixed(0)} ms` : x >= 1 ? `${x.toFixed(1)} ms` : `${(x * 1000).toFixed(0)} µs`);
+/** A duration for people: µs below a millisecond, ms above (the panel uses the same). */
+export const formatMs = (x: number): string => (x >= 100 ? `${x.toFixed(0)} ms` : x >= 1 ? `${x.toFixed(1)} ms` : `${(x * 1000).toFixed(0)} µs`);
+const ms = formatMs;
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
 /** Reduces a record to the report's figures and advice. */

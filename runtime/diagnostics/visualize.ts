@@ -1,0 +1,99 @@
+/**
+ * `skein visualize`: a self-contained HTML file of the graph panel (scripts, styles, icons, the
+ * layout worker and the data all inline) that opens in any browser. Also builds the record of a
+ * graph that has not run yet, so a graph file can be drawn before it is run.
+ */
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { compileGraph } from '../graph/compile.js';
+import { orderCompiled } from '../graph/order.js';
+import { type Dsk, keyGroup } from '../graph/spec.js';
+import { describeFunction, functionLocation } from '../loader/locate.js';
+import { SKEIN_VERSION } from '../version.js';
+import { PANEL_BODY } from '../../webview/markup.js';
+import { type FunctionInfo, RECORD_FORMAT, RECORD_VERSION, type RunRecord } from './record.js';
+
+/** The record of a graph that has not run: structure only, every task waiting. */
+export function graphRecord(dsk: Dsk, keys: readonly string[], graphFile: string | null): RunRecord {
+  const g = compileGraph(dsk);
+  const functions: FunctionInfo[] = [];
+  const fnIndex = new Map<Function, number>();
+  const fnOfTask = g.values.map((v) => {
+    if (!Array.isArray(v) || typeof v[0] !== 'function') return -1;
+    const fn = v[0] as Function;
+    let i = fnIndex.get(fn);
+    if (i === undefined) {
+      const where = functionLocation(fn);
+      i = functions.length;
+      functions.push({ name: describeFunction(fn), file: where?.file ?? null, line: where?.line ?? null });
+      fnIndex.set(fn, i);
+    }
+    return i;
+  });
+  const none = (): null[] => new Array<null>(g.size).fill(null);
+  const now = Date.now();
+  return {
+    format: RECORD_FORMAT,
+    version: RECORD_VERSION,
+    skeinVersion: SKEIN_VERSION,
+    createdAt: new Date(now).toISOString(),
+    run: { graphFile, scheduler: 'not run', numWorkers: 0, keys: [...keys], startedAt: now, finishedAt: now, status: 'ok', cpus: availableParallelism(), node: process.version },
+    graph: {
+      keys: [...g.keys],
+      groups: g.keys.map(keyGroup),
+      dependencies: g.keys.map((_, t) => Array.from(g.deps.subarray(g.depStart[t]!, g.depStart[t + 1]!))),
+      order: Array.from(orderCompiled(g)),
+      functions,
+      function: fnOfTask,
+    },
+    tasks: { status: new Array<string>(g.size).fill('waiting'), ready: none(), dispatched: none(), started: none(), finished: none(), received: none(), released: none(), erred: none(), worker: new Array<number>(g.size).fill(-1), resultBytes: none() },
+    workers: [],
+    resources: [],
+    results: [],
+    error: null,
+  };
+}
+
+/** Files of the built panel (dist/webview/). */
+export function panelAssets(): { script: string; style: string; codiconCss: string; codiconFont: Buffer; elkWorker: string } {
+  const file = (name: string): URL => new URL(`../webview/${name}`, import.meta.url);
+  return {
+    script: readFileSync(file('panel.js'), 'utf8'),
+    style: readFileSync(file('panel.css'), 'utf8'),
+    codiconCss: readFileSync(file('codicon.css'), 'utf8'),
+    codiconFont: readFileSync(file('codicon.ttf')),
+    elkWorker: readFileSync(file('elk-worker.js'), 'utf8'),
+  };
+}
+
+/** Escapes text for a <script> element's content. */
+function scriptText(text: string): string {
+  return text.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+}
+
+/** A self-contained HTML page of the panel showing `record`. */
+export function standaloneHtml(record: RunRecord, title: string): string {
+  const a = panelAssets();
+  const nonce = randomBytes(16).toString('base64');
+  const font = `url(data:font/ttf;base64,${a.codiconFont.toString('base64')})`;
+  const codicons = a.codiconCss.replace(/url\([^)]*codicon\.ttf[^)]*\)/g, font);
+  const data = JSON.stringify({ record, title }).replace(/</g, '\\u003c');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; font-src data:; img-src data:; worker-src blob:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title.replace(/</g, '&lt;')}</title>
+<style nonce="${nonce}">${codicons}</style>
+<style nonce="${nonce}">${a.style}</style>
+</head>
+<body>${PANEL_BODY}
+<script type="application/json" id="skein-data">${data}</script>
+<script type="text/plain" id="skein-elk-worker">${scriptText(a.elkWorker)}</script>
+<script nonce="${nonce}">${scriptText(a.script)}</script>
+</body>
+</html>
+`;
+}

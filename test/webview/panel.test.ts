@@ -1,0 +1,173 @@
+// The graph panel in headless Chromium: exported HTML files of recorded runs, checked against
+// the recordings, with a screenshot per view (test/webview/screenshots/).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { type RunRecord, readRecord } from 'skein';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const shots = join(root, 'test/webview/screenshots');
+const dir = mkdtempSync(join(tmpdir(), 'skein-panel-'));
+
+function skein(args: string[]): string {
+  const r = spawnSync(process.execPath, [join(root, 'bin/skein.js'), ...args], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+/** Runs a graph file with --record and exports the recording as HTML. */
+function recordAndExport(graph: string, name: string, scheduler = 'threads'): { record: RunRecord; html: string; file: string } {
+  const file = join(dir, `${name}.skein.json`);
+  skein(['run', graph, '--scheduler', scheduler, '--num-workers', '2', '--record', file, '--no-progress']);
+  const html = join(dir, `${name}.html`);
+  skein(['visualize', file, '-o', html]);
+  return { record: readRecord(file), html, file };
+}
+
+let browser: Browser;
+
+async function open(html: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`file://${html}`);
+  await page.waitForFunction(() => ((window as unknown as { skeinPanel?: { graph?: { graph: { nodes: unknown[] } } } }).skeinPanel?.graph?.graph.nodes.length ?? 0) > 0, null, { timeout: 20_000 });
+  assert.deepEqual(errors, []);
+  return page;
+}
+
+type Panel = {
+  model: { size: number; states: string[]; expanded: Set<string>; groupNames: string[] };
+  graph: { graph: { nodes: Array<{ id: string; task: number; group: string; x: number; y: number; width: number; height: number }> }; scale: number; tx: number; ty: number };
+  stream: { lanes: number; bars: unknown[] };
+};
+
+describe('graph panel (exported HTML in Chromium)', () => {
+  let etl: ReturnType<typeof recordAndExport>;
+
+  before(async () => {
+    mkdirSync(shots, { recursive: true });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    etl = recordAndExport('examples/etl.graph.ts', 'etl');
+  });
+  after(async () => {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('draws every task, coloured by the state the recording ends in', async () => {
+    const page = await open(etl.html);
+    const info = await page.evaluate(() => {
+      const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
+      const canvas = document.getElementById('graph-canvas') as HTMLCanvasElement;
+      const ctx = canvas.getContext('2d')!;
+      const ratio = window.devicePixelRatio || 1;
+      const colors = new Map<string, string>();
+      // the colour at the left edge of each node, read back from the canvas
+      for (const n of p.graph.graph.nodes) {
+        const x = Math.round((p.graph.tx + (n.x + 3) * p.graph.scale) * ratio);
+        const y = Math.round((p.graph.ty + (n.y + 3) * p.graph.scale) * ratio);
+        const d = ctx.getImageData(x, y, 1, 1).data;
+        colors.set(p.model.states[n.task]!, `${d[0]},${d[1]},${d[2]}`);
+      }
+      return { nodes: p.graph.graph.nodes.length, states: p.model.states, colors: Object.fromEntries(colors), legend: document.getElementById('legend')!.textContent };
+    });
+    assert.equal(info.nodes, 22);
+    assert.deepEqual(info.states, etl.record.tasks.status);
+    assert.deepEqual(Object.keys(info.colors).sort(), ['memory', 'released']);
+    assert.notEqual(info.colors.memory, info.colors.released);
+    assert.equal(info.colors.released, '177,128,215'); // --vscode-charts-purple fallback
+    assert.equal(info.colors.memory, '137,209,133'); // --vscode-charts-green fallback
+    assert.match(info.legend!, /memory 1.*released 21/);
+    await page.screenshot({ path: join(shots, 'graph.png') });
+    await page.close();
+  });
+
+  it('shows details of a clicked task: dependencies and dependents as links, its source', async () => {
+    const page = await open(etl.html);
+    const at = await page.evaluate(() => {
+      const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
+      const n = p.graph.graph.nodes.find((x) => x.task >= 0 && (window as unknown as { skeinPanel: { model: { record: RunRecord } } }).skeinPanel.model.record.graph.keys[x.task] === 'clean-east')!;
+      return { x: p.graph.tx + (n.x + n.width / 2) * p.graph.scale, y: p.graph.ty + (n.y + n.height / 2) * p.graph.scale };
+    });
+    const box = (await page.locator('#graph-canvas').boundingBox())!;
+    await page.mouse.click(box.x + at.x, box.y + at.y);
+    const details = page.locator('#details');
+    await details.waitFor({ state: 'visible' });
+    assert.equal(await details.locator('h2').innerText(), 'clean-east');
+    const text = await details.innerText();
+    assert.match(text, /function\s+clean/);
+    assert.match(text, /dependencies\s+load-east/);
+    assert.match(text, /dependents\s+revenue-east, units-east/);
+    assert.match(text, new RegExp(`source\\s+${join(root, 'examples/etl.graph.ts').replace(/[/.]/g, '\\$&')}:\\d+`));
+    assert.equal(await details.locator('button.reveal').count(), 1);
+    await details.locator('a', { hasText: 'load-east' }).click();
+    assert.equal(await details.locator('h2').innerText(), 'load-east');
+    await page.close();
+  });
+
+  it('has a lane per worker and a bar per task that ran', async () => {
+    const page = await open(etl.html);
+    await page.click('#tab-workers');
+    const s = await page.evaluate(() => {
+      const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
+      return { lanes: p.stream.lanes, bars: p.stream.bars.length };
+    });
+    assert.equal(s.lanes, etl.record.workers.length);
+    assert.equal(s.lanes, 2);
+    assert.equal(s.bars, etl.record.tasks.started.filter((x) => x !== null).length);
+    assert.equal(s.bars, 22);
+    await page.screenshot({ path: join(shots, 'workers.png') });
+    await page.close();
+  });
+
+  it("shows the same overhead figures as skein report", async () => {
+    const page = await open(etl.html);
+    await page.click('#tab-overhead');
+    const rows = await page.locator('#overhead-table tr[data-group]').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 6).map((td) => td.textContent)));
+    const report = skein(['report', etl.file]);
+    for (const row of rows) {
+      const line = report.split('\n').find((l) => l.startsWith(`${row[0]!.padEnd(20)} `));
+      assert.ok(line, `skein report has a row for ${row[0]}`);
+      assert.deepEqual(line!.trim().split(/\s{2,}|\s(?=\d)/).filter(Boolean).join(' ').replace(/\s+/g, ' '), row.join(' '));
+    }
+    assert.equal(rows.length, 7);
+    await page.screenshot({ path: join(shots, 'overhead.png') });
+    await page.close();
+  });
+
+  it('opens a large graph collapsed by key group, and expands a group on click', async () => {
+    const file = join(dir, 'wide.graph.mjs');
+    writeFileSync(file, "export const inc = (x) => x + 1;\nexport const sum = (...xs) => xs.reduce((a, b) => a + b, 0);\nconst g = {};\nfor (let i = 0; i < 400; i++) g['load-' + i] = [inc, i];\nfor (let i = 0; i < 400; i++) g['clean-' + i] = [inc, 'load-' + i];\ng.total = [sum, ...Array.from({ length: 400 }, (_, i) => 'clean-' + i)];\nexport default g;\n");
+    const wide = recordAndExport(file, 'wide', 'sync');
+    const page = await open(wide.html);
+    const nodes = (): Promise<number> => page.evaluate(() => (window as unknown as { skeinPanel: Panel }).skeinPanel.graph.graph.nodes.length);
+    assert.equal(await nodes(), 3); // load ×400, clean ×400, total
+    assert.equal(await page.locator('#collapse-note').innerText(), '801 tasks: groups start collapsed; click a group to expand it');
+    const at = await page.evaluate(() => {
+      const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
+      const n = p.graph.graph.nodes.find((x) => x.group === 'clean')!;
+      return { x: p.graph.tx + (n.x + n.width / 2) * p.graph.scale, y: p.graph.ty + (n.y + n.height / 2) * p.graph.scale };
+    });
+    const box = (await page.locator('#graph-canvas').boundingBox())!;
+    await page.mouse.click(box.x + at.x, box.y + at.y);
+    await page.waitForFunction(() => (window as unknown as { skeinPanel: Panel }).skeinPanel.graph.graph.nodes.length > 3);
+    assert.equal(await nodes(), 402); // load ×400 collapsed, 400 clean tasks, total
+    await page.screenshot({ path: join(shots, 'collapsed-expanded.png') });
+    await page.close();
+  });
+
+  it('draws a graph file before it runs: every task waiting', async () => {
+    const html = join(dir, 'static.html');
+    skein(['visualize', 'examples/etl.graph.ts', '-o', html]);
+    const page = await open(html);
+    const states = await page.evaluate(() => [...new Set((window as unknown as { skeinPanel: Panel }).skeinPanel.model.states)]);
+    assert.deepEqual(states, ['waiting']);
+    await page.close();
+  });
+});

@@ -1,0 +1,337 @@
+/**
+ * The graph panel app (browser only, no Node): one page with three views of a run (graph,
+ * workers, overhead). It runs in the VS Code webview, in a standalone HTML file written by
+ * `skein visualize`, and later in the distributed dashboard. Data arrives as messages
+ * (protocol.ts); live updates are coalesced to at most ten renders a second.
+ */
+import { type FromWebview, STATE_CODES, type ToWebview } from './protocol.js';
+import { COLLAPSE_ABOVE, RunModel, STATES, type State, type VisibleNode } from './model.js';
+import { layout } from './layout.js';
+import { type ColorBy, GraphView } from './graphView.js';
+import { StreamView } from './streamView.js';
+import { renderOverhead } from './overheadView.js';
+import { groupColor, stateColors } from './colors.js';
+import { formatMs } from '../runtime/diagnostics/report.js';
+import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
+
+type View = 'graph' | 'workers' | 'overhead';
+
+interface SavedState {
+  view: View;
+  colorBy: ColorBy;
+  expanded: string[] | null;
+}
+
+interface Host {
+  post(message: FromWebview): void;
+  getState(): SavedState | undefined;
+  setState(state: SavedState): void;
+}
+
+declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
+
+const host: Host =
+  typeof acquireVsCodeApi === 'function'
+    ? (() => {
+        const api = acquireVsCodeApi();
+        return { post: (m) => api.postMessage(m), getState: () => api.getState() as SavedState | undefined, setState: (s) => api.setState(s) };
+      })()
+    : { post: (m) => window.dispatchEvent(new CustomEvent('skein-message', { detail: m })), getState: () => undefined, setState: () => undefined };
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const saved = host.getState();
+let view: View = saved?.view ?? 'graph';
+let model: RunModel | undefined;
+let graph: GraphView | undefined;
+let stream: StreamView | undefined;
+let layoutVersion = 0;
+let renderTimer: ReturnType<typeof setTimeout> | undefined;
+let lastRender = 0;
+
+const tooltip = $<HTMLDivElement>('tooltip');
+
+function showTooltip(lines: string[] | undefined, x: number, y: number): void {
+  if (!lines) {
+    tooltip.hidden = true;
+    return;
+  }
+  tooltip.replaceChildren(...lines.map((l) => Object.assign(document.createElement('div'), { textContent: l })));
+  tooltip.hidden = false;
+  tooltip.style.left = `${Math.min(x + 14, window.innerWidth - 320)}px`;
+  tooltip.style.top = `${y + 14}px`;
+}
+
+function fmt(ms: number | null): string {
+  return ms === null ? '–' : formatMs(ms);
+}
+
+function taskLines(t: number): string[] {
+  const m = model!;
+  const r = m.record;
+  const p = m.phases(t);
+  const fnIndex = r.graph.function[t]!;
+  const fn = fnIndex >= 0 ? r.graph.functions[fnIndex]! : undefined;
+  const w = r.tasks.worker[t]!;
+  const overhead = p.wait !== null && p.transfer !== null && p.result !== null ? p.wait + p.transfer + p.result : null;
+  const bytes = r.tasks.resultBytes[t];
+  return [
+    r.graph.keys[t]!,
+    `function: ${fn ? fn.name : '(value)'}`,
+    `state: ${m.states[t]}`,
+    `run: ${fmt(p.run)} · overhead: ${fmt(overhead)}`,
+    `wait ${fmt(p.wait)} · transfer ${fmt(p.transfer)} · result ${fmt(p.result)}`,
+    `worker: ${w >= 0 ? r.workers[w]!.name : '–'}`,
+    `result size: ${bytes == null ? '–' : `${bytes} bytes`}`,
+  ];
+}
+
+function nodeLines(n: VisibleNode): string[] {
+  if (n.task >= 0) return taskLines(n.task);
+  const c = model!.counts(model!.groupMembers[model!.groupNames.indexOf(n.group)]);
+  return [`group ${n.group}: ${n.members} tasks (click to ${model!.expanded.has(n.group) ? 'collapse' : 'expand'})`, STATES.filter((s) => c[s] > 0).map((s) => `${s} ${c[s]}`).join(' · ')];
+}
+
+function link(key: string): HTMLAnchorElement {
+  const a = document.createElement('a');
+  a.textContent = key;
+  a.href = '#';
+  a.addEventListener('click', (e) => {
+    e.preventDefault();
+    select(key);
+  });
+  return a;
+}
+
+function showDetails(t: number): void {
+  const r = model!.record;
+  const pane = $<HTMLDivElement>('details');
+  pane.hidden = false;
+  const add = (label: string, content: string | Node | Node[]): void => {
+    const row = document.createElement('div');
+    row.className = 'row';
+    const l = document.createElement('span');
+    l.className = 'label';
+    l.textContent = label;
+    const v = document.createElement('span');
+    if (Array.isArray(content)) content.forEach((c, i) => v.append(...(i > 0 ? [', ', c] : [c])));
+    else v.append(content);
+    row.append(l, v);
+    pane.append(row);
+  };
+  pane.replaceChildren();
+  const title = document.createElement('h2');
+  title.textContent = r.graph.keys[t]!;
+  pane.append(title);
+  for (const line of taskLines(t).slice(1)) {
+    const [label, ...rest] = line.split(': ');
+    add(label!, rest.join(': '));
+  }
+  const fnIndex = r.graph.function[t]!;
+  const fn = fnIndex >= 0 ? r.graph.functions[fnIndex] : undefined;
+  if (fn?.file) {
+    const b = document.createElement('button');
+    b.className = 'reveal';
+    b.innerHTML = '<span class="codicon codicon-go-to-file"></span> Reveal in editor';
+    b.title = `${fn.file}:${fn.line}`;
+    b.addEventListener('click', () => host.post({ kind: 'reveal', file: fn.file!, line: fn.line ?? 1 }));
+    add('source', `${fn.file}:${fn.line}`);
+    pane.append(b);
+  }
+  const deps = r.graph.dependencies[t]!.map((d) => link(r.graph.keys[d]!));
+  const dependents = r.graph.keys.map((k, i) => (r.graph.dependencies[i]!.includes(t) ? link(k) : undefined)).filter((x): x is HTMLAnchorElement => x !== undefined);
+  add('dependencies', deps.length > 0 ? deps : 'none');
+  add('dependents', dependents.length > 0 ? dependents : 'none');
+  const result = r.results.find((x) => x.key === r.graph.keys[t]);
+  if (result) add('result', `${result.preview} (${result.type}${result.bytes !== null ? `, ${result.bytes} bytes` : ''})`);
+  if (r.error && r.error.key === r.graph.keys[t]) {
+    add('error', r.error.message);
+    if (r.error.stack) {
+      const pre = document.createElement('pre');
+      pre.textContent = r.error.stack;
+      pane.append(pre);
+    }
+  }
+}
+
+/** Selects a key (or a group name): expands its group if needed, centers it, shows details. */
+async function select(query: string): Promise<boolean> {
+  const m = model!;
+  const t = m.record.graph.keys.indexOf(query);
+  const group = t >= 0 ? m.record.graph.groups[t]! : m.groupNames.includes(query) ? query : undefined;
+  if (group === undefined) return false;
+  if (t >= 0 && !m.expanded.has(group)) {
+    m.expanded.add(group);
+    await relayout();
+  }
+  const node = graph!.graph.nodes.find((n) => (t >= 0 ? n.task === t : n.group === group));
+  if (node) {
+    graph!.selected = node.id;
+    graph!.center(node);
+  }
+  if (t >= 0) showDetails(t);
+  return true;
+}
+
+async function relayout(): Promise<void> {
+  const version = ++layoutVersion;
+  const visible = model!.visible();
+  await layout(visible);
+  if (version !== layoutVersion) return;
+  graph!.graph = visible;
+  graph!.fit();
+  graph!.drawNow();
+  save();
+  report();
+}
+
+function legend(): void {
+  const root = $<HTMLDivElement>('legend');
+  root.replaceChildren();
+  const colorBy = graph!.colorBy;
+  const item = (color: string, label: string): void => {
+    const s = document.createElement('span');
+    s.className = 'item';
+    const sw = document.createElement('i');
+    sw.style.background = color;
+    s.append(sw, label);
+    root.append(s);
+  };
+  if (colorBy === 'state') {
+    const colors = stateColors();
+    const c = model!.counts();
+    for (const st of STATES) item(colors[st], `${st} ${c[st]}`);
+  } else if (colorBy === 'group') for (const g of model!.groupNames.slice(0, 20)) item(groupColor(g), g);
+  else {
+    item('hsl(220,65%,55%)', 'runs first');
+    item('hsl(110,65%,55%)', '…');
+    item('hsl(0,65%,55%)', 'runs last');
+  }
+}
+
+function report(): void {
+  if (!model) return;
+  host.post({ kind: 'rendered', view, nodes: graph?.graph.nodes.length ?? 0, tasks: model.size, states: model.counts() });
+}
+
+function showView(next: View): void {
+  view = next;
+  for (const v of ['graph', 'workers', 'overhead'] as const) {
+    $(`view-${v}`).hidden = v !== view;
+    $(`tab-${v}`).classList.toggle('active', v === view);
+  }
+  if (view === 'workers') stream?.draw();
+  if (view === 'graph') graph?.drawNow();
+  save();
+  report();
+}
+
+function save(): void {
+  if (!model || !graph) return;
+  host.setState({ view, colorBy: graph.colorBy, expanded: [...model.expanded] });
+}
+
+function render(): void {
+  lastRender = performance.now();
+  renderTimer = undefined;
+  legend();
+  graph?.draw();
+  $('summary').textContent = summary();
+  report();
+}
+
+/** Live updates render at most ten times a second. */
+function scheduleRender(): void {
+  if (renderTimer !== undefined) return;
+  renderTimer = setTimeout(render, Math.max(0, 100 - (performance.now() - lastRender)));
+}
+
+function summary(): string {
+  const m = model!;
+  const c = m.counts();
+  const run = m.record.run;
+  const done = c.memory + c.released + c.erred;
+  return `${m.size} tasks · ${done} done${c.erred ? ` · ${c.erred} erred` : ''} · ${run.scheduler}${run.finishedAt > run.startedAt ? ` · ${formatMs(run.finishedAt - run.startedAt)}` : ''}`;
+}
+
+async function load(record: RunRecord, title: string): Promise<void> {
+  model = new RunModel(record);
+  if (saved?.expanded && saved.expanded.every((g) => model!.groupNames.includes(g))) model.expanded = new Set(saved.expanded);
+  document.title = title;
+  $('title').textContent = title;
+  $('collapse-note').textContent = model.size > COLLAPSE_ABOVE ? `${model.size} tasks: groups start collapsed; click a group to expand it` : '';
+  if (!graph) {
+    graph = new GraphView($<HTMLCanvasElement>('graph-canvas'), model, {
+      onHover: (n, x, y) => showTooltip(n ? nodeLines(n) : undefined, x, y),
+      onClick: (n) => {
+        if (n.task >= 0) {
+          graph!.selected = n.id;
+          graph!.draw();
+          showDetails(n.task);
+        } else {
+          if (model!.expanded.has(n.group)) model!.expanded.delete(n.group);
+          else model!.expanded.add(n.group);
+          void relayout();
+        }
+      },
+    });
+    graph.colorBy = saved?.colorBy ?? 'state';
+    ($<HTMLSelectElement>('color-by')).value = graph.colorBy;
+    stream = new StreamView($<HTMLCanvasElement>('stream-canvas'), model, (bar, x, y) => showTooltip(bar ? taskLines(bar.task) : undefined, x, y));
+  } else {
+    graph.setModel(model);
+    stream!.setModel(model);
+  }
+  $('summary').textContent = summary();
+  legend();
+  renderOverhead($('view-overhead'), model);
+  await relayout();
+  showView(view);
+}
+
+function receive(message: ToWebview): void {
+  switch (message.kind) {
+    case 'record':
+      void load(message.record, message.title);
+      return;
+    case 'states':
+      if (!model) return;
+      model.applyStates(message.states, STATE_CODES as unknown as Record<string, State>);
+      scheduleRender();
+      return;
+    default: {
+      const never: never = message;
+      return never;
+    }
+  }
+}
+
+window.addEventListener('message', (e: MessageEvent<ToWebview>) => receive(e.data));
+for (const v of ['graph', 'workers', 'overhead'] as const) $(`tab-${v}`).addEventListener('click', () => showView(v));
+$<HTMLSelectElement>('color-by').addEventListener('change', (e) => {
+  graph!.colorBy = (e.target as HTMLSelectElement).value as ColorBy;
+  legend();
+  graph!.drawNow();
+  save();
+});
+$<HTMLInputElement>('search').addEventListener('keydown', async (e) => {
+  if (e.key !== 'Enter') return;
+  const input = e.target as HTMLInputElement;
+  input.classList.toggle('missing', !(await select(input.value.trim())));
+});
+$('fit').addEventListener('click', () => {
+  graph?.fit();
+  graph?.drawNow();
+});
+window.addEventListener('resize', () => {
+  graph?.drawNow();
+  if (view === 'workers') stream?.draw();
+});
+
+// for tests and the render benchmark: the live objects of the page
+(window as unknown as Record<string, unknown>).skeinPanel = { get model() { return model; }, get graph() { return graph; }, get stream() { return stream; }, select, showView, receive };
+
+const embedded = document.getElementById('skein-data');
+if (embedded?.textContent) {
+  const data = JSON.parse(embedded.textContent) as { record: RunRecord; title: string };
+  void load(data.record, data.title);
+} else host.post({ kind: 'ready' });

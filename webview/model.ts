@@ -1,0 +1,126 @@
+/**
+ * The panel's model of a run: the recorded run (record.ts) plus live states, and the graph that
+ * is on screen: tasks, or key groups collapsed into one node with counts and progress.
+ */
+import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
+
+export type State = 'waiting' | 'ready' | 'running' | 'memory' | 'released' | 'erred';
+export const STATES: readonly State[] = ['waiting', 'ready', 'running', 'memory', 'released', 'erred'];
+
+/** A node on screen: one task, or a collapsed key group. */
+export interface VisibleNode {
+  readonly id: string;
+  readonly label: string;
+  /** Task number, or -1 for a group node. */
+  readonly task: number;
+  readonly group: string;
+  /** Tasks a group node stands for. */
+  readonly members: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface VisibleGraph {
+  readonly nodes: VisibleNode[];
+  readonly edges: Array<readonly [string, string]>;
+}
+
+/** Above this many tasks a graph opens collapsed by key group. */
+export const COLLAPSE_ABOVE = 300;
+/** Most task nodes shown for one expanded group. */
+export const MAX_EXPANDED = 1500;
+
+export class RunModel {
+  readonly record: RunRecord;
+  readonly size: number;
+  readonly groupNames: string[];
+  /** Group index per task. */
+  readonly groupOf: Int32Array;
+  readonly groupMembers: number[][];
+  states: State[];
+  expanded = new Set<string>();
+
+  constructor(record: RunRecord) {
+    this.record = record;
+    this.size = record.graph.keys.length;
+    const index = new Map<string, number>();
+    this.groupNames = [];
+    this.groupMembers = [];
+    this.groupOf = new Int32Array(this.size);
+    record.graph.groups.forEach((g, t) => {
+      let i = index.get(g);
+      if (i === undefined) {
+        i = this.groupNames.length;
+        index.set(g, i);
+        this.groupNames.push(g);
+        this.groupMembers.push([]);
+      }
+      this.groupOf[t] = i;
+      this.groupMembers[i]!.push(t);
+    });
+    this.states = record.tasks.status.map((s) => (STATES.includes(s as State) ? (s as State) : 'waiting'));
+    if (this.size <= COLLAPSE_ABOVE) for (const g of this.groupNames) this.expanded.add(g);
+  }
+
+  /** Applies a live `states` string (one character per task). */
+  applyStates(codes: string, table: Readonly<Record<string, State>>): void {
+    for (let t = 0; t < this.size && t < codes.length; t++) this.states[t] = table[codes[t]!] ?? 'waiting';
+  }
+
+  /** Counts of tasks by state, for one group or all. */
+  counts(members?: readonly number[]): Record<State, number> {
+    const c: Record<State, number> = { waiting: 0, ready: 0, running: 0, memory: 0, released: 0, erred: 0 };
+    if (members) for (const t of members) c[this.states[t]!]++;
+    else for (const s of this.states) c[s]++;
+    return c;
+  }
+
+  /** The graph on screen: expanded groups as tasks (capped), the rest as one node per group. */
+  visible(): VisibleGraph {
+    const nodes: VisibleNode[] = [];
+    const nodeOfTask = new Map<number, string>();
+    this.groupNames.forEach((g, gi) => {
+      const members = this.groupMembers[gi]!;
+      if (this.expanded.has(g)) {
+        for (const t of members.slice(0, MAX_EXPANDED)) {
+          const id = `t${t}`;
+          nodes.push({ id, label: this.record.graph.keys[t]!, task: t, group: g, members: 1, x: 0, y: 0, width: 150, height: 26 });
+          nodeOfTask.set(t, id);
+        }
+        if (members.length > MAX_EXPANDED) {
+          const id = `g${gi}-rest`;
+          nodes.push({ id, label: `${g}: ${members.length - MAX_EXPANDED} more`, task: -1, group: g, members: members.length - MAX_EXPANDED, x: 0, y: 0, width: 170, height: 34 });
+          for (const t of members.slice(MAX_EXPANDED)) nodeOfTask.set(t, id);
+        }
+      } else {
+        const id = `g${gi}`;
+        nodes.push({ id, label: `${g} ×${members.length}`, task: -1, group: g, members: members.length, x: 0, y: 0, width: 170, height: 34 });
+        for (const t of members) nodeOfTask.set(t, id);
+      }
+    });
+    const seen = new Set<string>();
+    const edges: Array<readonly [string, string]> = [];
+    this.record.graph.dependencies.forEach((deps, t) => {
+      const to = nodeOfTask.get(t)!;
+      for (const d of deps) {
+        const from = nodeOfTask.get(d)!;
+        if (from === to) continue;
+        const id = `${from}>${to}`;
+        if (!seen.has(id)) {
+          seen.add(id);
+          edges.push([from, to]);
+        }
+      }
+    });
+    return { nodes, edges };
+  }
+
+  /** The four phases of task `t` in ms (null where not measured). */
+  phases(t: number): { wait: number | null; transfer: number | null; run: number | null; result: number | null } {
+    const k = this.record.tasks;
+    const d = (a: number | null | undefined, b: number | null | undefined): number | null => (a == null || b == null ? null : b - a);
+    return { wait: d(k.ready[t], k.dispatched[t]), transfer: d(k.dispatched[t], k.started[t]), run: d(k.started[t], k.finished[t]), result: d(k.finished[t], k.received[t]) };
+  }
+}

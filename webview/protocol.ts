@@ -1,0 +1,23 @@
+/**
+ * The graph panel's message contract, shared by the extension (host) and the webview app.
+ * Type-only: one tagged union per direction, handled exhaustively on each side.
+ */
+import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
+
+/** Host → webview. */
+export type ToWebview =
+  /** A whole run (recorded, finished, or a graph that has not run: every task waiting). */
+  | { readonly kind: 'record'; readonly record: RunRecord; readonly title: string }
+  /** The state of every task during a live run: one character per task, see STATE_CODES. */
+  | { readonly kind: 'states'; readonly states: string; readonly done: number; readonly total: number };
+
+/** Webview → host. */
+export type FromWebview =
+  | { readonly kind: 'ready' }
+  /** Open the source of a task's function. */
+  | { readonly kind: 'reveal'; readonly file: string; readonly line: number }
+  /** After each render (tests read it): what is on screen. */
+  | { readonly kind: 'rendered'; readonly view: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>> };
+
+/** Task states, one character each in a `states` message. */
+export const STATE_CODES = { w: 'waiting', r: 'ready', u: 'running', m: 'memory', x: 'released', e: 'erred' } as const;

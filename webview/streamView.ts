@@ -1,0 +1,141 @@
+/**
+ * The task stream: a lane per worker thread or process, a bar per task from the moment its
+ * function started to the moment it returned, coloured by key group; gaps are idle time. The
+ * wheel zooms the time axis, dragging pans it; hovering a bar shows its phases.
+ */
+import { groupColor, themeColors } from './colors.js';
+import type { RunModel } from './model.js';
+
+const LANE = 28;
+const AXIS = 24;
+const LABEL = 110;
+
+export interface Bar {
+  readonly task: number;
+  readonly lane: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+export class StreamView {
+  bars: Bar[] = [];
+  #t0 = 0;
+  #span = 1;
+  /** Visible window: ms from the run's start. */
+  from = 0;
+  to = 1;
+  #ctx: CanvasRenderingContext2D;
+
+  constructor(
+    readonly canvas: HTMLCanvasElement,
+    private model: RunModel,
+    onHover: (bar: Bar | undefined, x: number, y: number) => void,
+  ) {
+    this.#ctx = canvas.getContext('2d')!;
+    this.setModel(model);
+    let drag: number | undefined;
+    canvas.addEventListener('pointerdown', (e) => (drag = e.clientX));
+    canvas.addEventListener('pointerup', () => (drag = undefined));
+    canvas.addEventListener('pointermove', (e) => {
+      if (drag !== undefined) {
+        const dt = ((e.clientX - drag) / this.#plotWidth()) * (this.to - this.from);
+        this.from -= dt;
+        this.to -= dt;
+        drag = e.clientX;
+        this.draw();
+      } else onHover(this.hit(e.offsetX, e.offsetY), e.clientX, e.clientY);
+    });
+    canvas.addEventListener('pointerleave', () => onHover(undefined, 0, 0));
+    canvas.addEventListener(
+      'wheel',
+      (e) => {
+        e.preventDefault();
+        const at = this.from + ((e.offsetX - LABEL) / this.#plotWidth()) * (this.to - this.from);
+        const f = Math.exp(e.deltaY * 0.0015);
+        this.from = at - (at - this.from) * f;
+        this.to = at + (this.to - at) * f;
+        this.draw();
+      },
+      { passive: false },
+    );
+  }
+
+  setModel(model: RunModel): void {
+    this.model = model;
+    const { tasks, run } = model.record;
+    this.#t0 = run.startedAt;
+    this.bars = [];
+    for (let t = 0; t < model.size; t++) {
+      const s = tasks.started[t];
+      const f = tasks.finished[t];
+      const lane = tasks.worker[t]!;
+      if (s == null || f == null || lane < 0) continue;
+      this.bars.push({ task: t, lane, start: s - this.#t0, end: f - this.#t0 });
+    }
+    this.#span = Math.max(1, run.finishedAt - run.startedAt);
+    // open on the time tasks ran (worker start-up before the first task is not interesting)
+    const first = this.bars.length > 0 ? Math.min(...this.bars.map((b) => b.start)) : 0;
+    const last = this.bars.length > 0 ? Math.max(...this.bars.map((b) => b.end)) : this.#span;
+    const pad = Math.max(0.05, (last - first) * 0.03);
+    this.from = Math.max(0, first - pad);
+    this.to = last + pad;
+  }
+
+  get lanes(): number {
+    return this.model.record.workers.length;
+  }
+
+  #plotWidth(): number {
+    return Math.max(10, this.canvas.clientWidth - LABEL - 10);
+  }
+
+  hit(x: number, y: number): Bar | undefined {
+    const lane = Math.floor((y - AXIS) / LANE);
+    const t = this.from + ((x - LABEL) / this.#plotWidth()) * (this.to - this.from);
+    const slack = (3 / this.#plotWidth()) * (this.to - this.from);
+    return this.bars.find((b) => b.lane === lane && t >= b.start - slack && t <= b.end + slack);
+  }
+
+  draw(): void {
+    const { canvas } = this;
+    const ratio = window.devicePixelRatio || 1;
+    const w = canvas.clientWidth;
+    const h = Math.max(canvas.clientHeight, AXIS + this.lanes * LANE + 10);
+    canvas.width = Math.round(w * ratio);
+    canvas.height = Math.round(h * ratio);
+    const ctx = this.#ctx;
+    const theme = themeColors();
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    const pw = this.#plotWidth();
+    const x = (ms: number): number => LABEL + ((ms - this.from) / (this.to - this.from)) * pw;
+    ctx.font = '11px var(--vscode-font-family, sans-serif)';
+    ctx.fillStyle = theme.muted;
+    ctx.textBaseline = 'middle';
+    // time axis
+    const step = niceStep((this.to - this.from) / 8);
+    for (let t = Math.ceil(this.from / step) * step; t <= this.to; t += step) {
+      ctx.fillRect(x(t), AXIS - 6, 1, 6);
+      ctx.fillText(`${t >= 1000 ? `${(t / 1000).toFixed(2)} s` : `${t.toFixed(step < 1 ? 2 : 0)} ms`}`, x(t) + 3, AXIS - 12);
+    }
+    this.model.record.workers.forEach((wk, i) => {
+      ctx.fillStyle = theme.fg;
+      ctx.fillText(wk.name, 6, AXIS + i * LANE + LANE / 2);
+      ctx.fillStyle = theme.line;
+      ctx.fillRect(LABEL, AXIS + (i + 1) * LANE - 1, pw, 1);
+    });
+    for (const b of this.bars) {
+      const x1 = x(b.start);
+      const x2 = Math.max(x1 + 1, x(b.end));
+      if (x2 < LABEL || x1 > w) continue;
+      ctx.fillStyle = groupColor(this.model.record.graph.groups[b.task]!);
+      ctx.fillRect(Math.max(LABEL, x1), AXIS + b.lane * LANE + 4, x2 - Math.max(LABEL, x1), LANE - 8);
+    }
+  }
+}
+
+function niceStep(raw: number): number {
+  const p = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-6)));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
