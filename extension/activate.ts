@@ -4,9 +4,14 @@
  * graph files. Returns a small API that the in-VS Code tests read.
  */
 import * as vscode from 'vscode';
-import { type RunEnvironment, startRun, stopRuns } from './runController.js';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
+import { type Rendered, GraphPanel } from './panel.js';
+import { type RunEnvironment, showRecording, startRun, stopRuns } from './runController.js';
 import { type RunInfo, RunsProvider } from './runs.js';
-import { type SchedulerChoice, readSettings } from './settings.js';
+import { type SchedulerChoice, nodeExecutable, readSettings } from './settings.js';
 import { activateDebug } from './debug/activateDebug.js';
 
 export interface SkeinApi {
@@ -17,6 +22,19 @@ export interface SkeinApi {
   readonly onDidFinishRun: vscode.Event<RunInfo>;
   /** How long activate() took, in ms (set by the entry point). */
   readonly activationMs?: () => number;
+  /** What the graph panel last reported it rendered (tests). */
+  readonly panelRendered: () => Rendered | undefined;
+}
+
+/** The record of a graph file that has not run, from `skein visualize --json` in a separate process. */
+function graphOf(context: vscode.ExtensionContext, file: string): Promise<RunRecord> {
+  return new Promise((resolve, reject) => {
+    const cli = path.join(context.extensionUri.fsPath, 'dist', 'runtime', 'cli.js');
+    execFile(nodeExecutable(readSettings()), [cli, 'visualize', file, '--json'], { cwd: path.dirname(file), maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(stderr.trim() || error.message));
+      else resolve(JSON.parse(stdout) as RunRecord);
+    });
+  });
 }
 
 async function updateGraphFiles(): Promise<void> {
@@ -57,7 +75,33 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
     vscode.commands.registerCommand('skein.stopRun', () => stopRuns()),
     vscode.commands.registerCommand('skein.rerun', (r?: RunInfo) => (r ? startRun(env, vscode.Uri.file(r.file), r.scheduler as SchedulerChoice) : undefined)),
     vscode.commands.registerCommand('skein.clearRuns', () => runs.clear()),
+    vscode.commands.registerCommand('skein.showGraph', async (arg?: unknown) => {
+      const file = targetFile(arg);
+      const panel = GraphPanel.createOrShow(context);
+      if (file === undefined) return true;
+      const record = await graphOf(context, file.fsPath).catch((error: unknown) => {
+        void vscode.window.showErrorMessage(`Skein: cannot draw ${path.basename(file.fsPath)}: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      });
+      if (record) panel.showRecord(record, `Skein: ${path.basename(file.fsPath)}`);
+      return record !== undefined;
+    }),
+    vscode.commands.registerCommand('skein.openRecording', async (arg?: unknown) => {
+      const uri = arg instanceof vscode.Uri ? arg : (await vscode.window.showOpenDialog({ filters: { 'Skein recordings': ['json'] }, title: 'Open a recorded run (skein run --record)' }))?.[0];
+      if (!uri) return false;
+      GraphPanel.createOrShow(context);
+      const ok = showRecording(uri.fsPath, `Skein: ${path.basename(uri.fsPath)}`);
+      if (!ok) void vscode.window.showErrorMessage(`Skein: ${path.basename(uri.fsPath)} is not a recorded run.`);
+      return ok;
+    }),
+    vscode.window.registerWebviewPanelSerializer(GraphPanel.viewType, {
+      deserializeWebviewPanel: async (panel) => GraphPanel.revive(panel, context),
+    }),
     vscode.commands.registerCommand('skein.showRun', (r?: RunInfo) => {
+      if (r?.recordFile !== undefined && existsSync(r.recordFile)) {
+        GraphPanel.createOrShow(context);
+        showRecording(r.recordFile, `Skein: ${path.basename(r.file)} (${r.scheduler}, ${r.status})`);
+      }
       if (r !== undefined && r.output.length > 0) {
         output.appendLine('');
         output.appendLine(`── ${r.file} (${r.scheduler}, ${r.status}) ──`);
@@ -86,5 +130,6 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
     transcript: () => env.transcript.join('\n'),
     statusText: () => status.text,
     onDidFinishRun: finished.event,
+    panelRendered: () => GraphPanel.lastRendered,
   };
 }

@@ -13,6 +13,9 @@ import { RunnerClient } from './runnerClient.js';
 import { type RunInfo, type RunsProvider, formatDuration } from './runs.js';
 import { type SchedulerChoice, commandLine, nodeExecutable, readSettings } from './settings.js';
 import { refuseUntrusted } from './trust.js';
+import { GraphPanel } from './panel.js';
+import { validateRecord } from '../runtime/diagnostics/recordSchema.js';
+import { readFileSync } from 'node:fs';
 
 export interface RunEnvironment {
   readonly context: vscode.ExtensionContext;
@@ -76,6 +79,7 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
   const shown = workspaceFolder ? path.relative(workspaceFolder.uri.fsPath, file.fsPath) : file.fsPath;
   env.output.show(true);
   write(`$ ${commandLine(shown, chosen, settings.numWorkers)}`);
+  if (settings.openPanelOnRun) GraphPanel.createOrShow(env.context);
   env.diagnostics.clear();
 
   let done = 0;
@@ -92,7 +96,7 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
     node: nodeExecutable(settings),
     runnerFile: path.join(env.context.extensionUri.fsPath, 'dist', 'runtime', 'runner.js'),
     cwd: workspaceFolder?.uri.fsPath ?? path.dirname(file.fsPath),
-    request: { kind: 'run', file: file.fsPath, scheduler: chosen, numWorkers: settings.numWorkers, recordFile: run.recordFile },
+    request: { kind: 'run', file: file.fsPath, scheduler: chosen, numWorkers: settings.numWorkers, recordFile: run.recordFile, live: GraphPanel.current !== undefined },
     onOutput: (text) => {
       for (const line of text.replace(/\n$/, '').split('\n')) write(line);
     },
@@ -111,6 +115,12 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
           return;
         case 'result':
           write(`${m.key}: ${m.text}`);
+          return;
+        case 'graph':
+          GraphPanel.current?.showRecord(m.record, `Skein: ${path.basename(file.fsPath)} (running)`);
+          return;
+        case 'states':
+          GraphPanel.current?.post({ kind: 'states', states: m.states, done: m.done, total: m.total });
           return;
         case 'finished':
           run.status = 'ok';
@@ -164,8 +174,21 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
   env.status.text = run.status === 'ok' ? `$(pass) Skein ${run.tasks} tasks · ${formatDuration(run.durationMs)}` : run.status === 'stopped' ? '$(debug-stop) Skein stopped' : '$(error) Skein failed';
   env.status.tooltip = `Skein: last run ${run.status}; click to show the output`;
   env.runs.update();
+  if (run.recordFile !== undefined && GraphPanel.current !== undefined) showRecording(run.recordFile, `Skein: ${path.basename(run.file)} (${run.scheduler}, ${run.status})`);
   env.finished.fire(run);
   return run;
+}
+
+/** Opens a recorded run in the graph panel; false when the file is missing or not a recording. */
+export function showRecording(file: string, title: string): boolean {
+  let record;
+  try {
+    record = validateRecord(JSON.parse(readFileSync(file, 'utf8')), file);
+  } catch {
+    return false;
+  }
+  GraphPanel.current?.showRecord(record, title, file);
+  return true;
 }
 
 /** Stops every run in progress (Skein: Stop Run). */

@@ -13,6 +13,7 @@ export interface SkeinSettings {
   readonly numWorkers: number | null;
   readonly graphFiles: string;
   readonly nodePath: string;
+  readonly openPanelOnRun: boolean;
 }
 
 export function readSettings(scope?: vscode.Uri): SkeinSettings {
@@ -23,6 +24,7 @@ export function readSettings(scope?: vscode.Uri): SkeinSettings {
     numWorkers: typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : null,
     graphFiles: c.get<string>('graphFiles', '**/*.graph.{ts,mts,js,mjs}'),
     nodePath: c.get<string>('nodePath', ''),
+    openPanelOnRun: c.get<boolean>('openPanelOnRun', true),
   };
 }
 

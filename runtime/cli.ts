@@ -158,10 +158,12 @@ export function buildProgram(): Command {
     .command('visualize')
     .description('write the graph panel as one self-contained HTML file, for a graph file or a recorded run')
     .argument('<graph-or-record>', 'a graph file (drawn before it runs) or a run.skein.json written by skein run --record')
-    .requiredOption('-o, --output <file>', 'the HTML file to write')
+    .option('-o, --output <file>', 'the HTML file to write')
+    .option('--json', 'print the record of the graph (or run) as JSON instead of writing HTML')
     .option('-k, --keys <keys>', 'for a graph file: comma-separated keys to draw (default: the whole graph)', keyList)
     .addHelpText('after', '\nExamples:\n  skein visualize examples/etl.graph.ts -o graph.html\n  skein run examples/etl.graph.ts --record run.skein.json && skein visualize run.skein.json -o run.html')
-    .action(async (file: string, opts: { output: string; keys?: string[] }) => {
+    .action(async (file: string, opts: { output?: string; keys?: string[]; json?: boolean }) => {
+      if (opts.output === undefined && !opts.json) throw new InvalidArgumentError('give -o <file.html> (or --json)');
       let record: RunRecord;
       if (file.endsWith('.json')) record = readRecord(file);
       else {
@@ -169,7 +171,11 @@ export function buildProgram(): Command {
         const dsk = opts.keys ? cull(loaded.graph, opts.keys) : loaded.graph;
         record = graphRecord(dsk, opts.keys ?? loaded.keys, loaded.file);
       }
-      writeFileSync(opts.output, standaloneHtml(record, `Skein: ${basename(record.run.graphFile ?? file)}`));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(record)}\n`);
+        return;
+      }
+      writeFileSync(opts.output!, standaloneHtml(record, `Skein: ${basename(record.run.graphFile ?? file)}`));
       process.stderr.write(`wrote ${opts.output} (${record.graph.keys.length} tasks)\n`);
     });
   program

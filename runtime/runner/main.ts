@@ -10,6 +10,8 @@ import { resolveConfig, workerCount } from '../core/config.js';
 import { Recorder } from '../diagnostics/recorder.js';
 import { SkeinError, TaskError } from '../errors.js';
 import { cull } from '../graph/cull.js';
+import type { SchedulerState } from '../core/state.js';
+import { graphRecord } from '../diagnostics/visualize.js';
 import { loadGraphFile } from '../loader/loadGraph.js';
 import { get } from '../schedule.js';
 import { formatValue } from '../cli/format.js';
@@ -35,6 +37,33 @@ export function stackFrames(stack: string): SourceFrame[] {
     if (m) frames.push({ file: m[1]!.replace(/^file:\/\//, ''), line: Number(m[2]), column: Number(m[3]) });
   }
   return frames;
+}
+
+const CODES = 'wrumxe'; // waiting ready running memory released erred, as TaskStatus numbers them
+
+/** With `live`: sends every task's state at most ten times a second, and once at the end. */
+function liveStates(total: () => number): Callback {
+  let state: SchedulerState | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let last = '';
+  const flush = (): void => {
+    if (state === undefined) return;
+    const states = Array.from(state.status, (s) => CODES[s]!).join('');
+    if (states === last) return;
+    last = states;
+    void send({ kind: 'states', states, done: state.finished.length, total: total() });
+  };
+  return {
+    startState(_dsk, s) {
+      state = s;
+      flush();
+      timer = setInterval(flush, 100);
+    },
+    finish() {
+      clearInterval(timer);
+      flush();
+    },
+  };
 }
 
 /** Counts finished tasks; sends progress at most ten times a second. */
@@ -70,6 +99,10 @@ async function run(request: ToRunner): Promise<number> {
     await send({ kind: 'started', file: loaded.file, scheduler: cfg.scheduler, numWorkers, tasks, keys, pid: process.pid });
     const recorder = recordFile !== null ? new Recorder() : undefined;
     const callbacks: Callback[] = [progress(() => tasks)];
+    if (request.live) {
+      await send({ kind: 'graph', record: graphRecord(cull(loaded.graph, keys), keys, loaded.file) });
+      callbacks.push(liveStates(() => tasks));
+    }
     if (recorder) callbacks.push(recorder);
     const started = performance.now();
     let values: unknown[] = [];

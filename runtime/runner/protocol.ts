@@ -15,7 +15,11 @@ export type ToRunner = {
   readonly keys?: readonly string[];
   /** Where to write the recorded run (skein-run JSON). */
   readonly recordFile?: string;
+  /** Stream the graph and every task's state while it runs (for the graph panel). */
+  readonly live?: boolean;
 };
+
+import type { RunRecord } from '../diagnostics/recordSchema.js';
 
 /** A stack frame that points at a file, for clickable links and diagnostics. */
 export interface SourceFrame {
@@ -28,6 +32,10 @@ export interface SourceFrame {
 export type FromRunner =
   | { readonly kind: 'started'; readonly file: string; readonly scheduler: string; readonly numWorkers: number; readonly tasks: number; readonly keys: readonly string[]; readonly pid: number }
   | { readonly kind: 'progress'; readonly done: number; readonly total: number }
+  /** With `live`: the graph's structure (a record of a graph that has not run), once. */
+  | { readonly kind: 'graph'; readonly record: RunRecord }
+  /** With `live`: every task's state, one character each (webview/protocol.ts STATE_CODES), at most ten times a second. */
+  | { readonly kind: 'states'; readonly states: string; readonly done: number; readonly total: number }
   | { readonly kind: 'result'; readonly key: string; readonly text: string; readonly bytes: number | null }
   | { readonly kind: 'finished'; readonly tasks: number; readonly elapsedMs: number; readonly scheduler: string; readonly numWorkers: number; readonly recordFile: string | null }
   | {

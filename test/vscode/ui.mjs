@@ -9,7 +9,7 @@ import { launchBrowser, makeWorkspace, root, startCodeServer } from './harness.m
 function packageVsix() {
   const out = join(root, 'dist-test', 'skein.vsix');
   mkdirSync(join(root, 'dist-test'), { recursive: true });
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--allow-missing-repository', '--target', 'linux-x64', '--out', out], {
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--allow-missing-repository', '--no-rewrite-relative-links', '--target', 'linux-x64', '--out', out], {
     cwd: root,
     encoding: 'utf8',
   });
@@ -57,6 +57,10 @@ async function main() {
       if (!text.includes(expected)) throw new Error(`the Output panel does not show ${JSON.stringify(expected)}:\n${text}`);
     }
     const status = await page.locator('.statusbar-item', { hasText: 'Skein 22 tasks' }).first().innerText();
+    // the graph panel opened beside the editor (skein.openPanelOnRun) and shows the finished run
+    const panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await panel.locator('#summary', { hasText: '22 done' }).waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500);
     await page.screenshot({ path: join(shots, 'run-with-threads.png') });
     process.stdout.write(`ui: Run with Threads from the palette printed the results; status bar: ${status.trim()}\n`);
     process.stdout.write('1 passed, 0 failed\n');

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The graph panel in headless Chromium: exported HTML files of recorded runs, checked against
 // the recordings, with a screenshot per view (test/webview/screenshots/).
 import assert from 'node:assert/strict';
@@ -129,7 +130,7 @@ describe('graph panel (exported HTML in Chromium)', () => {
   it("shows the same overhead figures as skein report", async () => {
     const page = await open(etl.html);
     await page.click('#tab-overhead');
-    const rows = await page.locator('#overhead-table tr[data-group]').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 6).map((td) => td.textContent)));
+    const rows = await page.locator('#overhead-table tr[data-group]').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).slice(0, 6).map((td) => td.textContent)));
     const report = skein(['report', etl.file]);
     for (const row of rows) {
       const line = report.split('\n').find((l) => l.startsWith(`${row[0]!.padEnd(20)} `));

@@ -120,15 +120,30 @@ suite('Skein in VS Code', () => {
     assert.equal(again.status, 'ok');
   });
 
+  test('the graph panel shows the graph, then the run live, then its final states', async () => {
+    const uri = file('etl.graph.ts');
+    assert.equal(await vscode.commands.executeCommand('skein.showGraph', uri), true);
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(ok(), `timed out waiting for ${what}: ${JSON.stringify(skein.panelRendered())}`);
+    };
+    await until('the graph before the run', () => skein.panelRendered()?.tasks === 22 && skein.panelRendered()?.states.waiting === 22);
+    assert.equal(skein.panelRendered()!.nodes, 22);
+    const run = (await vscode.commands.executeCommand('skein.runThreads', uri)) as RunInfo;
+    assert.equal(run.status, 'ok');
+    await until('the final states', () => skein.panelRendered()?.states.memory === 1 && skein.panelRendered()?.states.released === 21);
+    assert.deepEqual(skein.panelRendered()!.states, { waiting: 0, ready: 0, running: 0, memory: 1, released: 21, erred: 0 });
+  });
+
   test('the runs view lists recent runs and can re-run one', async () => {
     const runs = [...skein.runs()];
     assert.ok(runs.length >= 6);
     assert.deepEqual(
       runs.slice(0, 3).map((r) => [path.basename(r.file), r.scheduler, r.status]),
       [
+        ['etl.graph.ts', 'threads', 'ok'],
         ['etl.graph.ts', 'sync', 'ok'],
         ['crash.graph.ts', 'sync', 'failed'],
-        ['slow.graph.ts', 'processes', 'stopped'],
       ],
     );
     const rerun = (await vscode.commands.executeCommand('skein.rerun', runs[0])) as RunInfo;

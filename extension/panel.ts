@@ -1,0 +1,137 @@
+/**
+ * The graph panel in VS Code: one webview panel running the browser app in webview/ (the same
+ * app `skein visualize` exports). It shows a recorded run, a graph that has not run, or a run in
+ * progress (states streamed from the runner), follows the theme, uses a strict CSP with a nonce,
+ * and comes back after a reload (WebviewPanelSerializer + the webview's own state).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { validateRecord, type RunRecord } from '../runtime/diagnostics/recordSchema.js';
+import { PANEL_BODY } from '../webview/markup.js';
+import type { FromWebview, ToWebview } from '../webview/protocol.js';
+
+const LAST_RECORD = 'skein.panel.lastRecord';
+
+export type Rendered = Extract<FromWebview, { kind: 'rendered' }>;
+
+export class GraphPanel {
+  static readonly viewType = 'skein.graph';
+  static current: GraphPanel | undefined;
+  /** The last `rendered` report of the webview (the in-VS Code tests read it). */
+  static lastRendered: Rendered | undefined;
+  readonly #panel: vscode.WebviewPanel;
+  readonly #disposables: vscode.Disposable[] = [];
+  #ready = false;
+  #pending: ToWebview | undefined;
+
+  private constructor(
+    panel: vscode.WebviewPanel,
+    private readonly context: vscode.ExtensionContext,
+  ) {
+    this.#panel = panel;
+    const root = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [root] };
+    panel.webview.html = this.#html(panel.webview, root);
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.png');
+    this.#disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: FromWebview) => this.#receive(m)),
+    );
+  }
+
+  /** Shows the panel (creating it once). */
+  static createOrShow(context: vscode.ExtensionContext): GraphPanel {
+    if (GraphPanel.current) {
+      GraphPanel.current.#panel.reveal(vscode.ViewColumn.Beside, true);
+      return GraphPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(GraphPanel.viewType, 'Skein: Task Graph', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, retainContextWhenHidden: true });
+    GraphPanel.current = new GraphPanel(panel, context);
+    return GraphPanel.current;
+  }
+
+  /** Restores a panel after a reload, with the last recording it showed. */
+  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext): void {
+    GraphPanel.current = new GraphPanel(panel, context);
+    const file = context.workspaceState.get<string>(LAST_RECORD);
+    if (file) {
+      try {
+        GraphPanel.current.showRecord(validateRecord(JSON.parse(readFileSync(file, 'utf8')), file), 'Skein: Task Graph', file);
+      } catch {
+        // the recording is gone: the panel stays empty until the next run
+      }
+    }
+  }
+
+  /** Shows a whole run (or a graph before it runs). `file`: remembered to restore after a reload. */
+  showRecord(record: RunRecord, title: string, file?: string): void {
+    this.#panel.title = title;
+    if (file) void this.context.workspaceState.update(LAST_RECORD, file);
+    this.post({ kind: 'record', record, title });
+  }
+
+  post(message: ToWebview): void {
+    if (!this.#ready) {
+      // before the app is up, keep the newest whole record (states without a record are useless)
+      if (message.kind === 'record' || this.#pending === undefined) this.#pending = message;
+      return;
+    }
+    void this.#panel.webview.postMessage(message);
+  }
+
+  #receive(m: FromWebview): void {
+    switch (m.kind) {
+      case 'ready':
+        this.#ready = true;
+        if (this.#pending) void this.#panel.webview.postMessage(this.#pending);
+        this.#pending = undefined;
+        return;
+      case 'reveal':
+        void vscode.window.showTextDocument(vscode.Uri.file(m.file), { selection: new vscode.Range(m.line - 1, 0, m.line - 1, 0), viewColumn: vscode.ViewColumn.One });
+        return;
+      case 'rendered':
+        GraphPanel.lastRendered = m;
+        return;
+      default: {
+        const never: never = m;
+        return never;
+      }
+    }
+  }
+
+  #html(webview: vscode.Webview, root: vscode.Uri): string {
+    const nonce = randomBytes(16).toString('base64');
+    const uri = (name: string): string => webview.asWebviewUri(vscode.Uri.joinPath(root, name)).toString();
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data:`,
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+      `connect-src ${webview.cspSource}`,
+      'worker-src blob:',
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${uri('codicon.css')}">
+<link rel="stylesheet" href="${uri('panel.css')}">
+<title>Skein: Task Graph</title>
+</head>
+<body>${PANEL_BODY}
+<script nonce="${nonce}">window.SKEIN_ELK_WORKER_URL = ${JSON.stringify(uri('elk-worker.js'))};</script>
+<script nonce="${nonce}" src="${uri('panel.js')}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    GraphPanel.current = undefined;
+    this.#panel.dispose();
+    for (const d of this.#disposables.splice(0)) d.dispose();
+  }
+}
