@@ -26,7 +26,8 @@ export async function layout(graph: VisibleGraph): Promise<void> {
       'elk.direction': 'RIGHT',
       'elk.layered.spacing.nodeNodeBetweenLayers': '50',
       'elk.spacing.nodeNode': '14',
-      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+      // small graphs keep the graph's own order where crossings allow; big ones skip that pass
+      ...(graph.nodes.length <= 150 ? { 'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES' } : { 'elk.layered.nodePlacement.strategy': 'LINEAR_SEGMENTS' }),
     },
     children: graph.nodes.map((n) => ({ id: n.id, width: n.width, height: n.height })),
     edges: graph.edges.map(([from, to], i) => ({ id: `e${i}`, sources: [from], targets: [to] })),
