@@ -48,9 +48,12 @@ function splitOptions(options: ComputeOptions | undefined): { cfg: SkeinConfig; 
   return { cfg, signal, callbacks: [...globalCallbacks(), ...cfg.callbacks] };
 }
 
+/** Set by a Skein worker (runBatch.ts): a compute inside a task runs with `sync`, as in Dask. */
+const inWorker = (): boolean => (globalThis as Record<symbol, unknown>)[Symbol.for('skein.worker')] !== undefined;
+
 async function run(graph: Graph, keys: NestedKeys, options: ComputeOptions | undefined): Promise<unknown> {
   const { cfg, signal, callbacks } = splitOptions(options);
-  const factory = factories.get(cfg.scheduler);
+  const factory = factories.get(inWorker() ? 'sync' : cfg.scheduler);
   if (factory === undefined) throw Errors.schedulerUnavailable(cfg.scheduler);
   const lease = await factory(cfg);
   try {

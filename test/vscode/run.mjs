@@ -1,7 +1,7 @@
 // Runs the in-extension-host mocha suite (test/vscode/suite) in a real VS Code: code-server
 // here; `npm run test:electron` runs the same suite in VS Code desktop where it can be downloaded.
 // Exit code 0 when every test passed.
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { build } from 'esbuild';
@@ -46,13 +46,18 @@ async function main() {
     process.exit(code);
   }
   try {
-    const page = await browser.newPage();
+    mkdirSync(join(root, 'docs/images'), { recursive: true });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
     let exit;
     const done = new Promise((resolve) => (exit = resolve));
     // the extension host's console: mocha's report comes as 'log'; the workbench's own noise
     // (gallery lookups that cannot reach the network) comes as errors and warnings
-    await page.exposeFunction('codeAutomationLog', (type, args) => {
-      if (type === 'log' || type === 'info') process.stdout.write(`${format(...args)}\n`);
+    // a test that logs `SKEIN_SCREENSHOT <name>` gets the workbench saved as docs/images/<name>.png
+    await page.exposeFunction('codeAutomationLog', async (type, args) => {
+      const text = format(...args);
+      const shot = /^SKEIN_SCREENSHOT (\S+)$/.exec(text);
+      if (shot) await page.screenshot({ path: join(root, 'docs/images', `${shot[1]}.png`) });
+      else if (type === 'log' || type === 'info') process.stdout.write(`${text}\n`);
     });
     await page.exposeFunction('codeAutomationExit', (code) => exit(code));
     await page.goto(workbenchUrl(server, workspace, join(outdir, 'index.cjs')));

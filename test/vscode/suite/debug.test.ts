@@ -57,6 +57,14 @@ async function startSkein(name: string, breakpoint: string): Promise<vscode.Debu
   return started;
 }
 
+/** Shows the Run and Debug view and asks the harness for a screenshot (docs/images/<name>.png). */
+async function screenshot(name: string): Promise<void> {
+  await vscode.commands.executeCommand('workbench.view.debug');
+  await new Promise((r) => setTimeout(r, 1500));
+  console.log(`SKEIN_SCREENSHOT ${name}`);
+  await new Promise((r) => setTimeout(r, 1500));
+}
+
 async function topKey(session: vscode.DebugSession): Promise<string> {
   const st = (await session.customRequest('stackTrace', { threadId: 1 })) as { stackFrames: Array<{ name: string }> };
   return st.stackFrames[0]!.name.split(' ')[0]!;
@@ -80,6 +88,7 @@ suite('Skein debugger in VS Code', () => {
       keys.push(await topKey(session));
     }
     assert.equal(new Set(keys).size, 3, `three different tasks: ${keys.join(', ')}`);
+    await screenshot('debugger-paused');
     const scopes = (await session.customRequest('scopes', { frameId: 1 })) as { scopes: Array<{ name: string; variablesReference: number }> };
     assert.deepEqual(scopes.scopes.map((s) => s.name), ['Task', 'Last result', 'Graph']);
     const task = (await session.customRequest('variables', { variablesReference: scopes.scopes[0]!.variablesReference })) as { variables: Array<{ name: string; value: string }> };
@@ -131,5 +140,6 @@ suite('Skein debugger in VS Code', () => {
     assert.ok(top.source?.path?.endsWith(etl()), JSON.stringify(top));
     assert.equal(top.line, fnLine + 1, `stopped at line ${top.line}, the first line of clean() (which starts at ${fnLine})`);
     assert.match(top.name, /\bclean$/);
+    await screenshot('step-into');
   });
 });
