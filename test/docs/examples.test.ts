@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,14 +37,16 @@ for (const doc of readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md'
   const all = blocks(readFileSync(join(root, 'docs', doc), 'utf8'));
   const scratch = join(root, '.docs-run', doc.replace(/\.md$/, ''));
   describe(`docs/${doc}`, () => {
-    rmSync(scratch, { recursive: true, force: true });
-    mkdirSync(scratch, { recursive: true });
-    // files first: examples may import modules defined further down the page
-    for (const b of all) {
-      const file = /^file=(\S+)$/.exec(b.info);
-      if (file) writeFileSync(join(scratch, file[1]!), b.body);
-    }
-    after(() => rmSync(join(root, '.docs-run'), { recursive: true, force: true }));
+    before(() => {
+      rmSync(scratch, { recursive: true, force: true });
+      mkdirSync(scratch, { recursive: true });
+      // files first: examples may import modules defined further down the page
+      for (const b of all) {
+        const file = /^file=(\S+)$/.exec(b.info);
+        if (file) writeFileSync(join(scratch, file[1]!), b.body);
+      }
+    });
+    after(() => rmSync(scratch, { recursive: true, force: true }));
     all.forEach((b, n) => {
       if (b.info !== 'runnable') return;
       const expected = all[n + 1]?.lang === 'text' && all[n + 1]!.info === 'output' ? all[n + 1]!.body : undefined;
