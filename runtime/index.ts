@@ -23,3 +23,4 @@ export { type RunRecord, RECORD_FORMAT, RECORD_VERSION, readRecord, validateReco
 export { toTrace, type TraceDocument, type TraceEvent } from './diagnostics/trace.js';
 export { analyze, formatReport, type Report } from './diagnostics/report.js';
 export { type TaskTimings, clock, phases } from './core/timings.js';
+export { standaloneHtml, graphRecord } from './diagnostics/visualize.js';

@@ -78,6 +78,7 @@ function taskLines(t: number): string[] {
     r.graph.keys[t]!,
     `function: ${fn ? fn.name : '(value)'}`,
     `state: ${m.states[t]}`,
+    `order: ${r.graph.order[t]! + 1} of ${m.size}`,
     `run: ${fmt(p.run)} · overhead: ${fmt(overhead)}`,
     `wait ${fmt(p.wait)} · transfer ${fmt(p.transfer)} · result ${fmt(p.result)}`,
     `worker: ${w >= 0 ? r.workers[w]!.name : '–'}`,

@@ -3,7 +3,8 @@
  * layout worker and the data all inline) that opens in any browser. Also builds the record of a
  * graph that has not run yet, so a graph file can be drawn before it is run.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mergeGraphs, setVisualizeHook } from '../graph/delayed.js';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { compileGraph } from '../graph/compile.js';
@@ -97,3 +98,8 @@ export function standaloneHtml(record: RunRecord, title: string): string {
 </html>
 `;
 }
+
+setVisualizeHook((value, file) => {
+  const graph = mergeGraphs([value]);
+  writeFileSync(file, standaloneHtml(graphRecord(graph, [value.key], null), `Skein: ${value.key}`));
+});

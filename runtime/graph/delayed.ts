@@ -33,6 +33,12 @@ export function setComputeHook(hook: typeof computeHook): void {
   computeHook = hook;
 }
 
+/** Hook installed by the diagnostics module, so `.visualizeGraph()` has no import cycle. */
+let visualizeHook: ((value: Delayed<unknown>, file: string) => void) | undefined;
+export function setVisualizeHook(hook: typeof visualizeHook): void {
+  visualizeHook = hook;
+}
+
 /** A lazy value: a key, its graph value, and the delayed values it depends on. */
 export class Delayed<T = unknown> {
   readonly [DELAYED] = true;
@@ -56,6 +62,12 @@ export class Delayed<T = unknown> {
   compute(options?: object): Promise<T> {
     if (computeHook === undefined) throw new Error('Skein runtime not initialised');
     return computeHook(this, options) as Promise<T>;
+  }
+
+  /** Writes the graph panel for this value's graph as a self-contained HTML file (Dask's `visualize`). */
+  visualizeGraph(file: string): void {
+    if (visualizeHook === undefined) throw new Error('Skein runtime not initialised');
+    visualizeHook(this, file);
   }
 
   toString(): string {

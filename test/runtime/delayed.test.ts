@@ -54,6 +54,23 @@ describe('delayed', () => {
     assert.equal(calls, 1);
   });
 
+  it('writes its graph as the panel in a self-contained HTML file', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'skein-visualize-'));
+    try {
+      const total = delayed(add, { key: 'total' })(delayed(inc, { key: 'a' })(1), delayed(inc, { key: 'b' })(2));
+      total.visualizeGraph(join(dir, 'g.html'));
+      const html = readFileSync(join(dir, 'g.html'), 'utf8');
+      assert.match(html, /^<!DOCTYPE html>/);
+      const data = JSON.parse(/<script type="application\/json" id="skein-data">(.*?)<\/script>/s.exec(html)![1]!) as { record: { graph: { keys: string[] } } };
+      assert.deepEqual(data.record.graph.keys, ['a', 'b', 'total']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('builds a long chain in linear time', async () => {
     let v = delayed(0);
     for (let i = 0; i < 20_000; i++) v = delayed(inc)(v);
