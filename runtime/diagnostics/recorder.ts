@@ -9,6 +9,7 @@ import type { Callback } from '../core/callbacks.js';
 import { STATUS_NAMES, type SchedulerState } from '../core/state.js';
 import { clock } from '../core/timings.js';
 import { keyGroup } from '../graph/spec.js';
+import type { CompiledGraph } from '../graph/compile.js';
 import { describeFunction, functionLocation } from '../loader/locate.js';
 import { type FunctionInfo, RECORD_FORMAT, RECORD_VERSION, type RecordedWorker, type ResultSummary, type RunRecord, type Stamps } from './record.js';
 import { ResourceProfiler } from './resources.js';
@@ -28,6 +29,32 @@ function stamps(a: Float64Array): Stamps {
 
 function workerKind(name: string): RecordedWorker['kind'] {
   return name.startsWith('thread') ? 'thread' : name.startsWith('process') ? 'process' : 'main';
+}
+
+/** The `graph` part of a record: keys, groups, dependencies, order, and each task's function with its source line. */
+export function graphSection(graph: CompiledGraph, priority: Int32Array): RunRecord['graph'] {
+  const functions: FunctionInfo[] = [];
+  const fnIndex = new Map<Function, number>();
+  const fnOfTask = graph.values.map((v) => {
+    if (!Array.isArray(v) || typeof v[0] !== 'function') return -1;
+    const fn = v[0] as Function;
+    let i = fnIndex.get(fn);
+    if (i === undefined) {
+      const where = functionLocation(fn);
+      i = functions.length;
+      functions.push({ name: describeFunction(fn), file: where?.file ?? null, line: where?.line ?? null });
+      fnIndex.set(fn, i);
+    }
+    return i;
+  });
+  return {
+    keys: [...graph.keys],
+    groups: graph.keys.map(keyGroup),
+    dependencies: graph.keys.map((_, t) => Array.from(graph.deps.subarray(graph.depStart[t]!, graph.depStart[t + 1]!))),
+    order: Array.from(priority),
+    functions,
+    function: fnOfTask,
+  };
 }
 
 export function summarizeValue(key: string, value: unknown): ResultSummary {
@@ -72,27 +99,6 @@ export class Recorder implements Callback {
     const state = this.#state;
     if (state === undefined || state.timings === undefined) throw new Error('Recorder: no run was recorded');
     const { graph, timings } = state;
-    const functions: FunctionInfo[] = [];
-    const fnIndex = new Map<Function, number>();
-    const fnOfTask: number[] = [];
-    for (let t = 0; t < graph.size; t++) {
-      const v = graph.values[t];
-      const fn = Array.isArray(v) && typeof v[0] === 'function' ? (v[0] as Function) : undefined;
-      if (fn === undefined) {
-        fnOfTask.push(-1);
-        continue;
-      }
-      let i = fnIndex.get(fn);
-      if (i === undefined) {
-        const where = functionLocation(fn);
-        i = functions.length;
-        functions.push({ name: describeFunction(fn), file: where?.file ?? null, line: where?.line ?? null });
-        fnIndex.set(fn, i);
-      }
-      fnOfTask.push(i);
-    }
-    const dependencies: number[][] = [];
-    for (let t = 0; t < graph.size; t++) dependencies.push(Array.from(graph.deps.subarray(graph.depStart[t]!, graph.depStart[t + 1]!)));
     const error = meta.error;
     const errorKey = error !== undefined && error !== null && typeof error === 'object' && 'key' in error ? String((error as { key: unknown }).key) : null;
     const cancelled = error instanceof Error && (error as { code?: string }).code === 'CANCELLED';
@@ -112,14 +118,7 @@ export class Recorder implements Callback {
         cpus: availableParallelism(),
         node: process.version,
       },
-      graph: {
-        keys: [...graph.keys],
-        groups: graph.keys.map(keyGroup),
-        dependencies,
-        order: Array.from(state.priority),
-        functions,
-        function: fnOfTask,
-      },
+      graph: graphSection(graph, state.priority),
       tasks: {
         status: Array.from(state.status, (s) => STATUS_NAMES[s]!),
         ready: stamps(timings.ready),

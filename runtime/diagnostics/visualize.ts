@@ -9,29 +9,15 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { compileGraph } from '../graph/compile.js';
 import { orderCompiled } from '../graph/order.js';
-import { type Dsk, keyGroup } from '../graph/spec.js';
-import { describeFunction, functionLocation } from '../loader/locate.js';
+import type { Dsk } from '../graph/spec.js';
+import { graphSection } from './recorder.js';
 import { SKEIN_VERSION } from '../version.js';
 import { PANEL_BODY } from '../../webview/markup.js';
-import { type FunctionInfo, RECORD_FORMAT, RECORD_VERSION, type RunRecord } from './record.js';
+import { RECORD_FORMAT, RECORD_VERSION, type RunRecord } from './record.js';
 
 /** The record of a graph that has not run: structure only, every task waiting. */
 export function graphRecord(dsk: Dsk, keys: readonly string[], graphFile: string | null): RunRecord {
   const g = compileGraph(dsk);
-  const functions: FunctionInfo[] = [];
-  const fnIndex = new Map<Function, number>();
-  const fnOfTask = g.values.map((v) => {
-    if (!Array.isArray(v) || typeof v[0] !== 'function') return -1;
-    const fn = v[0] as Function;
-    let i = fnIndex.get(fn);
-    if (i === undefined) {
-      const where = functionLocation(fn);
-      i = functions.length;
-      functions.push({ name: describeFunction(fn), file: where?.file ?? null, line: where?.line ?? null });
-      fnIndex.set(fn, i);
-    }
-    return i;
-  });
   const none = (): null[] => new Array<null>(g.size).fill(null);
   const now = Date.now();
   return {
@@ -40,14 +26,7 @@ export function graphRecord(dsk: Dsk, keys: readonly string[], graphFile: string
     skeinVersion: SKEIN_VERSION,
     createdAt: new Date(now).toISOString(),
     run: { graphFile, scheduler: 'not run', numWorkers: 0, keys: [...keys], startedAt: now, finishedAt: now, status: 'ok', cpus: availableParallelism(), node: process.version },
-    graph: {
-      keys: [...g.keys],
-      groups: g.keys.map(keyGroup),
-      dependencies: g.keys.map((_, t) => Array.from(g.deps.subarray(g.depStart[t]!, g.depStart[t + 1]!))),
-      order: Array.from(orderCompiled(g)),
-      functions,
-      function: fnOfTask,
-    },
+    graph: graphSection(g, orderCompiled(g)),
     tasks: { status: new Array<string>(g.size).fill('waiting'), ready: none(), dispatched: none(), started: none(), finished: none(), received: none(), released: none(), erred: none(), worker: new Array<number>(g.size).fill(-1), resultBytes: none() },
     workers: [],
     resources: [],

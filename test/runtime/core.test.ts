@@ -2,6 +2,7 @@
 // callbacks, large graphs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MILLION_TOTAL, millionGraph } from '../data/million.js';
 import { get, registerCallback, type Callback } from 'skein';
 import { describeState } from 'skein/core';
 import { add, fail, inc, sum } from '../data/ops.js';
@@ -83,20 +84,6 @@ describe('core (sync)', () => {
   });
 
   it('runs 1,000,000 trivial tasks under the default heap', async () => {
-    // 1,000 groups of 1,000 tasks, a partial sum per group, one total
-    const graph: Record<string, unknown> = {};
-    const parts: string[] = [];
-    for (let p = 0; p < 1000; p++) {
-      const keys: string[] = [];
-      for (let i = p * 1000; i < (p + 1) * 1000; i++) {
-        graph[`t-${i}`] = [inc, i];
-        keys.push(`t-${i}`);
-      }
-      graph[`part-${p}`] = [sum, ...keys];
-      parts.push(`part-${p}`);
-    }
-    graph.total = [sum, ...parts];
-    const n = 1_000_000;
-    assert.equal(await get(graph, 'total', { scheduler: 'sync' }), (n * (n - 1)) / 2 + n);
+    assert.equal(await get(millionGraph(), 'total', { scheduler: 'sync' }), MILLION_TOTAL);
   });
 });

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { MILLION_TOTAL, millionGraph } from '../data/million.js';
 import { ProcessPool, SkeinError, TaskError, createThreadPool, get, type Callback } from 'skein';
 import { byteSum, bytes, exitProcess, failWhere, hang, inc, lastBigLength, makeBig, makeFunction, makeShared, readAll, sum, writeAt } from '../data/ops.js';
 
@@ -119,20 +120,7 @@ describe('workers: threads only', () => {
   });
 
   it('runs 1,000,000 trivial tasks', async () => {
-    const graph: Record<string, unknown> = {};
-    const parts: string[] = [];
-    for (let p = 0; p < 1000; p++) {
-      const keys: string[] = [];
-      for (let i = p * 1000; i < (p + 1) * 1000; i++) {
-        graph[`t-${i}`] = [inc, i];
-        keys.push(`t-${i}`);
-      }
-      graph[`part-${p}`] = [sum, ...keys];
-      parts.push(`part-${p}`);
-    }
-    graph.total = [sum, ...parts];
-    const n = 1_000_000;
-    assert.equal(await get(graph, 'total', { scheduler: 'threads', numWorkers: 2 }), (n * (n - 1)) / 2 + n);
+    assert.equal(await get(millionGraph(), 'total', { scheduler: 'threads', numWorkers: 2 }), MILLION_TOTAL);
   });
 });
 
