@@ -98,7 +98,8 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
       deserializeWebviewPanel: async (panel) => GraphPanel.revive(panel, context),
     }),
     vscode.commands.registerCommand('skein.showRun', (r?: RunInfo) => {
-      if (r?.recordFile !== undefined && existsSync(r.recordFile)) {
+      if (r?.status === 'running') GraphPanel.createOrShow(context); // live states arrive while it runs
+      else if (r?.recordFile !== undefined && existsSync(r.recordFile)) {
         GraphPanel.createOrShow(context);
         showRecording(r.recordFile, `Skein: ${path.basename(r.file)} (${r.scheduler}, ${r.status})`);
       }

@@ -85,6 +85,8 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
   let done = 0;
   let total = 0;
   let onProgress: ((message: FromRunner & { kind: 'progress' }) => void) | undefined;
+  // clicking the status bar item shows this run: its output, and the panel
+  env.status.command = { command: 'skein.showRun', title: 'Show Run', arguments: [run] };
   const showStatus = (): void => {
     env.status.text = `$(sync~spin) Skein ${done}/${total}`;
     env.status.tooltip = `Skein: running ${shown} with ${chosen}; click to show the output`;
