@@ -124,6 +124,11 @@ export function analyze(record: RunRecord): Report {
       `Overhead dominates: ${pct(overheadRatio)} of task time is scheduling and transfer (median run ${ms(medianRun)} vs median overhead ${ms(medianOverhead)} per task over ${ran.length} tasks). Make tasks bigger or fewer: do more work per task (process a chunk of items, not one item).`,
     );
   }
+  if (advice.length === 0 && record.run.scheduler !== 'sync' && wallMs > 50 && runTotalMs < 0.2 * wallMs) {
+    advice.push(
+      `The work is small next to the cost of workers: tasks ran ${ms(runTotalMs)} in all, in a ${ms(wallMs)} run (${pct(runTotalMs / wallMs)}); starting workers and moving data took the rest. For a graph this small, --scheduler sync is faster; keep a pool warm (pass pool) when you compute often.`,
+    );
+  }
   const parallelWork = runTotalMs - criticalPath.runMs;
   if (record.run.scheduler === 'sync' && record.run.cpus > 1 && runTotalMs > 200 && parallelWork > 0.3 * runTotalMs) {
     advice.push(

@@ -156,6 +156,12 @@ describe('report advice', () => {
     assert.match(advice[0]!, /^One task dominates the critical path: slow ran 3\d\d ms, (9\d|100)% of all task run time \(3\d\d ms\) and \d+% of the \d+ ms run; nothing else can make the run shorter\./);
   });
 
+  it('says when a small graph spends its time starting workers', async () => {
+    const advice = analyze(await record({ a: [inc, 1], b: [inc, 'a'], c: [add, 'a', 'b'] }, 'c', 'threads')).advice;
+    assert.equal(advice.length, 1, advice.join('\n'));
+    assert.match(advice[0]!, /^The work is small next to the cost of workers: tasks ran \d+ µs in all, in a \d+(\.\d)? ms run \(\d+%\); starting workers and moving data took the rest\. For a graph this small, --scheduler sync is faster/);
+  });
+
   it('stays silent on a healthy run', async () => {
     const graph: Record<string, unknown> = {};
     for (let i = 0; i < 8; i++) graph[`spin-${i}`] = [spin, 25];
