@@ -49,7 +49,8 @@ export class RunnerClient {
     child.on('message', (m: FromRunner) => options.onMessage(m));
     this.exited = new Promise((resolve) => {
       child.on('error', (error) => resolve({ code: null, signal: null, stderr: `${stderr}${error.message}\n` }));
-      child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
+      // 'close', not 'exit': the last of stderr (a fatal error) has been read by then
+      child.on('close', (code, signal) => resolve({ code, signal, stderr }));
     });
   }
 
@@ -78,7 +79,7 @@ export class RunnerClient {
   /** Kills the runner and its whole process group at once. */
   stop(): void {
     this.#stopped = true;
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null || this.pid <= 0) return;
     try {
       process.kill(-this.pid, 'SIGKILL');
     } catch {

@@ -33,6 +33,8 @@ export interface TaskRun {
    * previous one's result (each is the only dependent of the one before it).
    */
   readonly continuation?: readonly TaskRun[];
+  /** Return this link's value even if only the next link reads it (a posttask callback wants it). */
+  readonly keep?: boolean;
 }
 
 /** Where and when a task ran, as the executor measured it (only needed when `state.timings` is on). */
@@ -149,6 +151,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
   let state: SchedulerState | undefined;
   let failure: unknown;
   let fuse = false; // chain fusion: only for executors that accept it, and never under a pretask gate
+  const keepLinks = callbacks.some((cb) => cb.posttask !== undefined); // posttask sees every result
   const inbox: TaskOutcome[] = [];
   let wake: (() => void) | undefined;
   const wakeUp = (): void => {
@@ -163,9 +166,12 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     wakeUp();
   };
   const finishedKeys = (): Key[] => (state === undefined ? [] : state.finished.map((t) => graph.keys[t]!));
+  let abortedNow: () => void = () => undefined;
+  const aborted = new Promise<void>((resolve) => (abortedNow = resolve)); // settles when the signal aborts
   const onAbort = (): void => {
     failure ??= Errors.cancelled(signal!.reason, finishedKeys());
     wakeUp();
+    abortedNow();
   };
 
   try {
@@ -187,13 +193,17 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     signal?.removeEventListener('abort', onAbort);
     if (failure !== undefined && state !== undefined && state.running.size > 0) executor.cancel?.();
     if (state !== undefined) {
+      const failedBefore = failure !== undefined;
       for (const cb of callbacks) {
         try {
-          cb.finish?.(dsk, state, failure !== undefined);
+          cb.finish?.(dsk, state, failedBefore);
         } catch (error) {
           failure ??= callbackFailed('finish', undefined, error);
         }
       }
+      // a finish hook that throws fails a run that had succeeded (callbacks.ts)
+      // eslint-disable-next-line no-unsafe-finally -- replacing the result with the error is the point
+      if (!failedBefore && failure !== undefined) throw failure;
     }
   }
 
@@ -207,7 +217,8 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
 
   async function loop(st: SchedulerState): Promise<void> {
     const { ready, running } = st;
-    fuse = executor.fuseChains === true && !callbacks.some((cb) => cb.pretask !== undefined);
+    // a fused link's value stays in the worker; re-running a failed link here needs its inputs
+    fuse = executor.fuseChains === true && !options.rerunExceptionsLocally && !callbacks.some((cb) => cb.pretask !== undefined);
     const hasPosttask = callbacks.some((cb) => cb.posttask !== undefined);
     const timings = st.timings;
     let lastWorker = '';
@@ -274,7 +285,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
         const room = Math.min(executor.capacity - running.size, ready.length);
         if (room > 0 && (running.size === 0 || room >= Math.min(ready.length, executor.capacity >> 1))) {
           const gated = submitBatch(st, room);
-          if (gated !== undefined) await gated;
+          if (gated !== undefined) await Promise.race([gated, aborted]);
           continue;
         }
       }
@@ -314,7 +325,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     const timings = st.timings;
     if (Array.isArray(task) && typeof task[0] === 'function') {
       const continuation = fuse ? chainAfter(t, st) : undefined;
-      batch.push({ index: t, key: graph.keys[t]!, task, continuation });
+      batch.push({ index: t, key: graph.keys[t]!, task, continuation, keep: keepLinks });
       if (timings !== undefined) timings.dispatched[t] = clock();
     } else {
       // an alias or a value with dependencies: evaluated here, no worker needed
@@ -340,7 +351,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
       if (st.waiting[d] !== 1 || !Array.isArray(task) || typeof task[0] !== 'function') break;
       st.status[d] = TaskStatus.running;
       st.running.add(d);
-      (chain ??= []).push({ index: d, key: keys[d]!, task });
+      (chain ??= []).push({ index: d, key: keys[d]!, task, keep: keepLinks });
       current = d;
     }
     return chain;

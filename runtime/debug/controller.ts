@@ -127,17 +127,30 @@ export class DebugController {
     }
     const hit: number[] = [];
     const bps = this.#byTask.get(t);
+    // inputs are computed once (nested tasks in the arguments run here); if that throws, no
+    // pause: the task runs and meets the same error, where break-on-error handles it
+    let args: unknown[] | undefined;
+    if (bps !== undefined || reason !== undefined) {
+      try {
+        args = this.#argsOf(t);
+      } catch {
+        return undefined;
+      }
+    }
     if (bps !== undefined) {
-      const args = this.#argsOf(t);
       for (const bp of bps) {
-        if (bp.condition && !this.#conditionHolds(bp.condition, t, args)) continue;
+        if (bp.condition && !this.#conditionHolds(bp.condition, t, args!)) continue;
         bp.hits++;
         if (hitConditionMet(bp.hitCondition, bp.hits)) hit.push(bp.id);
       }
       if (hit.length > 0 && reason === undefined) reason = 'breakpoint';
     }
     if (reason === undefined) return undefined;
-    return this.#pause({ t, reason, args: this.#argsOf(t), isCall: this.#isCall(t) }, hit).then((command) => this.#afterResume(command, t));
+    return this.#pause({ t, reason, args: args!, isCall: this.#isCall(t) }, hit).then((command) => {
+      // Step Into on an alias or a list of keys: nothing to step into, and no executor will use the hook
+      if (command === 'stepIn' && !this.#isCall(t)) this.stepInHook = undefined;
+      this.#afterResume(command, t);
+    });
   }
 
   #isCall(t: number): boolean {

@@ -107,7 +107,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
         const runs = batch.slice(start, start + size);
         const chains = runs.map((run) => {
           const all = [run, ...(run.continuation ?? [])];
-          return all.map((link, j) => toLink(link, state, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || state.isResult[link.index] === 1));
+          return all.map((link, j) => toLink(link, state, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || link.keep === true || state.isResult[link.index] === 1));
         });
         send({ fns: fnRefs, measure: state.timings !== undefined, chains }, runs, report);
       }

@@ -92,13 +92,23 @@ export class ProcessPool {
       };
       job.signal.addEventListener('abort', onAbort, { once: true });
       job.done = () => job.signal.removeEventListener('abort', onAbort);
-      slot.child.send({ id: job.id, batch: job.batch }, (error) => {
-        if (error && slot.job === job) {
-          slot.job = undefined;
-          job.reject(error);
-          this.#pump();
-        }
-      });
+      const fail = (error: unknown): void => {
+        if (slot.job !== job) return;
+        slot.job = undefined;
+        job.done?.();
+        job.reject(error);
+      };
+      try {
+        // advanced serialization throws here, synchronously, for a value it cannot clone
+        slot.child.send({ id: job.id, batch: job.batch }, (error) => {
+          if (error) {
+            fail(error);
+            this.#pump();
+          }
+        });
+      } catch (error) {
+        fail(error);
+      }
     }
   }
 

@@ -52,3 +52,8 @@ export function makeBig(): Uint8Array {
 export const lastBigLength = (): number => lastBig?.byteLength ?? -1;
 export const bigArray = (n: number): Float64Array => new Float64Array(n).fill(1);
 export const firstOf = (...xs: Float64Array[]): number => xs.reduce((s, x) => s + x[0]!, 0);
+export const make = (x: number): { v: number } => ({ v: x });
+/** Fails with a message that shows the value it received. */
+export function useValue(o: { v: number }): never {
+  throw new Error(`real failure: v is ${o.v}`);
+}

@@ -73,6 +73,20 @@ describe('core (sync)', () => {
     assert.equal(events.at(-1), 'finish failed=true');
   });
 
+  it('fails a successful run when a finish callback throws', async () => {
+    const bad: Callback = { finish: () => { throw new Error('report writer broke'); } };
+    await assert.rejects(get({ x: [inc, 1] }, 'x', { scheduler: 'sync', callbacks: [bad] }), {
+      message: 'Callback finish threw: report writer broke. The run was stopped; fix or remove the callback.',
+    });
+  });
+
+  it('cancels while a pretask gate holds the run', async () => {
+    const controller = new AbortController();
+    const gate: Callback = { pretask: () => new Promise<void>(() => {}) };
+    setTimeout(() => controller.abort(new Error('stop')), 30);
+    await assert.rejects(get({ x: [inc, 1] }, 'x', { scheduler: 'sync', callbacks: [gate], signal: controller.signal }), { message: 'Computation cancelled: stop; finished before cancelling: none' });
+  });
+
   it('runs globally registered callbacks until disposed', async () => {
     const events: string[] = [];
     {

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { MILLION_TOTAL, millionGraph } from '../data/million.js';
 import { ProcessPool, SkeinError, TaskError, createThreadPool, get, type Callback } from 'skein';
-import { byteSum, bytes, exitProcess, failWhere, hang, inc, lastBigLength, makeBig, makeFunction, makeShared, readAll, sum, writeAt } from '../data/ops.js';
+import { byteSum, bytes, exitProcess, failWhere, hang, inc, lastBigLength, make, makeBig, makeFunction, makeShared, readAll, sum, useValue, writeAt } from '../data/ops.js';
 
 /** Child processes of this test process (worker processes would show up here). */
 function children(): string[] {
@@ -68,6 +68,27 @@ for (const scheduler of ['threads', 'processes'] as const) {
         return true;
       });
       assert.equal(await get({ x: [inc, 1] }, 'x', opts), 2);
+    });
+
+    it('refuses inputs that cannot be cloned, naming the task, and does not hang', async () => {
+      const graph = { lit: { s: Symbol('not cloneable') }, b: [inc, 'lit'], c: [inc, 1], d: [sum, 'b', 'c'] };
+      await assert.rejects(get(graph, 'd', { ...opts, numWorkers: 1 }), (e: unknown) => {
+        assert.ok(e instanceof TaskError);
+        assert.equal(e.key, 'b');
+        assert.match((e.cause as Error).message, new RegExp(`^inputs of task "b" cannot be sent to a worker ${scheduler === 'threads' ? 'thread' : 'process'}: `));
+        return true;
+      });
+      assert.equal(await get({ x: [inc, 1] }, 'x', opts), 2);
+    });
+
+    it('gives posttask every result of a chain, and re-runs a failed link with its real input', async () => {
+      //  a ─▶ b ─▶ c    (a chain: one worker runs it in one go)
+      const seen: string[] = [];
+      const cb: Callback = { posttask: (key, result) => void seen.push(`${key}=${String(result)}`) };
+      assert.equal(await get({ a: [inc, 0], b: [inc, 'a'], c: [inc, 'b'] }, 'c', { ...opts, callbacks: [cb] }), 3);
+      assert.deepEqual(seen, ['a=1', 'b=2', 'c=3']);
+      const e = await get({ a: [make, 1], b: [useValue, 'a'] }, 'b', { ...opts, rerunExceptionsLocally: true }).catch((x: unknown) => x);
+      assert.equal((e as TaskError).message, 'Task "b" failed: real failure: v is 1\n  finished before the failure: a');
     });
 
     it('passes typed arrays in and out', async () => {
