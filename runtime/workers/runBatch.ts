@@ -54,6 +54,9 @@ function checkSendable(value: unknown, key: string, path = 'the result', depth =
     throw new TypeError(`${path} of task ${JSON.stringify(key)} is a ${t}, which cannot be sent between threads or processes. Return plain data (objects, arrays, typed arrays, Maps, Sets), or run with --scheduler sync.`);
   }
   if (t !== 'object' || ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return;
+  if (value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef || value instanceof Promise) {
+    throw new TypeError(`${path} of task ${JSON.stringify(key)} is a ${value.constructor.name}, which cannot be sent between threads or processes. Return plain data (objects, arrays, typed arrays, Maps, Sets), or run with --scheduler sync.`);
+  }
   if (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer) return;
   if (value instanceof Map) {
     for (const [k, v] of value) checkSendable(v, key, `${path}.get(${JSON.stringify(String(k))})`, depth + 1);

@@ -57,3 +57,4 @@ export const make = (x: number): { v: number } => ({ v: x });
 export function useValue(o: { v: number }): never {
   throw new Error(`real failure: v is ${o.v}`);
 }
+export const makeWeak = (): { map: WeakMap<object, number> } => ({ map: new WeakMap() });

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { MILLION_TOTAL, millionGraph } from '../data/million.js';
 import { ProcessPool, SkeinError, TaskError, createThreadPool, get, type Callback } from 'skein';
-import { byteSum, bytes, exitProcess, failWhere, hang, inc, lastBigLength, make, makeBig, makeFunction, makeShared, readAll, sum, useValue, writeAt } from '../data/ops.js';
+import { byteSum, bytes, exitProcess, failWhere, hang, inc, lastBigLength, make, makeBig, makeFunction, makeShared, readAll, sum, makeWeak, useValue, writeAt } from '../data/ops.js';
 
 /** Child processes of this test process (worker processes would show up here). */
 function children(): string[] {
@@ -68,6 +68,13 @@ for (const scheduler of ['threads', 'processes'] as const) {
         return true;
       });
       assert.equal(await get({ x: [inc, 1] }, 'x', opts), 2);
+    });
+
+    it('fails a result holding a WeakMap, naming its task, not its batch', async () => {
+      const e = await get({ ok: [inc, 1], weak: [makeWeak], both: [sum, 'ok', 'weak'] }, 'both', opts).catch((x: unknown) => x);
+      assert.ok(e instanceof TaskError);
+      assert.equal(e.key, 'weak');
+      assert.match((e.cause as Error).message, /^the result\.map of task "weak" is a WeakMap, which cannot be sent between threads or processes\./);
     });
 
     it('refuses inputs that cannot be cloned, naming the task, and does not hang', async () => {
