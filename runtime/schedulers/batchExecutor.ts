@@ -136,7 +136,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
         const first = runs[0]!;
         const timedOut = timeout !== null && signal.aborted && !controller.signal.aborted;
         const reason = timedOut ? Errors.taskTimeout(first.key, timeout) : error;
-        for (const run of runs) report({ index: run.index, ok: false, error: reason });
+        for (const run of runs) for (const link of [run, ...(run.continuation ?? [])]) report({ index: link.index, ok: false, error: reason });
       },
     );
   }

@@ -131,6 +131,11 @@ export async function runBatch(batch: WireBatch, worker: string): Promise<WireRe
         previous = [link.key, value];
       } catch (error) {
         outcomes.push({ i: link.i, ok: false, error: toWireError(error), start, end: now() });
+        // every task is reported once: the links after a failed one did not run
+        const at = chain.indexOf(link);
+        for (const rest of chain.slice(at + 1)) {
+          outcomes.push({ i: rest.i, ok: false, error: toWireError(new Error(`not run: task ${JSON.stringify(link.key)} before it in the same chain failed`)), start, end: start });
+        }
         break;
       }
     }
