@@ -46,7 +46,9 @@ async function main() {
     process.exit(code);
   }
   try {
-    mkdirSync(join(root, 'docs/images'), { recursive: true });
+    // committed screenshots change only on purpose: UPDATE_SCREENSHOTS=1 npm test
+    const shotDir = process.env.UPDATE_SCREENSHOTS ? join(root, 'docs/images') : join(root, 'dist-test/screenshots');
+    mkdirSync(shotDir, { recursive: true });
     const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
     let exit;
     const done = new Promise((resolve) => (exit = resolve));
@@ -56,7 +58,7 @@ async function main() {
     await page.exposeFunction('codeAutomationLog', async (type, args) => {
       const text = format(...args);
       const shot = /^SKEIN_SCREENSHOT (\S+)$/.exec(text);
-      if (shot) await page.screenshot({ path: join(root, 'docs/images', `${shot[1]}.png`) });
+      if (shot) await page.screenshot({ path: join(shotDir, `${shot[1]}.png`) });
       else if (type === 'log' || type === 'info') process.stdout.write(`${text}\n`);
     });
     await page.exposeFunction('codeAutomationExit', (code) => exit(code));

@@ -12,7 +12,8 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { type RunRecord, readRecord } from 'skein';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const shots = join(root, 'test/webview/screenshots');
+// committed screenshots change only on purpose: UPDATE_SCREENSHOTS=1 npm test
+const shots = process.env.UPDATE_SCREENSHOTS ? join(root, 'test/webview/screenshots') : join(root, 'dist-test/screenshots/webview');
 const dir = mkdtempSync(join(tmpdir(), 'skein-panel-'));
 
 function skein(args: string[]): string {
