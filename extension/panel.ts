@@ -24,6 +24,7 @@ export class GraphPanel {
   readonly #disposables: vscode.Disposable[] = [];
   #ready = false;
   #pending: ToWebview | undefined;
+  #lastRecord: ToWebview | undefined;
 
   private constructor(
     panel: vscode.WebviewPanel,
@@ -53,6 +54,11 @@ export class GraphPanel {
 
   /** Restores a panel after a reload, with the last recording it showed. */
   static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext): void {
+    if (GraphPanel.current) {
+      // a second restored panel: one panel is the rule
+      panel.dispose();
+      return;
+    }
     GraphPanel.current = new GraphPanel(panel, context);
     const file = context.workspaceState.get<string>(LAST_RECORD);
     if (file) {
@@ -72,6 +78,7 @@ export class GraphPanel {
   }
 
   post(message: ToWebview): void {
+    if (message.kind === 'record') this.#lastRecord = message;
     if (!this.#ready) {
       // before the app is up, keep the newest whole record (states without a record are useless)
       if (message.kind === 'record' || this.#pending === undefined) this.#pending = message;
@@ -83,8 +90,10 @@ export class GraphPanel {
   #receive(m: FromWebview): void {
     switch (m.kind) {
       case 'ready':
+        // also after the webview reloads: it starts empty, so it gets the last run again
         this.#ready = true;
         if (this.#pending) void this.#panel.webview.postMessage(this.#pending);
+        else if (this.#lastRecord) void this.#panel.webview.postMessage(this.#lastRecord);
         this.#pending = undefined;
         return;
       case 'reveal':
@@ -130,7 +139,7 @@ export class GraphPanel {
   }
 
   dispose(): void {
-    GraphPanel.current = undefined;
+    if (GraphPanel.current === this) GraphPanel.current = undefined;
     this.#panel.dispose();
     for (const d of this.#disposables.splice(0)) d.dispose();
   }

@@ -78,10 +78,10 @@ export class GraphView {
     this.draw();
   }
 
-  /** Fits the whole graph in the canvas. */
-  fit(): void {
+  /** Fits the whole graph in the canvas (not while it is hidden: it has no size then). */
+  fit(): boolean {
     const { nodes } = this.graph;
-    if (nodes.length === 0) return;
+    if (nodes.length === 0 || this.canvas.clientWidth === 0) return false;
     const maxX = Math.max(...nodes.map((n) => n.x + n.width));
     const maxY = Math.max(...nodes.map((n) => n.y + n.height));
     const w = this.canvas.clientWidth;
@@ -89,6 +89,7 @@ export class GraphView {
     this.scale = Math.min(1.5, Math.max(0.05, Math.min((w - 40) / maxX, (h - 40) / maxY)));
     this.tx = 20;
     this.ty = Math.max(20, (h - maxY * this.scale) / 2);
+    return true;
   }
 
   /** Centers a node. */
@@ -153,7 +154,7 @@ export class GraphView {
     ctx.font = '12px var(--vscode-font-family, sans-serif)';
     ctx.textBaseline = 'middle';
     for (const n of this.graph.nodes) {
-      const members = n.task >= 0 ? [n.task] : this.model.groupMembers[this.model.groupNames.indexOf(n.group)]!;
+      const members = n.tasks;
       let fill: string;
       if (this.colorBy === 'group') fill = groupColor(n.group);
       else if (this.colorBy === 'order') fill = orderColor(n.task >= 0 ? order[n.task]! : order[members[0]!]!, this.model.size);

@@ -45,6 +45,7 @@ let model: RunModel | undefined;
 let graph: GraphView | undefined;
 let stream: StreamView | undefined;
 let layoutVersion = 0;
+let needsFit = false;
 let renderTimer: ReturnType<typeof setTimeout> | undefined;
 let lastRender = 0;
 
@@ -88,7 +89,7 @@ function taskLines(t: number): string[] {
 
 function nodeLines(n: VisibleNode): string[] {
   if (n.task >= 0) return taskLines(n.task);
-  const c = model!.counts(model!.groupMembers[model!.groupNames.indexOf(n.group)]);
+  const c = model!.counts(n.tasks);
   return [`group ${n.group}: ${n.members} tasks (click to ${model!.expanded.has(n.group) ? 'collapse' : 'expand'})`, STATES.filter((s) => c[s] > 0).map((s) => `${s} ${c[s]}`).join(' · ')];
 }
 
@@ -179,7 +180,7 @@ async function relayout(): Promise<void> {
   await layout(visible);
   if (version !== layoutVersion) return;
   graph!.graph = visible;
-  graph!.fit();
+  needsFit = !graph!.fit(); // hidden: fit when the graph tab is shown
   graph!.drawNow();
   // when the first complete frame was drawn (ms since the page started; the render benchmark reads it)
   (window as unknown as { skeinFirstFrame?: number }).skeinFirstFrame ??= performance.now();
@@ -223,7 +224,10 @@ function showView(next: View): void {
     $(`tab-${v}`).classList.toggle('active', v === view);
   }
   if (view === 'workers') stream?.draw();
-  if (view === 'graph') graph?.drawNow();
+  if (view === 'graph') {
+    if (needsFit) needsFit = !graph?.fit();
+    graph?.drawNow();
+  }
   save();
   report();
 }
@@ -308,7 +312,11 @@ function receive(message: ToWebview): void {
   }
 }
 
-window.addEventListener('message', (e: MessageEvent<ToWebview>) => receive(e.data));
+window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
+  // the exported page takes no messages from other pages; in VS Code they come from the host
+  if (typeof acquireVsCodeApi !== 'function' && e.source !== window) return;
+  receive(e.data);
+});
 for (const v of ['graph', 'workers', 'overhead'] as const) $(`tab-${v}`).addEventListener('click', () => showView(v));
 $<HTMLSelectElement>('color-by').addEventListener('change', (e) => {
   graph!.colorBy = (e.target as HTMLSelectElement).value as ColorBy;

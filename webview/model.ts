@@ -14,8 +14,10 @@ export interface VisibleNode {
   /** Task number, or -1 for a group node. */
   readonly task: number;
   readonly group: string;
-  /** Tasks a group node stands for. */
+  /** How many tasks the node stands for. */
   readonly members: number;
+  /** The tasks a group node stands for (a task node: just its task). */
+  readonly tasks: readonly number[];
   x: number;
   y: number;
   width: number;
@@ -86,17 +88,18 @@ export class RunModel {
       if (this.expanded.has(g)) {
         for (const t of members.slice(0, MAX_EXPANDED)) {
           const id = `t${t}`;
-          nodes.push({ id, label: this.record.graph.keys[t]!, task: t, group: g, members: 1, x: 0, y: 0, width: 150, height: 26 });
+          nodes.push({ id, label: this.record.graph.keys[t]!, task: t, group: g, members: 1, tasks: [t], x: 0, y: 0, width: 150, height: 26 });
           nodeOfTask.set(t, id);
         }
         if (members.length > MAX_EXPANDED) {
           const id = `g${gi}-rest`;
-          nodes.push({ id, label: `${g}: ${members.length - MAX_EXPANDED} more`, task: -1, group: g, members: members.length - MAX_EXPANDED, x: 0, y: 0, width: 170, height: 34 });
+          const rest = members.slice(MAX_EXPANDED);
+          nodes.push({ id, label: `${g}: ${rest.length} more`, task: -1, group: g, members: rest.length, tasks: rest, x: 0, y: 0, width: 170, height: 34 });
           for (const t of members.slice(MAX_EXPANDED)) nodeOfTask.set(t, id);
         }
       } else {
         const id = `g${gi}`;
-        nodes.push({ id, label: `${g} ×${members.length}`, task: -1, group: g, members: members.length, x: 0, y: 0, width: 170, height: 34 });
+        nodes.push({ id, label: `${g} ×${members.length}`, task: -1, group: g, members: members.length, tasks: members, x: 0, y: 0, width: 170, height: 34 });
         for (const t of members) nodeOfTask.set(t, id);
       }
     });

@@ -74,8 +74,13 @@ export class StreamView {
     }
     this.#span = Math.max(1, run.finishedAt - run.startedAt);
     // open on the time tasks ran (worker start-up before the first task is not interesting)
-    const first = this.bars.length > 0 ? Math.min(...this.bars.map((b) => b.start)) : 0;
-    const last = this.bars.length > 0 ? Math.max(...this.bars.map((b) => b.end)) : this.#span;
+    // a loop, not Math.min(...bars): spreading 200,000 arguments overflows the stack
+    let first = this.bars.length > 0 ? Infinity : 0;
+    let last = this.bars.length > 0 ? -Infinity : this.#span;
+    for (const b of this.bars) {
+      if (b.start < first) first = b.start;
+      if (b.end > last) last = b.end;
+    }
     const pad = Math.max(0.05, (last - first) * 0.03);
     this.from = Math.max(0, first - pad);
     this.to = last + pad;

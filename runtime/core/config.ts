@@ -94,7 +94,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   scheduler: {
     default: 'threads',
     expected: `one of ${SCHEDULERS.join(', ')}`,
-    check: (v) => (typeof v === 'string' ? SCHEDULER_ALIASES[v] : undefined),
+    check: (v) => (typeof v === 'string' && Object.hasOwn(SCHEDULER_ALIASES, v) ? SCHEDULER_ALIASES[v] : undefined),
   },
   numWorkers: intSpec(null, 1, true),
   threadsPerWorker: intSpec(1, 1, false) as KeySpec<number>,
@@ -139,7 +139,7 @@ export function makeLayer(input: Record<string, unknown>, source: string, fromTe
   const values: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(flatten(input))) {
     if (raw === undefined) continue;
-    const spec = SPECS[key as ConfigKey] as KeySpec<unknown> | undefined;
+    const spec = Object.hasOwn(SPECS, key) ? (SPECS[key as ConfigKey] as KeySpec<unknown>) : undefined;
     if (spec === undefined) throw Errors.unknownConfigKey(key, CONFIG_KEYS, source);
     if (spec.codeOnly && fromText) throw Errors.badConfigValue(key, raw, `${spec.expected}, which can only be set from code`, source);
     const value = spec.check(raw, fromText);

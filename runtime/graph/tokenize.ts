@@ -21,21 +21,28 @@ export function hashString(text: string): string {
   return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }
 
+/**
+ * A function is known by identity: two closures with the same source but different captured
+ * values (`x => x + n`) are different functions, and so are two bound functions. The same
+ * function object always gets the same token.
+ */
 function functionToken(fn: Function): string {
   let token = functionTokens.get(fn);
   if (token === undefined) {
-    token = `f:${fn.name}:${hashString(Function.prototype.toString.call(fn))}`;
+    token = `f:${fn.name}:${nextObjectId++}:${hashString(Function.prototype.toString.call(fn))}`;
     functionTokens.set(fn, token);
   }
   return token;
 }
 
-function write(value: unknown, out: string[], keyOf: (v: object) => string | undefined): void {
+function write(value: unknown, out: string[], keyOf: (v: object) => string | undefined, seen: Set<object> = new Set()): void {
   switch (typeof value) {
     case 'string':
       out.push('s', JSON.stringify(value));
       return;
     case 'number':
+      out.push('number', Object.is(value, -0) ? '-0' : String(value));
+      return;
     case 'boolean':
     case 'undefined':
       out.push(typeof value, String(value));
@@ -60,9 +67,14 @@ function write(value: unknown, out: string[], keyOf: (v: object) => string | und
     out.push('k', key);
     return;
   }
+  if (seen.has(obj)) {
+    out.push('cycle');
+    return;
+  }
+  seen.add(obj);
   if (Array.isArray(obj)) {
     out.push('[');
-    for (const v of obj) write(v, out, keyOf);
+    for (const v of obj) write(v, out, keyOf, seen);
     out.push(']');
   } else if (ArrayBuffer.isView(obj)) {
     const bytes = new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength);
@@ -72,13 +84,13 @@ function write(value: unknown, out: string[], keyOf: (v: object) => string | und
   } else if (obj instanceof Map) {
     out.push('M{');
     for (const [k, v] of obj) {
-      write(k, out, keyOf);
-      write(v, out, keyOf);
+      write(k, out, keyOf, seen);
+      write(v, out, keyOf, seen);
     }
     out.push('}');
   } else if (obj instanceof Set) {
     out.push('S{');
-    for (const v of obj) write(v, out, keyOf);
+    for (const v of obj) write(v, out, keyOf, seen);
     out.push('}');
   } else {
     const proto = Object.getPrototypeOf(obj);
@@ -86,7 +98,7 @@ function write(value: unknown, out: string[], keyOf: (v: object) => string | und
       out.push('{');
       for (const k of Object.keys(obj).sort()) {
         out.push(k);
-        write((obj as Record<string, unknown>)[k], out, keyOf);
+        write((obj as Record<string, unknown>)[k], out, keyOf, seen);
       }
       out.push('}');
     } else {
@@ -100,6 +112,7 @@ function write(value: unknown, out: string[], keyOf: (v: object) => string | und
 /** Hash of `values`; `keyOf` names objects that stand for a key (delayed values). */
 export function tokenize(values: readonly unknown[], keyOf: (v: object) => string | undefined = () => undefined): string {
   const out: string[] = [];
-  for (const v of values) write(v, out, keyOf);
+  const seen = new Set<object>(); // objects already written: a cyclic argument ends, not overflows
+  for (const v of values) write(v, out, keyOf, seen);
   return hashString(out.join('\u0001'));
 }

@@ -38,9 +38,12 @@ export function initialize(data: HookData): void {
 
 const TS_FILE = /\.(ts|mts|tsx)$/;
 
+const KNOWN_EXTENSION = /\.(cjs|json|node|ts|mts|cts|tsx|jsx|wasm)$/i;
+
 function candidates(specifier: string): string[] {
   if (/\.m?js$/.test(specifier)) return [specifier.replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts'), specifier.replace(/\.js$/, '.tsx')];
-  if (/\.[a-z]+$/i.test(specifier)) return [];
+  // `./user.service` has a dot but no extension: it is `./user.service.ts`
+  if (KNOWN_EXTENSION.test(specifier)) return [];
   return [`${specifier}.ts`, `${specifier}.tsx`, `${specifier}.mts`, `${specifier}.js`, `${specifier}/index.ts`, `${specifier}/index.js`];
 }
 

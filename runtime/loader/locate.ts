@@ -58,15 +58,20 @@ interface ScriptPosition {
 
 /** The URL of the script that defines `fn`, from V8's inspector, or undefined. */
 function definingScript(fn: Function): string | undefined {
-  return functionPosition(fn)?.url;
+  try {
+    return functionPosition(fn)?.url;
+  } catch {
+    return undefined; // no inspector here: the function cannot be located, and the caller says so
+  }
 }
 
 /** Where V8 says `fn` is defined, or undefined for native and bound functions. */
 function functionPosition(fn: Function): ScriptPosition | undefined {
   if (session === undefined) {
-    session = new Session();
-    session.connect();
-    session.on('Debugger.scriptParsed', (m) => scriptUrls.set(m.params.scriptId, m.params.url));
+    const s = new Session();
+    s.connect(); // throws when an inspector is not available: then no function is located this way
+    s.on('Debugger.scriptParsed', (m) => scriptUrls.set(m.params.scriptId, m.params.url));
+    session = s;
   }
   const slot = '__skeinLocateProbe';
   const g = globalThis as Record<string, unknown>;

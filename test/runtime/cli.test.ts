@@ -73,6 +73,12 @@ describe('skein CLI', () => {
     }
   });
 
+  it('finds an extensionless import with a dot in its name (./math.service)', () => {
+    const r = skein(['run', 'test/data/dotted.graph.ts', '-s', 'threads', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).results, { y: 6 });
+  });
+
   it('prints the merged configuration with the source of each value', () => {
     const r = skein(['config'], { env: { SKEIN_NUM_WORKERS: '3' } });
     assert.equal(r.code, 0, r.stderr);

@@ -107,6 +107,11 @@ describe('config', () => {
     assert.throws(() => config.get('scheduler'), { message: 'Bad value for config key "numWorkers" from environment: "many"; expected an integer >= 1 or null.' });
   });
 
+  it('does not take names inherited from Object.prototype as keys or schedulers', () => {
+    assert.throws(() => config.set({ scheduler: 'toString' as 'sync' }), { message: 'Unknown scheduler "toString"; valid schedulers: sync, threads, processes.' });
+    assert.throws(() => config.set({ constructor: 1 } as never), { message: /^Unknown config key "constructor" from config\.set\(\)\./ });
+  });
+
   it('rejects a broken config file, naming it', () => {
     writeFileSync(join(work, 'skein.config.json'), '{"scheduler": ');
     config.refresh();

@@ -15,6 +15,14 @@ describe('delayed', () => {
     assert.equal(keyGroup(a.key), 'inc');
   });
 
+  it('tells closures with different captured values apart, and -0 from 0', async () => {
+    const adder = (n: number) => (x: number) => x + n;
+    const [a, b] = [delayed(adder(1))(5), delayed(adder(2))(5)];
+    assert.notEqual(a.key, b.key);
+    assert.deepEqual(await compute(a, b, { scheduler: 'sync' }), [6, 7]);
+    assert.notEqual(delayed(inc)(-0).key, delayed(inc)(0).key);
+  });
+
   it('gives a fresh key per call with {pure: false}, and uses an explicit key', () => {
     const impure = delayed(inc, { pure: false });
     assert.notEqual(impure(1).key, impure(1).key);
