@@ -162,3 +162,26 @@ export class GraphView implements ReadonlyMap<Key, unknown> {
     for (let t = 0; t < this.g.size; t++) fn.call(thisArg, this.g.values[t], this.g.keys[t]!, this);
   }
 }
+
+/** Dependencies and dependents of every key, by key. */
+export interface Relations {
+  readonly dependencies: Map<Key, readonly Key[]>;
+  readonly dependents: Map<Key, readonly Key[]>;
+}
+
+/** Both directions of the dependency relation for the whole graph (from one compile). */
+export function getRelations(graph: Graph): Relations {
+  const g = compileGraph(graph);
+  const dependencies = new Map<Key, readonly Key[]>();
+  const dependents = new Map<Key, readonly Key[]>();
+  for (let t = 0; t < g.size; t++) {
+    dependencies.set(g.keys[t]!, dependencyKeys(g, t));
+    dependents.set(g.keys[t]!, dependentKeys(g, t));
+  }
+  return { dependencies, dependents };
+}
+
+/** Keys that no other key depends on (the graph's outputs), in insertion order. */
+export function outputKeys(g: CompiledGraph): Key[] {
+  return g.keys.filter((_, t) => g.dependentStart[t + 1] === g.dependentStart[t]);
+}

@@ -3,7 +3,7 @@
  */
 import { Errors } from '../errors.js';
 import { compileGraph, neededMask } from './compile.js';
-import { type Graph, type Key, toDsk } from './spec.js';
+import type { Graph, Key } from './spec.js';
 
 /**
  * Returns a new graph holding only `keys` and their transitive dependencies, in the original
@@ -13,8 +13,7 @@ import { type Graph, type Key, toDsk } from './spec.js';
  *     d
  */
 export function cull(graph: Graph, keys: Key | readonly Key[]): Map<Key, unknown> {
-  const dsk = toDsk(graph);
-  const g = compileGraph(dsk);
+  const g = compileGraph(graph);
   const wanted = (typeof keys === 'string' ? [keys] : keys).map((k) => {
     const t = g.index.get(k);
     if (t === undefined) throw Errors.missingKey(k, g.keys);

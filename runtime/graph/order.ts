@@ -19,7 +19,7 @@
  * breaks ties with these priorities, which is what makes single-stepping reproducible.
  */
 import { type CompiledGraph, compileGraph } from './compile.js';
-import { type Graph, type Key, toDsk } from './spec.js';
+import type { Graph, Key } from './spec.js';
 import { postorder } from './toposort.js';
 
 /** Priority per task number of a compiled graph. Throws a cycle error for cyclic graphs. */
@@ -76,7 +76,7 @@ export function orderCompiled(g: CompiledGraph): Int32Array {
 
 /** Priority per key, 0 first. Throws a cycle error for cyclic graphs. */
 export function order(graph: Graph): Map<Key, number> {
-  const g = compileGraph(toDsk(graph));
+  const g = compileGraph(graph);
   const priority = orderCompiled(g);
   const out = new Map<Key, number>();
   const byPriority = Array.from(priority.keys()).sort((a, b) => priority[a]! - priority[b]!);

@@ -84,34 +84,6 @@ export function getDependencies(graph: Graph, key: Key): Key[] {
   return unique(out);
 }
 
-/** Dependencies and dependents of every key, computed in one pass. */
-export interface Relations {
-  readonly dependencies: Map<Key, readonly Key[]>;
-  readonly dependents: Map<Key, readonly Key[]>;
-}
-
-const NONE: readonly Key[] = Object.freeze([]);
-
-/** Builds both directions of the dependency relation for the whole graph. */
-export function getRelations(dsk: Dsk): Relations {
-  const dependencies = new Map<Key, readonly Key[]>();
-  const dependents = new Map<Key, Key[]>();
-  const buffer: Key[] = [];
-  for (const [key, value] of dsk) {
-    buffer.length = 0;
-    collect(value, dsk, buffer);
-    const deps = buffer.length === 0 ? NONE : unique(buffer.slice());
-    dependencies.set(key, deps);
-    for (const dep of deps) {
-      const list = dependents.get(dep);
-      if (list === undefined) dependents.set(dep, [key]);
-      else list.push(key);
-    }
-  }
-  for (const key of dsk.keys()) if (!dependents.has(key)) dependents.set(key, NONE as Key[]);
-  return { dependencies, dependents };
-}
-
 /** A short, safe description of any value for error messages. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';

@@ -9,7 +9,7 @@
  */
 import { Errors } from '../errors.js';
 import { type CompiledGraph, compileGraph } from './compile.js';
-import { type Graph, type Key, toDsk } from './spec.js';
+import type { Graph, Key } from './spec.js';
 
 /**
  * Visits every task after its dependencies; returns the topological order and each task's
@@ -62,6 +62,6 @@ export function postorder(g: CompiledGraph): { order: Int32Array; height: Int32A
 
 /** Keys in an order where every key comes after all of its dependencies. Throws on a cycle. */
 export function toposort(graph: Graph): Key[] {
-  const g = compileGraph(toDsk(graph));
+  const g = compileGraph(graph);
   return Array.from(postorder(g).order, (t) => g.keys[t]!);
 }

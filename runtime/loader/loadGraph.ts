@@ -7,10 +7,10 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SkeinError, Errors } from '../errors.js';
 import { isDelayed, mergeGraphs } from '../graph/delayed.js';
-import { type Dsk, type Key, getRelations, isPlainObject, toDsk } from '../graph/spec.js';
+import { type Dsk, type Key, isPlainObject, toDsk } from '../graph/spec.js';
 import { registerLoader } from './register.js';
 import { registerModule } from './locate.js';
-import { compileGraph } from '../graph/compile.js';
+import { compileGraph, outputKeys } from '../graph/compile.js';
 import { postorder } from '../graph/toposort.js';
 
 export interface LoadedGraph {
@@ -22,12 +22,6 @@ export interface LoadedGraph {
   readonly keys: readonly Key[];
   /** The graph module's namespace (its exports). */
   readonly module: Record<string, unknown>;
-}
-
-/** Keys that no other key depends on, in insertion order. */
-export function outputKeys(dsk: Dsk): Key[] {
-  const { dependents } = getRelations(dsk);
-  return [...dsk.keys()].filter((k) => dependents.get(k)!.length === 0);
 }
 
 export async function loadGraphFile(file: string): Promise<LoadedGraph> {
@@ -47,8 +41,9 @@ export async function loadGraphFile(file: string): Promise<LoadedGraph> {
   }
   if (exported instanceof Map || isPlainObject(exported)) {
     const graph = toDsk(exported as Record<string, unknown>);
-    postorder(compileGraph(graph)); // refuse a cycle now: its keys would not count as outputs
-    return { file: path, url, graph, keys: outputKeys(graph), module };
+    const compiled = compileGraph(graph);
+    postorder(compiled); // refuse a cycle now: its keys would not count as outputs
+    return { file: path, url, graph, keys: outputKeys(compiled), module };
   }
   throw Errors.notAGraph(what);
 }
