@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { validateRecord, type RunRecord } from '../runtime/diagnostics/recordSchema.js';
-import { PANEL_BODY } from '../webview/markup.js';
+import { panelPage } from '../webview/markup.js';
 import type { FromWebview, ToWebview } from '../webview/protocol.js';
 
 const LAST_RECORD = 'skein.panel.lastRecord';
@@ -121,21 +121,12 @@ export class GraphPanel {
       `connect-src ${webview.cspSource}`,
       'worker-src blob:',
     ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="${uri('codicon.css')}">
-<link rel="stylesheet" href="${uri('panel.css')}">
-<title>Skein: Task Graph</title>
-</head>
-<body>${PANEL_BODY}
-<script nonce="${nonce}">window.SKEIN_ELK_WORKER_URL = ${JSON.stringify(uri('elk-worker.js'))};</script>
-<script nonce="${nonce}" src="${uri('panel.js')}"></script>
-</body>
-</html>`;
+    return panelPage({
+      csp,
+      title: 'Skein: Task Graph',
+      head: `<link rel="stylesheet" href="${uri('codicon.css')}">\n<link rel="stylesheet" href="${uri('panel.css')}">`,
+      scripts: `<script nonce="${nonce}">window.SKEIN_ELK_WORKER_URL = ${JSON.stringify(uri('elk-worker.js'))};</script>\n<script nonce="${nonce}" src="${uri('panel.js')}"></script>`,
+    });
   }
 
   dispose(): void {

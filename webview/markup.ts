@@ -23,3 +23,24 @@ export const PANEL_BODY = `
   <section class="view" id="view-overhead" hidden></section>
 </main>
 <div id="tooltip" hidden></div>`;
+
+/**
+ * The whole panel page around PANEL_BODY: the VS Code webview and the exported file differ only
+ * in their CSP, what they load in <head>, and the scripts at the end of <body>.
+ */
+export function panelPage(parts: { csp: string; title: string; head: string; scripts: string }): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${parts.csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${parts.title.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</title>
+${parts.head}
+</head>
+<body>${PANEL_BODY}
+${parts.scripts}
+</body>
+</html>
+`;
+}

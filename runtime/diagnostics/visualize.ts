@@ -12,7 +12,7 @@ import { orderCompiled } from '../graph/order.js';
 import type { Dsk } from '../graph/spec.js';
 import { graphSection } from './recorder.js';
 import { SKEIN_VERSION } from '../version.js';
-import { PANEL_BODY } from '../../webview/markup.js';
+import { panelPage } from '../../webview/markup.js';
 import { RECORD_FORMAT, RECORD_VERSION, type RunRecord } from './record.js';
 
 /** The record of a graph that has not run: structure only, every task waiting. */
@@ -59,23 +59,16 @@ export function standaloneHtml(record: RunRecord, title: string): string {
   const font = `url(data:font/ttf;base64,${a.codiconFont.toString('base64')})`;
   const codicons = a.codiconCss.replace(/url\([^)]*codicon\.ttf[^)]*\)/g, font);
   const data = JSON.stringify({ record, title }).replace(/</g, '\\u003c');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; font-src data:; img-src data:; worker-src blob:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title.replace(/</g, '&lt;')}</title>
-<style nonce="${nonce}">${codicons}</style>
-<style nonce="${nonce}">${a.style}</style>
-</head>
-<body>${PANEL_BODY}
-<script type="application/json" id="skein-data">${data}</script>
-<script type="text/plain" id="skein-elk-worker">${scriptText(a.elkWorker)}</script>
-<script nonce="${nonce}">${scriptText(a.script)}</script>
-</body>
-</html>
-`;
+  return panelPage({
+    csp: `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; font-src data:; img-src data:; worker-src blob:`,
+    title,
+    head: `<style nonce="${nonce}">${codicons}</style>\n<style nonce="${nonce}">${a.style}</style>`,
+    scripts: [
+      `<script type="application/json" id="skein-data">${data}</script>`,
+      `<script type="text/plain" id="skein-elk-worker">${scriptText(a.elkWorker)}</script>`,
+      `<script nonce="${nonce}">${scriptText(a.script)}</script>`,
+    ].join('\n'),
+  });
 }
 
 setVisualizeHook((value, file) => {
