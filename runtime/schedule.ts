@@ -10,6 +10,7 @@ import { type Executor, getAsync } from './core/local.js';
 import { type Delayed, isDelayed, mergeGraphs, setComputeHook } from './graph/delayed.js';
 import { type Graph, type Key, isPlainObject } from './graph/spec.js';
 import { syncExecutor } from './schedulers/sync.js';
+import { inSkeinWorker } from './workers/mark.js';
 import { threadsLease } from './schedulers/threads.js';
 import { processesLease } from './schedulers/processes.js';
 
@@ -48,12 +49,9 @@ function splitOptions(options: ComputeOptions | undefined): { cfg: SkeinConfig; 
   return { cfg, signal, callbacks: [...globalCallbacks(), ...cfg.callbacks] };
 }
 
-/** Set by a Skein worker (runBatch.ts): a compute inside a task runs with `sync`, as in Dask. */
-const inWorker = (): boolean => (globalThis as Record<symbol, unknown>)[Symbol.for('skein.worker')] !== undefined;
-
 async function run(graph: Graph, keys: NestedKeys, options: ComputeOptions | undefined): Promise<unknown> {
   const { cfg, signal, callbacks } = splitOptions(options);
-  const factory = factories.get(inWorker() ? 'sync' : cfg.scheduler);
+  const factory = factories.get(inSkeinWorker() ? 'sync' : cfg.scheduler);
   if (factory === undefined) throw Errors.schedulerUnavailable(cfg.scheduler);
   const lease = await factory(cfg);
   try {

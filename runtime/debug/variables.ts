@@ -14,8 +14,6 @@ export type Container =
 export class Handles {
   #next = 1;
   #items = new Map<number, Container>();
-  /** Handles below this number are fixed (scopes) and survive `reset`. */
-  #fixed = 0;
 
   add(container: Container): number {
     const id = this.#next++;
@@ -28,7 +26,7 @@ export class Handles {
   }
 
   reset(): void {
-    for (const id of [...this.#items.keys()]) if (id > this.#fixed) this.#items.delete(id);
+    this.#items.clear(); // ids keep growing, so a stale reference from before never finds a new value
   }
 }
 

@@ -7,6 +7,7 @@
 import { serialize } from 'node:v8';
 import { executeTask, isThenable, mapInputs } from '../core/execute.js';
 import { clock as now } from '../core/timings.js';
+import { WORKER_MARK } from './mark.js';
 import { isDelayedFunction } from '../graph/delayed.js';
 import { isPlainObject } from '../graph/spec.js';
 import { registerLoader } from '../loader/register.js';
@@ -99,9 +100,6 @@ function serializedSize(value: unknown): number | undefined {
     return undefined; // holds a SharedArrayBuffer: shared, not serialized
   }
 }
-
-/** Set in every Skein worker, so code can tell (`globalThis[Symbol.for('skein.worker')]`). */
-const WORKER_MARK = Symbol.for('skein.worker');
 
 export async function runBatch(batch: WireBatch, worker: string): Promise<WireResult> {
   registerLoader();
