@@ -15,7 +15,11 @@ import { userStack } from './cli/stack.js';
 import { cull } from './graph/cull.js';
 import { compileGraph } from './graph/compile.js';
 import { keyGroup } from './graph/spec.js';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { closeDefaultPools, warmDefaultPool } from './schedulers/defaultPools.js';
+import { needsLoader, workersNeedLoader } from './loader/register.js';
 import type { Callback } from './core/callbacks.js';
 import { Recorder } from './diagnostics/recorder.js';
 import { ProgressBar } from './diagnostics/progress.js';
@@ -50,12 +54,19 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
   if (opts.scheduler !== undefined) perCall.scheduler = opts.scheduler;
   if (opts.numWorkers !== undefined) perCall.numWorkers = opts.numWorkers;
   const cfg = resolveConfig(perCall); // validates before any user code loads
-  const loaded = await loadGraphFile(file);
-  const keys = opts.keys ?? loaded.keys;
-  const tasks = cull(loaded.graph, keys).size;
+  // Ctrl-C from here on cancels the run (before it starts, too: then nothing has finished)
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
   process.once('SIGINT', onSigint);
+  const path = resolvePath(file);
+  if (cfg.scheduler !== 'sync' && cfg.pool === null && existsSync(path)) {
+    // the workers start, and import the graph module, while this thread loads it too
+    const url = pathToFileURL(path).href;
+    warmDefaultPool(cfg.scheduler, workerCount(cfg), [url], needsLoader(path) || workersNeedLoader([url]));
+  }
+  const loaded = await loadGraphFile(file);
+  const keys = opts.keys ?? loaded.keys;
+  const tasks = cull(loaded.graph, keys).size;
   const callbacks: Callback[] = [];
   const recorder = opts.record !== undefined || opts.trace !== undefined ? new Recorder() : undefined;
   if (recorder !== undefined) callbacks.push(recorder);
@@ -203,6 +214,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     await buildProgram().parseAsync([...argv]);
   } catch (error) {
     process.exitCode = reportError(error);
+  } finally {
+    // one command per process: after a failure, tasks still running must not hold the exit
+    await closeDefaultPools();
   }
 }
 

@@ -16,6 +16,7 @@ export { get, compute, type ComputeOptions, type Computed } from './schedule.js'
 export { SkeinError, TaskError } from './errors.js';
 export { createThreadPool, threadWorkerFile } from './schedulers/threads.js';
 export { ProcessPool } from './schedulers/processPool.js';
+export { closeDefaultPools } from './schedulers/defaultPools.js';
 export { Profiler, type TaskProfile } from './diagnostics/profiler.js';
 export { ResourceProfiler } from './diagnostics/resources.js';
 export { Recorder } from './diagnostics/recorder.js';

@@ -15,9 +15,10 @@ import { threadsLease } from './schedulers/threads.js';
 import { processesLease } from './schedulers/processes.js';
 
 /** Options of one `get` or `compute` call: any config key, plus a cancellation signal. */
-export interface ComputeOptions extends Partial<Omit<SkeinConfig, 'numWorkers' | 'taskTimeoutMs'>> {
+export interface ComputeOptions extends Partial<Omit<SkeinConfig, 'numWorkers' | 'taskTimeoutMs' | 'poolIdleTimeoutMs'>> {
   numWorkers?: number | null;
   taskTimeoutMs?: number | null;
+  poolIdleTimeoutMs?: number | null;
   /** Aborting it cancels the run; `compute` rejects with a CANCELLED error. */
   signal?: AbortSignal;
 }
@@ -73,7 +74,7 @@ export function get(graph: Graph, keys: NestedKeys, options?: ComputeOptions): P
   }
 }
 
-const OPTION_KEYS = new Set<string>(['signal', 'scheduler', 'numWorkers', 'threadsPerWorker', 'taskTimeoutMs', 'rerunExceptionsLocally', 'callbacks', 'pool', 'batching']);
+const OPTION_KEYS = new Set<string>(['signal', 'scheduler', 'numWorkers', 'threadsPerWorker', 'taskTimeoutMs', 'rerunExceptionsLocally', 'callbacks', 'pool', 'poolIdleTimeoutMs', 'batching']);
 
 function containsDelayed(value: unknown): boolean {
   if (isDelayed(value)) return true;

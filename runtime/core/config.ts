@@ -44,6 +44,12 @@ export interface SkeinConfig {
   taskTimeoutMs: number | null;
   /** Re-run a failed task in the calling thread so a debugger stops in it. */
   rerunExceptionsLocally: boolean;
+  /**
+   * How long the default pool (the one `get`/`compute` start and keep warm between calls) stays
+   * idle before its workers are let go; `null` keeps it for the life of the process. Idle
+   * workers never keep the process alive either way.
+   */
+  poolIdleTimeoutMs: number | null;
   /** Most tasks sent to a worker in one message. */
   'batching.maxTasks': number;
   /** Aim for batches that take about this long to run, so slow tasks are spread over workers. */
@@ -100,6 +106,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   threadsPerWorker: intSpec(1, 1, false) as KeySpec<number>,
   taskTimeoutMs: intSpec(null, 1, true),
   rerunExceptionsLocally: boolSpec,
+  poolIdleTimeoutMs: intSpec(30_000, 0, true),
   'batching.maxTasks': intSpec(512, 1, false) as KeySpec<number>,
   'batching.targetMs': intSpec(5, 1, false) as KeySpec<number>,
   callbacks: {

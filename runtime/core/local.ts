@@ -15,7 +15,7 @@
 import { Errors, SkeinError } from '../errors.js';
 import { type CompiledGraph, GraphView, compileGraph, neededMask } from '../graph/compile.js';
 import { orderCompiled } from '../graph/order.js';
-import { type Dsk, type Graph, type Key, toDsk } from '../graph/spec.js';
+import { type Dsk, type Graph, type Key, containsTask, isTask } from '../graph/spec.js';
 import type { Callback } from './callbacks.js';
 import { type Inputs, MISSING, executeTask, isThenable, substitute } from './execute.js';
 import { type SchedulerState, TaskStatus, finishTask, startStateFromGraph } from './state.js';
@@ -66,8 +66,12 @@ export interface Executor {
    * results of every task's dependencies are in `state.cache` at the time of the call.
    */
   submit(batch: readonly TaskRun[], state: SchedulerState, report: (outcome: TaskOutcome) => void): void;
-  /** Stops tasks still running after a failure or cancellation (optional). */
-  cancel?(): void;
+  /**
+   * The run is over before its tasks are: `'failed'` after a task failed (drop what is not
+   * started; tasks running may finish, their outcomes are no longer wanted), `'aborted'` when
+   * the run was cancelled (stop running tasks too).
+   */
+  cancel?(how: 'failed' | 'aborted'): void;
   /** Accepts fused chains (`TaskRun.continuation`): a chain costs one round trip, not one per link. */
   readonly fuseChains?: boolean;
 }
@@ -191,7 +195,9 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     throw failure;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (failure !== undefined && state !== undefined && state.running.size > 0) executor.cancel?.();
+    if (failure !== undefined && state !== undefined && state.running.size > 0) {
+      executor.cancel?.(failure instanceof SkeinError && failure.code === 'CANCELLED' ? 'aborted' : 'failed');
+    }
     if (state !== undefined) {
       const failedBefore = failure !== undefined;
       for (const cb of callbacks) {
@@ -323,12 +329,13 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
   function enqueue(t: number, batch: TaskRun[], st: SchedulerState): void {
     const task = graph.values[t];
     const timings = st.timings;
-    if (Array.isArray(task) && typeof task[0] === 'function') {
-      const continuation = fuse ? chainAfter(t, st) : undefined;
+    if (containsTask(task)) {
+      // a task, or a list or object holding one: user code, so it runs where the executor runs tasks
+      const continuation = fuse && isTask(task) ? chainAfter(t, st) : undefined;
       batch.push({ index: t, key: graph.keys[t]!, task, continuation, keep: keepLinks });
       if (timings !== undefined) timings.dispatched[t] = clock();
     } else {
-      // an alias or a value with dependencies: evaluated here, no worker needed
+      // an alias or a value with dependencies and no function: evaluated here, no worker needed
       const start = timings === undefined ? undefined : clock();
       if (timings !== undefined) timings.dispatched[t] = start!;
       const value = substitute(task, stateInputs(st));

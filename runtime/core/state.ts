@@ -18,7 +18,7 @@
  */
 import { Errors } from '../errors.js';
 import type { CompiledGraph } from '../graph/compile.js';
-import { type Key, describeValue } from '../graph/spec.js';
+import { type Key, containsTask, describeValue } from '../graph/spec.js';
 import { type TaskTimings, clock, createTimings } from './timings.js';
 
 /** Task states, as in Dask (and as the panel colours them). */
@@ -44,9 +44,9 @@ export interface SchedulerState {
   readonly timings: TaskTimings | undefined;
 }
 
-/** True when a graph value has to be evaluated: a task, or a value that mentions other keys. */
+/** True when a graph value has to be evaluated: a task, a value holding one, or a value that mentions other keys. */
 function needsRun(value: unknown, depCount: number): boolean {
-  return depCount > 0 || (Array.isArray(value) && value.length > 0 && typeof value[0] === 'function');
+  return depCount > 0 || (value !== null && typeof value === 'object' && containsTask(value));
 }
 
 /** Pushes `tasks` onto the ready stack so that the one with the lowest priority is popped first. */

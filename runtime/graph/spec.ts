@@ -35,6 +35,25 @@ export function isTask(value: unknown): value is Task {
   return Array.isArray(value) && value.length > 0 && typeof value[0] === 'function';
 }
 
+/**
+ * True when `value` is a task or holds one inside its arrays and plain objects (Dask's rule for
+ * values that are not tasks: `[1, [inc, 1]]` runs the nested task and gives `[1, 2]`).
+ */
+export function containsTask(value: unknown): boolean {
+  if (Array.isArray(value)) {
+    if (value.length > 0 && typeof value[0] === 'function') return true;
+    for (const v of value) if (v !== null && typeof v === 'object' && containsTask(v)) return true;
+    return false;
+  }
+  if (isPlainObject(value)) {
+    for (const k in value) {
+      const v = value[k];
+      if (v !== null && typeof v === 'object' && containsTask(v)) return true;
+    }
+  }
+  return false;
+}
+
 /** True for `{}`-literals and `Object.create(null)`, the only objects whose values are walked. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;

@@ -14,7 +14,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { transform } from 'esbuild';
 
 interface HookData {
   readonly aliases: Readonly<Record<string, string>>;
@@ -70,6 +69,8 @@ export async function load(url: string, context: unknown, nextLoad: NextLoad): P
   const path = url.startsWith('file:') ? fileURLToPath(url.split('?')[0]!) : '';
   if (!TS_FILE.test(path)) return nextLoad(url, context);
   const source = await readFile(path, 'utf8');
+  // esbuild only when a TypeScript file is loaded: JavaScript graphs never pay for starting it
+  const { transform } = await import('esbuild');
   const out = await transform(source, {
     loader: path.endsWith('.tsx') ? 'tsx' : 'ts',
     format: 'esm',

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { SkeinError, Errors } from '../errors.js';
 import { isDelayed, mergeGraphs } from '../graph/delayed.js';
 import { type Dsk, type Key, isPlainObject, toDsk } from '../graph/spec.js';
-import { registerLoader } from './register.js';
+import { needsLoader, registerLoader } from './register.js';
 import { registerModule } from './locate.js';
 import { compileGraph, outputKeys } from '../graph/compile.js';
 import { postorder } from '../graph/toposort.js';
@@ -27,7 +27,7 @@ export interface LoadedGraph {
 export async function loadGraphFile(file: string): Promise<LoadedGraph> {
   const path = resolvePath(file);
   if (!existsSync(path)) throw new SkeinError('NO_FILE', `Graph file not found: ${path}`);
-  registerLoader();
+  if (needsLoader(path)) registerLoader();
   const url = pathToFileURL(path).href;
   const module = (await import(url)) as Record<string, unknown>;
   registerModule(url, module);

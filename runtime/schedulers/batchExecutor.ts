@@ -12,11 +12,16 @@ import type { Executor, TaskRun } from '../core/local.js';
 import type { SchedulerState } from '../core/state.js';
 import { isPlainObject } from '../graph/spec.js';
 import { describeFunction, locateFunction } from '../loader/locate.js';
-import type { FnRef, WireBatch, WireError, WireLink, WireResult } from '../workers/protocol.js';
+import type { FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from '../workers/protocol.js';
+import { workersNeedLoader } from '../loader/register.js';
 
 export interface Dispatcher {
-  /** Sends one batch to some worker; rejects when the worker dies or the signal aborts. */
-  dispatch(batch: WireBatch, signal: AbortSignal): Promise<WireResult>;
+  /**
+   * Sends one batch to some worker; rejects when the worker dies or the signal aborts. When
+   * `onPartial` is given, outcomes the worker streams before the batch ends go there, and the
+   * promise settles only after every streamed outcome was delivered.
+   */
+  dispatch(batch: WireBatch, signal: AbortSignal, onPartial?: (partial: WirePartial) => void): Promise<WireResult>;
   readonly numWorkers: number;
 }
 
@@ -24,6 +29,37 @@ export interface BatchOptions {
   readonly maxTasks: number;
   readonly targetMs: number;
   readonly taskTimeoutMs: number | null;
+}
+
+/**
+ * How long a call of each task function takes, in ms (an exponentially weighted mean of the
+ * last runs), shared by every run in this process, as Dask keeps durations per task prefix.
+ */
+const durations = new WeakMap<Function, number>();
+
+/** Weight of the newest run in a duration estimate. */
+const DURATION_WEIGHT = 0.25;
+
+/** A batch whose estimate reaches this long streams its outcomes, and may hand work back. */
+const STREAM_MIN_MS = 1;
+
+/** Batches in flight per worker: one running, one waiting in the pool's queue. */
+const IN_FLIGHT_PER_WORKER = 2;
+
+function headOf(task: unknown): Function | undefined {
+  return Array.isArray(task) && typeof task[0] === 'function' ? (task[0] as Function) : undefined;
+}
+
+/** Estimated ms of a run (its whole chain), or undefined when some function has never run. */
+function estimateOf(run: TaskRun): number | undefined {
+  let ms = 0;
+  for (const link of [run, ...(run.continuation ?? [])]) {
+    const fn = headOf(link.task);
+    const d = fn === undefined ? undefined : durations.get(fn);
+    if (d === undefined) return undefined;
+    ms += d;
+  }
+  return ms;
 }
 
 const ERROR_TYPES: Record<string, new (message: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
@@ -45,14 +81,28 @@ function functionsIn(value: unknown, out: Function[]): void {
   else if (isPlainObject(value)) for (const k in value) functionsIn(value[k], out);
 }
 
+/**
+ * The executor. Runs the core hands over wait in `pending` (in the core's priority order); at most
+ * two batches per worker are in flight, each filled to about `targetMs` of estimated work and to
+ * a fair share of what is pending. A task function that has never run goes alone, so its first
+ * runs measure it and a slow one does not hold others back. Batches estimated at a millisecond
+ * or more stream their outcomes as they finish, and hand unstarted chains back when they overrun.
+ */
 export function batchExecutor(name: string, dispatcher: Dispatcher, options: BatchOptions): Executor {
   const fnIndex = new Map<Function, number>();
   const fnRefs: FnRef[] = [];
   const encoded: unknown[] = [];
   const controller = new AbortController();
   setMaxListeners(0, controller.signal); // one listener per batch in flight is expected
-  let avgRunMs = 0;
-  let samples = 0;
+  const maxInFlight = IN_FLIGHT_PER_WORKER * dispatcher.numWorkers;
+  let pending: TaskRun[] = [];
+  let head = 0;
+  let inFlight = 0;
+  let stopped = false;
+  let loader = false;
+  let reported = new Uint8Array(0);
+  let state: SchedulerState | undefined;
+  let report: Parameters<Executor['submit']>[2] = () => undefined;
 
   const encode = (value: unknown): unknown => {
     if (typeof value === 'function') return { __skeinFn: fnIndex.get(value)! };
@@ -65,8 +115,8 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
     return value;
   };
 
-  const toLink = (run: TaskRun, state: SchedulerState, previous: number, keep: boolean): WireLink => {
-    const { graph, cache } = state;
+  const toLink = (run: TaskRun, st: SchedulerState, previous: number, keep: boolean): WireLink => {
+    const { graph, cache } = st;
     const inputs: Array<readonly [string, unknown]> = [];
     for (let e = graph.depStart[run.index]!; e < graph.depStart[run.index + 1]!; e++) {
       const d = graph.deps[e]!;
@@ -77,13 +127,66 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
     return { i: run.index, key: run.key, task, inputs, keep };
   };
 
+  /** Hands one outcome to the core, once, learning how long its function takes. */
+  const deliver = (o: WireOutcome, worker: string): void => {
+    if (stopped || reported[o.i] === 1) return;
+    reported[o.i] = 1;
+    const fn = headOf(state!.graph.values[o.i]);
+    if (fn !== undefined && o.ok) {
+      const ms = o.end - o.start;
+      const before = durations.get(fn);
+      durations.set(fn, before === undefined ? ms : before + (ms - before) * DURATION_WEIGHT);
+    }
+    if (o.ok) report({ index: o.i, ok: true, value: o.value, worker, start: o.start, end: o.end, bytes: o.bytes });
+    else report({ index: o.i, ok: false, error: fromWireError(o.error), worker, start: o.start, end: o.end });
+  };
+
+  /** Sends batches while there is room in flight and work pending. */
+  const pump = (): void => {
+    const st = state!;
+    while (!stopped && inFlight < maxInFlight && head < pending.length) {
+      const fair = Math.ceil((pending.length - head) / maxInFlight);
+      const take: TaskRun[] = [];
+      let ms = 0;
+      let links = 0;
+      let unknown = false;
+      while (head < pending.length) {
+        const run = pending[head]!;
+        const estimate = estimateOf(run);
+        const size = 1 + (run.continuation?.length ?? 0);
+        if (estimate === undefined) {
+          // never measured: alone, so it is measured and holds nothing else back
+          if (take.length === 0) {
+            take.push(run);
+            head++;
+            unknown = true;
+          }
+          break;
+        }
+        if (take.length > 0 && (ms + estimate > options.targetMs || take.length >= fair || links + size > options.maxTasks)) break;
+        take.push(run);
+        head++;
+        ms += estimate;
+        links += size;
+        if (options.taskTimeoutMs !== null) break; // one task per batch: a timeout names exactly one task
+      }
+      send(take, st, unknown || ms >= STREAM_MIN_MS ? Math.max(2 * ms, options.targetMs) : undefined);
+    }
+    if (head === pending.length) {
+      pending = [];
+      head = 0;
+    }
+  };
+
   return {
     name,
     capacity: options.taskTimeoutMs === null ? dispatcher.numWorkers * options.maxTasks : dispatcher.numWorkers,
     fuseChains: options.taskTimeoutMs === null,
 
-    async prepare(state) {
-      const { graph } = state;
+    async prepare(st) {
+      const { graph } = st;
+      state = st;
+      reported = new Uint8Array(graph.size);
       const seen = new Set<Function>();
       for (let t = 0; t < graph.size; t++) {
         const fns: Function[] = [];
@@ -97,47 +200,63 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
           fnRefs.push([ref.url, ref.name]);
         }
       }
+      loader = workersNeedLoader(fnRefs.map(([url]) => url));
     },
 
-    submit(batch, state, report) {
-      const wantedPerBatch = Math.ceil(batch.length / (2 * dispatcher.numWorkers));
-      const bySpeed = samples > 0 && avgRunMs > 0 ? Math.max(1, Math.floor(options.targetMs / avgRunMs)) : options.maxTasks;
-      const size = options.taskTimeoutMs === null ? Math.max(1, Math.min(options.maxTasks, wantedPerBatch, bySpeed)) : 1;
-      for (let start = 0; start < batch.length; start += size) {
-        const runs = batch.slice(start, start + size);
-        const chains = runs.map((run) => {
-          const all = [run, ...(run.continuation ?? [])];
-          return all.map((link, j) => toLink(link, state, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || link.keep === true || state.isResult[link.index] === 1));
-        });
-        send({ fns: fnRefs, measure: state.timings !== undefined, chains }, runs, report);
-      }
+    submit(batch, st, onOutcome) {
+      state = st;
+      report = onOutcome;
+      for (const run of batch) pending.push(run);
+      pump();
     },
 
-    cancel() {
-      controller.abort(new SkeinError('CANCELLED', 'run stopped'));
+    cancel(how) {
+      stopped = true;
+      pending = [];
+      head = 0;
+      // after a task failed, batches still running finish on their own (their results are
+      // dropped): stopping a worker mid-task costs a new worker; cancelling the run stops them
+      if (how === 'aborted') controller.abort(new SkeinError('CANCELLED', 'run stopped'));
     },
   } satisfies Executor & { fuseChains: boolean };
 
-  function send(wire: WireBatch, runs: readonly TaskRun[], report: Parameters<Executor['submit']>[2]): void {
+  /** Sends `runs` as one batch; `budgetMs` set: stream outcomes and hand work back past it. */
+  function send(runs: readonly TaskRun[], st: SchedulerState, budgetMs: number | undefined): void {
+    const chains = runs.map((run) => {
+      const all = [run, ...(run.continuation ?? [])];
+      return all.map((link, j) => toLink(link, st, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || link.keep === true || st.isResult[link.index] === 1));
+    });
+    const stream = budgetMs !== undefined;
+    const wire: WireBatch = { fns: fnRefs, loader, measure: st.timings !== undefined, chains, stream, budgetMs: runs.length > 1 ? budgetMs : undefined };
     const timeout = options.taskTimeoutMs;
     const signal = timeout === null ? controller.signal : AbortSignal.any([controller.signal, AbortSignal.timeout(timeout)]);
-    dispatcher.dispatch(wire, signal).then(
-      (result) => {
-        for (const o of result.outcomes) {
-          const ms = o.end - o.start;
-          samples++;
-          avgRunMs += (ms - avgRunMs) / Math.min(samples, 50);
-          if (o.ok) report({ index: o.i, ok: true, value: o.value, worker: result.worker, start: o.start, end: o.end, bytes: o.bytes });
-          else report({ index: o.i, ok: false, error: fromWireError(o.error), worker: result.worker, start: o.start, end: o.end });
-        }
-      },
-      (error: unknown) => {
-        if (controller.signal.aborted) return; // cancelled on purpose: the core is no longer waiting
-        const first = runs[0]!;
-        const timedOut = timeout !== null && signal.aborted && !controller.signal.aborted;
-        const reason = timedOut ? Errors.taskTimeout(first.key, timeout) : error;
-        for (const run of runs) for (const link of [run, ...(run.continuation ?? [])]) report({ index: link.index, ok: false, error: reason });
-      },
-    );
+    inFlight++;
+    dispatcher
+      .dispatch(wire, signal, stream ? (partial) => partial.outcomes.forEach((o) => deliver(o, partial.worker)) : undefined)
+      .then(
+        (result) => {
+          for (const o of result.outcomes) deliver(o, result.worker);
+          if (result.skipped !== undefined && !stopped) {
+            // handed back unstarted: first in line again
+            pending = [...result.skipped.map((c) => runs[c]!), ...pending.slice(head)];
+            head = 0;
+          }
+        },
+        (error: unknown) => {
+          if (controller.signal.aborted) return; // cancelled on purpose: the core is no longer waiting
+          const timedOut = timeout !== null && signal.aborted;
+          for (const run of runs) {
+            for (const link of [run, ...(run.continuation ?? [])]) {
+              if (stopped || reported[link.index] === 1) continue;
+              reported[link.index] = 1;
+              report({ index: link.index, ok: false, error: timedOut ? Errors.taskTimeout(link.key, timeout) : error });
+            }
+          }
+        },
+      )
+      .finally(() => {
+        inFlight--;
+        pump();
+      });
   }
 }

@@ -2,17 +2,23 @@
  * A pool of Node child processes running Skein's worker (processWorker.js), each handling one
  * batch at a time over IPC with advanced (v8) serialization. A process that dies is replaced;
  * the batch it ran is rejected with how it died. `close()` kills every process and waits.
+ *
+ * Idle workers do not keep the parent alive (their handles are unref'd between batches, as
+ * piscina does with its threads), and when the parent exits, however it exits, they go too: an
+ * exit hook kills them, and a worker whose parent vanished exits on its own ('disconnect').
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { runtimeFile } from '../loader/register.js';
-import type { WireBatch, WireResult } from '../workers/protocol.js';
+import type { WireBatch, WirePartial, WireResult } from '../workers/protocol.js';
 
 interface Job {
   readonly id: number;
   readonly batch: WireBatch;
   readonly signal: AbortSignal;
+  /** Outcomes the worker streamed before the batch ended. */
+  readonly onPartial?: (partial: WirePartial) => void;
   resolve(result: WireResult): void;
   reject(error: unknown): void;
   done?: () => void;
@@ -31,6 +37,31 @@ export class WorkerExit extends Error {
   }
 }
 
+/** Sets whether a worker's process and IPC channel keep the parent's event loop alive. */
+function setRef(child: ChildProcess, ref: boolean): void {
+  const channel = (child as ChildProcess & { channel?: { ref(): void; unref(): void } }).channel;
+  if (ref) {
+    child.ref();
+    channel?.ref();
+  } else {
+    child.unref();
+    channel?.unref();
+  }
+}
+
+/** Every pool not yet closed: one exit hook kills their workers. */
+const livePools = new Set<ProcessPool>();
+let exitHook = false;
+
+function watchExit(pool: ProcessPool): void {
+  livePools.add(pool);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const p of livePools) p.killNow();
+  });
+}
+
 export class ProcessPool {
   readonly numWorkers: number;
   #slots: Slot[] = [];
@@ -43,6 +74,13 @@ export class ProcessPool {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`numWorkers must be an integer >= 1, got ${String(n)}`);
     this.numWorkers = n;
     for (let i = 0; i < n; i++) this.#slots.push(this.#spawn());
+    watchExit(this);
+  }
+
+  /** Kills every worker at once, without waiting (for the parent's exit hook). */
+  killNow(): void {
+    this.#closed = true;
+    for (const { child } of this.#slots) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 
   #spawn(): Slot {
@@ -52,10 +90,16 @@ export class ProcessPool {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const slot: Slot = { child };
-    child.on('message', (message: { id: number; result?: WireResult; crash?: string }) => {
+    setRef(child, false);
+    child.on('message', (message: { id: number; result?: WireResult; partial?: WirePartial; crash?: string }) => {
       const job = slot.job;
       if (job === undefined || job.id !== message.id) return;
+      if (message.partial !== undefined) {
+        job.onPartial?.(message.partial);
+        return;
+      }
       slot.job = undefined;
+      setRef(child, false);
       job.done?.();
       if (message.result !== undefined) job.resolve(message.result);
       else job.reject(new Error(message.crash));
@@ -64,6 +108,7 @@ export class ProcessPool {
     child.on('exit', (code, signal) => {
       const job = slot.job;
       slot.job = undefined;
+      setRef(child, false);
       job?.done?.();
       if (job !== undefined) job.reject(job.signal.aborted ? job.signal.reason : new WorkerExit(signal ? `signal ${signal}` : `exit code ${code}`));
       if (this.#closed) return;
@@ -87,6 +132,7 @@ export class ProcessPool {
         continue;
       }
       slot.job = job;
+      setRef(slot.child, true);
       const onAbort = (): void => {
         if (slot.job === job) slot.child.kill('SIGKILL');
       };
@@ -95,6 +141,7 @@ export class ProcessPool {
       const fail = (error: unknown): void => {
         if (slot.job !== job) return;
         slot.job = undefined;
+        setRef(slot.child, false);
         job.done?.();
         job.reject(error);
       };
@@ -112,17 +159,28 @@ export class ProcessPool {
     }
   }
 
-  /** Runs one batch on the next free process. */
-  run(batch: WireBatch, signal: AbortSignal): Promise<WireResult> {
+  /** Runs one batch on the next free process; `onPartial` receives outcomes streamed before it ends. */
+  run(batch: WireBatch, signal: AbortSignal, onPartial?: (partial: WirePartial) => void): Promise<WireResult> {
     if (this.#closed) return Promise.reject(new Error('the process pool is closed'));
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, batch, signal, resolve, reject });
+      this.#queue.push({ id: this.#nextId++, batch, signal, onPartial, resolve, reject });
       this.#pump();
     });
   }
 
+  /** Process ids of the live workers. */
+  get pids(): number[] {
+    return this.#slots.map((s) => s.child.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** `await using pool = new ProcessPool()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Kills every worker process and waits until they are gone. */
   async close(): Promise<void> {
+    livePools.delete(this);
     this.#closed = true;
     for (const job of this.#queue.splice(0)) job.reject(new Error('the process pool closed'));
     await Promise.all(
@@ -131,6 +189,7 @@ export class ProcessPool {
           new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolve();
             child.once('exit', () => resolve());
+            setRef(child, true); // an idle worker is unref'd: keep the process up until it is gone
             child.kill('SIGKILL');
           }),
       ),

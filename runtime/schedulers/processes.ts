@@ -1,24 +1,26 @@
 /**
  * The processes scheduler: the core with a batch executor on a pool of child processes. Each
  * worker has its own heap, so a crash, `process.exit()` or an out-of-memory task takes down one
- * replaceable worker and fails only its tasks, with the key named.
+ * replaceable worker and fails only its tasks, with the key named. Without a `pool` option,
+ * computes run on the default process pool (defaultPools.ts), warm across computes.
  */
 import { Errors } from '../errors.js';
 import { type SkeinConfig, workerCount } from '../core/config.js';
 import type { ExecutorLease } from '../schedule.js';
 import { batchExecutor } from './batchExecutor.js';
 import { ProcessPool, WorkerExit } from './processPool.js';
+import { leaseDefaultPool } from './defaultPools.js';
 
 export function processesLease(cfg: SkeinConfig): ExecutorLease {
-  const own = !(cfg.pool instanceof ProcessPool);
-  const pool = own ? new ProcessPool({ numWorkers: workerCount(cfg) }) : (cfg.pool as ProcessPool);
+  const lease = cfg.pool instanceof ProcessPool ? undefined : leaseDefaultPool('processes', workerCount(cfg), cfg.poolIdleTimeoutMs);
+  const pool = lease?.pool ?? (cfg.pool as ProcessPool);
   const executor = batchExecutor(
     'processes',
     {
       numWorkers: pool.numWorkers,
-      async dispatch(batch, signal) {
+      async dispatch(batch, signal, onPartial) {
         try {
-          return await pool.run(batch, signal);
+          return await pool.run(batch, signal, onPartial);
         } catch (error) {
           if (error instanceof WorkerExit) throw Errors.workerDied(batch.chains[0]![0]!.key, error.how);
           if (!signal.aborted && error instanceof Error && /could not be cloned/.test(error.message)) {
@@ -30,5 +32,5 @@ export function processesLease(cfg: SkeinConfig): ExecutorLease {
     },
     { maxTasks: cfg['batching.maxTasks'], targetMs: cfg['batching.targetMs'], taskTimeoutMs: cfg.taskTimeoutMs },
   );
-  return { executor, release: async () => (own ? pool.close() : undefined) };
+  return { executor, release: async () => lease?.release() };
 }

@@ -3,7 +3,7 @@
  * serialization): runs batches sent over IPC, one at a time, and exits when its parent goes.
  */
 import { serialize } from 'node:v8';
-import type { WireBatch, WireOutcome, WireResult } from './protocol.js';
+import type { WireBatch, WireOutcome, WirePartial, WireResult } from './protocol.js';
 import { runBatch, toWireError } from './runBatch.js';
 
 /**
@@ -31,8 +31,19 @@ function reply(id: number, result: WireResult): void {
   }
 }
 
+/** Streams outcomes before the batch ends; what cannot be sent waits for the final reply, which names it. */
+function sendPartial(id: number, partial: WirePartial): boolean {
+  try {
+    process.send?.({ id, partial });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 process.on('message', (message: { id: number; batch: WireBatch }) => {
-  runBatch(message.batch, `process-${process.pid}`).then(
+  const emit = message.batch.stream === true ? (partial: WirePartial) => sendPartial(message.id, partial) : undefined;
+  runBatch(message.batch, `process-${process.pid}`, emit).then(
     (result) => reply(message.id, result),
     (error: unknown) => process.send?.({ id: message.id, crash: String(error) }),
   );

@@ -2,7 +2,13 @@
  * Messages between the threads/processes executors and their workers. One batch is a list of
  * task chains (a chain of one task is the common case); a chain's links run one after another
  * in the worker, each reading the previous link's result.
+ *
+ * A worker reports outcomes as they come when it can (a port for threads, IPC for processes):
+ * whenever a millisecond or more has passed since it last reported, it sends what finished, so a
+ * slow task's result is not held until its batch ends. A batch that overruns its time budget
+ * hands its unstarted chains back, so another worker can take them.
  */
+import type { MessagePort } from 'node:worker_threads';
 
 /** A function a worker imports: module URL + export name. */
 export type FnRef = readonly [url: string, name: string];
@@ -26,6 +32,16 @@ export interface WireLink {
 
 export interface WireBatch {
   readonly fns: readonly FnRef[];
+  /** Register Skein's module hooks (TypeScript, the `skein` alias) before importing anything. */
+  readonly loader: boolean;
+  /** Modules to import before the first task (a warm-up batch has only these and no chains). */
+  readonly preload?: readonly string[];
+  /** Stream outcomes before the batch ends (a thread streams only where `port` is given). */
+  readonly stream?: boolean;
+  /** Hand unstarted chains back once the batch has run this long (only where outcomes stream). */
+  readonly budgetMs?: number;
+  /** Threads: where to stream outcomes before the batch ends (processes stream over IPC). */
+  readonly port?: MessagePort;
   /** Measure result sizes (only while timings are recorded: serializing twice costs). */
   readonly measure: boolean;
   readonly chains: ReadonlyArray<readonly WireLink[]>;
@@ -42,8 +58,19 @@ export type WireOutcome =
   | { readonly i: number; readonly ok: true; readonly value: unknown; readonly start: number; readonly end: number; readonly bytes?: number }
   | { readonly i: number; readonly ok: false; readonly error: WireError; readonly start: number; readonly end: number };
 
-export interface WireResult {
+/** Outcomes a worker streamed before its batch ended. */
+export interface WirePartial {
+  readonly worker: string;
   readonly outcomes: readonly WireOutcome[];
+}
+
+export interface WireResult {
+  /** The outcomes not streamed before. */
+  readonly outcomes: readonly WireOutcome[];
+  /** How many partial messages were streamed before this result. */
+  readonly streamed: number;
+  /** Positions in `chains` of the chains handed back unstarted. */
+  readonly skipped?: readonly number[];
   /** Thread id or process id of the worker. */
   readonly worker: string;
 }

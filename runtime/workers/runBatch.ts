@@ -11,7 +11,7 @@ import { WORKER_MARK } from './mark.js';
 import { isDelayedFunction } from '../graph/delayed.js';
 import { isPlainObject } from '../graph/spec.js';
 import { registerLoader } from '../loader/register.js';
-import type { FnMarker, FnRef, WireBatch, WireError, WireOutcome, WireResult } from './protocol.js';
+import type { FnMarker, FnRef, WireBatch, WireError, WireOutcome, WirePartial, WireResult } from './protocol.js';
 
 const functions = new Map<string, Promise<Function>>();
 
@@ -101,19 +101,34 @@ function serializedSize(value: unknown): number | undefined {
   }
 }
 
-export async function runBatch(batch: WireBatch, worker: string): Promise<WireResult> {
-  registerLoader();
+/**
+ * Sends outcomes before the batch ends (a thread's port, a process's IPC channel); false when
+ * they could not be sent, and they go with the final reply instead (which names what failed).
+ */
+export type Emit = (partial: WirePartial) => boolean;
+
+/** Report what finished once this long has passed since the last report. */
+const STREAM_AFTER_MS = 1;
+
+export async function runBatch(batch: WireBatch, worker: string, emit?: Emit): Promise<WireResult> {
+  if (batch.loader) registerLoader();
   (globalThis as Record<symbol, unknown>)[WORKER_MARK] = worker;
-  const outcomes: WireOutcome[] = [];
+  let outcomes: WireOutcome[] = [];
+  let streamed = 0;
   let fns: Function[];
   try {
+    if (batch.preload !== undefined) await Promise.all(batch.preload.map((url) => import(url)));
     fns = await Promise.all(batch.fns.map(importFunction));
   } catch (error) {
     const start = now();
     for (const chain of batch.chains) outcomes.push({ i: chain[0]!.i, ok: false, error: toWireError(error), start, end: start });
-    return { outcomes, worker };
+    return { outcomes, worker, streamed };
   }
-  for (const chain of batch.chains) {
+  const batchStart = now();
+  let lastReport = batchStart;
+  const { chains } = batch;
+  for (let c = 0; c < chains.length; c++) {
+    const chain = chains[c]!;
     let previous: readonly [string, unknown] | undefined;
     for (const link of chain) {
       const start = now();
@@ -136,7 +151,21 @@ export async function runBatch(batch: WireBatch, worker: string): Promise<WireRe
         }
         break;
       }
+      if (emit !== undefined && outcomes.length > 0 && (c < chains.length - 1 || link !== chain[chain.length - 1])) {
+        const t = now();
+        if (t - lastReport >= STREAM_AFTER_MS && emit({ worker, outcomes })) {
+          streamed++;
+          outcomes = [];
+          lastReport = t;
+        }
+      }
+    }
+    // over budget with chains left: hand them back rather than keep another worker waiting
+    if (emit !== undefined && batch.budgetMs !== undefined && c < chains.length - 1 && now() - batchStart > batch.budgetMs) {
+      const skipped: number[] = [];
+      for (let rest = c + 1; rest < chains.length; rest++) skipped.push(rest);
+      return { outcomes, worker, streamed, skipped };
     }
   }
-  return { outcomes, worker };
+  return { outcomes, worker, streamed };
 }

@@ -5,7 +5,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { WireBatch, WireResult } from './protocol.js';
+import type { WireBatch, WireOutcome, WirePartial, WireResult } from './protocol.js';
 import { runBatch } from './runBatch.js';
 
 const TRANSFER_MIN_BYTES = 64 * 1024;
@@ -25,12 +25,28 @@ function collectBuffers(value: unknown, out: Set<ArrayBuffer>, depth = 0): void 
   }
 }
 
-export default async function run(batch: WireBatch): Promise<unknown> {
-  const result: WireResult = await runBatch(batch, `thread-${threadId}`);
+function buffersOf(outcomes: readonly WireOutcome[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  for (const o of result.outcomes) if (o.ok) collectBuffers(o.value, buffers);
-  if (buffers.size === 0) return result;
-  const list = [...buffers];
+  for (const o of outcomes) if (o.ok) collectBuffers(o.value, buffers);
+  return [...buffers];
+}
+
+export default async function run(batch: WireBatch): Promise<unknown> {
+  const port = batch.port;
+  const emit =
+    port === undefined
+      ? undefined
+      : (partial: WirePartial): boolean => {
+          try {
+            port.postMessage(partial, buffersOf(partial.outcomes));
+            return true;
+          } catch {
+            return false; // a value structured clone refuses: the final result names its task
+          }
+        };
+  const result: WireResult = await runBatch(batch, `thread-${threadId}`, emit);
+  const list = buffersOf(result.outcomes);
+  if (list.length === 0) return result;
   // piscina's Transferable protocol: the list to transfer, and the value to send
   const transferable = {
     get [Piscina.transferableSymbol]() {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { MILLION_TOTAL, millionGraph } from '../data/million.js';
-import { ProcessPool, SkeinError, TaskError, createThreadPool, get, type Callback } from 'skein';
+import { ProcessPool, SkeinError, TaskError, closeDefaultPools, createThreadPool, get, type Callback } from 'skein';
 import { byteSum, bytes, exitProcess, failWhere, hang, inc, lastBigLength, make, makeBig, makeFunction, makeShared, readAll, sum, makeWeak, useValue, writeAt } from '../data/ops.js';
 
 /** Child processes of this test process (worker processes would show up here). */
@@ -102,10 +102,16 @@ for (const scheduler of ['threads', 'processes'] as const) {
       assert.equal(await get({ b: [bytes, 1000], s: [byteSum, 'b'] }, 's', opts), 7000);
     });
 
-    it('leaves no worker process behind after success and failure', async () => {
+    it('keeps the default pool warm after success and failure, and closeDefaultPools leaves no worker behind', async () => {
       await get({ x: [inc, 1] }, 'x', opts);
+      const before = children();
       await get({ x: [exitProcess, 0], y: [inc, 'x'] }, 'y', opts).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await get({ x: [inc, 41] }, 'x', opts), 42, 'the pool still serves after a worker exited');
+      if (scheduler === 'processes') {
+        assert.equal(before.length, 2, 'one warm pool of two worker processes');
+        assert.equal(children().length, 2, 'the worker that exited was replaced, nothing more');
+      }
+      await closeDefaultPools();
       assert.deepEqual(children(), []);
     });
   });
