@@ -1,16 +1,23 @@
-// `npm run bench`: per-task scheduling overhead on four shapes of trivial tasks.
+// `npm run bench`: per-task scheduling overhead on four shapes of trivial tasks, on the path
+// users take: `get(graph, key, {scheduler})` with default options, so the default pool warm
+// from earlier calls, as Dask's threaded scheduler keeps its pool.
 //
 // Each figure is the median over RUNS timed runs (after WARMUP untimed ones) of the wall time of
-// one `get(graph, key)` call divided by the number of tasks; graph construction is not timed.
-// Pools are created once and passed as `pool` (as Dask's default thread pool is long-lived), so
-// the figures are scheduling overhead, not pool start-up. In the same run it measures the
-// baselines (piscina with one call per task; a raw worker_threads postMessage loop) and a
-// CPU-bound graph (16 tasks of ~50 ms) as speedup over sync.
+// one `get` call divided by the number of tasks; graph construction is not timed. The first call
+// of a process (which starts the default pool) is reported on its own line. In the same run it
+// measures the baselines: Dask's threaded `get` on the same shapes (Debian's python3-dask, when
+// installed), piscina with one call per task, a raw worker_threads postMessage loop; and
+// `skein run` on a CPU-bound graph file (16 tasks of ~45 ms): the run's elapsedMs, pool start
+// included, as speedup over sync, and when the first task started.
 // Usage: node bench/run.mjs [--json] [--runs N] [--schedulers sync,threads,processes]
-import { availableParallelism, cpus } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { ProcessPool, Recorder, createThreadPool, get } from 'skein';
+import { Recorder, closeDefaultPools, get } from 'skein';
 import * as shapes from './shapes.mjs';
 
 const argv = process.argv.slice(2);
@@ -61,11 +68,15 @@ async function timeShape(shape, options) {
   return { tasks, usPerTask: median(off), min: Math.min(...off), max: Math.max(...off), recordingUsPerTask: median(on), recordingRatio: median(ratios) };
 }
 
-const pools = {
-  sync: undefined,
-  threads: schedulers.includes('threads') ? createThreadPool(NUM_WORKERS) : undefined,
-  processes: schedulers.includes('processes') ? new ProcessPool({ numWorkers: NUM_WORKERS }) : undefined,
-};
+/** The first `get` of a process on `shape` (the default pool starts): µs per task and ms. */
+async function timeFirst(shape, options) {
+  await closeDefaultPools();
+  const built = shapes[shape]();
+  const t0 = performance.now();
+  await get(built.graph, built.key, options);
+  const ms = performance.now() - t0;
+  return { ms, usPerTask: (ms * 1000) / built.tasks };
+}
 
 async function medianOf(fn, runs = RUNS) {
   const samples = [];
@@ -110,24 +121,47 @@ async function postMessageBaseline(n = 10_000) {
   return us;
 }
 
-/** 16 independent ~50 ms CPU-bound tasks and a sum: wall ms. */
-async function cpuBound(options) {
-  const g = {};
-  for (let i = 0; i < 16; i++) g[`spin-${i}`] = [shapes.spin, 50];
-  g.total = [shapes.sum, ...Object.keys(g)];
-  const samples = [];
-  for (let r = 0; r < 4; r++) {
-    const t0 = performance.now();
-    await get(g, 'total', options);
-    if (r > 0) samples.push(performance.now() - t0);
+const DEBIAN_PYTHON = '/usr/bin/python3';
+
+/** Dask's threaded get on the same shapes, or why it could not be measured. */
+function daskBaseline() {
+  const script = fileURLToPath(new URL('./dask_baseline.py', import.meta.url));
+  if (!existsSync(DEBIAN_PYTHON)) return { missing: `${DEBIAN_PYTHON} not found` };
+  const r = spawnSync(DEBIAN_PYTHON, [script, String(RUNS), String(WARMUP)], { encoding: 'utf8' });
+  if (r.status !== 0) return { missing: /No module named 'dask'/.test(r.stderr) ? 'python3-dask is not installed (apt-get install python3-dask)' : r.stderr.trim().split('\n').pop() };
+  return JSON.parse(r.stdout);
+}
+
+const CLI_RUNS = 5;
+
+/** `skein run bench/cpu.graph.mjs` as a user runs it: median elapsedMs and first task start. */
+function cliCpuBound(scheduler) {
+  const dir = mkdtempSync(join(tmpdir(), 'skein-bench-'));
+  const bin = fileURLToPath(new URL('../bin/skein.js', import.meta.url));
+  const graph = fileURLToPath(new URL('./cpu.graph.mjs', import.meta.url));
+  const elapsed = [];
+  const firstStart = [];
+  try {
+    for (let r = 0; r < CLI_RUNS; r++) {
+      const record = join(dir, `run-${r}.skein.json`);
+      const out = spawnSync(process.execPath, [bin, 'run', graph, '--scheduler', scheduler, '--json', '--record', record], { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`skein run failed: ${out.stderr}`);
+      elapsed.push(JSON.parse(out.stdout).elapsedMs);
+      const rec = JSON.parse(readFileSync(record, 'utf8'));
+      firstStart.push(Math.min(...rec.tasks.started) - rec.run.startedAt);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return median(samples);
+  return { elapsedMs: median(elapsed), firstTaskStartMs: median(firstStart) };
 }
 
 const results = [];
+const firstCalls = {};
 for (const scheduler of schedulers) {
+  if (scheduler !== 'sync') firstCalls[scheduler] = await timeFirst('wide', { scheduler });
   for (const shape of SHAPES) {
-    const r = await timeShape(shape, { scheduler, pool: pools[scheduler] ?? null });
+    const r = await timeShape(shape, { scheduler });
     results.push({ scheduler, shape, ...r });
     if (!json) {
       process.stdout.write(
@@ -135,23 +169,34 @@ for (const scheduler of schedulers) {
       );
     }
   }
+  if (!json && firstCalls[scheduler]) {
+    const f = firstCalls[scheduler];
+    process.stdout.write(`${scheduler.padEnd(10)} first call of the process (starts the pool), wide: ${f.ms.toFixed(0)} ms (${f.usPerTask.toFixed(2)} µs/task)\n`);
+  }
 }
+await closeDefaultPools();
 const baselines = { piscinaPerTaskUs: await piscinaBaseline(), postMessageUs: await postMessageBaseline() };
+const dask = daskBaseline();
 const cpu = {};
-for (const scheduler of schedulers) cpu[scheduler] = await cpuBound({ scheduler, pool: pools[scheduler] ?? null });
-await pools.threads?.destroy();
-await pools.processes?.close();
+for (const scheduler of schedulers) cpu[scheduler] = cliCpuBound(scheduler);
 
 const machine = { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', node: process.version };
-const speedup = Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, cpu.sync ? cpu.sync / ms : null]));
+const speedup = Object.fromEntries(Object.entries(cpu).map(([k, c]) => [k, cpu.sync ? cpu.sync.elapsedMs / c.elapsedMs : null]));
 if (json) {
-  process.stdout.write(`${JSON.stringify({ machine, runs: RUNS, results, baselines, cpuBoundMs: cpu, cpuBoundSpeedupOverSync: speedup }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ machine, runs: RUNS, results, firstCalls, baselines, dask, cpuBound: cpu, cpuBoundSpeedupOverSync: speedup }, null, 2)}\n`);
 } else {
   process.stdout.write(`\nbaseline   piscina, one call per task      ${baselines.piscinaPerTaskUs.toFixed(2).padStart(7)} µs/task\n`);
   process.stdout.write(`baseline   worker_threads postMessage loop ${baselines.postMessageUs.toFixed(2).padStart(7)} µs/message\n`);
+  if (dask.usPerTask) {
+    process.stdout.write(`baseline   Dask ${dask.version} threaded get, default options: ${SHAPES.map((s) => `${s} ${dask.usPerTask[s].toFixed(2)}`).join(', ')} µs/task\n`);
+  } else process.stdout.write(`baseline   Dask threaded get: not measured: ${dask.missing}\n`);
   for (const r of results) {
-    if (r.scheduler === 'threads') process.stdout.write(`ratio      piscina per call / skein threads, ${r.shape.padEnd(5)} ${(baselines.piscinaPerTaskUs / r.usPerTask).toFixed(1).padStart(5)}x\n`);
+    if (r.scheduler !== 'threads') continue;
+    const vsDask = dask.usPerTask ? `   Dask / skein threads ${(dask.usPerTask[r.shape] / r.usPerTask).toFixed(1).padStart(5)}x` : '';
+    process.stdout.write(`ratio      ${r.shape.padEnd(5)} piscina per call / skein threads ${(baselines.piscinaPerTaskUs / r.usPerTask).toFixed(1).padStart(5)}x${vsDask}\n`);
   }
-  for (const [k, ms] of Object.entries(cpu)) process.stdout.write(`cpu-bound  16 x 50 ms, ${k.padEnd(9)} ${ms.toFixed(0).padStart(6)} ms  speedup over sync ${speedup[k]?.toFixed(2)}x\n`);
-  process.stdout.write(`\n${machine.cpus} CPUs (${machine.model}), Node ${machine.node}; median of ${RUNS} runs after ${WARMUP} warm-up runs\n`);
+  for (const [k, c] of Object.entries(cpu)) {
+    process.stdout.write(`cpu-bound  skein run, 16 x 45 ms, ${k.padEnd(9)} elapsedMs ${c.elapsedMs.toFixed(0).padStart(5)}  speedup over sync ${speedup[k]?.toFixed(2)}x  first task started ${c.firstTaskStartMs.toFixed(1)} ms into the run\n`);
+  }
+  process.stdout.write(`\n${machine.cpus} CPUs (${machine.model}), Node ${machine.node}; median of ${RUNS} runs after ${WARMUP} warm-up runs (skein run: median of ${CLI_RUNS})\n`);
 }

@@ -7,4 +7,6 @@ if (!existsSync(cli)) {
   process.stderr.write('skein: the runtime is not built yet; run `npm run build` in the Skein folder.\n');
   process.exit(2);
 }
+// `skein run`: worker threads or processes start while the CLI and the graph file load
+if (process.argv[2] === 'run') (await import(new URL('../dist/runtime/prewarm.js', import.meta.url).href)).prewarm(process.argv.slice(2));
 await import(cli.href);

@@ -15,11 +15,8 @@ import { userStack } from './cli/stack.js';
 import { cull } from './graph/cull.js';
 import { compileGraph } from './graph/compile.js';
 import { keyGroup } from './graph/spec.js';
-import { existsSync, writeFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { closeDefaultPools, warmDefaultPool } from './schedulers/defaultPools.js';
-import { needsLoader, workersNeedLoader } from './loader/register.js';
+import { writeFileSync } from 'node:fs';
+import { closeDefaultPools } from './schedulers/defaultPools.js';
 import type { Callback } from './core/callbacks.js';
 import { Recorder } from './diagnostics/recorder.js';
 import { ProgressBar } from './diagnostics/progress.js';
@@ -58,12 +55,6 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
   process.once('SIGINT', onSigint);
-  const path = resolvePath(file);
-  if (cfg.scheduler !== 'sync' && cfg.pool === null && existsSync(path)) {
-    // the workers start, and import the graph module, while this thread loads it too
-    const url = pathToFileURL(path).href;
-    warmDefaultPool(cfg.scheduler, workerCount(cfg), [url], needsLoader(path) || workersNeedLoader([url]));
-  }
   const loaded = await loadGraphFile(file);
   const keys = opts.keys ?? loaded.keys;
   const tasks = cull(loaded.graph, keys).size;

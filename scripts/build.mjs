@@ -17,6 +17,7 @@ const runtimeEntries = {
   index: 'runtime/index.ts',
   core: 'runtime/core/index.ts',
   cli: 'runtime/cli.ts',
+  prewarm: 'runtime/cli/prewarm.ts',
   loaderHooks: 'runtime/loader/hooks.ts',
   threadWorker: 'runtime/workers/threadWorker.ts',
   processWorker: 'runtime/workers/processWorker.ts',

@@ -4,7 +4,9 @@
  * the main thread instead of copied: the worker made them and keeps no reference.
  */
 import { threadId } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+// Only piscina's "movable" marker, from the module its thread entry (bundled beside this file)
+// uses too: importing piscina itself here would load the whole pool, ~13 ms per worker start.
+import { markMovable } from '../../node_modules/piscina/dist/common.js';
 import type { WireBatch, WireOutcome, WirePartial, WireResult } from './protocol.js';
 import { runBatch } from './runBatch.js';
 
@@ -49,12 +51,13 @@ export default async function run(batch: WireBatch): Promise<unknown> {
   if (list.length === 0) return result;
   // piscina's Transferable protocol: the list to transfer, and the value to send
   const transferable = {
-    get [Piscina.transferableSymbol]() {
+    get [Symbol.for('Piscina.transferable')]() {
       return list;
     },
-    get [Piscina.valueSymbol]() {
+    get [Symbol.for('Piscina.valueOf')]() {
       return result;
     },
   };
-  return Piscina.move(transferable as unknown as Parameters<typeof Piscina.move>[0]);
+  markMovable(transferable);
+  return transferable;
 }

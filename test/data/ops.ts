@@ -58,3 +58,9 @@ export function useValue(o: { v: number }): never {
   throw new Error(`real failure: v is ${o.v}`);
 }
 export const makeWeak = (): { map: WeakMap<object, number> } => ({ map: new WeakMap() });
+/** Waits `ms` once its dependencies (ignored) are done: a stage of a pipeline that does I/O. */
+export const sleepAfter = (ms: number, ..._deps: unknown[]): Promise<number> => sleep(ms);
+/** The name of the worker running it ("thread-3", "process-1234"), or "main". */
+export const whereAmI = (..._deps: unknown[]): string => String((globalThis as Record<symbol, unknown>)[Symbol.for('skein.worker')] ?? 'main');
+/** The sum of one list argument. */
+export const listSum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);

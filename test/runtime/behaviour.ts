@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Profiler, SkeinError, TaskError, compute, delayed, get, type Callback, type ComputeOptions } from 'skein';
-import { add, concat, double, fail, failWithCode, identity, inc, pack, sleep, sum } from '../data/ops.js';
+import { add, concat, double, fail, failWithCode, identity, inc, listSum, pack, sleep, sum } from '../data/ops.js';
 
 export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extra: ComputeOptions = {}): void {
   const opts: ComputeOptions = { scheduler, numWorkers: 2, ...extra };
@@ -25,6 +25,15 @@ export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extr
     it('follows aliases and lists of keys', async () => {
       const graph = { x: 1, y: 'x', z: [inc, 'y'], both: ['y', 'z', 7] };
       assert.deepEqual(await get(graph, ['y', 'both'], opts), [1, [1, 2, 7]]);
+    });
+
+    it("walks values that are not tasks by Dask's rules, at the top level too", async () => {
+      // a list without a function head, or a plain object, is walked as task arguments are
+      assert.deepEqual(await get({ a: [1, [inc, 1]] }, 'a', opts), [1, 2]);
+      assert.deepEqual(await get({ a: 1, b: 2, e: ['a', 'b', 'zzz'] }, 'e', opts), [1, 2, 'zzz']);
+      assert.deepEqual(await get({ c: [1, 2], d: [[listSum, 'c']] }, 'd', opts), [3]);
+      assert.deepEqual(await get({ c: [1, 2], o: { n: [listSum, 'c'], k: 'c', s: 'zzz' } }, 'o', opts), { n: 3, k: [1, 2], s: 'zzz' });
+      assert.deepEqual(await get({ x: 1, y: [[inc, 'x'], [[inc, [inc, 'x']]]] }, 'y', opts), [2, [3]]);
     });
 
     it('runs a diamond and a wide reduction', async () => {
