@@ -8,5 +8,5 @@ if (!existsSync(cli)) {
   process.exit(2);
 }
 // `skein run`: worker threads or processes start while the CLI and the graph file load
-if (process.argv[2] === 'run') (await import(new URL('../dist/runtime/prewarm.js', import.meta.url).href)).prewarm(process.argv.slice(2));
+if (process.argv[2] === 'run') await (await import(new URL('../dist/runtime/prewarm.js', import.meta.url).href)).prewarm(process.argv.slice(2));
 await import(cli.href);

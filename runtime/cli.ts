@@ -17,6 +17,7 @@ import { compileGraph } from './graph/compile.js';
 import { keyGroup } from './graph/spec.js';
 import { writeFileSync } from 'node:fs';
 import { closeDefaultPools } from './schedulers/defaultPools.js';
+import { takeEarlyInterrupt } from './cli/prewarm.js';
 import type { Callback } from './core/callbacks.js';
 import { Recorder } from './diagnostics/recorder.js';
 import { ProgressBar } from './diagnostics/progress.js';
@@ -55,6 +56,7 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
   process.once('SIGINT', onSigint);
+  if (takeEarlyInterrupt()) onSigint();
   const loaded = await loadGraphFile(file);
   const keys = opts.keys ?? loaded.keys;
   const tasks = cull(loaded.graph, keys).size;

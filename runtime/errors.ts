@@ -110,8 +110,15 @@ export const Errors = {
       'UNLOCATABLE_FUNCTION',
       `Task ${JSON.stringify(key)} uses ${fn}, which ${scheduler} workers cannot load: they import task functions by module and export name, and this one is not exported from any module (an inline closure, a bound or a native function). Export it from a module (export function ...), or run with --scheduler sync.`,
     ),
+  moduleStillEvaluating: (key: Key, fn: string, file: string, scheduler: string) =>
+    new SkeinError(
+      'UNLOCATABLE_FUNCTION',
+      `Task ${JSON.stringify(key)} uses ${fn}, defined in ${file}, a module that is still running its top-level code (a top-level await there is waiting for this compute), so ${scheduler} workers cannot import it. Move the task functions into a module of their own and import them from there (export const ${/^[A-Za-z_$][\w$]*$/.test(fn) ? fn : 'fn'} = … in tasks.mjs), or compute with {scheduler: 'sync'}.`,
+    ),
   taskTimeout: (key: Key, ms: number) =>
     new SkeinError('TASK_TIMEOUT', `Task ${JSON.stringify(key)} ran longer than taskTimeoutMs (${ms} ms); its worker was stopped and replaced.`),
+  syncTaskTimeout: (key: Key, ms: number) =>
+    new SkeinError('TASK_TIMEOUT', `Task ${JSON.stringify(key)} ran longer than taskTimeoutMs (${ms} ms); the sync scheduler stopped waiting for its promise (work it started may still go on: one thread cannot stop it).`),
   workerDied: (key: Key, how: string) =>
     new SkeinError('WORKER_DIED', `The worker running task ${JSON.stringify(key)} died (${how}); it was replaced. Look for process.exit(), a crash in a native module, or running out of memory in this task.`),
   schedulerUnavailable: (name: string) =>

@@ -32,7 +32,7 @@ export interface ExecutorLease {
 export type ExecutorFactory = (cfg: SkeinConfig) => ExecutorLease | Promise<ExecutorLease>;
 
 const factories = new Map<string, ExecutorFactory>([
-  ['sync', () => ({ executor: syncExecutor(), release: async () => {} })],
+  ['sync', (cfg) => ({ executor: syncExecutor(cfg.taskTimeoutMs), release: async () => {} })],
   ['threads', threadsLease],
   ['processes', processesLease],
 ]);

@@ -5,7 +5,7 @@
 //   dist/types/         .d.ts files for `import ... from 'skein'`
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -23,6 +23,19 @@ const runtimeEntries = {
   processWorker: 'runtime/workers/processWorker.ts',
   runner: 'runtime/runner/main.ts',
 };
+
+// CommonJS entries (`require('skein')`): the runtime is an ES module, which Node 20.19 and later
+// load from require(); on an older Node the error says how to load it instead.
+const COMMONJS_ENTRY = (target) => `// CommonJS entry: Skein is an ES module; Node.js 20.19 and later load it with require().
+try {
+  module.exports = require('./${target}');
+} catch (error) {
+  if (error && (error.code === 'ERR_REQUIRE_ESM' || error.code === 'ERR_REQUIRE_ASYNC_MODULE')) {
+    throw new Error(\`skein is an ES module, and this Node.js (\${process.version}) cannot load it with require(). Use \\\`const { get } = await import('skein')\\\`, write your program as an ES module (import { get } from 'skein'), or use Node.js 20.19 or later.\`, { cause: error });
+  }
+  throw error;
+}
+`;
 
 // Dependencies are bundled (the .vsix ships no node_modules) except esbuild, whose native
 // binary cannot be: it stays a package the runtime imports. Bundled CommonJS code (piscina,
@@ -49,6 +62,9 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+writeFileSync('dist/runtime/index.cjs', COMMONJS_ENTRY('index.js'));
+writeFileSync('dist/runtime/core.cjs', COMMONJS_ENTRY('core.js'));
 
 if (existsSync('extension/extension.ts')) {
   await build({

@@ -76,6 +76,22 @@ export interface Executor {
   readonly fuseChains?: boolean;
 }
 
+/** With a signal to honour, the loop lets the event loop run at least this often (ms). */
+const YIELD_EVERY_MS = 10;
+
+/** Runs in progress in this process, each with what it waits for (see `sayWhatWasPending`). */
+const runsInProgress = new Set<() => string>();
+let exitWatched = false;
+
+/**
+ * Node ends a process whose top-level await can never settle with exit code 13 and no word of
+ * why. When a run is what it waited for, say so: which run, how far it got, what it waited on.
+ */
+function sayWhatWasPending(code: number): void {
+  if (code !== 13) return;
+  for (const describe of runsInProgress) process.stderr.write(`skein: ${describe()}\n`);
+}
+
 /** Longest chain handed out as one unit. */
 const MAX_CHAIN = 1000;
 
@@ -102,6 +118,12 @@ function flattenKeys(keys: NestedKeys, out: Key[]): Key[] {
   if (typeof keys === 'string') out.push(keys);
   else for (const k of keys) flattenKeys(k, out);
   return out;
+}
+
+/** Up to five keys, quoted, and how many more. */
+function listShort(keys: readonly Key[]): string {
+  const shown = keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ');
+  return keys.length > 5 ? `${shown} and ${keys.length - 5} more` : shown;
 }
 
 function callbackFailed(hook: string, key: Key | undefined, error: unknown): SkeinError {
@@ -178,6 +200,17 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     abortedNow();
   };
 
+  const pending = (): string => {
+    const waiting = state === undefined ? [] : [...state.running].map((t) => graph.keys[t]!);
+    const done = state?.finished.length ?? 0;
+    return `the process is ending while a ${executor.name} run of ${graph.size} tasks still waits (${done} finished): ${waiting.length > 0 ? `tasks ${listShort(waiting)} never finished (a promise that never settles?)` : 'no task is running'}. Set taskTimeoutMs to fail tasks that hang.`;
+  };
+  runsInProgress.add(pending);
+  if (!exitWatched) {
+    exitWatched = true;
+    process.on('exit', sayWhatWasPending);
+  }
+
   try {
     for (const cb of callbacks) if (cb.start) invoke(() => cb.start!(dsk), 'start');
     state = startStateFromGraph(graph, priority, isResult, callbacks.some((cb) => cb.timings === true));
@@ -194,6 +227,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     failure ??= error;
     throw failure;
   } finally {
+    runsInProgress.delete(pending);
     signal?.removeEventListener('abort', onAbort);
     if (failure !== undefined && state !== undefined && state.running.size > 0) {
       executor.cancel?.(failure instanceof SkeinError && failure.code === 'CANCELLED' ? 'aborted' : 'failed');
@@ -229,6 +263,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     const timings = st.timings;
     let lastWorker = '';
     let lastWorkerId = -1;
+    let lastYield = clock();
     let read = 0;
     for (;;) {
       // 1. apply every outcome that came back
@@ -292,6 +327,11 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
         if (room > 0 && (running.size === 0 || room >= Math.min(ready.length, executor.capacity >> 1))) {
           const gated = submitBatch(st, room);
           if (gated !== undefined) await Promise.race([gated, aborted]);
+          else if (signal !== undefined && clock() - lastYield >= YIELD_EVERY_MS) {
+            // tasks that finish in this thread never wait: let a cancellation (Ctrl-C) in between
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            lastYield = clock();
+          }
           continue;
         }
       }

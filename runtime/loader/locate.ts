@@ -13,7 +13,8 @@
  */
 import { Session } from 'node:inspector';
 import { findSourceMap } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { staticLocalImports } from './register.js';
 import { isDelayedFunction } from '../graph/delayed.js';
 
 export interface FunctionRef {
@@ -24,10 +25,14 @@ export interface FunctionRef {
 const located = new WeakMap<Function, FunctionRef>();
 const scannedUrls = new Set<string>();
 
+/** Modules registered whose own local imports are not scanned yet. */
+const importsToScan: string[] = [];
+
 /** Records every exported function of a module (and the functions inside delayed wrappers). */
 export function registerModule(url: string, namespace: Record<string, unknown>): void {
   if (scannedUrls.has(url)) return;
   scannedUrls.add(url);
+  if (url.startsWith('file:')) importsToScan.push(url);
   for (const [name, value] of Object.entries(namespace)) {
     if (typeof value !== 'function') continue;
     if (!located.has(value)) located.set(value, { url, name });
@@ -100,18 +105,61 @@ function functionPosition(fn: Function): ScriptPosition | undefined {
   }
 }
 
-/** Module URL + export name of `fn`, or undefined when no module exports it. */
-export async function locateFunction(fn: Function): Promise<FunctionRef | undefined> {
+/** A function defined in a module whose top-level code has not finished (see `locateFunction`). */
+export interface EvaluatingModule {
+  readonly evaluating: string;
+}
+
+/**
+ * How long importing a module that is already loaded may take before it counts as still
+ * evaluating: such an import settles at once, unless the module's top-level await is pending.
+ */
+const EVALUATING_AFTER_MS = 500;
+
+/** Imports a module that is already loaded: its namespace, 'stuck' while it evaluates, or undefined if it fails. */
+async function importLoaded(url: string): Promise<Record<string, unknown> | 'stuck' | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), EVALUATING_AFTER_MS)));
+  try {
+    return await Promise.race([import(url) as Promise<Record<string, unknown>>, stuck]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Module URL + export name of `fn`; undefined when no module exports it; `{evaluating}` when the
+ * module that defines it is still running its top-level code (a script whose top-level await
+ * waits for this very compute: importing it would wait forever).
+ */
+export async function locateFunction(fn: Function): Promise<FunctionRef | EvaluatingModule | undefined> {
   const known = located.get(fn);
   if (known !== undefined) return known;
+  // most task functions come from the graph module's own helpers: scan those first (the
+  // inspector, below, is the general way, and costs tens of milliseconds on first use)
+  while (importsToScan.length > 0) {
+    const from = fileURLToPath(importsToScan.shift()!);
+    for (const path of staticLocalImports(from)) {
+      const url = pathToFileURL(path).href;
+      if (scannedUrls.has(url)) continue;
+      const namespace = await importLoaded(url);
+      if (namespace === 'stuck' || namespace === undefined) scannedUrls.add(url);
+      else registerModule(url, namespace);
+    }
+    const found = located.get(fn);
+    if (found !== undefined) return found;
+  }
   const url = definingScript(fn);
   if (url === undefined || !(url.startsWith('file:') || url.startsWith('data:')) || scannedUrls.has(url)) return undefined;
-  try {
-    registerModule(url, (await import(url)) as Record<string, unknown>);
-  } catch {
+  const namespace = await importLoaded(url);
+  if (namespace === 'stuck') return { evaluating: url };
+  if (namespace === undefined) {
     scannedUrls.add(url); // a CommonJS or unloadable script: nothing to find there
     return undefined;
   }
+  registerModule(url, namespace);
   return located.get(fn);
 }
 

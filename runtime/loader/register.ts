@@ -2,7 +2,7 @@
  * Installs Skein's module hooks (see hooks.ts) once per thread, and turns on source maps so
  * stack traces show the user's TypeScript lines. Call before importing a graph file.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { register } from 'node:module';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 
@@ -30,6 +30,34 @@ export function workersNeedLoader(urls: readonly string[]): boolean {
 
 const IMPORT_SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"\n]+)\1/g;
 const PLAIN_JS = /\.(m?js|cjs|json)$/i;
+
+/** Static imports only: `import … from '…'`, `export … from '…'`, `import '…'` (never `import('…')`). */
+const STATIC_IMPORT = /(?:\bfrom\s*|\bimport\s+)(['"])([^'"\n]+)\1/g;
+
+/** The file a relative specifier names, trying TypeScript's spellings; undefined if none exists. */
+function resolveLocal(dir: string, specifier: string): string | undefined {
+  const base = resolvePath(dir, specifier);
+  const tries = [base, base.replace(/\.js$/, '.ts'), base.replace(/\.mjs$/, '.mts'), `${base}.ts`, `${base}.js`, `${base}.mjs`, join(base, 'index.ts'), join(base, 'index.js')];
+  return tries.find((p) => existsSync(p) && !statSync(p).isDirectory());
+}
+
+/** Paths of the local modules `path` imports statically (relative specifiers only). */
+export function staticLocalImports(path: string): string[] {
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const match of source.matchAll(STATIC_IMPORT)) {
+    const specifier = match[2]!;
+    if (!specifier.startsWith('./') && !specifier.startsWith('../')) continue;
+    const file = resolveLocal(dirname(path), specifier);
+    if (file !== undefined && !out.includes(file)) out.push(file);
+  }
+  return out;
+}
 
 /** True when a package named `name` is installed where Node looks for it from `dir`. */
 function installedFrom(dir: string, name: string): boolean {

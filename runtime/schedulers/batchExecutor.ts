@@ -7,6 +7,8 @@
  * child-process pool) is a `dispatch` function.
  */
 import { setMaxListeners } from 'node:events';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Errors, SkeinError } from '../errors.js';
 import type { Executor, TaskRun } from '../core/local.js';
 import type { SchedulerState } from '../core/state.js';
@@ -45,6 +47,14 @@ const STREAM_MIN_MS = 1;
 
 /** Batches in flight per worker: one running, one waiting in the pool's queue. */
 const IN_FLIGHT_PER_WORKER = 2;
+
+/** A module URL as a person reads it: a path relative to the working directory where it is below it. */
+function displayPath(url: string): string {
+  if (!url.startsWith('file:')) return url;
+  const path = fileURLToPath(url);
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+}
 
 function headOf(task: unknown): Function | undefined {
   return Array.isArray(task) && typeof task[0] === 'function' ? (task[0] as Function) : undefined;
@@ -196,6 +206,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
           seen.add(fn);
           const ref = await locateFunction(fn);
           if (ref === undefined) throw Errors.unlocatable(graph.keys[t]!, describeFunction(fn), name);
+          if ('evaluating' in ref) throw Errors.moduleStillEvaluating(graph.keys[t]!, describeFunction(fn), displayPath(ref.evaluating), name);
           fnIndex.set(fn, fnRefs.length);
           fnRefs.push([ref.url, ref.name]);
         }

@@ -7,10 +7,9 @@
  * piscina does with its threads), and when the parent exits, however it exits, they go too: an
  * exit hook kills them, and a worker whose parent vanished exits on its own ('disconnect').
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { runtimeFile } from '../loader/register.js';
+import { forkWorker, setRef, takeWorkers } from '../workers/spawn.js';
 import type { WireBatch, WirePartial, WireResult } from '../workers/protocol.js';
 
 interface Job {
@@ -34,18 +33,6 @@ export class WorkerExit extends Error {
   constructor(readonly how: string) {
     super(`worker process ended with ${how}`);
     this.name = 'WorkerExit';
-  }
-}
-
-/** Sets whether a worker's process and IPC channel keep the parent's event loop alive. */
-function setRef(child: ChildProcess, ref: boolean): void {
-  const channel = (child as ChildProcess & { channel?: { ref(): void; unref(): void } }).channel;
-  if (ref) {
-    child.ref();
-    channel?.ref();
-  } else {
-    child.unref();
-    channel?.unref();
   }
 }
 
@@ -73,7 +60,8 @@ export class ProcessPool {
     const n = options.numWorkers ?? availableParallelism();
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`numWorkers must be an integer >= 1, got ${String(n)}`);
     this.numWorkers = n;
-    for (let i = 0; i < n; i++) this.#slots.push(this.#spawn());
+    const early = takeWorkers(n);
+    for (let i = 0; i < n; i++) this.#slots.push(this.#spawn(early?.[i]));
     watchExit(this);
   }
 
@@ -83,14 +71,9 @@ export class ProcessPool {
     for (const { child } of this.#slots) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 
-  #spawn(): Slot {
-    const child = fork(fileURLToPath(runtimeFile('processWorker.js')), [], {
-      serialization: 'advanced',
-      execArgv: ['--enable-source-maps'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+  /** A slot for `child` (a worker started early), or for a new worker process. */
+  #spawn(child: ChildProcess = forkWorker()): Slot {
     const slot: Slot = { child };
-    setRef(child, false);
     child.on('message', (message: { id: number; result?: WireResult; partial?: WirePartial; crash?: string }) => {
       const job = slot.job;
       if (job === undefined || job.id !== message.id) return;

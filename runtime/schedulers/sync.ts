@@ -1,14 +1,43 @@
 /**
  * The synchronous scheduler: the core with an executor that runs each task inline, in the
  * calling thread, one at a time. Breakpoints and stack traces point straight at user code.
- * An async task function is awaited before the next task starts.
+ * An async task function is awaited before the next task starts; with `taskTimeoutMs`, a task
+ * whose promise has not settled by then fails (one thread cannot stop code that computes
+ * without awaiting: that is what the threads and processes schedulers are for).
  */
 import { type Inputs, executeTask, isThenable } from '../core/execute.js';
 import { type Executor, stateInputs } from '../core/local.js';
 import { clock } from '../core/timings.js';
+import { Errors } from '../errors.js';
 
-export function syncExecutor(): Executor {
+/** `promise`, or a TASK_TIMEOUT failure for `key` once `ms` pass without it settling. */
+function withTimeout(promise: PromiseLike<unknown>, ms: number, key: string, timers: Set<NodeJS.Timeout>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      reject(Errors.syncTaskTimeout(key, ms));
+    }, ms);
+    timers.add(timer);
+    const settle = (): void => {
+      clearTimeout(timer);
+      timers.delete(timer);
+    };
+    promise.then(
+      (v) => {
+        settle();
+        resolve(v);
+      },
+      (e: unknown) => {
+        settle();
+        reject(e);
+      },
+    );
+  });
+}
+
+export function syncExecutor(taskTimeoutMs: number | null = null): Executor {
   let inputs: Inputs | undefined;
+  const timers = new Set<NodeJS.Timeout>();
   return {
     name: 'sync',
     capacity: 1,
@@ -31,7 +60,8 @@ export function syncExecutor(): Executor {
           continue;
         }
         if (isThenable(value)) {
-          value.then(
+          if (taskTimeoutMs !== null) value = withTimeout(value, taskTimeoutMs, state.graph.keys[index]!, timers);
+          (value as PromiseLike<unknown>).then(
             (v) => {
               const end = measure ? clock() : undefined;
               report({ index, ok: true, value: v, worker: 'main', start, end, received: end });
@@ -49,6 +79,8 @@ export function syncExecutor(): Executor {
     },
     cancel() {
       // Nothing to stop: a sync task is either finished or an awaited promise we stop waiting for.
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
     },
   };
 }
