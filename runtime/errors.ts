@@ -40,7 +40,8 @@ function listKeys(keys: readonly Key[]): string {
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   try {
-    return `non-Error value thrown: ${typeof error === 'string' ? JSON.stringify(error) : String(error)}`;
+    const shown = typeof error === 'string' || (error !== null && typeof error === 'object' && Object.getPrototypeOf(error) === Object.prototype) ? JSON.stringify(error) : String(error);
+    return `non-Error value thrown: ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}`;
   } catch {
     return 'non-Error value thrown';
   }

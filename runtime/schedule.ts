@@ -3,12 +3,12 @@
  * resolve the configuration in scope, choose an executor for the scheduler it names, run the
  * one scheduling core, and always release what they started.
  */
-import { Errors } from './errors.js';
+import { Errors, closest } from './errors.js';
 import { type Callback, globalCallbacks } from './core/callbacks.js';
-import { type SkeinConfig, SCHEDULERS, resolveConfig } from './core/config.js';
+import { type SkeinConfig, CONFIG_KEYS, SCHEDULERS, resolveConfig } from './core/config.js';
 import { type Executor, getAsync } from './core/local.js';
 import { type Delayed, isDelayed, mergeGraphs, setComputeHook } from './graph/delayed.js';
-import { type Graph, type Key, isPlainObject } from './graph/spec.js';
+import { type Graph, type Key, describeValue, isPlainObject } from './graph/spec.js';
 import { syncExecutor } from './schedulers/sync.js';
 import { inSkeinWorker } from './workers/mark.js';
 import { threadsLease } from './schedulers/threads.js';
@@ -62,19 +62,32 @@ async function run(graph: Graph, keys: NestedKeys, options: ComputeOptions | und
   }
 }
 
+function checkKeys(keys: unknown): asserts keys is NestedKeys {
+  if (typeof keys === 'string') return;
+  if (Array.isArray(keys)) {
+    for (const k of keys) checkKeys(k);
+    return;
+  }
+  throw new TypeError(
+    `get(graph, keys): keys must be a key (a string) or an array of keys (arrays may nest), got ${describeValue(keys)}. Options come third: get(graph, 'total', {scheduler: 'sync'}).`,
+  );
+}
+
 /**
  * Runs a raw graph, as Dask's `get`: one key resolves to its value, an array of keys to an
  * array of values (nested arrays mirrored). Only what the keys need runs.
  */
 export function get(graph: Graph, keys: NestedKeys, options?: ComputeOptions): Promise<unknown> {
   try {
+    checkKeys(keys);
     return run(graph, keys, options);
   } catch (error) {
     return Promise.reject(error);
   }
 }
 
-const OPTION_KEYS = new Set<string>(['signal', 'scheduler', 'numWorkers', 'threadsPerWorker', 'taskTimeoutMs', 'rerunExceptionsLocally', 'callbacks', 'pool', 'poolIdleTimeoutMs', 'batching']);
+/** Option names of `compute`'s last argument: every config key, `batching` (nested form) and `signal`. */
+const OPTION_KEYS = new Set<string>(['signal', 'batching', ...CONFIG_KEYS]);
 
 function containsDelayed(value: unknown): boolean {
   if (isDelayed(value)) return true;
@@ -85,6 +98,23 @@ function containsDelayed(value: unknown): boolean {
 /** The last argument is options when it is a plain object with an option key and no delayed value. */
 function isOptions(value: unknown): value is ComputeOptions {
   return isPlainObject(value) && Object.keys(value).some((k) => OPTION_KEYS.has(k)) && !containsDelayed(value);
+}
+
+/**
+ * Refuses a last argument that reads as misspelled options (`{schedular: 'sync'}`): a plain
+ * object without delayed values whose keys are all option names or close to one. Computed as a
+ * value, it would silently run with the default options instead.
+ */
+function checkMisspelledOptions(value: unknown): void {
+  if (!isPlainObject(value) || containsDelayed(value)) return;
+  const keys = Object.keys(value);
+  if (keys.length === 0) return;
+  const suggestions = keys.map((k) => (OPTION_KEYS.has(k) ? k : closest(k, OPTION_KEYS, 1)[0]));
+  if (suggestions.some((s) => s === undefined) || keys.every((k) => OPTION_KEYS.has(k))) return;
+  const wrong = keys.map((k, i) => [k, suggestions[i]!] as const).filter(([k]) => !OPTION_KEYS.has(k));
+  throw new TypeError(
+    `compute(): the last argument looks like options with ${wrong.map(([k, s]) => `${JSON.stringify(k)} (did you mean ${JSON.stringify(s)}?)`).join(', ')}. Options are ${[...OPTION_KEYS].join(', ')}; to compute a plain object, pass options after it.`,
+  );
 }
 
 /** What `compute` gives back for one argument: delayed values replaced by their results. */
@@ -127,6 +157,7 @@ export function compute<const T extends readonly unknown[]>(...args: T): Promise
 export function compute<const T extends readonly unknown[]>(...args: [...T, ComputeOptions]): Promise<{ [I in keyof T]: Computed<T[I]> }>;
 export async function compute(...args: unknown[]): Promise<unknown[]> {
   const options = args.length > 0 && isOptions(args[args.length - 1]) ? (args.pop() as ComputeOptions) : undefined;
+  if (options === undefined && args.length > 0) checkMisspelledOptions(args[args.length - 1]);
   const roots: Delayed<unknown>[] = [];
   const shapes = args.map((a) => collectRoots(a, roots));
   if (roots.length === 0) return shapes;

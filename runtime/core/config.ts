@@ -16,7 +16,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { Errors } from '../errors.js';
+import { Errors, closest } from '../errors.js';
 import type { Callback } from './callbacks.js';
 
 export const SCHEDULERS = ['sync', 'threads', 'processes'] as const;
@@ -159,16 +159,40 @@ export function makeLayer(input: Record<string, unknown>, source: string, fromTe
   return { source, values: values as Partial<SkeinConfig> };
 }
 
+function warnOnce(message: string): void {
+  if (warnedVariables.has(message)) return;
+  warnedVariables.add(message);
+  process.emitWarning(message, { code: 'SKEIN_UNKNOWN_ENV' });
+}
+
+/** The environment variable of a config key: batching.maxTasks → SKEIN_BATCHING__MAX_TASKS. */
+export function envName(key: string): string {
+  return `SKEIN_${key.split('.').map((part) => part.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join('__')}`;
+}
+
 function snakeToCamel(part: string): string {
   return part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** `SKEIN_NUM_WORKERS=4` → numWorkers: 4; `SKEIN_BATCHING__MAX_TASKS` → batching.maxTasks. */
-export function layerFromEnv(env: NodeJS.ProcessEnv): Layer | undefined {
+const warnedVariables = new Set<string>();
+
+/**
+ * `SKEIN_NUM_WORKERS=4` → numWorkers: 4; `SKEIN_BATCHING__MAX_TASKS` → batching.maxTasks. A
+ * `SKEIN_*` variable that names no key is someone else's (or a typo): warned about once, naming
+ * the closest key, and ignored, as Dask does with unknown `DASK_*` variables. A known key with a
+ * bad value is an error.
+ */
+export function layerFromEnv(env: NodeJS.ProcessEnv, warn: (message: string) => void = warnOnce): Layer | undefined {
   const raw: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('SKEIN_') || value === undefined) continue;
     const key = name.slice('SKEIN_'.length).split('__').map(snakeToCamel).join('.');
+    if (!Object.hasOwn(SPECS, key)) {
+      const near = closest(key, CONFIG_KEYS.filter((k) => SPECS[k].codeOnly !== true), 1)[0];
+      const spelled = near === undefined ? '' : ` (did you mean ${envName(near)}?)`;
+      warn(`Ignoring the environment variable ${name}: ${JSON.stringify(key)} is not a Skein config key${spelled}.`);
+      continue;
+    }
     raw[key] = value;
   }
   if (Object.keys(raw).length === 0) return undefined;

@@ -88,7 +88,8 @@ let exitWatched = false;
  * why. When a run is what it waited for, say so: which run, how far it got, what it waited on.
  */
 function sayWhatWasPending(code: number): void {
-  if (code !== 13) return;
+  // Node 20 passes 0 to 'exit' listeners for an unsettled top-level await, with exitCode 13
+  if (code !== 13 && process.exitCode !== 13) return;
   for (const describe of runsInProgress) process.stderr.write(`skein: ${describe()}\n`);
 }
 

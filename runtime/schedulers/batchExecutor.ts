@@ -16,6 +16,7 @@ import { isPlainObject } from '../graph/spec.js';
 import { describeFunction, locateFunction } from '../loader/locate.js';
 import type { FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from '../workers/protocol.js';
 import { workersNeedLoader } from '../loader/register.js';
+import { type Path, bufferPaths, restoreBuffers } from '../workers/buffers.js';
 
 export interface Dispatcher {
   /**
@@ -25,6 +26,8 @@ export interface Dispatcher {
    */
   dispatch(batch: WireBatch, signal: AbortSignal, onPartial?: (partial: WirePartial) => void): Promise<WireResult>;
   readonly numWorkers: number;
+  /** The transport keeps Buffers as Buffers (child processes' advanced serialization does; postMessage does not). */
+  readonly restoresBuffers?: boolean;
 }
 
 export interface BatchOptions {
@@ -75,7 +78,8 @@ function estimateOf(run: TaskRun): number | undefined {
 const ERROR_TYPES: Record<string, new (message: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 
 /** Rebuilds an error sent by a worker: same type where it is a built-in one, same stack and fields. */
-export function fromWireError(w: WireError): Error {
+export function fromWireError(w: WireError): unknown {
+  if (w.thrown !== undefined) return w.thrown.value;
   const Ctor = ERROR_TYPES[w.name] ?? Error;
   const error = new Ctor(w.message);
   if (error.name !== w.name) Object.defineProperty(error, 'name', { value: w.name, configurable: true, writable: true });
@@ -128,13 +132,20 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
   const toLink = (run: TaskRun, st: SchedulerState, previous: number, keep: boolean): WireLink => {
     const { graph, cache } = st;
     const inputs: Array<readonly [string, unknown]> = [];
+    let buffers: Array<readonly [number, Path[]]> | undefined;
     for (let e = graph.depStart[run.index]!; e < graph.depStart[run.index + 1]!; e++) {
       const d = graph.deps[e]!;
-      if (d !== previous) inputs.push([graph.keys[d]!, cache[d]]);
+      if (d === previous) continue;
+      const value = cache[d];
+      if (dispatcher.restoresBuffers !== true && value !== null && typeof value === 'object') {
+        const paths = bufferPaths(value);
+        if (paths.length > 0) (buffers ??= []).push([inputs.length, paths]);
+      }
+      inputs.push([graph.keys[d]!, value]);
     }
     let task = encoded[run.index];
     if (task === undefined) task = encoded[run.index] = encode(run.task);
-    return { i: run.index, key: run.key, task, inputs, keep };
+    return { i: run.index, key: run.key, task, inputs, keep, buffers };
   };
 
   /** Hands one outcome to the core, once, learning how long its function takes. */
@@ -147,7 +158,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       const before = durations.get(fn);
       durations.set(fn, before === undefined ? ms : before + (ms - before) * DURATION_WEIGHT);
     }
-    if (o.ok) report({ index: o.i, ok: true, value: o.value, worker, start: o.start, end: o.end, bytes: o.bytes });
+    if (o.ok) report({ index: o.i, ok: true, value: o.buffers === undefined ? o.value : restoreBuffers(o.value, o.buffers), worker, start: o.start, end: o.end, bytes: o.bytes });
     else report({ index: o.i, ok: false, error: fromWireError(o.error), worker, start: o.start, end: o.end });
   };
 

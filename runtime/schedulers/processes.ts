@@ -18,6 +18,7 @@ export function processesLease(cfg: SkeinConfig): ExecutorLease {
     'processes',
     {
       numWorkers: pool.numWorkers,
+      restoresBuffers: true,
       async dispatch(batch, signal, onPartial) {
         try {
           return await pool.run(batch, signal, onPartial);

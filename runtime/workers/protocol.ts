@@ -9,6 +9,7 @@
  * hands its unstarted chains back, so another worker can take them.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { Path } from './buffers.js';
 
 /** A function a worker imports: module URL + export name. */
 export type FnRef = readonly [url: string, name: string];
@@ -28,6 +29,8 @@ export interface WireLink {
   readonly inputs: ReadonlyArray<readonly [string, unknown]>;
   /** Send the result back (false for a chain link only the next link reads). */
   readonly keep: boolean;
+  /** Threads: where Buffers are in `inputs` (by input position), to make them Buffers again. */
+  readonly buffers?: ReadonlyArray<readonly [input: number, paths: readonly Path[]]>;
 }
 
 export interface WireBatch {
@@ -52,10 +55,12 @@ export interface WireError {
   readonly message: string;
   readonly stack?: string;
   readonly props: Record<string, unknown>;
+  /** What was thrown, when it was not an Error (a string, an object, undefined). */
+  readonly thrown?: { readonly value: unknown };
 }
 
 export type WireOutcome =
-  | { readonly i: number; readonly ok: true; readonly value: unknown; readonly start: number; readonly end: number; readonly bytes?: number }
+  | { readonly i: number; readonly ok: true; readonly value: unknown; readonly start: number; readonly end: number; readonly bytes?: number; readonly buffers?: readonly Path[] }
   | { readonly i: number; readonly ok: false; readonly error: WireError; readonly start: number; readonly end: number };
 
 /** Outcomes a worker streamed before its batch ended. */

@@ -11,6 +11,7 @@ import { WORKER_MARK } from './mark.js';
 import { isDelayedFunction } from '../graph/delayed.js';
 import { isPlainObject } from '../graph/spec.js';
 import { registerLoader } from '../loader/register.js';
+import { bufferPaths, restoreBuffers } from './buffers.js';
 import type { FnMarker, FnRef, WireBatch, WireError, WireOutcome, WirePartial, WireResult } from './protocol.js';
 
 const functions = new Map<string, Promise<Function>>();
@@ -79,7 +80,12 @@ export function toWireError(error: unknown): WireError {
     for (const [k, v] of Object.entries(error)) if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) props[k] = v;
     return { name: error.name, message: error.message, stack: error.stack, props };
   }
-  return { name: 'Error', message: `non-Error value thrown: ${String(error)}`, props: {} };
+  // a thrown string, object or undefined travels as itself, when structured clone can carry it
+  try {
+    return { name: 'Error', message: `non-Error value thrown: ${String(error)}`, props: {}, thrown: { value: structuredClone(error) } };
+  } catch {
+    return { name: 'Error', message: `non-Error value thrown: ${String(error)}`, props: {} };
+  }
 }
 
 
@@ -110,7 +116,11 @@ export type Emit = (partial: WirePartial) => boolean;
 /** Report what finished once this long has passed since the last report. */
 const STREAM_AFTER_MS = 1;
 
-export async function runBatch(batch: WireBatch, worker: string, emit?: Emit): Promise<WireResult> {
+/**
+ * Runs one batch. `markBuffers`: the results travel by postMessage (threads), which turns a
+ * Buffer into a Uint8Array: say where the Buffers are, so the receiver restores them.
+ */
+export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, markBuffers = false): Promise<WireResult> {
   if (batch.loader) registerLoader();
   (globalThis as Record<symbol, unknown>)[WORKER_MARK] = worker;
   let outcomes: WireOutcome[] = [];
@@ -134,13 +144,15 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit): P
       const start = now();
       try {
         const inputs = new Map<string, unknown>(link.inputs);
+        if (link.buffers !== undefined) for (const [at, paths] of link.buffers) inputs.set(link.inputs[at]![0], restoreBuffers(link.inputs[at]![1], paths));
         if (previous !== undefined) inputs.set(previous[0], previous[1]);
         let value = executeTask(decode(link.task, fns), mapInputs(inputs));
         if (isThenable(value)) value = await value;
         const end = now();
         if (link.keep) checkSendable(value, link.key);
         const bytes = batch.measure && link.keep ? serializedSize(value) : undefined;
-        outcomes.push({ i: link.i, ok: true, value: link.keep ? value : undefined, start, end, bytes });
+        const buffers = link.keep && markBuffers ? bufferPaths(value) : undefined;
+        outcomes.push({ i: link.i, ok: true, value: link.keep ? value : undefined, start, end, bytes, buffers: buffers !== undefined && buffers.length > 0 ? buffers : undefined });
         previous = [link.key, value];
       } catch (error) {
         outcomes.push({ i: link.i, ok: false, error: toWireError(error), start, end: now() });

@@ -46,7 +46,7 @@ export default async function run(batch: WireBatch): Promise<unknown> {
             return false; // a value structured clone refuses: the final result names its task
           }
         };
-  const result: WireResult = await runBatch(batch, `thread-${threadId}`, emit);
+  const result: WireResult = await runBatch(batch, `thread-${threadId}`, emit, true);
   const list = buffersOf(result.outcomes);
   if (list.length === 0) return result;
   // piscina's Transferable protocol: the list to transfer, and the value to send

@@ -64,3 +64,10 @@ export const sleepAfter = (ms: number, ..._deps: unknown[]): Promise<number> => 
 export const whereAmI = (..._deps: unknown[]): string => String((globalThis as Record<symbol, unknown>)[Symbol.for('skein.worker')] ?? 'main');
 /** The sum of one list argument. */
 export const listSum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+/** Throws whatever it is given: a string, an object, undefined. */
+export function throwValue(value: unknown): never {
+  throw value;
+}
+export const makeBuffer = (text: string): Buffer => Buffer.from(text, 'utf8');
+export const describeBuffers = (b: Buffer, o: { inner: Buffer[] }): string => `${Buffer.isBuffer(b)} ${b.toString('utf8')} ${Buffer.isBuffer(o.inner[0])}`;
+export const wrapBuffer = (b: Buffer): { inner: Buffer[] } => ({ inner: [b] });

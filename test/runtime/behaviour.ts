@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Profiler, SkeinError, TaskError, compute, delayed, get, type Callback, type ComputeOptions } from 'skein';
-import { add, concat, double, fail, failWithCode, identity, inc, listSum, pack, sleep, sum } from '../data/ops.js';
+import { add, concat, describeBuffers, double, fail, failWithCode, identity, inc, listSum, makeBuffer, pack, sleep, sum, throwValue, wrapBuffer } from '../data/ops.js';
 
 export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extra: ComputeOptions = {}): void {
   const opts: ComputeOptions = { scheduler, numWorkers: 2, ...extra };
@@ -34,6 +34,24 @@ export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extr
       assert.deepEqual(await get({ c: [1, 2], d: [[listSum, 'c']] }, 'd', opts), [3]);
       assert.deepEqual(await get({ c: [1, 2], o: { n: [listSum, 'c'], k: 'c', s: 'zzz' } }, 'o', opts), { n: 3, k: [1, 2], s: 'zzz' });
       assert.deepEqual(await get({ x: 1, y: [[inc, 'x'], [[inc, [inc, 'x']]]] }, 'y', opts), [2, [3]]);
+    });
+
+    it('keeps a Buffer a Buffer, as a result and as an input, also inside objects', async () => {
+      const graph = { b: [makeBuffer, 'hello'], o: [wrapBuffer, 'b'], d: [describeBuffers, 'b', 'o'] };
+      const [b, o, d] = (await get(graph, ['b', 'o', 'd'], opts)) as [Buffer, { inner: Buffer[] }, string];
+      assert.ok(Buffer.isBuffer(b));
+      assert.equal(b.toString('utf8'), 'hello');
+      assert.ok(Buffer.isBuffer(o.inner[0]));
+      assert.equal(d, 'true hello true');
+    });
+
+    it('carries a thrown value that is not an Error as it was thrown', async () => {
+      for (const [thrown, shown] of [['boom', '"boom"'], [{ code: 7 }, '{"code":7}'], [undefined, 'undefined']] as const) {
+        const error = await get({ t: [throwValue, thrown] }, 't', opts).catch((e: unknown) => e);
+        assert.ok(error instanceof TaskError);
+        assert.deepEqual(error.cause, thrown);
+        assert.equal(error.message, `Task "t" failed: non-Error value thrown: ${shown}\n  finished before the failure: none`);
+      }
     });
 
     it('runs a diamond and a wide reduction', async () => {

@@ -4,7 +4,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { config, get, withConfig, type Callback } from 'skein';
+import { envName, layerFromEnv } from '../../runtime/core/config.js';
 import { inc } from '../data/ops.js';
 
 const home = mkdtempSync(join(tmpdir(), 'skein-config-'));
@@ -105,6 +108,24 @@ describe('config', () => {
     process.env.SKEIN_NUM_WORKERS = 'many';
     config.refresh();
     assert.throws(() => config.get('scheduler'), { message: 'Bad value for config key "numWorkers" from environment: "many"; expected an integer >= 1 or null.' });
+  });
+
+  it('ignores SKEIN_* variables that name no key, warning once with the closest variable', () => {
+    const warnings: string[] = [];
+    const layer = layerFromEnv({ SKEIN_FOO: '1', SKEIN_NUM_WORKER: '3', SKEIN_SCHEDULER: 'sync', PATH: '/bin' }, (m) => warnings.push(m));
+    assert.deepEqual(layer?.values, { scheduler: 'sync' });
+    assert.deepEqual(warnings, [
+      'Ignoring the environment variable SKEIN_FOO: "foo" is not a Skein config key.',
+      'Ignoring the environment variable SKEIN_NUM_WORKER: "numWorker" is not a Skein config key (did you mean SKEIN_NUM_WORKERS?).',
+    ]);
+    assert.equal(envName('batching.maxTasks'), 'SKEIN_BATCHING__MAX_TASKS');
+    const r = spawnSync(process.execPath, ['bin/skein.js', 'run', 'examples/etl.graph.ts', '--scheduler', 'sync', '--keys', 'total'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { ...process.env, SKEIN_FOO: '1' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /Warning: Ignoring the environment variable SKEIN_FOO: "foo" is not a Skein config key\.\n/);
   });
 
   it('does not take names inherited from Object.prototype as keys or schedulers', () => {
