@@ -91,6 +91,8 @@ export const Errors = {
     new TaskError(key, `Task ${JSON.stringify(key)} failed: ${messageOf(error)}\n  finished before the failure: ${listKeys(finished)}`, error, finished),
   cancelled: (reason: unknown, finished: readonly Key[]) =>
     new SkeinError('CANCELLED', `Computation cancelled${reason instanceof Error ? `: ${reason.message}` : reason !== undefined ? `: ${String(reason)}` : ''}; finished before cancelling: ${listKeys(finished)}`, { cause: reason }),
+  /** `located`: file:line:column: message, the line and a caret (loader/syntax.ts). */
+  syntax: (located: string) => new SkeinError('SYNTAX', located),
   notAGraph: (what: string) =>
     new SkeinError('NOT_A_GRAPH', `${what} must be a graph object, a delayed value, or an array of delayed values.`),
   unknownScheduler: (name: unknown, valid: readonly string[]) =>

@@ -16,6 +16,8 @@ export interface GroupStats {
 
 export interface Report {
   readonly scheduler: string;
+  /** The run failed (or was cancelled): the failing key, where known, and the message. */
+  readonly failure: { readonly key: string | null; readonly message: string; readonly unfinished: number; readonly total: number } | null;
   readonly wallMs: number;
   readonly tasks: number;
   readonly groups: GroupStats[];
@@ -146,8 +148,10 @@ export function analyze(record: RunRecord): Report {
       `One task dominates the critical path: ${top.key} ran ${ms(top.runMs)}, ${pct(top.runMs / runTotalMs)} of all task run time (${ms(runTotalMs)}) and ${pct(top.runMs / wallMs)} of the ${ms(wallMs)} run; nothing else can make the run shorter. Split it into smaller tasks that can run in parallel.`,
     );
   }
+  const unfinished = tasks.status.filter((st) => st !== 'memory' && st !== 'released').length;
   return {
     scheduler: record.run.scheduler,
+    failure: record.error === null ? null : { key: record.error.key, message: record.error.message, unfinished, total: n },
     wallMs,
     tasks: ran.length,
     groups,
@@ -165,6 +169,13 @@ export function analyze(record: RunRecord): Report {
 export function formatReport(r: Report, source: string): string {
   const lines: string[] = [];
   lines.push(`Skein run report: ${source}`);
+  if (r.failure !== null) {
+    // a failed run: what failed comes first, the timings after
+    const first = r.failure.message.split('\n')[0]!;
+    lines.push(`FAILED${r.failure.key === null ? '' : ` at task ${JSON.stringify(r.failure.key)}`}: ${first}`);
+    lines.push(`${r.failure.unfinished} of ${r.failure.total} tasks did not finish; the figures below cover the tasks that ran.`);
+    lines.push('');
+  }
   lines.push(`${r.tasks} tasks in ${ms(r.wallMs)} with the ${r.scheduler} scheduler; run ${ms(r.runTotalMs)}, overhead ${ms(r.overheadTotalMs)} (overhead ratio ${pct(r.overheadRatio)})`);
   lines.push('');
   lines.push('group                 tasks   run total  run median  overhead total  overhead median');

@@ -14,6 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { type EsbuildMessage, syntaxErrorFrom } from './syntax.js';
 
 interface HookData {
   readonly aliases: Readonly<Record<string, string>>;
@@ -71,13 +72,18 @@ export async function load(url: string, context: unknown, nextLoad: NextLoad): P
   const source = await readFile(path, 'utf8');
   // esbuild only when a TypeScript file is loaded: JavaScript graphs never pay for starting it
   const { transform } = await import('esbuild');
-  const out = await transform(source, {
-    loader: path.endsWith('.tsx') ? 'tsx' : 'ts',
-    format: 'esm',
-    target: 'node20',
-    sourcemap: 'inline',
-    sourcefile: path,
-    supported: { 'top-level-await': true },
-  });
-  return { format: 'module', source: out.code, shortCircuit: true };
+  try {
+    const out = await transform(source, {
+      loader: path.endsWith('.tsx') ? 'tsx' : 'ts',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: 'inline',
+      sourcefile: path,
+      supported: { 'top-level-await': true },
+    });
+    return { format: 'module', source: out.code, shortCircuit: true };
+  } catch (error) {
+    // esbuild's own message carries ten lines of its internals: say file, line, column and the spot
+    throw syntaxErrorFrom((error as { errors?: EsbuildMessage[] }).errors) ?? error;
+  }
 }

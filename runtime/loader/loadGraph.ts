@@ -2,13 +2,14 @@
  * Loads a graph file: a `.ts/.mts/.js/.mjs` module whose default export is a graph object (or
  * Map), a delayed value, or an array of delayed values.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SkeinError, Errors } from '../errors.js';
 import { isDelayed, mergeGraphs } from '../graph/delayed.js';
 import { type Dsk, type Key, isPlainObject, toDsk } from '../graph/spec.js';
-import { needsLoader, registerLoader } from './register.js';
+import { needsLoader, registerLoader, staticLocalImports } from './register.js';
+import { type EsbuildMessage, syntaxErrorFrom } from './syntax.js';
 import { registerModule } from './locate.js';
 import { compileGraph, outputKeys } from '../graph/compile.js';
 import { postorder } from '../graph/toposort.js';
@@ -24,12 +25,46 @@ export interface LoadedGraph {
   readonly module: Record<string, unknown>;
 }
 
+/**
+ * A SyntaxError from loading a graph file, as a SkeinError that shows where: the hooks already
+ * formatted TypeScript errors; for JavaScript, esbuild parses the file and its local imports
+ * again to find the line (V8's message names none). Otherwise the error as it came.
+ */
+async function locateSyntaxError(path: string, error: SyntaxError): Promise<unknown> {
+  if (/^[^\n]+:\d+:\d+: /.test(error.message)) return Errors.syntax(error.message);
+  const { transform } = await import('esbuild');
+  const files = [path];
+  for (let i = 0; i < files.length && i < 50; i++) {
+    const file = files[i]!;
+    let source: string;
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      await transform(source, { loader: /\.(ts|mts|cts)$/.test(file) ? 'ts' : 'js', format: 'esm', sourcefile: file, supported: { 'top-level-await': true } });
+    } catch (e) {
+      const located = syntaxErrorFrom((e as { errors?: EsbuildMessage[] }).errors);
+      if (located !== undefined) return Errors.syntax(located.message);
+    }
+    for (const next of staticLocalImports(file)) if (!files.includes(next)) files.push(next);
+  }
+  return error;
+}
+
 export async function loadGraphFile(file: string): Promise<LoadedGraph> {
   const path = resolvePath(file);
   if (!existsSync(path)) throw new SkeinError('NO_FILE', `Graph file not found: ${path}`);
   if (needsLoader(path)) registerLoader();
   const url = pathToFileURL(path).href;
-  const module = (await import(url)) as Record<string, unknown>;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof SyntaxError) throw await locateSyntaxError(path, error);
+    throw error;
+  }
   registerModule(url, module);
   const exported = module.default;
   const what = `The default export of ${file}`;

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { SkeinError, TaskError, get } from 'skein';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SkeinError, TaskError, compute, delayed, get } from 'skein';
 import { hang, inc, spin } from '../data/ops.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -115,5 +118,54 @@ describe('the sync scheduler can be stopped', () => {
     assert.equal(code, 130, stderr);
     assert.ok(performance.now() - sentAt < 1000, 'stopped within one task');
     assert.match(stderr, /^error: Computation cancelled: interrupted \(SIGINT\); finished before cancelling: (none|spin-\d(, spin-\d)*)\n$/);
+  });
+});
+
+describe('messages that say what to do', () => {
+  it('shows a syntax error in a graph file as file:line:column, the message, the line and a caret', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-syntax-'));
+    try {
+      const bad = 'export default {\n  a: [Math.max, 1, 2,\n  b: 3,\n};\n';
+      for (const name of ['bad.graph.ts', 'bad.graph.mjs']) {
+        writeFileSync(join(dir, name), bad);
+        const r = node([bin, 'run', join(dir, name)]);
+        assert.equal(r.code, 2);
+        assert.equal(r.stderr, `error: ${join(dir, name)}:3:4: Expected "]" but found ":"\n    b: 3,\n     ^\n`);
+      }
+      writeFileSync(join(dir, 'helper.mjs'), 'export const x = (1;\n');
+      writeFileSync(join(dir, 'uses.graph.mjs'), "import { x } from './helper.mjs';\nexport default { a: [Math.max, x, 1] };\n");
+      const r = node([bin, 'run', join(dir, 'uses.graph.mjs')]);
+      assert.equal(r.stderr, `error: ${join(dir, 'helper.mjs')}:1:20: Expected ")" but found ";"\n  export const x = (1;\n                     ^\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leads the report of a failed run with the failure and the failing key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-report-'));
+    try {
+      const record = join(dir, 'run.skein.json');
+      assert.equal(node([bin, 'run', 'test/data/failing.graph.ts', '--scheduler', 'sync', '--record', record]).code, 1);
+      const r = node([bin, 'report', record]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.split('\n');
+      assert.equal(lines[1], 'FAILED at task "parse-b": Task "parse-b" failed: cannot parse b:1,2,3');
+      assert.equal(lines[2], '2 of 5 tasks did not finish; the figures below cover the tasks that ran.');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses misspelled compute options and get() keys that are not keys', async () => {
+    const a = delayed(inc)(1);
+    await assert.rejects(compute(a, { schedular: 'sync' }), {
+      name: 'TypeError',
+      message: /^compute\(\): the last argument looks like options with "schedular" \(did you mean "scheduler"\?\)\. Options are signal, batching, scheduler, numWorkers, /,
+    });
+    assert.deepEqual(await compute(a, { total: 3 }, { scheduler: 'sync' }), [2, { total: 3 }], 'an object that is not like options is a value');
+    await assert.rejects(get({ x: 1 }, { x: 1 } as never), {
+      name: 'TypeError',
+      message: "get(graph, keys): keys must be a key (a string) or an array of keys (arrays may nest), got an object (Object). Options come third: get(graph, 'total', {scheduler: 'sync'}).",
+    });
   });
 });
