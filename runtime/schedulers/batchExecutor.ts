@@ -248,13 +248,21 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       const all = [run, ...(run.continuation ?? [])];
       return all.map((link, j) => toLink(link, st, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || link.keep === true || st.isResult[link.index] === 1));
     });
-    const stream = budgetMs !== undefined;
-    const wire: WireBatch = { fns: fnRefs, loader, measure: st.timings !== undefined, chains, stream, budgetMs: runs.length > 1 ? budgetMs : undefined };
     const timeout = options.taskTimeoutMs;
-    const signal = timeout === null ? controller.signal : AbortSignal.any([controller.signal, AbortSignal.timeout(timeout)]);
+    // a time limit counts from when the task starts in its worker (it announces it), not from
+    // when it was queued: a task waiting for a replacement worker must not time out
+    const stream = budgetMs !== undefined || timeout !== null;
+    const wire: WireBatch = { fns: fnRefs, loader, measure: st.timings !== undefined, chains, stream, announce: timeout !== null, budgetMs: runs.length > 1 ? budgetMs : undefined };
+    const limit = timeout === null ? undefined : new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const signal = limit === undefined ? controller.signal : AbortSignal.any([controller.signal, limit.signal]);
+    const onPartial = (partial: WirePartial): void => {
+      if (limit !== undefined && timer === undefined) timer = setTimeout(() => limit.abort(), timeout!);
+      for (const o of partial.outcomes) deliver(o, partial.worker);
+    };
     inFlight++;
     dispatcher
-      .dispatch(wire, signal, stream ? (partial) => partial.outcomes.forEach((o) => deliver(o, partial.worker)) : undefined)
+      .dispatch(wire, signal, stream ? onPartial : undefined)
       .then(
         (result) => {
           for (const o of result.outcomes) deliver(o, result.worker);
@@ -266,17 +274,18 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
         },
         (error: unknown) => {
           if (controller.signal.aborted) return; // cancelled on purpose: the core is no longer waiting
-          const timedOut = timeout !== null && signal.aborted;
+          const timedOut = limit !== undefined && limit.signal.aborted;
           for (const run of runs) {
             for (const link of [run, ...(run.continuation ?? [])]) {
               if (stopped || reported[link.index] === 1) continue;
               reported[link.index] = 1;
-              report({ index: link.index, ok: false, error: timedOut ? Errors.taskTimeout(link.key, timeout) : error });
+              report({ index: link.index, ok: false, error: timedOut ? Errors.taskTimeout(link.key, timeout!) : error });
             }
           }
         },
       )
       .finally(() => {
+        clearTimeout(timer);
         inFlight--;
         pump();
       });

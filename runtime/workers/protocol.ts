@@ -41,6 +41,8 @@ export interface WireBatch {
   readonly preload?: readonly string[];
   /** Stream outcomes before the batch ends (a thread streams only where `port` is given). */
   readonly stream?: boolean;
+  /** Send an empty partial when the batch starts, so a time limit counts from then (needs `stream`). */
+  readonly announce?: boolean;
   /** Hand unstarted chains back once the batch has run this long (only where outcomes stream). */
   readonly budgetMs?: number;
   /** Threads: where to stream outcomes before the batch ends (processes stream over IPC). */

@@ -134,6 +134,7 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
     for (const chain of batch.chains) outcomes.push({ i: chain[0]!.i, ok: false, error: toWireError(error), start, end: start });
     return { outcomes, worker, streamed };
   }
+  if (emit !== undefined && batch.announce === true && emit({ worker, outcomes: [] })) streamed++;
   const batchStart = now();
   let lastReport = batchStart;
   const { chains } = batch;

@@ -53,6 +53,13 @@ for (const scheduler of ['threads', 'processes'] as const) {
       assert.equal(await get({ x: [inc, 41] }, 'x', opts), 42);
     });
 
+    it('counts taskTimeoutMs from when a task starts, not from when it waits for its worker', async () => {
+      // each fresh worker spends 400 ms importing the task's module before the task can start
+      await closeDefaultPools();
+      const { quick } = (await import(new URL('../data/slowImport.mjs', import.meta.url).href)) as { quick: (x: number) => number };
+      assert.deepEqual(await get({ a: [quick, 1], b: [quick, 2] }, ['a', 'b'], { ...opts, taskTimeoutMs: 300 }), [2, 3]);
+    });
+
     it('re-runs a failed task in the calling thread with rerunExceptionsLocally', async () => {
       const remote = await get({ x: [failWhere] }, 'x', opts).catch((e: unknown) => e);
       assert.equal((remote as TaskError).message, 'Task "x" failed: failed in a worker\n  finished before the failure: none');
