@@ -91,6 +91,14 @@ export const Errors = {
     new TaskError(key, `Task ${JSON.stringify(key)} failed: ${messageOf(error)}\n  finished before the failure: ${listKeys(finished)}`, error, finished),
   cancelled: (reason: unknown, finished: readonly Key[]) =>
     new SkeinError('CANCELLED', `Computation cancelled${reason instanceof Error ? `: ${reason.message}` : reason !== undefined ? `: ${String(reason)}` : ''}; finished before cancelling: ${listKeys(finished)}`, { cause: reason }),
+  /** `where`: `Task "k"` or `delayed(fn)`; `cycle`: the path that loops back (spec.ts cyclePath). */
+  cyclicValue: (where: string, cycle: string | undefined) =>
+    new SkeinError(
+      'CYCLIC_VALUE',
+      cycle === undefined
+        ? `${where} has arguments nested more than 1000 levels deep; Skein walks arguments for the keys they name. Pass such a value as the result of a task instead (results are passed as they are).`
+        : `${where} has an argument that contains itself (${cycle}). Skein walks a task's arguments for the keys they name, so they must not loop back. Make the object the result of a task instead (results are passed as they are, cycles included), or break the cycle.`,
+    ),
   /** `located`: file:line:column: message, the line and a caret (loader/syntax.ts). */
   syntax: (located: string) => new SkeinError('SYNTAX', located),
   notAGraph: (what: string) =>

@@ -8,7 +8,7 @@ import { type Callback, globalCallbacks } from './core/callbacks.js';
 import { type SkeinConfig, CONFIG_KEYS, SCHEDULERS, resolveConfig } from './core/config.js';
 import { type Executor, getAsync } from './core/local.js';
 import { type Delayed, isDelayed, mergeGraphs, setComputeHook } from './graph/delayed.js';
-import { type Graph, type Key, describeValue, isPlainObject } from './graph/spec.js';
+import { type Graph, type Key, MAX_NESTING, cyclePath, describeValue, isPlainObject } from './graph/spec.js';
 import { syncExecutor } from './schedulers/sync.js';
 import { inSkeinWorker } from './workers/mark.js';
 import { threadsLease } from './schedulers/threads.js';
@@ -89,10 +89,16 @@ export function get(graph: Graph, keys: NestedKeys, options?: ComputeOptions): P
 /** Option names of `compute`'s last argument: every config key, `batching` (nested form) and `signal`. */
 const OPTION_KEYS = new Set<string>(['signal', 'batching', ...CONFIG_KEYS]);
 
-function containsDelayed(value: unknown): boolean {
+/** compute()'s arguments looping back on themselves: said, instead of a stack overflow. */
+function tooDeep(value: unknown): never {
+  throw Errors.cyclicValue('compute()', cyclePath(value, 'argument'));
+}
+
+function containsDelayed(value: unknown, depth = 0): boolean {
   if (isDelayed(value)) return true;
-  if (Array.isArray(value)) return value.some(containsDelayed);
-  return isPlainObject(value) && Object.values(value).some(containsDelayed);
+  if (depth > MAX_NESTING) tooDeep(value);
+  if (Array.isArray(value)) return value.some((v) => containsDelayed(v, depth + 1));
+  return isPlainObject(value) && Object.values(value).some((v) => containsDelayed(v, depth + 1));
 }
 
 /** The last argument is options when it is a plain object with an option key and no delayed value. */
@@ -121,15 +127,16 @@ function checkMisspelledOptions(value: unknown): void {
 export type Computed<T> = T extends Delayed<infer R> ? R : T extends readonly unknown[] ? { [I in keyof T]: Computed<T[I]> } : T;
 
 /** Replaces each delayed value inside `value` by a placeholder key, collecting the roots. */
-function collectRoots(value: unknown, roots: Delayed<unknown>[]): unknown {
+function collectRoots(value: unknown, roots: Delayed<unknown>[], top: unknown = value, depth = 0): unknown {
   if (isDelayed(value)) {
     roots.push(value);
     return { [ROOT]: value.key };
   }
-  if (Array.isArray(value)) return value.map((v) => collectRoots(v, roots));
+  if (depth > MAX_NESTING) tooDeep(top);
+  if (Array.isArray(value)) return value.map((v) => collectRoots(v, roots, top, depth + 1));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const k in value) out[k] = collectRoots(value[k], roots);
+    for (const k in value) out[k] = collectRoots(value[k], roots, top, depth + 1);
     return out;
   }
   return value;

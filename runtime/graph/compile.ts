@@ -5,7 +5,8 @@
  * and then only integer array access: that is what keeps the core under a microsecond per task
  * for graphs of a million keys.
  */
-import { type Graph, type Key, describeValue, isPlainObject } from './spec.js';
+import { Errors } from '../errors.js';
+import { type Graph, type Key, MAX_NESTING, cyclePath, describeValue, isPlainObject, isTask } from './spec.js';
 
 export interface CompiledGraph {
   readonly size: number;
@@ -54,25 +55,28 @@ export function compileGraph(graph: Graph): CompiledGraph {
   const edges = new IntList();
   const stamp = new Int32Array(n).fill(-1); // stamp[d] === t: d already recorded for task t
   let current = 0;
-  const visit = (value: unknown): void => {
+  const visit = (value: unknown, depth: number): void => {
     if (typeof value === 'string') {
       const d = index.get(value);
       if (d !== undefined && stamp[d] !== current) {
         stamp[d] = current;
         edges.push(d);
       }
-    } else if (Array.isArray(value)) {
+      return;
+    }
+    if (depth > MAX_NESTING) throw Errors.cyclicValue(`Task ${JSON.stringify(keys[current])}`, cyclePath(values[current], isTask(values[current]) ? 'task' : 'value'));
+    if (Array.isArray(value)) {
       for (let j = typeof value[0] === 'function' ? 1 : 0; j < value.length; j++) {
         const v: unknown = value[j];
-        if (typeof v === 'string' || (v !== null && typeof v === 'object')) visit(v);
+        if (typeof v === 'string' || (v !== null && typeof v === 'object')) visit(v, depth + 1);
       }
     } else if (isPlainObject(value)) {
-      for (const k in value) visit(value[k]);
+      for (const k in value) visit(value[k], depth + 1);
     }
   };
   for (current = 0; current < n; current++) {
     depStart[current] = edges.length;
-    visit(values[current]);
+    visit(values[current], 0);
   }
   depStart[n] = edges.length;
   const deps = edges.data.slice(0, edges.length);

@@ -12,7 +12,8 @@
  * call, and `{key}` names the result explicitly.
  */
 import { randomUUID } from 'node:crypto';
-import { type Key, isPlainObject } from './spec.js';
+import { type Key, MAX_NESTING, cyclePath, isPlainObject } from './spec.js';
+import { Errors } from '../errors.js';
 import { tokenize } from './tokenize.js';
 
 const DELAYED = Symbol.for('skein.delayed');
@@ -107,17 +108,18 @@ export function mergeGraphs(values: Iterable<Delayed<unknown>>): Map<Key, unknow
   return out;
 }
 
-/** Replaces delayed values inside `value` by their keys, collecting them in `deps`. */
-function toGraphValue(value: unknown, deps: Delayed<unknown>[]): unknown {
+/** Replaces delayed values inside `value` by their keys, collecting them in `deps`; `key` names the task in errors. */
+function toGraphValue(value: unknown, deps: Delayed<unknown>[], key: string, root: readonly [unknown, string], depth = 0): unknown {
   if (isDelayed(value)) {
     deps.push(value);
     return value.key;
   }
   if (isDelayedFunction(value)) return value.fn;
-  if (Array.isArray(value)) return value.map((v) => toGraphValue(v, deps));
+  if (depth > MAX_NESTING && (Array.isArray(value) || isPlainObject(value))) throw Errors.cyclicValue(`Task ${JSON.stringify(key)}`, cyclePath(root[0], root[1]));
+  if (Array.isArray(value)) return value.map((v) => toGraphValue(v, deps, key, root, depth + 1));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const k in value) out[k] = toGraphValue(value[k], deps);
+    for (const k in value) out[k] = toGraphValue(value[k], deps, key, root, depth + 1);
     return out;
   }
   return value;
@@ -159,8 +161,8 @@ export function delayed(target: unknown, options?: DelayedOptions): unknown {
     const fn = target as (...args: unknown[]) => unknown;
     const wrapper = (...args: unknown[]): Delayed<unknown> => {
       const deps: Delayed<unknown>[] = [];
-      const graphArgs = args.map((a) => toGraphValue(a, deps));
       const key = makeKey(fn.name || 'lambda', [fn, ...args], options);
+      const graphArgs = args.map((a) => toGraphValue(a, deps, key, [args, 'args']));
       return new Delayed(key, [fn, ...graphArgs], deps);
     };
     Object.defineProperty(wrapper, 'fn', { value: fn });
@@ -169,7 +171,7 @@ export function delayed(target: unknown, options?: DelayedOptions): unknown {
     return wrapper;
   }
   const deps: Delayed<unknown>[] = [];
-  const value = toGraphValue(target, deps);
   const prefix = Array.isArray(target) ? 'list' : isPlainObject(target) ? 'dict' : typeof target;
-  return new Delayed(makeKey(prefix, [target], options), value, deps);
+  const key = makeKey(prefix, [target], options);
+  return new Delayed(key, toGraphValue(target, deps, key, [target, 'value']), deps);
 }

@@ -54,6 +54,43 @@ export function containsTask(value: unknown): boolean {
   return false;
 }
 
+/** Values nested deeper than this are checked for a cycle (walks recurse: a cycle would overflow). */
+export const MAX_NESTING = 1000;
+
+/**
+ * Where `value` contains itself through arrays and plain objects: a path such as
+ * `task[1].self → task[1]` (from the place that loops back to the object it loops to), or undefined.
+ */
+export function cyclePath(value: unknown, root = 'value'): string | undefined {
+  const ancestors: object[] = [];
+  const paths: string[] = [];
+  const walk = (v: unknown, path: string): string | undefined => {
+    if (v === null || typeof v !== 'object' || !(Array.isArray(v) || isPlainObject(v))) return undefined;
+    const at = ancestors.indexOf(v);
+    if (at >= 0) return `${root}${path} → ${root}${paths[at]}`;
+    ancestors.push(v);
+    paths.push(path);
+    try {
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) {
+          const found = walk(v[i], `${path}[${i}]`);
+          if (found !== undefined) return found;
+        }
+      } else {
+        for (const k of Object.keys(v)) {
+          const found = walk((v as Record<string, unknown>)[k], /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`);
+          if (found !== undefined) return found;
+        }
+      }
+      return undefined;
+    } finally {
+      ancestors.pop();
+      paths.pop();
+    }
+  };
+  return walk(value, '');
+}
+
 /** True for `{}`-literals and `Object.create(null)`, the only objects whose values are walked. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;

@@ -71,3 +71,9 @@ export function throwValue(value: unknown): never {
 export const makeBuffer = (text: string): Buffer => Buffer.from(text, 'utf8');
 export const describeBuffers = (b: Buffer, o: { inner: Buffer[] }): string => `${Buffer.isBuffer(b)} ${b.toString('utf8')} ${Buffer.isBuffer(o.inner[0])}`;
 export const wrapBuffer = (b: Buffer): { inner: Buffer[] } => ({ inner: [b] });
+/** A result that contains itself. */
+export function makeCycle(): { n: number; self?: unknown } {
+  const o: { n: number; self?: unknown } = { n: 7 };
+  o.self = o;
+  return o;
+}

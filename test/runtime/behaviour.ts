@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Profiler, SkeinError, TaskError, compute, delayed, get, type Callback, type ComputeOptions } from 'skein';
-import { add, concat, describeBuffers, double, fail, failWithCode, identity, inc, listSum, makeBuffer, pack, sleep, sum, throwValue, wrapBuffer } from '../data/ops.js';
+import { add, concat, describeBuffers, makeCycle, double, fail, failWithCode, identity, inc, listSum, makeBuffer, pack, sleep, sum, throwValue, wrapBuffer } from '../data/ops.js';
 
 export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extra: ComputeOptions = {}): void {
   const opts: ComputeOptions = { scheduler, numWorkers: 2, ...extra };
@@ -43,6 +43,20 @@ export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extr
       assert.equal(b.toString('utf8'), 'hello');
       assert.ok(Buffer.isBuffer(o.inner[0]));
       assert.equal(d, 'true hello true');
+    });
+
+    it('refuses an argument that contains itself, naming the task and the cycle; a cyclic result passes', async () => {
+      const loop: Record<string, unknown> = { a: 1 };
+      loop.self = loop;
+      await assert.rejects(get({ x: [pack, [1, loop]] }, 'x', opts), {
+        name: 'SkeinError',
+        message: 'Task "x" has an argument that contains itself (task[1][1].self → task[1][1]). Skein walks a task\'s arguments for the keys they name, so they must not loop back. Make the object the result of a task instead (results are passed as they are, cycles included), or break the cycle.',
+      });
+      assert.throws(() => delayed(pack)(loop), { message: /^Task "pack-[0-9a-f]+" has an argument that contains itself \(args\[0\]\.self → args\[0\]\)\. / });
+      await assert.rejects(compute({ loop }, opts), { message: /^compute\(\) has an argument that contains itself \(argument\.loop\.self → argument\.loop\)\. / });
+      const made = (await get({ c: [makeCycle] }, 'c', opts)) as { self: unknown; n: number };
+      assert.equal(made.self, made);
+      assert.equal(made.n, 7);
     });
 
     it('carries a thrown value that is not an Error as it was thrown', async () => {
