@@ -44,6 +44,8 @@ export interface SkeinConfig {
   taskTimeoutMs: number | null;
   /** Re-run a failed task in the calling thread so a debugger stops in it. */
   rerunExceptionsLocally: boolean;
+  /** `delayed` calls are pure by default: equal calls are one task (Dask's `delayed_pure`, false). */
+  delayedPure: boolean;
   /**
    * How long the default pool (the one `get`/`compute` start and keep warm between calls) stays
    * idle before its workers are let go; `null` keeps it for the life of the process. Idle
@@ -106,6 +108,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   threadsPerWorker: intSpec(1, 1, false) as KeySpec<number>,
   taskTimeoutMs: intSpec(null, 1, true),
   rerunExceptionsLocally: boolSpec,
+  delayedPure: boolSpec,
   poolIdleTimeoutMs: intSpec(30_000, 0, true),
   'batching.maxTasks': intSpec(512, 1, false) as KeySpec<number>,
   'batching.targetMs': intSpec(5, 1, false) as KeySpec<number>,

@@ -7,14 +7,18 @@
  *
  * A `Delayed` holds only its own graph value and the delayed values it uses; the whole graph is
  * assembled once, when it is computed, so building a long chain stays linear. Keys are
- * `<fnName>-<token>` where the token hashes the function and the arguments (pure calls give the
- * same key every time, so shared work is computed once); `{pure: false}` gives a fresh key per
- * call, and `{key}` names the result explicitly.
+ * `<fnName>-<token>`. As in Dask, calls are impure by default: each call is a task of its own,
+ * so `delayed(Math.random)()` twice gives two numbers. The token then hashes the call and its
+ * place in the sequence of calls this process made, so a program that makes the same calls gets
+ * the same keys on every run (the debugger and the CLI list keys in one process and run them in
+ * another). `{pure: true}` (or the `delayedPure` config key) makes the key depend on the
+ * function and the arguments alone, so equal calls are one task, computed once; `{key}` names
+ * the result explicitly.
  */
-import { randomUUID } from 'node:crypto';
 import { type Key, MAX_NESTING, cyclePath, isPlainObject } from './spec.js';
 import { Errors } from '../errors.js';
-import { tokenize } from './tokenize.js';
+import { hashString, tokenize } from './tokenize.js';
+import { config } from '../core/config.js';
 
 const DELAYED = Symbol.for('skein.delayed');
 const DELAYED_FUNCTION = Symbol.for('skein.delayedFunction');
@@ -22,7 +26,7 @@ const DELAYED_FUNCTION = Symbol.for('skein.delayedFunction');
 export interface DelayedOptions {
   /** The key of the result (only for one call: a fixed key names one task). */
   readonly key?: Key;
-  /** Same function and arguments give the same key (default true). */
+  /** Same function and arguments give the same key, one task (default: the `delayedPure` config key, false). */
   readonly pure?: boolean;
   /** Prefix for automatic keys instead of the function's name. */
   readonly name?: string;
@@ -127,10 +131,14 @@ function toGraphValue(value: unknown, deps: Delayed<unknown>[], key: string, roo
 
 const keyOfDelayed = (v: object): string | undefined => (isDelayed(v) ? v.key : undefined);
 
+/** Impure calls made so far in this process: the place of a call in the sequence. */
+let impureCalls = 0;
+
 function makeKey(prefix: string, parts: readonly unknown[], options: DelayedOptions | undefined): Key {
   if (options?.key !== undefined) return options.key;
-  const token = options?.pure === false ? randomUUID().replace(/-/g, '').slice(0, 16) : tokenize(parts, keyOfDelayed);
-  return `${options?.name ?? prefix}-${token}`;
+  const pure = options?.pure ?? config.get('delayedPure');
+  const token = tokenize(parts, keyOfDelayed);
+  return `${options?.name ?? prefix}-${pure ? token : hashString(`${token}#${impureCalls++}`)}`;
 }
 
 type MaybeDelayed<T> = T | Delayed<T>;

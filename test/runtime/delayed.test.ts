@@ -1,18 +1,36 @@
 // The delayed API: keys, graph merging, shared work.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compute, delayed, isDelayed, keyGroup } from 'skein';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { compute, config, delayed, isDelayed, keyGroup } from 'skein';
 import { add, inc, pack, sum } from '../data/ops.js';
 
 describe('delayed', () => {
   it('names keys <fnName>-<token>, the same for the same pure call', () => {
-    const a = delayed(inc)(1);
-    const b = delayed(inc)(1);
-    const c = delayed(inc)(2);
+    const a = delayed(inc, { pure: true })(1);
+    const b = delayed(inc, { pure: true })(1);
+    const c = delayed(inc, { pure: true })(2);
     assert.match(a.key, /^inc-[0-9a-f]{16}$/);
     assert.equal(a.key, b.key);
     assert.notEqual(a.key, c.key);
     assert.equal(keyGroup(a.key), 'inc');
+  });
+
+  it("is impure by default, as Dask's delayed: each call its own task; the delayedPure key changes it", async () => {
+    const [x, y] = await compute(delayed(Math.random)(), delayed(Math.random)(), { scheduler: 'sync' });
+    assert.notEqual(x, y, 'two calls, two numbers');
+    assert.notEqual(delayed(inc)(1).key, delayed(inc)(1).key);
+    {
+      using _ = config.set({ delayedPure: true });
+      assert.equal(delayed(inc)(1).key, delayed(inc)(1).key);
+    }
+    // the same program makes the same keys on every run (the CLI lists keys in one process, runs them in another)
+    const program = "import { delayed } from 'skein'; const inc = (x) => x + 1; console.log([delayed(inc)(1).key, delayed(inc)(1).key, delayed(Math.max)(2).key].join(' '));";
+    const run = (): string => execFileSync(process.execPath, ['--input-type=module', '-e', program], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });
+    const first = run();
+    assert.match(first, /^inc-[0-9a-f]{16} inc-[0-9a-f]{16} max-[0-9a-f]{16}\n$/);
+    assert.equal(run(), first);
   });
 
   it('tells closures with different captured values apart, and -0 from 0', async () => {
