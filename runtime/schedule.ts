@@ -123,8 +123,36 @@ function checkMisspelledOptions(value: unknown): void {
   );
 }
 
-/** What `compute` gives back for one argument: delayed values replaced by their results. */
-export type Computed<T> = T extends Delayed<infer R> ? R : T extends readonly unknown[] ? { [I in keyof T]: Computed<T[I]> } : T;
+/** Values `compute` passes through as they are: it walks only arrays and plain objects. */
+type Opaque = Function | Date | RegExp | Error | Map<unknown, unknown> | Set<unknown> | ArrayBuffer | ArrayBufferView | Promise<unknown> | SharedArrayBuffer;
+
+/** What `compute` gives back for one argument: delayed values replaced by their results, in arrays and objects too. */
+export type Computed<T> = T extends Delayed<infer R>
+  ? R
+  : T extends Opaque
+    ? T
+    : T extends readonly unknown[]
+      ? { -readonly [I in keyof T]: Computed<T[I]> }
+      : T extends object
+        ? { -readonly [K in keyof T]: Computed<T[K]> }
+        : T;
+
+/** True when `T` reads as options: an object with an option name and no delayed value at its top. */
+type LooksLikeOptions<T> = T extends Delayed<unknown> ? false : T extends object ? (Extract<keyof T, keyof ComputeOptions> extends never ? false : true) : false;
+
+/** `compute`'s arguments, checked: a last argument with an option name must be valid options. */
+export type ComputeArgs<T extends readonly unknown[]> = T extends readonly [...infer Rest, infer Last]
+  ? LooksLikeOptions<Last> extends true
+    ? readonly [...Rest, ComputeOptions]
+    : T
+  : T;
+
+/** What `compute` resolves to: one entry per argument, the options left out. */
+export type ComputeResult<T extends readonly unknown[]> = T extends readonly [...infer Rest, infer Last]
+  ? LooksLikeOptions<Last> extends true
+    ? { -readonly [I in keyof Rest]: Computed<Rest[I]> }
+    : { -readonly [I in keyof T]: Computed<T[I]> }
+  : { -readonly [I in keyof T]: Computed<T[I]> };
 
 /** Replaces each delayed value inside `value` by a placeholder key, collecting the roots. */
 function collectRoots(value: unknown, roots: Delayed<unknown>[], top: unknown = value, depth = 0): unknown {
@@ -160,8 +188,7 @@ function fillRoots(value: unknown, results: ReadonlyMap<Key, unknown>): unknown 
  * one entry per argument; delayed values inside arrays and plain objects are replaced by their
  * results. A last argument made only of option keys (`{scheduler: 'sync'}`) is the options.
  */
-export function compute<const T extends readonly unknown[]>(...args: T): Promise<{ [I in keyof T]: Computed<T[I]> }>;
-export function compute<const T extends readonly unknown[]>(...args: [...T, ComputeOptions]): Promise<{ [I in keyof T]: Computed<T[I]> }>;
+export function compute<const T extends readonly unknown[]>(...args: T & ComputeArgs<T>): Promise<ComputeResult<T>>;
 export async function compute(...args: unknown[]): Promise<unknown[]> {
   const options = args.length > 0 && isOptions(args[args.length - 1]) ? (args.pop() as ComputeOptions) : undefined;
   if (options === undefined && args.length > 0) checkMisspelledOptions(args[args.length - 1]);

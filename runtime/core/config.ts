@@ -63,7 +63,10 @@ export interface SkeinConfig {
 }
 
 export type ConfigKey = keyof SkeinConfig;
-export type ConfigInput = { [K in ConfigKey]?: SkeinConfig[K] | null } & Record<string, unknown>;
+/** Values for `config.set` and `withConfig`: config keys, nested keys also in nested form (`{batching: {maxTasks}}`). */
+export type ConfigInput = { [K in ConfigKey]?: SkeinConfig[K] | null } & {
+  batching?: { maxTasks?: number; targetMs?: number };
+};
 
 interface KeySpec<T> {
   readonly default: T;

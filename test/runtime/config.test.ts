@@ -103,7 +103,7 @@ describe('config', () => {
 
   it('rejects unknown schedulers, keys and bad values, listing what is valid', () => {
     assert.throws(() => config.set({ scheduler: 'gpu' as 'sync' }), { message: 'Unknown scheduler "gpu"; valid schedulers: sync, threads, processes.' });
-    assert.throws(() => config.set({ numWorker: 2 }), { message: /^Unknown config key "numWorker" from config\.set\(\)\. Did you mean "numWorkers"\? Valid keys: scheduler, numWorkers, / });
+    assert.throws(() => config.set({ numWorker: 2 } as never), { message: /^Unknown config key "numWorker" from config\.set\(\)\. Did you mean "numWorkers"\? Valid keys: scheduler, numWorkers, / });
     assert.throws(() => config.set({ numWorkers: 0 }), { message: 'Bad value for config key "numWorkers" from config.set(): 0; expected an integer >= 1 or null.' });
     process.env.SKEIN_NUM_WORKERS = 'many';
     config.refresh();
