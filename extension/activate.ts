@@ -13,6 +13,7 @@ import { type RunEnvironment, showRecording, startRun, stopRuns } from './runCon
 import { type RunInfo, RunsProvider } from './runs.js';
 import { type SchedulerChoice, nodeExecutable, readSettings } from './settings.js';
 import { activateDebug } from './debug/activateDebug.js';
+import { MANAGE_TRUST, UNTRUSTED_MESSAGE } from './trust.js';
 
 export interface SkeinApi {
   readonly runs: () => readonly RunInfo[];
@@ -73,6 +74,11 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
     vscode.commands.registerCommand('skein.runProcesses', run('processes')),
     vscode.commands.registerCommand('skein.runSync', run('sync')),
     vscode.commands.registerCommand('skein.stopRun', () => stopRuns()),
+    vscode.commands.registerCommand('skein.explainRestricted', async () => {
+      const choice = await vscode.window.showWarningMessage(UNTRUSTED_MESSAGE, MANAGE_TRUST);
+      if (choice === MANAGE_TRUST) await vscode.commands.executeCommand('workbench.trust.manage');
+      return choice;
+    }),
     vscode.commands.registerCommand('skein.rerun', (r?: RunInfo) => (r ? startRun(env, vscode.Uri.file(r.file), r.scheduler as SchedulerChoice) : undefined)),
     vscode.commands.registerCommand('skein.clearRuns', () => runs.clear()),
     vscode.commands.registerCommand('skein.showGraph', async (arg?: unknown) => {

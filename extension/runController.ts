@@ -12,7 +12,7 @@ import type { FromRunner, SourceFrame } from '../runtime/runner/protocol.js';
 import { RunnerClient } from './runnerClient.js';
 import { type RunInfo, type RunsProvider, formatDuration } from './runs.js';
 import { type SchedulerChoice, commandLine, nodeExecutable, readSettings } from './settings.js';
-import { refuseUntrusted } from './trust.js';
+import { MANAGE_TRUST, refuseUntrusted } from './trust.js';
 import { GraphPanel } from './panel.js';
 import { validateRecord } from '../runtime/diagnostics/recordSchema.js';
 import { readFileSync } from 'node:fs';
@@ -63,7 +63,7 @@ function diagnose(env: RunEnvironment, frames: readonly SourceFrame[], message: 
 export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?: SchedulerChoice): Promise<RunInfo | undefined> {
   const refusal = refuseUntrusted(vscode.workspace.isTrusted);
   if (refusal !== undefined) {
-    void vscode.window.showWarningMessage(refusal);
+    void vscode.window.showWarningMessage(refusal, MANAGE_TRUST).then((choice) => (choice === MANAGE_TRUST ? vscode.commands.executeCommand('workbench.trust.manage') : undefined));
     return undefined;
   }
   const settings = readSettings(file);

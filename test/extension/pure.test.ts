@@ -33,6 +33,31 @@ describe('workspace trust', () => {
   });
 });
 
+describe('restricted mode and menus', () => {
+  const menus = (manifest as unknown as { contributes: { menus: Record<string, Array<{ command: string; when?: string }>>; viewsWelcome: Array<{ contents: string; when?: string }> } }).contributes;
+
+  it("puts Run with Threads and Debug Task in the editor's context menu on graph files, trusted", () => {
+    const context = menus.menus['editor/context']!;
+    for (const command of ['skein.runThreads', 'skein.debugTask']) {
+      const entry = context.find((e) => e.command === command);
+      assert.ok(entry, command);
+      assert.match(entry.when!, /^isWorkspaceTrusted && \(resourceFilename =~ /);
+    }
+  });
+
+  it('offers an explanation where the run entries are, and says why in the runs view, in restricted mode', () => {
+    for (const menu of ['editor/title/run', 'explorer/context', 'editor/context']) {
+      const entry = menus.menus[menu]!.find((e) => e.command === 'skein.explainRestricted');
+      assert.ok(entry, menu);
+      assert.match(entry.when!, /^!isWorkspaceTrusted && /);
+    }
+    const untrusted = menus.viewsWelcome.find((w) => w.when === '!isWorkspaceTrusted');
+    assert.ok(untrusted);
+    assert.match(untrusted.contents, /off in Restricted Mode[^]*\[Manage Workspace Trust\]\(command:workbench\.trust\.manage\)/);
+    assert.equal(menus.viewsWelcome.find((w) => w.when === 'isWorkspaceTrusted')?.contents.startsWith('No runs yet.'), true);
+  });
+});
+
 describe('manifest', () => {
   it('targets VS Code 1.96, loads the bundle, and describes every setting', () => {
     assert.equal(manifest.engines.vscode, '^1.96.0');

@@ -50,6 +50,8 @@ export async function startCodeServer(workspace, options = {}) {
       'telemetry.telemetryLevel': 'off',
       'update.mode': 'none',
       'workbench.colorTheme': 'Default Dark Modern',
+      // an untrusted workspace opens in Restricted Mode without asking
+      ...(options.trusted === false ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.untrustedFiles': 'open' } : {}),
     }),
   );
   writeFileSync(join(tmp, 'config.yaml'), 'auth: none\n');
@@ -63,7 +65,7 @@ export async function startCodeServer(workspace, options = {}) {
     bin,
     [
       '--config', join(tmp, 'config.yaml'), '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+      '--disable-telemetry', '--disable-update-check', ...(options.trusted === false ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
       '--user-data-dir', userData, '--extensions-dir', join(tmp, 'exts'), workspace,
     ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -17,6 +17,61 @@ function packageVsix() {
   return out;
 }
 
+/** Right-clicks in the editor, checks the context menu has `entries`, closes it. */
+async function contextMenu(page, entries) {
+  await page.locator('.monaco-editor .view-lines').first().click({ button: 'right', position: { x: 200, y: 60 } });
+  const menu = page.locator('.context-view .monaco-menu, .monaco-menu-container .monaco-menu').first();
+  await menu.waitFor({ state: 'visible', timeout: 10_000 });
+  const labels = (await menu.locator('.action-label').allInnerTexts()).map((t) => t.trim());
+  for (const entry of entries) if (!labels.includes(entry)) throw new Error(`the editor's context menu has no ${JSON.stringify(entry)}: ${labels.join(' | ')}`);
+  await page.keyboard.press('Escape');
+}
+
+/** Opens `name` through Quick Open and waits until its text shows. */
+async function openFile(page, name, text) {
+  await page.keyboard.press('Control+P');
+  const quick = page.locator('.quick-input-widget input.input');
+  await quick.waitFor({ state: 'visible' });
+  await quick.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ state: 'attached' });
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .view-lines', { hasText: text }).first().waitFor({ timeout: 30_000 });
+}
+
+/**
+ * Restricted Mode: the runs view says why nothing runs and links to Manage Workspace Trust, and
+ * the editor's context menu offers the explanation instead of the run entries.
+ */
+async function restricted(vsix, browser, shots) {
+  const workspace = makeWorkspace();
+  const server = await startCodeServer(workspace, { install: vsix, trusted: false });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await openFile(page, 'etl.graph.ts', 'An ETL graph');
+    await page.keyboard.press('Control+Shift+E');
+    const header = page.locator('.pane-header', { hasText: 'Skein Runs' }).first();
+    await header.waitFor({ timeout: 30_000 });
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+    const welcome = page.locator('.welcome-view-content', { hasText: 'Restricted Mode' }).first();
+    await welcome.waitFor({ timeout: 30_000 });
+    const text = (await welcome.innerText()).replace(/\s+/g, ' ');
+    if (!text.includes('Skein runs and debugs the code in your graph files, so it is off in Restricted Mode')) throw new Error(`the runs view says: ${text}`);
+    if (!text.includes('Manage Workspace Trust')) throw new Error(`the runs view has no Manage Workspace Trust link: ${text}`);
+    await contextMenu(page, ['Run or Debug (trust this workspace first)']);
+    await page.screenshot({ path: join(shots, 'restricted-mode.png') });
+    process.stdout.write('ui: Restricted Mode explains itself in the runs view and the editor menu\n');
+  } catch (error) {
+    await page.screenshot({ path: join(shots, 'failure-restricted.png') }).catch(() => {});
+    throw error;
+  } finally {
+    await page.close().catch(() => {});
+    server.stop();
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const vsix = packageVsix();
   const workspace = makeWorkspace();
@@ -58,13 +113,16 @@ async function main() {
       if (!text.includes(expected)) throw new Error(`the Output panel does not show ${JSON.stringify(expected)}:\n${text}`);
     }
     const status = await page.locator('.statusbar-item', { hasText: 'Skein 22 tasks' }).first().innerText();
+    // the editor's own context menu offers the run and debug entries on a graph file
+    await contextMenu(page, ['Run with Threads', 'Debug Task…']);
     // the graph panel opened beside the editor (skein.openPanelOnRun) and shows the finished run
     const panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
     await panel.locator('#summary', { hasText: '22 done' }).waitFor({ timeout: 30_000 });
     await page.waitForTimeout(500);
     await page.screenshot({ path: join(shots, 'run-with-threads.png') });
     process.stdout.write(`ui: Run with Threads from the palette printed the results; status bar: ${status.trim()}\n`);
-    process.stdout.write('1 passed, 0 failed\n');
+    await restricted(vsix, browser, shots);
+    process.stdout.write('2 passed, 0 failed\n');
     return 0;
   } catch (error) {
     if (page) await page.screenshot({ path: join(shots, 'failure.png') }).catch(() => {});
