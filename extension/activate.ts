@@ -14,6 +14,7 @@ import { type RunInfo, RunsProvider } from './runs.js';
 import { type SchedulerChoice, nodeExecutable, readSettings } from './settings.js';
 import { activateDebug } from './debug/activateDebug.js';
 import { MANAGE_TRUST, UNTRUSTED_MESSAGE } from './trust.js';
+import { copySkeinPackage, hasSkeinPackage, isMissingSkein } from './workspacePackage.js';
 
 export interface SkeinApi {
   readonly runs: () => readonly RunInfo[];
@@ -60,6 +61,8 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
   const env: RunEnvironment = { context, output, status, diagnostics, runs, finished, transcript: [] };
   context.subscriptions.push(output, status, diagnostics, runs, finished, vscode.window.registerTreeDataProvider('skein.runs', runs));
 
+  let offeredPackage = false; // once per window: a graph file that cannot resolve 'skein'
+  const ADD_PACKAGE = 'Add the Skein Package';
   const run = (scheduler: SchedulerChoice) => async (arg: unknown) => {
     const file = targetFile(arg);
     if (file === undefined) {
@@ -74,6 +77,30 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
     vscode.commands.registerCommand('skein.runProcesses', run('processes')),
     vscode.commands.registerCommand('skein.runSync', run('sync')),
     vscode.commands.registerCommand('skein.stopRun', () => stopRuns()),
+    vscode.commands.registerCommand('skein.addPackage', async (arg?: unknown) => {
+      const uri = targetFile(arg) ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+      const folder = uri === undefined ? undefined : vscode.workspace.getWorkspaceFolder(uri) ?? vscode.workspace.workspaceFolders?.[0];
+      if (folder === undefined) {
+        void vscode.window.showInformationMessage('Skein: open a folder first; the package goes into its node_modules.');
+        return undefined;
+      }
+      const target = copySkeinPackage(context.extensionPath, folder.uri.fsPath);
+      void vscode.window.showInformationMessage(`Skein: added the skein package (runtime, types, CLI) to ${path.relative(folder.uri.fsPath, target)}.`);
+      return target;
+    }),
+    vscode.languages.onDidChangeDiagnostics((e) => {
+      if (offeredPackage || !vscode.workspace.isTrusted) return;
+      for (const uri of e.uris) {
+        if (!vscode.languages.getDiagnostics(uri).some((d) => isMissingSkein(d.message))) continue;
+        const folder = vscode.workspace.getWorkspaceFolder(uri);
+        if (folder === undefined || hasSkeinPackage(folder.uri.fsPath)) continue;
+        offeredPackage = true;
+        void vscode.window
+          .showInformationMessage("Skein: this workspace has no 'skein' package, so the editor has no types for it (runs work without it). Add it to node_modules?", ADD_PACKAGE)
+          .then((choice) => (choice === ADD_PACKAGE ? vscode.commands.executeCommand('skein.addPackage', uri) : undefined));
+        return;
+      }
+    }),
     vscode.commands.registerCommand('skein.explainRestricted', async () => {
       const choice = await vscode.window.showWarningMessage(UNTRUSTED_MESSAGE, MANAGE_TRUST);
       if (choice === MANAGE_TRUST) await vscode.commands.executeCommand('workbench.trust.manage');

@@ -1,12 +1,15 @@
 // The extension's parts that need no editor: trust policy, manifest, command lines, stack
 // frames, and a real runner process driven through RunnerClient.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RunnerClient } from '../../extension/runnerClient.js';
 import { UNTRUSTED_MESSAGE, refuseUntrusted } from '../../extension/trust.js';
+import { copySkeinPackage, hasSkeinPackage, isMissingSkein } from '../../extension/workspacePackage.js';
 import type { FromRunner } from '../../runtime/runner/protocol.js';
 import { stackFrames } from '../../runtime/runner/main.js';
 
@@ -55,6 +58,27 @@ describe('restricted mode and menus', () => {
     assert.ok(untrusted);
     assert.match(untrusted.contents, /off in Restricted Mode[^]*\[Manage Workspace Trust\]\(command:workbench\.trust\.manage\)/);
     assert.equal(menus.viewsWelcome.find((w) => w.when === 'isWorkspaceTrusted')?.contents.startsWith('No runs yet.'), true);
+  });
+});
+
+describe('the skein package added to a workspace', () => {
+  it('copies runtime, types and CLI into node_modules/skein, where import, types and npx skein work', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'skein-ws-'));
+    try {
+      assert.equal(hasSkeinPackage(folder), false);
+      const target = copySkeinPackage(root, folder);
+      assert.equal(target, join(folder, 'node_modules', 'skein'));
+      assert.equal(hasSkeinPackage(folder), true);
+      for (const file of ['dist/types/runtime/index.d.ts', 'dist/runtime/index.js', 'bin/skein.js', 'node_modules/esbuild/package.json']) assert.ok(existsSync(join(target, file)), file);
+      writeFileSync(join(folder, 'package.json'), '{"type":"module"}\n');
+      writeFileSync(join(folder, 'main.mjs'), "import { get } from 'skein';\nconsole.log(await get({ x: 1, y: [Math.max, 'x', 4] }, 'y', { scheduler: 'sync' }));\n");
+      assert.equal(execFileSync(process.execPath, ['main.mjs'], { cwd: folder, encoding: 'utf8' }), '4\n');
+      writeFileSync(join(folder, 'p.graph.ts'), "export const two = (): number => 2;\nexport default { t: [two] };\n");
+      assert.equal(execFileSync(process.execPath, [join(target, 'bin', 'skein.js'), 'run', 'p.graph.ts', '--scheduler', 'sync'], { cwd: folder, encoding: 'utf8' }), 't: 2\n');
+      assert.equal(isMissingSkein("Cannot find module 'skein' or its corresponding type declarations."), true);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 

@@ -76,6 +76,24 @@ suite('Skein in VS Code', () => {
     });
   }
 
+  test("Add the Skein Package gives TypeScript the types of 'skein' in a workspace without them", async function () {
+    this.timeout(120_000);
+    const uri = file('typed.graph.ts');
+    await vscode.window.showTextDocument(uri);
+    const missing = (): boolean => vscode.languages.getDiagnostics(uri).some((d) => /Cannot find module 'skein'/.test(d.message));
+    const until = async (check: () => boolean, ms: number): Promise<boolean> => {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline && !check()) await new Promise((r) => setTimeout(r, 250));
+      return check();
+    };
+    assert.ok(await until(missing, 60_000), "TypeScript reports that 'skein' cannot be found");
+    const target = (await vscode.commands.executeCommand('skein.addPackage', uri)) as string;
+    assert.equal(target, path.join(workspace(), 'node_modules', 'skein'));
+    assert.ok(statSync(path.join(target, 'dist', 'types', 'runtime', 'index.d.ts')).isFile());
+    await vscode.commands.executeCommand('typescript.restartTsServer');
+    assert.ok(await until(() => !missing(), 60_000), 'the error is gone once the package is there');
+  });
+
   test('a failing task shows its key and stack, and a diagnostic at the line that threw', async () => {
     const uri = file('failing.graph.ts');
     const before = skein.transcript().length;
