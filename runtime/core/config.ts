@@ -52,6 +52,11 @@ export interface SkeinConfig {
    * workers never keep the process alive either way.
    */
   poolIdleTimeoutMs: number | null;
+  /**
+   * Tasks that return promises (I/O: fetch, file reads, timers) may wait at once in one worker
+   * thread or process, up to this many; the sync scheduler runs one task at a time regardless.
+   */
+  asyncTasksPerWorker: number;
   /** Most tasks sent to a worker in one message. */
   'batching.maxTasks': number;
   /** Aim for batches that take about this long to run, so slow tasks are spread over workers. */
@@ -113,6 +118,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   rerunExceptionsLocally: boolSpec,
   delayedPure: boolSpec,
   poolIdleTimeoutMs: intSpec(30_000, 0, true),
+  asyncTasksPerWorker: intSpec(16, 1, false) as KeySpec<number>,
   'batching.maxTasks': intSpec(512, 1, false) as KeySpec<number>,
   'batching.targetMs': intSpec(5, 1, false) as KeySpec<number>,
   callbacks: {

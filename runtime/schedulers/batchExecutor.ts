@@ -34,13 +34,25 @@ export interface BatchOptions {
   readonly maxTasks: number;
   readonly targetMs: number;
   readonly taskTimeoutMs: number | null;
+  /** Tasks that may wait on promises at once in one worker. */
+  readonly asyncTasksPerWorker: number;
+}
+
+/** What the runs of one task function took, in ms (exponentially weighted means of the last runs). */
+interface Duration {
+  /** From call to result. */
+  wall: number;
+  /** How long it kept its worker busy: until it returned its promise, for one that waits. */
+  busy: number;
+  /** It returned a promise last time. */
+  waits: boolean;
 }
 
 /**
- * How long a call of each task function takes, in ms (an exponentially weighted mean of the
- * last runs), shared by every run in this process, as Dask keeps durations per task prefix.
+ * Durations per task function, shared by every run in this process, as Dask keeps durations per
+ * task prefix.
  */
-const durations = new WeakMap<Function, number>();
+const durations = new WeakMap<Function, Duration>();
 
 /** Weight of the newest run in a duration estimate. */
 const DURATION_WEIGHT = 0.25;
@@ -63,16 +75,22 @@ function headOf(task: unknown): Function | undefined {
   return Array.isArray(task) && typeof task[0] === 'function' ? (task[0] as Function) : undefined;
 }
 
-/** Estimated ms of a run (its whole chain), or undefined when some function has never run. */
-function estimateOf(run: TaskRun): number | undefined {
+/**
+ * How long a run (its whole chain) keeps a worker busy, in ms, or undefined when some function
+ * has never run. A task that waits on a promise costs its busy time where waits overlap
+ * (`overlap`: tasks that may wait at once in a worker), its whole time where they cannot.
+ */
+function estimateOf(run: TaskRun, overlap: boolean): { ms: number; waits: boolean } | undefined {
   let ms = 0;
+  let waits = false;
   for (const link of [run, ...(run.continuation ?? [])]) {
     const fn = headOf(link.task);
     const d = fn === undefined ? undefined : durations.get(fn);
     if (d === undefined) return undefined;
-    ms += d;
+    ms += d.waits && overlap ? d.busy : d.wall;
+    waits ||= d.waits;
   }
-  return ms;
+  return { ms, waits };
 }
 
 const ERROR_TYPES: Record<string, new (message: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
@@ -98,9 +116,11 @@ function functionsIn(value: unknown, out: Function[]): void {
 /**
  * The executor. Runs the core hands over wait in `pending` (in the core's priority order); at most
  * two batches per worker are in flight, each filled to about `targetMs` of estimated work and to
- * a fair share of what is pending. A task function that has never run goes alone, so its first
- * runs measure it and a slow one does not hold others back. Batches estimated at a millisecond
- * or more stream their outcomes as they finish, and hand unstarted chains back when they overrun.
+ * a fair share (per worker) of what is pending. Estimates count the time a task keeps its worker
+ * busy: for a task that returns a promise, until it returns it, so tasks waiting on I/O share a
+ * batch and wait together. Batches estimated at a millisecond or more, or holding a function
+ * never measured, stream their outcomes as they finish and hand unstarted chains back when they
+ * overrun.
  */
 export function batchExecutor(name: string, dispatcher: Dispatcher, options: BatchOptions): Executor {
   const fnIndex = new Map<Function, number>();
@@ -154,9 +174,15 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
     reported[o.i] = 1;
     const fn = headOf(state!.graph.values[o.i]);
     if (fn !== undefined && o.ok) {
-      const ms = o.end - o.start;
-      const before = durations.get(fn);
-      durations.set(fn, before === undefined ? ms : before + (ms - before) * DURATION_WEIGHT);
+      const wall = o.end - o.start;
+      const busy = o.syncMs ?? wall;
+      const d = durations.get(fn);
+      if (d === undefined) durations.set(fn, { wall, busy, waits: o.syncMs !== undefined });
+      else {
+        d.wall += (wall - d.wall) * DURATION_WEIGHT;
+        d.busy += (busy - d.busy) * DURATION_WEIGHT;
+        d.waits = o.syncMs !== undefined;
+      }
     }
     if (o.ok) report({ index: o.i, ok: true, value: o.buffers === undefined ? o.value : restoreBuffers(o.value, o.buffers), worker, start: o.start, end: o.end, bytes: o.bytes });
     else report({ index: o.i, ok: false, error: fromWireError(o.error), worker, start: o.start, end: o.end });
@@ -165,29 +191,29 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
   /** Sends batches while there is room in flight and work pending. */
   const pump = (): void => {
     const st = state!;
+    // a fair share per worker of what is pending now: tasks that take no time (or only wait on
+    // promises) are not split further
+    const fair = Math.ceil((pending.length - head) / dispatcher.numWorkers);
+    const overlap = options.asyncTasksPerWorker > 1;
     while (!stopped && inFlight < maxInFlight && head < pending.length) {
-      const fair = Math.ceil((pending.length - head) / maxInFlight);
       const take: TaskRun[] = [];
       let ms = 0;
       let links = 0;
+      let waiting = 0;
       let unknown = false;
       while (head < pending.length) {
         const run = pending[head]!;
-        const estimate = estimateOf(run);
+        const estimate = estimateOf(run, overlap);
         const size = 1 + (run.continuation?.length ?? 0);
-        if (estimate === undefined) {
-          // never measured: alone, so it is measured and holds nothing else back
-          if (take.length === 0) {
-            take.push(run);
-            head++;
-            unknown = true;
-          }
-          break;
-        }
-        if (take.length > 0 && (ms + estimate > options.targetMs || take.length >= fair || links + size > options.maxTasks)) break;
+        const waits = estimate?.waits === true && overlap;
+        if (take.length > 0 && (ms + (estimate?.ms ?? 0) > options.targetMs || take.length >= fair || links + size > options.maxTasks || (waits && waiting >= options.asyncTasksPerWorker))) break;
         take.push(run);
         head++;
-        ms += estimate;
+        // never measured: counted as free, but the batch streams and hands back what it has not
+        // started once a task overruns, so a slow first call holds nothing back for long
+        if (estimate === undefined) unknown = true;
+        else ms += estimate.ms;
+        if (waits) waiting++;
         links += size;
         if (options.taskTimeoutMs !== null) break; // one task per batch: a timeout names exactly one task
       }
@@ -252,7 +278,16 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
     // a time limit counts from when the task starts in its worker (it announces it), not from
     // when it was queued: a task waiting for a replacement worker must not time out
     const stream = budgetMs !== undefined || timeout !== null;
-    const wire: WireBatch = { fns: fnRefs, loader, measure: st.timings !== undefined, chains, stream, announce: timeout !== null, budgetMs: runs.length > 1 ? budgetMs : undefined };
+    const wire: WireBatch = {
+      fns: fnRefs,
+      loader,
+      measure: st.timings !== undefined,
+      chains,
+      stream,
+      announce: timeout !== null,
+      budgetMs: runs.length > 1 ? budgetMs : undefined,
+      asyncTasks: timeout === null ? options.asyncTasksPerWorker : 1,
+    };
     const limit = timeout === null ? undefined : new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const signal = limit === undefined ? controller.signal : AbortSignal.any([controller.signal, limit.signal]);

@@ -31,7 +31,7 @@ export function processesLease(cfg: SkeinConfig): ExecutorLease {
         }
       },
     },
-    { maxTasks: cfg['batching.maxTasks'], targetMs: cfg['batching.targetMs'], taskTimeoutMs: cfg.taskTimeoutMs },
+    { maxTasks: cfg['batching.maxTasks'], targetMs: cfg['batching.targetMs'], taskTimeoutMs: cfg.taskTimeoutMs, asyncTasksPerWorker: cfg.asyncTasksPerWorker },
   );
   return { executor, release: async () => lease?.release() };
 }

@@ -82,7 +82,7 @@ export function threadsLease(cfg: SkeinConfig): ExecutorLease {
         }
       },
     },
-    { maxTasks: cfg['batching.maxTasks'], targetMs: cfg['batching.targetMs'], taskTimeoutMs: cfg.taskTimeoutMs },
+    { maxTasks: cfg['batching.maxTasks'], targetMs: cfg['batching.targetMs'], taskTimeoutMs: cfg.taskTimeoutMs, asyncTasksPerWorker: cfg.asyncTasksPerWorker },
   );
   return { executor, release: async () => lease?.release() };
 }

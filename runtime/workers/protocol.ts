@@ -41,6 +41,8 @@ export interface WireBatch {
   readonly preload?: readonly string[];
   /** Stream outcomes before the batch ends (a thread streams only where `port` is given). */
   readonly stream?: boolean;
+  /** Tasks waiting on promises at once in one worker (`asyncTasksPerWorker`); 1 when absent. */
+  readonly asyncTasks?: number;
   /** Send an empty partial when the batch starts, so a time limit counts from then (needs `stream`). */
   readonly announce?: boolean;
   /** Hand unstarted chains back once the batch has run this long (only where outcomes stream). */
@@ -62,7 +64,17 @@ export interface WireError {
 }
 
 export type WireOutcome =
-  | { readonly i: number; readonly ok: true; readonly value: unknown; readonly start: number; readonly end: number; readonly bytes?: number; readonly buffers?: readonly Path[] }
+  | {
+      readonly i: number;
+      readonly ok: true;
+      readonly value: unknown;
+      readonly start: number;
+      readonly end: number;
+      readonly bytes?: number;
+      readonly buffers?: readonly Path[];
+      /** For a task that returned a promise: ms until it returned it (the time it kept the worker busy). */
+      readonly syncMs?: number;
+    }
   | { readonly i: number; readonly ok: false; readonly error: WireError; readonly start: number; readonly end: number };
 
 /** Outcomes a worker streamed before its batch ended. */

@@ -12,7 +12,7 @@ import { isDelayedFunction } from '../graph/delayed.js';
 import { isPlainObject } from '../graph/spec.js';
 import { registerLoader } from '../loader/register.js';
 import { bufferPaths, restoreBuffers } from './buffers.js';
-import type { FnMarker, FnRef, WireBatch, WireError, WireOutcome, WirePartial, WireResult } from './protocol.js';
+import type { FnMarker, FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from './protocol.js';
 
 const functions = new Map<string, Promise<Function>>();
 
@@ -116,9 +116,14 @@ export type Emit = (partial: WirePartial) => boolean;
 /** Report what finished once this long has passed since the last report. */
 const STREAM_AFTER_MS = 1;
 
+/** Chains waiting on a promise in this worker, over all its batches (see `asyncTasks`). */
+let awaiting = 0;
+
 /**
- * Runs one batch. `markBuffers`: the results travel by postMessage (threads), which turns a
- * Buffer into a Uint8Array: say where the Buffers are, so the receiver restores them.
+ * Runs one batch. Chains run in order; a chain whose task returns a promise waits for it aside
+ * while the next chains start, so tasks that wait on I/O overlap (at most `batch.asyncTasks`
+ * waiting at once in this worker). `markBuffers`: the results travel by postMessage (threads),
+ * which turns a Buffer into a Uint8Array: say where the Buffers are, so the receiver restores them.
  */
 export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, markBuffers = false): Promise<WireResult> {
   if (batch.loader) registerLoader();
@@ -138,47 +143,117 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
   const batchStart = now();
   let lastReport = batchStart;
   const { chains } = batch;
-  for (let c = 0; c < chains.length; c++) {
-    const chain = chains[c]!;
-    let previous: readonly [string, unknown] | undefined;
-    for (const link of chain) {
+  const limit = batch.asyncTasks ?? 1;
+  const waiting = new Set<Promise<void>>();
+  let started = 0;
+
+  /** Sends what finished when a millisecond has passed since the last report and more is to come. */
+  const report = (): void => {
+    if (emit === undefined || outcomes.length === 0 || (started === chains.length && waiting.size === 0)) return;
+    const t = now();
+    if (t - lastReport >= STREAM_AFTER_MS && emit({ worker, outcomes })) {
+      streamed++;
+      outcomes = [];
+      lastReport = t;
+    }
+  };
+
+  const inputsOf = (link: WireLink, previous: readonly [string, unknown] | undefined): Map<string, unknown> => {
+    const inputs = new Map<string, unknown>(link.inputs);
+    if (link.buffers !== undefined) for (const [at, paths] of link.buffers) inputs.set(link.inputs[at]![0], restoreBuffers(link.inputs[at]![1], paths));
+    if (previous !== undefined) inputs.set(previous[0], previous[1]);
+    return inputs;
+  };
+
+  /** Records a link's value; false (and the failure recorded) when it cannot be sent. */
+  const succeed = (link: WireLink, value: unknown, start: number, syncMs: number | undefined): boolean => {
+    const end = now();
+    try {
+      if (link.keep) checkSendable(value, link.key);
+    } catch (error) {
+      outcomes.push({ i: link.i, ok: false, error: toWireError(error), start, end });
+      return false;
+    }
+    const bytes = batch.measure && link.keep ? serializedSize(value) : undefined;
+    const buffers = link.keep && markBuffers ? bufferPaths(value) : undefined;
+    outcomes.push({ i: link.i, ok: true, value: link.keep ? value : undefined, start, end, bytes, buffers: buffers !== undefined && buffers.length > 0 ? buffers : undefined, syncMs });
+    return true;
+  };
+
+  /** Records the links after `at` in its chain as not run (every task is reported once). */
+  const skipRest = (chain: readonly WireLink[], at: number, start: number): void => {
+    for (const rest of chain.slice(at + 1)) {
+      outcomes.push({ i: rest.i, ok: false, error: toWireError(new Error(`not run: task ${JSON.stringify(chain[at]!.key)} before it in the same chain failed`)), start, end: start });
+    }
+  };
+
+  /** Records a failed link, and the links after it as not run. */
+  const fail = (chain: readonly WireLink[], at: number, error: unknown, start: number): void => {
+    outcomes.push({ i: chain[at]!.i, ok: false, error: toWireError(error), start, end: now() });
+    skipRest(chain, at, start);
+  };
+
+  /** Runs `chain` from link `from`; a promise once a link returns one (the rest then runs after it). */
+  const runChain = (chain: readonly WireLink[], from: number, previous: readonly [string, unknown] | undefined): Promise<void> | undefined => {
+    for (let j = from; j < chain.length; j++) {
+      const link = chain[j]!;
       const start = now();
+      let value: unknown;
       try {
-        const inputs = new Map<string, unknown>(link.inputs);
-        if (link.buffers !== undefined) for (const [at, paths] of link.buffers) inputs.set(link.inputs[at]![0], restoreBuffers(link.inputs[at]![1], paths));
-        if (previous !== undefined) inputs.set(previous[0], previous[1]);
-        let value = executeTask(decode(link.task, fns), mapInputs(inputs));
-        if (isThenable(value)) value = await value;
-        const end = now();
-        if (link.keep) checkSendable(value, link.key);
-        const bytes = batch.measure && link.keep ? serializedSize(value) : undefined;
-        const buffers = link.keep && markBuffers ? bufferPaths(value) : undefined;
-        outcomes.push({ i: link.i, ok: true, value: link.keep ? value : undefined, start, end, bytes, buffers: buffers !== undefined && buffers.length > 0 ? buffers : undefined });
-        previous = [link.key, value];
+        value = executeTask(decode(link.task, fns), mapInputs(inputsOf(link, previous)));
       } catch (error) {
-        outcomes.push({ i: link.i, ok: false, error: toWireError(error), start, end: now() });
-        // every task is reported once: the links after a failed one did not run
-        const at = chain.indexOf(link);
-        for (const rest of chain.slice(at + 1)) {
-          outcomes.push({ i: rest.i, ok: false, error: toWireError(new Error(`not run: task ${JSON.stringify(link.key)} before it in the same chain failed`)), start, end: start });
-        }
-        break;
+        fail(chain, j, error, start);
+        return undefined;
       }
-      if (emit !== undefined && outcomes.length > 0 && (c < chains.length - 1 || link !== chain[chain.length - 1])) {
-        const t = now();
-        if (t - lastReport >= STREAM_AFTER_MS && emit({ worker, outcomes })) {
-          streamed++;
-          outcomes = [];
-          lastReport = t;
-        }
+      if (isThenable(value)) {
+        const syncMs = now() - start;
+        return (async () => {
+          let settled: unknown;
+          try {
+            settled = await value;
+          } catch (error) {
+            fail(chain, j, error, start);
+            return;
+          }
+          if (!succeed(link, settled, start, syncMs)) {
+            skipRest(chain, j, start);
+            return;
+          }
+          report();
+          await runChain(chain, j + 1, [link.key, settled]);
+        })();
       }
+      if (!succeed(link, value, start, undefined)) {
+        skipRest(chain, j, start);
+        return undefined;
+      }
+      report();
+      previous = [link.key, value];
+    }
+    return undefined;
+  };
+
+  for (let c = 0; c < chains.length; c++) {
+    while (awaiting >= limit && waiting.size > 0) await Promise.race(waiting);
+    started++;
+    const pending = runChain(chains[c]!, 0, undefined);
+    if (pending !== undefined) {
+      awaiting++;
+      const tracked: Promise<void> = pending.finally(() => {
+        awaiting--;
+        waiting.delete(tracked);
+      });
+      waiting.add(tracked);
     }
     // over budget with chains left: hand them back rather than keep another worker waiting
     if (emit !== undefined && batch.budgetMs !== undefined && c < chains.length - 1 && now() - batchStart > batch.budgetMs) {
       const skipped: number[] = [];
       for (let rest = c + 1; rest < chains.length; rest++) skipped.push(rest);
+      started = chains.length;
+      await Promise.all(waiting);
       return { outcomes, worker, streamed, skipped };
     }
   }
+  await Promise.all(waiting);
   return { outcomes, worker, streamed };
 }

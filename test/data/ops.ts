@@ -77,3 +77,5 @@ export function makeCycle(): { n: number; self?: unknown } {
   o.self = o;
   return o;
 }
+/** Computes for `ms` once its dependencies (ignored) are done: a CPU-bound stage of a pipeline. */
+export const spinAfter = (ms: number, ..._deps: unknown[]): number => spin(ms);

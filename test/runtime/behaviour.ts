@@ -148,7 +148,8 @@ export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extr
     it('cancels when the signal aborts', async () => {
       const controller = new AbortController();
       const graph: Record<string, unknown> = {};
-      for (let i = 0; i < 20; i++) graph[`s-${i}`] = [sleep, 20];
+      // long enough that no scheduler finishes first, even with all twenty waiting at once
+      for (let i = 0; i < 20; i++) graph[`s-${i}`] = [sleep, 200];
       graph.all = [sum, ...Object.keys(graph)];
       setTimeout(() => controller.abort(new Error('user pressed stop')), 30);
       await assert.rejects(get(graph, 'all', { ...opts, signal: controller.signal }), (e: unknown) => {
