@@ -99,6 +99,10 @@ export const Errors = {
         ? `${where} has arguments nested more than 1000 levels deep; Skein walks arguments for the keys they name. Pass such a value as the result of a task instead (results are passed as they are).`
         : `${where} has an argument that contains itself (${cycle}). Skein walks a task's arguments for the keys they name, so they must not loop back. Make the object the result of a task instead (results are passed as they are, cycles included), or break the cycle.`,
     ),
+  classNotExported: (key: Key, cls: string) =>
+    new TypeError(
+      `task ${JSON.stringify(key)} passes an instance of class ${cls} between workers, and no module exports the class, so its methods would be lost on the way (a copy keeps only the fields). Export the class from a module (export class ${/^[A-Za-z_$][\w$]*$/.test(cls) ? cls : 'MyClass'} …), pass plain data, or run with --scheduler sync.`,
+    ),
   /** `located`: file:line:column: message, the line and a caret (loader/syntax.ts). */
   syntax: (located: string) => new SkeinError('SYNTAX', located),
   notAGraph: (what: string) =>

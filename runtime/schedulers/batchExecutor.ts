@@ -10,13 +10,13 @@ import { setMaxListeners } from 'node:events';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Errors, SkeinError } from '../errors.js';
-import type { Executor, TaskRun } from '../core/local.js';
+import type { Executor, TaskOutcome, TaskRun } from '../core/local.js';
 import type { SchedulerState } from '../core/state.js';
 import { isPlainObject } from '../graph/spec.js';
 import { describeFunction, locateFunction } from '../loader/locate.js';
 import type { FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from '../workers/protocol.js';
 import { workersNeedLoader } from '../loader/register.js';
-import { type Path, bufferPaths, restoreBuffers } from '../workers/buffers.js';
+import { type Path, type WireClasses, restoreValue, scanValue, userClassOf } from '../workers/wireValues.js';
 
 export interface Dispatcher {
   /**
@@ -63,6 +63,13 @@ const STREAM_MIN_MS = 1;
 /** Batches in flight per worker: one running, one waiting in the pool's queue. */
 const IN_FLIGHT_PER_WORKER = 2;
 
+/** The class exported as `name` by the module at `url` (already loaded here: a result came from it). */
+async function importClass([url, name]: FnRef): Promise<Function> {
+  const cls = ((await import(url)) as Record<string, unknown>)[name];
+  if (typeof cls !== 'function') throw new TypeError(`${url} has no exported class ${JSON.stringify(name)}`);
+  return cls;
+}
+
 /** A module URL as a person reads it: a path relative to the working directory where it is below it. */
 function displayPath(url: string): string {
   if (!url.startsWith('file:')) return url;
@@ -106,11 +113,18 @@ export function fromWireError(w: WireError): unknown {
   return error;
 }
 
-/** Every function inside a graph value (task heads, nested tasks, function arguments). */
+/** Every function inside a graph value (task heads, nested tasks, function arguments), and the classes of class instances in it. */
 function functionsIn(value: unknown, out: Function[]): void {
   if (typeof value === 'function') out.push(value);
   else if (Array.isArray(value)) for (const v of value) functionsIn(v, out);
   else if (isPlainObject(value)) for (const k in value) functionsIn(value[k], out);
+  else if (value !== null && typeof value === 'object') {
+    const cls = userClassOf(value);
+    if (cls !== undefined) {
+      out.push(cls);
+      for (const k of Object.keys(value)) functionsIn((value as Record<string, unknown>)[k], out);
+    }
+  }
 }
 
 /**
@@ -138,6 +152,11 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
   let state: SchedulerState | undefined;
   let report: Parameters<Executor['submit']>[2] = () => undefined;
 
+  /** Classes met in results, by class, with where workers import them from. */
+  const classRefs = new Map<Function, FnRef>();
+  /** The classes of results, by module URL + export name, imported here once. */
+  const classByRef = new Map<string, Function>();
+
   const encode = (value: unknown): unknown => {
     if (typeof value === 'function') return { __skeinFn: fnIndex.get(value)! };
     if (Array.isArray(value)) return value.map(encode);
@@ -146,26 +165,46 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       for (const k in value) out[k] = encode(value[k]);
       return out;
     }
+    const cls = value !== null && typeof value === 'object' ? userClassOf(value) : undefined;
+    if (cls !== undefined) {
+      // an instance of a located class (prepare): its fields, and its class to rebuild it with
+      const fields: Record<string, unknown> = {};
+      for (const k of Object.keys(value as object)) fields[k] = encode((value as Record<string, unknown>)[k]);
+      return { __skeinNew: fnIndex.get(cls)!, fields };
+    }
     return value;
+  };
+
+  /** Where a worker imports `cls` from, if known (a class in the graph, or one a result had). */
+  const refOfClass = (cls: Function): FnRef | undefined => {
+    const i = fnIndex.get(cls);
+    return i !== undefined ? fnRefs[i] : classRefs.get(cls);
   };
 
   const toLink = (run: TaskRun, st: SchedulerState, previous: number, keep: boolean): WireLink => {
     const { graph, cache } = st;
     const inputs: Array<readonly [string, unknown]> = [];
-    let buffers: Array<readonly [number, Path[]]> | undefined;
+    let special: Array<readonly [number, Path[] | undefined, WireClasses | undefined]> | undefined;
     for (let e = graph.depStart[run.index]!; e < graph.depStart[run.index + 1]!; e++) {
       const d = graph.deps[e]!;
       if (d === previous) continue;
       const value = cache[d];
-      if (dispatcher.restoresBuffers !== true && value !== null && typeof value === 'object') {
-        const paths = bufferPaths(value);
-        if (paths.length > 0) (buffers ??= []).push([inputs.length, paths]);
+      if (value !== null && typeof value === 'object') {
+        const found = scanValue(value, dispatcher.restoresBuffers !== true);
+        if (found !== undefined) {
+          const classes = found.instances?.map(([path, cls]): readonly [Path, FnRef] => {
+            const ref = refOfClass(cls);
+            if (ref === undefined) throw Errors.classNotExported(run.key, cls.name || '(anonymous class)');
+            return [path, ref];
+          });
+          (special ??= []).push([inputs.length, found.buffers, classes]);
+        }
       }
       inputs.push([graph.keys[d]!, value]);
     }
     let task = encoded[run.index];
     if (task === undefined) task = encoded[run.index] = encode(run.task);
-    return { i: run.index, key: run.key, task, inputs, keep, buffers };
+    return { i: run.index, key: run.key, task, inputs, keep, special };
   };
 
   /** Hands one outcome to the core, once, learning how long its function takes. */
@@ -184,8 +223,32 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
         d.waits = o.syncMs !== undefined;
       }
     }
-    if (o.ok) report({ index: o.i, ok: true, value: o.buffers === undefined ? o.value : restoreBuffers(o.value, o.buffers), worker, start: o.start, end: o.end, bytes: o.bytes });
-    else report({ index: o.i, ok: false, error: fromWireError(o.error), worker, start: o.start, end: o.end });
+    if (!o.ok) report({ index: o.i, ok: false, error: fromWireError(o.error), worker, start: o.start, end: o.end });
+    else if (o.classes === undefined || o.classes.every(([, ref]) => classByRef.has(`${ref[0]}#${ref[1]}`))) report(restored(o, worker));
+    else {
+      // the classes of its class instances, imported here once (they are loaded already: import is quick)
+      void Promise.all(o.classes.map(async ([, ref]) => classByRef.set(`${ref[0]}#${ref[1]}`, await importClass(ref)))).then(
+        () => {
+          if (!stopped) report(restored(o, worker));
+        },
+        (error: unknown) => {
+          if (!stopped) report({ index: o.i, ok: false, error, worker, start: o.start, end: o.end });
+        },
+      );
+    }
+  };
+
+  /** A successful outcome for the core, its value made whole (Buffers, class instances). */
+  const restored = (o: WireOutcome & { ok: true }, worker: string): TaskOutcome => {
+    let value = o.value;
+    if (o.buffers !== undefined || o.classes !== undefined) {
+      value = restoreValue(value, o.buffers, o.classes, (ref) => {
+        const cls = classByRef.get(`${ref[0]}#${ref[1]}`)!;
+        classRefs.set(cls, ref);
+        return cls;
+      });
+    }
+    return { index: o.i, ok: true, value, worker, start: o.start, end: o.end, bytes: o.bytes };
   };
 
   /** Sends batches while there is room in flight and work pending. */
@@ -270,10 +333,23 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
 
   /** Sends `runs` as one batch; `budgetMs` set: stream outcomes and hand work back past it. */
   function send(runs: readonly TaskRun[], st: SchedulerState, budgetMs: number | undefined): void {
-    const chains = runs.map((run) => {
+    const chains: WireLink[][] = [];
+    const sent: TaskRun[] = [];
+    for (const run of runs) {
       const all = [run, ...(run.continuation ?? [])];
-      return all.map((link, j) => toLink(link, st, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || link.keep === true || st.isResult[link.index] === 1));
-    });
+      try {
+        chains.push(all.map((link, j) => toLink(link, st, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || link.keep === true || st.isResult[link.index] === 1)));
+        sent.push(run);
+      } catch (error) {
+        // an input that cannot be sent fails this task (its chain did not start), not the batch
+        for (const link of all) {
+          reported[link.index] = 1;
+          report({ index: link.index, ok: false, error: link === run ? error : new Error(`not run: task ${JSON.stringify(run.key)} before it in the same chain failed`) });
+        }
+      }
+    }
+    if (chains.length === 0) return;
+    runs = sent;
     const timeout = options.taskTimeoutMs;
     // a time limit counts from when the task starts in its worker (it announces it), not from
     // when it was queued: a task waiting for a replacement worker must not time out

@@ -9,7 +9,7 @@
  * hands its unstarted chains back, so another worker can take them.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { Path } from './buffers.js';
+import type { Path, WireClasses } from './wireValues.js';
 
 /** A function a worker imports: module URL + export name. */
 export type FnRef = readonly [url: string, name: string];
@@ -17,6 +17,12 @@ export type FnRef = readonly [url: string, name: string];
 /** Stands for a function inside a task sent to a worker: index into the batch's `fns`. */
 export interface FnMarker {
   readonly __skeinFn: number;
+}
+
+/** Stands for a class instance inside a task: its class (index into `fns`) and its fields. */
+export interface InstanceMarker {
+  readonly __skeinNew: number;
+  readonly fields: Record<string, unknown>;
 }
 
 export interface WireLink {
@@ -29,8 +35,11 @@ export interface WireLink {
   readonly inputs: ReadonlyArray<readonly [string, unknown]>;
   /** Send the result back (false for a chain link only the next link reads). */
   readonly keep: boolean;
-  /** Threads: where Buffers are in `inputs` (by input position), to make them Buffers again. */
-  readonly buffers?: ReadonlyArray<readonly [input: number, paths: readonly Path[]]>;
+  /**
+   * Inputs to make whole again (wireValues.ts), by input position: where Buffers are (threads:
+   * postMessage turns them into Uint8Arrays) and which class each class instance belongs to.
+   */
+  readonly special?: ReadonlyArray<readonly [input: number, buffers: readonly Path[] | undefined, classes: WireClasses | undefined]>;
 }
 
 export interface WireBatch {
@@ -72,6 +81,8 @@ export type WireOutcome =
       readonly end: number;
       readonly bytes?: number;
       readonly buffers?: readonly Path[];
+      /** Class instances in the value, with their class, to give them their prototype back. */
+      readonly classes?: WireClasses;
       /** For a task that returned a promise: ms until it returned it (the time it kept the worker busy). */
       readonly syncMs?: number;
     }

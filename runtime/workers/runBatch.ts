@@ -11,16 +11,20 @@ import { WORKER_MARK } from './mark.js';
 import { isDelayedFunction } from '../graph/delayed.js';
 import { isPlainObject } from '../graph/spec.js';
 import { registerLoader } from '../loader/register.js';
-import { bufferPaths, restoreBuffers } from './buffers.js';
-import type { FnMarker, FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from './protocol.js';
+import { restoreValue, scanValue } from './wireValues.js';
+import { Errors } from '../errors.js';
+import type { FnMarker, FnRef, InstanceMarker, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from './protocol.js';
 
 const functions = new Map<string, Promise<Function>>();
+/** Modules imported for tasks, by URL: where the classes of results are looked for first. */
+const imported = new Map<string, Record<string, unknown>>();
 
 function importFunction([url, name]: FnRef): Promise<Function> {
   const id = `${url}#${name}`;
   let found = functions.get(id);
   if (found === undefined) {
     found = import(url).then((ns: Record<string, unknown>) => {
+      imported.set(url, ns);
       const value = ns[name];
       const fn = isDelayedFunction(value) ? value.fn : value;
       if (typeof fn !== 'function') throw new TypeError(`${url} has no exported function ${JSON.stringify(name)} (found ${typeof value})`);
@@ -31,6 +35,22 @@ function importFunction([url, name]: FnRef): Promise<Function> {
   return found;
 }
 
+/**
+ * Module URL + export name of the class `cls`, for the receiver to rebuild its instances; a
+ * TypeError naming the task and the class when no module exports it.
+ */
+async function classRef(cls: Function, key: string): Promise<FnRef> {
+  const locate = await import('../loader/locate.js');
+  for (const [url, ns] of imported) locate.registerModule(url, ns);
+  const ref = await locate.locateFunction(cls);
+  if (ref !== undefined && !('evaluating' in ref)) return [ref.url, ref.name];
+  throw Errors.classNotExported(key, cls.name || '(anonymous class)');
+}
+
+function isInstance(value: object): value is InstanceMarker {
+  return typeof (value as InstanceMarker).__skeinNew === 'number';
+}
+
 function isMarker(value: object): value is FnMarker {
   return typeof (value as FnMarker).__skeinFn === 'number';
 }
@@ -39,6 +59,7 @@ function decode(value: unknown, fns: readonly Function[]): unknown {
   if (Array.isArray(value)) return value.map((v) => decode(v, fns));
   if (value !== null && typeof value === 'object') {
     if (isMarker(value)) return fns[value.__skeinFn];
+    if (isInstance(value)) return Object.setPrototypeOf(decode(value.fields, fns), (fns[value.__skeinNew] as { prototype: object }).prototype);
     if (isPlainObject(value)) {
       const out: Record<string, unknown> = {};
       for (const k in value) out[k] = decode(value[k], fns);
@@ -145,11 +166,27 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
   const { chains } = batch;
   const limit = batch.asyncTasks ?? 1;
   const waiting = new Set<Promise<void>>();
+  /** Class lookups of results still running (the outcomes wait for them). */
+  const fixups = new Set<Promise<void>>();
+  // the classes of class instances among the inputs, imported before any task runs
+  const classes = new Map<string, Function>();
+  const refs = new Map<string, FnRef>();
+  for (const chain of chains) for (const link of chain) for (const [, , cls] of link.special ?? []) for (const [, ref] of cls ?? []) refs.set(`${ref[0]}#${ref[1]}`, ref);
+  if (refs.size > 0) {
+    try {
+      await Promise.all([...refs].map(async ([id, ref]) => classes.set(id, await importFunction(ref))));
+    } catch (error) {
+      const start = now();
+      for (const chain of chains) for (const link of chain) outcomes.push({ i: link.i, ok: false, error: toWireError(error), start, end: start });
+      return { outcomes, worker, streamed };
+    }
+  }
+  const classOf = (ref: FnRef): Function => classes.get(`${ref[0]}#${ref[1]}`)!;
   let started = 0;
 
   /** Sends what finished when a millisecond has passed since the last report and more is to come. */
   const report = (): void => {
-    if (emit === undefined || outcomes.length === 0 || (started === chains.length && waiting.size === 0)) return;
+    if (emit === undefined || outcomes.length === 0 || fixups.size > 0 || (started === chains.length && waiting.size === 0)) return;
     const t = now();
     if (t - lastReport >= STREAM_AFTER_MS && emit({ worker, outcomes })) {
       streamed++;
@@ -160,7 +197,9 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
 
   const inputsOf = (link: WireLink, previous: readonly [string, unknown] | undefined): Map<string, unknown> => {
     const inputs = new Map<string, unknown>(link.inputs);
-    if (link.buffers !== undefined) for (const [at, paths] of link.buffers) inputs.set(link.inputs[at]![0], restoreBuffers(link.inputs[at]![1], paths));
+    if (link.special !== undefined) {
+      for (const [at, buffers, classes] of link.special) inputs.set(link.inputs[at]![0], restoreValue(link.inputs[at]![1], buffers, classes, classOf));
+    }
     if (previous !== undefined) inputs.set(previous[0], previous[1]);
     return inputs;
   };
@@ -175,8 +214,19 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
       return false;
     }
     const bytes = batch.measure && link.keep ? serializedSize(value) : undefined;
-    const buffers = link.keep && markBuffers ? bufferPaths(value) : undefined;
-    outcomes.push({ i: link.i, ok: true, value: link.keep ? value : undefined, start, end, bytes, buffers: buffers !== undefined && buffers.length > 0 ? buffers : undefined, syncMs });
+    const special = link.keep ? scanValue(value, markBuffers) : undefined;
+    const outcome: WireOutcome = { i: link.i, ok: true, value: link.keep ? value : undefined, start, end, bytes, buffers: special?.buffers, syncMs };
+    outcomes.push(outcome);
+    const instances = special?.instances;
+    if (instances !== undefined) {
+      // the receiver needs each instance's class by module and name: found before the outcome goes
+      const fixup = Promise.all(instances.map(([path, cls]) => classRef(cls, link.key).then((ref) => [path, ref] as const))).then(
+        (classes) => void Object.assign(outcome, { classes }),
+        (error: unknown) => void outcomes.splice(outcomes.indexOf(outcome), 1, { i: link.i, ok: false, error: toWireError(error), start, end }),
+      );
+      fixups.add(fixup);
+      void fixup.finally(() => fixups.delete(fixup));
+    }
     return true;
   };
 
@@ -251,9 +301,11 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
       for (let rest = c + 1; rest < chains.length; rest++) skipped.push(rest);
       started = chains.length;
       await Promise.all(waiting);
+      await Promise.all(fixups);
       return { outcomes, worker, streamed, skipped };
     }
   }
   await Promise.all(waiting);
+  await Promise.all(fixups);
   return { outcomes, worker, streamed };
 }

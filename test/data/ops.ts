@@ -79,3 +79,23 @@ export function makeCycle(): { n: number; self?: unknown } {
 }
 /** Computes for `ms` once its dependencies (ignored) are done: a CPU-bound stage of a pipeline. */
 export const spinAfter = (ms: number, ..._deps: unknown[]): number => spin(ms);
+/** A class with a method: its instances must keep it wherever they travel. */
+export class Counter {
+  constructor(public n = 0) {}
+  inc(): Counter {
+    return new Counter(this.n + 1);
+  }
+}
+export const makeCounter = (n: number): Counter => new Counter(n);
+export const bump = (c: Counter): Counter => c.inc();
+export const describeCounter = (c: Counter): string => `${typeof c.inc} ${c instanceof Counter} ${c.n}`;
+/** An instance of a class no module exports. */
+export function makeHidden(): { n: number } {
+  class Hidden {
+    n = 1;
+    twice(): number {
+      return 2 * this.n;
+    }
+  }
+  return new Hidden();
+}

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Profiler, SkeinError, TaskError, compute, delayed, get, type Callback, type ComputeOptions } from 'skein';
-import { add, concat, describeBuffers, makeCycle, double, fail, failWithCode, identity, inc, listSum, makeBuffer, pack, sleep, sum, throwValue, wrapBuffer } from '../data/ops.js';
+import { Counter, add, bump, concat, describeBuffers, describeCounter, makeCounter, makeCycle, double, fail, failWithCode, identity, inc, listSum, makeBuffer, pack, sleep, sum, throwValue, wrapBuffer } from '../data/ops.js';
 
 export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extra: ComputeOptions = {}): void {
   const opts: ComputeOptions = { scheduler, numWorkers: 2, ...extra };
@@ -57,6 +57,18 @@ export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extr
       const made = (await get({ c: [makeCycle] }, 'c', opts)) as { self: unknown; n: number };
       assert.equal(made.self, made);
       assert.equal(made.n, 7);
+    });
+
+    it('keeps class instances whole: their methods survive as results, inputs and literal arguments', async () => {
+      const graph = { c: [makeCounter, 1], d: [bump, 'c'], e: [describeCounter, 'd'], f: [describeCounter, new Counter(5)], g: [pack, { inner: [new Counter(7)] }] };
+      const [c, d, e, f, g] = (await get(graph, ['c', 'd', 'e', 'f', 'g'], opts)) as [Counter, Counter, string, string, { inner: Counter[] }];
+      assert.ok(c instanceof Counter);
+      assert.equal(c.inc().n, 2);
+      assert.ok(d instanceof Counter);
+      assert.equal(d.n, 2);
+      assert.equal(e, 'function true 2');
+      assert.equal(f, 'function true 5');
+      assert.ok(g.inner[0] instanceof Counter);
     });
 
     it('carries a thrown value that is not an Error as it was thrown', async () => {

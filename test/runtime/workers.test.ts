@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { MILLION_TOTAL, millionGraph } from '../data/million.js';
 import { ProcessPool, SkeinError, TaskError, closeDefaultPools, createThreadPool, get, type Callback } from 'skein';
-import { byteSum, bytes, exitProcess, failWhere, hang, inc, lastBigLength, make, makeBig, makeFunction, makeShared, readAll, sum, makeWeak, useValue, writeAt } from '../data/ops.js';
+import { byteSum, bytes, exitProcess, makeHidden, failWhere, hang, inc, lastBigLength, make, makeBig, makeFunction, makeShared, readAll, sum, makeWeak, useValue, writeAt } from '../data/ops.js';
 
 /** Child processes of this test process (worker processes would show up here). */
 function children(): string[] {
@@ -58,6 +58,16 @@ for (const scheduler of ['threads', 'processes'] as const) {
       await closeDefaultPools();
       const { quick } = (await import(new URL('../data/slowImport.mjs', import.meta.url).href)) as { quick: (x: number) => number };
       assert.deepEqual(await get({ a: [quick, 1], b: [quick, 2] }, ['a', 'b'], { ...opts, taskTimeoutMs: 300 }), [2, 3]);
+    });
+
+    it('refuses an instance of a class no module exports, naming the task, the class and the fix', async () => {
+      const error = await get({ h: [makeHidden] }, 'h', opts).catch((e: unknown) => e);
+      assert.ok(error instanceof TaskError);
+      assert.equal(error.key, 'h');
+      assert.equal(
+        (error.cause as Error).message,
+        'task "h" passes an instance of class Hidden between workers, and no module exports the class, so its methods would be lost on the way (a copy keeps only the fields). Export the class from a module (export class Hidden …), pass plain data, or run with --scheduler sync.',
+      );
     });
 
     it('re-runs a failed task in the calling thread with rerunExceptionsLocally', async () => {
