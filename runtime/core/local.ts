@@ -47,6 +47,8 @@ interface OutcomeStamps {
   readonly bytes?: number;
   /** When the result reached the core's memory, if the executor knows (in-thread executors: `end`). */
   readonly received?: number;
+  /** ms the task kept its thread busy (until it returned its promise, for one that waits); else end − start. */
+  readonly busy?: number;
 }
 
 export type TaskOutcome =
@@ -281,6 +283,8 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
           if (outcome.start !== undefined) timings.started[t] = outcome.start;
           if (outcome.end !== undefined) timings.finished[t] = outcome.end;
           if (outcome.bytes !== undefined) timings.resultBytes[t] = outcome.bytes;
+          if (outcome.busy !== undefined) timings.busy[t] = outcome.busy;
+          else if (outcome.start !== undefined && outcome.end !== undefined) timings.busy[t] = outcome.end - outcome.start;
           if (outcome.worker !== undefined) {
             if (outcome.worker !== lastWorker) {
               lastWorker = outcome.worker;

@@ -37,6 +37,11 @@ export interface TaskTimings {
   readonly worker: Int32Array;
   /** Bytes of the serialized result where the scheduler serialized it, else NaN. */
   readonly resultBytes: Float64Array;
+  /**
+   * ms the task kept its thread busy: its whole run for a function that returns a value, until
+   * it returned its promise for one that waits (I/O, timers). run − busy is time spent waiting.
+   */
+  readonly busy: Float64Array;
   /** Worker names ("main", "thread-3", "process-1234"), in order of first use. */
   readonly workers: string[];
   readonly workerIndex: Map<string, number>;
@@ -54,6 +59,7 @@ export function createTimings(n: number): TaskTimings {
     erred: stamps(),
     worker: new Int32Array(n).fill(-1),
     resultBytes: stamps(),
+    busy: stamps(),
     workers: [],
     workerIndex: new Map(),
   };

@@ -88,6 +88,8 @@ export interface RunRecord {
     /** Index into `workers`, -1 when no worker ran it. */
     readonly worker: number[];
     readonly resultBytes: Stamps;
+    /** ms each task kept its thread busy (the rest of its run it waited on a promise); absent in older records. */
+    readonly busy?: Stamps;
   };
   readonly workers: RecordedWorker[];
   readonly resources: ResourceSample[];
@@ -131,6 +133,7 @@ export function validateRecord(doc: unknown, source = 'the document'): RunRecord
     const ok = column === 'status' ? Array.isArray(v) && v.length === n && v.every((s) => typeof s === 'string') : column === 'worker' ? Array.isArray(v) && v.length === n && v.every(Number.isInteger) : isStampArray(v, n);
     if (!ok) fail(source, `"tasks.${column}" must have one entry per key (${n})`);
   }
+  if (tasks.busy !== undefined && !isStampArray(tasks.busy, n)) fail(source, `"tasks.busy" must have one entry per key (${n})`);
   for (const field of ['workers', 'resources', 'results'] as const) if (!Array.isArray(r[field])) fail(source, `"${field}" must be an array`);
   return doc as RunRecord;
 }

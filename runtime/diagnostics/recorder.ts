@@ -130,6 +130,7 @@ export class Recorder implements Callback {
         erred: stamps(timings.erred),
         worker: Array.from(timings.worker),
         resultBytes: stamps(timings.resultBytes),
+        busy: stamps(timings.busy),
       },
       workers: timings.workers.map((name) => ({ name, kind: workerKind(name) })),
       resources: this.resources.samples,

@@ -128,11 +128,22 @@ export function analyze(record: RunRecord): Report {
   }
   if (advice.length === 0 && record.run.scheduler !== 'sync' && wallMs > 50 && runTotalMs < 0.2 * wallMs) {
     advice.push(
-      `The work is small next to the cost of workers: tasks ran ${ms(runTotalMs)} in all, in a ${ms(wallMs)} run (${pct(runTotalMs / wallMs)}); starting workers and moving data took the rest. For a graph this small, --scheduler sync is faster; keep a pool warm (pass pool) when you compute often.`,
+      `The work is small next to the cost of workers: tasks ran ${ms(runTotalMs)} in all, in a ${ms(wallMs)} run (${pct(runTotalMs / wallMs)}); starting workers and moving data took the rest. For a graph this small, --scheduler sync is faster; in a program that computes often, the default pool stays warm between computes, so only the first one pays for starting workers.`,
     );
   }
-  const parallelWork = runTotalMs - criticalPath.runMs;
-  if (record.run.scheduler === 'sync' && record.run.cpus > 1 && runTotalMs > 200 && parallelWork > 0.3 * runTotalMs) {
+  // waiting (on I/O, timers) versus computing: busy is how long each task kept its thread
+  let busyTotalMs = 0;
+  for (const t of ran) busyTotalMs += Number.isFinite(tasks.busy?.[t] ?? Number.NaN) ? (tasks.busy![t] as number) : run[t]!;
+  const waitTotalMs = Math.max(0, runTotalMs - busyTotalMs);
+  if (runTotalMs > 100 && waitTotalMs > 0.5 * runTotalMs) {
+    advice.push(
+      record.run.scheduler === 'sync'
+        ? `Tasks mostly wait: ${ms(waitTotalMs)} of ${ms(runTotalMs)} of task run time was waiting on promises (I/O, timers), not computing (${ms(busyTotalMs)}); sync waits for one task at a time. Use --scheduler threads: each worker lets up to asyncTasksPerWorker waiting tasks overlap.`
+        : `Tasks mostly wait: ${ms(waitTotalMs)} of ${ms(runTotalMs)} of task run time was waiting on promises (I/O, timers), not computing (${ms(busyTotalMs)}). Waiting tasks overlap in each worker up to asyncTasksPerWorker; raise it if workers sit idle while tasks wait.`,
+    );
+  }
+  const parallelWork = busyTotalMs - criticalPath.runMs;
+  if (record.run.scheduler === 'sync' && record.run.cpus > 1 && busyTotalMs > 200 && waitTotalMs < 0.5 * runTotalMs && parallelWork > 0.3 * runTotalMs) {
     advice.push(
       `CPU-bound work ran on one thread: ${ms(runTotalMs)} of task run time under sync, of which ${ms(parallelWork)} is off the critical path (${ms(criticalPath.runMs)}) and could run in parallel on this machine's ${record.run.cpus} CPUs. Use --scheduler threads (JavaScript threads run in parallel; there is no GIL).`,
     );

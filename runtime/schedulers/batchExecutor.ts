@@ -248,7 +248,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
         return cls;
       });
     }
-    return { index: o.i, ok: true, value, worker, start: o.start, end: o.end, bytes: o.bytes };
+    return { index: o.i, ok: true, value, worker, start: o.start, end: o.end, bytes: o.bytes, busy: o.syncMs };
   };
 
   /** Sends batches while there is room in flight and work pending. */

@@ -60,11 +60,12 @@ export function syncExecutor(taskTimeoutMs: number | null = null): Executor {
           continue;
         }
         if (isThenable(value)) {
+          const busy = measure ? clock() - start! : undefined;
           if (taskTimeoutMs !== null) value = withTimeout(value, taskTimeoutMs, state.graph.keys[index]!, timers);
           (value as PromiseLike<unknown>).then(
             (v) => {
               const end = measure ? clock() : undefined;
-              report({ index, ok: true, value: v, worker: 'main', start, end, received: end });
+              report({ index, ok: true, value: v, worker: 'main', start, end, received: end, busy });
             },
             (error: unknown) => {
               const end = measure ? clock() : undefined;

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ProgressBar, Recorder, analyze, closeDefaultPools, get, readRecord, toTrace, validateRecord, type RunRecord } from 'skein';
-import { add, bigArray, fail, firstOf, inc, spin, sum } from '../data/ops.js';
+import { add, bigArray, fail, firstOf, inc, sleep, spin, sum } from '../data/ops.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -154,6 +154,15 @@ describe('report advice', () => {
     const advice = analyze(await record(graph, 'all', 'threads')).advice;
     assert.equal(advice.length, 1, advice.join('\n'));
     assert.match(advice[0]!, /^One task dominates the critical path: slow ran 3\d\d ms, (9\d|100)% of all task run time \(3\d\d ms\) and \d+% of the \d+ ms run; nothing else can make the run shorter\./);
+  });
+
+  it('tells waiting from computing: sleeps under sync get advice about waiting, not about CPU', async () => {
+    const graph = { a: [sleep, 60], b: [sleep, 60], c: [sleep, 60], all: [sum, 'a', 'b', 'c'] };
+    const rec = await record(graph, 'all', 'sync');
+    for (const t of [0, 1, 2]) assert.ok((rec.tasks.busy![t] as number) < 10, `task ${t} kept the thread busy ${rec.tasks.busy![t]} ms of its ${(rec.tasks.finished[t] as number) - (rec.tasks.started[t] as number)} ms`);
+    const advice = analyze(rec).advice;
+    assert.equal(advice.length, 1, advice.join('\n'));
+    assert.match(advice[0]!, /^Tasks mostly wait: 1\d\d ms of 1\d\d ms of task run time was waiting on promises \(I\/O, timers\), not computing \([\d.]+ (ms|µs)\); sync waits for one task at a time\. Use --scheduler threads/);
   });
 
   it('says when a small graph spends its time starting workers', async () => {
