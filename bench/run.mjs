@@ -132,7 +132,7 @@ function daskBaseline() {
   return JSON.parse(r.stdout);
 }
 
-const CLI_RUNS = 5;
+const CLI_RUNS = 11;
 
 /** `skein run bench/cpu.graph.mjs` as a user runs it: median elapsedMs and first task start. */
 function cliCpuBound(scheduler) {
