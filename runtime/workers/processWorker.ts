@@ -3,6 +3,7 @@
  * serialization): runs batches sent over IPC, one at a time, and exits when its parent goes.
  */
 import { serialize } from 'node:v8';
+import { Worker } from 'node:worker_threads';
 import type { WireBatch, WireOutcome, WirePartial, WireResult } from './protocol.js';
 import { runBatch, toWireError } from './runBatch.js';
 
@@ -41,7 +42,23 @@ function sendPartial(id: number, partial: WirePartial): boolean {
   }
 }
 
+/**
+ * A worker process whose parent died without closing it (SIGINT or SIGKILL to the parent alone)
+ * would go on computing until its task ends: 'disconnect' is only heard between tasks. A small
+ * thread watches for the parent to change (the process is re-parented when it dies) and ends this
+ * process at once, busy or not. Started after the first batch, off the start-up path.
+ */
+function watchParent(): void {
+  const code = `const parent = ${process.ppid}; setInterval(() => { if (process.ppid !== parent) process.kill(${process.pid}, 'SIGKILL'); }, 250);`;
+  new Worker(code, { eval: true }).unref();
+}
+let watching = false;
+
 process.on('message', (message: { id: number; batch: WireBatch }) => {
+  if (!watching) {
+    watching = true;
+    setImmediate(watchParent);
+  }
   const emit = message.batch.stream === true ? (partial: WirePartial) => sendPartial(message.id, partial) : undefined;
   runBatch(message.batch, `process-${process.pid}`, emit).then(
     (result) => reply(message.id, result),

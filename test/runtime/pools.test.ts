@@ -143,6 +143,21 @@ for (const scheduler of ['threads', 'processes'] as const) {
       for (const pid of report.workers) assert.ok(await eventually(() => !alive(pid), 1000), `worker ${pid} is gone`);
     });
 
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+      it(`leaves no worker behind when the program dies of ${signal} mid-task`, async () => {
+        const child = spawn(process.execPath, ['test/data/scripts/longTask.mjs', scheduler], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        assert.ok(await eventually(() => out.includes(']'), 10_000), 'the script started its workers');
+        const workers = JSON.parse(out) as number[];
+        if (scheduler === 'processes') assert.equal(workers.length, 2);
+        await new Promise((r) => setTimeout(r, 300)); // both workers are inside a 20 s task now
+        child.kill(signal);
+        await new Promise((r) => child.on('exit', r));
+        for (const pid of workers) assert.ok(await eventually(() => !alive(pid), 2000), `worker ${pid} is gone`);
+      });
+    }
+
     it('keeps both workers busy when a few slow tasks hide among many fast ones', async () => {
       // 4 tasks of 40 ms and 80 of 2 ms, one function: a batch of "fast" tasks may hold a slow one
       await warmBoth(opts); // the makespan is the schedule's, not start-up
