@@ -29,6 +29,16 @@ describe('getDependencies', () => {
     assert.deepEqual(getDependencies(g, 'c'), ['b', 'a']);
   });
 
+  it("finds dependencies inside top-level lists and objects by Dask's rules (what the debugger and the panel draw)", () => {
+    const graph = { a: 1, b: 2, c: [1, 2], e: ['a', 'b', 'zzz'], d: [[sum, 'c']], n: [1, [inc, 'a']], o: { x: [sum, 'c'], y: 'b' } };
+    const { dependencies, dependents } = getRelations(graph);
+    assert.deepEqual(dependencies.get('e'), ['a', 'b']);
+    assert.deepEqual(dependencies.get('d'), ['c']);
+    assert.deepEqual(dependencies.get('n'), ['a']);
+    assert.deepEqual(dependencies.get('o'), ['c', 'b']);
+    assert.deepEqual(dependents.get('c'), ['d', 'o']);
+  });
+
   it('computes both directions at once', () => {
     const { dependencies, dependents } = getRelations(new Map(Object.entries(graph)));
     assert.deepEqual(Object.fromEntries(dependents), { x: ['y', 'z', 'list'], y: ['z', 'list'], z: ['w'], w: [], lit: [], list: [] });

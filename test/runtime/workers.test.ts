@@ -176,6 +176,17 @@ describe('workers: threads only', () => {
 });
 
 describe('workers: processes only', () => {
+  it('closes a ProcessPool at the end of an `await using` scope', async () => {
+    let pids: number[] = [];
+    {
+      await using pool = new ProcessPool({ numWorkers: 2 });
+      assert.equal(await get({ x: [inc, 1] }, 'x', { scheduler: 'processes', pool }), 2);
+      pids = pool.pids;
+      assert.equal(pids.length, 2);
+    }
+    for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `worker ${pid} is gone`);
+  });
+
   it('fails the task of a worker that exits, names the key and the exit code, and replaces the worker', async () => {
     const pool = new ProcessPool({ numWorkers: 2 });
     try {
