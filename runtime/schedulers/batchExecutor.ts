@@ -337,14 +337,20 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
     const sent: TaskRun[] = [];
     for (const run of runs) {
       const all = [run, ...(run.continuation ?? [])];
+      const links: WireLink[] = [];
       try {
-        chains.push(all.map((link, j) => toLink(link, st, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || link.keep === true || st.isResult[link.index] === 1)));
+        for (let j = 0; j < all.length; j++) {
+          const link = all[j]!;
+          links.push(toLink(link, st, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || link.keep === true || st.isResult[link.index] === 1));
+        }
+        chains.push(links);
         sent.push(run);
       } catch (error) {
-        // an input that cannot be sent fails this task (its chain did not start), not the batch
+        // an input that cannot be sent fails its task, and its chain does not start (not the batch)
+        const failed = all[links.length]!;
         for (const link of all) {
           reported[link.index] = 1;
-          report({ index: link.index, ok: false, error: link === run ? error : new Error(`not run: task ${JSON.stringify(run.key)} before it in the same chain failed`) });
+          report({ index: link.index, ok: false, error: link === failed ? error : new Error(`not run: task ${JSON.stringify(failed.key)} in the same chain cannot start`) });
         }
       }
     }
