@@ -56,7 +56,7 @@ async function run(graph: Graph, keys: NestedKeys, options: ComputeOptions | und
   if (factory === undefined) throw Errors.schedulerUnavailable(cfg.scheduler);
   const lease = await factory(cfg);
   try {
-    return await getAsync(graph, keys, { executor: lease.executor, callbacks, signal, rerunExceptionsLocally: cfg.rerunExceptionsLocally });
+    return await getAsync(graph, keys, { executor: lease.executor, callbacks, signal, rerunExceptionsLocally: cfg.rerunExceptionsLocally, validate: cfg.validate });
   } finally {
     await lease.release();
   }

@@ -14,6 +14,8 @@ import type { SchedulerState } from './state.js';
 export interface Callback {
   /** Ask the core to measure per-task phase timestamps into `state.timings` (see timings.ts). */
   readonly timings?: boolean;
+  /** Ask the core to log every state transition into `state.log` (see state.ts), to read as it grows. */
+  readonly transitions?: boolean;
   /** Before the state is built: the graph that will run (already culled). */
   start?(dsk: Dsk): void;
   /** Once the starting state exists. */

@@ -44,6 +44,8 @@ export interface SkeinConfig {
   taskTimeoutMs: number | null;
   /** Re-run a failed task in the calling thread so a debugger stops in it. */
   rerunExceptionsLocally: boolean;
+  /** Check the scheduler state's invariants after every step: slow (O(tasks) a step), for tests. */
+  validate: boolean;
   /** `delayed` calls are pure by default: equal calls are one task (Dask's `delayed_pure`, false). */
   delayedPure: boolean;
   /**
@@ -117,6 +119,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   taskTimeoutMs: intSpec(null, 1, true),
   rerunExceptionsLocally: boolSpec,
   delayedPure: boolSpec,
+  validate: boolSpec,
   poolIdleTimeoutMs: intSpec(30_000, 0, true),
   asyncTasksPerWorker: intSpec(16, 1, false) as KeySpec<number>,
   'batching.maxTasks': intSpec(512, 1, false) as KeySpec<number>,

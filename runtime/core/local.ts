@@ -18,7 +18,7 @@ import { orderCompiled } from '../graph/order.js';
 import { type Dsk, type Graph, type Key, containsTask, isTask } from '../graph/spec.js';
 import type { Callback } from './callbacks.js';
 import { type Inputs, MISSING, executeTask, isThenable, substitute } from './execute.js';
-import { type SchedulerState, TaskStatus, finishTask, startStateFromGraph } from './state.js';
+import { type SchedulerState, TaskStatus, checkInvariants, failTask, finishTask, requeueTask, startStateFromGraph, startTask } from './state.js';
 import { clock, workerId } from './timings.js';
 
 /** One task handed to an executor. */
@@ -108,6 +108,8 @@ export interface GetAsyncOptions {
    * becomes the cause. Not for timeouts or dead workers.
    */
   readonly rerunExceptionsLocally?: boolean;
+  /** Check the state's invariants after every step (tests; costs O(tasks) per step). */
+  readonly validate?: boolean;
 }
 
 /** Errors that say something about the worker, not the task: re-running them here would not help. */
@@ -216,7 +218,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
 
   try {
     for (const cb of callbacks) if (cb.start) invoke(() => cb.start!(dsk), 'start');
-    state = startStateFromGraph(graph, priority, isResult, callbacks.some((cb) => cb.timings === true));
+    state = startStateFromGraph(graph, priority, isResult, callbacks.some((cb) => cb.timings === true), options.validate === true || callbacks.some((cb) => cb.transitions === true));
     for (const cb of callbacks) if (cb.startState) invoke(() => cb.startState!(dsk, state!), 'startState');
     if (signal?.aborted) throw Errors.cancelled(signal.reason, []);
     await executor.prepare?.(state);
@@ -295,8 +297,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
           if (!outcome.ok) timings.erred[t] = received;
         }
         if (!outcome.ok) {
-          running.delete(t);
-          st.status[t] = TaskStatus.erred;
+          failTask(st, t, timings === undefined ? undefined : received);
           if (failure === undefined) {
             let cause = outcome.error;
             if (options.rerunExceptionsLocally && executor.name !== 'sync' && !isWorkerFailure(cause)) cause = await rerunLocally(st, t, cause);
@@ -316,6 +317,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
         inbox.length = 0;
         read = 0;
       }
+      if (options.validate === true) checkInvariants(st);
       if (failure !== undefined) {
         if (running.size === 0 || executor.cancel !== undefined) return;
       } else {
@@ -401,8 +403,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
       const d = dependents[dependentStart[current]!]!;
       const task = values[d];
       if (st.waiting[d] !== 1 || !Array.isArray(task) || typeof task[0] !== 'function') break;
-      st.status[d] = TaskStatus.running;
-      st.running.add(d);
+      startTask(st, d);
       (chain ??= []).push({ index: d, key: keys[d]!, task, keep: keepLinks });
       current = d;
     }
@@ -419,16 +420,12 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     const hasPretask = callbacks.some((cb) => cb.pretask !== undefined);
     for (let i = 0; i < n; i++) {
       const t = st.ready.pop()!;
-      st.running.add(t);
-      st.status[t] = TaskStatus.running;
+      startTask(st, t);
       const gate = hasPretask ? pretasks(graph.keys[t]!, st) : undefined;
       if (gate !== undefined) {
         return gate.then(() => {
-          if (failure !== undefined) {
-            st.running.delete(t); // cancelled while paused at the gate: never started
-            st.status[t] = TaskStatus.ready;
-            st.ready.push(t);
-          } else enqueue(t, batch, st);
+          if (failure !== undefined) requeueTask(st, t); // cancelled while paused at the gate: never started
+          else enqueue(t, batch, st);
           if (batch.length > 0) executor.submit(batch, st, report);
         });
       }

@@ -1,6 +1,16 @@
 /**
- * The scheduler state: one record, changed only by `finishTask` and `releaseData` (both
- * synchronous; each mutates the state and must run to completion).
+ * The scheduler state: one record, changed only by named transitions, each synchronous (it
+ * mutates the state and must run to completion):
+ *
+ *   waiting ──ready──▶ ready ──start──▶ running ──finish──▶ memory ──release──▶ released
+ *      └──────────────start (a link of a fused chain)──▶│ ──fail──▶ erred
+ *                      ready ◀──requeue── running (a gate cancelled before the task began)
+ *
+ * `startTask`, `requeueTask`, `finishTask` (which makes dependents ready and releases what no
+ * one needs), `failTask` and `releaseData`. When the state has a `log`, every transition is
+ * appended to it (task, from, to, time): the one record of what happened, for whoever reads it.
+ * `checkInvariants` verifies the whole record (the core calls it after each step when asked to
+ * validate; tests do).
  *
  * Tasks are numbered as in the compiled graph (see graph/compile.ts), so every field is an array
  * indexed by task number; `describeState` gives the same record with keys, for tests, tools and
@@ -16,7 +26,7 @@
  * - `finished`: tasks that completed, in completion order.
  * - `released`: keys whose result was dropped because no dependent needs it any more, in order.
  */
-import { Errors } from '../errors.js';
+import { Errors, SkeinError } from '../errors.js';
 import type { CompiledGraph } from '../graph/compile.js';
 import { type Key, containsTask, describeValue } from '../graph/spec.js';
 import { type TaskTimings, clock, createTimings } from './timings.js';
@@ -25,6 +35,52 @@ import { type TaskTimings, clock, createTimings } from './timings.js';
 export const TaskStatus = { waiting: 0, ready: 1, running: 2, memory: 3, released: 4, erred: 5 } as const;
 export type TaskStatusName = keyof typeof TaskStatus;
 export const STATUS_NAMES: readonly TaskStatusName[] = ['waiting', 'ready', 'running', 'memory', 'released', 'erred'];
+
+/** Transition names, by the status they lead to (`start` from waiting is a fused chain's link). */
+export const TRANSITION_NAMES: Readonly<Record<TaskStatusName, string>> = { waiting: 'wait', ready: 'ready', running: 'start', memory: 'finish', released: 'release', erred: 'fail' };
+
+/**
+ * The log of transitions: parallel typed arrays (task, from, to, time), grown as needed. Readers
+ * keep their own cursor and read the entries after it (`length` only grows).
+ */
+export class TransitionLog {
+  task = new Int32Array(256);
+  from = new Uint8Array(256);
+  to = new Uint8Array(256);
+  /** Clock time (timings.ts) of each transition. */
+  time = new Float64Array(256);
+  length = 0;
+
+  push(t: number, from: number, to: number, time: number): void {
+    const i = this.length;
+    if (i === this.task.length) this.#grow();
+    this.task[i] = t;
+    this.from[i] = from;
+    this.to[i] = to;
+    this.time[i] = time;
+    this.length = i + 1;
+  }
+
+  #grow(): void {
+    const n = this.task.length * 2;
+    const task = new Int32Array(n);
+    task.set(this.task);
+    const from = new Uint8Array(n);
+    from.set(this.from);
+    const to = new Uint8Array(n);
+    to.set(this.to);
+    const time = new Float64Array(n);
+    time.set(this.time);
+    Object.assign(this, { task, from, to, time });
+  }
+
+  /** Entries `start`.. as `[key, from, to]` (tests and tools; the arrays are the fast way). */
+  entries(keys: readonly Key[], start = 0): Array<[Key, TaskStatusName, TaskStatusName]> {
+    const out: Array<[Key, TaskStatusName, TaskStatusName]> = [];
+    for (let i = start; i < this.length; i++) out.push([keys[this.task[i]!]!, STATUS_NAMES[this.from[i]!]!, STATUS_NAMES[this.to[i]!]!]);
+    return out;
+  }
+}
 
 export interface SchedulerState {
   readonly graph: CompiledGraph;
@@ -42,6 +98,13 @@ export interface SchedulerState {
   readonly released: number[];
   /** Per-task timestamps, present when a callback asked for them (see timings.ts). */
   readonly timings: TaskTimings | undefined;
+  /** Every transition in order, present when someone reads them (a callback, validation). */
+  readonly log: TransitionLog | undefined;
+}
+
+/** Appends a transition to the log, if there is one. */
+function record(state: SchedulerState, t: number, from: number, to: number, now: number | undefined): void {
+  state.log?.push(t, from, to, now ?? clock());
 }
 
 /** True when a graph value has to be evaluated: a task, a value holding one, or a value that mentions other keys. */
@@ -75,7 +138,7 @@ function checkHead(key: Key, value: unknown, checked: Map<unknown, boolean>): vo
  *     {x: 1, y: [inc, 'x'], z: [add, 'y', 10]}
  *     → cache {x: 1}, waiting {z: 1}, waitingData {x: 1, y: 1}, ready [y]
  */
-export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, isResult: Uint8Array, measure = false): SchedulerState {
+export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, isResult: Uint8Array, measure = false, logged = false): SchedulerState {
   const { size: n, values, depStart, deps, dependentStart } = graph;
   const status = new Uint8Array(n);
   const cache = new Array<unknown>(n);
@@ -108,7 +171,36 @@ export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, 
     const now = clock();
     for (const t of ready) timings.ready[t] = now;
   }
-  return { graph, priority, isResult, status, cache, waiting, waitingData, ready, running: new Set(), finished: [], released: [], timings };
+  const log = logged ? new TransitionLog() : undefined;
+  if (log !== undefined) {
+    // where every task starts from: literals in memory, tasks with nothing missing ready
+    const now = clock();
+    for (let t = 0; t < n; t++) if (status[t] === TaskStatus.memory) log.push(t, TaskStatus.waiting, TaskStatus.memory, now);
+    for (let i = ready.length - 1; i >= 0; i--) log.push(ready[i]!, TaskStatus.waiting, TaskStatus.ready, now);
+  }
+  return { graph, priority, isResult, status, cache, waiting, waitingData, ready, running: new Set(), finished: [], released: [], timings, log };
+}
+
+/** Task `t` goes to its executor: ready → running, or waiting → running as a link of a fused chain. Mutates `state`. */
+export function startTask(state: SchedulerState, t: number): void {
+  if (state.log !== undefined) record(state, t, state.status[t]!, TaskStatus.running, undefined);
+  state.status[t] = TaskStatus.running;
+  state.running.add(t);
+}
+
+/** Task `t` was cancelled before it began (a pretask gate opened after the run failed): back to ready. Mutates `state`. */
+export function requeueTask(state: SchedulerState, t: number): void {
+  if (state.log !== undefined) record(state, t, state.status[t]!, TaskStatus.ready, undefined);
+  state.running.delete(t);
+  state.status[t] = TaskStatus.ready;
+  state.ready.push(t);
+}
+
+/** Task `t` failed: running → erred. Mutates `state`. */
+export function failTask(state: SchedulerState, t: number, now?: number): void {
+  if (state.log !== undefined) record(state, t, state.status[t]!, TaskStatus.erred, now);
+  state.running.delete(t);
+  state.status[t] = TaskStatus.erred;
 }
 
 /**
@@ -117,7 +209,8 @@ export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, 
  * Mutates `state`; run atomically.
  */
 export function finishTask(state: SchedulerState, t: number, value: unknown, now = state.timings === undefined ? 0 : clock()): void {
-  const { graph, status, waiting, waitingData, isResult, timings } = state;
+  const { graph, status, waiting, waitingData, isResult, timings, log } = state;
+  if (log !== undefined) record(state, t, status[t]!, TaskStatus.memory, timings === undefined ? undefined : now);
   state.cache[t] = value;
   status[t] = TaskStatus.memory;
   state.running.delete(t);
@@ -130,6 +223,7 @@ export function finishTask(state: SchedulerState, t: number, value: unknown, now
     const w = waiting[d]! - 1;
     waiting[d] = w;
     if (w === 0 && status[d] === TaskStatus.waiting) {
+      if (log !== undefined) record(state, d, TaskStatus.waiting, TaskStatus.ready, timings === undefined ? undefined : now);
       status[d] = TaskStatus.ready;
       state.ready.push(d);
       if (timings !== undefined) timings.ready[d] = now;
@@ -141,6 +235,7 @@ export function finishTask(state: SchedulerState, t: number, value: unknown, now
       const w = waiting[d]! - 1;
       waiting[d] = w;
       if (w === 0 && status[d] === TaskStatus.waiting) {
+        if (log !== undefined) record(state, d, TaskStatus.waiting, TaskStatus.ready, timings === undefined ? undefined : now);
         status[d] = TaskStatus.ready;
         if (timings !== undefined) timings.ready[d] = now;
         (newlyReady ??= []).push(d);
@@ -159,6 +254,7 @@ export function finishTask(state: SchedulerState, t: number, value: unknown, now
 
 /** Drops task `t`'s result from memory. Mutates `state`; run atomically. */
 export function releaseData(state: SchedulerState, t: number, now?: number): void {
+  if (state.log !== undefined) record(state, t, state.status[t]!, TaskStatus.released, state.timings === undefined ? undefined : now);
   state.cache[t] = undefined;
   state.status[t] = TaskStatus.released;
   state.released.push(t);
@@ -192,4 +288,33 @@ export function describeState(state: SchedulerState): StateView {
   view.finished = state.finished.map((t) => keys[t]!);
   view.released = state.released.map((t) => keys[t]!);
   return view;
+}
+
+/**
+ * Checks the whole state against its invariants; throws an INTERNAL error naming the first one
+ * broken. O(tasks + edges): for tests and `validate`, not for production runs.
+ */
+export function checkInvariants(state: SchedulerState): void {
+  const { graph, status, waiting, ready, running } = state;
+  const broken = (what: string): never => {
+    throw new SkeinError('INTERNAL', `Scheduler state invariant broken: ${what}. This is a bug in Skein.`);
+  };
+  const inReady = new Uint8Array(graph.size);
+  for (const t of ready) {
+    if (inReady[t] === 1) broken(`task ${JSON.stringify(graph.keys[t])} is on the ready stack twice`);
+    inReady[t] = 1;
+  }
+  for (let t = 0; t < graph.size; t++) {
+    const key = JSON.stringify(graph.keys[t]);
+    const st = status[t]!;
+    if ((st === TaskStatus.ready) !== (inReady[t] === 1)) broken(`task ${key} is ${STATUS_NAMES[st]} but ${inReady[t] === 1 ? 'on' : 'not on'} the ready stack`);
+    if ((st === TaskStatus.running) !== running.has(t)) broken(`task ${key} is ${STATUS_NAMES[st]} but ${running.has(t) ? 'in' : 'not in'} the running set`);
+    if (st === TaskStatus.released && state.cache[t] !== undefined) broken(`task ${key} is released but its result is still held`);
+    if (st === TaskStatus.waiting || st === TaskStatus.ready) {
+      let missing = 0;
+      for (let e = graph.depStart[t]!; e < graph.depStart[t + 1]!; e++) if (status[graph.deps[e]!] !== TaskStatus.memory) missing++;
+      if (missing !== waiting[t]) broken(`task ${key} waits for ${waiting[t]} dependencies but ${missing} are not in memory`);
+      if ((missing === 0) !== (st === TaskStatus.ready)) broken(`task ${key} is ${STATUS_NAMES[st]} with ${missing} dependencies missing`);
+    }
+  }
 }

@@ -6,7 +6,8 @@ import { Profiler, SkeinError, TaskError, compute, delayed, get, type Callback, 
 import { Counter, add, bump, concat, describeBuffers, describeCounter, makeCounter, makeCycle, double, fail, failWithCode, identity, inc, listSum, makeBuffer, pack, sleep, sum, throwValue, wrapBuffer } from '../data/ops.js';
 
 export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extra: ComputeOptions = {}): void {
-  const opts: ComputeOptions = { scheduler, numWorkers: 2, ...extra };
+  // every run of the suite checks the scheduler state's invariants after each step
+  const opts: ComputeOptions = { scheduler, numWorkers: 2, validate: true, ...extra };
 
   describe(`behaviour: ${scheduler}`, () => {
     it('computes one key, an array of keys, and nested arrays of keys', async () => {

@@ -3,7 +3,8 @@
 //   x ─▶ y ─▶ z ◀─ w         (x = 1 and w = 10 are literals; z = add(y, w))
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileGraph, describeState, finishTask, orderCompiled, releaseData, startStateFromGraph } from 'skein/core';
+import { checkInvariants, compileGraph, describeState, finishTask, orderCompiled, releaseData, startStateFromGraph, startTask } from 'skein/core';
+import { get, type Callback } from 'skein';
 import { add, inc } from '../data/ops.js';
 
 function setup(entries: Array<[string, unknown]>, results: string[]) {
@@ -16,7 +17,7 @@ function setup(entries: Array<[string, unknown]>, results: string[]) {
   const run = (key: string, value: unknown): void => {
     const t = state.ready.pop()!;
     assert.equal(graph.keys[t], key, 'the ready stack gives tasks in priority order');
-    state.running.add(t);
+    startTask(state, t);
     finishTask(state, t, value);
   };
   return { graph, state, run };
@@ -103,5 +104,41 @@ describe('scheduler state', () => {
     releaseData(state, 0);
     assert.deepEqual(describeState(state).cache, { w: 10 });
     assert.deepEqual(describeState(state).released, ['x']);
+  });
+});
+
+describe('transitions', () => {
+  it('logs every state change in order, from the start state to the last release', async () => {
+    let log: Array<[string, string, string]> = [];
+    const spy: Callback = {
+      transitions: true,
+      finish: (_dsk, state) => {
+        log = state.log!.entries(state.graph.keys);
+      },
+    };
+    assert.equal(await get(Object.fromEntries(xyzw), 'z', { scheduler: 'sync', callbacks: [spy] }), 12);
+    assert.deepEqual(log, [
+      ['x', 'waiting', 'memory'],
+      ['w', 'waiting', 'memory'],
+      ['y', 'waiting', 'ready'],
+      ['y', 'ready', 'running'],
+      ['y', 'running', 'memory'],
+      ['z', 'waiting', 'ready'],
+      ['x', 'memory', 'released'],
+      ['z', 'ready', 'running'],
+      ['z', 'running', 'memory'],
+      ['y', 'memory', 'released'],
+      ['w', 'memory', 'released'],
+    ]);
+  });
+
+  it('checkInvariants names the first invariant a state breaks', () => {
+    const { state, graph } = setup(xyzw, ['z']);
+    checkInvariants(state);
+    state.ready.push(graph.index.get('y')!);
+    assert.throws(() => checkInvariants(state), { message: 'Scheduler state invariant broken: task "y" is on the ready stack twice. This is a bug in Skein.' });
+    state.ready.pop();
+    state.status[graph.index.get('z')!] = 1; // "ready" while y is not done
+    assert.throws(() => checkInvariants(state), { message: 'Scheduler state invariant broken: task "z" is ready but not on the ready stack. This is a bug in Skein.' });
   });
 });
