@@ -121,8 +121,8 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
         case 'graph':
           GraphPanel.current?.showRecord(m.record, `Skein: ${path.basename(file.fsPath)} (running)`);
           return;
-        case 'states':
-          GraphPanel.current?.post({ kind: 'states', states: m.states, done: m.done, total: m.total });
+        case 'transitions':
+          GraphPanel.current?.post({ kind: 'transitions', tasks: m.tasks, states: m.states, done: m.done, total: m.total });
           return;
         case 'finished':
           run.status = 'ok';

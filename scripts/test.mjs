@@ -30,6 +30,7 @@ const only = process.argv.slice(2);
 step('build', process.execPath, ['scripts/build.mjs']);
 if (only.length === 0) {
   step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']);
+  step('typecheck the webview (DOM, no Node)', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'webview/tsconfig.json', '--noEmit']);
   // a real VS Code: code-server driven by headless Chromium (installed once, if missing)
   step('install VS Code test dependencies (chromium, code-server)', process.execPath, ['scripts/setup-vscode.mjs']);
   step('tests inside the VS Code extension host', process.execPath, ['test/vscode/run.mjs']);

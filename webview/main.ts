@@ -4,7 +4,7 @@
  * `skein visualize`, and later in the distributed dashboard. Data arrives as messages
  * (protocol.ts); live updates are coalesced to at most ten renders a second.
  */
-import { type FromWebview, STATE_CODES, type ToWebview } from './protocol.js';
+import type { FromWebview, ToWebview } from './protocol.js';
 import { COLLAPSE_ABOVE, RunModel, STATES, type State, type VisibleNode } from './model.js';
 import { layout } from './layout.js';
 import { type ColorBy, GraphView } from './graphView.js';
@@ -300,9 +300,9 @@ function receive(message: ToWebview): void {
     case 'record':
       void load(message.record, message.title);
       return;
-    case 'states':
+    case 'transitions':
       if (!model) return;
-      model.applyStates(message.states, STATE_CODES as unknown as Record<string, State>);
+      model.applyTransitions(message.tasks, message.states);
       scheduleRender();
       return;
     default: {

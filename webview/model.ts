@@ -2,10 +2,11 @@
  * The panel's model of a run: the recorded run (record.ts) plus live states, and the graph that
  * is on screen: tasks, or key groups collapsed into one node with counts and progress.
  */
+import { TASK_STATES, type TaskStateName, stateOfCode } from '../runtime/core/taskStates.js';
 import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
 
-export type State = 'waiting' | 'ready' | 'running' | 'memory' | 'released' | 'erred';
-export const STATES: readonly State[] = ['waiting', 'ready', 'running', 'memory', 'released', 'erred'];
+export type State = TaskStateName;
+export const STATES: readonly State[] = TASK_STATES;
 
 /** A node on screen: one task, or a collapsed key group. */
 export interface VisibleNode {
@@ -66,9 +67,12 @@ export class RunModel {
     if (this.size <= COLLAPSE_ABOVE) for (const g of this.groupNames) this.expanded.add(g);
   }
 
-  /** Applies a live `states` string (one character per task). */
-  applyStates(codes: string, table: Readonly<Record<string, State>>): void {
-    for (let t = 0; t < this.size && t < codes.length; t++) this.states[t] = table[codes[t]!] ?? 'waiting';
+  /** Applies live transitions: task `tasks[i]` is now in the state coded by `codes[i]`. */
+  applyTransitions(tasks: readonly number[], codes: string): void {
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i]!;
+      if (t >= 0 && t < this.size) this.states[t] = stateOfCode(codes[i]!);
+    }
   }
 
   /** Counts of tasks by state, for one group or all. */

@@ -8,8 +8,11 @@ import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
 export type ToWebview =
   /** A whole run (recorded, finished, or a graph that has not run: every task waiting). */
   | { readonly kind: 'record'; readonly record: RunRecord; readonly title: string }
-  /** The state of every task during a live run: one character per task, see STATE_CODES. */
-  | { readonly kind: 'states'; readonly states: string; readonly done: number; readonly total: number };
+  /**
+   * During a live run: the tasks whose state changed, each one's new state as one character
+   * (`states[i]` for `tasks[i]`; STATE_CODES in runtime/core/taskStates.ts).
+   */
+  | { readonly kind: 'transitions'; readonly tasks: readonly number[]; readonly states: string; readonly done: number; readonly total: number };
 
 /** Webview → host. */
 export type FromWebview =
@@ -19,5 +22,3 @@ export type FromWebview =
   /** After each render (tests read it): what is on screen. */
   | { readonly kind: 'rendered'; readonly view: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>> };
 
-/** Task states, one character each in a `states` message. */
-export const STATE_CODES = { w: 'waiting', r: 'ready', u: 'running', m: 'memory', x: 'released', e: 'erred' } as const;

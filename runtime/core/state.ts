@@ -30,11 +30,12 @@ import { Errors, SkeinError } from '../errors.js';
 import type { CompiledGraph } from '../graph/compile.js';
 import { type Key, containsTask, describeValue } from '../graph/spec.js';
 import { type TaskTimings, clock, createTimings } from './timings.js';
+import { TASK_STATES, type TaskStateName } from './taskStates.js';
 
-/** Task states, as in Dask (and as the panel colours them). */
-export const TaskStatus = { waiting: 0, ready: 1, running: 2, memory: 3, released: 4, erred: 5 } as const;
-export type TaskStatusName = keyof typeof TaskStatus;
-export const STATUS_NAMES: readonly TaskStatusName[] = ['waiting', 'ready', 'running', 'memory', 'released', 'erred'];
+/** Task states as numbers (the status array), in the order of TASK_STATES (taskStates.ts). */
+export const TaskStatus = { waiting: 0, ready: 1, running: 2, memory: 3, released: 4, erred: 5 } as const satisfies Record<TaskStateName, number>;
+export type TaskStatusName = TaskStateName;
+export const STATUS_NAMES: readonly TaskStatusName[] = TASK_STATES;
 
 /** Transition names, by the status they lead to (`start` from waiting is a fused chain's link). */
 export const TRANSITION_NAMES: Readonly<Record<TaskStatusName, string>> = { waiting: 'wait', ready: 'ready', running: 'start', memory: 'finish', released: 'release', erred: 'fail' };

@@ -11,6 +11,7 @@ import { Recorder } from '../diagnostics/recorder.js';
 import { SkeinError, TaskError } from '../errors.js';
 import { cull } from '../graph/cull.js';
 import type { SchedulerState } from '../core/state.js';
+import { STATE_CODES } from '../core/taskStates.js';
 import { graphRecord } from '../diagnostics/visualize.js';
 import { loadGraphFile } from '../loader/loadGraph.js';
 import { get } from '../schedule.js';
@@ -39,21 +40,25 @@ export function stackFrames(stack: string): SourceFrame[] {
   return frames;
 }
 
-const CODES = 'wrumxe'; // waiting ready running memory released erred, as TaskStatus numbers them
-
-/** With `live`: sends every task's state at most ten times a second, and once at the end. */
-function liveStates(total: () => number): Callback {
+/**
+ * With `live`: sends the transitions of the core's log as they happen, at most ten times a
+ * second and once at the end: for each task that changed since the last message, its newest state.
+ */
+function liveTransitions(total: () => number): Callback {
   let state: SchedulerState | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let last = '';
+  let cursor = 0;
   const flush = (): void => {
-    if (state === undefined) return;
-    const states = Array.from(state.status, (s) => CODES[s]!).join('');
-    if (states === last) return;
-    last = states;
-    void send({ kind: 'states', states, done: state.finished.length, total: total() });
+    const log = state?.log;
+    if (log === undefined || log.length === cursor) return;
+    const newest = new Map<number, number>();
+    for (let i = cursor; i < log.length; i++) newest.set(log.task[i]!, log.to[i]!);
+    cursor = log.length;
+    const tasks = [...newest.keys()];
+    void send({ kind: 'transitions', tasks, states: tasks.map((t) => STATE_CODES[newest.get(t)!]).join(''), done: state!.finished.length, total: total() });
   };
   return {
+    transitions: true,
     startState(_dsk, s) {
       state = s;
       flush();
@@ -101,7 +106,7 @@ async function run(request: ToRunner): Promise<number> {
     const callbacks: Callback[] = [progress(() => tasks)];
     if (request.live) {
       await send({ kind: 'graph', record: graphRecord(cull(loaded.graph, keys), keys, loaded.file) });
-      callbacks.push(liveStates(() => tasks));
+      callbacks.push(liveTransitions(() => tasks));
     }
     if (recorder) callbacks.push(recorder);
     const started = performance.now();

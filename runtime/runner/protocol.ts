@@ -34,8 +34,12 @@ export type FromRunner =
   | { readonly kind: 'progress'; readonly done: number; readonly total: number }
   /** With `live`: the graph's structure (a record of a graph that has not run), once. */
   | { readonly kind: 'graph'; readonly record: RunRecord }
-  /** With `live`: every task's state, one character each (webview/protocol.ts STATE_CODES), at most ten times a second. */
-  | { readonly kind: 'states'; readonly states: string; readonly done: number; readonly total: number }
+  /**
+   * With `live`: the tasks whose state changed since the last message, and each one's new state
+   * (`states[i]` for `tasks[i]`, one character, STATE_CODES in core/taskStates.ts), read from the
+   * core's transition log at most ten times a second.
+   */
+  | { readonly kind: 'transitions'; readonly tasks: readonly number[]; readonly states: string; readonly done: number; readonly total: number }
   | { readonly kind: 'result'; readonly key: string; readonly text: string; readonly bytes: number | null }
   | { readonly kind: 'finished'; readonly tasks: number; readonly elapsedMs: number; readonly scheduler: string; readonly numWorkers: number; readonly recordFile: string | null }
   | {

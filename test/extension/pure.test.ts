@@ -11,6 +11,7 @@ import { RunnerClient } from '../../extension/runnerClient.js';
 import { UNTRUSTED_MESSAGE, refuseUntrusted } from '../../extension/trust.js';
 import { copySkeinPackage, hasSkeinPackage, isMissingSkein } from '../../extension/workspacePackage.js';
 import type { FromRunner } from '../../runtime/runner/protocol.js';
+import { stateOfCode } from '../../runtime/core/taskStates.js';
 import { stackFrames } from '../../runtime/runner/main.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -123,6 +124,30 @@ describe('runner process', () => {
     const started = messages[0] as Extract<FromRunner, { kind: 'started' }>;
     assert.equal(started.tasks, 13);
     assert.equal(started.pid, client.pid);
+  });
+
+  it('streams the transitions of a live run: applied in order, they give every task its final state', async () => {
+    const messages: FromRunner[] = [];
+    const client = RunnerClient.start({
+      node: process.execPath,
+      runnerFile: join(root, 'dist/runtime/runner.js'),
+      cwd: root,
+      request: { kind: 'run', file: join(root, 'examples/etl.graph.ts'), scheduler: 'sync', live: true },
+      onMessage: (m) => messages.push(m),
+    });
+    assert.equal((await client.exited).code, 0);
+    const graph = messages.find((m) => m.kind === 'graph') as Extract<FromRunner, { kind: 'graph' }>;
+    const states: string[] = graph.record.tasks.status.map(() => 'waiting');
+    const batches = messages.filter((m): m is Extract<FromRunner, { kind: 'transitions' }> => m.kind === 'transitions');
+    assert.ok(batches.length >= 1);
+    for (const b of batches) {
+      assert.equal(b.tasks.length, b.states.length);
+      b.tasks.forEach((t, i) => (states[t] = stateOfCode(b.states[i]!)));
+    }
+    const counts: Record<string, number> = {};
+    for (const st of states) counts[st] = (counts[st] ?? 0) + 1;
+    assert.deepEqual(counts, { memory: 1, released: 21 });
+    assert.deepEqual(batches.at(-1)!.done, batches.at(-1)!.total);
   });
 
   it('reports a task failure with the user frames, then exits 1', async () => {
