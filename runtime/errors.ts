@@ -103,6 +103,19 @@ export const Errors = {
     new TypeError(
       `task ${JSON.stringify(key)} passes an instance of class ${cls} between workers, and no module exports the class, so its methods would be lost on the way (a copy keeps only the fields). Export the class from a module (export class ${/^[A-Za-z_$][\w$]*$/.test(cls) ? cls : 'MyClass'} …), pass plain data, or run with --scheduler sync.`,
     ),
+  badRecord: (source: string, why: string) => new SkeinError('BAD_RECORD', `${source} is not a valid Skein run record: ${why}`),
+  unreadableRecord: (file: string, reason: string) => new SkeinError('BAD_RECORD', `Cannot read ${file}: ${reason}`),
+  callbackFailed: (hook: string, key: Key | undefined, error: unknown) =>
+    new SkeinError(
+      'CALLBACK_FAILED',
+      `Callback ${hook}${key === undefined ? '' : ` for task ${JSON.stringify(key)}`} threw: ${error instanceof Error ? error.message : String(error)}. The run was stopped; fix or remove the callback.`,
+      { cause: error },
+    ),
+  /** A bug in Skein: `what` says which. */
+  internal: (what: string) => new SkeinError('INTERNAL', `${what}. This is a bug in Skein.`),
+  stopped: () => new SkeinError('CANCELLED', 'run stopped'),
+  noFile: (path: string) => new SkeinError('NO_FILE', `Graph file not found: ${path}`),
+  noDefaultExport: (file: string) => new SkeinError('NOT_A_GRAPH', `${file} has no default export; export default a graph object, a delayed value, or an array of delayed values.`),
   /** `located`: file:line:column: message, the line and a caret (loader/syntax.ts). */
   syntax: (located: string) => new SkeinError('SYNTAX', located),
   notAGraph: (what: string) =>
@@ -136,8 +149,6 @@ export const Errors = {
     new SkeinError('TASK_TIMEOUT', `Task ${JSON.stringify(key)} ran longer than taskTimeoutMs (${ms} ms); the sync scheduler stopped waiting for its promise (work it started may still go on: one thread cannot stop it).`),
   workerDied: (key: Key, how: string) =>
     new SkeinError('WORKER_DIED', `The worker running task ${JSON.stringify(key)} died (${how}); it was replaced. Look for process.exit(), a crash in a native module, or running out of memory in this task.`),
-  schedulerUnavailable: (name: string) =>
-    new SkeinError('SCHEDULER_UNAVAILABLE', `The ${JSON.stringify(name)} scheduler is not available in this build; use --scheduler sync.`),
 };
 
 function describeConfig(value: unknown): string {

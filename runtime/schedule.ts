@@ -5,14 +5,12 @@
  */
 import { Errors, closest } from './errors.js';
 import { type Callback, globalCallbacks } from './core/callbacks.js';
-import { type SkeinConfig, CONFIG_KEYS, SCHEDULERS, resolveConfig } from './core/config.js';
+import { type SkeinConfig, CONFIG_KEYS, resolveConfig } from './core/config.js';
 import { type Executor, getAsync } from './core/local.js';
 import { type Delayed, isDelayed, mergeGraphs, setComputeHook } from './graph/delayed.js';
 import { type Graph, type Key, MAX_NESTING, cyclePath, describeValue, isPlainObject } from './graph/spec.js';
-import { syncExecutor } from './schedulers/sync.js';
 import { inSkeinWorker } from './workers/mark.js';
-import { threadsLease } from './schedulers/threads.js';
-import { processesLease } from './schedulers/processes.js';
+import { SCHEDULER_FACTORIES } from './schedulers/registry.js';
 
 /** Options of one `get` or `compute` call: any config key, plus a cancellation signal. */
 export interface ComputeOptions extends Partial<Omit<SkeinConfig, 'numWorkers' | 'taskTimeoutMs' | 'poolIdleTimeoutMs'>> {
@@ -21,25 +19,6 @@ export interface ComputeOptions extends Partial<Omit<SkeinConfig, 'numWorkers' |
   poolIdleTimeoutMs?: number | null;
   /** Aborting it cancels the run; `compute` rejects with a CANCELLED error. */
   signal?: AbortSignal;
-}
-
-/** An executor with a way to release it once the run settles. */
-export interface ExecutorLease {
-  readonly executor: Executor;
-  release(): Promise<void>;
-}
-
-export type ExecutorFactory = (cfg: SkeinConfig) => ExecutorLease | Promise<ExecutorLease>;
-
-const factories = new Map<string, ExecutorFactory>([
-  ['sync', (cfg) => ({ executor: syncExecutor(cfg.taskTimeoutMs), release: async () => {} })],
-  ['threads', threadsLease],
-  ['processes', processesLease],
-]);
-
-/** Plugs a scheduler into `get`/`compute` (used by the threads and processes modules). */
-export function registerScheduler(name: (typeof SCHEDULERS)[number], factory: ExecutorFactory): void {
-  factories.set(name, factory);
 }
 
 type NestedKeys = Key | readonly NestedKeys[];
@@ -52,9 +31,7 @@ function splitOptions(options: ComputeOptions | undefined): { cfg: SkeinConfig; 
 
 async function run(graph: Graph, keys: NestedKeys, options: ComputeOptions | undefined): Promise<unknown> {
   const { cfg, signal, callbacks } = splitOptions(options);
-  const factory = factories.get(inSkeinWorker() ? 'sync' : cfg.scheduler);
-  if (factory === undefined) throw Errors.schedulerUnavailable(cfg.scheduler);
-  const lease = await factory(cfg);
+  const lease = await SCHEDULER_FACTORIES[inSkeinWorker() ? 'sync' : cfg.scheduler](cfg);
   try {
     return await getAsync(graph, keys, { executor: lease.executor, callbacks, signal, rerunExceptionsLocally: cfg.rerunExceptionsLocally, validate: cfg.validate });
   } finally {

@@ -7,4 +7,4 @@ export { type Executor, type TaskRun, type TaskOutcome, getAsync, prepareGraph, 
 export { executeTask, substitute, mapInputs, MISSING, type Inputs } from './execute.js';
 export { type CompiledGraph, compileGraph, dependencyKeys, dependentKeys } from '../graph/compile.js';
 export { orderCompiled } from '../graph/order.js';
-export { type ExecutorFactory, type ExecutorLease, registerScheduler } from '../schedule.js';
+export type { ExecutorFactory, ExecutorLease } from '../schedulers/lease.js';

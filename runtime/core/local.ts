@@ -131,11 +131,6 @@ function listShort(keys: readonly Key[]): string {
   return keys.length > 5 ? `${shown} and ${keys.length - 5} more` : shown;
 }
 
-function callbackFailed(hook: string, key: Key | undefined, error: unknown): SkeinError {
-  const where = key === undefined ? '' : ` for task ${JSON.stringify(key)}`;
-  const message = error instanceof Error ? error.message : String(error);
-  return new SkeinError('CALLBACK_FAILED', `Callback ${hook}${where} threw: ${message}. The run was stopped; fix or remove the callback.`, { cause: error });
-}
 
 /** Results readable by tasks: held results of the state, by key. */
 export function stateInputs(state: SchedulerState): Inputs {
@@ -243,7 +238,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
         try {
           cb.finish?.(dsk, state, failedBefore);
         } catch (error) {
-          failure ??= callbackFailed('finish', undefined, error);
+          failure ??= Errors.callbackFailed('finish', undefined, error);
         }
       }
       // a finish hook that throws fails a run that had succeeded (callbacks.ts)
@@ -256,7 +251,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     try {
       return fn();
     } catch (error) {
-      throw callbackFailed(hook, key, error);
+      throw Errors.callbackFailed(hook, key, error);
     }
   }
 
@@ -323,7 +318,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
       } else {
         if (ready.length === 0 && running.size === 0) {
           if (wanted.some((t) => st.status[t] !== TaskStatus.memory)) {
-            throw new SkeinError('INTERNAL', 'Scheduler stalled with tasks still waiting; this is a bug in Skein.');
+            throw Errors.internal('Scheduler stalled with tasks still waiting');
           }
           return;
         }
@@ -368,7 +363,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
     }
     if (gates === undefined) return undefined;
     return Promise.all(gates).catch((error: unknown) => {
-      throw callbackFailed('pretask', key, error);
+      throw Errors.callbackFailed('pretask', key, error);
     });
   }
 

@@ -26,7 +26,7 @@
  * - `finished`: tasks that completed, in completion order.
  * - `released`: keys whose result was dropped because no dependent needs it any more, in order.
  */
-import { Errors, SkeinError } from '../errors.js';
+import { Errors } from '../errors.js';
 import type { CompiledGraph } from '../graph/compile.js';
 import { type Key, containsTask, describeValue } from '../graph/spec.js';
 import { type TaskTimings, clock, createTimings } from './timings.js';
@@ -298,7 +298,7 @@ export function describeState(state: SchedulerState): StateView {
 export function checkInvariants(state: SchedulerState): void {
   const { graph, status, waiting, ready, running } = state;
   const broken = (what: string): never => {
-    throw new SkeinError('INTERNAL', `Scheduler state invariant broken: ${what}. This is a bug in Skein.`);
+    throw Errors.internal(`Scheduler state invariant broken: ${what}`);
   };
   const inReady = new Uint8Array(graph.size);
   for (const t of ready) {

@@ -2,13 +2,13 @@
  * Reading recorded-run files from disk; the schema itself is in recordSchema.ts.
  */
 import { readFileSync } from 'node:fs';
-import { SkeinError } from '../errors.js';
+import { Errors } from '../errors.js';
 import { validateRecord, type RunRecord } from './recordSchema.js';
 
 export * from './recordSchema.js';
 
 function fail(source: string, why: string): never {
-  throw new SkeinError('BAD_RECORD', `${source} is not a valid Skein run record: ${why}`);
+  throw Errors.badRecord(source, why);
 }
 
 /** Reads and validates a record file. */
@@ -17,7 +17,7 @@ export function readRecord(file: string): RunRecord {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new SkeinError('BAD_RECORD', `Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw Errors.unreadableRecord(file, error instanceof Error ? error.message : String(error));
   }
   let doc: unknown;
   try {

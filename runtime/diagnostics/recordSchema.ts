@@ -12,7 +12,7 @@
  *
  * Version history: 1 (this one).
  */
-import { SkeinError } from '../errors.js';
+import { Errors } from '../errors.js';
 
 export const RECORD_FORMAT = 'skein-run';
 export const RECORD_VERSION = 1;
@@ -100,7 +100,7 @@ export interface RunRecord {
 const TASK_COLUMNS = ['status', 'ready', 'dispatched', 'started', 'finished', 'received', 'released', 'erred', 'worker', 'resultBytes'] as const;
 
 function fail(source: string, why: string): never {
-  throw new SkeinError('BAD_RECORD', `${source} is not a valid Skein run record: ${why}`);
+  throw Errors.badRecord(source, why);
 }
 
 function isStampArray(v: unknown, n: number): boolean {

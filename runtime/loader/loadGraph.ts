@@ -55,7 +55,7 @@ async function locateSyntaxError(path: string, error: SyntaxError): Promise<unkn
 
 export async function loadGraphFile(file: string): Promise<LoadedGraph> {
   const path = resolvePath(file);
-  if (!existsSync(path)) throw new SkeinError('NO_FILE', `Graph file not found: ${path}`);
+  if (!existsSync(path)) throw Errors.noFile(path);
   if (needsLoader(path)) registerLoader();
   const url = pathToFileURL(path).href;
   let module: Record<string, unknown>;
@@ -68,7 +68,7 @@ export async function loadGraphFile(file: string): Promise<LoadedGraph> {
   registerModule(url, module);
   const exported = module.default;
   const what = `The default export of ${file}`;
-  if (exported === undefined) throw new SkeinError('NOT_A_GRAPH', `${file} has no default export; export default a graph object, a delayed value, or an array of delayed values.`);
+  if (exported === undefined) throw Errors.noDefaultExport(file);
   if (isDelayed(exported)) return { file: path, url, graph: mergeGraphs([exported]), keys: [exported.key], module };
   if (Array.isArray(exported)) {
     if (!exported.every(isDelayed)) throw Errors.notAGraph(what);

@@ -9,7 +9,7 @@
 import { setMaxListeners } from 'node:events';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Errors, SkeinError } from '../errors.js';
+import { Errors } from '../errors.js';
 import type { Executor, TaskOutcome, TaskRun } from '../core/local.js';
 import type { SchedulerState } from '../core/state.js';
 import { isPlainObject } from '../graph/spec.js';
@@ -327,7 +327,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       head = 0;
       // after a task failed, batches still running finish on their own (their results are
       // dropped): stopping a worker mid-task costs a new worker; cancelling the run stops them
-      if (how === 'aborted') controller.abort(new SkeinError('CANCELLED', 'run stopped'));
+      if (how === 'aborted') controller.abort(Errors.stopped());
     },
   } satisfies Executor & { fuseChains: boolean };
 

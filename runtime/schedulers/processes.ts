@@ -6,7 +6,7 @@
  */
 import { Errors } from '../errors.js';
 import { type SkeinConfig, workerCount } from '../core/config.js';
-import type { ExecutorLease } from '../schedule.js';
+import type { ExecutorLease } from './lease.js';
 import { batchExecutor } from './batchExecutor.js';
 import { ProcessPool, WorkerExit } from './processPool.js';
 import { leaseDefaultPool } from './defaultPools.js';

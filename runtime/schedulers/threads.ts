@@ -11,7 +11,7 @@ import { Piscina } from 'piscina';
 import { Errors } from '../errors.js';
 import { type SkeinConfig, workerCount } from '../core/config.js';
 import { runtimeFile } from '../loader/register.js';
-import type { ExecutorLease } from '../schedule.js';
+import type { ExecutorLease } from './lease.js';
 import type { WireBatch, WirePartial, WireResult } from '../workers/protocol.js';
 import { batchExecutor } from './batchExecutor.js';
 import { leaseDefaultPool } from './defaultPools.js';
