@@ -137,6 +137,9 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
           if (m.stack !== null) write(m.stack);
           diagnose(env, m.frames, m.message.split('\n')[0]!);
           return;
+        case 'response':
+        case 'debugEvent':
+          return; // a debug session's messages: a run's runner sends none
         default: {
           const never: never = m;
           return never;

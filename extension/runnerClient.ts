@@ -7,7 +7,6 @@
  * a runner that hangs or ignores signals still goes away.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { DebugLaunch } from '../runtime/debug/protocol.js';
 import type { FromRunner, ToRunner } from '../runtime/runner/protocol.js';
 
 export interface RunnerExit {
@@ -21,7 +20,7 @@ export interface RunnerOptions {
   readonly node: string;
   readonly runnerFile: string;
   readonly cwd: string;
-  readonly request: ToRunner | DebugLaunch;
+  readonly request: ToRunner;
   readonly env?: NodeJS.ProcessEnv;
   /** Node options for the runner (the debugger adds --inspect). */
   readonly execArgv?: readonly string[];
@@ -68,8 +67,8 @@ export class RunnerClient {
   }
 
   /** Sends a message to the runner (debug requests). */
-  send(message: unknown): void {
-    if (this.#child.connected) this.#child.send(message as object);
+  send(message: ToRunner): void {
+    if (this.#child.connected) this.#child.send(message);
   }
 
   get stopped(): boolean {

@@ -25,7 +25,8 @@ import {
   Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { DebugCommand, DebugRequests, FromDebugRunner } from '../../runtime/debug/protocol.js';
+import type { DebugCommand, DebugRequests } from '../../runtime/debug/protocol.js';
+import type { FromRunner } from '../../runtime/runner/protocol.js';
 import { RunnerClient } from '../runnerClient.js';
 
 /** Launch attributes; mirrors the `skein` debugger's schema in package.json. */
@@ -102,7 +103,7 @@ export class SkeinDebugSession extends LoggingDebugSession {
     });
   }
 
-  #onMessage(m: FromDebugRunner): void {
+  #onMessage(m: FromRunner): void {
     if (m.kind === 'response') {
       const p = this.#pending.get(m.id);
       this.#pending.delete(m.id);
@@ -110,6 +111,7 @@ export class SkeinDebugSession extends LoggingDebugSession {
       else p?.reject(new Error(m.message));
       return;
     }
+    if (m.kind !== 'debugEvent') return; // a run's messages: a debug runner sends none
     switch (m.event) {
       case 'ready':
         return;
@@ -190,9 +192,8 @@ export class SkeinDebugSession extends LoggingDebugSession {
       env: args.env,
       request: { kind: 'debug', file: this.#program, keys: args.keys, stopOnEntry: args.stopOnEntry === true, breakOnTaskError: args.breakOnTaskError !== false, stopAtKeys: args.stopAtKeys },
       onMessage: (m) => {
-        const message = m as unknown as FromDebugRunner;
-        if (message.kind === 'debugEvent' && message.event === 'ready') this.#markReady();
-        this.#onMessage(message);
+        if (m.kind === 'debugEvent' && m.event === 'ready') this.#markReady();
+        this.#onMessage(m);
       },
       onOutput: (text) => {
         // the inspector announces itself on stderr; the rest is the runner's own output

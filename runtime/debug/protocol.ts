@@ -81,7 +81,8 @@ export interface DebugRequests {
 
 export type DebugCommand = keyof DebugRequests;
 
-export type ToDebugRunner = { readonly kind: 'request'; readonly id: number; readonly command: DebugCommand; readonly args: unknown };
+/** A debugger request (the session → the runner); answered by a `response` (runner/protocol.ts). */
+export type DebugRequest = { readonly kind: 'request'; readonly id: number; readonly command: DebugCommand; readonly args: unknown };
 
 export type DebugEvent =
   | { readonly event: 'ready'; readonly tasks: number; readonly keys: readonly string[]; readonly inspectorPort: number | null }
@@ -89,7 +90,4 @@ export type DebugEvent =
   | { readonly event: 'output'; readonly category: 'console' | 'stdout' | 'stderr'; readonly text: string }
   | { readonly event: 'finished'; readonly exitCode: number };
 
-export type FromDebugRunner =
-  | { readonly kind: 'response'; readonly id: number; readonly ok: true; readonly body: unknown }
-  | { readonly kind: 'response'; readonly id: number; readonly ok: false; readonly message: string }
-  | ({ readonly kind: 'debugEvent' } & DebugEvent);
+

@@ -8,11 +8,12 @@ import inspector from 'node:inspector';
 import { getAsync, prepareGraph } from '../core/local.js';
 import { Errors, TaskError } from '../errors.js';
 import { DebugController, consoleText } from '../debug/controller.js';
-import type { DebugCommand, DebugEvent, DebugLaunch, DebugRequests, FromDebugRunner, ToDebugRunner } from '../debug/protocol.js';
+import type { DebugCommand, DebugEvent, DebugLaunch, DebugRequests } from '../debug/protocol.js';
+import type { DebugMessage, ToRunner } from './protocol.js';
 import { loadGraphFile } from '../loader/loadGraph.js';
 import { userStack } from '../cli/stack.js';
 
-function post(message: FromDebugRunner): void {
+function post(message: DebugMessage): void {
   process.send?.(message);
 }
 
@@ -72,8 +73,8 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
     event({ event: 'finished', exitCode });
   };
 
-  process.on('message', (m: ToDebugRunner) => {
-    if (m.kind !== 'request') return;
+  process.on('message', (m: ToRunner) => {
+    if (m.kind !== 'request') return; // the launch itself came first, through main.ts
     const command: DebugCommand = m.command;
     switch (command) {
       case 'configurationDone':

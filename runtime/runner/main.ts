@@ -17,8 +17,7 @@ import { loadGraphFile } from '../loader/loadGraph.js';
 import { get } from '../schedule.js';
 import { formatValue } from '../cli/format.js';
 import { userStack } from '../cli/stack.js';
-import type { FromRunner, SourceFrame, ToRunner } from './protocol.js';
-import type { DebugLaunch } from '../debug/protocol.js';
+import type { FromRunner, RunRequest, SourceFrame, ToRunner } from './protocol.js';
 import { runDebug } from './debug.js';
 
 function send(message: FromRunner): Promise<void> {
@@ -90,7 +89,7 @@ function progress(total: () => number): Callback {
   };
 }
 
-async function run(request: ToRunner): Promise<number> {
+async function run(request: RunRequest): Promise<number> {
   const perCall: Record<string, unknown> = {};
   if (request.scheduler !== undefined) perCall.scheduler = request.scheduler;
   if (request.numWorkers !== undefined && request.numWorkers !== null) perCall.numWorkers = request.numWorkers;
@@ -150,23 +149,31 @@ async function run(request: ToRunner): Promise<number> {
   }
 }
 
-process.once('message', (message: ToRunner | DebugLaunch) => {
-  if (message.kind === 'debug') {
-    runDebug(message).catch((error: unknown) => {
-      process.send?.({ kind: 'debugEvent', event: 'output', category: 'stderr', text: `${error instanceof Error ? error.message : String(error)}\n` });
-      process.send?.({ kind: 'debugEvent', event: 'finished', exitCode: 2 }, () => process.exit(2));
-    });
-    return;
+process.once('message', (message: ToRunner) => {
+  switch (message.kind) {
+    case 'debug':
+      runDebug(message).catch((error: unknown) => {
+        send({ kind: 'debugEvent', event: 'output', category: 'stderr', text: `${error instanceof Error ? error.message : String(error)}\n` });
+        process.send?.({ kind: 'debugEvent', event: 'finished', exitCode: 2 } satisfies FromRunner, () => process.exit(2));
+      });
+      return;
+    case 'run':
+      run(message).then(
+        (code) => {
+          process.exitCode = code;
+          process.disconnect?.();
+        },
+        () => {
+          process.exitCode = 2;
+          process.disconnect?.();
+        },
+      );
+      return;
+    case 'request':
+      return; // a debugger request before a debug launch: nothing to answer it
+    default: {
+      const never: never = message;
+      return never;
+    }
   }
-  if (message.kind !== 'run') return;
-  run(message).then(
-    (code) => {
-      process.exitCode = code;
-      process.disconnect?.();
-    },
-    () => {
-      process.exitCode = 2;
-      process.disconnect?.();
-    },
-  );
 });

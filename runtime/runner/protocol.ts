@@ -1,11 +1,17 @@
 /**
- * Messages between the VS Code extension and a runner process (one per run), over Node IPC.
- * Type-only: the extension and the runner both import it. Each direction is a tagged union,
- * handled exhaustively on the receiving side.
+ * Messages between the VS Code extension and a runner process (one per run or debug session),
+ * over Node IPC: the one contract for both. Type-only: the extension and the runner both import
+ * it. Each direction is one tagged union, handled exhaustively on the receiving side. The
+ * debugger's own vocabulary (breakpoints, frames, variables, its requests) is in
+ * debug/protocol.ts; its messages travel in these unions.
  */
+import type { DebugEvent, DebugLaunch, DebugRequest } from '../debug/protocol.js';
 
-/** Extension → runner. */
-export type ToRunner = {
+/** Extension → runner: the first message says what the process is for; a debug session then sends requests. */
+export type ToRunner = RunRequest | DebugLaunch | DebugRequest;
+
+/** Run a graph file (the first and only message of a run). */
+export type RunRequest = {
   readonly kind: 'run';
   /** Absolute path of the graph file. */
   readonly file: string;
@@ -29,7 +35,16 @@ export interface SourceFrame {
 }
 
 /** Runner → extension. */
-export type FromRunner =
+export type FromRunner = RunMessage | DebugMessage;
+
+/** What a debug session's runner sends: answers to requests, and events. */
+export type DebugMessage =
+  | { readonly kind: 'response'; readonly id: number; readonly ok: true; readonly body: unknown }
+  | { readonly kind: 'response'; readonly id: number; readonly ok: false; readonly message: string }
+  | ({ readonly kind: 'debugEvent' } & DebugEvent);
+
+/** What a run's runner sends. */
+export type RunMessage =
   | { readonly kind: 'started'; readonly file: string; readonly scheduler: string; readonly numWorkers: number; readonly tasks: number; readonly keys: readonly string[]; readonly pid: number }
   | { readonly kind: 'progress'; readonly done: number; readonly total: number }
   /** With `live`: the graph's structure (a record of a graph that has not run), once. */
