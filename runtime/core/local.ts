@@ -76,6 +76,8 @@ export interface Executor {
   cancel?(how: 'failed' | 'aborted'): void;
   /** Accepts fused chains (`TaskRun.continuation`): a chain costs one round trip, not one per link. */
   readonly fuseChains?: boolean;
+  /** Runs tasks in the calling thread (sync, the debugger): a failed task has nothing to re-run here. */
+  readonly inThread?: boolean;
 }
 
 /** With a signal to honour, the loop lets the event loop run at least this often (ms). */
@@ -295,7 +297,7 @@ export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyn
           failTask(st, t, timings === undefined ? undefined : received);
           if (failure === undefined) {
             let cause = outcome.error;
-            if (options.rerunExceptionsLocally && executor.name !== 'sync' && !isWorkerFailure(cause)) cause = await rerunLocally(st, t, cause);
+            if (options.rerunExceptionsLocally && executor.inThread !== true && !isWorkerFailure(cause)) cause = await rerunLocally(st, t, cause);
             failure ??= Errors.taskFailed(graph.keys[t]!, cause, finishedKeys());
           }
           continue;

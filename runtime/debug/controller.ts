@@ -14,6 +14,7 @@ import { serialize } from 'node:v8';
 import type { Callback } from '../core/callbacks.js';
 import { executeTask, isThenable, substitute } from '../core/execute.js';
 import { type Executor, stateInputs } from '../core/local.js';
+import { syncExecutor } from '../schedulers/sync.js';
 import { type SchedulerState, TaskStatus } from '../core/state.js';
 import { keyGroup } from '../graph/spec.js';
 import { describeFunction } from '../loader/locate.js';
@@ -22,6 +23,10 @@ import type { BreakpointResult, DebugEvent, DebugRequests, FrameInfo, FunctionBr
 import { Handles, children, parameterNames, preview, variable } from './variables.js';
 
 type Mode = 'run' | 'step' | 'stepOut';
+
+/** The requests `handle` answers; the others (stepping, breakpoints, pause) have methods of their own. */
+type HandledCommand = 'stackTrace' | 'scopes' | 'variables' | 'setVariable' | 'evaluate' | 'exceptionInfo' | 'taskKeys';
+type Handled = { readonly [C in HandledCommand]: (args: DebugRequests[C]['args']) => DebugRequests[C]['result'] };
 type Command = 'continue' | 'next' | 'stepOut' | 'restartFrame' | 'stepIn';
 
 interface Paused {
@@ -219,20 +224,9 @@ export class DebugController {
 
   // ---- the executor --------------------------------------------------------------------
 
-  /** The sync executor with a debugger's extras (edited inputs, pause on error, re-run). */
+  /** The sync scheduler's executor, each task run through the debugger (edited inputs, pause on error, re-run). */
   executor(): Executor {
-    return {
-      name: 'sync',
-      capacity: 1,
-      submit: (batch, state, report) => {
-        const run = batch[0]!;
-        void this.#execute(run.index, run.task, state).then(
-          (value) => report({ index: run.index, ok: true, value, worker: 'main' }),
-          (error: unknown) => report({ index: run.index, ok: false, error, worker: 'main' }),
-        );
-      },
-      cancel: () => undefined,
-    };
+    return syncExecutor(null, (t, task, state) => this.#execute(t, task, state));
   }
 
   async #execute(t: number, task: unknown, state: SchedulerState): Promise<unknown> {
@@ -376,80 +370,82 @@ export class DebugController {
     }
   }
 
-  handle<C extends keyof DebugRequests>(command: C, args: DebugRequests[C]['args']): DebugRequests[C]['result'] {
-    const st = this.#state;
-    const paused = this.#paused;
-    switch (command) {
-      case 'stackTrace': {
-        if (!paused || !st) return [] as never;
-        const frames: FrameInfo[] = this.#dependentChain(paused.t).map((t, i) => {
-          const where = this.#sources!.locate(t);
-          const key = st.graph.keys[t]!;
-          const v = st.graph.values[t];
-          const fn = Array.isArray(v) && typeof v[0] === 'function' ? describeFunction(v[0] as Function) : 'value';
-          return { id: i + 1, key, name: i === 0 ? `${key} (${fn})` : `${key} (${fn}, waiting)`, file: where.file, line: where.line, column: 1 };
-        });
-        return frames as never;
-      }
-      case 'scopes': {
-        if (!paused || !st) return [] as never;
-        return [
-          { name: 'Task', variablesReference: this.#handles.add({ kind: 'lazy', items: () => this.#taskVariables(paused) }), expensive: false },
-          { name: 'Last result', variablesReference: this.#handles.add({ kind: 'lazy', items: () => this.#lastResultVariables() }), expensive: false },
-          { name: 'Graph', variablesReference: this.#handles.add({ kind: 'lazy', items: () => this.#graphVariables() }), expensive: true },
-        ] as never;
-      }
-      case 'variables': {
-        const a = args as DebugRequests['variables']['args'];
-        const container = this.#handles.get(a.variablesReference);
-        if (!container) return [] as never;
-        return children(this.#handles, container, a.filter, a.start, a.count) as never;
-      }
-      case 'setVariable': {
-        const a = args as DebugRequests['setVariable']['args'];
-        if (!paused) throw new Error('The run is not paused.');
-        const container = this.#handles.get(a.variablesReference);
-        const value = this.#evaluate(a.value, paused.t, paused.args);
-        if (container?.kind === 'lazy' && a.variablesReference === this.#inputsRef) {
-          const i = this.#inputIndex(paused, a.name);
-          if (i < 0) throw new Error(`${a.name} is not an input of this task.`);
-          paused.args[i] = value;
-          this.#overrides.set(paused.t, paused.args);
-        } else if (container?.kind === 'value' && container.value !== null && typeof container.value === 'object') {
-          const target = container.value as Record<string, unknown>;
-          if (target instanceof Map) target.set(a.name, value);
-          else target[a.name] = value;
-        } else throw new Error('Only the task inputs and the objects inside them can be changed.');
-        return variable(this.#handles, a.name, value) as never;
-      }
-      case 'evaluate': {
-        const a = args as DebugRequests['evaluate']['args'];
-        const value = this.#evaluate(a.expression, paused?.t, paused?.args);
-        return variable(this.#handles, a.expression, value, a.expression) as never;
-      }
-      case 'exceptionInfo': {
-        const error = paused?.error;
-        if (!paused || error === undefined) throw new Error('The run is not paused on a task error.');
-        const e = error instanceof Error ? error : new Error(String(error));
-        return {
-          exceptionId: e.name,
-          description: `Task ${JSON.stringify(st!.graph.keys[paused.t])} failed: ${e.message}`,
-          typeName: e.constructor?.name ?? 'Error',
-          message: e.message,
-          stackTrace: e.stack ?? null,
-        } as never;
-      }
-      case 'taskKeys': {
-        const g = st?.graph ?? this.#graph;
-        if (!g) return [] as never;
-        const out = [];
-        for (let t = 0; t < g.size; t++) out.push({ key: g.keys[t]!, group: keyGroup(g.keys[t]!), dependencies: g.depStart[t + 1]! - g.depStart[t]! });
-        return out as never;
-      }
-      default:
-        throw new Error(`unsupported debug request ${command}`);
-    }
+  /** Answers a request from the adapter (the commands that read or change what is paused). */
+  handle<C extends keyof Handled>(command: C, args: DebugRequests[C]['args']): DebugRequests[C]['result'] {
+    const handler = this.#handlers[command] as (a: DebugRequests[C]['args']) => DebugRequests[C]['result'];
+    return handler(args);
   }
+
+  /** One handler per request, typed by the protocol: what each takes and gives. */
+  readonly #handlers: Handled = {
+    stackTrace: () => {
+      const st = this.#state;
+      const paused = this.#paused;
+      if (!paused || !st) return [];
+      return this.#dependentChain(paused.t).map((t, i): FrameInfo => {
+        const where = this.#sources!.locate(t);
+        const key = st.graph.keys[t]!;
+        const v = st.graph.values[t];
+        const fn = Array.isArray(v) && typeof v[0] === 'function' ? describeFunction(v[0] as Function) : 'value';
+        return { id: i + 1, key, name: i === 0 ? `${key} (${fn})` : `${key} (${fn}, waiting)`, file: where.file, line: where.line, column: 1 };
+      });
+    },
+    scopes: () => {
+      const paused = this.#paused;
+      if (!paused || !this.#state) return [];
+      return [
+        { name: 'Task', variablesReference: this.#handles.add({ kind: 'lazy', items: () => this.#taskVariables(paused) }), expensive: false },
+        { name: 'Last result', variablesReference: this.#handles.add({ kind: 'lazy', items: () => this.#lastResultVariables() }), expensive: false },
+        { name: 'Graph', variablesReference: this.#handles.add({ kind: 'lazy', items: () => this.#graphVariables() }), expensive: true },
+      ];
+    },
+    variables: (a) => {
+      const container = this.#handles.get(a.variablesReference);
+      return container ? children(this.#handles, container, a.filter, a.start, a.count) : [];
+    },
+    setVariable: (a) => {
+      const paused = this.#paused;
+      if (!paused) throw new Error('The run is not paused.');
+      const container = this.#handles.get(a.variablesReference);
+      const value = this.#evaluate(a.value, paused.t, paused.args);
+      if (container?.kind === 'lazy' && a.variablesReference === this.#inputsRef) {
+        const i = this.#inputIndex(paused, a.name);
+        if (i < 0) throw new Error(`${a.name} is not an input of this task.`);
+        paused.args[i] = value;
+        this.#overrides.set(paused.t, paused.args);
+      } else if (container?.kind === 'value' && container.value !== null && typeof container.value === 'object') {
+        const target = container.value as Record<string, unknown>;
+        if (target instanceof Map) target.set(a.name, value);
+        else target[a.name] = value;
+      } else throw new Error('Only the task inputs and the objects inside them can be changed.');
+      return variable(this.#handles, a.name, value);
+    },
+    evaluate: (a) => {
+      const paused = this.#paused;
+      const value = this.#evaluate(a.expression, paused?.t, paused?.args);
+      return variable(this.#handles, a.expression, value, a.expression);
+    },
+    exceptionInfo: () => {
+      const paused = this.#paused;
+      const error = paused?.error;
+      if (!paused || error === undefined) throw new Error('The run is not paused on a task error.');
+      const e = error instanceof Error ? error : new Error(String(error));
+      return {
+        exceptionId: e.name,
+        description: `Task ${JSON.stringify(this.#state!.graph.keys[paused.t])} failed: ${e.message}`,
+        typeName: e.constructor?.name ?? 'Error',
+        message: e.message,
+        stackTrace: e.stack ?? null,
+      };
+    },
+    taskKeys: () => {
+      const g = this.#state?.graph ?? this.#graph;
+      if (!g) return [];
+      const out = [];
+      for (let t = 0; t < g.size; t++) out.push({ key: g.keys[t]!, group: keyGroup(g.keys[t]!), dependencies: g.depStart[t + 1]! - g.depStart[t]! });
+      return out;
+    },
+  };
 
   #inputsRef = -1;
 

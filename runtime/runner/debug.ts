@@ -117,8 +117,21 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
         respond(m.id, () => undefined);
         process.exit(0);
         return;
-      default:
-        return respond(m.id, () => controller.handle(command as 'stackTrace', m.args as Record<string, never>));
+      case 'stackTrace':
+      case 'scopes':
+      case 'variables':
+      case 'setVariable':
+      case 'evaluate':
+      case 'exceptionInfo':
+      case 'taskKeys':
+        // the request's args are typed by its command (debug/protocol.ts): one narrowing here
+        return respond(m.id, () => controller.handle(command, m.args as never));
+      default: {
+        const never: never = command;
+        return respond(m.id, () => {
+          throw new Error(`unsupported debug request ${String(never)}`);
+        });
+      }
     }
   });
   event({ event: 'ready', tasks: graph.size, keys, inspectorPort: inspector.url() ? Number(new URL(inspector.url()!).port) : null });

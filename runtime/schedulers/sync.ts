@@ -7,6 +7,7 @@
  */
 import { type Inputs, executeTask, isThenable } from '../core/execute.js';
 import { type Executor, stateInputs } from '../core/local.js';
+import type { SchedulerState } from '../core/state.js';
 import { clock } from '../core/timings.js';
 import { Errors } from '../errors.js';
 
@@ -35,12 +36,19 @@ function withTimeout(promise: PromiseLike<unknown>, ms: number, key: string, tim
   });
 }
 
-export function syncExecutor(taskTimeoutMs: number | null = null): Executor {
+/**
+ * Runs one task in place of the plain call (the debugger's: it pauses on errors, takes edited
+ * inputs, runs a task again); returns the value or its promise, or throws.
+ */
+export type RunInPlace = (t: number, task: unknown, state: SchedulerState) => unknown;
+
+export function syncExecutor(taskTimeoutMs: number | null = null, runTask?: RunInPlace): Executor {
   let inputs: Inputs | undefined;
   const timers = new Set<NodeJS.Timeout>();
   return {
     name: 'sync',
     capacity: 1,
+    inThread: true,
     prepare(state) {
       inputs = stateInputs(state);
     },
@@ -53,7 +61,7 @@ export function syncExecutor(taskTimeoutMs: number | null = null): Executor {
         let value: unknown;
         // results stay in this thread: they are in the core's memory the moment the function returns
         try {
-          value = executeTask(task, inputs!);
+          value = runTask === undefined ? executeTask(task, inputs!) : runTask(index, task, state);
         } catch (error) {
           const end = measure ? clock() : undefined;
           report({ index, ok: false, error, worker: 'main', start, end, received: end });
