@@ -7,8 +7,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SkeinError, TaskError } from './errors.js';
-import { SCHEDULERS, config, resolveConfig, workerCount } from './core/config.js';
-import { get } from './schedule.js';
+import { SCHEDULERS, config } from './core/config.js';
 import { loadGraphFile } from './loader/loadGraph.js';
 import { formatValue, jsonReplacer } from './cli/format.js';
 import { userStack } from './cli/stack.js';
@@ -17,6 +16,7 @@ import { compileGraph } from './graph/compile.js';
 import { keyGroup } from './graph/spec.js';
 import { writeFileSync } from 'node:fs';
 import { closeDefaultPools } from './schedulers/defaultPools.js';
+import { loadGraphFileRun } from './run/graphFileRun.js';
 import { takeEarlyInterrupt } from './cli/prewarm.js';
 import type { Callback } from './core/callbacks.js';
 import { Recorder } from './diagnostics/recorder.js';
@@ -48,53 +48,34 @@ function keyList(text: string): string[] {
 }
 
 async function runCommand(file: string, opts: RunOptions): Promise<number> {
-  const perCall: Record<string, unknown> = {};
-  if (opts.scheduler !== undefined) perCall.scheduler = opts.scheduler;
-  if (opts.numWorkers !== undefined) perCall.numWorkers = opts.numWorkers;
-  const cfg = resolveConfig(perCall); // validates before any user code loads
   // Ctrl-C from here on cancels the run (before it starts, too: then nothing has finished)
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
   process.once('SIGINT', onSigint);
   if (takeEarlyInterrupt()) onSigint();
-  const loaded = await loadGraphFile(file);
-  const keys = opts.keys ?? loaded.keys;
-  const tasks = cull(loaded.graph, keys).size;
+  const prepared = await loadGraphFileRun(file, { scheduler: opts.scheduler, numWorkers: opts.numWorkers, keys: opts.keys });
+  const { keys, cfg, numWorkers: workers } = prepared;
+  const tasks = prepared.graph.size;
   const callbacks: Callback[] = [];
   const recorder = opts.record !== undefined || opts.trace !== undefined ? new Recorder() : undefined;
   if (recorder !== undefined) callbacks.push(recorder);
   if (opts.progress !== false && !opts.json && process.stderr.isTTY) callbacks.push(new ProgressBar());
-  const started = performance.now();
-  let values: unknown[] = [];
-  let failure: unknown;
-  try {
-    values = (await get(loaded.graph, [...keys], { ...perCall, callbacks, signal: controller.signal })) as unknown[];
-  } catch (error) {
-    failure = error;
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
-  if (recorder !== undefined) {
-    const workers = cfg.scheduler === 'sync' ? 1 : workerCount(cfg);
-    let record: RunRecord;
-    try {
-      record = recorder.toRecord({ graphFile: loaded.file, scheduler: cfg.scheduler, numWorkers: workers, keys, error: failure }, values);
-    } catch (error) {
-      if (failure !== undefined) throw failure; // nothing was recorded: the run failed before it started
-      throw error;
-    }
+  const outcome = await prepared.run(callbacks, controller.signal);
+  process.removeListener('SIGINT', onSigint);
+  const record = recorder === undefined ? undefined : prepared.record(recorder, outcome);
+  if (record !== undefined) {
     if (opts.record !== undefined) writeFileSync(opts.record, `${JSON.stringify(record)}\n`);
     if (opts.trace !== undefined) writeFileSync(opts.trace, `${JSON.stringify(toTrace(record))}\n`);
   }
-  if (failure !== undefined) throw failure;
-  const elapsedMs = Math.round((performance.now() - started) * 1000) / 1000;
+  if (outcome.failure !== undefined) throw outcome.failure;
+  const { values } = outcome;
+  const elapsedMs = Math.round(outcome.elapsedMs * 1000) / 1000;
   if (opts.json) {
     const results = Object.fromEntries(keys.map((k, i) => [k, values[i]]));
     process.stdout.write(`${JSON.stringify({ results, scheduler: cfg.scheduler, tasks, elapsedMs }, jsonReplacer)}\n`);
   } else {
     const colors = process.stdout.isTTY === true;
     keys.forEach((k, i) => process.stdout.write(`${k}: ${formatValue(values[i], colors)}\n`));
-    const workers = cfg.scheduler === 'sync' ? 1 : workerCount(cfg);
     process.stderr.write(`${tasks} tasks in ${elapsedMs.toFixed(1)} ms, ${cfg.scheduler} scheduler, ${workers} worker${workers === 1 ? '' : 's'}\n`);
   }
   return 0;

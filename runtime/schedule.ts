@@ -8,6 +8,7 @@ import { type Callback, globalCallbacks } from './core/callbacks.js';
 import { type SkeinConfig, CONFIG_KEYS, resolveConfig } from './core/config.js';
 import { type Executor, getAsync } from './core/local.js';
 import { type Delayed, isDelayed, mergeGraphs, setComputeHook } from './graph/delayed.js';
+import type { CompiledGraph } from './graph/compile.js';
 import { type Graph, type Key, MAX_NESTING, cyclePath, describeValue, isPlainObject } from './graph/spec.js';
 import { inSkeinWorker } from './workers/mark.js';
 import { SCHEDULER_FACTORIES } from './schedulers/registry.js';
@@ -29,7 +30,7 @@ function splitOptions(options: ComputeOptions | undefined): { cfg: SkeinConfig; 
   return { cfg, signal, callbacks: [...globalCallbacks(), ...cfg.callbacks] };
 }
 
-async function run(graph: Graph, keys: NestedKeys, options: ComputeOptions | undefined): Promise<unknown> {
+async function run(graph: Graph | CompiledGraph, keys: NestedKeys, options: ComputeOptions | undefined): Promise<unknown> {
   const { cfg, signal, callbacks } = splitOptions(options);
   const lease = await SCHEDULER_FACTORIES[inSkeinWorker() ? 'sync' : cfg.scheduler](cfg);
   try {
@@ -52,9 +53,10 @@ function checkKeys(keys: unknown): asserts keys is NestedKeys {
 
 /**
  * Runs a raw graph, as Dask's `get`: one key resolves to its value, an array of keys to an
- * array of values (nested arrays mirrored). Only what the keys need runs.
+ * array of values (nested arrays mirrored). Only what the keys need runs. A graph compiled
+ * already (`compileGraph`) runs as it is.
  */
-export function get(graph: Graph, keys: NestedKeys, options?: ComputeOptions): Promise<unknown> {
+export function get(graph: Graph | CompiledGraph, keys: NestedKeys, options?: ComputeOptions): Promise<unknown> {
   try {
     checkKeys(keys);
     return run(graph, keys, options);

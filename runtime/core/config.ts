@@ -290,6 +290,11 @@ export function workerCount(cfg: SkeinConfig): number {
   return cfg.numWorkers ?? availableParallelism();
 }
 
+/** Workers a run of `cfg` uses: 1 under sync (the calling thread), else `workerCount`. */
+export function runWorkers(cfg: SkeinConfig): number {
+  return cfg.scheduler === 'sync' ? 1 : workerCount(cfg);
+}
+
 export type ConfigHandle = Disposable & { dispose(): void };
 
 export const config = {

@@ -13,7 +13,7 @@
  * to come back, and rejects with an error that names the failed key.
  */
 import { Errors, SkeinError } from '../errors.js';
-import { type CompiledGraph, GraphView, compileGraph, neededMask } from '../graph/compile.js';
+import { type CompiledGraph, GraphView, compileGraph, isCompiledGraph, neededMask } from '../graph/compile.js';
 import { orderCompiled } from '../graph/order.js';
 import { type Dsk, type Graph, type Key, containsTask, isTask } from '../graph/spec.js';
 import type { Callback } from './callbacks.js';
@@ -147,8 +147,8 @@ export function stateInputs(state: SchedulerState): Inputs {
 }
 
 /** Compiles `dsk`, dropping what `keys` do not need. Missing keys are refused. */
-export function prepareGraph(source: Graph, keys: readonly Key[]): { graph: CompiledGraph; wanted: number[] } {
-  let graph = compileGraph(source);
+export function prepareGraph(source: Graph | CompiledGraph, keys: readonly Key[]): { graph: CompiledGraph; wanted: number[] } {
+  let graph = isCompiledGraph(source) ? source : compileGraph(source);
   const wanted = keys.map((k) => {
     const t = graph.index.get(k);
     if (t === undefined) throw Errors.missingKey(k, graph.keys);
@@ -166,7 +166,7 @@ export function prepareGraph(source: Graph, keys: readonly Key[]): { graph: Comp
  * Runs graph `dsk` and resolves to the value of `keys`: one key gives its value, an array of
  * keys an array of values, nested arrays mirrored. Only what `keys` need runs.
  */
-export async function getAsync(source: Graph, keys: NestedKeys, options: GetAsyncOptions): Promise<unknown> {
+export async function getAsync(source: Graph | CompiledGraph, keys: NestedKeys, options: GetAsyncOptions): Promise<unknown> {
   const { executor, signal } = options;
   const callbacks = options.callbacks ?? [];
   const { graph, wanted } = prepareGraph(source, flattenKeys(keys, []));

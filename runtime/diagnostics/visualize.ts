@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mergeGraphs, setVisualizeHook } from '../graph/delayed.js';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { compileGraph } from '../graph/compile.js';
+import { type CompiledGraph, compileGraph, isCompiledGraph } from '../graph/compile.js';
 import { orderCompiled } from '../graph/order.js';
 import type { Dsk } from '../graph/spec.js';
 import { graphSection } from './recorder.js';
@@ -16,8 +16,8 @@ import { panelPage } from '../../webview/markup.js';
 import { RECORD_FORMAT, RECORD_VERSION, type RunRecord } from './record.js';
 
 /** The record of a graph that has not run: structure only, every task waiting. */
-export function graphRecord(dsk: Dsk, keys: readonly string[], graphFile: string | null): RunRecord {
-  const g = compileGraph(dsk);
+export function graphRecord(dsk: Dsk | CompiledGraph, keys: readonly string[], graphFile: string | null): RunRecord {
+  const g = isCompiledGraph(dsk) ? dsk : compileGraph(dsk);
   const none = (): null[] => new Array<null>(g.size).fill(null);
   const now = Date.now();
   return {

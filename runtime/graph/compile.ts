@@ -8,7 +8,16 @@
 import { Errors } from '../errors.js';
 import { type Graph, type Key, MAX_NESTING, cyclePath, describeValue, isPlainObject, isTask } from './spec.js';
 
+const COMPILED = Symbol('skein.compiledGraph');
+
+/** True for a graph `compileGraph` made (so `get` runs it without compiling it again). */
+export function isCompiledGraph(value: unknown): value is CompiledGraph {
+  return value !== null && typeof value === 'object' && (value as { [COMPILED]?: boolean })[COMPILED] === true;
+}
+
 export interface CompiledGraph {
+  /** Marks a graph compileGraph made. */
+  readonly [COMPILED]: true;
   readonly size: number;
   readonly keys: readonly Key[];
   readonly index: ReadonlyMap<Key, number>;
@@ -89,7 +98,7 @@ export function compileGraph(graph: Graph): CompiledGraph {
   for (let t = 0; t < n; t++) {
     for (let e = depStart[t]!; e < depStart[t + 1]!; e++) dependents[fill[deps[e]!]!++] = t;
   }
-  return { size: n, keys, index, values, depStart, deps, dependentStart, dependents };
+  return { [COMPILED]: true, size: n, keys, index, values, depStart, deps, dependentStart, dependents };
 }
 
 /** Dependencies of task `t` as keys (for messages and callbacks, not hot paths). */

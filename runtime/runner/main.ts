@@ -6,15 +6,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Callback } from '../core/callbacks.js';
-import { resolveConfig, workerCount } from '../core/config.js';
 import { Recorder } from '../diagnostics/recorder.js';
 import { SkeinError, TaskError } from '../errors.js';
-import { cull } from '../graph/cull.js';
 import type { SchedulerState } from '../core/state.js';
 import { STATE_CODES } from '../core/taskStates.js';
 import { graphRecord } from '../diagnostics/visualize.js';
-import { loadGraphFile } from '../loader/loadGraph.js';
-import { get } from '../schedule.js';
+import { loadGraphFileRun } from '../run/graphFileRun.js';
 import { formatValue } from '../cli/format.js';
 import { userStack } from '../cli/stack.js';
 import type { FromRunner, RunRequest, SourceFrame, ToRunner } from './protocol.js';
@@ -90,46 +87,28 @@ function progress(total: () => number): Callback {
 }
 
 async function run(request: RunRequest): Promise<number> {
-  const perCall: Record<string, unknown> = {};
-  if (request.scheduler !== undefined) perCall.scheduler = request.scheduler;
-  if (request.numWorkers !== undefined && request.numWorkers !== null) perCall.numWorkers = request.numWorkers;
   const recordFile = request.recordFile ?? null;
   try {
-    const cfg = resolveConfig(perCall);
-    const loaded = await loadGraphFile(request.file);
-    const keys = request.keys && request.keys.length > 0 ? [...request.keys] : [...loaded.keys];
-    const tasks = cull(loaded.graph, keys).size;
-    const numWorkers = cfg.scheduler === 'sync' ? 1 : workerCount(cfg);
+    const prepared = await loadGraphFileRun(request.file, { scheduler: request.scheduler, numWorkers: request.numWorkers, keys: request.keys });
+    const { loaded, keys, cfg, numWorkers } = prepared;
+    const tasks = prepared.graph.size;
     await send({ kind: 'started', file: loaded.file, scheduler: cfg.scheduler, numWorkers, tasks, keys, pid: process.pid });
     const recorder = recordFile !== null ? new Recorder() : undefined;
     const callbacks: Callback[] = [progress(() => tasks)];
     if (request.live) {
-      await send({ kind: 'graph', record: graphRecord(cull(loaded.graph, keys), keys, loaded.file) });
+      await send({ kind: 'graph', record: graphRecord(prepared.graph, keys, loaded.file) });
       callbacks.push(liveTransitions(() => tasks));
     }
     if (recorder) callbacks.push(recorder);
-    const started = performance.now();
-    let values: unknown[] = [];
-    let failure: unknown;
-    try {
-      values = (await get(loaded.graph, keys, { ...perCall, callbacks })) as unknown[];
-    } catch (error) {
-      failure = error;
-    }
-    const elapsedMs = Math.round((performance.now() - started) * 10) / 10;
-    if (recorder && recordFile !== null) {
-      try {
-        writeFileSync(recordFile, JSON.stringify(recorder.toRecord({ graphFile: loaded.file, scheduler: cfg.scheduler, numWorkers, keys, error: failure }, values)));
-      } catch {
-        // nothing was recorded when the run failed before its first task; the failure says why
-      }
-    }
-    if (failure !== undefined) throw failure;
+    const outcome = await prepared.run(callbacks);
+    const record = recorder === undefined ? undefined : prepared.record(recorder, outcome);
+    if (record !== undefined && recordFile !== null) writeFileSync(recordFile, JSON.stringify(record));
+    if (outcome.failure !== undefined) throw outcome.failure;
     for (let i = 0; i < keys.length; i++) {
-      const text = formatValue(values[i], false);
+      const text = formatValue(outcome.values[i], false);
       await send({ kind: 'result', key: keys[i]!, text, bytes: null });
     }
-    await send({ kind: 'finished', tasks, elapsedMs, scheduler: cfg.scheduler, numWorkers, recordFile });
+    await send({ kind: 'finished', tasks, elapsedMs: Math.round(outcome.elapsedMs * 10) / 10, scheduler: cfg.scheduler, numWorkers, recordFile });
     return 0;
   } catch (error) {
     const key = error instanceof TaskError ? error.key : null;

@@ -32,8 +32,16 @@ interface Entry {
 
 const entries = new Map<PoolKind, Entry>();
 
-function closePool(pool: AnyPool): Promise<void> {
-  return pool instanceof ProcessPool ? pool.close() : pool.destroy();
+async function closePool(pool: AnyPool): Promise<void> {
+  if (pool instanceof ProcessPool) return pool.close();
+  // idle threads are unref'd: without a handle of its own, a program awaiting this at its top
+  // level could end (exit code 13) before the threads have stopped and the promise settled
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    await pool.destroy();
+  } finally {
+    clearInterval(keepAlive);
+  }
 }
 
 function entryFor(kind: PoolKind, size: number): Entry {

@@ -14,9 +14,9 @@ import { hang, inc, spin } from '../data/ops.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/skein.js', import.meta.url));
 
-function node(args: string[]): { code: number | null; stdout: string; stderr: string } {
+function node(args: string[]): { code: number | null; signal: string | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('a failing task under threads', () => {
@@ -45,7 +45,7 @@ describe('a failing task under threads', () => {
   it('fails with the task\'s own error every time from the CLI, exit code 1', () => {
     for (let i = 0; i < 8; i++) {
       const r = node([bin, 'run', 'test/data/parseFails.graph.mjs', '--scheduler', 'threads']);
-      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.code, 1, `exit code ${r.code} (signal ${r.signal}): ${r.stderr}`);
       assert.match(r.stderr, /^error: Task "parse-b" failed: cannot parse b:1,2,3\n {2}finished before the failure: /);
       assert.doesNotMatch(r.stderr, /Unexpected message/);
     }

@@ -1,0 +1,79 @@
+/**
+ * One run pipeline, from "a graph file and options" to "a run and what came of it", shared by
+ * the CLI (`skein run`) and the runner the VS Code extension starts: load the file, settle the
+ * keys and the configuration, compile the graph once (culled to what the keys need), then run it
+ * with the caller's callbacks, and turn a recorder's measurements into a record.
+ */
+import type { Callback } from '../core/callbacks.js';
+import { type SkeinConfig, resolveConfig, runWorkers } from '../core/config.js';
+import { prepareGraph } from '../core/local.js';
+import type { Recorder } from '../diagnostics/recorder.js';
+import type { RunRecord } from '../diagnostics/recordSchema.js';
+import type { CompiledGraph } from '../graph/compile.js';
+import type { Key } from '../graph/spec.js';
+import { type LoadedGraph, loadGraphFile } from '../loader/loadGraph.js';
+import { get } from '../schedule.js';
+
+export interface GraphFileOptions {
+  readonly scheduler?: string;
+  readonly numWorkers?: number | null;
+  /** Keys to compute; default: the graph's outputs (or the file's delayed values). */
+  readonly keys?: readonly Key[];
+}
+
+/** What a run produced: the values of the keys, or the failure; and how long it took. */
+export interface RunOutcome {
+  readonly values: unknown[];
+  readonly failure: unknown;
+  readonly elapsedMs: number;
+}
+
+export interface GraphFileRun {
+  readonly loaded: LoadedGraph;
+  readonly keys: readonly Key[];
+  /** The graph the run computes: compiled once, only what `keys` need. */
+  readonly graph: CompiledGraph;
+  readonly cfg: SkeinConfig;
+  /** Workers the run uses (1 under sync). */
+  readonly numWorkers: number;
+  /** Runs the graph; never rejects: a failure is in the outcome. */
+  run(callbacks: readonly Callback[], signal?: AbortSignal): Promise<RunOutcome>;
+  /** The record of a run a `recorder` measured, or undefined when nothing ran. */
+  record(recorder: Recorder, outcome: RunOutcome): RunRecord | undefined;
+}
+
+/** Loads `file` and prepares its run; rejects for bad options, a missing file or a bad graph. */
+export async function loadGraphFileRun(file: string, options: GraphFileOptions = {}): Promise<GraphFileRun> {
+  const perCall: Record<string, unknown> = {};
+  if (options.scheduler !== undefined) perCall.scheduler = options.scheduler;
+  if (options.numWorkers !== undefined && options.numWorkers !== null) perCall.numWorkers = options.numWorkers;
+  const cfg = resolveConfig(perCall); // validates before any user code loads
+  const loaded = await loadGraphFile(file);
+  const keys = options.keys !== undefined && options.keys.length > 0 ? [...options.keys] : [...loaded.keys];
+  const { graph } = prepareGraph(loaded.graph, keys);
+  const numWorkers = runWorkers(cfg);
+  return {
+    loaded,
+    keys,
+    graph,
+    cfg,
+    numWorkers,
+    async run(callbacks, signal) {
+      const started = performance.now();
+      try {
+        const values = (await get(graph, keys, { ...perCall, callbacks: [...callbacks], signal })) as unknown[];
+        return { values, failure: undefined, elapsedMs: performance.now() - started };
+      } catch (failure) {
+        return { values: [], failure, elapsedMs: performance.now() - started };
+      }
+    },
+    record(recorder, outcome) {
+      try {
+        return recorder.toRecord({ graphFile: loaded.file, scheduler: cfg.scheduler, numWorkers, keys, error: outcome.failure }, outcome.values);
+      } catch (error) {
+        if (outcome.failure !== undefined) return undefined; // the run failed before it started: nothing was measured
+        throw error;
+      }
+    },
+  };
+}
