@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { validateRecord, type RunRecord } from '../runtime/diagnostics/recordSchema.js';
-import { panelPage } from '../webview/markup.js';
+import { panelPage, readPageTemplate } from '../runtime/diagnostics/page.js';
 import type { FromWebview, ToWebview } from '../webview/protocol.js';
 
 const LAST_RECORD = 'skein.panel.lastRecord';
@@ -121,7 +121,7 @@ export class GraphPanel {
       `connect-src ${webview.cspSource}`,
       'worker-src blob:',
     ].join('; ');
-    return panelPage({
+    return panelPage(readPageTemplate(root.fsPath), {
       csp,
       title: 'Skein: Task Graph',
       head: `<link rel="stylesheet" href="${uri('codicon.css')}">\n<link rel="stylesheet" href="${uri('panel.css')}">`,

@@ -107,6 +107,7 @@ await build({
   logLevel: 'warning',
 });
 copyFileSync('webview/styles.css', 'dist/webview/panel.css');
+copyFileSync('webview/page.html', 'dist/webview/page.html');
 copyFileSync('node_modules/elkjs/lib/elk-worker.min.js', 'dist/webview/elk-worker.js');
 copyFileSync('node_modules/@vscode/codicons/dist/codicon.css', 'dist/webview/codicon.css');
 copyFileSync('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/webview/codicon.ttf');

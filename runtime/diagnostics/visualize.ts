@@ -12,7 +12,7 @@ import { orderCompiled } from '../graph/order.js';
 import type { Dsk } from '../graph/spec.js';
 import { graphSection } from './recorder.js';
 import { SKEIN_VERSION } from '../version.js';
-import { panelPage } from '../../webview/markup.js';
+import { panelPage, readPageTemplate } from './page.js';
 import { RECORD_FORMAT, RECORD_VERSION, type RunRecord } from './record.js';
 
 /** The record of a graph that has not run: structure only, every task waiting. */
@@ -36,9 +36,10 @@ export function graphRecord(dsk: Dsk | CompiledGraph, keys: readonly string[], g
 }
 
 /** Files of the built panel (dist/webview/). */
-export function panelAssets(): { script: string; style: string; codiconCss: string; codiconFont: Buffer; elkWorker: string } {
+export function panelAssets(): { page: string; script: string; style: string; codiconCss: string; codiconFont: Buffer; elkWorker: string } {
   const file = (name: string): URL => new URL(`../webview/${name}`, import.meta.url);
   return {
+    page: readPageTemplate(file('')),
     script: readFileSync(file('panel.js'), 'utf8'),
     style: readFileSync(file('panel.css'), 'utf8'),
     codiconCss: readFileSync(file('codicon.css'), 'utf8'),
@@ -59,7 +60,7 @@ export function standaloneHtml(record: RunRecord, title: string): string {
   const font = `url(data:font/ttf;base64,${a.codiconFont.toString('base64')})`;
   const codicons = a.codiconCss.replace(/url\([^)]*codicon\.ttf[^)]*\)/g, font);
   const data = JSON.stringify({ record, title }).replace(/</g, '\\u003c');
-  return panelPage({
+  return panelPage(a.page, {
     csp: `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; font-src data:; img-src data:; worker-src blob:`,
     title,
     head: `<style nonce="${nonce}">${codicons}</style>\n<style nonce="${nonce}">${a.style}</style>`,

@@ -11,7 +11,7 @@ import { type Dsk, type Key, isPlainObject, toDsk } from '../graph/spec.js';
 import { needsLoader, registerLoader, staticLocalImports } from './register.js';
 import { type EsbuildMessage, syntaxErrorFrom } from './syntax.js';
 import { registerModule } from './locate.js';
-import { compileGraph, outputKeys } from '../graph/compile.js';
+import { type CompiledGraph, compileGraph, outputKeys } from '../graph/compile.js';
 import { postorder } from '../graph/toposort.js';
 
 export interface LoadedGraph {
@@ -23,6 +23,8 @@ export interface LoadedGraph {
   readonly keys: readonly Key[];
   /** The graph module's namespace (its exports). */
   readonly module: Record<string, unknown>;
+  /** `graph` compiled, where loading compiled it already (a plain graph object: checked for cycles). */
+  readonly compiled?: CompiledGraph;
 }
 
 /**
@@ -78,7 +80,7 @@ export async function loadGraphFile(file: string): Promise<LoadedGraph> {
     const graph = toDsk(exported as Record<string, unknown>);
     const compiled = compileGraph(graph);
     postorder(compiled); // refuse a cycle now: its keys would not count as outputs
-    return { file: path, url, graph, keys: outputKeys(compiled), module };
+    return { file: path, url, graph, keys: outputKeys(compiled), module, compiled };
   }
   throw Errors.notAGraph(what);
 }

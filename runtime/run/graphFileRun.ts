@@ -50,7 +50,7 @@ export async function loadGraphFileRun(file: string, options: GraphFileOptions =
   const cfg = resolveConfig(perCall); // validates before any user code loads
   const loaded = await loadGraphFile(file);
   const keys = options.keys !== undefined && options.keys.length > 0 ? [...options.keys] : [...loaded.keys];
-  const { graph } = prepareGraph(loaded.graph, keys);
+  const { graph } = prepareGraph(loaded.compiled ?? loaded.graph, keys); // compiled once; again only when culled
   const numWorkers = runWorkers(cfg);
   return {
     loaded,
