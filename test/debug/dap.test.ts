@@ -291,7 +291,16 @@ describe('debug adapter (DAP over stdio)', () => {
     const pid = Number((await dc.evaluateRequest({ expression: 'process.pid', context: 'repl' })).body.result);
     assert.ok(pid > 0 && scopes.body.scopes.length === 3);
     await dc.disconnectRequest({});
-    await new Promise((r) => setTimeout(r, 300));
-    assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
+    // polled until a deadline, not slept on: gone as soon as it is gone, and never flaky under load
+    const gone = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch (error) {
+        return (error as NodeJS.ErrnoException).code === 'ESRCH';
+      }
+    };
+    for (const deadline = Date.now() + 5000; !gone() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(gone(), `runner ${pid} is gone`);
   });
 });

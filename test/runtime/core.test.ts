@@ -56,7 +56,10 @@ describe('core (sync)', () => {
       posttask: (key) => void order.push(`done ${key}`),
     };
     const run = get({ a: [inc, 0], b: [inc, 'a'] }, 'b', { scheduler: 'sync', callbacks: [gate] });
-    await new Promise((r) => setTimeout(r, 20));
+    // polled until the gate is reached, then: nothing after it runs while it is shut
+    for (const deadline = Date.now() + 5000; order.length < 3 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(order, ['gate a', 'done a', 'gate b']);
+    await new Promise((r) => setImmediate(r));
     assert.deepEqual(order, ['gate a', 'done a', 'gate b']);
     open();
     assert.equal(await run, 2);
