@@ -1,16 +1,20 @@
 /**
  * The debugger inside a runner: runs a graph with the synchronous scheduler (forced) and a gate
- * before every task, so the adapter can pause, inspect and resume the scheduling loop.
+ * before every task, so the adapter can pause, inspect and resume the scheduling loop. This file
+ * holds the gate and the stepping; the rest of the debugger, each job in its file:
  *
- * - The gate is a `pretask` callback: it returns a promise while the run is paused.
- * - Tasks run in a debug executor (the sync executor's logic, plus: the paused task's inputs can
- *   be edited; a task error pauses before the run fails; a task can be run again).
- * - Nothing per step is proportional to the graph's size: breakpoints are resolved to task
- *   numbers when they are set, state counts are kept from the scheduler's own lists, and
- *   values are turned into variables only when the adapter asks.
+ * - breakpointSet.ts: breakpoints resolved to task numbers when they are set, indexed by task;
+ * - evaluate.ts: console, watch and condition expressions against the paused task;
+ * - scopes.ts: the Task, Last result and Graph scopes of the Variables view (variables.ts turns
+ *   values into variables, lazily);
+ * - the executor is the sync scheduler's (schedulers/sync.ts), each task run through `#execute`:
+ *   the paused task's inputs can be edited, a task error pauses before the run fails, and a task
+ *   can be run again (Restart Frame).
+ *
+ * Nothing per step is proportional to the graph's size: breakpoints are resolved when they are
+ * set, state counts come from the scheduler's own lists, values become variables only on demand.
  */
 import { inspect } from 'node:util';
-import { serialize } from 'node:v8';
 import type { Callback } from '../core/callbacks.js';
 import { executeTask, isThenable, substitute } from '../core/execute.js';
 import { type Executor, stateInputs } from '../core/local.js';
@@ -18,9 +22,12 @@ import { syncExecutor } from '../schedulers/sync.js';
 import { type SchedulerState, TaskStatus } from '../core/state.js';
 import { keyGroup } from '../graph/spec.js';
 import { describeFunction } from '../loader/locate.js';
-import { type ResolvedBreakpoint, SourceIndex, hitConditionMet, tasksForName } from './breakpoints.js';
+import { SourceIndex, hitConditionMet } from './breakpoints.js';
+import { BreakpointSet } from './breakpointSet.js';
+import { type EvaluationContext, conditionHolds, evaluateExpression } from './evaluate.js';
 import type { BreakpointResult, DebugEvent, DebugRequests, FrameInfo, FunctionBreakpointSpec, LineBreakpointSpec, VariableInfo } from './protocol.js';
-import { Handles, children, parameterNames, preview, variable } from './variables.js';
+import { Handles, children, variable } from './variables.js';
+import { graphScope, inputIndex, lastResultScope, taskScope } from './scopes.js';
 
 type Mode = 'run' | 'step' | 'stepOut';
 
@@ -56,11 +63,7 @@ export class DebugController {
   #stepOutTarget = -1;
   #last: { key: string; value: unknown } | undefined;
   #literalsInMemory = 0;
-  /** Per task: breakpoints that may stop before it. */
-  #byTask = new Map<number, ResolvedBreakpoint[]>();
-  #functionBps: ResolvedBreakpoint[] = [];
-  #lineBps = new Map<string, ResolvedBreakpoint[]>();
-  #nextBpId = 1;
+  readonly #breakpoints = new BreakpointSet();
   #overrides = new Map<number, unknown[]>();
   readonly #handles = new Handles();
   #current: string | undefined;
@@ -131,7 +134,7 @@ export class DebugController {
       reason = 'pause';
     }
     const hit: number[] = [];
-    const bps = this.#byTask.get(t);
+    const bps = this.#breakpoints.forTask(t);
     // inputs are computed once (nested tasks in the arguments run here); if that throws, no
     // pause: the task runs and meets the same error, where break-on-error handles it
     let args: unknown[] | undefined;
@@ -144,7 +147,7 @@ export class DebugController {
     }
     if (bps !== undefined) {
       for (const bp of bps) {
-        if (bp.condition && !this.#conditionHolds(bp.condition, t, args!)) continue;
+        if (bp.condition && !conditionHolds(bp.condition, this.#context(t, args))) continue;
         bp.hits++;
         if (hitConditionMet(bp.hitCondition, bp.hits)) hit.push(bp.id);
       }
@@ -282,44 +285,11 @@ export class DebugController {
   }
 
   setFunctionBreakpoints(specs: readonly FunctionBreakpointSpec[]): BreakpointResult[] {
-    const g = this.#state?.graph ?? this.#graph;
-    this.#functionBps = [];
-    const results = specs.map((spec) => {
-      const id = this.#nextBpId++;
-      const bp: ResolvedBreakpoint & { tasks: number[] } = { id, condition: spec.condition, hitCondition: spec.hitCondition, hits: 0, tasks: g ? tasksForName(g, spec.name) : [] };
-      this.#functionBps.push(bp);
-      return bp.tasks.length > 0
-        ? { id, verified: true }
-        : { id, verified: false, message: `No task key, key group or glob matches ${JSON.stringify(spec.name)}.` };
-    });
-    this.#reindex();
-    return results;
+    return this.#breakpoints.setFunctions(specs, this.#state?.graph ?? this.#graph);
   }
 
   setLineBreakpoints(file: string, specs: readonly LineBreakpointSpec[]): BreakpointResult[] {
-    const list: Array<ResolvedBreakpoint & { tasks: number[] }> = [];
-    const results = specs.map((spec) => {
-      const id = this.#nextBpId++;
-      const where = this.#sources?.tasksAt(file, spec.line) ?? { reason: 'The graph is not loaded yet.' };
-      if ('reason' in where) return { id, verified: false, line: spec.line, message: where.reason };
-      list.push({ id, condition: spec.condition, hitCondition: spec.hitCondition, hits: 0, tasks: where.tasks });
-      return { id, verified: true, line: spec.line };
-    });
-    this.#lineBps.set(file, list);
-    this.#reindex();
-    return results;
-  }
-
-  #reindex(): void {
-    this.#byTask.clear();
-    const all = [...this.#functionBps, ...[...this.#lineBps.values()].flat()] as Array<ResolvedBreakpoint & { tasks: number[] }>;
-    for (const bp of all) {
-      for (const t of bp.tasks) {
-        const list = this.#byTask.get(t);
-        if (list) list.push(bp);
-        else this.#byTask.set(t, [bp]);
-      }
-    }
+    return this.#breakpoints.setLines(file, specs, this.#sources);
   }
 
   /** The held result of `key`, or undefined. */
@@ -329,45 +299,19 @@ export class DebugController {
     return t !== undefined && st.status[t] === TaskStatus.memory ? { value: st.cache[t] } : undefined;
   }
 
-  /**
-   * Evaluates an expression that sees `inputs` (by parameter name), `args`, `result` (the last
-   * result), `results` (every held result by key) and each held key that is an identifier.
-   * Only the identifiers the expression mentions are looked up: cost is the expression's, not
-   * the graph's.
-   */
-  #evaluate(expression: string, t: number | undefined, args: unknown[] | undefined): unknown {
-    const st = this.#state!;
-    const named: Record<string, unknown> = {};
-    if (t !== undefined && args !== undefined) {
-      const v = st.graph.values[t];
-      const names = Array.isArray(v) && typeof v[0] === 'function' ? parameterNames(v[0] as Function) : ['value'];
-      names.forEach((name, i) => {
-        if (name.startsWith('...')) named[name.slice(3)] = args.slice(i);
-        else named[name] = args[i];
-      });
-    }
-    const results = new Proxy({} as Record<string, unknown>, {
-      get: (_target, key) => (typeof key === 'string' ? this.#held(key)?.value : undefined),
-      has: (_target, key) => typeof key === 'string' && this.#held(key) !== undefined,
-    });
-    // parameter names first (`b === 2`), then the fixed names, then held keys the expression mentions
-    const scope: Record<string, unknown> = { ...named, inputs: named, args: args ?? [], result: this.#last?.value, results };
-    for (const id of new Set(expression.match(/[A-Za-z_$][\w$]*/g) ?? [])) {
-      if (id in scope) continue;
-      const held = this.#held(id);
-      if (held !== undefined) scope[id] = held.value;
-    }
-    const names = Object.keys(scope);
-    const fn = new Function(...names, `"use strict"; return (${expression});`) as (...a: unknown[]) => unknown;
-    return fn(...names.map((n) => scope[n]));
+  /** What an expression about task `t` (paused with `args`) can see. */
+  #context(t: number | undefined, args: unknown[] | undefined): EvaluationContext {
+    const v = t === undefined ? undefined : this.#state!.graph.values[t];
+    return {
+      fn: Array.isArray(v) && typeof v[0] === 'function' ? (v[0] as Function) : undefined,
+      args: t === undefined ? undefined : args,
+      last: this.#last?.value,
+      held: (key) => this.#held(key),
+    };
   }
 
-  #conditionHolds(condition: string, t: number, args: unknown[]): boolean {
-    try {
-      return Boolean(this.#evaluate(condition, t, args));
-    } catch {
-      return true; // a condition that throws stops, so the user sees what is wrong
-    }
+  #evaluate(expression: string, t: number | undefined, args: unknown[] | undefined): unknown {
+    return evaluateExpression(expression, this.#context(t, args));
   }
 
   /** Answers a request from the adapter (the commands that read or change what is paused). */
@@ -450,84 +394,21 @@ export class DebugController {
   #inputsRef = -1;
 
   #inputIndex(paused: Paused, name: string): number {
-    const v = this.#state!.graph.values[paused.t];
-    if (!paused.isCall) return name === 'value' ? 0 : -1;
-    const names = parameterNames((v as unknown[])[0] as Function);
-    const byName = names.indexOf(name);
-    if (byName >= 0 && !names[byName]!.startsWith('...')) return byName;
-    const m = /^(?:arg)?(\d+)$/.exec(name.replace(/^\[|\]$/g, ''));
-    return m ? Number(m[1]) : -1;
+    return inputIndex(this.#state!.graph, paused, name);
   }
 
   #taskVariables(paused: Paused): VariableInfo[] {
-    const st = this.#state!;
-    const { graph, priority } = st;
-    const t = paused.t;
-    const v = graph.values[t];
-    const fn = paused.isCall ? ((v as unknown[])[0] as Function) : undefined;
-    const names = fn ? parameterNames(fn) : ['value'];
-    const inputs: VariableInfo[] = [];
-    const count = Math.max(names.length, paused.args.length);
-    for (let i = 0; i < count; i++) {
-      const name = names[i] ?? `arg${i}`;
-      if (name.startsWith('...')) {
-        inputs.push(variable(this.#handles, name.slice(3), paused.args.slice(i), `args.slice(${i})`));
-        break;
-      }
-      inputs.push(variable(this.#handles, name, paused.args[i], `args[${i}]`));
-    }
-    this.#inputsRef = this.#handles.add({ kind: 'lazy', items: () => inputs });
-    const keys = (from: Int32Array, start: number, end: number): string[] => Array.from(from.subarray(start, end), (d) => graph.keys[d]!);
-    const dependencies = keys(graph.deps, graph.depStart[t]!, graph.depStart[t + 1]!);
-    const dependents = keys(graph.dependents, graph.dependentStart[t]!, graph.dependentStart[t + 1]!);
-    const item = (name: string, value: unknown): VariableInfo => variable(this.#handles, name, value);
-    return [
-      item('key', graph.keys[t]),
-      item('group', keyGroup(graph.keys[t]!)),
-      item('function', fn ? describeFunction(fn) : '(value)'),
-      item('order', `${priority[t]! + 1} of ${graph.size}`),
-      item('dependencies', dependencies),
-      item('dependents', dependents),
-      { name: 'inputs', value: `(${inputs.map((i) => i.name).join(', ')})`, variablesReference: this.#inputsRef, namedVariables: inputs.length },
-      ...(paused.error !== undefined ? [item('error', paused.error)] : []),
-    ];
+    const scope = taskScope(this.#state!, paused, this.#handles);
+    this.#inputsRef = scope.inputsRef;
+    return scope.variables;
   }
 
   #lastResultVariables(): VariableInfo[] {
-    if (this.#last === undefined) return [{ name: 'key', value: '(no task has finished yet)', variablesReference: 0 }];
-    return [variable(this.#handles, 'key', this.#last.key), variable(this.#handles, 'value', this.#last.value, 'result')];
+    return lastResultScope(this.#last, this.#handles);
   }
 
-  /** Counts by state from the scheduler's own lists (no scan), results held with their sizes. */
   #graphVariables(): VariableInfo[] {
-    const st = this.#state!;
-    const n = st.graph.size;
-    const released = st.released.length;
-    const running = st.running.size;
-    const ready = st.ready.length;
-    const erred = this.#paused?.error !== undefined ? 1 : 0;
-    const memory = this.#literalsInMemory + st.finished.length - released;
-    const waiting = n - memory - released - running - ready - erred;
-    const counts = { waiting, ready, running, memory, released, erred };
-    const held = (): VariableInfo[] => {
-      const out: VariableInfo[] = [];
-      for (let t = 0; t < n && out.length < 1000; t++) {
-        if (st.status[t] !== TaskStatus.memory) continue;
-        let size = '';
-        try {
-          size = `${serialize(st.cache[t]).byteLength} bytes`;
-        } catch {
-          size = 'not serializable';
-        }
-        out.push({ ...variable(this.#handles, st.graph.keys[t]!, st.cache[t], st.graph.keys[t]), value: `${size}: ${preview(st.cache[t])}` });
-      }
-      return out;
-    };
-    return [
-      { name: 'tasks', value: String(n), variablesReference: 0 },
-      ...Object.entries(counts).map(([k, v]) => ({ name: k, value: String(v), variablesReference: 0 })),
-      { name: 'results in memory', value: `${memory} held`, variablesReference: this.#handles.add({ kind: 'lazy', items: held }) },
-    ];
+    return graphScope(this.#state!, this.#literalsInMemory, this.#paused?.error !== undefined, this.#handles);
   }
 }
 
