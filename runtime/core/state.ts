@@ -83,6 +83,23 @@ export class TransitionLog {
   }
 }
 
+/**
+ * Where one reader of a transition log is: `read` hands over the entries since the last read.
+ * Every consumer of the event stream (progress, the runner's live messages) keeps its own.
+ */
+export class LogCursor {
+  #at = 0;
+
+  /** Calls `entry(task, from, to, time)` for each transition since the last call; returns how many. */
+  read(log: TransitionLog | undefined, entry: (t: number, from: number, to: number, time: number) => void): number {
+    if (log === undefined) return 0;
+    const start = this.#at;
+    for (let i = start; i < log.length; i++) entry(log.task[i]!, log.from[i]!, log.to[i]!, log.time[i]!);
+    this.#at = log.length;
+    return log.length - start;
+  }
+}
+
 export interface SchedulerState {
   readonly graph: CompiledGraph;
   /** Static priority per task (lower runs first), from `order`. */

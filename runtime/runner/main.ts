@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { Callback } from '../core/callbacks.js';
 import { Recorder } from '../diagnostics/recorder.js';
 import { SkeinError, TaskError } from '../errors.js';
-import type { SchedulerState } from '../core/state.js';
+import { LogCursor, type SchedulerState, TaskStatus } from '../core/state.js';
 import { STATE_CODES } from '../core/taskStates.js';
 import { graphRecord } from '../diagnostics/visualize.js';
 import { loadGraphFileRun } from '../run/graphFileRun.js';
@@ -43,13 +43,10 @@ export function stackFrames(stack: string): SourceFrame[] {
 function liveTransitions(total: () => number): Callback {
   let state: SchedulerState | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let cursor = 0;
+  const cursor = new LogCursor();
   const flush = (): void => {
-    const log = state?.log;
-    if (log === undefined || log.length === cursor) return;
     const newest = new Map<number, number>();
-    for (let i = cursor; i < log.length; i++) newest.set(log.task[i]!, log.to[i]!);
-    cursor = log.length;
+    if (cursor.read(state?.log, (t, _from, to) => newest.set(t, to)) === 0) return;
     const tasks = [...newest.keys()];
     void send({ kind: 'transitions', tasks, states: tasks.map((t) => STATE_CODES[newest.get(t)!]).join(''), done: state!.finished.length, total: total() });
   };
@@ -67,20 +64,28 @@ function liveTransitions(total: () => number): Callback {
   };
 }
 
-/** Counts finished tasks; sends progress at most ten times a second. */
+/** Counts finished tasks from the core's transition log; sends progress at most ten times a second, and once at the end. */
 function progress(total: () => number): Callback {
   let done = 0;
-  let last = 0;
+  let state: SchedulerState | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const cursor = new LogCursor();
+  const read = (): boolean =>
+    cursor.read(state?.log, (_t, from, to) => {
+      if (from === TaskStatus.running && to === TaskStatus.memory) done++;
+    }) > 0;
   return {
-    posttask() {
-      done++;
-      const now = performance.now();
-      if (now - last >= 100) {
-        last = now;
-        void send({ kind: 'progress', done, total: total() });
-      }
+    transitions: true,
+    startState(_dsk, s) {
+      state = s;
+      read();
+      timer = setInterval(() => {
+        if (read()) void send({ kind: 'progress', done, total: total() });
+      }, 100);
     },
     finish() {
+      clearInterval(timer);
+      read();
       void send({ kind: 'progress', done, total: total() });
     },
   };
