@@ -12,7 +12,10 @@
  *
  * This file runs on Node's hooks thread: it must not import the rest of the runtime.
  */
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type EsbuildMessage, syntaxErrorFrom } from './syntax.js';
 
@@ -66,10 +69,65 @@ export async function resolve(specifier: string, context: ResolveContext, nextRe
   }
 }
 
+/**
+ * Transpiled files, shared by every thread and process of this user: the CLI's thread transpiles
+ * a graph file once, and its workers (each with hooks of its own) read the result instead of
+ * starting esbuild again. Keyed by the file's path and content, so an edited file is never stale.
+ */
+/** The cache's folder, in the temporary folder of this process's environment. */
+function cacheDir(): string {
+  return join(tmpdir(), `skein-transpiled-${typeof process.getuid === 'function' ? process.getuid() : 'user'}`);
+}
+const CACHE_FORMAT = 1;
+
+export function cacheFile(path: string, source: string): string {
+  return join(cacheDir(), `${createHash('sha256').update(`${CACHE_FORMAT}\0${path}\0${source}`).digest('hex').slice(0, 32)}.js`);
+}
+
+let cacheTrusted: Promise<boolean> | undefined;
+
+/** The cache is used only when this user owns its folder and no one else may write there. */
+function trustCache(): Promise<boolean> {
+  cacheTrusted ??= (async () => {
+    try {
+      await mkdir(cacheDir(), { recursive: true, mode: 0o700 });
+      const info = await stat(cacheDir());
+      const mine = typeof process.getuid !== 'function' || info.uid === process.getuid();
+      return info.isDirectory() && mine && (info.mode & 0o022) === 0;
+    } catch {
+      return false;
+    }
+  })();
+  return cacheTrusted;
+}
+
+async function fromCache(file: string): Promise<string | undefined> {
+  if (!(await trustCache())) return undefined;
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined; // not transpiled yet
+  }
+}
+
+async function toCache(file: string, code: string): Promise<void> {
+  try {
+    if (!(await trustCache())) return;
+    const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(temp, code);
+    await rename(temp, file); // whole or not at all, whoever reads it
+  } catch {
+    // a cache that cannot be written only costs time
+  }
+}
+
 export async function load(url: string, context: unknown, nextLoad: NextLoad): Promise<LoadResult> {
   const path = url.startsWith('file:') ? fileURLToPath(url.split('?')[0]!) : '';
   if (!TS_FILE.test(path)) return nextLoad(url, context);
   const source = await readFile(path, 'utf8');
+  const cached = cacheFile(path, source);
+  const hit = await fromCache(cached);
+  if (hit !== undefined) return { format: 'module', source: hit, shortCircuit: true };
   // esbuild only when a TypeScript file is loaded: JavaScript graphs never pay for starting it
   const { transform } = await import('esbuild');
   try {
@@ -81,6 +139,7 @@ export async function load(url: string, context: unknown, nextLoad: NextLoad): P
       sourcefile: path,
       supported: { 'top-level-await': true },
     });
+    await toCache(cached, out.code);
     return { format: 'module', source: out.code, shortCircuit: true };
   } catch (error) {
     // esbuild's own message carries ten lines of its internals: say file, line, column and the spot

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkeinError, TaskError, compute, delayed, get } from 'skein';
@@ -167,5 +167,37 @@ describe('messages that say what to do', () => {
       name: 'TypeError',
       message: "get(graph, keys): keys must be a key (a string) or an array of keys (arrays may nest), got an object (Object). Options come third: get(graph, 'total', {scheduler: 'sync'}).",
     });
+  });
+});
+
+describe('TypeScript graph files', () => {
+  it('are transpiled once for the CLI and its workers, through a cache keyed by path and content', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-ts-cache-'));
+    try {
+      const graph = join(dir, 'cached.graph.ts');
+      const source = 'export const pick = (a: number, b: number): number => Math.max(a, b);\nexport default { x: [pick, 1, 2] };\n';
+      writeFileSync(graph, source);
+      const env = { ...process.env, TMPDIR: dir };
+      const run = (): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [bin, 'run', graph, '--scheduler', 'threads'], { cwd: root, encoding: 'utf8', env });
+      const first = run();
+      assert.equal(first.stdout, 'x: 2\n', String(first.stderr));
+      // the transpiled file is where the key says; planting another program there shows it is read
+      const { cacheFile } = await import('../../runtime/loader/hooks.js');
+      const withTmp = process.env.TMPDIR;
+      process.env.TMPDIR = dir; // the cache's folder is in the temp folder of the environment
+      try {
+        const file = cacheFile(graph, source);
+        assert.match(readFileSync(file, 'utf8'), /Math\.max\(a, b\)/);
+        writeFileSync(file, 'export const pick = (a, b) => 40 + Math.max(a, b);\nexport default { x: [pick, 1, 2] };\n');
+      } finally {
+        if (withTmp === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = withTmp;
+      }
+      assert.equal(run().stdout, 'x: 42\n', 'the CLI and its workers read the cache');
+      writeFileSync(graph, source.replace('1, 2', '3, 4'));
+      assert.equal(run().stdout, 'x: 4\n', 'an edited file is transpiled again');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
