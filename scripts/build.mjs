@@ -5,7 +5,7 @@
 //   dist/types/         .d.ts files for `import ... from 'skein'`
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -23,6 +23,13 @@ const runtimeEntries = {
   processWorker: 'runtime/workers/processWorker.ts',
   runner: 'runtime/runner/main.ts',
 };
+
+// piscina's thread entry loads the task file with require() first and import() when that fails.
+// On Node 20.19+ require() loads an ES module too, and a worker terminated while doing so (a pool
+// closed while its threads start) aborts the whole process in V8 ("Module::IsGraphAsync must be
+// used on an instantiated module"). Its require() is given only builtins and piscina's optional
+// addon, so Skein's worker file always goes through import().
+const WORKER_REQUIRE = "const require = Object.assign((id) => { if (id.startsWith('node:') || id.startsWith('@napi-rs/')) return __skeinCreateRequire(import.meta.url)(id); throw Object.assign(new Error(`load ${id} with import()`), { code: 'ERR_REQUIRE_ESM' }); }, { resolve: __skeinCreateRequire(import.meta.url).resolve });";
 
 // CommonJS entries (`require('skein')`): the runtime is an ES module, which Node 20.19 and later
 // load from require(); on an older Node the error says how to load it instead.
@@ -63,6 +70,12 @@ await build({
   logLevel: 'warning',
 });
 
+{
+  const worker = readFileSync('dist/runtime/worker.js', 'utf8');
+  const plain = 'const require = __skeinCreateRequire(import.meta.url);';
+  if (!worker.includes(plain)) throw new Error('build: the piscina worker bundle changed shape; check WORKER_REQUIRE');
+  writeFileSync('dist/runtime/worker.js', worker.replace(plain, WORKER_REQUIRE));
+}
 writeFileSync('dist/runtime/index.cjs', COMMONJS_ENTRY('index.js'));
 writeFileSync('dist/runtime/core.cjs', COMMONJS_ENTRY('core.js'));
 
