@@ -12,8 +12,7 @@ import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { needsLoader, workersNeedLoader } from '../loader/register.js';
-import { forkWorker, offerWorkers } from '../workers/spawn.js';
-import type { WireBatch } from '../workers/protocol.js';
+import { forkWorker, offerWorkers, warmupBatch } from '../workers/spawn.js';
 
 /** The graph file, scheduler and worker count of `skein run …`, or undefined. */
 export function runArguments(args: readonly string[]): { file: string; scheduler?: string; numWorkers?: number } | undefined {
@@ -62,7 +61,7 @@ export async function prewarm(args: readonly string[], env: NodeJS.ProcessEnv = 
     const scheduler = run.scheduler ?? env.SKEIN_SCHEDULER;
     const count = run.numWorkers ?? (env.SKEIN_NUM_WORKERS === undefined ? undefined : Number(env.SKEIN_NUM_WORKERS));
     if ((scheduler === 'processes' || scheduler === 'multiprocessing') && (count === undefined || (Number.isInteger(count) && count > 0))) {
-      const warmup: WireBatch = { fns: [], loader, preload: [url], measure: false, chains: [] };
+      const warmup = warmupBatch([url], loader);
       const children = Array.from({ length: count ?? availableParallelism() }, () => {
         const child = forkWorker();
         child.send({ id: -1, batch: warmup }); // answered to no one: the pool adopting it ignores the reply
@@ -79,11 +78,8 @@ export async function prewarm(args: readonly string[], env: NodeJS.ProcessEnv = 
 
 async function warmThreads(run: { scheduler?: string; numWorkers?: number }, url: string, loader: boolean): Promise<void> {
   try {
-    const [{ resolveConfig, workerCount }, { warmDefaultPool }] = await Promise.all([import('../core/config.js'), import('../schedulers/defaultPools.js')]);
-    const perCall: Record<string, unknown> = {};
-    if (run.scheduler !== undefined) perCall.scheduler = run.scheduler;
-    if (run.numWorkers !== undefined) perCall.numWorkers = run.numWorkers;
-    const cfg = resolveConfig(perCall);
+    const [{ resolveConfig, runOptions, workerCount }, { warmDefaultPool }] = await Promise.all([import('../core/config.js'), import('../schedulers/defaultPools.js')]);
+    const cfg = resolveConfig(runOptions(run.scheduler, run.numWorkers));
     if (cfg.scheduler !== 'sync') warmDefaultPool(cfg.scheduler, workerCount(cfg), [url], loader);
   } catch {
     // as above: the CLI proper says what is wrong

@@ -290,6 +290,14 @@ export function workerCount(cfg: SkeinConfig): number {
   return cfg.numWorkers ?? availableParallelism();
 }
 
+/** The per-call configuration of a run started from a command line: only what was given. */
+export function runOptions(scheduler: string | undefined, numWorkers: number | null | undefined): Record<string, unknown> {
+  const perCall: Record<string, unknown> = {};
+  if (scheduler !== undefined) perCall.scheduler = scheduler;
+  if (numWorkers !== undefined && numWorkers !== null) perCall.numWorkers = numWorkers;
+  return perCall;
+}
+
 /** Workers a run of `cfg` uses: 1 under sync (the calling thread), else `workerCount`. */
 export function runWorkers(cfg: SkeinConfig): number {
   return cfg.scheduler === 'sync' ? 1 : workerCount(cfg);

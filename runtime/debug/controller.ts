@@ -20,7 +20,7 @@ import { executeTask, isThenable, substitute } from '../core/execute.js';
 import { type Executor, stateInputs } from '../core/local.js';
 import { syncExecutor } from '../schedulers/sync.js';
 import { type SchedulerState, TaskStatus } from '../core/state.js';
-import { keyGroup } from '../graph/spec.js';
+import { keyGroup, taskFunction } from '../graph/spec.js';
 import { describeFunction } from '../loader/locate.js';
 import { SourceIndex, hitConditionMet } from './breakpoints.js';
 import { BreakpointSet } from './breakpointSet.js';
@@ -162,8 +162,7 @@ export class DebugController {
   }
 
   #isCall(t: number): boolean {
-    const v = this.#state!.graph.values[t];
-    return Array.isArray(v) && typeof v[0] === 'function';
+    return taskFunction(this.#state!.graph.values[t]) !== undefined;
   }
 
   /** The arguments task `t` will be called with (its inputs substituted), or [value] for non-calls. */
@@ -173,7 +172,7 @@ export class DebugController {
     const st = this.#state!;
     const v = st.graph.values[t];
     const inputs = stateInputs(st);
-    if (Array.isArray(v) && typeof v[0] === 'function') return v.slice(1).map((a) => substitute(a, inputs));
+    if (taskFunction(v) !== undefined) return (v as unknown[]).slice(1).map((a) => substitute(a, inputs));
     return [substitute(v, inputs)];
   }
 
@@ -244,8 +243,9 @@ export class DebugController {
           await hook();
         }
         let value: unknown;
+        const fn = taskFunction(task) as ((...a: unknown[]) => unknown) | undefined;
         if (args === undefined) value = executeTask(task, stateInputs(state));
-        else if (Array.isArray(task) && typeof task[0] === 'function') value = (task[0] as (...a: unknown[]) => unknown)(...args);
+        else if (fn !== undefined) value = fn(...args);
         else value = args[0];
         if (isThenable(value)) value = await value;
         this.#overrides.delete(t);
@@ -303,7 +303,7 @@ export class DebugController {
   #context(t: number | undefined, args: unknown[] | undefined): EvaluationContext {
     const v = t === undefined ? undefined : this.#state!.graph.values[t];
     return {
-      fn: Array.isArray(v) && typeof v[0] === 'function' ? (v[0] as Function) : undefined,
+      fn: taskFunction(v),
       args: t === undefined ? undefined : args,
       last: this.#last?.value,
       held: (key) => this.#held(key),
@@ -329,8 +329,8 @@ export class DebugController {
       return this.#dependentChain(paused.t).map((t, i): FrameInfo => {
         const where = this.#sources!.locate(t);
         const key = st.graph.keys[t]!;
-        const v = st.graph.values[t];
-        const fn = Array.isArray(v) && typeof v[0] === 'function' ? describeFunction(v[0] as Function) : 'value';
+        const called = taskFunction(st.graph.values[t]);
+        const fn = called === undefined ? 'value' : describeFunction(called);
         return { id: i + 1, key, name: i === 0 ? `${key} (${fn})` : `${key} (${fn}, waiting)`, file: where.file, line: where.line, column: 1 };
       });
     },

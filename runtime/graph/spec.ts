@@ -30,6 +30,11 @@ export function toDsk(graph: Graph): Dsk {
   return new Map(Object.entries(graph));
 }
 
+/** The function of a task (`[fn, ...args]`), or undefined for any other value. */
+export function taskFunction(value: unknown): Function | undefined {
+  return isTask(value) ? value[0] : undefined;
+}
+
 /** True when `value` is a task: an array whose first element is a function. */
 export function isTask(value: unknown): value is Task {
   return Array.isArray(value) && value.length > 0 && typeof value[0] === 'function';

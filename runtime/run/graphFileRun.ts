@@ -5,7 +5,7 @@
  * with the caller's callbacks, and turn a recorder's measurements into a record.
  */
 import type { Callback } from '../core/callbacks.js';
-import { type SkeinConfig, resolveConfig, runWorkers } from '../core/config.js';
+import { type SkeinConfig, resolveConfig, runOptions, runWorkers } from '../core/config.js';
 import { prepareGraph } from '../core/local.js';
 import type { Recorder } from '../diagnostics/recorder.js';
 import type { RunRecord } from '../diagnostics/recordSchema.js';
@@ -44,9 +44,7 @@ export interface GraphFileRun {
 
 /** Loads `file` and prepares its run; rejects for bad options, a missing file or a bad graph. */
 export async function loadGraphFileRun(file: string, options: GraphFileOptions = {}): Promise<GraphFileRun> {
-  const perCall: Record<string, unknown> = {};
-  if (options.scheduler !== undefined) perCall.scheduler = options.scheduler;
-  if (options.numWorkers !== undefined && options.numWorkers !== null) perCall.numWorkers = options.numWorkers;
+  const perCall = runOptions(options.scheduler, options.numWorkers);
   const cfg = resolveConfig(perCall); // validates before any user code loads
   const loaded = await loadGraphFile(file);
   const keys = options.keys !== undefined && options.keys.length > 0 ? [...options.keys] : [...loaded.keys];

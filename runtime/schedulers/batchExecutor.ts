@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { Errors } from '../errors.js';
 import type { Executor, TaskOutcome, TaskRun } from '../core/local.js';
 import type { SchedulerState } from '../core/state.js';
-import { isPlainObject } from '../graph/spec.js';
+import type { SkeinConfig } from '../core/config.js';
+import { isPlainObject, taskFunction } from '../graph/spec.js';
 import { describeFunction, locateFunction } from '../loader/locate.js';
 import type { FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from '../workers/protocol.js';
 import { workersNeedLoader } from '../loader/register.js';
@@ -36,6 +37,11 @@ export interface BatchOptions {
   readonly taskTimeoutMs: number | null;
   /** Tasks that may wait on promises at once in one worker. */
   readonly asyncTasksPerWorker: number;
+}
+
+/** The batching options of a run's configuration. */
+export function batchOptions(cfg: SkeinConfig): BatchOptions {
+  return { maxTasks: cfg['batching.maxTasks'], targetMs: cfg['batching.targetMs'], taskTimeoutMs: cfg.taskTimeoutMs, asyncTasksPerWorker: cfg.asyncTasksPerWorker };
 }
 
 /** What the runs of one task function took, in ms (exponentially weighted means of the last runs). */
@@ -78,10 +84,6 @@ function displayPath(url: string): string {
   return rel.startsWith('..') ? path : rel;
 }
 
-function headOf(task: unknown): Function | undefined {
-  return Array.isArray(task) && typeof task[0] === 'function' ? (task[0] as Function) : undefined;
-}
-
 /**
  * How long a run (its whole chain) keeps a worker busy, in ms, or undefined when some function
  * has never run. A task that waits on a promise costs its busy time where waits overlap
@@ -91,7 +93,7 @@ function estimateOf(run: TaskRun, overlap: boolean): { ms: number; waits: boolea
   let ms = 0;
   let waits = false;
   for (const link of [run, ...(run.continuation ?? [])]) {
-    const fn = headOf(link.task);
+    const fn = taskFunction(link.task);
     const d = fn === undefined ? undefined : durations.get(fn);
     if (d === undefined) return undefined;
     ms += d.waits && overlap ? d.busy : d.wall;
@@ -211,7 +213,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
   const deliver = (o: WireOutcome, worker: string): void => {
     if (stopped || reported[o.i] === 1) return;
     reported[o.i] = 1;
-    const fn = headOf(state!.graph.values[o.i]);
+    const fn = taskFunction(state!.graph.values[o.i]);
     if (fn !== undefined && o.ok) {
       const wall = o.end - o.start;
       const busy = o.syncMs ?? wall;

@@ -16,7 +16,8 @@
 import type { Piscina } from 'piscina';
 import { createThreadPool } from './threads.js';
 import { ProcessPool } from './processPool.js';
-import type { WireBatch, WireResult } from '../workers/protocol.js';
+import type { WireResult } from '../workers/protocol.js';
+import { warmupBatch } from '../workers/spawn.js';
 
 export type PoolKind = 'threads' | 'processes';
 type AnyPool = Piscina | ProcessPool;
@@ -97,7 +98,7 @@ export function leaseDefaultPool(kind: PoolKind, size: number, idleTimeoutMs: nu
  */
 export function warmDefaultPool(kind: PoolKind, size: number, modules: readonly string[], loader: boolean): void {
   const entry = entryFor(kind, size);
-  const warmup: WireBatch = { fns: [], loader, preload: modules, measure: false, chains: [] };
+  const warmup = warmupBatch(modules, loader);
   const never = new AbortController().signal;
   for (let i = 0; i < size; i++) {
     // an idle pool hands one warm-up to each worker; a failed import is reported by the run itself

@@ -7,7 +7,7 @@
 import { Errors } from '../errors.js';
 import { type SkeinConfig, workerCount } from '../core/config.js';
 import type { ExecutorLease } from './lease.js';
-import { batchExecutor } from './batchExecutor.js';
+import { batchExecutor, batchOptions } from './batchExecutor.js';
 import { ProcessPool, WorkerExit } from './processPool.js';
 import { leaseDefaultPool } from './defaultPools.js';
 
@@ -31,7 +31,7 @@ export function processesLease(cfg: SkeinConfig): ExecutorLease {
         }
       },
     },
-    { maxTasks: cfg['batching.maxTasks'], targetMs: cfg['batching.targetMs'], taskTimeoutMs: cfg.taskTimeoutMs, asyncTasksPerWorker: cfg.asyncTasksPerWorker },
+    batchOptions(cfg),
   );
   return { executor, release: async () => lease?.release() };
 }

@@ -13,7 +13,7 @@ import { type SkeinConfig, workerCount } from '../core/config.js';
 import { runtimeFile } from '../loader/register.js';
 import type { ExecutorLease } from './lease.js';
 import type { WireBatch, WirePartial, WireResult } from '../workers/protocol.js';
-import { batchExecutor } from './batchExecutor.js';
+import { batchExecutor, batchOptions } from './batchExecutor.js';
 import { leaseDefaultPool } from './defaultPools.js';
 
 /** The worker file a user-created Piscina pool must load to serve Skein. */
@@ -82,7 +82,7 @@ export function threadsLease(cfg: SkeinConfig): ExecutorLease {
         }
       },
     },
-    { maxTasks: cfg['batching.maxTasks'], targetMs: cfg['batching.targetMs'], taskTimeoutMs: cfg.taskTimeoutMs, asyncTasksPerWorker: cfg.asyncTasksPerWorker },
+    batchOptions(cfg),
   );
   return { executor, release: async () => lease?.release() };
 }

@@ -1,10 +1,11 @@
 /**
- * Starting a worker process, and handing over processes started early: `skein run` forks its
+ * Starting a worker process (and the batch that warms a worker up), and handing over processes started early: `skein run` forks its
  * worker processes first thing (bin/skein.js → prewarm), before the CLI has loaded, and the
  * process pool created later adopts them instead of forking its own.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { WireBatch } from './protocol.js';
 
 /** Forks one Skein worker process (processWorker.js), idle and not holding the parent alive. */
 export function forkWorker(): ChildProcess {
@@ -27,6 +28,11 @@ export function setRef(child: ChildProcess, ref: boolean): void {
     child.unref();
     channel?.unref();
   }
+}
+
+/** A batch with no task that has a worker import `modules` (and register Skein's module hooks when `loader`). */
+export function warmupBatch(modules: readonly string[], loader: boolean): WireBatch {
+  return { fns: [], loader, preload: modules, measure: false, chains: [] };
 }
 
 const HANDOFF = Symbol.for('skein.prestartedWorkers');
