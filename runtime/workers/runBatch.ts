@@ -69,31 +69,6 @@ function decode(value: unknown, fns: readonly Function[]): unknown {
   return value;
 }
 
-/** Throws a clear error when `value` holds something structured clone cannot send. */
-function checkSendable(value: unknown, key: string, path = 'the result', depth = 0): void {
-  if (value === null || depth > 64) return;
-  const t = typeof value;
-  if (t === 'function' || t === 'symbol') {
-    throw new TypeError(`${path} of task ${JSON.stringify(key)} is a ${t}, which cannot be sent between threads or processes. Return plain data (objects, arrays, typed arrays, Maps, Sets), or run with --scheduler sync.`);
-  }
-  if (t !== 'object' || ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp || value instanceof Error) return;
-  if (value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef || value instanceof Promise) {
-    throw new TypeError(`${path} of task ${JSON.stringify(key)} is a ${value.constructor.name}, which cannot be sent between threads or processes. Return plain data (objects, arrays, typed arrays, Maps, Sets), or run with --scheduler sync.`);
-  }
-  if (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer) return;
-  if (value instanceof Map) {
-    for (const [k, v] of value) checkSendable(v, key, `${path}.get(${JSON.stringify(String(k))})`, depth + 1);
-  } else if (value instanceof Set) {
-    for (const v of value) checkSendable(v, key, `an element of ${path}`, depth + 1);
-  } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const v: unknown = value[i];
-      if (v !== null && (typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol')) checkSendable(v, key, `${path}[${i}]`, depth + 1);
-    }
-  } else {
-    for (const k of Object.keys(value as object)) checkSendable((value as Record<string, unknown>)[k], key, `${path}.${k}`, depth + 1);
-  }
-}
 
 export function toWireError(error: unknown): WireError {
   if (error instanceof Error) {
@@ -207,14 +182,15 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
   /** Records a link's value; false (and the failure recorded) when it cannot be sent. */
   const succeed = (link: WireLink, value: unknown, start: number, syncMs: number | undefined): boolean => {
     const end = now();
+    let special: ReturnType<typeof scanValue>;
     try {
-      if (link.keep) checkSendable(value, link.key);
+      // one walk: refuses what cannot be sent, and finds the Buffers and class instances to restore
+      special = link.keep ? scanValue(value, markBuffers, link.key) : undefined;
     } catch (error) {
       outcomes.push({ i: link.i, ok: false, error: toWireError(error), start, end });
       return false;
     }
     const bytes = batch.measure && link.keep ? serializedSize(value) : undefined;
-    const special = link.keep ? scanValue(value, markBuffers) : undefined;
     const outcome: WireOutcome = { i: link.i, ok: true, value: link.keep ? value : undefined, start, end, bytes, buffers: special?.buffers, syncMs };
     outcomes.push(outcome);
     const instances = special?.instances;

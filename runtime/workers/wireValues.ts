@@ -34,41 +34,68 @@ export function userClassOf(value: object): Function | undefined {
   return typeof ctor === 'function' ? ctor : undefined;
 }
 
-/** Finds the Buffers (when `buffers`) and user class instances inside `value`; undefined when none. */
-export function scanValue(value: unknown, buffers: boolean): Special | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
+/** A value structured clone cannot send, named for the task whose result holds it. */
+function unsendable(where: string, key: string, what: string): TypeError {
+  return new TypeError(`${where} of task ${JSON.stringify(key)} is a ${what}, which cannot be sent between threads or processes. Return plain data (objects, arrays, typed arrays, Maps, Sets), or run with --scheduler sync.`);
+}
+
+/**
+ * One walk of a value about to cross to another thread or process: finds the Buffers (when
+ * `buffers`) and the user class instances to restore on the other side, through arrays, plain
+ * objects and instances' fields; undefined when there are none. With `resultOf` (the task whose
+ * result it is), it also refuses what structured clone cannot send (a function, a symbol, a
+ * WeakMap, WeakSet, WeakRef or Promise), naming where in the result it is, Maps and Sets included.
+ */
+export function scanValue(value: unknown, buffers: boolean, resultOf?: string): Special | undefined {
+  if (value === null || (typeof value !== 'object' && resultOf === undefined)) return undefined;
   let found: { buffers?: Path[]; instances?: Array<readonly [Path, Function]> } | undefined;
   const path: Array<string | number> = [];
-  const walk = (v: object, depth: number): void => {
-    if (depth > 64) return;
-    if (Buffer.isBuffer(v)) {
-      if (buffers) ((found ??= {}).buffers ??= []).push([...path]);
+  /** `where`: the place for messages; `restorable`: reached through arrays, plain objects and instances only. */
+  const walk = (v: unknown, where: string, restorable: boolean, depth: number): void => {
+    if (v === null || depth > 64) return;
+    const t = typeof v;
+    if (t === 'function' || t === 'symbol') {
+      if (resultOf !== undefined) throw unsendable(where, resultOf, t);
+      return;
+    }
+    if (t !== 'object') return;
+    if (ArrayBuffer.isView(v)) {
+      if (buffers && restorable && Buffer.isBuffer(v)) ((found ??= {}).buffers ??= []).push([...path]);
+      return;
+    }
+    if (v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp || v instanceof Error) return;
+    if (v instanceof WeakMap || v instanceof WeakSet || v instanceof WeakRef || v instanceof Promise) {
+      if (resultOf !== undefined) throw unsendable(where, resultOf, v.constructor.name);
+      return;
+    }
+    if (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer) return;
+    if (v instanceof Map || v instanceof Set) {
+      // walked for what cannot be sent; what is inside is not restored (paths go through objects and arrays)
+      if (resultOf === undefined) return;
+      if (v instanceof Map) for (const [k, x] of v) walk(x, `${where}.get(${JSON.stringify(String(k))})`, false, depth + 1);
+      else for (const x of v) walk(x, `an element of ${where}`, false, depth + 1);
       return;
     }
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const x: unknown = v[i];
-        if (x !== null && typeof x === 'object') {
-          path.push(i);
-          walk(x, depth + 1);
-          path.pop();
-        }
+        if (x === null || (typeof x !== 'object' && typeof x !== 'function' && typeof x !== 'symbol')) continue;
+        path.push(i);
+        walk(x, resultOf === undefined ? where : `${where}[${i}]`, restorable, depth + 1);
+        path.pop();
       }
       return;
     }
-    const cls = isPlainObject(v) ? undefined : userClassOf(v);
-    if (!isPlainObject(v) && cls === undefined) return;
-    if (cls !== undefined) ((found ??= {}).instances ??= []).push([[...path], cls]);
-    for (const k of Object.keys(v)) {
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== null && typeof x === 'object') {
-        path.push(k);
-        walk(x, depth + 1);
-        path.pop();
-      }
+    const cls = isPlainObject(v) ? undefined : userClassOf(v as object);
+    if (!isPlainObject(v) && cls === undefined && resultOf === undefined) return;
+    if (cls !== undefined && restorable) ((found ??= {}).instances ??= []).push([[...path], cls]);
+    for (const k of Object.keys(v as object)) {
+      path.push(k);
+      walk((v as Record<string, unknown>)[k], resultOf === undefined ? where : `${where}.${k}`, restorable, depth + 1);
+      path.pop();
     }
   };
-  walk(value, 0);
+  walk(value, 'the result', true, 0);
   return found;
 }
 
