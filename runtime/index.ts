@@ -3,8 +3,8 @@
  *
  *     import { compute, delayed, config } from 'skein';
  */
-export { type Key, type Task, type Graph, isTask, keyGroup, getDependencies } from './graph/spec.js';
-export { getRelations, type Relations } from './graph/compile.js';
+export { type Key, type Task, type Graph, isTask, keyGroup } from './graph/spec.js';
+export { getDependencies, getRelations, type Relations } from './graph/compile.js';
 export { toposort } from './graph/toposort.js';
 export { cull } from './graph/cull.js';
 export { order } from './graph/order.js';

@@ -9,7 +9,8 @@ import { type SkeinConfig, CONFIG_KEYS, resolveConfig } from './core/config.js';
 import { type Executor, getAsync } from './core/local.js';
 import { type Delayed, isDelayed, mergeGraphs, setComputeHook } from './graph/delayed.js';
 import type { CompiledGraph } from './graph/compile.js';
-import { type Graph, type Key, MAX_NESTING, cyclePath, describeValue, isPlainObject } from './graph/spec.js';
+import { type Graph, type Key, describeValue, isPlainObject } from './graph/spec.js';
+import { NOT_CYCLIC, type Visitor, type Where, mapValue, scanValue } from './graph/walk.js';
 import { inSkeinWorker } from './workers/mark.js';
 import { SCHEDULER_FACTORIES } from './schedulers/registry.js';
 
@@ -69,15 +70,12 @@ export function get(graph: Graph | CompiledGraph, keys: NestedKeys, options?: Co
 const OPTION_KEYS = new Set<string>(['signal', 'batching', ...CONFIG_KEYS]);
 
 /** compute()'s arguments looping back on themselves: said, instead of a stack overflow. */
-function tooDeep(value: unknown): never {
-  throw Errors.cyclicValue('compute()', cyclePath(value, 'argument'));
-}
+const ARGUMENT: Where = () => ['compute()', 'argument'];
 
-function containsDelayed(value: unknown, depth = 0): boolean {
-  if (isDelayed(value)) return true;
-  if (depth > MAX_NESTING) tooDeep(value);
-  if (Array.isArray(value)) return value.some((v) => containsDelayed(v, depth + 1));
-  return isPlainObject(value) && Object.values(value).some((v) => containsDelayed(v, depth + 1));
+const FINDS_DELAYED: Visitor<null> = { tasks: false, leaf: isDelayed };
+
+function containsDelayed(value: unknown): boolean {
+  return scanValue(value, FINDS_DELAYED, null, ARGUMENT);
 }
 
 /** The last argument is options when it is a plain object with an option key and no delayed value. */
@@ -133,34 +131,26 @@ export type ComputeResult<T extends readonly unknown[]> = T extends readonly [..
     : { -readonly [I in keyof T]: Computed<T[I]> }
   : { -readonly [I in keyof T]: Computed<T[I]> };
 
-/** Replaces each delayed value inside `value` by a placeholder key, collecting the roots. */
-function collectRoots(value: unknown, roots: Delayed<unknown>[], top: unknown = value, depth = 0): unknown {
-  if (isDelayed(value)) {
+/** Where a delayed value was in compute()'s arguments: its result goes there. */
+class Slot {
+  constructor(readonly key: Key) {}
+}
+
+/** Delayed values replaced by slots, collected as the roots to compute. */
+const TO_SLOTS: Visitor<Delayed<unknown>[]> = {
+  tasks: false,
+  leaf(value, roots) {
+    if (!isDelayed(value)) return value;
     roots.push(value);
-    return { [ROOT]: value.key };
-  }
-  if (depth > MAX_NESTING) tooDeep(top);
-  if (Array.isArray(value)) return value.map((v) => collectRoots(v, roots, top, depth + 1));
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const k in value) out[k] = collectRoots(value[k], roots, top, depth + 1);
-    return out;
-  }
-  return value;
-}
+    return new Slot(value.key);
+  },
+};
 
-const ROOT = Symbol('root');
-
-function fillRoots(value: unknown, results: ReadonlyMap<Key, unknown>): unknown {
-  if (Array.isArray(value)) return value.map((v) => fillRoots(v, results));
-  if (value !== null && typeof value === 'object' && ROOT in value) return results.get((value as { [ROOT]: Key })[ROOT]);
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const k in value) out[k] = fillRoots(value[k], results);
-    return out;
-  }
-  return value;
-}
+/** Slots filled with the results. */
+const FILL_SLOTS: Visitor<ReadonlyMap<Key, unknown>> = {
+  tasks: false,
+  leaf: (value, results) => (value instanceof Slot ? results.get(value.key) : value),
+};
 
 /**
  * Computes several lazy values in one graph (shared work runs once). Resolves to an array with
@@ -172,12 +162,12 @@ export async function compute(...args: unknown[]): Promise<unknown[]> {
   const options = args.length > 0 && isOptions(args[args.length - 1]) ? (args.pop() as ComputeOptions) : undefined;
   if (options === undefined && args.length > 0) checkMisspelledOptions(args[args.length - 1]);
   const roots: Delayed<unknown>[] = [];
-  const shapes = args.map((a) => collectRoots(a, roots));
+  const shapes = args.map((a) => mapValue(a, TO_SLOTS, roots, ARGUMENT));
   if (roots.length === 0) return shapes;
   const keys = [...new Set(roots.map((r) => r.key))];
   const values = (await run(mergeGraphs(roots), keys, options)) as unknown[];
   const results = new Map(keys.map((k, i) => [k, values[i]]));
-  return shapes.map((s) => fillRoots(s, results));
+  return shapes.map((s) => mapValue(s, FILL_SLOTS, results, NOT_CYCLIC));
 }
 
 setComputeHook(async (value, options) => (await compute(value, ...(options ? [options as ComputeOptions] : [])))[0]);

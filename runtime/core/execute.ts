@@ -8,7 +8,8 @@
  * an array whose head is a function nested in the arguments is a nested task, called in place,
  * as in Dask. Other values pass through untouched.
  */
-import { type Key, isPlainObject } from '../graph/spec.js';
+import { type Key, type Task, isTask } from '../graph/spec.js';
+import { NOT_CYCLIC, type Visitor, mapValue } from '../graph/walk.js';
 
 /** Marks "not an input" in `Inputs.lookup`. */
 export const MISSING: unique symbol = Symbol('missing');
@@ -23,29 +24,27 @@ export function mapInputs(map: ReadonlyMap<Key, unknown>): Inputs {
   return { lookup: (key) => (map.has(key) ? map.get(key) : MISSING) };
 }
 
+/** A string's value in a task: the result of the key it names, or the string itself. */
+function lookupKey(value: string, inputs: Inputs): unknown {
+  const found = inputs.lookup(value);
+  return found === MISSING ? value : found;
+}
+
+/** Dependencies replaced by their results, nested tasks called (graph values: compiled, so never cyclic). */
+const SUBSTITUTE: Visitor<Inputs> = {
+  tasks: true,
+  leaf: (value, inputs) => (typeof value === 'string' ? lookupKey(value, inputs) : value),
+  task: (value: Task, inputs) => executeTask(value, inputs),
+};
+
 /** Replaces dependencies in `value` by their results, calling nested tasks. */
 export function substitute(value: unknown, inputs: Inputs): unknown {
-  if (typeof value === 'string') {
-    const found = inputs.lookup(value);
-    return found === MISSING ? value : found;
-  }
-  if (Array.isArray(value)) {
-    if (typeof value[0] === 'function') return executeTask(value, inputs);
-    const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = substitute(value[i], inputs);
-    return out;
-  }
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const k in value) out[k] = substitute(value[k], inputs);
-    return out;
-  }
-  return value;
+  return mapValue(value, SUBSTITUTE, inputs, NOT_CYCLIC);
 }
 
 /** Evaluates a graph value: calls a task's function with substituted arguments. */
 export function executeTask(value: unknown, inputs: Inputs): unknown {
-  if (!Array.isArray(value) || typeof value[0] !== 'function') return substitute(value, inputs);
+  if (!isTask(value)) return substitute(value, inputs);
   const fn = value[0] as (...args: unknown[]) => unknown;
   const n = value.length - 1;
   switch (n) {
@@ -64,8 +63,9 @@ export function executeTask(value: unknown, inputs: Inputs): unknown {
 }
 
 function arg(value: unknown, inputs: Inputs): unknown {
-  // fast path for the common literal arguments: numbers, booleans, null
-  return typeof value === 'object' || typeof value === 'string' ? substitute(value, inputs) : value;
+  // fast paths for the common arguments: a key or a literal (numbers, booleans, null)
+  if (typeof value === 'string') return lookupKey(value, inputs);
+  return typeof value === 'object' ? substitute(value, inputs) : value;
 }
 
 /** True for promises and other thenables returned by async task functions. */

@@ -15,7 +15,8 @@
 import { Errors, SkeinError } from '../errors.js';
 import { type CompiledGraph, GraphView, compileGraph, isCompiledGraph, neededMask } from '../graph/compile.js';
 import { orderCompiled } from '../graph/order.js';
-import { type Dsk, type Graph, type Key, containsTask, isTask } from '../graph/spec.js';
+import { type Dsk, type Graph, type Key, isTask } from '../graph/spec.js';
+import { containsTask } from '../graph/walk.js';
 import type { Callback } from './callbacks.js';
 import { type Inputs, MISSING, executeTask, isThenable, substitute } from './execute.js';
 import { type SchedulerState, TaskStatus, checkInvariants, failTask, finishTask, requeueTask, startStateFromGraph, startTask } from './state.js';
@@ -399,7 +400,7 @@ export async function getAsync(source: Graph | CompiledGraph, keys: NestedKeys, 
     while ((chain?.length ?? 0) < MAX_CHAIN && dependentStart[current + 1]! - dependentStart[current]! === 1) {
       const d = dependents[dependentStart[current]!]!;
       const task = values[d];
-      if (st.waiting[d] !== 1 || !Array.isArray(task) || typeof task[0] !== 'function') break;
+      if (st.waiting[d] !== 1 || !isTask(task)) break;
       startTask(st, d);
       (chain ??= []).push({ index: d, key: keys[d]!, task, keep: keepLinks });
       current = d;

@@ -28,7 +28,8 @@
  */
 import { Errors } from '../errors.js';
 import type { CompiledGraph } from '../graph/compile.js';
-import { type Key, containsTask, describeValue } from '../graph/spec.js';
+import { type Key, describeValue } from '../graph/spec.js';
+import { containsTask } from '../graph/walk.js';
 import { type TaskTimings, clock, createTimings } from './timings.js';
 import { TASK_STATES, type TaskStateName } from './taskStates.js';
 
@@ -127,7 +128,7 @@ function record(state: SchedulerState, t: number, from: number, to: number, now:
 
 /** True when a graph value has to be evaluated: a task, a value holding one, or a value that mentions other keys. */
 function needsRun(value: unknown, depCount: number): boolean {
-  return depCount > 0 || (value !== null && typeof value === 'object' && containsTask(value));
+  return depCount > 0 || containsTask(value);
 }
 
 /** Pushes `tasks` onto the ready stack so that the one with the lowest priority is popped first. */

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CompiledGraph } from '../graph/compile.js';
-import { keyGroup } from '../graph/spec.js';
+import { keyGroup, taskFunction } from '../graph/spec.js';
 import { functionLocation } from '../loader/locate.js';
 
 export interface ResolvedBreakpoint {
@@ -78,11 +78,11 @@ export class SourceIndex {
   constructor(private readonly g: CompiledGraph, graphFile: string) {
     const byFn = new Map<Function, number[]>();
     for (let t = 0; t < g.size; t++) {
-      const v = g.values[t];
-      if (Array.isArray(v) && typeof v[0] === 'function') {
-        const list = byFn.get(v[0]);
+      const fn = taskFunction(g.values[t]);
+      if (fn !== undefined) {
+        const list = byFn.get(fn);
         if (list) list.push(t);
-        else byFn.set(v[0], [t]);
+        else byFn.set(fn, [t]);
       }
     }
     for (const [fn, tasks] of byFn) {

@@ -8,7 +8,7 @@ import { inspect } from 'node:util';
 import type { Callback } from '../core/callbacks.js';
 import { STATUS_NAMES, type SchedulerState } from '../core/state.js';
 import { clock } from '../core/timings.js';
-import { keyGroup } from '../graph/spec.js';
+import { keyGroup, taskFunction } from '../graph/spec.js';
 import type { CompiledGraph } from '../graph/compile.js';
 import { describeFunction, functionLocation } from '../loader/locate.js';
 import { type FunctionInfo, RECORD_FORMAT, RECORD_VERSION, type RecordedWorker, type ResultSummary, type RunRecord, type Stamps } from './record.js';
@@ -36,8 +36,8 @@ export function graphSection(graph: CompiledGraph, priority: Int32Array): RunRec
   const functions: FunctionInfo[] = [];
   const fnIndex = new Map<Function, number>();
   const fnOfTask = graph.values.map((v) => {
-    if (!Array.isArray(v) || typeof v[0] !== 'function') return -1;
-    const fn = v[0] as Function;
+    const fn = taskFunction(v);
+    if (fn === undefined) return -1;
     let i = fnIndex.get(fn);
     if (i === undefined) {
       const where = functionLocation(fn);

@@ -5,8 +5,8 @@
  * and then only integer array access: that is what keeps the core under a microsecond per task
  * for graphs of a million keys.
  */
-import { Errors } from '../errors.js';
-import { type Graph, type Key, MAX_NESTING, cyclePath, describeValue, isPlainObject, isTask } from './spec.js';
+import { type Graph, type Key, describeValue, isTask, toDsk } from './spec.js';
+import { type Visitor, type Where, forEachKey, scanValue } from './walk.js';
 
 const COMPILED = Symbol('skein.compiledGraph');
 
@@ -41,6 +41,32 @@ class IntList {
   }
 }
 
+interface EdgeContext {
+  readonly index: ReadonlyMap<Key, number>;
+  /** stamp[d] === current: d already recorded for the task being walked */
+  readonly stamp: Int32Array;
+  readonly edges: IntList;
+  current: number;
+}
+
+/** Records each key a graph value names once, as an edge of the task being walked. */
+const RECORD_EDGES: Visitor<EdgeContext> = {
+  tasks: true,
+  leaf(value, ctx) {
+    if (typeof value !== 'string') return;
+    const d = ctx.index.get(value);
+    if (d !== undefined && ctx.stamp[d] !== ctx.current) {
+      ctx.stamp[d] = ctx.current;
+      ctx.edges.push(d);
+    }
+  },
+};
+
+/** How a walk names the graph value of `key` in the error for a value that contains itself. */
+export function ownerOf(key: Key, value: unknown): readonly [string, string] {
+  return [`Task ${JSON.stringify(key)}`, isTask(value) ? 'task' : 'value'];
+}
+
 /** Numbers the keys and records every dependency edge once. */
 export function compileGraph(graph: Graph): CompiledGraph {
   let keys: Key[];
@@ -62,30 +88,12 @@ export function compileGraph(graph: Graph): CompiledGraph {
   for (let j = 0; j < n; j++) index.set(keys[j]!, j);
   const depStart = new Int32Array(n + 1);
   const edges = new IntList();
-  const stamp = new Int32Array(n).fill(-1); // stamp[d] === t: d already recorded for task t
-  let current = 0;
-  const visit = (value: unknown, depth: number): void => {
-    if (typeof value === 'string') {
-      const d = index.get(value);
-      if (d !== undefined && stamp[d] !== current) {
-        stamp[d] = current;
-        edges.push(d);
-      }
-      return;
-    }
-    if (depth > MAX_NESTING) throw Errors.cyclicValue(`Task ${JSON.stringify(keys[current])}`, cyclePath(values[current], isTask(values[current]) ? 'task' : 'value'));
-    if (Array.isArray(value)) {
-      for (let j = typeof value[0] === 'function' ? 1 : 0; j < value.length; j++) {
-        const v: unknown = value[j];
-        if (typeof v === 'string' || (v !== null && typeof v === 'object')) visit(v, depth + 1);
-      }
-    } else if (isPlainObject(value)) {
-      for (const k in value) visit(value[k], depth + 1);
-    }
-  };
-  for (current = 0; current < n; current++) {
-    depStart[current] = edges.length;
-    visit(values[current], 0);
+  const ctx: EdgeContext = { index, stamp: new Int32Array(n).fill(-1), edges, current: 0 };
+  const where: Where = () => ownerOf(keys[ctx.current]!, values[ctx.current]);
+  for (let t = 0; t < n; t++) {
+    depStart[t] = edges.length;
+    ctx.current = t;
+    scanValue(values[t], RECORD_EDGES, ctx, where);
   }
   depStart[n] = edges.length;
   const deps = edges.data.slice(0, edges.length);
@@ -99,6 +107,20 @@ export function compileGraph(graph: Graph): CompiledGraph {
     for (let e = depStart[t]!; e < depStart[t + 1]!; e++) dependents[fill[deps[e]!]!++] = t;
   }
   return { [COMPILED]: true, size: n, keys, index, values, depStart, deps, dependentStart, dependents };
+}
+
+/**
+ * The keys that `key`'s value needs, each once, in order of first appearance.
+ *
+ *     {x: 1, y: [inc, 'x'], z: [add, 'x', {a: ['y', 1]}], w: 'z'}
+ *     getDependencies(dsk, 'z') → ['x', 'y'];  getDependencies(dsk, 'w') → ['z']
+ */
+export function getDependencies(graph: Graph, key: Key): Key[] {
+  const dsk = toDsk(graph);
+  const value = dsk.get(key);
+  const out = new Set<Key>();
+  forEachKey(value, (s) => dsk.has(s), (k) => out.add(k), () => ownerOf(key, value));
+  return [...out];
 }
 
 /** Dependencies of task `t` as keys (for messages and callbacks, not hot paths). */

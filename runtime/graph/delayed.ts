@@ -15,8 +15,8 @@
  * function and the arguments alone, so equal calls are one task, computed once; `{key}` names
  * the result explicitly.
  */
-import { type Key, MAX_NESTING, cyclePath, isPlainObject } from './spec.js';
-import { Errors } from '../errors.js';
+import { type Key, isPlainObject } from './spec.js';
+import { type Visitor, mapValue } from './walk.js';
 import { hashString, tokenize } from './tokenize.js';
 import { config } from '../core/config.js';
 
@@ -112,21 +112,21 @@ export function mergeGraphs(values: Iterable<Delayed<unknown>>): Map<Key, unknow
   return out;
 }
 
-/** Replaces delayed values inside `value` by their keys, collecting them in `deps`; `key` names the task in errors. */
-function toGraphValue(value: unknown, deps: Delayed<unknown>[], key: string, root: readonly [unknown, string], depth = 0): unknown {
-  if (isDelayed(value)) {
-    deps.push(value);
-    return value.key;
-  }
-  if (isDelayedFunction(value)) return value.fn;
-  if (depth > MAX_NESTING && (Array.isArray(value) || isPlainObject(value))) throw Errors.cyclicValue(`Task ${JSON.stringify(key)}`, cyclePath(root[0], root[1]));
-  if (Array.isArray(value)) return value.map((v) => toGraphValue(v, deps, key, root, depth + 1));
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const k in value) out[k] = toGraphValue(value[k], deps, key, root, depth + 1);
-    return out;
-  }
-  return value;
+/** Delayed values inside a value replaced by their keys (collected as dependencies), delayed functions by their function. */
+const TO_GRAPH_VALUE: Visitor<Delayed<unknown>[]> = {
+  tasks: false,
+  leaf(value, deps) {
+    if (isDelayed(value)) {
+      deps.push(value);
+      return value.key;
+    }
+    return isDelayedFunction(value) ? value.fn : value;
+  },
+};
+
+/** `value` as a graph value, with the delayed values it holds in `deps`; `key` and `root` name it in errors. */
+function toGraphValue(value: unknown, deps: Delayed<unknown>[], key: Key, root: string): unknown {
+  return mapValue(value, TO_GRAPH_VALUE, deps, () => [`Task ${JSON.stringify(key)}`, root]);
 }
 
 const keyOfDelayed = (v: object): string | undefined => (isDelayed(v) ? v.key : undefined);
@@ -170,7 +170,7 @@ export function delayed(target: unknown, options?: DelayedOptions): unknown {
     const wrapper = (...args: unknown[]): Delayed<unknown> => {
       const deps: Delayed<unknown>[] = [];
       const key = makeKey(fn.name || 'lambda', [fn, ...args], options);
-      const graphArgs = args.map((a) => toGraphValue(a, deps, key, [args, 'args']));
+      const graphArgs = toGraphValue(args, deps, key, 'args') as unknown[];
       return new Delayed(key, [fn, ...graphArgs], deps);
     };
     Object.defineProperty(wrapper, 'fn', { value: fn });
@@ -181,5 +181,5 @@ export function delayed(target: unknown, options?: DelayedOptions): unknown {
   const deps: Delayed<unknown>[] = [];
   const prefix = Array.isArray(target) ? 'list' : isPlainObject(target) ? 'dict' : typeof target;
   const key = makeKey(prefix, [target], options);
-  return new Delayed(key, toGraphValue(target, deps, key, [target, 'value']), deps);
+  return new Delayed(key, toGraphValue(target, deps, key, 'value'), deps);
 }

@@ -13,11 +13,14 @@ import { Errors } from '../errors.js';
 import type { Executor, TaskOutcome, TaskRun } from '../core/local.js';
 import type { SchedulerState } from '../core/state.js';
 import type { SkeinConfig } from '../core/config.js';
-import { isPlainObject, taskFunction } from '../graph/spec.js';
+import { taskFunction } from '../graph/spec.js';
+import { ownerOf } from '../graph/compile.js';
+import { NOT_CYCLIC } from '../graph/walk.js';
 import { describeFunction, locateFunction } from '../loader/locate.js';
 import type { FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from '../workers/protocol.js';
 import { workersNeedLoader } from '../loader/register.js';
-import { type Path, type WireClasses, restoreValue, scanValue, userClassOf } from '../workers/wireValues.js';
+import { type Path, type WireClasses, restoreValue, scanResult } from '../workers/wireValues.js';
+import { encodeTask, functionsIn } from '../workers/wireTasks.js';
 
 export interface Dispatcher {
   /**
@@ -115,20 +118,6 @@ export function fromWireError(w: WireError): unknown {
   return error;
 }
 
-/** Every function inside a graph value (task heads, nested tasks, function arguments), and the classes of class instances in it. */
-function functionsIn(value: unknown, out: Function[]): void {
-  if (typeof value === 'function') out.push(value);
-  else if (Array.isArray(value)) for (const v of value) functionsIn(v, out);
-  else if (isPlainObject(value)) for (const k in value) functionsIn(value[k], out);
-  else if (value !== null && typeof value === 'object') {
-    const cls = userClassOf(value);
-    if (cls !== undefined) {
-      out.push(cls);
-      for (const k of Object.keys(value)) functionsIn((value as Record<string, unknown>)[k], out);
-    }
-  }
-}
-
 /**
  * The executor. Runs the core hands over wait in `pending` (in the core's priority order); at most
  * two batches per worker are in flight, each filled to about `targetMs` of estimated work and to
@@ -159,24 +148,6 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
   /** The classes of results, by module URL + export name, imported here once. */
   const classByRef = new Map<string, Function>();
 
-  const encode = (value: unknown): unknown => {
-    if (typeof value === 'function') return { __skeinFn: fnIndex.get(value)! };
-    if (Array.isArray(value)) return value.map(encode);
-    if (isPlainObject(value)) {
-      const out: Record<string, unknown> = {};
-      for (const k in value) out[k] = encode(value[k]);
-      return out;
-    }
-    const cls = value !== null && typeof value === 'object' ? userClassOf(value) : undefined;
-    if (cls !== undefined) {
-      // an instance of a located class (prepare): its fields, and its class to rebuild it with
-      const fields: Record<string, unknown> = {};
-      for (const k of Object.keys(value as object)) fields[k] = encode((value as Record<string, unknown>)[k]);
-      return { __skeinNew: fnIndex.get(cls)!, fields };
-    }
-    return value;
-  };
-
   /** Where a worker imports `cls` from, if known (a class in the graph, or one a result had). */
   const refOfClass = (cls: Function): FnRef | undefined => {
     const i = fnIndex.get(cls);
@@ -192,7 +163,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       if (d === previous) continue;
       const value = cache[d];
       if (value !== null && typeof value === 'object') {
-        const found = scanValue(value, dispatcher.restoresBuffers !== true);
+        const found = scanResult(value, dispatcher.restoresBuffers !== true);
         if (found !== undefined) {
           const classes = found.instances?.map(([path, cls]): readonly [Path, FnRef] => {
             const ref = refOfClass(cls);
@@ -205,7 +176,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       inputs.push([graph.keys[d]!, value]);
     }
     let task = encoded[run.index];
-    if (task === undefined) task = encoded[run.index] = encode(run.task);
+    if (task === undefined) task = encoded[run.index] = encodeTask(run.task, fnIndex, NOT_CYCLIC);
     return { i: run.index, key: run.key, task, inputs, keep, special };
   };
 
@@ -301,9 +272,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       reported = new Uint8Array(graph.size);
       const seen = new Set<Function>();
       for (let t = 0; t < graph.size; t++) {
-        const fns: Function[] = [];
-        functionsIn(graph.values[t], fns);
-        for (const fn of fns) {
+        for (const fn of functionsIn(graph.values[t], () => ownerOf(graph.keys[t]!, graph.values[t]))) {
           if (seen.has(fn)) continue;
           seen.add(fn);
           const ref = await locateFunction(fn);

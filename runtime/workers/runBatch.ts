@@ -9,11 +9,11 @@ import { executeTask, isThenable, mapInputs } from '../core/execute.js';
 import { clock as now } from '../core/timings.js';
 import { WORKER_MARK } from './mark.js';
 import { isDelayedFunction } from '../graph/delayed.js';
-import { isPlainObject } from '../graph/spec.js';
 import { registerLoader } from '../loader/register.js';
-import { restoreValue, scanValue } from './wireValues.js';
+import { restoreValue, scanResult } from './wireValues.js';
+import { decodeTask } from './wireTasks.js';
 import { Errors } from '../errors.js';
-import type { FnMarker, FnRef, InstanceMarker, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from './protocol.js';
+import type { FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from './protocol.js';
 
 const functions = new Map<string, Promise<Function>>();
 /** Modules imported for tasks, by URL: where the classes of results are looked for first. */
@@ -47,27 +47,6 @@ async function classRef(cls: Function, key: string): Promise<FnRef> {
   throw Errors.classNotExported(key, cls.name || '(anonymous class)');
 }
 
-function isInstance(value: object): value is InstanceMarker {
-  return typeof (value as InstanceMarker).__skeinNew === 'number';
-}
-
-function isMarker(value: object): value is FnMarker {
-  return typeof (value as FnMarker).__skeinFn === 'number';
-}
-
-function decode(value: unknown, fns: readonly Function[]): unknown {
-  if (Array.isArray(value)) return value.map((v) => decode(v, fns));
-  if (value !== null && typeof value === 'object') {
-    if (isMarker(value)) return fns[value.__skeinFn];
-    if (isInstance(value)) return Object.setPrototypeOf(decode(value.fields, fns), (fns[value.__skeinNew] as { prototype: object }).prototype);
-    if (isPlainObject(value)) {
-      const out: Record<string, unknown> = {};
-      for (const k in value) out[k] = decode(value[k], fns);
-      return out;
-    }
-  }
-  return value;
-}
 
 
 export function toWireError(error: unknown): WireError {
@@ -182,10 +161,10 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
   /** Records a link's value; false (and the failure recorded) when it cannot be sent. */
   const succeed = (link: WireLink, value: unknown, start: number, syncMs: number | undefined): boolean => {
     const end = now();
-    let special: ReturnType<typeof scanValue>;
+    let special: ReturnType<typeof scanResult>;
     try {
       // one walk: refuses what cannot be sent, and finds the Buffers and class instances to restore
-      special = link.keep ? scanValue(value, markBuffers, link.key) : undefined;
+      special = link.keep ? scanResult(value, markBuffers, link.key) : undefined;
     } catch (error) {
       outcomes.push({ i: link.i, ok: false, error: toWireError(error), start, end });
       return false;
@@ -226,7 +205,7 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
       const start = now();
       let value: unknown;
       try {
-        value = executeTask(decode(link.task, fns), mapInputs(inputsOf(link, previous)));
+        value = executeTask(decodeTask(link.task, fns), mapInputs(inputsOf(link, previous)));
       } catch (error) {
         fail(chain, j, error, start);
         return undefined;

@@ -46,7 +46,7 @@ function unsendable(where: string, key: string, what: string): TypeError {
  * result it is), it also refuses what structured clone cannot send (a function, a symbol, a
  * WeakMap, WeakSet, WeakRef or Promise), naming where in the result it is, Maps and Sets included.
  */
-export function scanValue(value: unknown, buffers: boolean, resultOf?: string): Special | undefined {
+export function scanResult(value: unknown, buffers: boolean, resultOf?: string): Special | undefined {
   if (value === null || (typeof value !== 'object' && resultOf === undefined)) return undefined;
   let found: { buffers?: Path[]; instances?: Array<readonly [Path, Function]> } | undefined;
   const path: Array<string | number> = [];

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { MILLION_TOTAL, millionGraph } from '../data/million.js';
 import { ProcessPool, SkeinError, TaskError, closeDefaultPools, createThreadPool, get, type Callback } from 'skein';
-import { byteSum, bytes, exitProcess, makeHidden, failWhere, hang, inc, lastBigLength, make, makeBig, makeFunction, makeShared, readAll, sum, makeWeak, useValue, writeAt } from '../data/ops.js';
+import { Counter, pack, byteSum, bytes, exitProcess, makeHidden, failWhere, hang, inc, lastBigLength, make, makeBig, makeFunction, makeShared, readAll, sum, makeWeak, useValue, writeAt } from '../data/ops.js';
 
 /** Child processes of this test process (worker processes would show up here). */
 function children(): string[] {
@@ -32,6 +32,18 @@ for (const scheduler of ['threads', 'processes'] as const) {
       });
       assert.deepEqual(started, []);
       await assert.rejects(get({ c: [inc.bind(null), 1] }, 'c', opts), { message: /^Task "c" uses bound inc \(a bound function\), which / });
+    });
+
+    it('refuses a class instance argument that contains itself, naming the task and the cycle, before any task starts', async () => {
+      // its fields go to the worker with its class (a copy loses its prototype), so they are walked
+      const node = new Counter(1) as Counter & { parent?: unknown };
+      node.parent = { children: [node] };
+      const started: string[] = [];
+      await assert.rejects(get({ a: [inc, 1], x: [pack, 'a', node] }, 'x', { ...opts, callbacks: [{ pretask: (key) => void started.push(key) }] }), {
+        name: 'SkeinError',
+        message: 'Task "x" has an argument that contains itself (task[2].parent.children[0] → task[2]). Skein walks a task\'s arguments for the keys they name, so they must not loop back. Make the object the result of a task instead (results are passed as they are, cycles included), or break the cycle.',
+      });
+      assert.deepEqual(started, []);
     });
 
     it('fails a result that cannot be cloned, naming the key', async () => {
