@@ -24,5 +24,5 @@ export { ProgressBar } from './diagnostics/progress.js';
 export { type RunRecord, RECORD_FORMAT, RECORD_VERSION, readRecord, validateRecord } from './diagnostics/record.js';
 export { toTrace, type TraceDocument, type TraceEvent } from './diagnostics/trace.js';
 export { analyze, formatReport, type Report } from './diagnostics/report.js';
-export { type TaskTimings, clock, phases } from './core/timings.js';
+export { type TaskTimings, type TaskStamps, type TransitionTimes, clock, phases } from './core/timings.js';
 export { standaloneHtml, graphRecord } from './diagnostics/visualize.js';

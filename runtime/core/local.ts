@@ -277,9 +277,8 @@ export async function getAsync(source: Graph | CompiledGraph, keys: NestedKeys, 
         const outcome = inbox[read++]!;
         const t = outcome.index;
         if (timings !== undefined) {
-          timings.received[t] = outcome.received ?? received;
-          // a link of a fused chain became ready in the worker, when the link before it returned
-          if (Number.isNaN(timings.ready[t]!) && outcome.start !== undefined) timings.ready[t] = timings.dispatched[t] = outcome.start;
+          // a link of a fused chain was handed over with the link before it, and began when that one returned
+          if (Number.isNaN(timings.dispatched[t]!) && outcome.start !== undefined) timings.dispatched[t] = outcome.start;
           if (outcome.start !== undefined) timings.started[t] = outcome.start;
           if (outcome.end !== undefined) timings.finished[t] = outcome.end;
           if (outcome.bytes !== undefined) timings.resultBytes[t] = outcome.bytes;
@@ -292,7 +291,6 @@ export async function getAsync(source: Graph | CompiledGraph, keys: NestedKeys, 
             }
             timings.worker[t] = lastWorkerId;
           }
-          if (!outcome.ok) timings.erred[t] = received;
         }
         if (!outcome.ok) {
           failTask(st, t, timings === undefined ? undefined : received);

@@ -30,7 +30,7 @@ import { Errors } from '../errors.js';
 import type { CompiledGraph } from '../graph/compile.js';
 import { type Key, describeValue } from '../graph/spec.js';
 import { containsTask } from '../graph/walk.js';
-import { type TaskTimings, clock, createTimings } from './timings.js';
+import { type TaskStamps, type TaskTimings, type TransitionTimes, clock, createTimings } from './timings.js';
 import { TASK_STATES, type TaskStateName } from './taskStates.js';
 
 /** Task states as numbers (the status array), in the order of TASK_STATES (taskStates.ts). */
@@ -98,6 +98,31 @@ export class LogCursor {
     for (let i = start; i < log.length; i++) entry(log.task[i]!, log.from[i]!, log.to[i]!, log.time[i]!);
     this.#at = log.length;
     return log.length - start;
+  }
+}
+
+/**
+ * How many tasks are in each state, kept from the log: `update` reads the transitions since the
+ * last call (the debugger's Graph scope reads it at every pause, with no scan of the state).
+ */
+export class StateCounts {
+  /** Tasks per state, indexed by TaskStatus. */
+  readonly counts: Int32Array;
+  #cursor = new LogCursor();
+
+  constructor(size: number) {
+    this.counts = new Int32Array(STATUS_NAMES.length);
+    this.counts[TaskStatus.waiting] = size;
+  }
+
+  /** Applies the transitions logged since the last call; returns the counts by state name. */
+  update(log: TransitionLog | undefined): Record<TaskStatusName, number> {
+    const { counts } = this;
+    this.#cursor.read(log, (_t, from, to) => {
+      counts[from]!--;
+      counts[to]!++;
+    });
+    return Object.fromEntries(STATUS_NAMES.map((name, i) => [name, counts[i]!])) as Record<TaskStatusName, number>;
   }
 }
 
@@ -186,11 +211,8 @@ export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, 
   }
   pushReady([], ready, priority); // sorts in place
   const timings = measure ? createTimings(n) : undefined;
-  if (timings !== undefined) {
-    const now = clock();
-    for (const t of ready) timings.ready[t] = now;
-  }
-  const log = logged ? new TransitionLog() : undefined;
+  // measured runs read their transition times from the log
+  const log = logged || measure ? new TransitionLog() : undefined;
   if (log !== undefined) {
     // where every task starts from: literals in memory, tasks with nothing missing ready
     const now = clock();
@@ -245,7 +267,6 @@ export function finishTask(state: SchedulerState, t: number, value: unknown, now
       if (log !== undefined) record(state, d, TaskStatus.waiting, TaskStatus.ready, timings === undefined ? undefined : now);
       status[d] = TaskStatus.ready;
       state.ready.push(d);
-      if (timings !== undefined) timings.ready[d] = now;
     }
   } else if (dEnd > dStart) {
     let newlyReady: number[] | undefined;
@@ -256,7 +277,6 @@ export function finishTask(state: SchedulerState, t: number, value: unknown, now
       if (w === 0 && status[d] === TaskStatus.waiting) {
         if (log !== undefined) record(state, d, TaskStatus.waiting, TaskStatus.ready, timings === undefined ? undefined : now);
         status[d] = TaskStatus.ready;
-        if (timings !== undefined) timings.ready[d] = now;
         (newlyReady ??= []).push(d);
       }
     }
@@ -277,7 +297,33 @@ export function releaseData(state: SchedulerState, t: number, now?: number): voi
   state.cache[t] = undefined;
   state.status[t] = TaskStatus.released;
   state.released.push(t);
-  if (state.timings !== undefined) state.timings.released[t] = now ?? clock();
+}
+
+/**
+ * The transition times of a run, read from its log: when each task first became ready (for a
+ * link of a fused chain, which goes from waiting straight to its worker: when it started there),
+ * when its result came back from running, when it was released and when it failed.
+ */
+export function transitionTimes(state: SchedulerState): TransitionTimes {
+  const n = state.graph.size;
+  const stamps = (): Float64Array => new Float64Array(n).fill(Number.NaN);
+  const times = { ready: stamps(), received: stamps(), released: stamps(), erred: stamps() };
+  new LogCursor().read(state.log, (t, from, to, time) => {
+    if (to === TaskStatus.ready) {
+      if (Number.isNaN(times.ready[t]!)) times.ready[t] = time;
+    } else if (to === TaskStatus.memory) {
+      if (from === TaskStatus.running) times.received[t] = time;
+    } else if (to === TaskStatus.released) times.released[t] = time;
+    else if (to === TaskStatus.erred) times.erred[t] = time;
+  });
+  const started = state.timings?.started;
+  if (started !== undefined) for (let t = 0; t < n; t++) if (Number.isNaN(times.ready[t]!) && !Number.isNaN(started[t]!)) times.ready[t] = started[t]!;
+  return times;
+}
+
+/** The run's stamps (timings and transition times), when it was measured. */
+export function taskStamps(state: SchedulerState): TaskStamps | undefined {
+  return state.timings === undefined ? undefined : { ...state.timings, ...transitionTimes(state) };
 }
 
 /** The state with keys instead of task numbers (only non-zero counts, only held results). */

@@ -8,10 +8,12 @@
  *
  *   ready ──wait──▶ dispatched ──transfer──▶ started ──run──▶ finished ──result──▶ received
  *
- * `dispatched` is when the core handed the task's batch to the executor, so a task waiting
- * inside a batch for the tasks before it counts that time as transfer, not run. `started` and
- * `finished` are stamped by the worker around the user's function; `received` when the core
- * took the result. Overhead is everything but `run`.
+ * `ready` and `received` are state transitions, so they come from the core's transition log
+ * (state.ts `transitionTimes`), as do `released` and `erred`; this record holds what the log
+ * cannot know. `dispatched` is when the core handed the task's batch to the executor, so a task
+ * waiting inside a batch for the tasks before it counts that time as transfer, not run.
+ * `started` and `finished` are stamped by the worker around the user's function. Overhead is
+ * everything but `run`.
  */
 
 import { performance as perf } from 'node:perf_hooks';
@@ -25,14 +27,11 @@ export function clock(): number {
   return ORIGIN + perf.now();
 }
 
+/** What the core measures besides state transitions (see the file's header). */
 export interface TaskTimings {
-  readonly ready: Float64Array;
   readonly dispatched: Float64Array;
   readonly started: Float64Array;
   readonly finished: Float64Array;
-  readonly received: Float64Array;
-  readonly released: Float64Array;
-  readonly erred: Float64Array;
   /** Index into `workers`, -1 for tasks the core evaluated itself (aliases). */
   readonly worker: Int32Array;
   /** Bytes of the serialized result where the scheduler serialized it, else NaN. */
@@ -50,13 +49,9 @@ export interface TaskTimings {
 export function createTimings(n: number): TaskTimings {
   const stamps = (): Float64Array => new Float64Array(n).fill(Number.NaN);
   return {
-    ready: stamps(),
     dispatched: stamps(),
     started: stamps(),
     finished: stamps(),
-    received: stamps(),
-    released: stamps(),
-    erred: stamps(),
     worker: new Int32Array(n).fill(-1),
     resultBytes: stamps(),
     busy: stamps(),
@@ -76,8 +71,19 @@ export function workerId(timings: TaskTimings, name: string): number {
   return id;
 }
 
+/** When each task became ready, came back, was released and failed, from the transition log (NaN: never). */
+export interface TransitionTimes {
+  readonly ready: Float64Array;
+  readonly received: Float64Array;
+  readonly released: Float64Array;
+  readonly erred: Float64Array;
+}
+
+/** Every stamp of a run: the core's measurements and the log's transition times. */
+export type TaskStamps = TaskTimings & TransitionTimes;
+
 /** The four phases of one task in ms (NaN where a stamp is missing). */
-export function phases(timings: TaskTimings, t: number): { wait: number; transfer: number; run: number; result: number } {
+export function phases(timings: TaskStamps, t: number): { wait: number; transfer: number; run: number; result: number } {
   return {
     wait: timings.dispatched[t]! - timings.ready[t]!,
     transfer: timings.started[t]! - timings.dispatched[t]!,

@@ -19,7 +19,7 @@ import type { Callback } from '../core/callbacks.js';
 import { executeTask, isThenable, substitute } from '../core/execute.js';
 import { type Executor, stateInputs } from '../core/local.js';
 import { syncExecutor } from '../schedulers/sync.js';
-import { type SchedulerState, TaskStatus } from '../core/state.js';
+import { type SchedulerState, StateCounts, TaskStatus } from '../core/state.js';
 import { keyGroup, taskFunction } from '../graph/spec.js';
 import { describeFunction } from '../loader/locate.js';
 import { SourceIndex, hitConditionMet } from './breakpoints.js';
@@ -62,7 +62,8 @@ export class DebugController {
   #resume: ((command: Command) => void) | undefined;
   #stepOutTarget = -1;
   #last: { key: string; value: unknown } | undefined;
-  #literalsInMemory = 0;
+  /** Tasks per state, from the core's transition log. */
+  #counts: StateCounts | undefined;
   readonly #breakpoints = new BreakpointSet();
   #overrides = new Map<number, unknown[]>();
   readonly #handles = new Handles();
@@ -105,12 +106,11 @@ export class DebugController {
 
   /** The callback that gates the scheduling loop. */
   readonly callback: Callback = {
+    transitions: true,
     startState: (_dsk, state) => {
       this.#state = state;
       this.#sources ??= new SourceIndex(state.graph, this.options.graphFile);
-      let literals = 0;
-      for (let t = 0; t < state.graph.size; t++) if (state.status[t] === TaskStatus.memory) literals++;
-      this.#literalsInMemory = literals;
+      this.#counts = new StateCounts(state.graph.size);
       this.#mode = this.options.stopOnEntry ? 'step' : 'run';
     },
     pretask: (key) => this.#gate(key),
@@ -408,7 +408,7 @@ export class DebugController {
   }
 
   #graphVariables(): VariableInfo[] {
-    return graphScope(this.#state!, this.#literalsInMemory, this.#paused?.error !== undefined, this.#handles);
+    return graphScope(this.#state!, this.#counts!.update(this.#state!.log), this.#paused?.error !== undefined, this.#handles);
   }
 }
 

@@ -5,7 +5,7 @@
  * variables only when the view asks (`Handles`), so a step costs nothing per task of the graph.
  */
 import { serialize } from 'node:v8';
-import { TaskStatus, type SchedulerState } from '../core/state.js';
+import { TaskStatus, type SchedulerState, type TaskStatusName } from '../core/state.js';
 import type { CompiledGraph } from '../graph/compile.js';
 import { keyGroup } from '../graph/spec.js';
 import { describeFunction } from '../loader/locate.js';
@@ -72,16 +72,14 @@ export function lastResultScope(last: { key: string; value: unknown } | undefine
   return [variable(handles, 'key', last.key), variable(handles, 'value', last.value, 'result')];
 }
 
-/** The Graph scope: counts by state from the scheduler's own lists (no scan), results held with their sizes. */
-export function graphScope(st: SchedulerState, literalsInMemory: number, pausedOnError: boolean, handles: Handles): VariableInfo[] {
+/**
+ * The Graph scope: how many tasks are in each state (`counts`, kept from the transition log), and
+ * the results held with their sizes. A task paused on its error is counted as erred.
+ */
+export function graphScope(st: SchedulerState, counts: Readonly<Record<TaskStatusName, number>>, pausedOnError: boolean, handles: Handles): VariableInfo[] {
   const n = st.graph.size;
-  const released = st.released.length;
-  const running = st.running.size;
-  const ready = st.ready.length;
-  const erred = pausedOnError ? 1 : 0;
-  const memory = literalsInMemory + st.finished.length - released;
-  const waiting = n - memory - released - running - ready - erred;
-  const counts = { waiting, ready, running, memory, released, erred };
+  const shown = pausedOnError ? { ...counts, running: counts.running - 1, erred: counts.erred + 1 } : counts;
+  const memory = counts.memory;
   const held = (): VariableInfo[] => {
     const out: VariableInfo[] = [];
     for (let t = 0; t < n && out.length < 1000; t++) {
@@ -98,7 +96,7 @@ export function graphScope(st: SchedulerState, literalsInMemory: number, pausedO
   };
   return [
     { name: 'tasks', value: String(n), variablesReference: 0 },
-    ...Object.entries(counts).map(([k, v]) => ({ name: k, value: String(v), variablesReference: 0 })),
+    ...Object.entries(shown).map(([k, v]) => ({ name: k, value: String(v), variablesReference: 0 })),
     { name: 'results in memory', value: `${memory} held`, variablesReference: handles.add({ kind: 'lazy', items: held }) },
   ];
 }

@@ -1,8 +1,9 @@
 /**
- * `Profiler`: per-task records of a run (Dask's Profiler), with the phases measured by the core.
+ * `Profiler`: per-task records of a run (Dask's Profiler), with the phases measured by the core
+ * and the transition times of its log.
  */
 import type { Callback } from '../core/callbacks.js';
-import type { SchedulerState } from '../core/state.js';
+import { type SchedulerState, taskStamps } from '../core/state.js';
 import { phases } from '../core/timings.js';
 import { keyGroup } from '../graph/spec.js';
 
@@ -33,8 +34,9 @@ export class Profiler implements Callback {
   /** One record per task that ran in the last run, in the order they finished. */
   results(): TaskProfile[] {
     const state = this.#state;
-    if (state === undefined || state.timings === undefined) return [];
-    const { timings, graph } = state;
+    const timings = state === undefined ? undefined : taskStamps(state);
+    if (state === undefined || timings === undefined) return [];
+    const { graph } = state;
     return state.finished.map((t) => {
       const w = timings.worker[t]!;
       return {

@@ -1,12 +1,13 @@
 /**
  * `Recorder`: a callback that measures a run (per-task timings, resource samples) and turns it
- * into a `RunRecord` (record.ts) once it finishes.
+ * into a `RunRecord` (record.ts) once it finishes: task states and their times from the core's
+ * transition log, what happened inside workers from the core's timings.
  */
 import { availableParallelism } from 'node:os';
 import { serialize } from 'node:v8';
 import { inspect } from 'node:util';
 import type { Callback } from '../core/callbacks.js';
-import { STATUS_NAMES, type SchedulerState } from '../core/state.js';
+import { STATUS_NAMES, type SchedulerState, taskStamps } from '../core/state.js';
 import { clock } from '../core/timings.js';
 import { keyGroup, taskFunction } from '../graph/spec.js';
 import type { CompiledGraph } from '../graph/compile.js';
@@ -97,8 +98,9 @@ export class Recorder implements Callback {
   /** The record of the last run; `results` are the values of `meta.keys`, in order. */
   toRecord(meta: RecordMeta, results: readonly unknown[] = []): RunRecord {
     const state = this.#state;
-    if (state === undefined || state.timings === undefined) throw new Error('Recorder: no run was recorded');
-    const { graph, timings } = state;
+    const timings = state === undefined ? undefined : taskStamps(state);
+    if (state === undefined || timings === undefined) throw new Error('Recorder: no run was recorded');
+    const { graph } = state;
     const error = meta.error;
     const errorKey = error !== undefined && error !== null && typeof error === 'object' && 'key' in error ? String((error as { key: unknown }).key) : null;
     const cancelled = error instanceof Error && (error as { code?: string }).code === 'CANCELLED';

@@ -3,7 +3,7 @@
 //   x ─▶ y ─▶ z ◀─ w         (x = 1 and w = 10 are literals; z = add(y, w))
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkInvariants, compileGraph, describeState, finishTask, orderCompiled, releaseData, startStateFromGraph, startTask } from 'skein/core';
+import { StateCounts, checkInvariants, compileGraph, describeState, failTask, finishTask, orderCompiled, releaseData, startStateFromGraph, startTask, transitionTimes } from 'skein/core';
 import { get, type Callback } from 'skein';
 import { add, inc } from '../data/ops.js';
 
@@ -130,6 +130,42 @@ describe('transitions', () => {
       ['y', 'memory', 'released'],
       ['w', 'memory', 'released'],
     ]);
+  });
+
+  it('counts tasks per state from the log, reading only what is new', () => {
+    const graph = compileGraph(new Map(xyzw));
+    const state = startStateFromGraph(graph, orderCompiled(graph), Uint8Array.from([0, 0, 0, 1]), false, true);
+    const counts = new StateCounts(graph.size);
+    assert.deepEqual(counts.update(state.log), { waiting: 1, ready: 1, running: 0, memory: 2, released: 0, erred: 0 });
+    const y = graph.index.get('y')!;
+    startTask(state, y);
+    assert.deepEqual(counts.update(state.log), { waiting: 1, ready: 0, running: 1, memory: 2, released: 0, erred: 0 });
+    finishTask(state, y, 2);
+    const z = state.ready.pop()!;
+    startTask(state, z);
+    failTask(state, z);
+    assert.deepEqual(counts.update(state.log), { waiting: 0, ready: 0, running: 0, memory: 2, released: 1, erred: 1 });
+    assert.deepEqual(counts.update(state.log), { waiting: 0, ready: 0, running: 0, memory: 2, released: 1, erred: 1 });
+  });
+
+  it('reads transition times from the log: literals were never ready nor received, a fused link is ready when it starts', () => {
+    const graph = compileGraph(new Map(xyzw));
+    const state = startStateFromGraph(graph, orderCompiled(graph), Uint8Array.from([0, 0, 0, 1]), true);
+    const [x, y, w, z] = ['x', 'y', 'w', 'z'].map((k) => graph.index.get(k)!) as [number, number, number, number];
+    // y runs and z goes to the same worker as a link of its chain: waiting -> running, no ready
+    startTask(state, y);
+    startTask(state, z);
+    state.timings!.started[z] = 5;
+    finishTask(state, y, 2, 3);
+    finishTask(state, z, 12, 7);
+    const times = transitionTimes(state);
+    assert.ok(Number.isNaN(times.ready[x]!) && Number.isNaN(times.received[x]!) && Number.isNaN(times.received[w]!));
+    assert.ok(times.ready[y]! > 0);
+    assert.equal(times.ready[z], 5);
+    assert.deepEqual([times.received[y], times.received[z]], [3, 7]);
+    assert.deepEqual([times.released[x], times.released[y], times.released[w]], [3, 7, 7]);
+    assert.ok(Number.isNaN(times.released[z]!));
+    assert.ok(times.erred.every(Number.isNaN));
   });
 
   it('checkInvariants names the first invariant a state breaks', () => {
