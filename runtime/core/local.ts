@@ -369,17 +369,17 @@ export async function getAsync(source: Graph | CompiledGraph, keys: NestedKeys, 
   }
 
   /** Moves task `t` to running and into `batch` (or evaluates it here when it calls nothing). */
-  function enqueue(t: number, batch: TaskRun[], st: SchedulerState): void {
+  function enqueue(t: number, batch: TaskRun[], st: SchedulerState, now: number | undefined): void {
     const task = graph.values[t];
     const timings = st.timings;
     if (containsTask(task)) {
       // a task, or a list or object holding one: user code, so it runs where the executor runs tasks
       const continuation = fuse && isTask(task) ? chainAfter(t, st) : undefined;
       batch.push({ index: t, key: graph.keys[t]!, task, continuation, keep: keepLinks });
-      if (timings !== undefined) timings.dispatched[t] = clock();
+      if (timings !== undefined) timings.dispatched[t] = now ?? clock();
     } else {
       // an alias or a value with dependencies and no function: evaluated here, no worker needed
-      const start = timings === undefined ? undefined : clock();
+      const start = timings === undefined ? undefined : (now ?? clock());
       if (timings !== undefined) timings.dispatched[t] = start!;
       const value = substitute(task, stateInputs(st));
       report({ index: t, ok: true, value, start, end: start === undefined ? undefined : clock() });
@@ -416,16 +416,18 @@ export async function getAsync(source: Graph | CompiledGraph, keys: NestedKeys, 
     const hasPretask = callbacks.some((cb) => cb.pretask !== undefined);
     for (let i = 0; i < n; i++) {
       const t = st.ready.pop()!;
-      startTask(st, t);
+      // measured: one clock reading is both the start transition's time and the dispatch stamp
+      const now = st.timings === undefined ? undefined : clock();
+      startTask(st, t, now);
       const gate = hasPretask ? pretasks(graph.keys[t]!, st) : undefined;
       if (gate !== undefined) {
         return gate.then(() => {
           if (failure !== undefined) requeueTask(st, t); // cancelled while paused at the gate: never started
-          else enqueue(t, batch, st);
+          else enqueue(t, batch, st, now === undefined ? undefined : clock());
           if (batch.length > 0) executor.submit(batch, st, report);
         });
       }
-      enqueue(t, batch, st);
+      enqueue(t, batch, st, now);
     }
     if (batch.length > 0) executor.submit(batch, st, report);
     return undefined;

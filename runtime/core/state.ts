@@ -223,8 +223,8 @@ export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, 
 }
 
 /** Task `t` goes to its executor: ready → running, or waiting → running as a link of a fused chain. Mutates `state`. */
-export function startTask(state: SchedulerState, t: number): void {
-  if (state.log !== undefined) record(state, t, state.status[t]!, TaskStatus.running, undefined);
+export function startTask(state: SchedulerState, t: number, now?: number): void {
+  if (state.log !== undefined) record(state, t, state.status[t]!, TaskStatus.running, now);
   state.status[t] = TaskStatus.running;
   state.running.add(t);
 }
