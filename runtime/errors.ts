@@ -147,6 +147,12 @@ export const Errors = {
     new SkeinError('TASK_TIMEOUT', `Task ${JSON.stringify(key)} ran longer than taskTimeoutMs (${ms} ms); its worker was stopped and replaced.`),
   syncTaskTimeout: (key: Key, ms: number) =>
     new SkeinError('TASK_TIMEOUT', `Task ${JSON.stringify(key)} ran longer than taskTimeoutMs (${ms} ms); the sync scheduler stopped waiting for its promise (work it started may still go on: one thread cannot stop it).`),
+  noClient: () =>
+    new SkeinError('NO_CLIENT', "The 'distributed' scheduler runs on a client, and none is open. Start one first: import { Client } from 'skein/distributed'; const client = new Client(); or pick another scheduler (threads, processes, sync)."),
+  clientClosed: () => new SkeinError('CLIENT_CLOSED', 'The distributed client is closed, or lost its scheduler; start a new Client to compute again.'),
+  noWorkers: () => new SkeinError('NO_WORKERS', 'The cluster has no worker to send data to yet; wait for workers (await client.ready) or start one (skein worker ADDRESS).'),
+  dataLost: (keys: readonly Key[], holder: string) =>
+    new SkeinError('DATA_LOST', `The results ${keys.map((k) => JSON.stringify(k)).join(', ')} are no longer held by ${holder} (its worker died or released them); compute them again.`),
   workerDied: (key: Key, how: string) =>
     new SkeinError('WORKER_DIED', `The worker running task ${JSON.stringify(key)} died (${how}); it was replaced. Look for process.exit(), a crash in a native module, or running out of memory in this task.`),
 };

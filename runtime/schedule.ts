@@ -33,7 +33,14 @@ function splitOptions(options: ComputeOptions | undefined): { cfg: SkeinConfig; 
 
 async function run(graph: Graph | CompiledGraph, keys: NestedKeys, options: ComputeOptions | undefined): Promise<unknown> {
   const { cfg, signal, callbacks } = splitOptions(options);
-  const lease = await SCHEDULER_FACTORIES[inSkeinWorker() ? 'sync' : cfg.scheduler](cfg);
+  if (cfg.scheduler === 'distributed' && !inSkeinWorker()) {
+    // loaded only when used: the distributed scheduler runs on the default client
+    const [{ Client }, { runOnClient }] = await Promise.all([import('./distributed/client.js'), import('./distributed/graphRun.js')]);
+    const client = Client.current();
+    if (client === undefined) throw Errors.noClient();
+    return runOnClient(client, graph, keys, { callbacks, signal, validate: cfg.validate });
+  }
+  const lease = await SCHEDULER_FACTORIES[inSkeinWorker() || cfg.scheduler === 'distributed' ? 'sync' : cfg.scheduler](cfg);
   try {
     return await getAsync(graph, keys, { executor: lease.executor, callbacks, signal, rerunExceptionsLocally: cfg.rerunExceptionsLocally, validate: cfg.validate });
   } finally {

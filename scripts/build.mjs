@@ -22,6 +22,9 @@ const runtimeEntries = {
   threadWorker: 'runtime/workers/threadWorker.ts',
   processWorker: 'runtime/workers/processWorker.ts',
   runner: 'runtime/runner/main.ts',
+  distributed: 'runtime/distributed/index.ts',
+  nanny: 'runtime/distributed/nanny.ts',
+  distributedWorker: 'runtime/distributed/workerMain.ts',
 };
 
 // piscina's thread entry loads the task file with require() first and import() when that fails.

@@ -80,7 +80,7 @@ async function warmThreads(run: { scheduler?: string; numWorkers?: number }, url
   try {
     const [{ resolveConfig, runOptions, workerCount }, { warmDefaultPool }] = await Promise.all([import('../core/config.js'), import('../schedulers/defaultPools.js')]);
     const cfg = resolveConfig(runOptions(run.scheduler, run.numWorkers));
-    if (cfg.scheduler !== 'sync') warmDefaultPool(cfg.scheduler, workerCount(cfg), [url], loader);
+    if (cfg.scheduler === 'threads' || cfg.scheduler === 'processes') warmDefaultPool(cfg.scheduler, workerCount(cfg), [url], loader);
   } catch {
     // as above: the CLI proper says what is wrong
   }

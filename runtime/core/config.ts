@@ -19,7 +19,7 @@ import { parse as parseYaml } from 'yaml';
 import { Errors, closest } from '../errors.js';
 import type { Callback } from './callbacks.js';
 
-export const SCHEDULERS = ['sync', 'threads', 'processes'] as const;
+export const SCHEDULERS = ['sync', 'threads', 'processes', 'distributed'] as const;
 export type SchedulerName = (typeof SCHEDULERS)[number];
 
 const SCHEDULER_ALIASES: Readonly<Record<string, SchedulerName>> = {
@@ -30,6 +30,8 @@ const SCHEDULER_ALIASES: Readonly<Record<string, SchedulerName>> = {
   threading: 'threads',
   processes: 'processes',
   multiprocessing: 'processes',
+  distributed: 'distributed',
+  'dask.distributed': 'distributed',
 };
 
 /** The merged configuration a run uses. */

@@ -8,7 +8,10 @@ import { processesLease } from './processes.js';
 import { syncExecutor } from './sync.js';
 import { threadsLease } from './threads.js';
 
-export const SCHEDULER_FACTORIES: Readonly<Record<SchedulerName, ExecutorFactory>> = {
+/** The schedulers that run the local core with an executor (distributed runs on a client instead). */
+export type LocalSchedulerName = Exclude<SchedulerName, 'distributed'>;
+
+export const SCHEDULER_FACTORIES: Readonly<Record<LocalSchedulerName, ExecutorFactory>> = {
   sync: (cfg) => ({ executor: syncExecutor(cfg.taskTimeoutMs), release: async () => {} }),
   threads: threadsLease,
   processes: processesLease,

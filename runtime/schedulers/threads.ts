@@ -40,7 +40,7 @@ function describeDeath(error: unknown): string {
 }
 
 /** Runs a batch; with `onPartial`, over a port of its own on which the worker streams outcomes. */
-async function runOn(pool: Piscina, batch: WireBatch, signal: AbortSignal, onPartial?: (partial: WirePartial) => void): Promise<WireResult> {
+export async function runOn(pool: Piscina, batch: WireBatch, signal: AbortSignal, onPartial?: (partial: WirePartial) => void): Promise<WireResult> {
   if (onPartial === undefined) return (await pool.run(batch, { signal })) as WireResult;
   const { port1, port2 } = new MessageChannel();
   let received = 0;

@@ -1,0 +1,584 @@
+/**
+ * `Client`: the user's handle on a distributed cluster (Dask's `distributed.Client`). Without an
+ * address it starts a LocalCluster sized as Dask does and returns at once; every method waits
+ * for the cluster (`await client.ready` waits explicitly). While a client is open it is the
+ * default: `get` and `compute` with no scheduler option run on it.
+ *
+ * Futures point at results that stay on the workers; passing a future to `submit` makes it a
+ * dependency whose data moves from worker to worker, never through the client. `gather` (or
+ * awaiting a future) fetches values straight from the workers that hold them.
+ */
+import { randomBytes } from 'node:crypto';
+import { type ConfigHandle, config } from '../core/config.js';
+import { Errors, SkeinError } from '../errors.js';
+import { type Delayed, isDelayed, mergeGraphs } from '../graph/delayed.js';
+import { compileGraph } from '../graph/compile.js';
+import { orderCompiled } from '../graph/order.js';
+import { tokenize } from '../graph/tokenize.js';
+import { type Visitor, mapValue } from '../graph/walk.js';
+import { fromWireError } from '../schedulers/batchExecutor.js';
+import type { FnRef, WireError } from '../workers/protocol.js';
+import { restoreValue, scanResult } from '../workers/wireValues.js';
+import { type Comm, type Transport, transportFor } from './comm.js';
+import { LocalCluster, type LocalClusterOptions } from './cluster.js';
+import { encodeGraph } from './encode.js';
+import type { DataReply, DataRequest, TaskEvent, TaskSpec, ToClient, ToScheduler, WireValue, WorkerInfo } from './protocol.js';
+import type { LogEntry } from './schedulerState.js';
+import { requestData } from './worker.js';
+import { sizeOf } from './sizeOf.js';
+
+export type FutureStatus = 'pending' | 'finished' | 'error' | 'cancelled' | 'lost';
+
+interface KeyState {
+  status: FutureStatus;
+  holders: readonly string[];
+  error?: { readonly root: string; readonly error: WireError; readonly killed?: readonly string[] };
+  /** Futures alive for this key in this client. */
+  refs: number;
+  settled: Array<() => void>;
+}
+
+export interface ClientOptions extends LocalClusterOptions {
+  /** Connect to a running scheduler (`tcp://HOST:8786`) instead of starting a LocalCluster. */
+  readonly address?: string;
+  /** The shared secret of that scheduler's cluster (a LocalCluster makes its own). */
+  readonly secret?: string;
+  /** Make this client the default for `get` and `compute` while it is open (default true). */
+  readonly setAsDefault?: boolean;
+}
+
+export interface SubmitOptions {
+  /** The key of the result (default: `<function name>-<hash of the function and arguments>`). */
+  readonly key?: string;
+  /** Same function and arguments give the same key, one task (default true, as in Dask). */
+  readonly pure?: boolean;
+  /** Lower runs first among tasks waiting at the same time (default 0). */
+  readonly priority?: number;
+}
+
+const SUBMIT_OPTIONS = new Set(['key', 'pure', 'priority']);
+
+/** The client's connections never keep the process alive by themselves (see #hold). */
+const UNREF = { unref: true } as const;
+
+let defaultClient: Client | undefined;
+let clientCount = 0;
+
+const registry = new FinalizationRegistry<{ client: WeakRef<Client>; key: string }>(({ client, key }) => client.deref()?.releaseKey(key));
+
+/** A result on the cluster: awaitable, with its key and status. */
+export class Future<T = unknown> implements PromiseLike<T> {
+  #released = false;
+
+  constructor(
+    readonly key: string,
+    readonly client: Client,
+  ) {
+    client.retainKey(key);
+    registry.register(this, { client: new WeakRef(client), key }, this);
+  }
+
+  /** pending, finished, error, cancelled or lost. */
+  get status(): FutureStatus {
+    return this.client.statusOf(this.key);
+  }
+
+  /** The value, fetched from the worker that holds it; rejects with the task's error. */
+  result(): Promise<T> {
+    return this.client.gather(this) as Promise<T>;
+  }
+
+  /** The task's error once it failed, undefined once it finished. */
+  async exception(): Promise<unknown> {
+    await this.client.settledKey(this.key);
+    return this.client.errorOf(this.key);
+  }
+
+  cancel(): Promise<void> {
+    return this.client.cancel([this]);
+  }
+
+  /** Lets the cluster forget this result once no other future holds it. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    registry.unregister(this);
+    this.client.releaseKey(this.key);
+  }
+
+  then<A = T, B = never>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
+    return this.result().then(onfulfilled, onrejected);
+  }
+
+  toString(): string {
+    return `Future(${JSON.stringify(this.key)}, ${this.status})`;
+  }
+}
+
+export function isFuture(value: unknown): value is Future {
+  return value instanceof Future;
+}
+
+/** The value `submit` sends: futures replaced by their keys (collected as dependencies). */
+const FUTURES_TO_KEYS: Visitor<Set<string>> = {
+  tasks: false,
+  leaf(value, deps) {
+    if (value instanceof Future) {
+      deps.add(value.key);
+      return value.key;
+    }
+    return value;
+  },
+};
+
+export class Client {
+  readonly id = `client-${process.pid}-${++clientCount}-${randomBytes(3).toString('hex')}`;
+  /** Resolves once the cluster is up and this client is connected. */
+  readonly ready: Promise<void>;
+  /** The LocalCluster this client started, if it started one. */
+  cluster: LocalCluster | undefined;
+  #comm: Comm<ToClient, ToScheduler> | undefined;
+  #transport: Transport | undefined;
+  readonly #keys = new Map<string, KeyState>();
+  readonly #peers = new Map<string, Promise<Comm<DataReply, DataRequest>>>();
+  readonly #replies = new Map<number, (value: unknown) => void>();
+  readonly #followers = new Set<(events: readonly TaskEvent[]) => void>();
+  /** Graph values of tasks this client submitted, by key (recreateErrorLocally runs them here). */
+  readonly #submitted = new Map<string, TaskSpec>();
+  #requestId = 0;
+  #graphs = 0;
+  /** Operations waiting on the cluster: while there are any, a timer keeps the process alive. */
+  #busy = 0;
+  #keepAlive: NodeJS.Timeout | undefined;
+  #closed = false;
+  #configHandle: ConfigHandle | undefined;
+
+  constructor(options?: string | ClientOptions) {
+    const opts: ClientOptions = typeof options === 'string' ? { address: options } : (options ?? {});
+    if (opts.setAsDefault !== false) {
+      defaultClient = this;
+      // the default client runs get() and compute() unless a scheduler is asked for (Dask's rule)
+      this.#configHandle = config.set({ scheduler: 'distributed' });
+    }
+    this.ready = this.#hold(this.#connect(opts));
+    // an unawaited failure here is reported by the first method that waits on `ready`
+    this.ready.catch(() => undefined);
+  }
+
+  /** The client `get` and `compute` use when the scheduler is 'distributed'. */
+  static current(): Client | undefined {
+    return defaultClient;
+  }
+
+  async #connect(opts: ClientOptions): Promise<void> {
+    let address = opts.address;
+    let secret = opts.secret ?? '';
+    if (address === undefined) {
+      this.cluster = await LocalCluster.start(opts);
+      address = this.cluster.schedulerAddress;
+      secret = this.cluster.secret;
+    }
+    this.#transport = transportFor(address, secret);
+    const comm = await this.#transport.connect<ToClient, ToScheduler>(address, { unref: true });
+    if (this.#closed) {
+      comm.close();
+      return;
+    }
+    this.#comm = comm;
+    comm.onMessage((m) => this.#handle(m));
+    comm.onClose(() => this.#lost());
+    comm.send({ op: 'register-client', client: this.id });
+  }
+
+  /**
+   * Keeps the process alive while `work` is pending. The cluster's sockets and processes never
+   * hold it by themselves, so a script that forgets `close()` still ends; one that awaits a
+   * result does not end before it arrives.
+   */
+  async #hold<T>(work: Promise<T>): Promise<T> {
+    if (this.#busy++ === 0) this.#keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      return await work;
+    } finally {
+      if (--this.#busy === 0) clearInterval(this.#keepAlive);
+    }
+  }
+
+  /** The scheduler's address. */
+  get schedulerAddress(): string {
+    return this.cluster?.schedulerAddress ?? '';
+  }
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  #handle(message: ToClient): void {
+    switch (message.op) {
+      case 'key-in-memory':
+        return this.#settle(message.key, { status: 'finished', holders: message.holders });
+      case 'task-erred':
+        return this.#settle(message.key, { status: 'error', error: { root: message.root, error: message.error, killed: message.killed } });
+      case 'cancelled':
+        return this.#settle(message.key, { status: 'cancelled' });
+      case 'events':
+        for (const follow of this.#followers) follow(message.events);
+        return;
+      case 'reply': {
+        const resolve = this.#replies.get(message.id);
+        this.#replies.delete(message.id);
+        resolve?.(message.value);
+        return;
+      }
+      case 'closing':
+        return this.#lost();
+      default: {
+        const never: never = message;
+        throw new Error(`unknown message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  #lost(): void {
+    for (const [key, ks] of this.#keys) if (ks.status === 'pending') this.#settle(key, { status: 'lost' });
+    for (const resolve of this.#replies.values()) resolve(undefined);
+    this.#replies.clear();
+  }
+
+  #state(key: string): KeyState {
+    let ks = this.#keys.get(key);
+    if (ks === undefined) this.#keys.set(key, (ks = { status: 'pending', holders: [], refs: 0, settled: [] }));
+    return ks;
+  }
+
+  #settle(key: string, change: Partial<KeyState>): void {
+    const ks = this.#state(key);
+    Object.assign(ks, change);
+    const waiting = ks.settled.splice(0);
+    for (const w of waiting) w();
+  }
+
+  retainKey(key: string): void {
+    this.#state(key).refs++;
+  }
+
+  releaseKey(key: string): void {
+    const ks = this.#keys.get(key);
+    if (ks === undefined) return;
+    if (--ks.refs > 0) return;
+    this.#keys.delete(key);
+    this.#submitted.delete(key);
+    if (!this.#closed) this.#comm?.send({ op: 'release-keys', client: this.id, keys: [key] });
+  }
+
+  /** Lets go of keys a run held without futures (keys a future of this client holds stay). */
+  releaseKeys(keys: readonly string[]): void {
+    const free = keys.filter((k) => {
+      const ks = this.#keys.get(k);
+      if (ks !== undefined && ks.refs > 0) return false;
+      this.#keys.delete(k);
+      this.#submitted.delete(k);
+      return true;
+    });
+    if (free.length > 0 && !this.#closed) this.#comm?.send({ op: 'release-keys', client: this.id, keys: free });
+  }
+
+  /** Stops keys a run held without futures. */
+  async cancelKeys(keys: readonly string[]): Promise<void> {
+    const free = keys.filter((k) => (this.#keys.get(k)?.refs ?? 0) === 0);
+    if (free.length > 0 && !this.#closed && this.#comm !== undefined && !this.#comm.closed) this.#comm.send({ op: 'cancel-keys', client: this.id, keys: free });
+  }
+
+  statusOf(key: string): FutureStatus {
+    return this.#keys.get(key)?.status ?? 'lost';
+  }
+
+  errorOf(key: string): unknown {
+    const ks = this.#keys.get(key);
+    if (ks?.status !== 'error' || ks.error === undefined) return undefined;
+    return fromWireError(ks.error.error);
+  }
+
+  /** Resolves when `key` is finished, erred, cancelled or lost. */
+  settledKey(key: string): Promise<void> {
+    const ks = this.#state(key);
+    if (ks.status !== 'pending') return Promise.resolve();
+    return new Promise((resolve) => ks.settled.push(resolve));
+  }
+
+  async #scheduler(): Promise<Comm<ToClient, ToScheduler>> {
+    await this.ready;
+    if (this.#closed || this.#comm === undefined || this.#comm.closed) throw Errors.clientClosed();
+    return this.#comm;
+  }
+
+  async #ask(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' }>): Promise<unknown> {
+    const comm = await this.#scheduler();
+    return this.#hold(
+      new Promise((resolve) => {
+        this.#replies.set(message.id, resolve);
+        comm.send(message);
+      }),
+    );
+  }
+
+  // ---- submitting ------------------------------------------------------------------------------
+
+  /** Sends task specs; `wanted` become futures of this client. `follow` asks for every transition. */
+  async submitSpecs(specs: readonly TaskSpec[], wanted: readonly string[], follow: { events: boolean; values: boolean } = { events: false, values: false }): Promise<void> {
+    const comm = await this.#scheduler();
+    for (const spec of specs) this.#submitted.set(spec.key, spec);
+    for (const key of wanted) {
+      const ks = this.#state(key);
+      if (ks.status !== 'finished') ks.status = 'pending';
+    }
+    comm.send({ op: 'update-graph', client: this.id, tasks: specs, wanted, events: follow.events, values: follow.values });
+  }
+
+  /** The priority base of the next graph: later graphs run after earlier ones. */
+  nextPriorityBase(): number {
+    return ++this.#graphs * 2 ** 32;
+  }
+
+  /** Follows the transitions of the tasks this client submits with `events` (until the returned function is called). */
+  follow(handler: (events: readonly TaskEvent[]) => void): () => void {
+    this.#followers.add(handler);
+    return () => this.#followers.delete(handler);
+  }
+
+  /**
+   * Runs `fn(...args)` on the cluster; futures among the arguments (in arrays and plain objects
+   * too) are its dependencies. A last argument made only of `key`, `pure` and `priority` is the
+   * options.
+   */
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: unknown[]): Future<Awaited<R>> {
+    const last = args[args.length - 1];
+    const options = isSubmitOptions(last) ? (args.pop() as SubmitOptions) : {};
+    const deps = new Set<string>();
+    const graphArgs = mapValue(args, FUTURES_TO_KEYS, deps, () => [`submit(${fn.name || 'lambda'})`, 'args']) as unknown[];
+    const key = options.key ?? `${fn.name || 'lambda'}-${tokenize(options.pure === false ? [fn, ...args, randomBytes(8).toString('hex')] : [fn, ...args], (v) => (v instanceof Future ? v.key : undefined))}`;
+    const future = new Future<Awaited<R>>(key, this);
+    this.#state(key);
+    const value = [fn, ...graphArgs];
+    void this.#submitOne(key, value, [...deps], options.priority ?? 0).catch((error: unknown) => {
+      this.#settle(key, { status: 'error', error: { root: key, error: wireErrorOf(error) } });
+    });
+    return future;
+  }
+
+  async #submitOne(key: string, value: unknown, deps: string[], priority: number): Promise<void> {
+    const graph = compileGraph(new Map<string, unknown>([[key, value], ...deps.map((d) => [d, null] as [string, unknown])]));
+    const [spec] = await encodeGraph(graph, new Int32Array(graph.size), this.nextPriorityBase() - priority, [0]);
+    await this.submitSpecs([{ ...spec!, deps }], [key]);
+  }
+
+  /** `submit` for each element: one future per element. */
+  map<T, R>(fn: (x: T) => R, xs: Iterable<T>, options: Omit<SubmitOptions, 'key'> = {}): Array<Future<Awaited<R>>> {
+    return [...xs].map((x) => this.submit(fn, x, { ...options }) as Future<Awaited<R>>);
+  }
+
+  /** Futures for delayed values (or a raw graph's keys): they run on the cluster now. */
+  compute<T>(value: Delayed<T>): Future<T>;
+  compute(values: readonly Delayed<unknown>[]): Future[];
+  compute(value: Delayed<unknown> | readonly Delayed<unknown>[]): Future | Future[] {
+    const list = isDelayed(value) ? [value] : [...(value as readonly Delayed<unknown>[])];
+    const futures = list.map((d) => new Future(d.key, this));
+    void this.#computeGraph(mergeGraphs(list), list.map((d) => d.key)).catch((error: unknown) => {
+      for (const d of list) this.#settle(d.key, { status: 'error', error: { root: d.key, error: wireErrorOf(error) } });
+    });
+    return isDelayed(value) ? futures[0]! : futures;
+  }
+
+  async #computeGraph(dsk: Map<string, unknown>, keys: string[]): Promise<void> {
+    const graph = compileGraph(dsk);
+    const specs = await encodeGraph(graph, orderCompiled(graph), this.nextPriorityBase());
+    await this.submitSpecs(specs, keys);
+  }
+
+  /** Runs a raw graph on the cluster and resolves to the values of `keys` (as `get` with this client). */
+  async get(graph: Record<string, unknown> | Map<string, unknown>, keys: string | readonly string[], options: { signal?: AbortSignal } = {}): Promise<unknown> {
+    const { runOnClient } = await import('./graphRun.js');
+    return runOnClient(this, graph, keys, { callbacks: [], signal: options.signal });
+  }
+
+  /** Sends data to the workers (round robin, or to every worker with `broadcast`); futures for it. */
+  scatter<T>(data: readonly T[], options: { broadcast?: boolean } = {}): Promise<Array<Future<T>>> {
+    return this.#hold(this.#scatter(data, options));
+  }
+
+  async #scatter<T>(data: readonly T[], options: { broadcast?: boolean }): Promise<Array<Future<T>>> {
+    const comm = await this.#scheduler();
+    const workers = Object.values((await this.schedulerInfo()).workers);
+    if (workers.length === 0) throw Errors.noWorkers();
+    const keys = data.map((d) => `scatter-${tokenize([d])}`);
+    const futures = keys.map((k) => new Future<T>(k, this));
+    const targets = options.broadcast === true ? workers.map((w) => w.address) : undefined;
+    const byWorker = new Map<string, number[]>();
+    data.forEach((_, i) => {
+      for (const address of targets ?? [workers[i % workers.length]!.address]) {
+        let list = byWorker.get(address);
+        if (list === undefined) byWorker.set(address, (list = []));
+        list.push(i);
+      }
+    });
+    for (const [address, indexes] of byWorker) {
+      const items = indexes.map((i) => [keys[i]!, toWire(data[i])] as const);
+      await requestData(this.#transport!, this.#peers, address, { op: 'put-data', id: 0, items }, UNREF);
+      comm.send({ op: 'scatter', client: this.id, keys: indexes.map((i) => keys[i]!), nbytes: indexes.map((i) => sizeOf(data[i])), worker: address });
+    }
+    return futures;
+  }
+
+  /** Values of futures (in arrays and plain objects too), fetched from the workers that hold them. */
+  async gather(futures: unknown): Promise<unknown> {
+    const wanted = new Set<string>();
+    mapValue(futures, FUTURES_TO_KEYS, wanted, () => ['gather()', 'argument']);
+    const values = await this.gatherKeys([...wanted]);
+    return mapValue(futures, { tasks: false, leaf: (v) => (v instanceof Future ? values.get(v.key) : v) }, null, () => ['gather()', 'argument']);
+  }
+
+  /** The values of `keys` once they settle; rejects with the first error (a TaskError naming the task that raised). */
+  gatherKeys(keys: readonly string[], finishedKeys: () => readonly string[] = () => []): Promise<Map<string, unknown>> {
+    return this.#hold(this.#gatherKeys(keys, finishedKeys));
+  }
+
+  async #gatherKeys(keys: readonly string[], finishedKeys: () => readonly string[]): Promise<Map<string, unknown>> {
+    await this.ready;
+    await Promise.all(keys.map((k) => this.settledKey(k)));
+    const byHolder = new Map<string, string[]>();
+    for (const key of keys) {
+      const ks = this.#keys.get(key);
+      if (ks === undefined || ks.status === 'lost') throw Errors.clientClosed();
+      if (ks.status === 'cancelled') throw Errors.cancelled(new Error(`future ${JSON.stringify(key)} was cancelled`), finishedKeys());
+      if (ks.status === 'error') throw Errors.taskFailed(ks.error!.root, fromWireError(ks.error!.error), finishedKeys());
+      const holder = ks.holders[0]!;
+      let list = byHolder.get(holder);
+      if (list === undefined) byHolder.set(holder, (list = []));
+      list.push(key);
+    }
+    const out = new Map<string, unknown>();
+    const classes = new Map<string, Function>();
+    await Promise.all(
+      [...byHolder].map(async ([holder, list]) => {
+        const reply = await requestData(this.#transport!, this.#peers, holder, { op: 'get-data', id: 0, keys: list }, UNREF);
+        if (reply.op !== 'data' || reply.missing.length > 0) throw Errors.dataLost(reply.op === 'data' ? reply.missing : list, holder);
+        for (const [key, wire] of reply.items) out.set(key, await fromWire(wire, classes));
+      }),
+    );
+    return out;
+  }
+
+  /** Stops futures: what only they needed stops too. */
+  async cancel(futures: readonly Future[]): Promise<void> {
+    const comm = await this.#scheduler();
+    comm.send({ op: 'cancel-keys', client: this.id, keys: futures.map((f) => f.key) });
+  }
+
+  /** Runs erred futures again. */
+  async retry(futures: readonly Future[]): Promise<void> {
+    const comm = await this.#scheduler();
+    for (const f of futures) this.#state(f.key).status = 'pending';
+    comm.send({ op: 'retry-keys', client: this.id, keys: futures.map((f) => f.key) });
+  }
+
+  /** The scheduler's address and its workers, keyed by address. */
+  async schedulerInfo(): Promise<{ address: string; workers: Record<string, WorkerInfo> }> {
+    return (await this.#ask({ op: 'scheduler-info', id: ++this.#requestId })) as { address: string; workers: Record<string, WorkerInfo> };
+  }
+
+  /** Every transition of `key` on the scheduler, oldest first (Dask's `story`). */
+  async story(key: string): Promise<LogEntry[]> {
+    return (await this.#ask({ op: 'story', id: ++this.#requestId, key })) as LogEntry[];
+  }
+
+  /** Which workers hold each key. */
+  async whoHas(keys: readonly string[]): Promise<Record<string, string[]>> {
+    return (await this.#ask({ op: 'who-has', id: ++this.#requestId, keys })) as Record<string, string[]>;
+  }
+
+  /**
+   * Runs a failed future's task again here, in the calling thread, with its inputs fetched from
+   * the cluster, so a debugger stops in it (Dask's `recreate_error_locally`). Rejects with the
+   * task's error as it is thrown here.
+   */
+  async recreateErrorLocally(future: Future): Promise<never> {
+    await this.settledKey(future.key);
+    const ks = this.#keys.get(future.key);
+    if (ks?.status !== 'error' || ks.error === undefined) throw new TypeError(`recreateErrorLocally: future ${JSON.stringify(future.key)} did not fail (it is ${ks?.status ?? 'released'}).`);
+    const spec = this.#submitted.get(ks.error.root);
+    if (spec === undefined) throw new TypeError(`recreateErrorLocally: the task that raised, ${JSON.stringify(ks.error.root)}, was not submitted by this client.`);
+    const { recreateLocally } = await import('./recreate.js');
+    return recreateLocally(this, spec);
+  }
+
+  /** Fetches values whatever their futures' state (for recreateErrorLocally's inputs). */
+  fetchInputs(keys: readonly string[]): Promise<Map<string, unknown>> {
+    return this.#hold(this.#fetchInputs(keys));
+  }
+
+  async #fetchInputs(keys: readonly string[]): Promise<Map<string, unknown>> {
+    const holders = await this.whoHas(keys);
+    const out = new Map<string, unknown>();
+    const classes = new Map<string, Function>();
+    for (const key of keys) {
+      const holder = holders[key]?.[0];
+      if (holder === undefined) throw Errors.dataLost([key], 'the cluster');
+      const reply = await requestData(this.#transport!, this.#peers, holder, { op: 'get-data', id: 0, keys: [key] }, UNREF);
+      if (reply.op !== 'data' || reply.items.length === 0) throw Errors.dataLost([key], holder);
+      out.set(key, await fromWire(reply.items[0]![1], classes));
+    }
+    return out;
+  }
+
+  /** Closes the connection, and the LocalCluster this client started. Leaves no process, socket or timer. */
+  close(): Promise<void> {
+    return this.#hold(this.#close());
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (defaultClient === this) defaultClient = undefined;
+    this.#configHandle?.dispose();
+    await this.ready.catch(() => undefined);
+    for (const peer of this.#peers.values()) void peer.then((c) => c.close(), () => undefined);
+    this.#comm?.close();
+    this.#lost();
+    await this.cluster?.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function isSubmitOptions(value: unknown): value is SubmitOptions {
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((k) => SUBMIT_OPTIONS.has(k));
+}
+
+/** A value made ready to send: where its Buffers and class instances are. */
+export function toWire(value: unknown): WireValue {
+  const special = scanResult(value, true);
+  if (special?.instances !== undefined) throw new TypeError('scatter(): class instances cannot be scattered yet; scatter plain data, or submit a task that makes them.');
+  return { value, buffers: special?.buffers };
+}
+
+/** A value that came from a worker, made whole (Buffers, class instances). */
+export async function fromWire(wire: WireValue, classes: Map<string, Function>): Promise<unknown> {
+  if (wire.buffers === undefined && wire.classes === undefined) return wire.value;
+  for (const [, ref] of wire.classes ?? []) {
+    const id = `${ref[0]}#${ref[1]}`;
+    if (!classes.has(id)) classes.set(id, await importExport(ref));
+  }
+  return restoreValue(wire.value, wire.buffers, wire.classes, (ref) => classes.get(`${ref[0]}#${ref[1]}`)!);
+}
+
+async function importExport([url, name]: FnRef): Promise<Function> {
+  const ns = (await import(url)) as Record<string, unknown>;
+  return ns[name] as Function;
+}
+
+export function wireErrorOf(error: unknown): WireError {
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack, props: error instanceof SkeinError ? { code: error.code } : {} };
+  return { name: 'Error', message: String(error), props: {} };
+}

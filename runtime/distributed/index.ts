@@ -1,0 +1,12 @@
+/**
+ * `skein/distributed`: the distributed scheduler. `new Client()` starts a LocalCluster (worker
+ * processes with nannies, a scheduler on 127.0.0.1) and makes itself the default for `get` and
+ * `compute`; `new Client('tcp://HOST:8786')` joins a running scheduler.
+ */
+export { Client, Future, type ClientOptions, type FutureStatus, type SubmitOptions, isFuture } from './client.js';
+export { LocalCluster, type LocalClusterOptions, defaultSizing, parseMemoryLimit } from './cluster.js';
+export { wait, asCompleted, AsCompleted, type ReturnWhen } from './futures.js';
+export { Scheduler, type SchedulerOptions } from './scheduler.js';
+export { Worker, type WorkerOptions } from './worker.js';
+export { type LogEntry, type TaskStateName, TASK_STATES } from './schedulerState.js';
+export type { WorkerInfo } from './protocol.js';

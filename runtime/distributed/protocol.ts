@@ -1,0 +1,123 @@
+/**
+ * Every message of the distributed scheduler, typed once: one union per direction. Comms carry
+ * them in batches (comm.ts), so many small messages cost one frame. Values never travel through
+ * the scheduler: a worker fetches a task's inputs from the workers that hold them (`get-data`
+ * on the holder's data address), and a client fetches its results the same way.
+ *
+ * A value on the wire is a `WireValue`: the value as structured clone / v8 serialization leaves
+ * it, with where its Buffers and class instances are so the receiver can make it whole
+ * (workers/wireValues.ts), exactly as the threads and processes schedulers send results.
+ */
+import type { FnRef, WireError } from '../workers/protocol.js';
+import type { Path, WireClasses } from '../workers/wireValues.js';
+
+/** A task as a client submits it: its graph value in wire form (workers/wireTasks.ts), the functions it calls, its dependencies. */
+export interface TaskSpec {
+  readonly key: string;
+  /** The graph value, functions replaced by markers indexing `fns`. */
+  readonly task: unknown;
+  readonly fns: readonly FnRef[];
+  readonly deps: readonly string[];
+  /** Lower runs first: `order` within the graph, graphs in the order they were submitted. */
+  readonly priority: number;
+}
+
+/** A value with what the receiver needs to restore its Buffers and class instances. */
+export interface WireValue {
+  readonly value: unknown;
+  readonly buffers?: readonly Path[];
+  readonly classes?: WireClasses;
+}
+
+/** Times and place of a task's run, as its worker measured them (clock of timings.ts). */
+export interface RunStamps {
+  readonly start: number;
+  readonly end: number;
+  /** `<worker name>/thread-<id>`: one lane per worker thread. */
+  readonly thread: string;
+}
+
+// ---- to the scheduler --------------------------------------------------------------------
+
+export type ToScheduler =
+  | { readonly op: 'register-client'; readonly client: string }
+  | { readonly op: 'register-worker'; readonly name: string; readonly dataAddress: string; readonly nthreads: number; readonly pid: number; readonly memoryLimit: number | null }
+  | {
+      readonly op: 'update-graph';
+      readonly client: string;
+      readonly tasks: readonly TaskSpec[];
+      /** Keys the client holds futures for. */
+      readonly wanted: readonly string[];
+      /** Send this client every transition of these tasks (local callbacks, progress, records). */
+      readonly events: boolean;
+      /** Send the value of every task with its event (a posttask callback wants them). */
+      readonly values: boolean;
+    }
+  | { readonly op: 'scatter'; readonly client: string; readonly keys: readonly string[]; readonly nbytes: readonly number[]; readonly worker: string }
+  | { readonly op: 'release-keys'; readonly client: string; readonly keys: readonly string[] }
+  | { readonly op: 'cancel-keys'; readonly client: string; readonly keys: readonly string[] }
+  | { readonly op: 'retry-keys'; readonly client: string; readonly keys: readonly string[] }
+  | { readonly op: 'who-has'; readonly id: number; readonly keys: readonly string[] }
+  | { readonly op: 'scheduler-info'; readonly id: number }
+  | { readonly op: 'story'; readonly id: number; readonly key: string }
+  | ({ readonly op: 'task-finished'; readonly key: string; readonly nbytes: number; readonly value?: WireValue } & RunStamps)
+  | ({ readonly op: 'task-erred'; readonly key: string; readonly error: WireError } & RunStamps)
+  /** A worker could not fetch `dep` from `holder` for `key`: the holder is gone or lost it. */
+  | { readonly op: 'missing-data'; readonly key: string; readonly dep: string; readonly holder: string }
+  | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number };
+
+// ---- to a worker -------------------------------------------------------------------------
+
+export type ToWorker =
+  | { readonly op: 'registered'; readonly address: string; readonly name: string }
+  | {
+      readonly op: 'compute-task';
+      readonly key: string;
+      readonly task: unknown;
+      readonly fns: readonly FnRef[];
+      /** Each dependency with the data addresses of the workers that hold it. */
+      readonly deps: ReadonlyArray<readonly [key: string, holders: readonly string[]]>;
+      readonly priority: number;
+      /** Send the value back with the result (a client asked for every value). */
+      readonly sendValue: boolean;
+    }
+  | { readonly op: 'free-keys'; readonly keys: readonly string[] }
+  | { readonly op: 'close' };
+
+// ---- to a client -------------------------------------------------------------------------
+
+/** One transition of a task a client follows: `processing` on a worker, `memory`, `erred`, `released`. */
+export type TaskEvent =
+  | { readonly key: string; readonly state: 'processing'; readonly time: number; readonly ready: number }
+  | ({ readonly key: string; readonly state: 'memory'; readonly time: number; readonly value?: WireValue } & RunStamps)
+  | ({ readonly key: string; readonly state: 'erred'; readonly time: number; readonly error: WireError; readonly worker?: string } & Partial<RunStamps>)
+  | { readonly key: string; readonly state: 'released'; readonly time: number };
+
+export interface WorkerInfo {
+  readonly address: string;
+  readonly name: string;
+  readonly pid: number;
+  readonly nthreads: number;
+  readonly memoryLimit: number | null;
+  readonly processing: number;
+  readonly keys: number;
+  readonly lastSeen: number;
+}
+
+export type ToClient =
+  | { readonly op: 'events'; readonly events: readonly TaskEvent[] }
+  /** A wanted key is in memory on these workers (data addresses). */
+  | { readonly op: 'key-in-memory'; readonly key: string; readonly holders: readonly string[] }
+  /** A wanted key failed: `root` is the task that raised (the key itself, or a dependency), `killed` the workers that died running it. */
+  | { readonly op: 'task-erred'; readonly key: string; readonly root: string; readonly error: WireError; readonly killed?: readonly string[] }
+  | { readonly op: 'cancelled'; readonly key: string }
+  | { readonly op: 'reply'; readonly id: number; readonly value: unknown }
+  | { readonly op: 'closing' };
+
+// ---- between holders of data (worker to worker, client to worker) ---------------------
+
+export type DataRequest = { readonly op: 'get-data'; readonly id: number; readonly keys: readonly string[] } | { readonly op: 'put-data'; readonly id: number; readonly items: ReadonlyArray<readonly [string, WireValue]> };
+
+export type DataReply =
+  | { readonly op: 'data'; readonly id: number; readonly items: ReadonlyArray<readonly [string, WireValue]>; readonly missing: readonly string[] }
+  | { readonly op: 'put-done'; readonly id: number };

@@ -1,0 +1,177 @@
+/**
+ * The scheduler server: listens for workers and clients, turns each message into a stimulus of
+ * the state machine (schedulerState.ts), and sends the messages it returns. It also watches
+ * liveness: a worker whose connection closes is removed at once, one that stops sending
+ * heartbeats for `workerTtlMs` is removed too.
+ */
+import { clock } from '../core/timings.js';
+import type { Comm, Listener, Transport } from './comm.js';
+import type { ToClient, ToScheduler, ToWorker } from './protocol.js';
+import { type Outbox, SchedulerState } from './schedulerState.js';
+
+export interface SchedulerOptions {
+  readonly listen: string;
+  readonly transport: Transport;
+  readonly validate?: boolean;
+  readonly allowedFailures?: number;
+  /** A worker silent this long is considered dead (ms). */
+  readonly workerTtlMs?: number;
+  /** Never keep this process alive by itself (a LocalCluster in a user's script). */
+  readonly unref?: boolean;
+}
+
+type AnyComm = Comm<ToScheduler, ToWorker | ToClient>;
+
+export class Scheduler {
+  readonly state: SchedulerState;
+  readonly #workers = new Map<string, Comm<ToScheduler, ToWorker>>();
+  readonly #clients = new Map<string, Comm<ToScheduler, ToClient>>();
+  #listener: Listener | undefined;
+  #stimulus = 0;
+  #sweep: NodeJS.Timeout | undefined;
+  /** Called when a worker registers or leaves (the cluster waits on it). */
+  onWorkersChanged: (() => void) | undefined;
+
+  constructor(readonly options: SchedulerOptions) {
+    this.state = new SchedulerState({ validate: options.validate, allowedFailures: options.allowedFailures });
+  }
+
+  get address(): string {
+    return this.#listener?.address ?? '';
+  }
+
+  async start(): Promise<void> {
+    this.#listener = await this.options.transport.listen<ToScheduler, ToWorker | ToClient>(this.options.listen, (comm) => this.#accept(comm), { unref: this.options.unref });
+    const ttl = this.options.workerTtlMs ?? 30_000;
+    this.#sweep = setInterval(() => {
+      const now = clock();
+      for (const ws of [...this.state.workers.values()]) if (now - ws.lastSeen > ttl) this.#workerGone(ws.address, 'silent');
+    }, Math.min(ttl, 1000));
+    this.#sweep.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+    for (const c of this.#clients.values()) {
+      c.send({ op: 'closing' });
+      c.close();
+    }
+    for (const w of this.#workers.values()) {
+      w.send({ op: 'close' });
+      w.close();
+    }
+    await this.#listener?.close();
+  }
+
+  #id(op: string): string {
+    return `${op}-${++this.#stimulus}`;
+  }
+
+  #accept(comm: AnyComm): void {
+    let worker: string | undefined;
+    let client: string | undefined;
+    comm.onMessage((message) => {
+      switch (message.op) {
+        case 'register-worker': {
+          worker = message.dataAddress;
+          this.#workers.set(worker, comm as Comm<ToScheduler, ToWorker>);
+          (comm as Comm<ToScheduler, ToWorker>).send({ op: 'registered', address: worker, name: message.name });
+          this.#send(this.state.addWorker({ address: worker, name: message.name, pid: message.pid, nthreads: message.nthreads, memoryLimit: message.memoryLimit }, this.#id('add-worker')));
+          this.onWorkersChanged?.();
+          return;
+        }
+        case 'register-client':
+          client = message.client;
+          this.#clients.set(client, comm as Comm<ToScheduler, ToClient>);
+          return;
+        case 'who-has':
+        case 'scheduler-info':
+        case 'story':
+          (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id: message.id, value: this.reply(message) });
+          return;
+        default:
+          this.#handle(message, worker);
+      }
+    });
+    comm.onClose(() => {
+      if (worker !== undefined) this.#workerGone(worker, 'closed');
+      if (client !== undefined) {
+        this.#clients.delete(client);
+        // a client that went away lets go of everything it held
+        const keys = [...this.state.tasks.values()].filter((ts) => ts.whoWants.has(client!)).map((ts) => ts.key);
+        this.#send(this.state.releaseKeys(client, keys, this.#id('client-gone')));
+      }
+    });
+  }
+
+  #workerGone(address: string, how: string): void {
+    const comm = this.#workers.get(address);
+    if (comm === undefined && !this.state.workers.has(address)) return;
+    this.#workers.delete(address);
+    comm?.close();
+    this.#send(this.state.removeWorker(address, this.#id(`remove-worker-${how}`)));
+    this.onWorkersChanged?.();
+  }
+
+  #handle(message: ToScheduler, worker: string | undefined): void {
+    const st = this.state;
+    switch (message.op) {
+      case 'update-graph':
+        return this.#send(st.updateGraph(message.client, message.tasks, message.wanted, { events: message.events, values: message.values }, this.#id('update-graph')));
+      case 'scatter':
+        return this.#send(st.scatter(message.client, message.keys, message.nbytes, message.worker, this.#id('scatter')));
+      case 'release-keys':
+        return this.#send(st.releaseKeys(message.client, message.keys, this.#id('release-keys')));
+      case 'cancel-keys':
+        return this.#send(st.cancelKeys(message.client, message.keys, this.#id('cancel-keys')));
+      case 'retry-keys':
+        return this.#send(st.retryKeys(message.client, message.keys, this.#id('retry-keys')));
+      case 'who-has':
+      case 'scheduler-info':
+      case 'story':
+        return; // answered by #reply (they need the client's comm)
+      case 'task-finished':
+        return this.#send(st.taskFinished(worker!, message.key, message.nbytes, message, message.value, this.#id(`task-finished-${message.key}`)));
+      case 'task-erred':
+        return this.#send(st.taskErred(worker!, message.key, message.error, message, this.#id(`task-erred-${message.key}`)));
+      case 'missing-data':
+        return this.#send(st.missingData(worker!, message.key, message.dep, message.holder, this.#id('missing-data')));
+      case 'heartbeat': {
+        const ws = worker === undefined ? undefined : st.workers.get(worker);
+        if (ws !== undefined) ws.lastSeen = clock();
+        return;
+      }
+      case 'register-client':
+      case 'register-worker':
+        return;
+      default: {
+        const never: never = message;
+        throw new Error(`unknown message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Answers a client's query (called by the client connection's handler). */
+  reply(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' }>): unknown {
+    switch (message.op) {
+      case 'who-has':
+        return this.state.whoHas(message.keys);
+      case 'scheduler-info':
+        return { address: this.address, workers: this.state.workerInfo() };
+      case 'story':
+        return this.state.story(message.key);
+    }
+  }
+
+  #send(out: Outbox): void {
+    for (const [address, messages] of out.workers) {
+      const comm = this.#workers.get(address);
+      if (comm !== undefined) for (const m of messages) comm.send(m);
+    }
+    for (const [client, messages] of out.clients) {
+      const comm = this.#clients.get(client);
+      if (comm !== undefined) for (const m of messages) comm.send(m);
+    }
+    for (const [client, events] of out.events) this.#clients.get(client)?.send({ op: 'events', events });
+  }
+}

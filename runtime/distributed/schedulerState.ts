@@ -1,0 +1,768 @@
+/**
+ * The distributed scheduler's state machine, with Dask's task states and no I/O: stimuli come in
+ * (a graph, a finished task, a worker that joined or died), transitions run, and messages for
+ * workers and clients come out in an `Outbox` the server sends.
+ *
+ *   released ─▶ waiting ─▶ processing ─▶ memory ─▶ released ─▶ forgotten
+ *                  │  ▲        │   ▲                  ▲
+ *                  │  └────────┘   └── queued         └── (a worker holding it died)
+ *                  ├──▶ no-worker (no worker yet)
+ *                  └──▶ erred (itself or a dependency failed)
+ *
+ * Every transition lives in one table keyed by `from→to`; each returns recommendations (key →
+ * next state) that `#drain` applies in a loop, never by recursion. Each transition is logged with
+ * its stimulus id and time; `story(key)` reads the log. With `validate`, the invariants are
+ * checked after every stimulus (tests turn it on).
+ *
+ * Unlike the local core's state (core/state.ts), nothing here holds a value: the scheduler knows
+ * only which workers hold each key and how big it is. Placement puts a task where most of its
+ * input bytes already are, weighed against how busy that worker is; a worker takes as many
+ * tasks as keep it busy for about `TARGET_BUSY_MS` (by the measured durations of the task's
+ * group), and the rest wait `queued` in priority order for the first worker with room, so an idle
+ * worker takes queued work before a busy one.
+ */
+import { keyGroup } from '../graph/spec.js';
+import { clock } from '../core/timings.js';
+import type { WireError } from '../workers/protocol.js';
+import type { RunStamps, TaskEvent, TaskSpec, ToClient, ToWorker, WireValue, WorkerInfo } from './protocol.js';
+
+export const TASK_STATES = ['released', 'waiting', 'queued', 'processing', 'memory', 'erred', 'forgotten', 'no-worker'] as const;
+export type TaskStateName = (typeof TASK_STATES)[number];
+
+/** Keep each worker about this busy (ms of estimated work handed to it and not finished). */
+const TARGET_BUSY_MS = 10;
+/** Estimate for a task group never measured (ms). */
+const UNKNOWN_TASK_MS = 0.5;
+/** Bytes a worker fetches from a peer per ms (for weighing data movement against waiting). */
+const BYTES_PER_MS = 100_000;
+
+export interface TaskState {
+  readonly key: string;
+  spec: TaskSpec;
+  state: TaskStateName;
+  readonly dependencies: TaskState[];
+  readonly dependents: Set<TaskState>;
+  /** Dependencies not in memory yet (while waiting). */
+  readonly waitingOn: Set<TaskState>;
+  /** Dependents not done yet that need this one's data. */
+  readonly waiters: Set<TaskState>;
+  readonly whoHas: Set<WorkerState>;
+  processingOn: WorkerState | undefined;
+  /** Clients holding a future for this key. */
+  readonly whoWants: Set<string>;
+  /** Clients following this task's transitions, with whether they want its value. */
+  readonly followers: Map<string, boolean>;
+  nbytes: number;
+  /** Workers that died while running this task. */
+  readonly killedOn: string[];
+  exception: WireError | undefined;
+  /** The key whose failure this task shares (itself when it failed). */
+  erredBecause: string | undefined;
+  /** When its last dependency arrived (clock of timings.ts). */
+  readyTime: number;
+  /** Its estimated duration when it was handed to its worker. */
+  estimate: number;
+}
+
+export interface WorkerState {
+  readonly address: string;
+  readonly name: string;
+  readonly pid: number;
+  readonly nthreads: number;
+  readonly memoryLimit: number | null;
+  readonly processing: Set<TaskState>;
+  readonly hasWhat: Set<TaskState>;
+  /** ms of estimated work handed to it and not finished. */
+  occupancy: number;
+  lastSeen: number;
+}
+
+/** Messages a stimulus produced, by destination. */
+export class Outbox {
+  readonly workers = new Map<string, ToWorker[]>();
+  readonly clients = new Map<string, ToClient[]>();
+  readonly events = new Map<string, TaskEvent[]>();
+
+  toWorker(address: string, message: ToWorker): void {
+    let list = this.workers.get(address);
+    if (list === undefined) this.workers.set(address, (list = []));
+    list.push(message);
+  }
+  toClient(client: string, message: ToClient): void {
+    let list = this.clients.get(client);
+    if (list === undefined) this.clients.set(client, (list = []));
+    list.push(message);
+  }
+  event(client: string, event: TaskEvent): void {
+    let list = this.events.get(client);
+    if (list === undefined) this.events.set(client, (list = []));
+    list.push(event);
+  }
+}
+
+export interface LogEntry {
+  readonly key: string;
+  readonly from: TaskStateName;
+  readonly to: TaskStateName;
+  readonly stimulus: string;
+  readonly time: number;
+  /** What the transition recommended next. */
+  readonly recommended: ReadonlyArray<readonly [string, TaskStateName]>;
+}
+
+type Recommendations = Map<TaskState, TaskStateName>;
+type Transition = (ts: TaskState, out: Outbox, rec: Recommendations) => void;
+
+export interface SchedulerStateOptions {
+  /** Deaths of a worker while running the same task before that task fails (Dask's allowed-failures). */
+  readonly allowedFailures?: number;
+  readonly validate?: boolean;
+}
+
+export class SchedulerState {
+  readonly tasks = new Map<string, TaskState>();
+  readonly workers = new Map<string, WorkerState>();
+  readonly log: LogEntry[] = [];
+  /** Tasks ready to run that no worker had room for, by priority. */
+  readonly #queued = new PriorityQueue();
+  /** Measured mean duration (ms) per task group. */
+  readonly #durations = new Map<string, { mean: number; count: number }>();
+  readonly #allowedFailures: number;
+  readonly #validate: boolean;
+  #stimulus = '';
+
+  constructor(options: SchedulerStateOptions = {}) {
+    this.#allowedFailures = options.allowedFailures ?? 3;
+    this.#validate = options.validate ?? false;
+  }
+
+  // ---- stimuli ---------------------------------------------------------------------------
+
+  /** A client submits tasks and holds futures for `wanted`. */
+  updateGraph(client: string, specs: readonly TaskSpec[], wanted: readonly string[], follow: { events: boolean; values: boolean }, stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (out, rec) => {
+      const added: TaskState[] = [];
+      for (const spec of specs) {
+        let ts = this.tasks.get(spec.key);
+        if (ts === undefined) {
+          ts = newTask(spec);
+          this.tasks.set(spec.key, ts);
+          added.push(ts);
+        } else if (ts.state === 'released' || ts.state === 'erred') {
+          ts.spec = spec;
+        }
+        if (follow.events) ts.followers.set(client, follow.values);
+      }
+      for (const ts of added) {
+        for (const d of ts.spec.deps) {
+          const dep = this.tasks.get(d)!;
+          ts.dependencies.push(dep);
+          dep.dependents.add(ts);
+        }
+      }
+      for (const key of wanted) {
+        const ts = this.tasks.get(key);
+        if (ts === undefined) continue;
+        ts.whoWants.add(client);
+        this.#want(ts, client, out, rec);
+      }
+    });
+  }
+
+  /** A client scattered data straight to a worker: those keys are in memory there. */
+  scatter(client: string, keys: readonly string[], nbytes: readonly number[], address: string, stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (out) => {
+      const ws = this.workers.get(address);
+      keys.forEach((key, i) => {
+        let ts = this.tasks.get(key);
+        if (ts === undefined) {
+          ts = newTask({ key, task: null, fns: [], deps: [], priority: 0 });
+          this.tasks.set(key, ts);
+        }
+        ts.whoWants.add(client);
+        ts.nbytes = nbytes[i]!;
+        if (ws !== undefined && ts.state !== 'memory') {
+          this.#logged(ts, 'memory');
+          ts.whoHas.add(ws);
+          ws.hasWhat.add(ts);
+        }
+        out.toClient(client, { op: 'key-in-memory', key, holders: [...ts.whoHas].map((w) => w.address) });
+      });
+    });
+  }
+
+  /** A worker finished a task. */
+  taskFinished(address: string, key: string, nbytes: number, stamps: RunStamps, value: WireValue | undefined, stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (out, rec) => {
+      const ts = this.tasks.get(key);
+      const ws = this.workers.get(address);
+      if (ws === undefined) return;
+      ws.lastSeen = clock();
+      if (ts === undefined || ts.state !== 'processing' || ts.processingOn !== ws) {
+        // a result no one waits for any more (released, cancelled, or re-run elsewhere)
+        if (ts === undefined || ts.state !== 'memory') out.toWorker(address, { op: 'free-keys', keys: [key] });
+        else if (!ts.whoHas.has(ws)) {
+          ts.whoHas.add(ws);
+          ws.hasWhat.add(ts);
+        }
+        return;
+      }
+      this.#measured(ts, stamps.end - stamps.start);
+      ts.nbytes = nbytes;
+      this.#finished = { stamps, value };
+      rec.set(ts, 'memory');
+    });
+  }
+
+  /** A task raised. */
+  taskErred(address: string, key: string, error: WireError, stamps: RunStamps, stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (_out, rec) => {
+      const ts = this.tasks.get(key);
+      const ws = this.workers.get(address);
+      if (ts === undefined || ws === undefined || ts.state !== 'processing' || ts.processingOn !== ws) return;
+      ts.exception = error;
+      ts.erredBecause = key;
+      this.#erredStamps = stamps;
+      rec.set(ts, 'erred');
+    });
+  }
+
+  /** A worker could not fetch `dep` from `holder`: the holder no longer has it. */
+  missingData(address: string, key: string, dep: string, holder: string, stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (_out, rec) => {
+      const dts = this.tasks.get(dep);
+      const hs = this.workers.get(holder);
+      if (dts !== undefined && hs !== undefined && dts.whoHas.delete(hs)) hs.hasWhat.delete(dts);
+      if (dts !== undefined && dts.state === 'memory' && dts.whoHas.size === 0) rec.set(dts, 'released');
+      const ts = this.tasks.get(key);
+      if (ts !== undefined && ts.state === 'processing' && ts.processingOn?.address === address) rec.set(ts, 'released');
+    });
+  }
+
+  addWorker(info: { address: string; name: string; pid: number; nthreads: number; memoryLimit: number | null }, stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (_out, rec) => {
+      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), occupancy: 0, lastSeen: clock() });
+      for (const ts of this.tasks.values()) if (ts.state === 'no-worker') rec.set(ts, 'waiting');
+    });
+  }
+
+  /** A worker is gone: its running tasks run elsewhere, keys only it held are computed again. */
+  removeWorker(address: string, stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (_out, rec) => {
+      const ws = this.workers.get(address);
+      if (ws === undefined) return;
+      this.workers.delete(address);
+      for (const ts of ws.processing) {
+        ts.killedOn.push(ws.name);
+        if (ts.killedOn.length > this.#allowedFailures) {
+          ts.exception = killedWorker(ts, this.#allowedFailures);
+          ts.erredBecause = ts.key;
+          rec.set(ts, 'erred');
+        } else rec.set(ts, 'released');
+      }
+      for (const ts of ws.hasWhat) {
+        ts.whoHas.delete(ws);
+        if (ts.state === 'memory' && ts.whoHas.size === 0) rec.set(ts, 'released');
+      }
+    });
+  }
+
+  /** A client lets go of futures. */
+  releaseKeys(client: string, keys: readonly string[], stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (_out, rec) => {
+      for (const key of keys) {
+        const ts = this.tasks.get(key);
+        if (ts === undefined) continue;
+        ts.whoWants.delete(client);
+        ts.followers.delete(client);
+        if (ts.whoWants.size === 0 && ts.waiters.size === 0) rec.set(ts, ts.state === 'released' || ts.state === 'erred' ? 'forgotten' : 'released');
+      }
+    });
+  }
+
+  /** A client cancels futures: they and what only they needed stop; the client hears `cancelled`. */
+  cancelKeys(client: string, keys: readonly string[], stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (out, rec) => {
+      for (const key of keys) {
+        const ts = this.tasks.get(key);
+        if (ts === undefined) continue;
+        ts.whoWants.delete(client);
+        ts.followers.delete(client);
+        out.toClient(client, { op: 'cancelled', key });
+        if (ts.whoWants.size === 0) rec.set(ts, ts.state === 'released' || ts.state === 'erred' ? 'forgotten' : 'released');
+      }
+    });
+  }
+
+  /** Erred tasks run again (Dask's `client.retry`). */
+  retryKeys(client: string, keys: readonly string[], stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (out, rec) => {
+      const roots = new Set<TaskState>();
+      for (const key of keys) {
+        const ts = this.tasks.get(key);
+        if (ts === undefined || ts.state !== 'erred') continue;
+        const root = this.tasks.get(ts.erredBecause ?? key);
+        if (root !== undefined) roots.add(root);
+        roots.add(ts);
+      }
+      for (const ts of roots) {
+        ts.exception = undefined;
+        ts.erredBecause = undefined;
+        ts.killedOn.length = 0;
+        this.#logged(ts, 'released');
+      }
+      for (const ts of roots) if (ts.whoWants.size > 0) this.#want(ts, client, out, rec);
+    });
+  }
+
+  // ---- queries ---------------------------------------------------------------------------
+
+  /** Every transition of `key`, oldest first. */
+  story(key: string): LogEntry[] {
+    return this.log.filter((e) => e.key === key);
+  }
+
+  workerInfo(): Record<string, WorkerInfo> {
+    const out: Record<string, WorkerInfo> = {};
+    for (const ws of this.workers.values()) {
+      out[ws.address] = { address: ws.address, name: ws.name, pid: ws.pid, nthreads: ws.nthreads, memoryLimit: ws.memoryLimit, processing: ws.processing.size, keys: ws.hasWhat.size, lastSeen: ws.lastSeen };
+    }
+    return out;
+  }
+
+  whoHas(keys: readonly string[]): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const k of keys) out[k] = [...(this.tasks.get(k)?.whoHas ?? [])].map((w) => w.address);
+    return out;
+  }
+
+  // ---- machinery -------------------------------------------------------------------------
+
+  #finished: { stamps: RunStamps; value: WireValue | undefined } | undefined;
+  #erredStamps: RunStamps | undefined;
+
+  #stimulate(stimulus: string, body: (out: Outbox, rec: Recommendations) => void): Outbox {
+    this.#stimulus = stimulus;
+    const out = new Outbox();
+    const rec: Recommendations = new Map();
+    body(out, rec);
+    this.#drain(rec, out);
+    this.#fill(out);
+    this.#finished = undefined;
+    this.#erredStamps = undefined;
+    if (this.#validate) this.validate();
+    return out;
+  }
+
+  /** A client wants `ts`: run it (and what it needs), or tell the client where it is or why it failed. */
+  #want(ts: TaskState, client: string, out: Outbox, rec: Recommendations): void {
+    if (ts.state === 'memory') out.toClient(client, { op: 'key-in-memory', key: ts.key, holders: [...ts.whoHas].map((w) => w.address) });
+    else if (ts.state === 'erred') out.toClient(client, this.#erredMessage(ts));
+    else if (ts.state === 'released' || ts.state === 'forgotten') rec.set(ts, 'waiting');
+  }
+
+  #drain(rec: Recommendations, out: Outbox): void {
+    while (rec.size > 0) {
+      const [ts, to] = rec.entries().next().value as [TaskState, TaskStateName];
+      rec.delete(ts);
+      if (ts.state === to) continue;
+      const transition = TRANSITIONS[`${ts.state}→${to}`] ?? this.#via(ts.state, to);
+      if (transition === undefined) throw new Error(`Distributed scheduler: no transition from ${ts.state} to ${to} for ${JSON.stringify(ts.key)}. This is a bug in Skein.`);
+      const mine: Recommendations = new Map();
+      const from = ts.state;
+      transition.call(this, ts, out, mine);
+      this.log.push({ key: ts.key, from, to: ts.state, stimulus: this.#stimulus, time: clock(), recommended: [...mine].map(([t, s]) => [t.key, s] as const) });
+      for (const [t, s] of mine) rec.set(t, s);
+    }
+  }
+
+  /** A transition with no direct entry goes through `released` (Dask's rule for missing pairs). */
+  #via(from: TaskStateName, to: TaskStateName): Transition | undefined {
+    const first = TRANSITIONS[`${from}→released`];
+    const second = TRANSITIONS[`released→${to}`];
+    if (first === undefined || second === undefined) return undefined;
+    return function (this: SchedulerState, ts, out, rec) {
+      first.call(this, ts, out, rec);
+      if (ts.state === 'released') second.call(this, ts, out, rec);
+    };
+  }
+
+  /** Hands queued tasks to workers that have room, best priority first. */
+  #fill(out: Outbox): void {
+    while (this.#queued.size > 0) {
+      const ts = this.#queued.peek()!;
+      const ws = this.#decideWorker(ts);
+      if (ws === undefined || this.#full(ws)) return;
+      this.#queued.pop();
+      this.#startOn(ts, ws, out);
+      this.log.push({ key: ts.key, from: 'queued', to: 'processing', stimulus: this.#stimulus, time: clock(), recommended: [] });
+    }
+  }
+
+  /** A state change outside the transition table (scattered data, a retry), logged as the others. */
+  #logged(ts: TaskState, to: TaskStateName): void {
+    this.log.push({ key: ts.key, from: ts.state, to, stimulus: this.#stimulus, time: clock(), recommended: [] });
+    ts.state = to;
+  }
+
+  #estimate(ts: TaskState): number {
+    return this.#durations.get(keyGroup(ts.key))?.mean ?? UNKNOWN_TASK_MS;
+  }
+
+  #measured(ts: TaskState, ms: number): void {
+    const group = keyGroup(ts.key);
+    const d = this.#durations.get(group);
+    if (d === undefined) this.#durations.set(group, { mean: ms, count: 1 });
+    else {
+      // an average that follows change: the last ~20 runs weigh most
+      d.count++;
+      d.mean += (ms - d.mean) / Math.min(d.count, 20);
+    }
+  }
+
+  #full(ws: WorkerState): boolean {
+    return ws.processing.size >= ws.nthreads * 2 && ws.occupancy >= ws.nthreads * TARGET_BUSY_MS;
+  }
+
+  /** Where `ts` should run: least estimated finish, counting its queue and the input bytes it would fetch. */
+  #decideWorker(ts: TaskState): WorkerState | undefined {
+    if (this.workers.size === 0) return undefined;
+    let local: Map<WorkerState, number> | undefined;
+    let total = 0;
+    for (const dep of ts.dependencies) {
+      total += dep.nbytes;
+      for (const ws of dep.whoHas) (local ??= new Map()).set(ws, (local.get(ws) ?? 0) + dep.nbytes);
+    }
+    let best: WorkerState | undefined;
+    let bestCost = Infinity;
+    for (const ws of this.workers.values()) {
+      const cost = ws.occupancy / ws.nthreads + (total - (local?.get(ws) ?? 0)) / BYTES_PER_MS + (this.#full(ws) ? 1e9 : 0);
+      if (cost < bestCost) {
+        best = ws;
+        bestCost = cost;
+      }
+    }
+    return best;
+  }
+
+  #startOn(ts: TaskState, ws: WorkerState, out: Outbox): void {
+    ts.state = 'processing';
+    ts.processingOn = ws;
+    ts.estimate = this.#estimate(ts);
+    ws.processing.add(ts);
+    ws.occupancy += ts.estimate;
+    const deps = ts.dependencies.map((d) => [d.key, [...d.whoHas].map((w) => w.address)] as const);
+    const sendValue = [...ts.followers.values()].some(Boolean);
+    out.toWorker(ws.address, { op: 'compute-task', key: ts.key, task: ts.spec.task, fns: ts.spec.fns, deps, priority: ts.spec.priority, sendValue });
+    const now = clock();
+    for (const client of ts.followers.keys()) out.event(client, { key: ts.key, state: 'processing', time: now, ready: ts.readyTime });
+  }
+
+  #stopProcessing(ts: TaskState): void {
+    const ws = ts.processingOn;
+    if (ws === undefined) return;
+    ws.processing.delete(ts);
+    ws.occupancy = ws.processing.size === 0 ? 0 : Math.max(0, ws.occupancy - ts.estimate);
+    ts.processingOn = undefined;
+  }
+
+  #erredMessage(ts: TaskState): ToClient {
+    const root = this.tasks.get(ts.erredBecause ?? ts.key) ?? ts;
+    return { op: 'task-erred', key: ts.key, root: root.key, error: root.exception ?? { name: 'Error', message: 'failed', props: {} }, killed: root.killedOn.length > 0 ? [...root.killedOn] : undefined };
+  }
+
+  /** Checks every invariant; throws naming the first one broken. */
+  validate(): void {
+    const fail = (what: string): never => {
+      throw new Error(`Distributed scheduler invariant broken: ${what}. This is a bug in Skein.`);
+    };
+    for (const ts of this.tasks.values()) {
+      const k = JSON.stringify(ts.key);
+      if (ts.state === 'memory' && ts.whoHas.size === 0) fail(`${k} is in memory on no worker`);
+      if (ts.state !== 'memory' && ts.whoHas.size > 0) fail(`${k} is ${ts.state} but held by ${[...ts.whoHas].map((w) => w.name).join(', ')}`);
+      if ((ts.state === 'processing') !== (ts.processingOn !== undefined)) fail(`${k} is ${ts.state} with processingOn ${ts.processingOn?.name ?? 'none'}`);
+      if (ts.processingOn !== undefined && !ts.processingOn.processing.has(ts)) fail(`${k} is processing on ${ts.processingOn.name}, which does not list it`);
+      if (ts.state === 'waiting') for (const d of ts.waitingOn) if (d.state === 'memory') fail(`${k} waits on ${JSON.stringify(d.key)}, which is in memory`);
+      if (ts.state === 'processing') for (const d of ts.dependencies) if (d.state !== 'memory') fail(`${k} is processing while its dependency ${JSON.stringify(d.key)} is ${d.state}`);
+      if (ts.state === 'forgotten') fail(`${k} is forgotten but still known`);
+    }
+    for (const ws of this.workers.values()) {
+      for (const ts of ws.processing) if (ts.processingOn !== ws) fail(`${ws.name} lists ${JSON.stringify(ts.key)} as processing, which runs elsewhere`);
+      for (const ts of ws.hasWhat) if (!ts.whoHas.has(ws)) fail(`${ws.name} lists ${JSON.stringify(ts.key)} as held, which does not name it`);
+    }
+  }
+
+  // ---- the transitions -------------------------------------------------------------------
+
+  /** released → waiting: wait for what is missing; what is missing and released starts too. */
+  releasedToWaiting(ts: TaskState, _out: Outbox, rec: Recommendations): void {
+    ts.state = 'waiting';
+    ts.waitingOn.clear();
+    for (const dep of ts.dependencies) {
+      dep.waiters.add(ts);
+      if (dep.state === 'erred') {
+        ts.erredBecause = dep.erredBecause ?? dep.key;
+        rec.set(ts, 'erred');
+        return;
+      }
+      if (dep.state !== 'memory') {
+        ts.waitingOn.add(dep);
+        if (dep.state === 'released' || dep.state === 'forgotten') rec.set(dep, 'waiting');
+      }
+    }
+    if (ts.waitingOn.size === 0) {
+      ts.readyTime = clock();
+      rec.set(ts, 'processing');
+    }
+  }
+
+  /** waiting → processing: to the best worker with room; queued when none has room, no-worker when there is none. */
+  waitingToProcessing(ts: TaskState, out: Outbox, rec: Recommendations): void {
+    const ws = this.#decideWorker(ts);
+    if (ws === undefined) {
+      ts.state = 'no-worker';
+      return;
+    }
+    if (this.#full(ws)) {
+      ts.state = 'queued';
+      this.#queued.push(ts);
+      return;
+    }
+    this.#startOn(ts, ws, out);
+    void rec;
+  }
+
+  /** processing → memory: dependents may start, inputs no one needs any more are released. */
+  processingToMemory(ts: TaskState, out: Outbox, rec: Recommendations): void {
+    const ws = ts.processingOn!;
+    this.#stopProcessing(ts);
+    ts.state = 'memory';
+    ts.whoHas.add(ws);
+    ws.hasWhat.add(ts);
+    const finished = this.#finished!;
+    const now = clock();
+    for (const dep of ts.dependents) {
+      if (dep.state !== 'waiting') continue;
+      dep.waitingOn.delete(ts);
+      if (dep.waitingOn.size === 0) {
+        dep.readyTime = now;
+        rec.set(dep, 'processing');
+      }
+    }
+    for (const dep of ts.dependencies) {
+      dep.waiters.delete(ts);
+      if (dep.waiters.size === 0 && dep.whoWants.size === 0 && dep.state === 'memory') rec.set(dep, 'released');
+    }
+    for (const [client, values] of ts.followers) out.event(client, { key: ts.key, state: 'memory', time: now, ...finished.stamps, value: values ? finished.value : undefined });
+    const holders = [ws.address];
+    for (const client of ts.whoWants) out.toClient(client, { op: 'key-in-memory', key: ts.key, holders });
+    if (ts.whoWants.size === 0 && ts.waiters.size === 0) rec.set(ts, 'released');
+  }
+
+  /** processing → erred (or waiting/queued/no-worker → erred when a dependency failed): dependents fail with it. */
+  toErred(ts: TaskState, out: Outbox, rec: Recommendations): void {
+    const stamps = this.#erredStamps;
+    this.#stopProcessing(ts);
+    this.#queued.remove(ts);
+    ts.state = 'erred';
+    ts.erredBecause ??= ts.key;
+    for (const dep of ts.dependencies) dep.waiters.delete(ts);
+    for (const dep of ts.dependents) {
+      if (dep.state === 'waiting' || dep.state === 'queued' || dep.state === 'no-worker') {
+        dep.erredBecause = ts.erredBecause;
+        rec.set(dep, 'erred');
+      }
+    }
+    const now = clock();
+    const message = this.#erredMessage(ts);
+    for (const client of ts.followers.keys()) {
+      if (ts.erredBecause === ts.key && message.op === 'task-erred') out.event(client, { key: ts.key, state: 'erred', time: now, error: message.error, ...(stamps ?? {}) });
+    }
+    for (const client of ts.whoWants) out.toClient(client, message);
+  }
+
+  /** memory → released: the data goes; if something still needs it, it is computed again. */
+  memoryToReleased(ts: TaskState, out: Outbox, rec: Recommendations): void {
+    for (const ws of ts.whoHas) {
+      ws.hasWhat.delete(ts);
+      out.toWorker(ws.address, { op: 'free-keys', keys: [ts.key] });
+    }
+    ts.whoHas.clear();
+    ts.state = 'released';
+    this.#afterRelease(ts, out, rec);
+  }
+
+  /** processing → released: the worker died, or nobody wants it any more. */
+  processingToReleased(ts: TaskState, out: Outbox, rec: Recommendations): void {
+    const ws = ts.processingOn;
+    this.#stopProcessing(ts);
+    if (ws !== undefined && this.workers.has(ws.address)) out.toWorker(ws.address, { op: 'free-keys', keys: [ts.key] });
+    ts.state = 'released';
+    this.#afterRelease(ts, out, rec);
+  }
+
+  /** waiting, queued or no-worker → released: no longer needed. */
+  waitingToReleased(ts: TaskState, out: Outbox, rec: Recommendations): void {
+    this.#queued.remove(ts);
+    ts.state = 'released';
+    for (const dep of ts.dependencies) {
+      dep.waiters.delete(ts);
+      if (dep.waiters.size === 0 && dep.whoWants.size === 0 && dep.state !== 'released' && dep.state !== 'forgotten' && dep.state !== 'erred') rec.set(dep, 'released');
+    }
+    ts.waitingOn.clear();
+    this.#afterRelease(ts, out, rec);
+  }
+
+  /** erred → released: forgotten unless wanted. */
+  erredToReleased(ts: TaskState, out: Outbox, rec: Recommendations): void {
+    ts.state = 'released';
+    ts.exception = undefined;
+    ts.erredBecause = undefined;
+    this.#afterRelease(ts, out, rec);
+  }
+
+  #afterRelease(ts: TaskState, out: Outbox, rec: Recommendations): void {
+    const now = clock();
+    for (const client of ts.followers.keys()) out.event(client, { key: ts.key, state: 'released', time: now });
+    const needed = ts.whoWants.size > 0 || [...ts.dependents].some((d) => d.state === 'waiting' || d.state === 'processing' || d.state === 'queued');
+    if (needed) {
+      for (const d of ts.dependents) {
+        if (d.state === 'waiting') d.waitingOn.add(ts);
+        // a dependent already running without this input will report it missing; one not started yet waits again
+      }
+      rec.set(ts, 'waiting');
+    } else if (ts.waiters.size === 0) rec.set(ts, 'forgotten');
+  }
+
+  /** released → forgotten: the scheduler drops it, and what only it kept. */
+  releasedToForgotten(ts: TaskState, _out: Outbox, rec: Recommendations): void {
+    ts.state = 'forgotten';
+    this.tasks.delete(ts.key);
+    for (const dep of ts.dependencies) {
+      dep.dependents.delete(ts);
+      dep.waiters.delete(ts);
+      if (dep.state === 'released' && dep.whoWants.size === 0 && dep.waiters.size === 0) rec.set(dep, 'forgotten');
+    }
+  }
+
+  /** no-worker → waiting: a worker joined. */
+  noWorkerToWaiting(ts: TaskState, _out: Outbox, rec: Recommendations): void {
+    ts.state = 'waiting';
+    rec.set(ts, 'processing');
+  }
+
+  /** queued → processing happens in #fill; queued → released when cancelled. */
+}
+
+const TRANSITIONS: Readonly<Record<string, Transition>> = {
+  'released→waiting': SchedulerState.prototype.releasedToWaiting,
+  'forgotten→waiting': SchedulerState.prototype.releasedToWaiting,
+  'waiting→processing': SchedulerState.prototype.waitingToProcessing,
+  'processing→memory': SchedulerState.prototype.processingToMemory,
+  'processing→erred': SchedulerState.prototype.toErred,
+  'waiting→erred': SchedulerState.prototype.toErred,
+  'queued→erred': SchedulerState.prototype.toErred,
+  'no-worker→erred': SchedulerState.prototype.toErred,
+  'memory→released': SchedulerState.prototype.memoryToReleased,
+  'processing→released': SchedulerState.prototype.processingToReleased,
+  'waiting→released': SchedulerState.prototype.waitingToReleased,
+  'queued→released': SchedulerState.prototype.waitingToReleased,
+  'no-worker→released': SchedulerState.prototype.waitingToReleased,
+  'erred→released': SchedulerState.prototype.erredToReleased,
+  'released→forgotten': SchedulerState.prototype.releasedToForgotten,
+  'no-worker→waiting': SchedulerState.prototype.noWorkerToWaiting,
+};
+
+function newTask(spec: TaskSpec): TaskState {
+  return {
+    key: spec.key,
+    spec,
+    state: 'released',
+    dependencies: [],
+    dependents: new Set(),
+    waitingOn: new Set(),
+    waiters: new Set(),
+    whoHas: new Set(),
+    processingOn: undefined,
+    whoWants: new Set(),
+    followers: new Map(),
+    nbytes: 0,
+    killedOn: [],
+    exception: undefined,
+    erredBecause: undefined,
+    readyTime: Number.NaN,
+    estimate: 0,
+  };
+}
+
+function killedWorker(ts: TaskState, allowed: number): WireError {
+  const workers = ts.killedOn.join(', ');
+  return {
+    name: 'KilledWorker',
+    message: `Task ${JSON.stringify(ts.key)} was running on ${ts.killedOn.length} workers that died (${workers}); after ${allowed} deaths it is not tried again. The task may crash its worker (out of memory, process.exit, a native crash): run it with the sync scheduler to see why, or raise allowedFailures.`,
+    props: { workers: [...ts.killedOn] },
+  };
+}
+
+/** A binary heap of tasks by priority (lowest first), with removal. */
+class PriorityQueue {
+  #heap: TaskState[] = [];
+  #at = new Map<TaskState, number>();
+  get size(): number {
+    return this.#heap.length;
+  }
+  peek(): TaskState | undefined {
+    return this.#heap[0];
+  }
+  push(ts: TaskState): void {
+    this.#heap.push(ts);
+    this.#at.set(ts, this.#heap.length - 1);
+    this.#up(this.#heap.length - 1);
+  }
+  pop(): TaskState | undefined {
+    const top = this.#heap[0];
+    if (top !== undefined) this.remove(top);
+    return top;
+  }
+  remove(ts: TaskState): void {
+    const i = this.#at.get(ts);
+    if (i === undefined) return;
+    this.#at.delete(ts);
+    const last = this.#heap.pop()!;
+    if (i === this.#heap.length) return;
+    this.#heap[i] = last;
+    this.#at.set(last, i);
+    this.#up(i);
+    this.#down(this.#at.get(last)!);
+  }
+  #less(a: TaskState, b: TaskState): boolean {
+    return a.spec.priority < b.spec.priority;
+  }
+  #swap(i: number, j: number): void {
+    const h = this.#heap;
+    [h[i], h[j]] = [h[j]!, h[i]!];
+    this.#at.set(h[i]!, i);
+    this.#at.set(h[j]!, j);
+  }
+  #up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.#less(this.#heap[i]!, this.#heap[p]!)) return;
+      this.#swap(i, p);
+      i = p;
+    }
+  }
+  #down(i: number): void {
+    const n = this.#heap.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < n && this.#less(this.#heap[l]!, this.#heap[m]!)) m = l;
+      if (r < n && this.#less(this.#heap[r]!, this.#heap[m]!)) m = r;
+      if (m === i) return;
+      this.#swap(i, m);
+      i = m;
+    }
+  }
+}

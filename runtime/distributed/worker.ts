@@ -1,0 +1,313 @@
+/**
+ * A distributed worker: it registers with the scheduler, runs the tasks it is given on a piscina
+ * pool of `nthreads` threads (the same batches and worker file as the threads scheduler), keeps
+ * every result it computes, and serves them to the workers and clients that ask (`get-data` on its
+ * data address). A task's inputs held elsewhere are fetched from their holders directly, never
+ * through the scheduler; a holder that no longer has one is reported (`missing-data`) and the
+ * scheduler sorts it out.
+ *
+ * The same class runs inside a worker process (workerMain.ts, over sockets) and inside the
+ * client's process for `processes: false` clusters (in-process comms).
+ */
+import type { Piscina } from 'piscina';
+import { clock } from '../core/timings.js';
+import { workersNeedLoader } from '../loader/register.js';
+import { createThreadPool, runOn } from '../schedulers/threads.js';
+import type { WireBatch, WireLink, WireOutcome } from '../workers/protocol.js';
+import type { Comm, HandleOptions, Listener, Transport } from './comm.js';
+import type { DataReply, DataRequest, ToScheduler, ToWorker, WireValue } from './protocol.js';
+import { sizeOf } from './sizeOf.js';
+
+export interface WorkerOptions {
+  readonly scheduler: string;
+  readonly name: string;
+  readonly nthreads: number;
+  /** Where to serve data: `tcp://127.0.0.1:0`, or `inproc://` in the client's process. */
+  readonly listen: string;
+  readonly transport: Transport;
+  readonly memoryLimit?: number | null;
+  /** Called once the worker has closed (a worker process ends then). */
+  readonly onClosed?: () => void;
+}
+
+type Compute = Extract<ToWorker, { op: 'compute-task' }>;
+
+/** Most tasks handed to the pool in one batch. */
+const MAX_BATCH = 256;
+const HEARTBEAT_MS = 1000;
+
+export class Worker {
+  readonly #data = new Map<string, WireValue>();
+  /** Inputs fetched from other workers, with how many tasks here still need them. */
+  readonly #fetched = new Map<string, { value: WireValue; users: number }>();
+  /** Tasks whose inputs are all here, waiting for a thread. */
+  #ready: Compute[] = [];
+  /** Tasks given to this worker and not finished, by key. */
+  readonly #assigned = new Map<string, Compute>();
+  #inFlight = 0;
+  #pool: Piscina | undefined;
+  #comm: Comm<ToWorker, ToScheduler> | undefined;
+  #listener: Listener | undefined;
+  readonly #peers = new Map<string, Promise<Comm<DataReply, DataRequest>>>();
+  #heartbeat: NodeJS.Timeout | undefined;
+  readonly #abort = new AbortController();
+  #closed = false;
+  address = '';
+
+  constructor(readonly options: WorkerOptions) {}
+
+  /** Starts the pool, serves data, registers with the scheduler. Resolves once registered. */
+  async start(): Promise<void> {
+    const { transport } = this.options;
+    this.#pool = createThreadPool(this.options.nthreads);
+    this.#listener = await transport.listen<DataRequest, DataReply>(this.options.listen, (comm) => this.#serve(comm));
+    this.address = this.#listener.address;
+    const comm = await transport.connect<ToWorker, ToScheduler>(this.options.scheduler);
+    this.#comm = comm;
+    const registered = new Promise<void>((resolve) => {
+      comm.onMessage((message) => {
+        if (message.op === 'registered') resolve();
+        this.#handle(message);
+      });
+    });
+    comm.onClose(() => void this.close());
+    comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null });
+    await registered;
+    this.#heartbeat = setInterval(() => comm.send({ op: 'heartbeat', executing: this.#inFlight, memory: process.memoryUsage().rss }), HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  /** Keys held here (tests, introspection). */
+  get keys(): string[] {
+    return [...this.#data.keys()];
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    this.#abort.abort();
+    this.#comm?.close();
+    for (const peer of this.#peers.values()) void peer.then((c) => c.close(), () => undefined);
+    await this.#listener?.close();
+    await this.#pool?.destroy();
+    this.#data.clear();
+    this.options.onClosed?.();
+  }
+
+  #handle(message: ToWorker): void {
+    switch (message.op) {
+      case 'registered':
+        return;
+      case 'compute-task':
+        this.#assigned.set(message.key, message);
+        this.#gather(message);
+        return;
+      case 'free-keys':
+        for (const key of message.keys) {
+          this.#data.delete(key);
+          if (this.#assigned.delete(key)) this.#ready = this.#ready.filter((t) => t.key !== key);
+        }
+        return;
+      case 'close':
+        void this.close();
+        return;
+      default: {
+        const never: never = message;
+        throw new Error(`unknown message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Fetches the inputs `task` lacks from their holders, then queues it. */
+  #gather(task: Compute): void {
+    const missing = new Map<string, string[]>();
+    for (const [dep, holders] of task.deps) {
+      if (this.#data.has(dep)) continue;
+      const f = this.#fetched.get(dep);
+      if (f !== undefined) {
+        f.users++;
+        continue;
+      }
+      const holder = holders[0];
+      if (holder === undefined) {
+        this.#comm?.send({ op: 'missing-data', key: task.key, dep, holder: '' });
+        this.#assigned.delete(task.key);
+        return;
+      }
+      let list = missing.get(holder);
+      if (list === undefined) missing.set(holder, (list = []));
+      list.push(dep);
+    }
+    if (missing.size === 0) {
+      this.#queue(task);
+      return;
+    }
+    void Promise.all(
+      [...missing].map(async ([holder, keys]) => {
+        const reply = await this.#request(holder, { op: 'get-data', id: 0, keys }).catch(() => undefined);
+        if (reply === undefined || reply.op !== 'data') return keys.map((k) => [k, holder] as const);
+        for (const [key, value] of reply.items) {
+          const f = this.#fetched.get(key);
+          if (f !== undefined) f.users++;
+          else if (!this.#data.has(key)) this.#fetched.set(key, { value, users: 1 });
+        }
+        return reply.missing.map((k) => [k, holder] as const);
+      }),
+    ).then((lost) => {
+      const gone = lost.flat();
+      if (this.#closed || !this.#assigned.has(task.key)) return this.#release(task);
+      if (gone.length > 0) {
+        this.#release(task);
+        this.#assigned.delete(task.key);
+        for (const [dep, holder] of gone) this.#comm?.send({ op: 'missing-data', key: task.key, dep, holder });
+        return;
+      }
+      this.#queue(task);
+    });
+  }
+
+  /** Lets go of the fetched inputs of `task` no other task here needs. */
+  #release(task: Compute): void {
+    for (const [dep] of task.deps) {
+      const f = this.#fetched.get(dep);
+      if (f !== undefined && --f.users <= 0) this.#fetched.delete(dep);
+    }
+  }
+
+  #queue(task: Compute): void {
+    this.#ready.push(task);
+    this.#pump();
+  }
+
+  #input(key: string): WireValue | undefined {
+    return this.#data.get(key) ?? this.#fetched.get(key)?.value;
+  }
+
+  /** Hands ready tasks to the pool: at most two batches per thread in flight, same functions together. */
+  #pump(): void {
+    const pool = this.#pool;
+    if (pool === undefined || this.#closed) return;
+    const maxInFlight = this.options.nthreads * 2;
+    while (this.#inFlight < maxInFlight && this.#ready.length > 0) {
+      if (this.#ready.length > 1) this.#ready.sort((a, b) => a.priority - b.priority);
+      const share = Math.min(MAX_BATCH, Math.max(1, Math.ceil(this.#ready.length / maxInFlight)));
+      const first = this.#ready[0]!;
+      const signature = first.fns.map((r) => `${r[0]}#${r[1]}`).join('|');
+      const batch: Compute[] = [];
+      const rest: Compute[] = [];
+      for (const t of this.#ready) {
+        if (batch.length < share && t.fns.length === first.fns.length && t.fns.map((r) => `${r[0]}#${r[1]}`).join('|') === signature) batch.push(t);
+        else rest.push(t);
+      }
+      this.#ready = rest;
+      this.#run(pool, batch);
+    }
+  }
+
+  #run(pool: Piscina, tasks: Compute[]): void {
+    this.#inFlight++;
+    const chains: WireLink[][] = tasks.map((task, i) => {
+      const inputs: Array<readonly [string, unknown]> = [];
+      let special: Array<readonly [number, WireValue['buffers'], WireValue['classes']]> | undefined;
+      for (const [dep] of task.deps) {
+        const v = this.#input(dep)!;
+        if (v.buffers !== undefined || v.classes !== undefined) (special ??= []).push([inputs.length, v.buffers, v.classes]);
+        inputs.push([dep, v.value]);
+      }
+      return [{ i, key: task.key, task: task.task, inputs, keep: true, special }];
+    });
+    const fns = tasks[0]!.fns;
+    const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), stream: true, measure: false, chains };
+    const done = (outcome: WireOutcome, thread: string): void => {
+      const task = tasks[outcome.i]!;
+      if (!this.#assigned.delete(task.key)) return; // freed while it ran
+      this.#release(task);
+      const stamps = { start: outcome.start, end: outcome.end, thread: `${this.options.name}/${thread}` };
+      if (outcome.ok) {
+        const value: WireValue = { value: outcome.value, buffers: outcome.buffers, classes: outcome.classes };
+        this.#data.set(task.key, value);
+        this.#comm?.send({ op: 'task-finished', key: task.key, nbytes: sizeOf(outcome.value), value: task.sendValue ? value : undefined, ...stamps });
+      } else {
+        this.#comm?.send({ op: 'task-erred', key: task.key, error: outcome.error, ...stamps });
+      }
+    };
+    runOn(pool, batch, this.#abort.signal, (partial) => {
+      for (const o of partial.outcomes) done(o, partial.worker);
+    }).then(
+      (result) => {
+        for (const o of result.outcomes) done(o, result.worker);
+      },
+      (error: unknown) => {
+        if (this.#closed) return;
+        const now = clock();
+        const message = error instanceof Error ? error.message : String(error);
+        for (let i = 0; i < tasks.length; i++) done({ i, ok: false, error: { name: 'Error', message: `the worker thread running it died: ${message}`, props: {} }, start: now, end: now }, 'thread-?');
+      },
+    ).finally(() => {
+      this.#inFlight--;
+      this.#pump();
+    });
+  }
+
+  /** Serves `get-data` to peers and clients, and `put-data` from clients that scatter. */
+  #serve(comm: Comm<DataRequest, DataReply>): void {
+    comm.onMessage((request) => {
+      if (request.op === 'get-data') {
+        const items: Array<readonly [string, WireValue]> = [];
+        const missing: string[] = [];
+        for (const key of request.keys) {
+          const v = this.#data.get(key);
+          if (v === undefined) missing.push(key);
+          else items.push([key, v]);
+        }
+        comm.send({ op: 'data', id: request.id, items, missing });
+      } else {
+        for (const [key, value] of request.items) this.#data.set(key, value);
+        comm.send({ op: 'put-done', id: request.id });
+      }
+    });
+  }
+
+  #request(address: string, request: DataRequest): Promise<DataReply> {
+    return requestData(this.options.transport, this.#peers, address, request);
+  }
+}
+
+/** Requests in flight from this process, by id: how to resolve each, whom it went to, what it asked. */
+const inFlight = new Map<number, { resolve: (reply: DataReply) => void; address: string; keys: readonly string[] }>();
+let lastRequestId = 0;
+
+/**
+ * Sends a data request on a (cached) connection to `address` and waits for its reply. A holder
+ * that goes away before answering has nothing: the reply lists every key asked for as missing.
+ */
+export async function requestData(transport: Transport, peers: Map<string, Promise<Comm<DataReply, DataRequest>>>, address: string, request: DataRequest, options?: HandleOptions): Promise<DataReply> {
+  let peer = peers.get(address);
+  if (peer === undefined) {
+    peer = transport.connect<DataReply, DataRequest>(address, options).then((comm) => {
+      comm.onMessage((reply) => {
+        const pending = inFlight.get(reply.id);
+        inFlight.delete(reply.id);
+        pending?.resolve(reply);
+      });
+      comm.onClose(() => {
+        peers.delete(address);
+        for (const [id, pending] of inFlight) {
+          if (pending.address !== address) continue;
+          inFlight.delete(id);
+          pending.resolve({ op: 'data', id, items: [], missing: [...pending.keys] });
+        }
+      });
+      return comm;
+    });
+    peers.set(address, peer);
+    peer.catch(() => peers.delete(address));
+  }
+  const comm = await peer;
+  const id = ++lastRequestId;
+  return new Promise<DataReply>((resolve) => {
+    inFlight.set(id, { resolve, address, keys: request.op === 'get-data' ? request.keys : [] });
+    comm.send({ ...request, id });
+  });
+}
