@@ -147,6 +147,8 @@ export class Client {
   readonly #submitted = new Map<string, TaskSpec>();
   #requestId = 0;
   #graphs = 0;
+  /** Messages that need work first (locating functions) go out in the order they were asked for. */
+  #sequence: Promise<unknown> = Promise.resolve();
   /** Operations waiting on the cluster: while there are any, a timer keeps the process alive. */
   #busy = 0;
   #keepAlive: NodeJS.Timeout | undefined;
@@ -202,6 +204,13 @@ export class Client {
     } finally {
       if (--this.#busy === 0) clearInterval(this.#keepAlive);
     }
+  }
+
+  /** Runs `step` after every step queued before it (submits, cancels, releases keep their order). */
+  #inOrder<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.#sequence.then(step);
+    this.#sequence = next.catch(() => undefined);
+    return this.#hold(next);
   }
 
   /** The scheduler's address. */
@@ -260,13 +269,23 @@ export class Client {
     this.#state(key).refs++;
   }
 
+  /** Drops what this client knows of `key`; whoever still waits on it hears it was cancelled. */
+  #forget(key: string): void {
+    const ks = this.#keys.get(key);
+    this.#keys.delete(key);
+    this.#submitted.delete(key);
+    if (ks !== undefined && ks.status === 'pending') {
+      ks.status = 'cancelled';
+      for (const w of ks.settled.splice(0)) w();
+    }
+  }
+
   releaseKey(key: string): void {
     const ks = this.#keys.get(key);
     if (ks === undefined) return;
     if (--ks.refs > 0) return;
-    this.#keys.delete(key);
-    this.#submitted.delete(key);
-    if (!this.#closed) this.#comm?.send({ op: 'release-keys', client: this.id, keys: [key] });
+    this.#forget(key);
+    if (!this.#closed) void this.#inOrder(async () => this.#comm?.send({ op: 'release-keys', client: this.id, keys: [key] }));
   }
 
   /** Lets go of keys a run held without futures (keys a future of this client holds stay). */
@@ -274,11 +293,10 @@ export class Client {
     const free = keys.filter((k) => {
       const ks = this.#keys.get(k);
       if (ks !== undefined && ks.refs > 0) return false;
-      this.#keys.delete(k);
-      this.#submitted.delete(k);
+      this.#forget(k);
       return true;
     });
-    if (free.length > 0 && !this.#closed) this.#comm?.send({ op: 'release-keys', client: this.id, keys: free });
+    if (free.length > 0 && !this.#closed) void this.#inOrder(async () => this.#comm?.send({ op: 'release-keys', client: this.id, keys: free }));
   }
 
   /** Stops keys a run held without futures. */
@@ -301,7 +319,7 @@ export class Client {
   settledKey(key: string): Promise<void> {
     const ks = this.#state(key);
     if (ks.status !== 'pending') return Promise.resolve();
-    return new Promise((resolve) => ks.settled.push(resolve));
+    return this.#hold(new Promise((resolve) => ks.settled.push(resolve)));
   }
 
   async #scheduler(): Promise<Comm<ToClient, ToScheduler>> {
@@ -358,7 +376,7 @@ export class Client {
     const future = new Future<Awaited<R>>(key, this);
     this.#state(key);
     const value = [fn, ...graphArgs];
-    void this.#submitOne(key, value, [...deps], options.priority ?? 0).catch((error: unknown) => {
+    void this.#inOrder(() => this.#submitOne(key, value, [...deps], options.priority ?? 0)).catch((error: unknown) => {
       this.#settle(key, { status: 'error', error: { root: key, error: wireErrorOf(error) } });
     });
     return future;
@@ -381,7 +399,7 @@ export class Client {
   compute(value: Delayed<unknown> | readonly Delayed<unknown>[]): Future | Future[] {
     const list = isDelayed(value) ? [value] : [...(value as readonly Delayed<unknown>[])];
     const futures = list.map((d) => new Future(d.key, this));
-    void this.#computeGraph(mergeGraphs(list), list.map((d) => d.key)).catch((error: unknown) => {
+    void this.#inOrder(() => this.#computeGraph(mergeGraphs(list), list.map((d) => d.key))).catch((error: unknown) => {
       for (const d of list) this.#settle(d.key, { status: 'error', error: { root: d.key, error: wireErrorOf(error) } });
     });
     return isDelayed(value) ? futures[0]! : futures;
@@ -467,16 +485,20 @@ export class Client {
   }
 
   /** Stops futures: what only they needed stops too. */
-  async cancel(futures: readonly Future[]): Promise<void> {
-    const comm = await this.#scheduler();
-    comm.send({ op: 'cancel-keys', client: this.id, keys: futures.map((f) => f.key) });
+  cancel(futures: readonly Future[]): Promise<void> {
+    return this.#inOrder(async () => {
+      const comm = await this.#scheduler();
+      comm.send({ op: 'cancel-keys', client: this.id, keys: futures.map((f) => f.key) });
+    });
   }
 
   /** Runs erred futures again. */
-  async retry(futures: readonly Future[]): Promise<void> {
-    const comm = await this.#scheduler();
-    for (const f of futures) this.#state(f.key).status = 'pending';
-    comm.send({ op: 'retry-keys', client: this.id, keys: futures.map((f) => f.key) });
+  retry(futures: readonly Future[]): Promise<void> {
+    return this.#inOrder(async () => {
+      const comm = await this.#scheduler();
+      for (const f of futures) this.#state(f.key).status = 'pending';
+      comm.send({ op: 'retry-keys', client: this.id, keys: futures.map((f) => f.key) });
+    });
   }
 
   /** The scheduler's address and its workers, keyed by address. */

@@ -181,8 +181,8 @@ export class SchedulerState {
         }
         ts.whoWants.add(client);
         ts.nbytes = nbytes[i]!;
-        if (ws !== undefined && ts.state !== 'memory') {
-          this.#logged(ts, 'memory');
+        if (ws !== undefined) {
+          if (ts.state !== 'memory') this.#logged(ts, 'memory');
           ts.whoHas.add(ws);
           ws.hasWhat.add(ts);
         }
@@ -235,7 +235,7 @@ export class SchedulerState {
       if (dts !== undefined && hs !== undefined && dts.whoHas.delete(hs)) hs.hasWhat.delete(dts);
       if (dts !== undefined && dts.state === 'memory' && dts.whoHas.size === 0) rec.set(dts, 'released');
       const ts = this.tasks.get(key);
-      if (ts !== undefined && ts.state === 'processing' && ts.processingOn?.address === address) rec.set(ts, 'released');
+      if (ts !== undefined && ts.state === 'processing' && ts.processingOn?.address === address) rec.set(ts, 'waiting');
     });
   }
 
@@ -361,19 +361,35 @@ export class SchedulerState {
     else if (ts.state === 'released' || ts.state === 'forgotten') rec.set(ts, 'waiting');
   }
 
+  /**
+   * Applies recommendations until none are left. Tasks recommended to run wait until the others
+   * are done and then start in priority order, so that what becomes ready together starts in
+   * the order `order` chose (as the local core's ready stack does).
+   */
   #drain(rec: Recommendations, out: Outbox): void {
-    while (rec.size > 0) {
-      const [ts, to] = rec.entries().next().value as [TaskState, TaskStateName];
-      rec.delete(ts);
-      if (ts.state === to) continue;
-      const transition = TRANSITIONS[`${ts.state}→${to}`] ?? this.#via(ts.state, to);
-      if (transition === undefined) throw new Error(`Distributed scheduler: no transition from ${ts.state} to ${to} for ${JSON.stringify(ts.key)}. This is a bug in Skein.`);
-      const mine: Recommendations = new Map();
-      const from = ts.state;
-      transition.call(this, ts, out, mine);
-      this.log.push({ key: ts.key, from, to: ts.state, stimulus: this.#stimulus, time: clock(), recommended: [...mine].map(([t, s]) => [t.key, s] as const) });
-      for (const [t, s] of mine) rec.set(t, s);
+    for (;;) {
+      const ready: TaskState[] = [];
+      while (rec.size > 0) {
+        const [ts, to] = rec.entries().next().value as [TaskState, TaskStateName];
+        rec.delete(ts);
+        if (ts.state === to) continue;
+        if (to === 'processing' && ts.state === 'waiting') ready.push(ts);
+        else this.#apply(ts, to, out, rec);
+      }
+      if (ready.length === 0) return;
+      if (ready.length > 1) ready.sort((a, b) => a.spec.priority - b.spec.priority);
+      for (const ts of ready) if (ts.state === 'waiting') this.#apply(ts, 'processing', out, rec);
     }
+  }
+
+  #apply(ts: TaskState, to: TaskStateName, out: Outbox, rec: Recommendations): void {
+    const transition = TRANSITIONS[`${ts.state}→${to}`] ?? this.#via(ts.state, to);
+    if (transition === undefined) throw new Error(`Distributed scheduler: no transition from ${ts.state} to ${to} for ${JSON.stringify(ts.key)}. This is a bug in Skein.`);
+    const mine: Recommendations = new Map();
+    const from = ts.state;
+    transition.call(this, ts, out, mine);
+    this.log.push({ key: ts.key, from, to: ts.state, stimulus: this.#stimulus, time: clock(), recommended: [...mine].map(([t, s]) => [t.key, s] as const) });
+    for (const [t, s] of mine) rec.set(t, s);
   }
 
   /** A transition with no direct entry goes through `released` (Dask's rule for missing pairs). */
@@ -496,6 +512,8 @@ export class SchedulerState {
 
   /** released → waiting: wait for what is missing; what is missing and released starts too. */
   releasedToWaiting(ts: TaskState, _out: Outbox, rec: Recommendations): void {
+    // a forgotten dependency needed again (its dependent's data was lost) is known again
+    if (!this.tasks.has(ts.key)) this.tasks.set(ts.key, ts);
     ts.state = 'waiting';
     ts.waitingOn.clear();
     for (const dep of ts.dependencies) {
@@ -589,6 +607,8 @@ export class SchedulerState {
     }
     ts.whoHas.clear();
     ts.state = 'released';
+    // a dependent handed out or queued may not have this data yet: it waits for it again
+    for (const d of ts.dependents) if (d.state === 'processing' || d.state === 'queued') rec.set(d, 'waiting');
     this.#afterRelease(ts, out, rec);
   }
 
@@ -631,7 +651,7 @@ export class SchedulerState {
         // a dependent already running without this input will report it missing; one not started yet waits again
       }
       rec.set(ts, 'waiting');
-    } else if (ts.waiters.size === 0) rec.set(ts, 'forgotten');
+    } else if (ts.waiters.size === 0 && ts.dependents.size === 0) rec.set(ts, 'forgotten');
   }
 
   /** released → forgotten: the scheduler drops it, and what only it kept. */
@@ -641,8 +661,27 @@ export class SchedulerState {
     for (const dep of ts.dependencies) {
       dep.dependents.delete(ts);
       dep.waiters.delete(ts);
-      if (dep.state === 'released' && dep.whoWants.size === 0 && dep.waiters.size === 0) rec.set(dep, 'forgotten');
+      if (dep.whoWants.size > 0 || dep.waiters.size > 0 || dep.dependents.size > 0) continue;
+      // nothing refers to it any more: its data goes, and so does it
+      if (dep.state === 'released' || dep.state === 'erred' || dep.state === 'memory') rec.set(dep, 'forgotten');
     }
+  }
+
+  /** processing or queued → waiting: an input it needs was lost; it waits for it again (its other inputs stay). */
+  backToWaiting(ts: TaskState, out: Outbox, rec: Recommendations): void {
+    const ws = ts.processingOn;
+    this.#stopProcessing(ts);
+    this.#queued.remove(ts);
+    if (ws !== undefined && this.workers.has(ws.address)) out.toWorker(ws.address, { op: 'free-keys', keys: [ts.key] });
+    ts.state = 'waiting';
+    ts.waitingOn.clear();
+    for (const dep of ts.dependencies) {
+      dep.waiters.add(ts);
+      if (dep.state === 'memory') continue;
+      ts.waitingOn.add(dep);
+      if (dep.state === 'released' || dep.state === 'forgotten') rec.set(dep, 'waiting');
+    }
+    if (ts.waitingOn.size === 0) rec.set(ts, 'processing');
   }
 
   /** no-worker → waiting: a worker joined. */
@@ -671,6 +710,8 @@ const TRANSITIONS: Readonly<Record<string, Transition>> = {
   'erred→released': SchedulerState.prototype.erredToReleased,
   'released→forgotten': SchedulerState.prototype.releasedToForgotten,
   'no-worker→waiting': SchedulerState.prototype.noWorkerToWaiting,
+  'processing→waiting': SchedulerState.prototype.backToWaiting,
+  'queued→waiting': SchedulerState.prototype.backToWaiting,
 };
 
 function newTask(spec: TaskSpec): TaskState {

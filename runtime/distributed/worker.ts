@@ -26,6 +26,8 @@ export interface WorkerOptions {
   readonly listen: string;
   readonly transport: Transport;
   readonly memoryLimit?: number | null;
+  /** Tasks that return promises waiting at once in one thread (default 16, as `asyncTasksPerWorker`). */
+  readonly asyncTasks?: number;
   /** Called once the worker has closed (a worker process ends then). */
   readonly onClosed?: () => void;
 }
@@ -45,6 +47,8 @@ export class Worker {
   /** Tasks given to this worker and not finished, by key. */
   readonly #assigned = new Map<string, Compute>();
   #inFlight = 0;
+  /** Batches running, each with the keys it runs and how to stop it. */
+  readonly #running = new Set<{ keys: Set<string>; stop: AbortController }>();
   #pool: Piscina | undefined;
   #comm: Comm<ToWorker, ToScheduler> | undefined;
   #listener: Listener | undefined;
@@ -108,6 +112,8 @@ export class Worker {
           this.#data.delete(key);
           if (this.#assigned.delete(key)) this.#ready = this.#ready.filter((t) => t.key !== key);
         }
+        // a batch whose every task was let go (cancelled, or re-run elsewhere) stops: its thread is replaced
+        for (const run of this.#running) if ([...run.keys].every((k) => !this.#assigned.has(k))) run.stop.abort();
         return;
       case 'close':
         void this.close();
@@ -218,7 +224,10 @@ export class Worker {
       return [{ i, key: task.key, task: task.task, inputs, keep: true, special }];
     });
     const fns = tasks[0]!.fns;
-    const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), stream: true, measure: false, chains };
+    const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), stream: true, measure: false, asyncTasks: this.options.asyncTasks ?? 16, chains };
+    const run = { keys: new Set(tasks.map((t) => t.key)), stop: new AbortController() };
+    this.#running.add(run);
+    const signal = AbortSignal.any([this.#abort.signal, run.stop.signal]);
     const done = (outcome: WireOutcome, thread: string): void => {
       const task = tasks[outcome.i]!;
       if (!this.#assigned.delete(task.key)) return; // freed while it ran
@@ -232,7 +241,7 @@ export class Worker {
         this.#comm?.send({ op: 'task-erred', key: task.key, error: outcome.error, ...stamps });
       }
     };
-    runOn(pool, batch, this.#abort.signal, (partial) => {
+    runOn(pool, batch, signal, (partial) => {
       for (const o of partial.outcomes) done(o, partial.worker);
     }).then(
       (result) => {
@@ -245,6 +254,7 @@ export class Worker {
         for (let i = 0; i < tasks.length; i++) done({ i, ok: false, error: { name: 'Error', message: `the worker thread running it died: ${message}`, props: {} }, start: now, end: now }, 'thread-?');
       },
     ).finally(() => {
+      this.#running.delete(run);
       this.#inFlight--;
       this.#pump();
     });

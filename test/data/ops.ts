@@ -1,5 +1,6 @@
 // Small exported task functions shared by the behaviour suite: exported, so every scheduler
 // (threads and processes included) can locate them by module URL + export name.
+import { existsSync, writeFileSync } from 'node:fs';
 export const inc = (x: number): number => x + 1;
 export const add = (a: number, b: number): number => a + b;
 export const sum = (...xs: number[]): number => xs.reduce((a, b) => a + b, 0);
@@ -98,4 +99,24 @@ export function makeHidden(): { n: number } {
     }
   }
   return new Hidden();
+}
+/** Kills the whole process it runs in (a worker process: its threads die with it). */
+export function killOwnProcess(): never {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
+}
+/** Throws the first time it runs for `marker` (a file path), returns 'ok' after. */
+export function failFirstTime(marker: string): string {
+  if (!existsSync(marker)) {
+    writeFileSync(marker, 'failed once');
+    throw new Error(`first try of ${marker}`);
+  }
+  return 'ok';
+}
+/** The pid of the process a task runs in. */
+export const pidOf = (..._deps: unknown[]): number => process.pid;
+/** x + 1 after about a millisecond of work. */
+export function slowInc(x: number): number {
+  spin(1);
+  return x + 1;
 }

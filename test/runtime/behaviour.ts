@@ -5,11 +5,11 @@ import { describe, it } from 'node:test';
 import { Profiler, SkeinError, TaskError, compute, delayed, get, type Callback, type ComputeOptions } from 'skein';
 import { Counter, add, bump, concat, describeBuffers, describeCounter, makeCounter, makeCycle, double, fail, failWithCode, identity, inc, listSum, makeBuffer, pack, sleep, sum, throwValue, wrapBuffer } from '../data/ops.js';
 
-export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extra: ComputeOptions = {}): void {
+export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes' | 'distributed', extra: ComputeOptions = {}, name: string = scheduler): void {
   // every run of the suite checks the scheduler state's invariants after each step
   const opts: ComputeOptions = { scheduler, numWorkers: 2, validate: true, ...extra };
 
-  describe(`behaviour: ${scheduler}`, () => {
+  describe(`behaviour: ${name}`, () => {
     it('computes one key, an array of keys, and nested arrays of keys', async () => {
       //  x ─▶ y ─▶ z
       const graph = { x: 1, y: [inc, 'x'], z: [add, 'y', 10] };
@@ -201,7 +201,9 @@ export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes', extr
         const stamps = [before, r.ready, r.dispatched, r.started, r.finished, r.received, after];
         for (let i = 1; i < stamps.length; i++) assert.ok(stamps[i - 1]! <= stamps[i]!, `${r.key}: stamp ${i} goes back in time: ${stamps.join(', ')}`);
         assert.equal(r.run, r.finished - r.started);
-        assert.ok(r.worker !== null && (scheduler === 'sync' ? r.worker === 'main' : r.worker.startsWith(scheduler === 'threads' ? 'thread-' : 'process-')), String(r.worker));
+        // a lane per thread: the calling thread, a worker thread or process, or a distributed worker's thread
+        const lane = { sync: /^main$/, threads: /^thread-/, processes: /^process-/, distributed: /^worker-\d+\/thread-\d+$/ }[scheduler];
+        assert.ok(r.worker !== null && lane.test(r.worker), String(r.worker));
       }
     });
 

@@ -1,0 +1,194 @@
+// The distributed client's own API (futures, scatter, wait, asCompleted, cancel, retry,
+// recreateErrorLocally, schedulerInfo) and its failures: workers killed mid-run, a task that
+// kills every worker it runs on, nothing left after close.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Profiler, TaskError, compute, delayed, get } from 'skein';
+import { Client, type Future, asCompleted, wait } from 'skein/distributed';
+import { add, fail, failFirstTime, inc, killOwnProcess, pidOf, sleep, slowInc, sum } from '../data/ops.js';
+
+/** Processes whose parent is this test process, or whose parent is one of those (nannies and their workers). */
+function descendants(): string[] {
+  try {
+    const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).trim().split('\n');
+    const mine = new Set([process.pid]);
+    const out: string[] = [];
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const row of rows) {
+        const [pid, ppid] = row.trim().split(/\s+/).map(Number) as [number, number];
+        if (mine.has(ppid) && !mine.has(pid)) {
+          mine.add(pid);
+          out.push(row.trim());
+          changed = true;
+        }
+      }
+    }
+    return out.filter((r) => r.includes('nanny') || r.includes('distributedWorker'));
+  } catch {
+    return [];
+  }
+}
+
+describe('distributed client', () => {
+  let client: Client;
+  before(async () => {
+    client = new Client({ nWorkers: 2, threadsPerWorker: 1, validate: true });
+    await client.ready;
+  });
+  after(async () => {
+    await client.close();
+    assert.deepEqual(descendants(), [], 'no nanny or worker process is left after close()');
+  });
+
+  it('lists its workers keyed by address, each with pid, name and threads', async () => {
+    const info = await client.schedulerInfo();
+    const workers = Object.values(info.workers).sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(workers.map((w) => [w.name, w.nthreads]), [['worker-0', 1], ['worker-1', 1]]);
+    for (const [address, w] of Object.entries(info.workers)) {
+      assert.equal(w.address, address);
+      assert.match(address, /^tcp:\/\/127\.0\.0\.1:\d+$/);
+      assert.ok(w.pid !== process.pid && w.pid > 0);
+    }
+  });
+
+  it('submits tasks whose futures feed other tasks; the data stays on the workers', async () => {
+    const a = client.submit(inc, 1);
+    const b = client.submit(add, a, 10);
+    assert.equal(await b, 12);
+    assert.equal(b.status, 'finished');
+    // a is held by the worker that computed it, and was never sent to this process
+    const holders = await client.whoHas([a.key]);
+    assert.equal(holders[a.key]!.length, 1);
+    assert.deepEqual(await client.gather([a, { b }]), [2, { b: 12 }]);
+    const squares = client.map(inc, [1, 2, 3]);
+    assert.deepEqual(await client.gather(squares), [2, 3, 4]);
+    // pure by default: the same call is one key
+    assert.equal(client.submit(inc, 1).key, a.key);
+    assert.notEqual(client.submit(inc, 1, { pure: false }).key, a.key);
+  });
+
+  it('scatters data to a worker, or to every worker with broadcast', async () => {
+    const [x, y] = await client.scatter([5, 7]);
+    assert.equal(await client.submit(add, x!, y!), 12);
+    const [big] = await client.scatter([Buffer.from('hello')], { broadcast: true });
+    const holders = await client.whoHas([big!.key]);
+    assert.equal(holders[big!.key]!.length, 2);
+    const back = (await big) as Buffer;
+    assert.ok(Buffer.isBuffer(back));
+    assert.equal(back.toString(), 'hello');
+  });
+
+  it('waits for all, the first, or the first error; asCompleted yields in finishing order and takes more', async () => {
+    const slow = client.submit(sleep, 300, { pure: false });
+    const fast = client.submit(sleep, 10, { pure: false });
+    const first = await wait([slow, fast], { returnWhen: 'FIRST_COMPLETED' });
+    assert.deepEqual([...first.done], [fast]);
+    assert.deepEqual([...first.notDone], [slow]);
+    await assert.rejects(wait([slow], { timeout: 1 }), { code: 'TIMEOUT' });
+    const order: number[] = [];
+    const it = asCompleted([client.submit(sleep, 120, { pure: false })]);
+    let added = false;
+    for await (const f of it) {
+      order.push((await f) as number);
+      if (!added) {
+        added = true;
+        it.add(client.submit(sleep, 20, { pure: false }) as Future);
+      }
+    }
+    assert.deepEqual(order, [120, 20]);
+    const all = await wait([slow, fast]);
+    assert.equal(all.notDone.size, 0);
+  });
+
+  it('rejects a failed future with the task error; retry runs it again; recreateErrorLocally throws it here', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-retry-'));
+    try {
+      const flaky = client.submit(failFirstTime, join(dir, 'marker'));
+      await assert.rejects(flaky.result(), (e: unknown) => e instanceof TaskError && e.key === flaky.key && /first try of/.test(e.message));
+      assert.equal(flaky.status, 'error');
+      assert.match(String(((await flaky.exception()) as Error).message), /^first try of /);
+      await client.retry([flaky]);
+      assert.equal(await flaky, 'ok');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const broken = client.submit(fail, 'broken here');
+    await assert.rejects(broken.result());
+    await assert.rejects(client.recreateErrorLocally(broken), (e: unknown) => {
+      assert.ok(e instanceof Error);
+      assert.equal(e.message, 'broken here');
+      // thrown in this process, from the task's own code
+      assert.match(String(e.stack), /ops\.ts:\d+/);
+      return true;
+    });
+  });
+
+  it('cancels futures', async () => {
+    const long = client.submit(sleep, 5000, { pure: false });
+    await client.cancel([long]);
+    await assert.rejects(long.result(), { code: 'CANCELLED' });
+    assert.equal(long.status, 'cancelled');
+  });
+
+  it('is the default for get and compute; a scheduler asked for still runs locally', async () => {
+    const profiler = new Profiler();
+    assert.equal(await get({ x: 1, y: [inc, 'x'] }, 'y', { callbacks: [profiler] }), 2);
+    assert.match(profiler.results()[0]!.worker!, /^worker-\d\/thread-\d+$/);
+    const local = new Profiler();
+    assert.deepEqual(await compute(delayed(inc)(1), { scheduler: 'threads', callbacks: [local] }), [2]);
+    assert.match(local.results()[0]!.worker!, /^thread-\d+$/);
+  });
+
+  it('finishes a 2,000-task run correctly when a worker is killed with SIGKILL in the middle; the re-run is in the story', async () => {
+    // 100 chains of 20 tasks of ~1 ms, gathered by one sum (2,002 tasks)
+    const graph: Record<string, unknown> = {};
+    for (let c = 0; c < 100; c++) {
+      graph[`t-${c}-0`] = [slowInc, c];
+      for (let i = 1; i < 20; i++) graph[`t-${c}-${i}`] = [slowInc, `t-${c}-${i - 1}`];
+    }
+    graph.pids = [pidOf, ...Object.keys(graph).filter((k) => k.endsWith('-19'))];
+    graph.total = [sum, ...Array.from({ length: 100 }, (_, c) => `t-${c}-19`)];
+    const victim = Object.values((await client.schedulerInfo()).workers)[0]!.pid;
+    const killer = setTimeout(() => process.kill(victim, 'SIGKILL'), 400);
+    const [total, pid] = (await get(graph, ['total', 'pids'])) as [number, number];
+    clearTimeout(killer);
+    // chain c ends at c + 20
+    assert.equal(total, (99 * 100) / 2 + 100 * 20);
+    assert.notEqual(pid, victim);
+    // the nanny started a new worker process in place of the killed one
+    await waitFor(async () => Object.keys((await client.schedulerInfo()).workers).length === 2);
+    const pids = Object.values((await client.schedulerInfo()).workers).map((w) => w.pid);
+    assert.ok(!pids.includes(victim), `the killed worker ${victim} is gone: ${pids.join(', ')}`);
+    // a task the dead worker was running, or whose data only it held, went back and ran again
+    const log = client.cluster!.scheduler.state.log;
+    const rerun = log.find((e) => e.stimulus.startsWith('remove-worker') && (e.from === 'processing' || e.from === 'memory'))!;
+    assert.ok(rerun !== undefined, 'the worker died with work on it');
+    const story = (await client.story(rerun.key)).map((e) => `${e.from}→${e.to}`);
+    const died = story.indexOf(`${rerun.from}→${rerun.to}`);
+    assert.ok(died > 0 && story.slice(died).includes('processing→memory'), story.join(', '));
+  });
+
+  it('fails a task that kills every worker it runs on with KilledWorker after allowedFailures', async () => {
+    const deadly = client.submit(killOwnProcess, { pure: false });
+    const error = await deadly.result().catch((e: unknown) => e);
+    assert.ok(error instanceof TaskError, String(error));
+    assert.equal(error.key, deadly.key);
+    assert.match(error.message, new RegExp(`^Task "${deadly.key}" failed: Task "${deadly.key}" was running on 4 workers that died \\(worker-\\d, worker-\\d, worker-\\d, worker-\\d\\); after 3 deaths it is not tried again\\.`));
+    const story = await client.story(deadly.key);
+    assert.equal(story.filter((e) => e.from === 'processing' && e.to === 'released').length, 3, 'three re-runs');
+    await waitFor(async () => Object.keys((await client.schedulerInfo()).workers).length === 2);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,136 @@
+// The distributed scheduler's state machine on its own, without sockets or workers: stimuli in,
+// transitions (with their log) and messages out, compared with literals.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SchedulerState } from '../../runtime/distributed/schedulerState.js';
+import type { TaskSpec } from '../../runtime/distributed/protocol.js';
+
+const spec = (key: string, deps: string[] = [], priority = 0): TaskSpec => ({ key, task: [key], fns: [], deps, priority });
+const stamps = { start: 1, end: 2, thread: 'w/thread-1' };
+const W1 = 'tcp://w1';
+const W2 = 'tcp://w2';
+
+function cluster(): SchedulerState {
+  const st = new SchedulerState({ validate: true });
+  st.addWorker({ address: W1, name: 'worker-0', pid: 1, nthreads: 1, memoryLimit: null }, 'add-1');
+  st.addWorker({ address: W2, name: 'worker-1', pid: 2, nthreads: 1, memoryLimit: null }, 'add-2');
+  return st;
+}
+
+/** The story of `key` as [from, to, stimulus] triples. */
+const story = (st: SchedulerState, key: string) => st.story(key).map((e) => [e.from, e.to, e.stimulus]);
+
+describe('distributed scheduler state', () => {
+  it('runs x -> y: the story of each key, the messages to workers and to the client', () => {
+    //  x ─▶ y
+    const st = cluster();
+    const out = st.updateGraph('c', [spec('x'), spec('y', ['x'], 1)], ['y'], { events: false, values: false }, 'update-1');
+    const sent = [...out.workers].flatMap(([w, ms]) => ms.map((m) => [w, m.op, m.op === 'compute-task' ? m.key : '']));
+    assert.deepEqual(sent, [[W1, 'compute-task', 'x']]);
+    const done = st.taskFinished(W1, 'x', 8, stamps, undefined, 'finished-x');
+    // y goes where its input is
+    assert.deepEqual([...done.workers].flatMap(([w, ms]) => ms.map((m) => [w, m.op])), [[W1, 'compute-task']]);
+    const last = st.taskFinished(W1, 'y', 8, stamps, undefined, 'finished-y');
+    assert.deepEqual(last.clients.get('c'), [{ op: 'key-in-memory', key: 'y', holders: [W1] }]);
+    // x is released once y, its only dependent, is done; its worker is told to drop it
+    assert.deepEqual(last.workers.get(W1), [{ op: 'free-keys', keys: ['x'] }]);
+    assert.deepEqual(story(st, 'x'), [
+      ['released', 'waiting', 'update-1'],
+      ['waiting', 'processing', 'update-1'],
+      ['processing', 'memory', 'finished-x'],
+      ['memory', 'released', 'finished-y'],
+    ]);
+    assert.deepEqual(story(st, 'y'), [
+      ['released', 'waiting', 'update-1'],
+      ['waiting', 'processing', 'finished-x'],
+      ['processing', 'memory', 'finished-y'],
+    ]);
+    // once y is let go, x (released, kept while y referred to it) is forgotten with it
+    st.releaseKeys('c', ['y'], 'release');
+    assert.deepEqual(story(st, 'x').at(-1), ['released', 'forgotten', 'release']);
+    assert.equal(st.tasks.size, 0);
+  });
+
+  it('re-runs the tasks of a worker that died, and recomputes what only it held', () => {
+    //  a ─▶ b ─▶ c
+    const st = cluster();
+    st.updateGraph('c', [spec('a'), spec('b', ['a'], 1), spec('c', ['b'], 2)], ['c'], { events: false, values: false }, 'update');
+    st.taskFinished(W1, 'a', 8, stamps, undefined, 'finished-a');
+    // b runs on W1 (where a is); W1 dies: b runs again, a is computed again, both on W2
+    const out = st.removeWorker(W1, 'w1-died');
+    assert.deepEqual([...out.workers].flatMap(([w, ms]) => ms.map((m) => [w, m.op, m.op === 'compute-task' ? m.key : ''])), [[W2, 'compute-task', 'a']]);
+    assert.deepEqual(story(st, 'b').slice(-2), [
+      ['processing', 'released', 'w1-died'],
+      ['released', 'waiting', 'w1-died'],
+    ]);
+    assert.deepEqual(story(st, 'a').slice(-3), [
+      ['memory', 'released', 'w1-died'],
+      ['released', 'waiting', 'w1-died'],
+      ['waiting', 'processing', 'w1-died'],
+    ]);
+    st.taskFinished(W2, 'a', 8, stamps, undefined, 'a-again');
+    st.taskFinished(W2, 'b', 8, stamps, undefined, 'b-again');
+    const last = st.taskFinished(W2, 'c', 8, stamps, undefined, 'c-done');
+    assert.deepEqual(last.clients.get('c'), [{ op: 'key-in-memory', key: 'c', holders: [W2] }]);
+  });
+
+  it('fails a task with KilledWorker after allowedFailures deaths, naming the key and the workers', () => {
+    const st = new SchedulerState({ validate: true, allowedFailures: 1 });
+    st.addWorker({ address: W1, name: 'worker-0', pid: 1, nthreads: 1, memoryLimit: null }, 'add-1');
+    st.updateGraph('c', [spec('boom')], ['boom'], { events: false, values: false }, 'update');
+    st.addWorker({ address: W2, name: 'worker-1', pid: 2, nthreads: 1, memoryLimit: null }, 'add-2');
+    st.removeWorker(W1, 'died-1');
+    const out = st.removeWorker(W2, 'died-2');
+    const [message] = out.clients.get('c')!;
+    assert.ok(message?.op === 'task-erred');
+    assert.equal(message.root, 'boom');
+    assert.deepEqual(message.killed, ['worker-0', 'worker-1']);
+    assert.equal(message.error.name, 'KilledWorker');
+    assert.equal(
+      message.error.message,
+      'Task "boom" was running on 2 workers that died (worker-0, worker-1); after 1 deaths it is not tried again. The task may crash its worker (out of memory, process.exit, a native crash): run it with the sync scheduler to see why, or raise allowedFailures.',
+    );
+  });
+
+  it('waits with no worker, and starts when one joins', () => {
+    const st = new SchedulerState({ validate: true });
+    st.updateGraph('c', [spec('x')], ['x'], { events: false, values: false }, 'update');
+    assert.equal(st.tasks.get('x')!.state, 'no-worker');
+    const out = st.addWorker({ address: W1, name: 'worker-0', pid: 1, nthreads: 1, memoryLimit: null }, 'joined');
+    assert.deepEqual(out.workers.get(W1)?.map((m) => m.op), ['compute-task']);
+    assert.deepEqual(story(st, 'x'), [
+      ['released', 'waiting', 'update'],
+      ['waiting', 'no-worker', 'update'],
+      ['no-worker', 'waiting', 'joined'],
+      ['waiting', 'processing', 'joined'],
+    ]);
+  });
+
+  it('queues what no worker has room for, and hands it out by priority as room frees', () => {
+    const st = new SchedulerState({ validate: true });
+    st.addWorker({ address: W1, name: 'worker-0', pid: 1, nthreads: 1, memoryLimit: null }, 'add');
+    const specs = Array.from({ length: 30 }, (_, i) => spec(`t-${i}`, [], 30 - i));
+    st.updateGraph('c', specs, specs.map((s) => s.key), { events: false, values: false }, 'update');
+    // an unmeasured task counts 0.5 ms: 20 of them make 10 ms of work for one thread
+    const processing = [...st.tasks.values()].filter((t) => t.state === 'processing').map((t) => t.key);
+    const queued = [...st.tasks.values()].filter((t) => t.state === 'queued').map((t) => t.key);
+    assert.deepEqual([processing.length, queued.length], [20, 10], `processing ${processing.join(' ')}; queued ${queued.join(' ')}`);
+    assert.equal(queued.length, 10);
+    // the lowest priority numbers went first: t-29 .. t-10 run, t-9 .. t-0 wait
+    assert.ok(processing.includes('t-29') && processing.includes('t-10') && queued.includes('t-9') && queued.includes('t-0'));
+    const out = st.taskFinished(W1, 't-29', 8, stamps, undefined, 'done');
+    assert.deepEqual(out.workers.get(W1)?.map((m) => (m.op === 'compute-task' ? m.key : m.op)), ['t-9']);
+    assert.deepEqual(story(st, 't-9').map(([f, t]) => `${f}→${t}`), ['released→waiting', 'waiting→queued', 'queued→processing']);
+  });
+
+  it('makes the dependents of a failed task fail with it, and tells the client which task raised', () => {
+    //  a (raises) ─▶ b
+    const st = cluster();
+    st.updateGraph('c', [spec('a'), spec('b', ['a'], 1)], ['b'], { events: false, values: false }, 'update');
+    const out = st.taskErred(W1, 'a', { name: 'Error', message: 'boom', props: {} }, stamps, 'erred');
+    assert.deepEqual(out.clients.get('c'), [{ op: 'task-erred', key: 'b', root: 'a', error: { name: 'Error', message: 'boom', props: {} }, killed: undefined }]);
+    assert.equal(st.tasks.get('b')!.state, 'erred');
+    st.releaseKeys('c', ['b'], 'release');
+    assert.equal(st.tasks.size, 0, 'an erred task no one needs is forgotten with its dependents');
+  });
+});
