@@ -30,6 +30,7 @@ import { analyze, formatReport } from './diagnostics/report.js';
 interface RunOptions {
   scheduler?: string;
   numWorkers?: number;
+  threadsPerWorker?: number;
   keys?: string[];
   json?: boolean;
   progress?: boolean;
@@ -53,7 +54,7 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
   const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
   process.once('SIGINT', onSigint);
   if (takeEarlyInterrupt()) onSigint();
-  const prepared = await loadGraphFileRun(file, { scheduler: opts.scheduler, numWorkers: opts.numWorkers, keys: opts.keys });
+  const prepared = await loadGraphFileRun(file, { scheduler: opts.scheduler, numWorkers: opts.numWorkers, threadsPerWorker: opts.threadsPerWorker, keys: opts.keys });
   const { keys, cfg, numWorkers: workers } = prepared;
   const tasks = prepared.graph.size;
   const callbacks: Callback[] = [];
@@ -109,7 +110,7 @@ function reportError(error: unknown): number {
 
 export function buildProgram(): Command {
   const program = new Command('skein')
-    .description('Dask-style task graphs for TypeScript: run a graph file with the sync, threads or processes scheduler.')
+    .description('Dask-style task graphs for TypeScript: run a graph file with the sync, threads, processes or distributed scheduler.')
     .showHelpAfterError()
     .addHelpText('after', '\nExamples:\n  skein run examples/etl.graph.ts\n  skein run pipeline.graph.ts --scheduler sync --keys total --json\n  skein config');
   program
@@ -118,6 +119,7 @@ export function buildProgram(): Command {
     .argument('<graph-file>', '.ts, .mts, .js or .mjs module whose default export is a graph, a delayed value or an array of them')
     .addOption(new Option('-s, --scheduler <name>', 'scheduler to use (default: from configuration, "threads")').choices([...SCHEDULERS]))
     .option('-n, --num-workers <n>', 'worker threads or processes (default: one per CPU)', positiveInt)
+    .option('--threads-per-worker <n>', 'distributed: tasks each worker process runs at once (default: as Dask sizes a local cluster)', positiveInt)
     .option('-k, --keys <keys>', 'comma-separated keys to compute (default: the graph outputs)', keyList)
     .option('--json', 'print exactly one JSON object {results, scheduler, tasks, elapsedMs} on stdout')
     .option('--no-progress', 'do not draw the progress bar (it is drawn only on a terminal, never with --json)')
@@ -172,6 +174,29 @@ export function buildProgram(): Command {
     .action((file: string, opts: { json?: boolean }) => {
       const report = analyze(readRecord(file));
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatReport(report, file));
+    });
+  program
+    .command('scheduler')
+    .description('start a distributed scheduler; workers join it with skein worker, clients with new Client(address)')
+    .option('-p, --port <port>', 'port to listen on (0: a free one)', (t) => Number(t), 8786)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--secret-file <file>', 'where to write the shared secret (default: a file only you can read, found by workers on this machine)')
+    .addHelpText('after', '\nExample:\n  skein scheduler --port 8786 & skein worker tcp://127.0.0.1:8786 --nthreads 2')
+    .action(async (opts: { port: number; host: string; secretFile?: string }) => {
+      const { startSchedulerCommand } = await import('./distributed/commands.js');
+      await startSchedulerCommand(opts);
+    });
+  program
+    .command('worker')
+    .description('start a distributed worker (kept running by this process) that joins the scheduler at <address>')
+    .argument('<address>', 'the scheduler, e.g. tcp://127.0.0.1:8786')
+    .option('--nthreads <n>', 'tasks it runs at once', positiveInt, 1)
+    .option('--memory-limit <size>', "memory it may use: bytes, '2GB', 'auto' or 0 for none")
+    .option('--name <name>', 'its name in the dashboard and in task streams')
+    .option('--secret-file <file>', "the scheduler's secret (default: the file skein scheduler wrote on this machine)")
+    .action(async (address: string, opts: { nthreads: number; memoryLimit?: string; name?: string; secretFile?: string }) => {
+      const { startWorkerCommand } = await import('./distributed/commands.js');
+      await startWorkerCommand(address, opts);
     });
   program
     .command('config')

@@ -22,6 +22,7 @@ import { restoreValue, scanResult } from '../workers/wireValues.js';
 import { type Comm, type Transport, transportFor } from './comm.js';
 import { LocalCluster, type LocalClusterOptions } from './cluster.js';
 import { encodeGraph } from './encode.js';
+import { defaultSecretFile, readSecret } from './secret.js';
 import type { DataReply, DataRequest, TaskEvent, TaskSpec, ToClient, ToScheduler, WireValue, WorkerInfo } from './protocol.js';
 import type { LogEntry } from './schedulerState.js';
 import { requestData } from './worker.js';
@@ -174,7 +175,8 @@ export class Client {
 
   async #connect(opts: ClientOptions): Promise<void> {
     let address = opts.address;
-    let secret = opts.secret ?? '';
+    // a scheduler started by hand on this machine left its secret where only this user reads it
+    let secret = opts.secret ?? (address !== undefined && !address.startsWith('inproc://') ? readSecret(defaultSecretFile(address), address) : '');
     if (address === undefined) {
       this.cluster = await LocalCluster.start(opts);
       address = this.cluster.schedulerAddress;

@@ -17,6 +17,8 @@ import { get } from '../schedule.js';
 export interface GraphFileOptions {
   readonly scheduler?: string;
   readonly numWorkers?: number | null;
+  /** Distributed: tasks each worker runs at once (default: Dask's sizing of a local cluster). */
+  readonly threadsPerWorker?: number;
   /** Keys to compute; default: the graph's outputs (or the file's delayed values). */
   readonly keys?: readonly Key[];
 }
@@ -58,11 +60,15 @@ export async function loadGraphFileRun(file: string, options: GraphFileOptions =
     numWorkers,
     async run(callbacks, signal) {
       const started = performance.now();
+      // distributed with no client open: a LocalCluster for this run, closed after it
+      const client = cfg.scheduler === 'distributed' ? await startClient(options) : undefined;
       try {
         const values = (await get(graph, keys, { ...perCall, callbacks: [...callbacks], signal })) as unknown[];
         return { values, failure: undefined, elapsedMs: performance.now() - started };
       } catch (failure) {
         return { values: [], failure, elapsedMs: performance.now() - started };
+      } finally {
+        await client?.close();
       }
     },
     record(recorder, outcome) {
@@ -74,4 +80,11 @@ export async function loadGraphFileRun(file: string, options: GraphFileOptions =
       }
     },
   };
+}
+
+/** A client (and its LocalCluster) for a distributed run, unless one is open already. */
+async function startClient(options: GraphFileOptions): Promise<{ close(): Promise<void> } | undefined> {
+  const { Client } = await import('../distributed/client.js');
+  if (Client.current() !== undefined) return undefined;
+  return new Client({ nWorkers: options.numWorkers ?? undefined, threadsPerWorker: options.threadsPerWorker });
 }

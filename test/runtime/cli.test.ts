@@ -118,6 +118,6 @@ describe('skein CLI', () => {
     assert.match(help.stdout, /Examples:\n {2}skein run examples\/etl\.graph\.ts --scheduler sync/);
     const bad = skein(['run', 'examples/etl.graph.ts', '--scheduler', 'gpu']);
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /error: option '-s, --scheduler <name>' argument 'gpu' is invalid\. Allowed choices are sync, threads, processes\./);
+    assert.match(bad.stderr, /error: option '-s, --scheduler <name>' argument 'gpu' is invalid\. Allowed choices are sync, threads, processes, distributed\./);
   });
 });

@@ -1,0 +1,45 @@
+/**
+ * `skein scheduler` and `skein worker`: the pieces of a cluster started by hand. Both run until
+ * Ctrl-C or SIGTERM, then close what they started.
+ */
+import { rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { socketTransport } from './comm.js';
+import { parseMemoryLimit } from './cluster.js';
+import { Scheduler } from './scheduler.js';
+import { defaultSecretFile, newSecret, readSecret, writeSecret } from './secret.js';
+import { superviseWorker } from './supervise.js';
+
+function untilStopped(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+export async function startSchedulerCommand(opts: { port: number; host: string; secretFile?: string }): Promise<void> {
+  const secret = newSecret();
+  const scheduler = new Scheduler({ listen: `tcp://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, transport: socketTransport(secret) });
+  await scheduler.start();
+  const address = scheduler.address;
+  const secretFile = opts.secretFile ?? defaultSecretFile(address);
+  writeSecret(secretFile, secret);
+  process.stderr.write(`skein scheduler at ${address}\n  secret in ${secretFile} (readable by you only)\n  start workers:  skein worker ${address}\n  connect:        new Client('${address}')\n`);
+  await untilStopped();
+  await scheduler.close();
+  rmSync(secretFile, { force: true });
+}
+
+export async function startWorkerCommand(address: string, opts: { nthreads: number; memoryLimit?: string; name?: string; secretFile?: string }): Promise<void> {
+  const secret = readSecret(opts.secretFile ?? defaultSecretFile(address), address);
+  const name = opts.name ?? `${hostname()}-${process.pid}`;
+  const supervised = superviseWorker(
+    { op: 'start', scheduler: address, secret, name, nthreads: opts.nthreads, memoryLimit: parseMemoryLimit(opts.memoryLimit === '0' ? null : opts.memoryLimit, 1) },
+    {
+      started: (pid) => process.stderr.write(`skein worker ${name} (pid ${pid}) joined ${address}\n`),
+      died: (pid, code, signal) => process.stderr.write(`skein worker ${name} (pid ${pid}) died (${signal ?? `exit code ${code}`}); starting it again\n`),
+    },
+  );
+  await untilStopped();
+  await supervised.stop();
+}
