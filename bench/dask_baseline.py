@@ -79,4 +79,5 @@ def main():
     print(json.dumps({"version": dask.__version__, "usPerTask": out}))
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -75,6 +75,7 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
   context.subscriptions.push(
     vscode.commands.registerCommand('skein.runThreads', run('threads')),
     vscode.commands.registerCommand('skein.runProcesses', run('processes')),
+    vscode.commands.registerCommand('skein.runDistributed', run('distributed')),
     vscode.commands.registerCommand('skein.runSync', run('sync')),
     vscode.commands.registerCommand('skein.stopRun', () => stopRuns()),
     vscode.commands.registerCommand('skein.addPackage', async (arg?: unknown) => {

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 
-export type SchedulerChoice = 'threads' | 'processes' | 'sync';
+export type SchedulerChoice = 'threads' | 'processes' | 'sync' | 'distributed';
 
 export interface SkeinSettings {
   /** → runtime `scheduler` */

@@ -10,8 +10,9 @@
  *   connection opens with the cluster's shared secret; a listener drops a connection whose first
  *   frame is anything else.
  *
- * Both batch: messages sent in the same turn of the event loop travel together (Dask's
- * BatchedSend), which is what keeps a trivial task's round trip in microseconds.
+ * Both batch: messages sent in the same synchronous stretch (handling one batch of messages,
+ * say) travel together, as Dask's BatchedSend does, without waiting for a later turn of the
+ * event loop.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { type Server, type Socket, createConnection, createServer } from 'node:net';
@@ -67,7 +68,8 @@ abstract class BatchingComm<In, Out> implements Comm<In, Out> {
     this.#queue.push(message);
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(this.#flush);
+      // everything sent while handling one batch of messages goes out together, with no wait for the next turn
+      queueMicrotask(this.#flush);
     }
   }
 

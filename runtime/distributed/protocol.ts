@@ -80,6 +80,8 @@ export type ToWorker =
       readonly priority: number;
       /** Send the value back with the result (a client asked for every value). */
       readonly sendValue: boolean;
+      /** Sent ahead: run it once this task, the one before it in its chain, has finished here. */
+      readonly after?: string;
     }
   | { readonly op: 'free-keys'; readonly keys: readonly string[] }
   | { readonly op: 'close' };

@@ -33,6 +33,8 @@ export type TaskStateName = (typeof TASK_STATES)[number];
 const TARGET_BUSY_MS = 10;
 /** Estimate for a task group never measured (ms). */
 const UNKNOWN_TASK_MS = 0.5;
+/** Links of a chain sent ahead to the worker running the chain (see #sendAhead). */
+const CHAIN_AHEAD = 32;
 /** Bytes a worker fetches from a peer per ms (for weighing data movement against waiting). */
 const BYTES_PER_MS = 100_000;
 
@@ -48,6 +50,11 @@ export interface TaskState {
   readonly waiters: Set<TaskState>;
   readonly whoHas: Set<WorkerState>;
   processingOn: WorkerState | undefined;
+  /**
+   * The worker that already has this task, to run as soon as the task before it in a chain
+   * finishes there (sent ahead while this one still waits; see #sendAhead).
+   */
+  pinnedTo: WorkerState | undefined;
   /** Clients holding a future for this key. */
   readonly whoWants: Set<string>;
   /** Clients following this task's transitions, with whether they want its value. */
@@ -72,6 +79,8 @@ export interface WorkerState {
   readonly memoryLimit: number | null;
   readonly processing: Set<TaskState>;
   readonly hasWhat: Set<TaskState>;
+  /** Tasks sent ahead to it, waiting there for the task before them in their chain. */
+  readonly pinned: Set<TaskState>;
   /** ms of estimated work handed to it and not finished. */
   occupancy: number;
   lastSeen: number;
@@ -236,12 +245,13 @@ export class SchedulerState {
       if (dts !== undefined && dts.state === 'memory' && dts.whoHas.size === 0) rec.set(dts, 'released');
       const ts = this.tasks.get(key);
       if (ts !== undefined && ts.state === 'processing' && ts.processingOn?.address === address) rec.set(ts, 'waiting');
+      else if (ts !== undefined && ts.pinnedTo?.address === address) this.#unpin(ts);
     });
   }
 
   addWorker(info: { address: string; name: string; pid: number; nthreads: number; memoryLimit: number | null }, stimulus: string): Outbox {
     return this.#stimulate(stimulus, (_out, rec) => {
-      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), occupancy: 0, lastSeen: clock() });
+      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock() });
       for (const ts of this.tasks.values()) if (ts.state === 'no-worker') rec.set(ts, 'waiting');
     });
   }
@@ -252,6 +262,7 @@ export class SchedulerState {
       const ws = this.workers.get(address);
       if (ws === undefined) return;
       this.workers.delete(address);
+      for (const ts of ws.pinned) ts.pinnedTo = undefined;
       for (const ts of ws.processing) {
         ts.killedOn.push(ws.name);
         if (ts.killedOn.length > this.#allowedFailures) {
@@ -369,8 +380,9 @@ export class SchedulerState {
   #drain(rec: Recommendations, out: Outbox): void {
     for (;;) {
       const ready: TaskState[] = [];
-      while (rec.size > 0) {
-        const [ts, to] = rec.entries().next().value as [TaskState, TaskStateName];
+      // one pass of the map's iterator: it also visits what is added while it runs (taking the
+      // first entry again each time would skip every deleted one before it: quadratic)
+      for (const [ts, to] of rec) {
         rec.delete(ts);
         if (ts.state === to) continue;
         if (to === 'processing' && ts.state === 'waiting') ready.push(ts);
@@ -462,16 +474,58 @@ export class SchedulerState {
   }
 
   #startOn(ts: TaskState, ws: WorkerState, out: Outbox): void {
+    const sent = ts.pinnedTo === ws;
+    this.#unpin(ts);
     ts.state = 'processing';
     ts.processingOn = ws;
     ts.estimate = this.#estimate(ts);
     ws.processing.add(ts);
     ws.occupancy += ts.estimate;
-    const deps = ts.dependencies.map((d) => [d.key, [...d.whoHas].map((w) => w.address)] as const);
-    const sendValue = [...ts.followers.values()].some(Boolean);
-    out.toWorker(ws.address, { op: 'compute-task', key: ts.key, task: ts.spec.task, fns: ts.spec.fns, deps, priority: ts.spec.priority, sendValue });
+    if (!sent) out.toWorker(ws.address, this.#computeMessage(ts, undefined));
     const now = clock();
     for (const client of ts.followers.keys()) out.event(client, { key: ts.key, state: 'processing', time: now, ready: ts.readyTime });
+    this.#sendAhead(ts, ws, out);
+  }
+
+  #computeMessage(ts: TaskState, after: string | undefined): ToWorker {
+    const deps = ts.dependencies.map((d) => [d.key, [...d.whoHas].map((w) => w.address)] as const);
+    const sendValue = [...ts.followers.values()].some(Boolean);
+    return { op: 'compute-task', key: ts.key, task: ts.spec.task, fns: ts.spec.fns, deps, priority: ts.spec.priority, sendValue, after };
+  }
+
+  /**
+   * Sends the next links of a chain to the worker that runs `ts`, before they can run: a link is
+   * a task's only dependent, whose only missing input is that task and whose other inputs are
+   * already on that worker. The worker runs each as soon as the one before it finishes there,
+   * with no round trip to the scheduler in between (the scheduler still moves each through
+   * waiting → processing → memory when it hears of its predecessor and of it). Not for tasks a
+   * client follows event by event: their processing event must come before they start.
+   */
+  #sendAhead(ts: TaskState, ws: WorkerState, out: Outbox): void {
+    let cur = ts;
+    for (let ahead = 0; ahead < CHAIN_AHEAD; ahead++) {
+      if (cur.dependents.size !== 1) return;
+      const next: TaskState = cur.dependents.values().next().value!;
+      if (next.pinnedTo === ws) {
+        cur = next;
+        continue;
+      }
+      if (next.state !== 'waiting' || next.pinnedTo !== undefined || next.followers.size > 0 || next.waitingOn.size !== 1 || !next.waitingOn.has(cur)) return;
+      for (const dep of next.dependencies) if (dep !== cur && !dep.whoHas.has(ws)) return;
+      next.pinnedTo = ws;
+      ws.pinned.add(next);
+      out.toWorker(ws.address, this.#computeMessage(next, cur.key));
+      cur = next;
+    }
+  }
+
+  /** Forgets that `ts` was sent ahead; with `out`, tells its worker to drop it. */
+  #unpin(ts: TaskState, out?: Outbox): void {
+    const ws = ts.pinnedTo;
+    if (ws === undefined) return;
+    ws.pinned.delete(ts);
+    ts.pinnedTo = undefined;
+    if (out !== undefined && this.workers.has(ws.address)) out.toWorker(ws.address, { op: 'free-keys', keys: [ts.key] });
   }
 
   #stopProcessing(ts: TaskState): void {
@@ -501,6 +555,7 @@ export class SchedulerState {
       if (ts.state === 'waiting') for (const d of ts.waitingOn) if (d.state === 'memory') fail(`${k} waits on ${JSON.stringify(d.key)}, which is in memory`);
       if (ts.state === 'processing') for (const d of ts.dependencies) if (d.state !== 'memory') fail(`${k} is processing while its dependency ${JSON.stringify(d.key)} is ${d.state}`);
       if (ts.state === 'forgotten') fail(`${k} is forgotten but still known`);
+      if (ts.pinnedTo !== undefined && (ts.state !== 'waiting' || !ts.pinnedTo.pinned.has(ts))) fail(`${k} is ${ts.state} and sent ahead to ${ts.pinnedTo.name}`);
     }
     for (const ws of this.workers.values()) {
       for (const ts of ws.processing) if (ts.processingOn !== ws) fail(`${ws.name} lists ${JSON.stringify(ts.key)} as processing, which runs elsewhere`);
@@ -536,6 +591,12 @@ export class SchedulerState {
 
   /** waiting → processing: to the best worker with room; queued when none has room, no-worker when there is none. */
   waitingToProcessing(ts: TaskState, out: Outbox, rec: Recommendations): void {
+    const pinned = ts.pinnedTo;
+    if (pinned !== undefined && this.workers.has(pinned.address)) {
+      // sent ahead: it is on that worker already, and may be running
+      this.#startOn(ts, pinned, out);
+      return;
+    }
     const ws = this.#decideWorker(ts);
     if (ws === undefined) {
       ts.state = 'no-worker';
@@ -582,6 +643,7 @@ export class SchedulerState {
     const stamps = this.#erredStamps;
     this.#stopProcessing(ts);
     this.#queued.remove(ts);
+    this.#unpin(ts, out);
     ts.state = 'erred';
     ts.erredBecause ??= ts.key;
     for (const dep of ts.dependencies) dep.waiters.delete(ts);
@@ -608,7 +670,10 @@ export class SchedulerState {
     ts.whoHas.clear();
     ts.state = 'released';
     // a dependent handed out or queued may not have this data yet: it waits for it again
-    for (const d of ts.dependents) if (d.state === 'processing' || d.state === 'queued') rec.set(d, 'waiting');
+    for (const d of ts.dependents) {
+      if (d.state === 'processing' || d.state === 'queued') rec.set(d, 'waiting');
+      else this.#unpin(d, out);
+    }
     this.#afterRelease(ts, out, rec);
   }
 
@@ -624,6 +689,7 @@ export class SchedulerState {
   /** waiting, queued or no-worker → released: no longer needed. */
   waitingToReleased(ts: TaskState, out: Outbox, rec: Recommendations): void {
     this.#queued.remove(ts);
+    this.#unpin(ts, out);
     ts.state = 'released';
     for (const dep of ts.dependencies) {
       dep.waiters.delete(ts);
@@ -725,6 +791,7 @@ function newTask(spec: TaskSpec): TaskState {
     waiters: new Set(),
     whoHas: new Set(),
     processingOn: undefined,
+    pinnedTo: undefined,
     whoWants: new Set(),
     followers: new Map(),
     nbytes: 0,

@@ -33,6 +33,8 @@ export interface WorkerOptions {
 }
 
 type Compute = Extract<ToWorker, { op: 'compute-task' }>;
+/** A task ready to run, with the functions it calls as one string (batches group by it). */
+type Ready = Compute & { readonly signature: string };
 
 /** Most tasks handed to the pool in one batch. */
 const MAX_BATCH = 256;
@@ -42,10 +44,14 @@ export class Worker {
   readonly #data = new Map<string, WireValue>();
   /** Inputs fetched from other workers, with how many tasks here still need them. */
   readonly #fetched = new Map<string, { value: WireValue; users: number }>();
-  /** Tasks whose inputs are all here, waiting for a thread. */
-  #ready: Compute[] = [];
+  /** Tasks whose inputs are all here, waiting for a thread: sorted by priority from `#readyHead` when not `#unsorted`. */
+  #ready: Ready[] = [];
+  #readyHead = 0;
+  #unsorted = false;
   /** Tasks given to this worker and not finished, by key. */
   readonly #assigned = new Map<string, Compute>();
+  /** Tasks sent ahead, by the key of the task before them in their chain (run when it finishes here). */
+  readonly #after = new Map<string, Compute[]>();
   #inFlight = 0;
   /** Batches running, each with the keys it runs and how to stop it. */
   readonly #running = new Set<{ keys: Set<string>; stop: AbortController }>();
@@ -105,12 +111,16 @@ export class Worker {
         return;
       case 'compute-task':
         this.#assigned.set(message.key, message);
-        this.#gather(message);
+        if (message.after !== undefined && !this.#data.has(message.after)) {
+          let list = this.#after.get(message.after);
+          if (list === undefined) this.#after.set(message.after, (list = []));
+          list.push(message);
+        } else this.#gather(message);
         return;
       case 'free-keys':
         for (const key of message.keys) {
           this.#data.delete(key);
-          if (this.#assigned.delete(key)) this.#ready = this.#ready.filter((t) => t.key !== key);
+          this.#assigned.delete(key); // if it is still queued here, #pump skips it
         }
         // a batch whose every task was let go (cancelled, or re-run elsewhere) stops: its thread is replaced
         for (const run of this.#running) if ([...run.keys].every((k) => !this.#assigned.has(k))) run.stop.abort();
@@ -182,7 +192,8 @@ export class Worker {
   }
 
   #queue(task: Compute): void {
-    this.#ready.push(task);
+    this.#ready.push({ ...task, signature: task.fns.map((r) => `${r[0]}#${r[1]}`).join('|') });
+    this.#unsorted = true;
     this.#pump();
   }
 
@@ -190,24 +201,31 @@ export class Worker {
     return this.#data.get(key) ?? this.#fetched.get(key)?.value;
   }
 
-  /** Hands ready tasks to the pool: at most two batches per thread in flight, same functions together. */
+  /** Hands ready tasks to the pool: at most two batches per thread in flight, same functions together, best priority first. */
   #pump(): void {
     const pool = this.#pool;
     if (pool === undefined || this.#closed) return;
     const maxInFlight = this.options.nthreads * 2;
-    while (this.#inFlight < maxInFlight && this.#ready.length > 0) {
-      if (this.#ready.length > 1) this.#ready.sort((a, b) => a.priority - b.priority);
-      const share = Math.min(MAX_BATCH, Math.max(1, Math.ceil(this.#ready.length / maxInFlight)));
-      const first = this.#ready[0]!;
-      const signature = first.fns.map((r) => `${r[0]}#${r[1]}`).join('|');
-      const batch: Compute[] = [];
-      const rest: Compute[] = [];
-      for (const t of this.#ready) {
-        if (batch.length < share && t.fns.length === first.fns.length && t.fns.map((r) => `${r[0]}#${r[1]}`).join('|') === signature) batch.push(t);
-        else rest.push(t);
+    while (this.#inFlight < maxInFlight && this.#readyHead < this.#ready.length) {
+      if (this.#unsorted) {
+        this.#ready = this.#ready.slice(this.#readyHead).sort((a, b) => a.priority - b.priority);
+        this.#readyHead = 0;
+        this.#unsorted = false;
       }
-      this.#ready = rest;
-      this.#run(pool, batch);
+      const waiting = this.#ready.length - this.#readyHead;
+      const share = Math.min(MAX_BATCH, Math.max(1, Math.ceil(waiting / maxInFlight)));
+      const batch: Compute[] = [];
+      const signature = this.#ready[this.#readyHead]!.signature;
+      // a run of the best tasks calling the same functions (tasks freed meanwhile are dropped)
+      while (batch.length < share && this.#readyHead < this.#ready.length && this.#ready[this.#readyHead]!.signature === signature) {
+        const t = this.#ready[this.#readyHead++]!;
+        if (this.#assigned.get(t.key)?.task === t.task) batch.push(t);
+      }
+      if (this.#readyHead === this.#ready.length) {
+        this.#ready = [];
+        this.#readyHead = 0;
+      }
+      if (batch.length > 0) this.#run(pool, batch);
     }
   }
 
@@ -224,7 +242,8 @@ export class Worker {
       return [{ i, key: task.key, task: task.task, inputs, keep: true, special }];
     });
     const fns = tasks[0]!.fns;
-    const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), stream: true, measure: false, asyncTasks: this.options.asyncTasks ?? 16, chains };
+    // one task's outcome comes with the batch's result: streaming (a port per batch) is for several
+    const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), stream: tasks.length > 1, measure: false, asyncTasks: this.options.asyncTasks ?? 16, chains };
     const run = { keys: new Set(tasks.map((t) => t.key)), stop: new AbortController() };
     this.#running.add(run);
     const signal = AbortSignal.any([this.#abort.signal, run.stop.signal]);
@@ -233,17 +252,21 @@ export class Worker {
       if (!this.#assigned.delete(task.key)) return; // freed while it ran
       this.#release(task);
       const stamps = { start: outcome.start, end: outcome.end, thread: `${this.options.name}/${thread}` };
+      const next = this.#after.get(task.key);
+      this.#after.delete(task.key);
       if (outcome.ok) {
         const value: WireValue = { value: outcome.value, buffers: outcome.buffers, classes: outcome.classes };
         this.#data.set(task.key, value);
         this.#comm?.send({ op: 'task-finished', key: task.key, nbytes: sizeOf(outcome.value), value: task.sendValue ? value : undefined, ...stamps });
+        // the next links of its chain, sent ahead, run now (unless let go meanwhile)
+        for (const t of next ?? []) if (this.#assigned.get(t.key) === t) this.#gather(t);
       } else {
         this.#comm?.send({ op: 'task-erred', key: task.key, error: outcome.error, ...stamps });
       }
     };
-    runOn(pool, batch, signal, (partial) => {
+    runOn(pool, batch, signal, tasks.length > 1 ? (partial) => {
       for (const o of partial.outcomes) done(o, partial.worker);
-    }).then(
+    } : undefined).then(
       (result) => {
         for (const o of result.outcomes) done(o, result.worker);
       },

@@ -32,7 +32,7 @@ describe('workspace trust', () => {
   it('declares limited support for untrusted workspaces and disables every run command there', () => {
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
     const runs = manifest.contributes.commands.filter((c) => c.command.startsWith('skein.run') || c.command === 'skein.rerun');
-    assert.deepEqual(runs.map((c) => c.command).sort(), ['skein.rerun', 'skein.runProcesses', 'skein.runSync', 'skein.runThreads']);
+    assert.deepEqual(runs.map((c) => c.command).sort(), ['skein.rerun', 'skein.runDistributed', 'skein.runProcesses', 'skein.runSync', 'skein.runThreads']);
     for (const c of runs) assert.equal(c.enablement, 'isWorkspaceTrusted', c.command);
   });
 });

@@ -25,11 +25,16 @@ describe('distributed scheduler state', () => {
     //  x ─▶ y
     const st = cluster();
     const out = st.updateGraph('c', [spec('x'), spec('y', ['x'], 1)], ['y'], { events: false, values: false }, 'update-1');
-    const sent = [...out.workers].flatMap(([w, ms]) => ms.map((m) => [w, m.op, m.op === 'compute-task' ? m.key : '']));
-    assert.deepEqual(sent, [[W1, 'compute-task', 'x']]);
+    // y, the next link of x's chain, goes to x's worker with it, to run there right after x
+    const sent = [...out.workers].flatMap(([w, ms]) => ms.map((m) => [w, m.op, m.op === 'compute-task' ? `${m.key} after ${m.after ?? 'nothing'}` : '']));
+    assert.deepEqual(sent, [
+      [W1, 'compute-task', 'x after nothing'],
+      [W1, 'compute-task', 'y after x'],
+    ]);
     const done = st.taskFinished(W1, 'x', 8, stamps, undefined, 'finished-x');
-    // y goes where its input is
-    assert.deepEqual([...done.workers].flatMap(([w, ms]) => ms.map((m) => [w, m.op])), [[W1, 'compute-task']]);
+    // y is processing there now, with no message: it has it already
+    assert.deepEqual([...done.workers], []);
+    assert.equal(st.tasks.get('y')!.state, 'processing');
     const last = st.taskFinished(W1, 'y', 8, stamps, undefined, 'finished-y');
     assert.deepEqual(last.clients.get('c'), [{ op: 'key-in-memory', key: 'y', holders: [W1] }]);
     // x is released once y, its only dependent, is done; its worker is told to drop it
@@ -58,7 +63,12 @@ describe('distributed scheduler state', () => {
     st.taskFinished(W1, 'a', 8, stamps, undefined, 'finished-a');
     // b runs on W1 (where a is); W1 dies: b runs again, a is computed again, both on W2
     const out = st.removeWorker(W1, 'w1-died');
-    assert.deepEqual([...out.workers].flatMap(([w, ms]) => ms.map((m) => [w, m.op, m.op === 'compute-task' ? m.key : ''])), [[W2, 'compute-task', 'a']]);
+    // a runs on W2, and its chain is sent there with it
+    assert.deepEqual([...out.workers].flatMap(([w, ms]) => ms.map((m) => [w, m.op, m.op === 'compute-task' ? `${m.key} after ${m.after ?? 'nothing'}` : ''])), [
+      [W2, 'compute-task', 'a after nothing'],
+      [W2, 'compute-task', 'b after a'],
+      [W2, 'compute-task', 'c after b'],
+    ]);
     assert.deepEqual(story(st, 'b').slice(-2), [
       ['processing', 'released', 'w1-died'],
       ['released', 'waiting', 'w1-died'],

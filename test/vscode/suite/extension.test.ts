@@ -58,6 +58,7 @@ suite('Skein in VS Code', () => {
     ['skein.runSync', 'sync', '1 worker'],
     ['skein.runThreads', 'threads', '2 workers'],
     ['skein.runProcesses', 'processes', '2 workers'],
+    ['skein.runDistributed', 'distributed', '2 workers'],
   ] as const) {
     test(`${command} runs the example and reports results and a summary`, async () => {
       const doc = await vscode.workspace.openTextDocument(file('etl.graph.ts'));
