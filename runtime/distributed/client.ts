@@ -178,6 +178,8 @@ export class Client {
     // a scheduler started by hand on this machine left its secret where only this user reads it
     let secret = opts.secret ?? (address !== undefined && !address.startsWith('inproc://') ? readSecret(defaultSecretFile(address), address) : '');
     if (address === undefined) {
+      // while the cluster starts in other processes, this thread gets ready to locate task functions
+      setImmediate(() => void import('../loader/locate.js').then((m) => m.prepareLocating()));
       this.cluster = await LocalCluster.start(opts);
       address = this.cluster.schedulerAddress;
       secret = this.cluster.secret;

@@ -33,6 +33,8 @@ export interface LocalClusterOptions {
   readonly validate?: boolean;
   /** Deaths of workers running the same task before it fails with KilledWorker (default 3). */
   readonly allowedFailures?: number;
+  /** A worker that sends no heartbeat (one a second) for this long is dropped (default 30 s). */
+  readonly workerTtlMs?: number;
 }
 
 /** Dask's sizing: up to 4 cores, a worker per core with one thread; beyond, about √cores workers. */
@@ -92,7 +94,7 @@ export class LocalCluster {
     const memoryLimit = parseMemoryLimit(options.memoryLimit, nWorkers);
     const secret = randomBytes(24).toString('base64url');
     const transport = processes ? socketTransport(secret) : inprocTransport;
-    const scheduler = new Scheduler({ listen: processes ? `tcp://127.0.0.1:${options.schedulerPort ?? 0}` : 'inproc://', transport, validate: options.validate, allowedFailures: options.allowedFailures, unref: processes });
+    const scheduler = new Scheduler({ listen: processes ? `tcp://127.0.0.1:${options.schedulerPort ?? 0}` : 'inproc://', transport, validate: options.validate, allowedFailures: options.allowedFailures, workerTtlMs: options.workerTtlMs, unref: processes });
     await scheduler.start();
     const cluster = new LocalCluster(scheduler, secret, nWorkers, threadsPerWorker, processes);
     const up = cluster.#waitForWorkers(nWorkers);

@@ -108,8 +108,9 @@ export class Scheduler {
     const comm = this.#workers.get(address);
     if (comm === undefined && !this.state.workers.has(address)) return;
     this.#workers.delete(address);
-    comm?.close();
+    // the state first: closing the comm calls this again, which must then find nothing to do
     this.#send(this.state.removeWorker(address, this.#id(`remove-worker-${how}`)));
+    comm?.close();
     this.onWorkersChanged?.();
   }
 

@@ -13,6 +13,7 @@ import type { Piscina } from 'piscina';
 import { clock } from '../core/timings.js';
 import { workersNeedLoader } from '../loader/register.js';
 import { createThreadPool, runOn } from '../schedulers/threads.js';
+import { warmupBatch } from '../workers/spawn.js';
 import type { WireBatch, WireLink, WireOutcome } from '../workers/protocol.js';
 import type { Comm, HandleOptions, Listener, Transport } from './comm.js';
 import type { DataReply, DataRequest, ToScheduler, ToWorker, WireValue } from './protocol.js';
@@ -70,6 +71,9 @@ export class Worker {
   async start(): Promise<void> {
     const { transport } = this.options;
     this.#pool = createThreadPool(this.options.nthreads);
+    // each thread loads Skein's worker code now, while this worker registers, not with its first task
+    const pool = this.#pool;
+    for (let i = 0; i < this.options.nthreads; i++) void pool.run(warmupBatch([], false)).catch(() => undefined);
     this.#listener = await transport.listen<DataRequest, DataReply>(this.options.listen, (comm) => this.#serve(comm));
     this.address = this.#listener.address;
     const comm = await transport.connect<ToWorker, ToScheduler>(this.options.scheduler);

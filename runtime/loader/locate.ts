@@ -105,6 +105,18 @@ function functionPosition(fn: Function): ScriptPosition | undefined {
   }
 }
 
+/**
+ * Does the first-use work of locating (the inspector session, the scripts loaded so far) now,
+ * while this thread would wait anyway (a distributed client waiting for its cluster to start).
+ */
+export function prepareLocating(): void {
+  try {
+    functionPosition(prepareLocating);
+  } catch {
+    // no inspector: locating will say so when it is needed
+  }
+}
+
 /** A function defined in a module whose top-level code has not finished (see `locateFunction`). */
 export interface EvaluatingModule {
   readonly evaluating: string;

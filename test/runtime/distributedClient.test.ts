@@ -192,3 +192,41 @@ async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('distributed client, failures of the cluster itself', () => {
+  it('drops a worker that stops answering and runs its tasks elsewhere', async () => {
+    const client = new Client({ nWorkers: 2, threadsPerWorker: 1, workerTtlMs: 1500, validate: true, setAsDefault: false });
+    try {
+      await client.ready;
+      const [frozen] = Object.values((await client.schedulerInfo()).workers);
+      process.kill(frozen!.pid, 'SIGSTOP');
+      try {
+        const futures = client.map(slowInc, Array.from({ length: 40 }, (_, i) => i));
+        assert.equal(((await client.gather(futures)) as number[]).reduce((a, b) => a + b, 0), (39 * 40) / 2 + 40);
+        const log = client.cluster!.scheduler.state.log;
+        assert.ok(log.some((e) => e.stimulus.startsWith('remove-worker-silent')), 'the silent worker was removed');
+      } finally {
+        process.kill(frozen!.pid, 'SIGCONT');
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('lets go of the futures of a client that disconnects', async () => {
+    const owner = new Client({ nWorkers: 1, threadsPerWorker: 1, validate: true, setAsDefault: false });
+    try {
+      await owner.ready;
+      const other = new Client({ address: owner.cluster!.schedulerAddress, secret: owner.cluster!.secret, setAsDefault: false });
+      const held = other.submit(inc, 100);
+      assert.equal(await held, 101);
+      const tasks = owner.cluster!.scheduler.state.tasks;
+      assert.equal(tasks.get(held.key)?.state, 'memory');
+      await other.close();
+      await waitFor(async () => !tasks.has(held.key));
+      assert.deepEqual((await owner.whoHas([held.key]))[held.key], []);
+    } finally {
+      await owner.close();
+    }
+  });
+});
