@@ -19,7 +19,9 @@ function packageVsix() {
 
 /** Right-clicks in the editor, checks the context menu has `entries`, closes it. */
 async function contextMenu(page, entries) {
-  await page.locator('.monaco-editor .view-lines').first().click({ button: 'right', position: { x: 200, y: 60 } });
+  // on a line of text: an editor scrolled to its end (a view state restored from an earlier
+  // session) has only a line or two, and a click below them lands outside the editor's lines
+  await page.locator('.monaco-editor .view-lines .view-line').first().click({ button: 'right', position: { x: 40, y: 5 } });
   const menu = page.locator('.context-view .monaco-menu, .monaco-menu-container .monaco-menu').first();
   await menu.waitFor({ state: 'visible', timeout: 10_000 });
   const labels = (await menu.locator('.action-label').allInnerTexts()).map((t) => t.trim());
