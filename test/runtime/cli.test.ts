@@ -86,7 +86,7 @@ describe('skein CLI', () => {
     assert.match(r.stdout, /^numWorkers +3 +\(environment\)$/m);
     const bad = skein(['config'], { env: { SKEIN_SCHEDULER: 'gpu' } });
     assert.equal(bad.code, 2);
-    assert.equal(bad.stderr, 'error: Unknown scheduler "gpu"; valid schedulers: sync, threads, processes.\n');
+    assert.equal(bad.stderr, 'error: Unknown scheduler "gpu"; valid schedulers: sync, threads, processes, distributed.\n');
   });
 
   it('on Ctrl-C stops the run, exits 130 and leaves no worker process', async () => {

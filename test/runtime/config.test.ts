@@ -102,7 +102,7 @@ describe('config', () => {
   });
 
   it('rejects unknown schedulers, keys and bad values, listing what is valid', () => {
-    assert.throws(() => config.set({ scheduler: 'gpu' as 'sync' }), { message: 'Unknown scheduler "gpu"; valid schedulers: sync, threads, processes.' });
+    assert.throws(() => config.set({ scheduler: 'gpu' as 'sync' }), { message: 'Unknown scheduler "gpu"; valid schedulers: sync, threads, processes, distributed.' });
     assert.throws(() => config.set({ numWorker: 2 } as never), { message: /^Unknown config key "numWorker" from config\.set\(\)\. Did you mean "numWorkers"\? Valid keys: scheduler, numWorkers, / });
     assert.throws(() => config.set({ numWorkers: 0 }), { message: 'Bad value for config key "numWorkers" from config.set(): 0; expected an integer >= 1 or null.' });
     process.env.SKEIN_NUM_WORKERS = 'many';
@@ -129,7 +129,7 @@ describe('config', () => {
   });
 
   it('does not take names inherited from Object.prototype as keys or schedulers', () => {
-    assert.throws(() => config.set({ scheduler: 'toString' as 'sync' }), { message: 'Unknown scheduler "toString"; valid schedulers: sync, threads, processes.' });
+    assert.throws(() => config.set({ scheduler: 'toString' as 'sync' }), { message: 'Unknown scheduler "toString"; valid schedulers: sync, threads, processes, distributed.' });
     assert.throws(() => config.set({ constructor: 1 } as never), { message: /^Unknown config key "constructor" from config\.set\(\)\./ });
   });
 
@@ -143,6 +143,6 @@ describe('config', () => {
   });
 
   it('rejects per-call values in get', async () => {
-    await assert.rejects(get({ x: 1 }, 'x', { scheduler: 'nope' as 'sync' }), { message: 'Unknown scheduler "nope"; valid schedulers: sync, threads, processes.' });
+    await assert.rejects(get({ x: 1 }, 'x', { scheduler: 'nope' as 'sync' }), { message: 'Unknown scheduler "nope"; valid schedulers: sync, threads, processes, distributed.' });
   });
 });
