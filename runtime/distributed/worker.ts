@@ -12,7 +12,7 @@
 import type { Piscina } from 'piscina';
 import { clock } from '../core/timings.js';
 import { workersNeedLoader } from '../loader/register.js';
-import { createThreadPool, runOn } from '../schedulers/threads.js';
+import { createThreadPool, runOn } from '../schedulers/threadPool.js';
 import { warmupBatch } from '../workers/spawn.js';
 import type { WireBatch, WireLink, WireOutcome } from '../workers/protocol.js';
 import type { Comm, HandleOptions, Listener, Transport } from './comm.js';
