@@ -62,21 +62,29 @@ def fan(n=1_000):
     return g, "total", n + 2
 
 
-def main():
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 21
-    warmup = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+SHAPES = (("wide", wide), ("chain", chain), ("tree", tree), ("fan", fan))
+
+
+def time_shapes(run, runs, warmup):
+    """Median µs per task of `run(graph, key)` on each shape, after `warmup` untimed runs."""
     out = {}
-    for name, build in (("wide", wide), ("chain", chain), ("tree", tree), ("fan", fan)):
+    for name, build in SHAPES:
         samples = []
         for r in range(warmup + runs):
             g, key, n = build()
             t0 = time.perf_counter()
-            get(g, key)
+            run(g, key)
             us = (time.perf_counter() - t0) * 1e6 / n
             if r >= warmup:
                 samples.append(us)
         out[name] = statistics.median(samples)
-    print(json.dumps({"version": dask.__version__, "usPerTask": out}))
+    return out
+
+
+def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 21
+    warmup = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    print(json.dumps({"version": dask.__version__, "usPerTask": time_shapes(get, runs, warmup)}))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@
 # Usage: python3 bench/dask_distributed_baseline.py RUNS WARMUP [first]
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -16,7 +15,7 @@ os.environ["PYTHONPATH"] = BENCH + os.pathsep + os.environ.get("PYTHONPATH", "")
 
 import distributed  # noqa: E402
 from distributed import Client  # noqa: E402
-from dask_baseline import chain, fan, inc, tree, wide  # noqa: E402
+from dask_baseline import inc, time_shapes  # noqa: E402
 
 
 def first_result():
@@ -32,18 +31,8 @@ def main():
         return
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     warmup = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-    out = {}
     with Client() as client:
-        for name, build in (("wide", wide), ("chain", chain), ("tree", tree), ("fan", fan)):
-            samples = []
-            for r in range(warmup + runs):
-                g, key, n = build()
-                t0 = time.perf_counter()
-                client.get(g, key)
-                us = (time.perf_counter() - t0) * 1e6 / n
-                if r >= warmup:
-                    samples.append(us)
-            out[name] = statistics.median(samples)
+        out = time_shapes(client.get, runs, warmup)
     print(json.dumps({"version": distributed.__version__, "usPerTask": out}))
 
 

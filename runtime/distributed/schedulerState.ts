@@ -283,10 +283,7 @@ export class SchedulerState {
     return this.#stimulate(stimulus, (_out, rec) => {
       for (const key of keys) {
         const ts = this.tasks.get(key);
-        if (ts === undefined) continue;
-        ts.whoWants.delete(client);
-        ts.followers.delete(client);
-        if (ts.whoWants.size === 0 && ts.waiters.size === 0) rec.set(ts, ts.state === 'released' || ts.state === 'erred' ? 'forgotten' : 'released');
+        if (ts !== undefined) this.#letGo(ts, client, rec, false);
       }
     });
   }
@@ -297,12 +294,18 @@ export class SchedulerState {
       for (const key of keys) {
         const ts = this.tasks.get(key);
         if (ts === undefined) continue;
-        ts.whoWants.delete(client);
-        ts.followers.delete(client);
         out.toClient(client, { op: 'cancelled', key });
-        if (ts.whoWants.size === 0) rec.set(ts, ts.state === 'released' || ts.state === 'erred' ? 'forgotten' : 'released');
+        this.#letGo(ts, client, rec, true);
       }
     });
+  }
+
+  /** `client` no longer wants `ts`: released (or forgotten) once no one does; `cancel` stops it even while tasks wait for it. */
+  #letGo(ts: TaskState, client: string, rec: Recommendations, cancel: boolean): void {
+    ts.whoWants.delete(client);
+    ts.followers.delete(client);
+    if (ts.whoWants.size > 0 || (!cancel && ts.waiters.size > 0)) return;
+    rec.set(ts, ts.state === 'released' || ts.state === 'erred' ? 'forgotten' : 'released');
   }
 
   /** Erred tasks run again (Dask's `client.retry`). */
