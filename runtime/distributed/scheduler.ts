@@ -90,7 +90,11 @@ export class Scheduler {
           (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id: message.id, value: this.reply(message) });
           return;
         default:
-          this.#handle(message, worker);
+          try {
+            this.#handle(message, worker);
+          } catch (error) {
+            this.#internalError(message, error);
+          }
       }
     });
     comm.onClose(() => {
@@ -102,6 +106,20 @@ export class Scheduler {
         this.#send(this.state.releaseKeys(client, keys, this.#id('client-gone')));
       }
     });
+  }
+
+  /**
+   * A stimulus that threw is a bug in Skein: said on stderr with the message that caused it, and
+   * the client that sent a graph hears it as the failure of the keys it wanted, instead of
+   * waiting forever. The scheduler goes on serving.
+   */
+  #internalError(message: ToScheduler, error: unknown): void {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`skein scheduler: handling ${message.op} failed; this is a bug in Skein: ${text}\n`);
+    if (message.op !== 'update-graph') return;
+    const comm = this.#clients.get(message.client);
+    const wire = { name: 'SkeinError', message: `The scheduler failed while taking this graph (a bug in Skein): ${error instanceof Error ? error.message : String(error)}`, props: { code: 'SCHEDULER_ERROR' } };
+    for (const key of message.wanted) comm?.send({ op: 'task-erred', key, root: key, error: wire });
   }
 
   #workerGone(address: string, how: string): void {

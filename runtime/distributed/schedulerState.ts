@@ -163,6 +163,14 @@ export class SchedulerState {
         if (follow.events) ts.followers.set(client, follow.values);
       }
       for (const ts of added) {
+        const missing = ts.spec.deps.filter((d) => !this.tasks.has(d));
+        if (missing.length > 0) {
+          // a dependency the scheduler no longer knows: a released future passed to submit
+          ts.exception = missingDependency(ts.key, missing);
+          ts.erredBecause = ts.key;
+          this.#logged(ts, 'erred');
+          continue;
+        }
         for (const d of ts.spec.deps) {
           const dep = this.tasks.get(d)!;
           ts.dependencies.push(dep);
@@ -803,6 +811,14 @@ function newTask(spec: TaskSpec): TaskState {
     erredBecause: undefined,
     readyTime: Number.NaN,
     estimate: 0,
+  };
+}
+
+function missingDependency(key: string, missing: readonly string[]): WireError {
+  return {
+    name: 'SkeinError',
+    message: `Task ${JSON.stringify(key)} needs ${missing.map((k) => JSON.stringify(k)).join(', ')}, which the scheduler no longer has: no client holds a future for ${missing.length === 1 ? 'it' : 'them'} (released, or never submitted). Keep the future of a result while tasks use it, or submit it again.`,
+    props: { code: 'MISSING_DEPENDENCY' },
   };
 }
 

@@ -128,6 +128,22 @@ describe('distributed client', () => {
     });
   });
 
+  it('fails a task whose future argument was released, saying why', async () => {
+    const a = client.submit(inc, 7, { pure: false });
+    assert.equal(await a, 8);
+    a.release();
+    await waitFor(async () => !client.cluster!.scheduler.state.tasks.has(a.key));
+    const b = client.submit(add, a, 1);
+    await assert.rejects(b.result(), (e: unknown) => {
+      assert.ok(e instanceof TaskError);
+      assert.equal(
+        e.message,
+        `Task "${b.key}" failed: Task "${b.key}" needs "${a.key}", which the scheduler no longer has: no client holds a future for it (released, or never submitted). Keep the future of a result while tasks use it, or submit it again.\n  finished before the failure: none`,
+      );
+      return true;
+    });
+  });
+
   it('cancels futures', async () => {
     const long = client.submit(sleep, 5000, { pure: false });
     await client.cancel([long]);
