@@ -65,6 +65,9 @@ const UNREF = { unref: true } as const;
 let defaultClient: Client | undefined;
 let clientCount = 0;
 
+/** A persisted value was collected: its future goes (and with it the result on the cluster). */
+const persisted = new FinalizationRegistry<Future>((future) => future.release());
+
 const registry = new FinalizationRegistry<{ client: WeakRef<Client>; key: string }>(({ client, key }) => client.deref()?.releaseKey(key));
 
 /** A result on the cluster: awaitable, with its key and status. */
@@ -407,6 +410,18 @@ export class Client {
       for (const d of list) this.#settle(d.key, { status: 'error', error: { root: d.key, error: wireErrorOf(error) } });
     });
     return isDelayed(value) ? futures[0]! : futures;
+  }
+
+  /**
+   * Starts computing delayed values on the cluster and keeps their results there for as long as
+   * the returned values are in use (Dask's `persist`): computing them again on this client, or
+   * anything built on them, uses the results instead of running their graphs again.
+   */
+  persist<T>(value: Delayed<T>): Delayed<T> {
+    const future = this.compute(value);
+    // the result stays while the delayed value lives (or until the client closes)
+    persisted.register(value, future);
+    return value;
   }
 
   async #computeGraph(dsk: Map<string, unknown>, keys: string[]): Promise<void> {

@@ -183,6 +183,17 @@ export class SchedulerState {
         ts.whoWants.add(client);
         this.#want(ts, client, out, rec);
       }
+      // what no wanted key needs goes at once: the inputs of a result already in memory (a
+      // persisted one), which would otherwise stay released for ever
+      const needed = new Set<TaskState>();
+      const stack = wanted.map((k) => this.tasks.get(k)).filter((ts) => ts !== undefined);
+      while (stack.length > 0) {
+        const ts = stack.pop()!;
+        if (needed.has(ts)) continue;
+        needed.add(ts);
+        if (ts.state !== 'memory') for (const dep of ts.dependencies) stack.push(dep);
+      }
+      for (const ts of added) if (!needed.has(ts) && ts.whoWants.size === 0 && (ts.state === 'released' || ts.state === 'erred')) rec.set(ts, 'forgotten');
     });
   }
 

@@ -144,6 +144,16 @@ describe('distributed client', () => {
     });
   });
 
+  it('persists a delayed value: computing it again, or what builds on it, uses the result on the cluster', async () => {
+    const base = delayed(slowInc)(41);
+    const kept = client.persist(base);
+    assert.equal(kept, base);
+    assert.deepEqual(await compute(delayed(add)(kept, 1)), [43]);
+    assert.deepEqual(await compute(kept), [42]);
+    const runs = (await client.story(base.key)).filter((e) => e.from === 'waiting' && e.to === 'processing');
+    assert.equal(runs.length, 1, 'computed once');
+  });
+
   it('cancels futures', async () => {
     const long = client.submit(sleep, 5000, { pure: false });
     await client.cancel([long]);

@@ -133,6 +133,16 @@ describe('distributed scheduler state', () => {
     assert.deepEqual(story(st, 't-9').map(([f, t]) => `${f}→${t}`), ['released→waiting', 'waiting→queued', 'queued→processing']);
   });
 
+  it('drops at once what a new graph brings that no wanted key needs: the inputs of a result already in memory', () => {
+    //  w ─▶ x (in memory: scattered by client a) ─▶ y (wanted by client b)
+    const st = cluster();
+    st.scatter('a', ['x'], [8], W1, 'scatter');
+    const out = st.updateGraph('b', [spec('w'), spec('x', ['w'], 1), spec('y', ['x'], 2)], ['y'], { events: false, values: false }, 'graph');
+    assert.deepEqual([...out.workers].flatMap(([, ms]) => ms.map((m) => (m.op === 'compute-task' ? m.key : m.op))), ['y']);
+    assert.deepEqual(story(st, 'w'), [['released', 'forgotten', 'graph']]);
+    assert.deepEqual([...st.tasks.keys()].sort(), ['x', 'y']);
+  });
+
   it('makes the dependents of a failed task fail with it, and tells the client which task raised', () => {
     //  a (raises) ─▶ b
     const st = cluster();
