@@ -8,5 +8,6 @@ export { LocalCluster, type LocalClusterOptions, defaultSizing, parseMemoryLimit
 export { wait, asCompleted, AsCompleted, type ReturnWhen } from './futures.js';
 export { Scheduler, type SchedulerOptions } from './scheduler.js';
 export { Worker, type WorkerOptions } from './worker.js';
+export { type Comm, type Transport, inprocTransport, socketTransport } from './comm.js';
 export { type LogEntry, type TaskStateName, TASK_STATES } from './schedulerState.js';
 export type { WorkerInfo } from './protocol.js';

@@ -64,7 +64,9 @@ export type ToScheduler =
   | ({ readonly op: 'task-erred'; readonly key: string; readonly error: WireError } & RunStamps)
   /** A worker could not fetch `dep` from `holder` for `key`: the holder is gone or lost it. */
   | { readonly op: 'missing-data'; readonly key: string; readonly dep: string; readonly holder: string }
-  | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number };
+  | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number }
+  /** The answer to a steal: `stolen` when the task had not started and was dropped. */
+  | { readonly op: 'steal-response'; readonly key: string; readonly stolen: boolean };
 
 // ---- to a worker -------------------------------------------------------------------------
 
@@ -84,6 +86,8 @@ export type ToWorker =
       readonly after?: string;
     }
   | { readonly op: 'free-keys'; readonly keys: readonly string[] }
+  /** Give these tasks back if they have not started (work stealing); answered by `steal-response`. */
+  | { readonly op: 'steal'; readonly keys: readonly string[] }
   | { readonly op: 'close' };
 
 // ---- to a client -------------------------------------------------------------------------

@@ -153,6 +153,8 @@ export class Scheduler {
         return this.#send(st.taskFinished(worker!, message.key, message.nbytes, message, message.value, this.#id(`task-finished-${message.key}`)));
       case 'task-erred':
         return this.#send(st.taskErred(worker!, message.key, message.error, message, this.#id(`task-erred-${message.key}`)));
+      case 'steal-response':
+        return this.#send(st.stealResponse(worker!, message.key, message.stolen, this.#id('steal-response')));
       case 'missing-data':
         return this.#send(st.missingData(worker!, message.key, message.dep, message.holder, this.#id('missing-data')));
       case 'heartbeat': {

@@ -55,6 +55,8 @@ export interface TaskState {
    * finishes there (sent ahead while this one still waits; see #sendAhead).
    */
   pinnedTo: WorkerState | undefined;
+  /** Its worker was asked to give it back (a steal): not asked again while it runs there. */
+  stealing: boolean;
   /** Clients holding a future for this key. */
   readonly whoWants: Set<string>;
   /** Clients following this task's transitions, with whether they want its value. */
@@ -255,6 +257,16 @@ export class SchedulerState {
     });
   }
 
+  /** A worker answered a steal: `stolen` when the task had not started there and was dropped. */
+  stealResponse(address: string, key: string, stolen: boolean, stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (_out, rec) => {
+      const ts = this.tasks.get(key);
+      if (ts === undefined) return;
+      // a task its worker kept has started there: it is not asked for again while it runs there
+      if (stolen && ts.state === 'processing' && ts.processingOn?.address === address) rec.set(ts, 'waiting');
+    });
+  }
+
   /** A worker could not fetch `dep` from `holder`: the holder no longer has it. */
   missingData(address: string, key: string, dep: string, holder: string, stimulus: string): Outbox {
     return this.#stimulate(stimulus, (_out, rec) => {
@@ -381,6 +393,7 @@ export class SchedulerState {
     body(out, rec);
     this.#drain(rec, out);
     this.#fill(out);
+    this.#balance(out);
     this.#finished = undefined;
     this.#erredStamps = undefined;
     if (this.#validate) this.validate();
@@ -447,6 +460,29 @@ export class SchedulerState {
       this.#startOn(ts, ws, out);
       this.log.push({ key: ts.key, from: 'queued', to: 'processing', stimulus: this.#stimulus, time: clock(), recommended: [] });
     }
+  }
+
+  /**
+   * Work stealing: when a worker has nothing to do and nothing waits in the queue, ask the
+   * busiest worker for tasks it holds beyond what its threads are running (the latest in
+   * priority first, half of them at most). The worker gives back those that have not started;
+   * they go to the idle worker. A worker that joins or is restarted gets work this way.
+   */
+  #balance(out: Outbox): void {
+    if (this.#queued.size > 0 || this.workers.size < 2) return;
+    let idle = false;
+    for (const ws of this.workers.values()) if (ws.processing.size === 0) idle = true;
+    if (!idle) return;
+    let busiest: WorkerState | undefined;
+    for (const ws of this.workers.values()) if (busiest === undefined || ws.processing.size / ws.nthreads > busiest.processing.size / busiest.nthreads) busiest = ws;
+    const spare = busiest === undefined ? 0 : busiest.processing.size - 2 * busiest.nthreads;
+    if (busiest === undefined || spare < 2) return;
+    const candidates = [...busiest.processing].filter((ts) => !ts.stealing).sort((a, b) => b.spec.priority - a.spec.priority);
+    const keys = candidates.slice(0, Math.floor(spare / 2)).map((ts) => {
+      ts.stealing = true;
+      return ts.key;
+    });
+    if (keys.length > 0) out.toWorker(busiest.address, { op: 'steal', keys });
   }
 
   /** A state change outside the transition table (scattered data, a retry), logged as the others. */
@@ -556,6 +592,7 @@ export class SchedulerState {
     ws.processing.delete(ts);
     ws.occupancy = ws.processing.size === 0 ? 0 : Math.max(0, ws.occupancy - ts.estimate);
     ts.processingOn = undefined;
+    ts.stealing = false;
   }
 
   #erredMessage(ts: TaskState): ToClient {
@@ -614,10 +651,15 @@ export class SchedulerState {
   /** waiting → processing: to the best worker with room; queued when none has room, no-worker when there is none. */
   waitingToProcessing(ts: TaskState, out: Outbox, rec: Recommendations): void {
     const pinned = ts.pinnedTo;
-    if (pinned !== undefined && this.workers.has(pinned.address)) {
-      // sent ahead: it is on that worker already, and may be running
-      this.#startOn(ts, pinned, out);
-      return;
+    if (pinned !== undefined) {
+      // sent ahead: it is on that worker already, and may be running; unless what it waits for
+      // there was computed elsewhere after all (a worker died, a task was stolen): then that
+      // worker never starts it, so it is taken back and placed anew
+      if (this.workers.has(pinned.address) && ts.dependencies.every((d) => d.whoHas.has(pinned))) {
+        this.#startOn(ts, pinned, out);
+        return;
+      }
+      this.#unpin(ts, out);
     }
     const ws = this.#decideWorker(ts);
     if (ws === undefined) {
@@ -814,6 +856,7 @@ function newTask(spec: TaskSpec): TaskState {
     whoHas: new Set(),
     processingOn: undefined,
     pinnedTo: undefined,
+    stealing: false,
     whoWants: new Set(),
     followers: new Map(),
     nbytes: 0,

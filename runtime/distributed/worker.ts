@@ -34,11 +34,17 @@ export interface WorkerOptions {
 }
 
 type Compute = Extract<ToWorker, { op: 'compute-task' }>;
-/** A task ready to run, with the functions it calls as one string (batches group by it). */
+/**
+ * A task given to this worker, with the functions it calls as one string (batches group by it).
+ * Each assignment is its own object: a key freed and given again is a new one, and only the
+ * current assignment of a key may report it.
+ */
 type Ready = Compute & { readonly signature: string };
 
 /** Most tasks handed to the pool in one batch. */
 const MAX_BATCH = 256;
+/** A batch holds about this much work (by the measured durations of its functions), so what waits stays stealable. */
+const BATCH_TARGET_MS = 5;
 const HEARTBEAT_MS = 1000;
 
 export class Worker {
@@ -50,12 +56,14 @@ export class Worker {
   #readyHead = 0;
   #unsorted = false;
   /** Tasks given to this worker and not finished, by key. */
-  readonly #assigned = new Map<string, Compute>();
+  readonly #assigned = new Map<string, Ready>();
   /** Tasks sent ahead, by the key of the task before them in their chain (run when it finishes here). */
-  readonly #after = new Map<string, Compute[]>();
+  readonly #after = new Map<string, Ready[]>();
   #inFlight = 0;
+  /** Mean run time (ms) of tasks by the functions they call (their signature). */
+  readonly #durations = new Map<string, number>();
   /** Batches running, each with the keys it runs and how to stop it. */
-  readonly #running = new Set<{ keys: Set<string>; stop: AbortController }>();
+  readonly #running = new Set<{ tasks: readonly Ready[]; stop: AbortController }>();
   #pool: Piscina | undefined;
   #comm: Comm<ToWorker, ToScheduler> | undefined;
   #listener: Listener | undefined;
@@ -113,21 +121,36 @@ export class Worker {
     switch (message.op) {
       case 'registered':
         return;
-      case 'compute-task':
-        this.#assigned.set(message.key, message);
+      case 'compute-task': {
+        const task: Ready = { ...message, signature: message.fns.map((r) => `${r[0]}#${r[1]}`).join('|') };
+        this.#assigned.set(message.key, task);
         if (message.after !== undefined && !this.#data.has(message.after)) {
           let list = this.#after.get(message.after);
           if (list === undefined) this.#after.set(message.after, (list = []));
-          list.push(message);
-        } else this.#gather(message);
+          list.push(task);
+        } else this.#gather(task);
         return;
+      }
       case 'free-keys':
         for (const key of message.keys) {
           this.#data.delete(key);
           this.#assigned.delete(key); // if it is still queued here, #pump skips it
         }
         // a batch whose every task was let go (cancelled, or re-run elsewhere) stops: its thread is replaced
-        for (const run of this.#running) if ([...run.keys].every((k) => !this.#assigned.has(k))) run.stop.abort();
+        for (const run of this.#running) if (run.tasks.every((t) => this.#assigned.get(t.key) !== t)) run.stop.abort();
+        return;
+      case 'steal':
+        for (const key of message.keys) {
+          // only a task still waiting here: one in a batch may be running
+          const queued = this.#ready.findIndex((t, i) => i >= this.#readyHead && t.key === key);
+          const stolen = queued >= 0 && this.#assigned.get(key) === this.#ready[queued];
+          if (stolen) {
+            this.#ready.splice(queued, 1);
+            this.#release(this.#assigned.get(key)!);
+            this.#assigned.delete(key);
+          }
+          this.#comm?.send({ op: 'steal-response', key, stolen });
+        }
         return;
       case 'close':
         void this.close();
@@ -140,7 +163,7 @@ export class Worker {
   }
 
   /** Fetches the inputs `task` lacks from their holders, then queues it. */
-  #gather(task: Compute): void {
+  #gather(task: Ready): void {
     const missing = new Map<string, string[]>();
     for (const [dep, holders] of task.deps) {
       if (this.#data.has(dep)) continue;
@@ -176,7 +199,7 @@ export class Worker {
       }),
     ).then((lost) => {
       const gone = lost.flat();
-      if (this.#closed || !this.#assigned.has(task.key)) return this.#release(task);
+      if (this.#closed || this.#assigned.get(task.key) !== task) return this.#release(task);
       if (gone.length > 0) {
         this.#release(task);
         this.#assigned.delete(task.key);
@@ -195,8 +218,8 @@ export class Worker {
     }
   }
 
-  #queue(task: Compute): void {
-    this.#ready.push({ ...task, signature: task.fns.map((r) => `${r[0]}#${r[1]}`).join('|') });
+  #queue(task: Ready): void {
+    this.#ready.push(task);
     this.#unsorted = true;
     this.#pump();
   }
@@ -217,13 +240,16 @@ export class Worker {
         this.#unsorted = false;
       }
       const waiting = this.#ready.length - this.#readyHead;
-      const share = Math.min(MAX_BATCH, Math.max(1, Math.ceil(waiting / maxInFlight)));
-      const batch: Compute[] = [];
       const signature = this.#ready[this.#readyHead]!.signature;
+      // functions never measured go one task at a time until they are; then about 5 ms a batch
+      const mean = this.#durations.get(signature);
+      const byTime = mean === undefined ? 1 : Math.max(1, Math.floor(BATCH_TARGET_MS / Math.max(mean, 0.001)));
+      const share = Math.min(MAX_BATCH, byTime, Math.max(1, Math.ceil(waiting / maxInFlight)));
+      const batch: Ready[] = [];
       // a run of the best tasks calling the same functions (tasks freed meanwhile are dropped)
       while (batch.length < share && this.#readyHead < this.#ready.length && this.#ready[this.#readyHead]!.signature === signature) {
         const t = this.#ready[this.#readyHead++]!;
-        if (this.#assigned.get(t.key)?.task === t.task) batch.push(t);
+        if (this.#assigned.get(t.key) === t) batch.push(t);
       }
       if (this.#readyHead === this.#ready.length) {
         this.#ready = [];
@@ -233,7 +259,7 @@ export class Worker {
     }
   }
 
-  #run(pool: Piscina, tasks: Compute[]): void {
+  #run(pool: Piscina, tasks: Ready[]): void {
     this.#inFlight++;
     const chains: WireLink[][] = tasks.map((task, i) => {
       const inputs: Array<readonly [string, unknown]> = [];
@@ -248,14 +274,18 @@ export class Worker {
     const fns = tasks[0]!.fns;
     // one task's outcome comes with the batch's result: streaming (a port per batch) is for several
     const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), stream: tasks.length > 1, measure: false, asyncTasks: this.options.asyncTasks ?? 16, chains };
-    const run = { keys: new Set(tasks.map((t) => t.key)), stop: new AbortController() };
+    const run = { tasks, stop: new AbortController() };
     this.#running.add(run);
     const signal = AbortSignal.any([this.#abort.signal, run.stop.signal]);
     const done = (outcome: WireOutcome, thread: string): void => {
       const task = tasks[outcome.i]!;
-      if (!this.#assigned.delete(task.key)) return; // freed while it ran
+      if (this.#assigned.get(task.key) !== task) return; // freed while it ran (and maybe given again since)
+      this.#assigned.delete(task.key);
       this.#release(task);
       const stamps = { start: outcome.start, end: outcome.end, thread: `${this.options.name}/${thread}` };
+      const signature = task.signature;
+      const before = this.#durations.get(signature);
+      this.#durations.set(signature, before === undefined ? outcome.end - outcome.start : before * 0.8 + (outcome.end - outcome.start) * 0.2);
       const next = this.#after.get(task.key);
       this.#after.delete(task.key);
       if (outcome.ok) {

@@ -120,3 +120,8 @@ export function slowInc(x: number): number {
   spin(1);
   return x + 1;
 }
+/** About `ms` of work, then the pid it ran in. */
+export function spinThenPid(ms: number): number {
+  spin(ms);
+  return process.pid;
+}

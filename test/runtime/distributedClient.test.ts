@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Profiler, TaskError, compute, delayed, get } from 'skein';
-import { Client, type Future, asCompleted, wait } from 'skein/distributed';
-import { add, fail, failFirstTime, inc, killOwnProcess, pidOf, sleep, slowInc, sum } from '../data/ops.js';
+import { Client, type Future, Worker, asCompleted, inprocTransport, wait } from 'skein/distributed';
+import { add, fail, failFirstTime, inc, killOwnProcess, pidOf, sleep, slowInc, spinThenPid, sum } from '../data/ops.js';
 
 /** Processes whose parent is this test process, or whose parent is one of those (nannies and their workers). */
 function descendants(): string[] {
@@ -235,6 +235,27 @@ describe('distributed client, failures of the cluster itself', () => {
         process.kill(frozen!.pid, 'SIGCONT');
       }
     } finally {
+      await client.close();
+    }
+  });
+
+  it('a worker that joins later takes queued work from the busy one', async () => {
+    const client = new Client({ nWorkers: 1, threadsPerWorker: 1, processes: false, validate: true, setAsDefault: false });
+    let late: Worker | undefined;
+    try {
+      await client.ready;
+      const futures = client.map(spinThenPid, [60, 60, 60, 60, 60, 60, 60, 60].map((ms, i) => ms + i * 0.001));
+      await waitFor(async () => client.cluster!.scheduler.state.workers.values().next().value!.processing.size === 8);
+      late = new Worker({ scheduler: client.cluster!.schedulerAddress, name: 'late', nthreads: 1, listen: 'inproc://', transport: inprocTransport });
+      await late.start();
+      await client.gather(futures);
+      const log = client.cluster!.scheduler.state.log;
+      const stolen = log.filter((e) => e.stimulus.startsWith('steal-response') && e.from === 'processing' && e.to === 'waiting');
+      assert.ok(stolen.length >= 2, `tasks were stolen: ${stolen.length}`);
+      const ranLate = futures.filter((f) => client.cluster!.scheduler.state.tasks.get(f.key)?.whoHas.values().next().value?.name === 'late');
+      assert.equal(ranLate.length, stolen.length, 'the stolen tasks ran on the worker that joined');
+    } finally {
+      await late?.close();
       await client.close();
     }
   });

@@ -143,6 +143,38 @@ describe('distributed scheduler state', () => {
     assert.deepEqual([...st.tasks.keys()].sort(), ['x', 'y']);
   });
 
+  it('steals for a worker that joins idle: the busy one gives back what has not started, the newcomer runs it', () => {
+    const st = new SchedulerState({ validate: true });
+    st.addWorker({ address: W1, name: 'worker-0', pid: 1, nthreads: 1, memoryLimit: null }, 'add-1');
+    const specs = Array.from({ length: 10 }, (_, i) => spec(`t-${i}`, [], i));
+    st.updateGraph('c', specs, specs.map((s) => s.key), { events: false, values: false }, 'update');
+    assert.equal(st.workers.get(W1)!.processing.size, 10);
+    const joined = st.addWorker({ address: W2, name: 'worker-1', pid: 2, nthreads: 1, memoryLimit: null }, 'add-2');
+    // 10 on one thread, 2 may be in its batches: of the 8 beyond, half, latest in priority first
+    assert.deepEqual(joined.workers.get(W1), [{ op: 'steal', keys: ['t-9', 't-8', 't-7', 't-6'] }]);
+    st.stealResponse(W1, 't-8', false, 'running-already');
+    const moved = st.stealResponse(W1, 't-9', true, 'stolen');
+    assert.deepEqual(moved.workers.get(W2)?.map((m) => (m.op === 'compute-task' ? m.key : m.op)), ['t-9']);
+    assert.equal(st.tasks.get('t-9')!.processingOn?.address, W2);
+    assert.deepEqual(story(st, 't-9').slice(-2).map(([f, t, why]) => `${f}→${t} (${why})`), ['processing→waiting (stolen)', 'waiting→processing (stolen)']);
+    assert.equal(st.tasks.get('t-8')!.processingOn?.address, W1);
+  });
+
+  it('takes back a link sent ahead when the task before it ran elsewhere (stolen), and sends it where its input is', () => {
+    const st = new SchedulerState({ validate: true });
+    st.addWorker({ address: W1, name: 'worker-0', pid: 1, nthreads: 1, memoryLimit: null }, 'add-1');
+    // ten chains a-i -> b-i, each b sent ahead to W1 with its a
+    const specs = Array.from({ length: 10 }, (_, i) => [spec(`a-${i}`, [], i), spec(`b-${i}`, [`a-${i}`], 100 + i)]).flat();
+    st.updateGraph('c', specs, specs.filter((x) => x.key.startsWith('b')).map((x) => x.key), { events: false, values: false }, 'update');
+    assert.equal(st.tasks.get('b-9')!.pinnedTo?.address, W1);
+    st.addWorker({ address: W2, name: 'worker-1', pid: 2, nthreads: 1, memoryLimit: null }, 'add-2');
+    st.stealResponse(W1, 'a-9', true, 'stolen');
+    const out = st.taskFinished(W2, 'a-9', 8, stamps, undefined, 'a-9-done');
+    assert.deepEqual(out.workers.get(W1), [{ op: 'free-keys', keys: ['b-9'] }]);
+    assert.deepEqual(out.workers.get(W2)?.map((m) => (m.op === 'compute-task' ? m.key : m.op)), ['b-9']);
+    assert.equal(st.tasks.get('b-9')!.processingOn?.address, W2);
+  });
+
   it('makes the dependents of a failed task fail with it, and tells the client which task raised', () => {
     //  a (raises) ─▶ b
     const st = cluster();
