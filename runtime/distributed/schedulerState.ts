@@ -33,6 +33,12 @@ export type TaskStateName = (typeof TASK_STATES)[number];
 const TARGET_BUSY_MS = 10;
 /** Estimate for a task group never measured (ms). */
 const UNKNOWN_TASK_MS = 0.5;
+/** Only tasks of a group measured at least this long (ms) are stolen: shorter ones finish before a steal would. */
+const STEAL_MIN_MS = 1;
+/** Most tasks asked for in one steal. */
+const STEAL_AT_ONCE = 32;
+/** Most tasks of the busiest worker looked at for a steal (it runs after every stimulus). */
+const STEAL_SCAN = 256;
 /** Links of a chain sent ahead to the worker running the chain (see #sendAhead). */
 const CHAIN_AHEAD = 32;
 /** Bytes a worker fetches from a peer per ms (for weighing data movement against waiting). */
@@ -40,6 +46,8 @@ const BYTES_PER_MS = 100_000;
 
 export interface TaskState {
   readonly key: string;
+  /** Its key group (durations are measured per group). */
+  readonly group: string;
   spec: TaskSpec;
   state: TaskStateName;
   readonly dependencies: TaskState[];
@@ -465,7 +473,8 @@ export class SchedulerState {
   /**
    * Work stealing: when a worker has nothing to do and nothing waits in the queue, ask the
    * busiest worker for tasks it holds beyond what its threads are running (the latest in
-   * priority first, half of them at most). The worker gives back those that have not started;
+   * priority first, half of them at most, 32 at a time, of groups measured at a millisecond or
+   * more). The worker gives back those that have not started;
    * they go to the idle worker. A worker that joins or is restarted gets work this way.
    */
   #balance(out: Outbox): void {
@@ -477,8 +486,16 @@ export class SchedulerState {
     for (const ws of this.workers.values()) if (busiest === undefined || ws.processing.size / ws.nthreads > busiest.processing.size / busiest.nthreads) busiest = ws;
     const spare = busiest === undefined ? 0 : busiest.processing.size - 2 * busiest.nthreads;
     if (busiest === undefined || spare < 2) return;
-    const candidates = [...busiest.processing].filter((ts) => !ts.stealing).sort((a, b) => b.spec.priority - a.spec.priority);
-    const keys = candidates.slice(0, Math.floor(spare / 2)).map((ts) => {
+    // only tasks worth a round trip (short ones finish before a steal would), a few at a time
+    const candidates: TaskState[] = [];
+    let scanned = 0;
+    for (const ts of busiest.processing) {
+      if (++scanned > STEAL_SCAN) break;
+      const measured = this.#durations.get(ts.group)?.mean;
+      if (!ts.stealing && measured !== undefined && measured >= STEAL_MIN_MS) candidates.push(ts);
+    }
+    candidates.sort((a, b) => b.spec.priority - a.spec.priority);
+    const keys = candidates.slice(0, Math.min(Math.floor(spare / 2), STEAL_AT_ONCE)).map((ts) => {
       ts.stealing = true;
       return ts.key;
     });
@@ -492,13 +509,12 @@ export class SchedulerState {
   }
 
   #estimate(ts: TaskState): number {
-    return this.#durations.get(keyGroup(ts.key))?.mean ?? UNKNOWN_TASK_MS;
+    return this.#durations.get(ts.group)?.mean ?? UNKNOWN_TASK_MS;
   }
 
   #measured(ts: TaskState, ms: number): void {
-    const group = keyGroup(ts.key);
-    const d = this.#durations.get(group);
-    if (d === undefined) this.#durations.set(group, { mean: ms, count: 1 });
+    const d = this.#durations.get(ts.group);
+    if (d === undefined) this.#durations.set(ts.group, { mean: ms, count: 1 });
     else {
       // an average that follows change: the last ~20 runs weigh most
       d.count++;
@@ -847,6 +863,7 @@ const TRANSITIONS: Readonly<Record<string, Transition>> = {
 function newTask(spec: TaskSpec): TaskState {
   return {
     key: spec.key,
+    group: keyGroup(spec.key),
     spec,
     state: 'released',
     dependencies: [],

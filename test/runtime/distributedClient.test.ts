@@ -244,16 +244,19 @@ describe('distributed client, failures of the cluster itself', () => {
     let late: Worker | undefined;
     try {
       await client.ready;
-      const futures = client.map(spinThenPid, [60, 60, 60, 60, 60, 60, 60, 60].map((ms, i) => ms + i * 0.001));
-      await waitFor(async () => client.cluster!.scheduler.state.workers.values().next().value!.processing.size === 8);
+      const futures = client.map(spinThenPid, [60, 60, 60, 60, 60, 60, 60, 60, 60].map((ms, i) => ms + i * 0.001));
+      // once the first has finished, the scheduler knows they are long: worth stealing
+      await waitFor(async () => client.cluster!.scheduler.state.workers.values().next().value!.processing.size === 7);
       late = new Worker({ scheduler: client.cluster!.schedulerAddress, name: 'late', nthreads: 1, listen: 'inproc://', transport: inprocTransport });
       await late.start();
       await client.gather(futures);
       const log = client.cluster!.scheduler.state.log;
       const stolen = log.filter((e) => e.stimulus.startsWith('steal-response') && e.from === 'processing' && e.to === 'waiting');
-      assert.ok(stolen.length >= 2, `tasks were stolen: ${stolen.length}`);
       const ranLate = futures.filter((f) => client.cluster!.scheduler.state.tasks.get(f.key)?.whoHas.values().next().value?.name === 'late');
-      assert.equal(ranLate.length, stolen.length, 'the stolen tasks ran on the worker that joined');
+      assert.ok(ranLate.length >= 2, `tasks ran on the worker that joined: ${ranLate.length}`);
+      // each of them got there by a steal (the late worker was given nothing else)
+      const stolenKeys = new Set(stolen.map((e) => e.key));
+      for (const f of ranLate) assert.ok(stolenKeys.has(f.key), `${f.key} was stolen`);
     } finally {
       await late?.close();
       await client.close();

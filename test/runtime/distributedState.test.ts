@@ -146,18 +146,20 @@ describe('distributed scheduler state', () => {
   it('steals for a worker that joins idle: the busy one gives back what has not started, the newcomer runs it', () => {
     const st = new SchedulerState({ validate: true });
     st.addWorker({ address: W1, name: 'worker-0', pid: 1, nthreads: 1, memoryLimit: null }, 'add-1');
-    const specs = Array.from({ length: 10 }, (_, i) => spec(`t-${i}`, [], i));
+    const specs = Array.from({ length: 11 }, (_, i) => spec(`t-${i}`, [], i));
     st.updateGraph('c', specs, specs.map((s) => s.key), { events: false, values: false }, 'update');
+    // the group is measured: its tasks take 5 ms, worth moving
+    st.taskFinished(W1, 't-0', 8, { start: 0, end: 5, thread: 'w/thread-1' }, undefined, 't-0-done');
     assert.equal(st.workers.get(W1)!.processing.size, 10);
     const joined = st.addWorker({ address: W2, name: 'worker-1', pid: 2, nthreads: 1, memoryLimit: null }, 'add-2');
     // 10 on one thread, 2 may be in its batches: of the 8 beyond, half, latest in priority first
-    assert.deepEqual(joined.workers.get(W1), [{ op: 'steal', keys: ['t-9', 't-8', 't-7', 't-6'] }]);
-    st.stealResponse(W1, 't-8', false, 'running-already');
-    const moved = st.stealResponse(W1, 't-9', true, 'stolen');
-    assert.deepEqual(moved.workers.get(W2)?.map((m) => (m.op === 'compute-task' ? m.key : m.op)), ['t-9']);
-    assert.equal(st.tasks.get('t-9')!.processingOn?.address, W2);
-    assert.deepEqual(story(st, 't-9').slice(-2).map(([f, t, why]) => `${f}→${t} (${why})`), ['processing→waiting (stolen)', 'waiting→processing (stolen)']);
-    assert.equal(st.tasks.get('t-8')!.processingOn?.address, W1);
+    assert.deepEqual(joined.workers.get(W1), [{ op: 'steal', keys: ['t-10', 't-9', 't-8', 't-7'] }]);
+    st.stealResponse(W1, 't-9', false, 'running-already');
+    const moved = st.stealResponse(W1, 't-10', true, 'stolen');
+    assert.deepEqual(moved.workers.get(W2)?.map((m) => (m.op === 'compute-task' ? m.key : m.op)), ['t-10']);
+    assert.equal(st.tasks.get('t-10')!.processingOn?.address, W2);
+    assert.deepEqual(story(st, 't-10').slice(-2).map(([f, t, why]) => `${f}→${t} (${why})`), ['processing→waiting (stolen)', 'waiting→processing (stolen)']);
+    assert.equal(st.tasks.get('t-9')!.processingOn?.address, W1);
   });
 
   it('takes back a link sent ahead when the task before it ran elsewhere (stolen), and sends it where its input is', () => {
