@@ -122,7 +122,7 @@ function isWorkerFailure(error: unknown): boolean {
 
 type NestedKeys = Key | readonly NestedKeys[];
 
-function flattenKeys(keys: NestedKeys, out: Key[]): Key[] {
+export function flattenKeys(keys: NestedKeys, out: Key[]): Key[] {
   if (typeof keys === 'string') out.push(keys);
   else for (const k of keys) flattenKeys(k, out);
   return out;

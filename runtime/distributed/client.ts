@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type ConfigHandle, config } from '../core/config.js';
-import { Errors, SkeinError } from '../errors.js';
+import { Errors } from '../errors.js';
 import { type Delayed, isDelayed, mergeGraphs } from '../graph/delayed.js';
 import { compileGraph } from '../graph/compile.js';
 import { orderCompiled } from '../graph/order.js';
@@ -19,6 +19,7 @@ import { type Visitor, mapValue } from '../graph/walk.js';
 import { fromWireError } from '../schedulers/batchExecutor.js';
 import type { FnRef, WireError } from '../workers/protocol.js';
 import { restoreValue, scanResult } from '../workers/wireValues.js';
+import { toWireError } from '../workers/runBatch.js';
 import { type Comm, type Transport, transportFor } from './comm.js';
 import { LocalCluster, type LocalClusterOptions } from './cluster.js';
 import { encodeGraph } from './encode.js';
@@ -384,7 +385,7 @@ export class Client {
     this.#state(key);
     const value = [fn, ...graphArgs];
     void this.#inOrder(() => this.#submitOne(key, value, [...deps], options.priority ?? 0)).catch((error: unknown) => {
-      this.#settle(key, { status: 'error', error: { root: key, error: wireErrorOf(error) } });
+      this.#settle(key, { status: 'error', error: { root: key, error: toWireError(error) } });
     });
     return future;
   }
@@ -407,7 +408,7 @@ export class Client {
     const list = isDelayed(value) ? [value] : [...(value as readonly Delayed<unknown>[])];
     const futures = list.map((d) => new Future(d.key, this));
     void this.#inOrder(() => this.#computeGraph(mergeGraphs(list), list.map((d) => d.key))).catch((error: unknown) => {
-      for (const d of list) this.#settle(d.key, { status: 'error', error: { root: d.key, error: wireErrorOf(error) } });
+      for (const d of list) this.#settle(d.key, { status: 'error', error: { root: d.key, error: toWireError(error) } });
     });
     return isDelayed(value) ? futures[0]! : futures;
   }
@@ -609,17 +610,14 @@ export async function fromWire(wire: WireValue, classes: Map<string, Function>):
   if (wire.buffers === undefined && wire.classes === undefined) return wire.value;
   for (const [, ref] of wire.classes ?? []) {
     const id = `${ref[0]}#${ref[1]}`;
-    if (!classes.has(id)) classes.set(id, await importExport(ref));
+    if (!classes.has(id)) classes.set(id, await importRef(ref));
   }
   return restoreValue(wire.value, wire.buffers, wire.classes, (ref) => classes.get(`${ref[0]}#${ref[1]}`)!);
 }
 
-async function importExport([url, name]: FnRef): Promise<Function> {
+/** What a module exports under a name (module URL + export name, as workers locate them); a delayed function's wrapped function. */
+export async function importRef([url, name]: FnRef): Promise<Function> {
   const ns = (await import(url)) as Record<string, unknown>;
-  return ns[name] as Function;
-}
-
-export function wireErrorOf(error: unknown): WireError {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack, props: error instanceof SkeinError ? { code: error.code } : {} };
-  return { name: 'Error', message: String(error), props: {} };
+  const value = ns[name] as Function & { fn?: unknown };
+  return typeof value.fn === 'function' ? (value.fn as Function) : value;
 }

@@ -8,7 +8,7 @@
  * Values stay on the workers unless a posttask callback asks to see each one.
  */
 import type { Callback } from '../core/callbacks.js';
-import { prepareGraph } from '../core/local.js';
+import { flattenKeys, prepareGraph } from '../core/local.js';
 import { type SchedulerState, TaskStatus, failTask, finishTask, startStateFromGraph, startTask } from '../core/state.js';
 import { workerId } from '../core/timings.js';
 import { Errors } from '../errors.js';
@@ -28,16 +28,10 @@ export interface DistributedRunOptions {
   readonly validate?: boolean;
 }
 
-function flatten(keys: NestedKeys, out: Key[]): Key[] {
-  if (typeof keys === 'string') out.push(keys);
-  else for (const k of keys) flatten(k, out);
-  return out;
-}
-
 /** Runs `source` on `client` and resolves to the values of `keys` (nested arrays mirrored). */
 export async function runOnClient(client: Client, source: Graph | CompiledGraph, keys: NestedKeys, options: DistributedRunOptions): Promise<unknown> {
   const { callbacks, signal } = options;
-  const flat = flatten(keys, []);
+  const flat = flattenKeys(keys, []);
   const { graph } = prepareGraph(source, flat);
   const priority = orderCompiled(graph);
   const isResult = new Uint8Array(graph.size);

@@ -5,17 +5,9 @@
  */
 import { executeTask, isThenable, mapInputs } from '../core/execute.js';
 import { SkeinError } from '../errors.js';
-import type { FnRef } from '../workers/protocol.js';
 import { decodeTask } from '../workers/wireTasks.js';
-import type { Client } from './client.js';
+import { type Client, importRef } from './client.js';
 import type { TaskSpec } from './protocol.js';
-
-async function importRef([url, name]: FnRef): Promise<Function> {
-  const ns = (await import(url)) as Record<string, unknown>;
-  const value = ns[name] as Function & { fn?: unknown };
-  // a delayed function exported under that name: its wrapped function is the task's
-  return typeof value.fn === 'function' ? (value.fn as Function) : value;
-}
 
 export async function recreateLocally(client: Client, spec: TaskSpec): Promise<never> {
   const inputs = await client.fetchInputs(spec.deps);
