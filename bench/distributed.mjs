@@ -22,29 +22,19 @@ const json = argv.includes('--json');
 const RUNS = option('--runs', 11);
 const WARMUP = 3;
 const DASK_RUNS = option('--dask-runs', 3);
-const FIRST_RUNS = 5;
+const FIRST_RUNS = 11;
 const SHAPES = ['wide', 'chain', 'tree', 'fan'];
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** `new Client()` to the first result of a one-task graph, in a fresh node process each time. */
+/** `new Client()` to the first result of a one-task graph, in a fresh node process each time (bench/first/firstResult.mjs). */
 function firstResult() {
-  const script = `
-    const t0 = performance.now();
-    const { Client } = await import('skein/distributed');
-    const { get } = await import('skein');
-    const { inc } = await import(${JSON.stringify(new URL('./shapes.mjs', import.meta.url).href)});
-    const client = new Client();
-    const y = await get({ x: 1, y: [inc, 'x'] }, 'y');
-    const ms = performance.now() - t0;
-    await client.close();
-    if (y !== 2) throw new Error('wrong result');
-    process.stdout.write(String(ms));`;
+  const script = fileURLToPath(new URL('./first/firstResult.mjs', import.meta.url));
   const samples = [];
   for (let r = 0; r < FIRST_RUNS; r++) {
-    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    const out = spawnSync(process.execPath, [script], { encoding: 'utf8' });
     if (out.status !== 0) throw new Error(`first result failed: ${out.stderr}`);
     samples.push(Number(out.stdout));
   }

@@ -38,7 +38,8 @@ async function run(graph: Graph | CompiledGraph, keys: NestedKeys, options: Comp
     const [{ Client }, { runOnClient }] = await Promise.all([import('./distributed/client.js'), import('./distributed/graphRun.js')]);
     const client = Client.current();
     if (client === undefined) throw Errors.noClient();
-    return runOnClient(client, graph, keys, { callbacks, signal, validate: cfg.validate });
+    // awaited here, so the caller stays on the async stack (task functions are found from its imports)
+    return await runOnClient(client, graph, keys, { callbacks, signal, validate: cfg.validate });
   }
   const lease = await SCHEDULER_FACTORIES[inSkeinWorker() || cfg.scheduler === 'distributed' ? 'sync' : cfg.scheduler](cfg);
   try {

@@ -15,6 +15,7 @@ import { type Delayed, isDelayed, mergeGraphs } from '../graph/delayed.js';
 import { compileGraph } from '../graph/compile.js';
 import { orderCompiled } from '../graph/order.js';
 import { tokenize } from '../graph/tokenize.js';
+import { noteCallers } from '../loader/locate.js';
 import { type Visitor, mapValue } from '../graph/walk.js';
 import { fromWireError } from '../schedulers/batchExecutor.js';
 import type { FnRef, WireError } from '../workers/protocol.js';
@@ -138,8 +139,12 @@ const FUTURES_TO_KEYS: Visitor<Set<string>> = {
 
 export class Client {
   readonly id = `client-${process.pid}-${++clientCount}-${randomBytes(3).toString('hex')}`;
-  /** Resolves once the cluster is up and this client is connected. */
+  /** Resolves once the cluster is up (every worker joined) and this client is connected. */
   readonly ready: Promise<void>;
+  /** Resolves once this client is connected to the scheduler: work can be sent (it waits there for workers). */
+  readonly #connected: Promise<void>;
+  /** Why the cluster this client started could not start (reported instead of a bare "closed"). */
+  #startFailure: Error | undefined;
   /** The LocalCluster this client started, if it started one. */
   cluster: LocalCluster | undefined;
   #comm: Comm<ToClient, ToScheduler> | undefined;
@@ -167,9 +172,10 @@ export class Client {
       // the default client runs get() and compute() unless a scheduler is asked for (Dask's rule)
       this.#configHandle = config.set({ scheduler: 'distributed' });
     }
-    this.ready = this.#hold(this.#connect(opts));
-    // an unawaited failure here is reported by the first method that waits on `ready`
-    this.ready.catch(() => undefined);
+    this.#connected = this.#connect(opts);
+    this.ready = this.#hold(this.#connected.then(() => this.cluster?.up));
+    // an unawaited failure here is reported by the first method that waits
+    this.ready.catch((error: Error) => (this.#startFailure ??= error));
   }
 
   /** The client `get` and `compute` use when the scheduler is 'distributed'. */
@@ -182,9 +188,7 @@ export class Client {
     // a scheduler started by hand on this machine left its secret where only this user reads it
     let secret = opts.secret ?? (address !== undefined && !address.startsWith('inproc://') ? readSecret(defaultSecretFile(address), address) : '');
     if (address === undefined) {
-      // while the cluster starts in other processes, this thread gets ready to locate task functions
-      setImmediate(() => void import('../loader/locate.js').then((m) => m.prepareLocating()));
-      this.cluster = await LocalCluster.start(opts);
+      this.cluster = await LocalCluster.launch(opts);
       address = this.cluster.schedulerAddress;
       secret = this.cluster.secret;
     }
@@ -331,7 +335,8 @@ export class Client {
   }
 
   async #scheduler(): Promise<Comm<ToClient, ToScheduler>> {
-    await this.ready;
+    await this.#connected;
+    if (this.#startFailure !== undefined) throw this.#startFailure;
     if (this.#closed || this.#comm === undefined || this.#comm.closed) throw Errors.clientClosed();
     return this.#comm;
   }
@@ -384,6 +389,8 @@ export class Client {
     const future = new Future<Awaited<R>>(key, this);
     this.#state(key);
     const value = [fn, ...graphArgs];
+    // the caller is on the stack only now: its imports are where `fn` is looked for first
+    noteCallers();
     void this.#inOrder(() => this.#submitOne(key, value, [...deps], options.priority ?? 0)).catch((error: unknown) => {
       this.#settle(key, { status: 'error', error: { root: key, error: toWireError(error) } });
     });
@@ -407,6 +414,7 @@ export class Client {
   compute(value: Delayed<unknown> | readonly Delayed<unknown>[]): Future | Future[] {
     const list = isDelayed(value) ? [value] : [...(value as readonly Delayed<unknown>[])];
     const futures = list.map((d) => new Future(d.key, this));
+    noteCallers();
     void this.#inOrder(() => this.#computeGraph(mergeGraphs(list), list.map((d) => d.key))).catch((error: unknown) => {
       for (const d of list) this.#settle(d.key, { status: 'error', error: { root: d.key, error: toWireError(error) } });
     });
@@ -434,7 +442,7 @@ export class Client {
   /** Runs a raw graph on the cluster and resolves to the values of `keys` (as `get` with this client). */
   async get(graph: Record<string, unknown> | Map<string, unknown>, keys: string | readonly string[], options: { signal?: AbortSignal } = {}): Promise<unknown> {
     const { runOnClient } = await import('./graphRun.js');
-    return runOnClient(this, graph, keys, { callbacks: [], signal: options.signal });
+    return await runOnClient(this, graph, keys, { callbacks: [], signal: options.signal });
   }
 
   /** Sends data to the workers (round robin, or to every worker with `broadcast`); futures for it. */
@@ -479,12 +487,12 @@ export class Client {
   }
 
   async #gatherKeys(keys: readonly string[], finishedKeys: () => readonly string[]): Promise<Map<string, unknown>> {
-    await this.ready;
+    await this.#connected;
     await Promise.all(keys.map((k) => this.settledKey(k)));
     const byHolder = new Map<string, string[]>();
     for (const key of keys) {
       const ks = this.#keys.get(key);
-      if (ks === undefined || ks.status === 'lost') throw Errors.clientClosed();
+      if (ks === undefined || ks.status === 'lost') throw this.#startFailure ?? Errors.clientClosed();
       if (ks.status === 'cancelled') throw Errors.cancelled(new Error(`future ${JSON.stringify(key)} was cancelled`), finishedKeys());
       if (ks.status === 'error') throw Errors.taskFailed(ks.error!.root, fromWireError(ks.error!.error), finishedKeys());
       const holder = ks.holders[0]!;
@@ -580,7 +588,7 @@ export class Client {
     this.#closed = true;
     if (defaultClient === this) defaultClient = undefined;
     this.#configHandle?.dispose();
-    await this.ready.catch(() => undefined);
+    await this.#connected.catch(() => undefined);
     for (const peer of this.#peers.values()) void peer.then((c) => c.close(), () => undefined);
     this.#comm?.close();
     this.#lost();

@@ -1,13 +1,13 @@
 /**
  * `LocalCluster`: a scheduler and its workers on this machine. With `processes: true` (the
- * default) each worker is a Node process watched by a nanny process that starts it again when
- * it dies; the scheduler listens on 127.0.0.1 with a secret only this cluster knows. With
+ * default) each worker is a Node process, and one nanny process (their parent) starts a worker
+ * again when it dies; the scheduler listens on 127.0.0.1 with a secret only this cluster knows. With
  * `processes: false` the workers live in this process (each with its own threads), over
  * in-process comms: one process to debug.
  *
- * Nothing outlives the cluster: `close()` stops every worker and nanny; when this process ends
- * without closing, an exit hook kills the nannies, and a nanny whose parent is gone stops its
- * worker and ends.
+ * Nothing outlives the cluster: `close()` stops every worker and the nanny; when this process
+ * ends without closing, an exit hook kills the nanny, and a nanny whose parent is gone stops its
+ * workers and ends.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -63,15 +63,53 @@ export function parseMemoryLimit(limit: number | string | null | undefined, nWor
 const nannies = new Set<ChildProcess>();
 let exitHooked = false;
 
-/** Messages between the cluster and a nanny (IPC). */
-export type ToNanny = { readonly op: 'start'; readonly scheduler: string; readonly secret: string; readonly name: string; readonly nthreads: number; readonly memoryLimit: number | null } | { readonly op: 'close' };
-export type FromNanny = { readonly op: 'worker-started'; readonly pid: number } | { readonly op: 'worker-died'; readonly pid: number; readonly code: number | null; readonly signal: string | null };
+/** What a worker process needs to join its scheduler (its nanny sends it, or `skein worker`'s supervisor). */
+export type WorkerStart = { readonly op: 'start'; readonly scheduler: string; readonly secret: string; readonly name: string; readonly nthreads: number; readonly memoryLimit: number | null };
+/** The nanny's one argument (JSON): its workers, and the environment it keeps out of its own start-up. */
+export interface NannyArgs {
+  readonly nthreads: number;
+  readonly names: readonly string[];
+  readonly extraCaCerts: string | undefined;
+}
+/** Messages between the cluster and its nanny (IPC): the workers' configuration but their names, which the nanny has from its arguments. */
+export type ToNanny = Omit<WorkerStart, 'name'> | { readonly op: 'close' };
+export type FromNanny = { readonly op: 'worker-started'; readonly name: string; readonly pid: number } | { readonly op: 'worker-died'; readonly name: string; readonly pid: number; readonly code: number | null; readonly signal: string | null };
+
+/** Starts a nanny, which starts its workers at once; the cluster tells it where they join later. */
+function forkNanny(names: readonly string[], nthreads: number): ChildProcess {
+  // The nanny runs no user code and makes no TLS connection, and it is on the path to the first
+  // result: no --enable-source-maps, and no NODE_EXTRA_CA_CERTS, which Node 20 parses at start-up
+  // (about 45 ms with a system bundle); the workers get it back.
+  const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...env } = process.env;
+  const args: NannyArgs = { nthreads, names, extraCaCerts };
+  const nanny = fork(fileURLToPath(new URL('./nanny.js', import.meta.url)), [JSON.stringify(args)], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
+  nannies.add(nanny);
+  nanny.on('exit', () => nannies.delete(nanny));
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', () => {
+      for (const n of nannies) n.kill('SIGKILL');
+    });
+  }
+  // the cluster's handles never keep this process alive by themselves (the client does while it waits)
+  nanny.unref();
+  (nanny.channel as { unref?: () => void } | undefined)?.unref?.();
+  return nanny;
+}
 
 export class LocalCluster {
   readonly #inproc: Worker[] = [];
-  readonly #nannies: ChildProcess[] = [];
+  #nanny: ChildProcess | undefined;
   /** Worker process ids by worker name (processes: true). */
   readonly workerPids = new Map<string, number>();
+  /** The nanny's process id (processes: true). */
+  get nannyPid(): number | undefined {
+    return this.#nanny?.pid;
+  }
   #closed = false;
 
   private constructor(
@@ -86,36 +124,61 @@ export class LocalCluster {
     return this.scheduler.address;
   }
 
+  /** Starts a cluster; resolves once every worker has joined its scheduler. */
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+    const cluster = await LocalCluster.launch(options);
+    await cluster.up;
+    return cluster;
+  }
+
+  /**
+   * Starts a cluster and resolves as soon as its scheduler listens, while the workers still boot
+   * (`up` resolves when they have all joined; a client can submit before: tasks wait for a worker).
+   * The worker processes are started first, so they boot while the scheduler starts.
+   */
+  static async launch(options: LocalClusterOptions = {}): Promise<LocalCluster> {
     const { nWorkers, threadsPerWorker } = defaultSizing(availableParallelism(), options.nWorkers, options.threadsPerWorker);
     if (!Number.isInteger(nWorkers) || nWorkers < 1) throw new RangeError(`nWorkers must be a positive integer, got ${nWorkers}`);
     if (!Number.isInteger(threadsPerWorker) || threadsPerWorker < 1) throw new RangeError(`threadsPerWorker must be a positive integer, got ${threadsPerWorker}`);
     const processes = options.processes ?? true;
     const memoryLimit = parseMemoryLimit(options.memoryLimit, nWorkers);
+    const names = Array.from({ length: nWorkers }, (_, i) => `worker-${i}`);
+    const nanny = processes ? forkNanny(names, threadsPerWorker) : undefined;
     const secret = randomBytes(24).toString('base64url');
     const transport = processes ? socketTransport(secret) : inprocTransport;
     const scheduler = new Scheduler({ listen: processes ? `tcp://127.0.0.1:${options.schedulerPort ?? 0}` : 'inproc://', transport, validate: options.validate, allowedFailures: options.allowedFailures, workerTtlMs: options.workerTtlMs, unref: processes });
-    await scheduler.start();
-    const cluster = new LocalCluster(scheduler, secret, nWorkers, threadsPerWorker, processes);
-    const up = cluster.#waitForWorkers(nWorkers);
     try {
-      if (processes) for (let i = 0; i < nWorkers; i++) cluster.#startNanny(`worker-${i}`, threadsPerWorker, memoryLimit);
-      else {
-        await Promise.all(
-          Array.from({ length: nWorkers }, async (_, i) => {
-            const w = new Worker({ scheduler: scheduler.address, name: `worker-${i}`, nthreads: threadsPerWorker, listen: 'inproc://', transport, memoryLimit });
+      await scheduler.start();
+    } catch (error) {
+      nanny?.kill('SIGKILL');
+      throw error;
+    }
+    const cluster = new LocalCluster(scheduler, secret, nWorkers, threadsPerWorker, processes);
+    const joined = cluster.#waitForWorkers(nWorkers);
+    if (nanny !== undefined) cluster.#adopt(nanny, threadsPerWorker, memoryLimit);
+    const started = processes
+      ? Promise.resolve()
+      : Promise.all(
+          names.map(async (name) => {
+            const w = new Worker({ scheduler: scheduler.address, name, nthreads: threadsPerWorker, listen: 'inproc://', transport, memoryLimit });
             cluster.#inproc.push(w);
             await w.start();
           }),
         );
-      }
-      await up;
-    } catch (error) {
-      await cluster.close();
-      throw error;
-    }
+    cluster.up = Promise.all([joined, started]).then(
+      () => undefined,
+      async (error: unknown) => {
+        await cluster.close();
+        throw error;
+      },
+    );
+    // a failure is reported to whoever awaits `up` (start, or the client's methods)
+    cluster.up.catch(() => undefined);
     return cluster;
   }
+
+  /** Resolves once every worker has joined the scheduler; rejects (the cluster closed) if one cannot start. */
+  up: Promise<void> = Promise.resolve();
 
   /** Resolves once `n` workers are registered with the scheduler. */
   #waitForWorkers(n: number): Promise<void> {
@@ -132,53 +195,39 @@ export class LocalCluster {
 
   #failStart: ((error: Error) => void) | undefined;
 
-  #startNanny(name: string, nthreads: number, memoryLimit: number | null): void {
-    const nanny = fork(fileURLToPath(new URL('./nanny.js', import.meta.url)), [], {
-      execArgv: ['--enable-source-maps'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'advanced',
-    });
-    nannies.add(nanny);
-    this.#nannies.push(nanny);
-    if (!exitHooked) {
-      exitHooked = true;
-      process.on('exit', () => {
-        for (const n of nannies) n.kill('SIGKILL');
-      });
-    }
+  #adopt(nanny: ChildProcess, nthreads: number, memoryLimit: number | null): void {
+    this.#nanny = nanny;
     nanny.on('message', (m: FromNanny) => {
-      if (m.op === 'worker-started') this.workerPids.set(name, m.pid);
+      if (m.op === 'worker-started') this.workerPids.set(m.name, m.pid);
     });
-    nanny.on('exit', (code, signal) => {
-      nannies.delete(nanny);
-      if (!this.#closed) this.#failStart?.(new Error(`the nanny of ${name} exited (${signal ?? `code ${code}`}) before the cluster closed`));
-    });
-    nanny.send({ op: 'start', scheduler: this.scheduler.address, secret: this.secret, name, nthreads, memoryLimit } satisfies ToNanny);
-    // the cluster's handles never keep this process alive by themselves (the client does while it waits)
-    nanny.unref();
-    (nanny.channel as { unref?: () => void } | undefined)?.unref?.();
+    const exited = (code: number | null, signal: string | null): void => {
+      if (!this.#closed) this.#failStart?.(new Error(`the cluster's nanny exited (${signal ?? `code ${code}`}) before the cluster closed`));
+    };
+    if (nanny.exitCode !== null || nanny.signalCode !== null) return exited(nanny.exitCode, nanny.signalCode);
+    nanny.on('exit', exited);
+    nanny.send({ op: 'start', scheduler: this.scheduler.address, secret: this.secret, nthreads, memoryLimit } satisfies ToNanny);
   }
 
   /** Stops every worker, nanny and the scheduler; resolves when they are gone. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const exits = this.#nannies.map(
-      (n) =>
-        new Promise<void>((resolve) => {
-          if (n.exitCode !== null || n.signalCode !== null) return resolve();
-          n.once('exit', () => resolve());
-          n.ref();
-          try {
-            n.send({ op: 'close' } satisfies ToNanny);
-          } catch {
-            n.kill('SIGKILL');
-          }
-          setTimeout(() => n.kill('SIGKILL'), 3000).unref();
-        }),
-    );
+    // closed before every worker joined: whoever waits for them hears it
+    this.#failStart?.(Errors.clientClosed());
+    const n = this.#nanny;
+    const exited = new Promise<void>((resolve) => {
+      if (n === undefined || n.exitCode !== null || n.signalCode !== null) return resolve();
+      n.once('exit', () => resolve());
+      n.ref();
+      try {
+        n.send({ op: 'close' } satisfies ToNanny);
+      } catch {
+        n.kill('SIGKILL');
+      }
+      setTimeout(() => n.kill('SIGKILL'), 3000).unref();
+    });
     await this.scheduler.close();
     await Promise.all(this.#inproc.map((w) => w.close()));
-    await Promise.all(exits);
+    await exited;
   }
 }

@@ -33,13 +33,15 @@ export async function startSchedulerCommand(opts: { port: number; host: string; 
 export async function startWorkerCommand(address: string, opts: { nthreads: number; memoryLimit?: string; name?: string; secretFile?: string }): Promise<void> {
   const secret = readSecret(opts.secretFile ?? defaultSecretFile(address), address);
   const name = opts.name ?? `${hostname()}-${process.pid}`;
+  const memoryLimit = parseMemoryLimit(opts.memoryLimit === '0' ? null : opts.memoryLimit, 1);
   const supervised = superviseWorker(
-    { op: 'start', scheduler: address, secret, name, nthreads: opts.nthreads, memoryLimit: parseMemoryLimit(opts.memoryLimit === '0' ? null : opts.memoryLimit, 1) },
+    { name, nthreads: opts.nthreads },
     {
       started: (pid) => process.stderr.write(`skein worker ${name} (pid ${pid}) joined ${address}\n`),
       died: (pid, code, signal) => process.stderr.write(`skein worker ${name} (pid ${pid}) died (${signal ?? `exit code ${code}`}); starting it again\n`),
     },
   );
+  supervised.configure({ op: 'start', scheduler: address, secret, name, nthreads: opts.nthreads, memoryLimit });
   await untilStopped();
   await supervised.stop();
 }

@@ -1,31 +1,46 @@
 /**
- * A nanny: the small process that keeps one worker process of a LocalCluster running. It starts
- * the worker, starts it again when it dies (the scheduler re-runs what was lost), stops it when
- * the cluster closes, and stops it and itself when the cluster's process is gone.
+ * The nanny: the small process that keeps a LocalCluster's worker processes running. Started
+ * with the thread count and the workers' names as arguments, it starts the workers at once (they
+ * boot while the cluster starts its scheduler), passes on where to join when the cluster says,
+ * starts a worker again when it dies (the scheduler re-runs what was lost), stops them when the
+ * cluster closes, and stops them and itself when the cluster's process is gone.
  */
-import type { FromNanny, ToNanny } from './cluster.js';
+import type { FromNanny, NannyArgs, ToNanny } from './cluster.js';
 import { type Supervised, superviseWorker } from './supervise.js';
 
-let supervised: Supervised | undefined;
+if (process.send === undefined) {
+  process.stderr.write('the skein nanny is started by a LocalCluster (new Client() or LocalCluster.start()), not by hand\n');
+  process.exit(2);
+}
 
 function tell(message: FromNanny): void {
   if (process.connected) process.send!(message);
 }
 
+const { nthreads, names, extraCaCerts } = JSON.parse(process.argv[2]!) as NannyArgs;
+// user code in the workers may need the extra certificates the cluster's process had
+const env = extraCaCerts === undefined ? process.env : { ...process.env, NODE_EXTRA_CA_CERTS: extraCaCerts };
+const workers = new Map<string, Supervised>(
+  names.map((name) => [
+    name,
+    superviseWorker(
+      { name, nthreads, env },
+      {
+        started: (pid) => tell({ op: 'worker-started', name, pid }),
+        died: (pid, code, signal) => tell({ op: 'worker-died', name, pid, code, signal }),
+      },
+    ),
+  ]),
+);
+
 process.on('message', (message: ToNanny) => {
-  if (message.op === 'start') {
-    supervised = superviseWorker(message, {
-      started: (pid) => tell({ op: 'worker-started', pid }),
-      died: (pid, code, signal) => tell({ op: 'worker-died', pid, code, signal }),
-    });
-  } else if (message.op === 'close') {
-    void (supervised?.stop() ?? Promise.resolve()).then(() => process.exit(0));
-  }
+  if (message.op === 'start') for (const [name, worker] of workers) worker.configure({ ...message, name });
+  else if (message.op === 'close') void Promise.all([...workers.values()].map((w) => w.stop())).then(() => process.exit(0));
 });
 
 // the cluster's process is gone (closed, crashed or killed): nothing to work for
 process.on('disconnect', () => {
-  supervised?.kill();
+  for (const worker of workers.values()) worker.kill();
   process.exit(0);
 });
 process.on('SIGINT', () => undefined); // Ctrl-C reaches the whole group: the cluster decides

@@ -5,32 +5,41 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ToNanny } from './cluster.js';
+import type { WorkerStart } from './cluster.js';
 
 export interface Supervised {
+  /** Gives the worker (and every worker started after it) where to join; until then it boots. */
+  configure(config: WorkerStart): void;
   /** Stops the worker (gracefully, then SIGKILL after 2 s); resolves when it is gone. */
   stop(): Promise<void>;
   /** Kills the worker at once (the supervisor's own parent is gone). */
   kill(): void;
 }
 
+
+/**
+ * Starts the worker at once, before its scheduler is known (`configure` tells it), so the
+ * worker process boots while the scheduler starts.
+ */
 export function superviseWorker(
-  config: Extract<ToNanny, { op: 'start' }>,
+  identity: { readonly name: string; readonly nthreads: number; readonly env?: NodeJS.ProcessEnv },
   events: { started?(pid: number): void; died?(pid: number, code: number | null, signal: string | null): void } = {},
 ): Supervised {
   let worker: ChildProcess | undefined;
+  let config: WorkerStart | undefined;
   let stopping = false;
   let stopped: () => void = () => undefined;
   const gone = new Promise<void>((resolve) => (stopped = resolve));
 
   const start = (): void => {
-    const child = fork(fileURLToPath(new URL('./distributedWorker.js', import.meta.url)), [], {
+    const child = fork(fileURLToPath(new URL('./distributedWorker.js', import.meta.url)), [identity.name, String(identity.nthreads)], {
       execArgv: ['--enable-source-maps'],
+      env: identity.env ?? process.env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
     });
     worker = child;
-    child.send(config);
+    if (config !== undefined) child.send(config);
     child.on('message', (m: { op: string }) => {
       if (m.op === 'started') events.started?.(child.pid!);
     });
@@ -44,6 +53,10 @@ export function superviseWorker(
   start();
 
   return {
+    configure(c) {
+      config = c;
+      worker?.send(c);
+    },
     stop() {
       stopping = true;
       if (worker === undefined) return Promise.resolve();

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   readonly asyncTasks?: number;
   /** Called once the worker has closed (a worker process ends then). */
   readonly onClosed?: () => void;
+  /** A pool of `nthreads` threads already started (a worker process starts it before it knows its scheduler). */
+  readonly pool?: Piscina;
 }
 
 type Compute = Extract<ToWorker, { op: 'compute-task' }>;
@@ -46,6 +48,27 @@ const MAX_BATCH = 256;
 /** A batch holds about this much work (by the measured durations of its functions), so what waits stays stealable. */
 const BATCH_TARGET_MS = 5;
 const HEARTBEAT_MS = 1000;
+
+/** A pool whose threads load Skein's worker code at once, not with the first task. */
+export function startWarmPool(nthreads: number): Piscina {
+  const pool = createThreadPool(nthreads);
+  const loads = Array.from({ length: nthreads }, () => pool.run(warmupBatch([], false)).catch(() => undefined));
+  warming.set(pool, Promise.all(loads).then(() => undefined));
+  return pool;
+}
+
+/**
+ * Threads still loading, by pool. A thread terminated while Node loads its entry module aborts
+ * the whole process (Node 20.19+, "Module::IsGraphAsync"), so a pool is destroyed only once its
+ * threads have loaded, or after a bound.
+ */
+const warming = new WeakMap<Piscina, Promise<void>>();
+
+export async function destroyPool(pool: Piscina): Promise<void> {
+  const loaded = warming.get(pool);
+  if (loaded !== undefined) await Promise.race([loaded, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+  await pool.destroy();
+}
 
 export class Worker {
   readonly #data = new Map<string, WireValue>();
@@ -78,10 +101,7 @@ export class Worker {
   /** Starts the pool, serves data, registers with the scheduler. Resolves once registered. */
   async start(): Promise<void> {
     const { transport } = this.options;
-    this.#pool = createThreadPool(this.options.nthreads);
-    // each thread loads Skein's worker code now, while this worker registers, not with its first task
-    const pool = this.#pool;
-    for (let i = 0; i < this.options.nthreads; i++) void pool.run(warmupBatch([], false)).catch(() => undefined);
+    this.#pool = this.options.pool ?? startWarmPool(this.options.nthreads);
     this.#listener = await transport.listen<DataRequest, DataReply>(this.options.listen, (comm) => this.#serve(comm));
     this.address = this.#listener.address;
     const comm = await transport.connect<ToWorker, ToScheduler>(this.options.scheduler);
@@ -112,7 +132,7 @@ export class Worker {
     this.#comm?.close();
     for (const peer of this.#peers.values()) void peer.then((c) => c.close(), () => undefined);
     await this.#listener?.close();
-    await this.#pool?.destroy();
+    if (this.#pool !== undefined) await destroyPool(this.#pool);
     this.#data.clear();
     this.options.onClosed?.();
   }

@@ -1,33 +1,49 @@
 /**
- * The entry of a worker process: started by its nanny, it gets its configuration over IPC, joins
- * the scheduler over sockets with the cluster's secret, and ends when the scheduler closes it,
- * when the connection is lost, or when its nanny is gone.
+ * The entry of a worker process, started by its nanny with its name and thread count as
+ * arguments: it starts its threads at once, then gets the rest of its configuration (the
+ * scheduler's address and secret) over IPC, joins the scheduler, and ends when the scheduler
+ * closes it, when the connection is lost, or when its nanny is gone.
  */
+import type { WorkerStart } from './cluster.js';
 import { socketTransport } from './comm.js';
-import type { ToNanny } from './cluster.js';
-import { Worker } from './worker.js';
+import { destroyPool, startWarmPool, Worker } from './worker.js';
 
-process.once('message', (message: ToNanny) => {
-  if (message.op !== 'start') return;
-  const worker = new Worker({
+const nthreads = Number(process.argv[3]);
+// the threads boot while this process waits for its nanny's configuration
+const pool = Number.isInteger(nthreads) && nthreads > 0 ? startWarmPool(nthreads) : undefined;
+
+let worker: Worker | undefined;
+let closing = false;
+
+process.on('message', (message: WorkerStart | { readonly op: 'close' }) => {
+  if (message.op === 'close') {
+    closing = true;
+    // closed before it was told where to join: nothing to leave
+    if (worker === undefined) process.exit(0);
+    void worker.close();
+    return;
+  }
+  if (worker !== undefined) return;
+  const w = new Worker({
     scheduler: message.scheduler,
     name: message.name,
     nthreads: message.nthreads,
     listen: 'tcp://127.0.0.1:0',
     transport: socketTransport(message.secret),
     memoryLimit: message.memoryLimit,
+    pool: message.nthreads === nthreads ? pool : undefined,
     onClosed: () => process.exit(0),
   });
-  worker.start().then(
-    () => process.send?.({ op: 'started', address: worker.address }),
+  worker = w;
+  if (w.options.pool === undefined && pool !== undefined) void destroyPool(pool);
+  w.start().then(
+    () => process.send?.({ op: 'started', address: w.address }),
     (error: unknown) => {
-      process.stderr.write(`skein worker ${message.name}: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
+      // a cluster closed while this worker was joining it is not an error
+      if (!closing) process.stderr.write(`skein worker ${message.name}: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(closing ? 0 : 1);
     },
   );
-  process.on('message', (m: { op: string }) => {
-    if (m.op === 'close') void worker.close();
-  });
 });
 process.on('disconnect', () => process.exit(0));
 process.on('SIGINT', () => undefined);

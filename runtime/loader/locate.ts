@@ -2,10 +2,13 @@
  * Finds where each task function lives, as module URL + export name, so a worker thread or
  * process can import it (closures cannot cross a thread or process boundary in JavaScript).
  *
- * Two sources, in order:
+ * Three sources, in order:
  * 1. Modules Skein loaded itself: a graph file and the local modules it imports
  *    (`registerModule`), scanned once.
- * 2. Any other function: V8's inspector tells which script defined it; that module is imported
+ * 2. The local modules statically imported by the modules on the call stack (a script that
+ *    imports its tasks from `./tasks.mjs` and calls `compute`): they are loaded already, so
+ *    importing them costs nothing and runs nothing.
+ * 3. Any other function: V8's inspector tells which script defined it; that module is imported
  *    (it is already loaded, so this is the same module instance) and its exports are scanned.
  *
  * A function that is not exported from any module (an inline closure, a bound or native
@@ -13,6 +16,7 @@
  */
 import { Session } from 'node:inspector';
 import { findSourceMap } from 'node:module';
+import { dirname, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { staticLocalImports } from './register.js';
 import { isDelayedFunction } from '../graph/delayed.js';
@@ -105,18 +109,6 @@ function functionPosition(fn: Function): ScriptPosition | undefined {
   }
 }
 
-/**
- * Does the first-use work of locating (the inspector session, the scripts loaded so far) now,
- * while this thread would wait anyway (a distributed client waiting for its cluster to start).
- */
-export function prepareLocating(): void {
-  try {
-    functionPosition(prepareLocating);
-  } catch {
-    // no inspector: locating will say so when it is needed
-  }
-}
-
 /** A function defined in a module whose top-level code has not finished (see `locateFunction`). */
 export interface EvaluatingModule {
   readonly evaluating: string;
@@ -149,8 +141,25 @@ async function importLoaded(url: string): Promise<Record<string, unknown> | 'stu
 export async function locateFunction(fn: Function): Promise<FunctionRef | EvaluatingModule | undefined> {
   const known = located.get(fn);
   if (known !== undefined) return known;
-  // most task functions come from the graph module's own helpers: scan those first (the
-  // inspector, below, is the general way, and costs tens of milliseconds on first use)
+  // most task functions come from the helpers of the graph module or of the script that calls
+  // Skein: scan those first (the inspector, below, is the general way, and costs tens of
+  // milliseconds of CPU on first use)
+  const found = (await scanLocalImports(fn)) ?? (noteCallers() ? await scanLocalImports(fn) : undefined);
+  if (found !== undefined) return found;
+  const url = definingScript(fn);
+  if (url === undefined || !(url.startsWith('file:') || url.startsWith('data:')) || scannedUrls.has(url)) return undefined;
+  const namespace = await importLoaded(url);
+  if (namespace === 'stuck') return { evaluating: url };
+  if (namespace === undefined) {
+    scannedUrls.add(url); // a CommonJS or unloadable script: nothing to find there
+    return undefined;
+  }
+  registerModule(url, namespace);
+  return located.get(fn);
+}
+
+/** Scans the local imports of the modules queued so far, until `fn` is found. */
+async function scanLocalImports(fn: Function): Promise<FunctionRef | undefined> {
   while (importsToScan.length > 0) {
     const from = fileURLToPath(importsToScan.shift()!);
     for (const path of staticLocalImports(from)) {
@@ -163,16 +172,42 @@ export async function locateFunction(fn: Function): Promise<FunctionRef | Evalua
     const found = located.get(fn);
     if (found !== undefined) return found;
   }
-  const url = definingScript(fn);
-  if (url === undefined || !(url.startsWith('file:') || url.startsWith('data:')) || scannedUrls.has(url)) return undefined;
-  const namespace = await importLoaded(url);
-  if (namespace === 'stuck') return { evaluating: url };
-  if (namespace === undefined) {
-    scannedUrls.add(url); // a CommonJS or unloadable script: nothing to find there
-    return undefined;
+  return undefined;
+}
+
+/** Skein's own code: dist/runtime when bundled, runtime/ when run from source. */
+const SKEIN_DIR = ((dir) => (dir.endsWith(`${sep}loader`) ? dirname(dir) : dir))(dirname(fileURLToPath(import.meta.url)));
+const queuedCallers = new Set<string>();
+/** A frame's file: a file URL (ES modules) or an absolute path (CommonJS). */
+const FRAME_FILE = /(file:\/\/\/[^\s)]+?|\/[^\s():]+?\.[cm]?[jt]sx?):\d+:\d+/g;
+
+/**
+ * Queues the modules on the current (async) call stack that are not Skein's own or a package's,
+ * for their local imports to be scanned; true if there was a new one. The calling module itself
+ * is not imported: a script waiting in its top-level await would not finish importing. API
+ * calls that locate functions later, off the caller's stack (`client.submit`), call it first.
+ */
+export function noteCallers(): boolean {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  let queued = false;
+  for (const match of stack.matchAll(FRAME_FILE)) {
+    const file = match[1]!;
+    if (queuedCallers.has(file)) continue;
+    queuedCallers.add(file);
+    let path: string;
+    try {
+      path = file.startsWith('file:') ? fileURLToPath(file) : file;
+    } catch {
+      continue;
+    }
+    if (path.startsWith(SKEIN_DIR + sep) || path.includes(`${sep}node_modules${sep}`)) continue;
+    importsToScan.push(pathToFileURL(path).href);
+    queued = true;
   }
-  registerModule(url, namespace);
-  return located.get(fn);
+  return queued;
 }
 
 /** How a function is shown in errors: its name, or the head of its source. */

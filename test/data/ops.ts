@@ -115,6 +115,8 @@ export function failFirstTime(marker: string): string {
 }
 /** The pid of the process a task runs in. */
 export const pidOf = (..._deps: unknown[]): number => process.pid;
+/** An environment variable of the process the task runs in. */
+export const readEnv = (name: string): string | undefined => process.env[name];
 /** x + 1 after about a millisecond of work. */
 export function slowInc(x: number): number {
   spin(1);

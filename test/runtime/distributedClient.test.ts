@@ -2,14 +2,15 @@
 // recreateErrorLocally, schedulerInfo) and its failures: workers killed mid-run, a task that
 // kills every worker it runs on, nothing left after close.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Profiler, TaskError, compute, delayed, get } from 'skein';
 import { Client, type Future, Worker, asCompleted, inprocTransport, wait } from 'skein/distributed';
-import { add, fail, failFirstTime, inc, killOwnProcess, pidOf, sleep, slowInc, spinThenPid, sum } from '../data/ops.js';
+import { add, fail, failFirstTime, inc, killOwnProcess, pidOf, readEnv, sleep, slowInc, spinThenPid, sum } from '../data/ops.js';
 
 /** Processes whose parent is this test process, or whose parent is one of those (nannies and their workers). */
 function descendants(): string[] {
@@ -218,6 +219,51 @@ async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('distributed client, start-up', () => {
+  it('takes work at once (it waits on the scheduler for a worker), closes cleanly while its workers boot, and leaves no process', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const r = spawnSync(process.execPath, ['test/data/scripts/clientStart.mjs'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    // nothing printed: a worker told to leave while it was joining is not an error
+    assert.equal(r.stderr, '');
+    const seen = JSON.parse(r.stdout) as { readyAtSubmit: boolean; workersAtSubmit: number; value: number; story: string[]; pids: number[] };
+    assert.equal(seen.readyAtSubmit, false);
+    assert.equal(seen.workersAtSubmit, 0);
+    assert.equal(seen.value, 42);
+    assert.deepEqual(seen.story, ['released→waiting', 'waiting→no-worker', 'no-worker→waiting', 'waiting→processing', 'processing→memory']);
+    assert.equal(seen.pids.length, 2, 'the nanny and its worker');
+    for (const pid of seen.pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `process ${pid} is gone`);
+  });
+
+  it('starts one nanny for its workers, which keeps NODE_EXTRA_CA_CERTS out of its own start-up and gives it to the workers', async () => {
+    const certs = '/etc/ssl/certs/ca-certificates.crt';
+    const before = process.env.NODE_EXTRA_CA_CERTS;
+    process.env.NODE_EXTRA_CA_CERTS = certs;
+    const client = new Client({ nWorkers: 2, threadsPerWorker: 1, setAsDefault: false });
+    try {
+      await client.ready;
+    } finally {
+      if (before === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = before;
+    }
+    try {
+      const cluster = client.cluster!;
+      const environ = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      const ppid = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      // the nanny reports each worker's pid over IPC, after the worker registered with the scheduler
+      await waitFor(async () => cluster.workerPids.size === 2);
+      for (const pid of cluster.workerPids.values()) {
+        assert.equal(ppid(pid), cluster.nannyPid, 'the nanny is each worker\'s parent');
+        assert.ok(environ(pid).includes(`NODE_EXTRA_CA_CERTS=${certs}`));
+      }
+      assert.ok(!environ(cluster.nannyPid!).some((v) => v.startsWith('NODE_EXTRA_CA_CERTS=')));
+      assert.equal(await client.submit(readEnv, 'NODE_EXTRA_CA_CERTS'), certs);
+    } finally {
+      await client.close();
+    }
+  });
+});
 
 describe('distributed client, failures of the cluster itself', () => {
   it('drops a worker that stops answering and runs its tasks elsewhere', async () => {

@@ -73,6 +73,16 @@ describe('a script with top-level await', () => {
     assert.equal(r.stdout, '[ 42 ]\n');
   });
 
+  for (const scheduler of ['sync', 'threads', 'processes', 'distributed']) {
+    it(`runs under ${scheduler} with its tasks imported from a module, found without V8's inspector`, () => {
+      // the script makes the inspector throw: its tasks must be found from its own imports
+      const r = node(['test/data/scripts/importsTasks.mjs', scheduler]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '[ 5 ]\n');
+      assert.equal(r.stderr, '');
+    });
+  }
+
   it('that ends with a run pending says which run and what it waited for', () => {
     const r = node(['test/data/scripts/hangs.mjs']);
     assert.equal(r.code, 13);
