@@ -9,11 +9,12 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
 import { type Rendered, GraphPanel } from './panel.js';
-import { type RunEnvironment, showRecording, startRun, stopRuns } from './runController.js';
+import { DEBUG_FAILED_TASK, type RunEnvironment, showRecording, startRun, stopRuns } from './runController.js';
+import { recordedFailure } from './recordedFailure.js';
 import { type RunInfo, RunsProvider } from './runs.js';
 import { type SchedulerChoice, nodeExecutable, readSettings } from './settings.js';
 import { activateDebug } from './debug/activateDebug.js';
-import { MANAGE_TRUST, UNTRUSTED_MESSAGE } from './trust.js';
+import { MANAGE_TRUST, UNTRUSTED_MESSAGE, refuseUntrusted } from './trust.js';
 import { copySkeinPackage, hasSkeinPackage, isMissingSkein } from './workspacePackage.js';
 
 export interface SkeinApi {
@@ -126,7 +127,30 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
       GraphPanel.createOrShow(context);
       const ok = showRecording(uri.fsPath, `Skein: ${path.basename(uri.fsPath)}`);
       if (!ok) void vscode.window.showErrorMessage(`Skein: ${path.basename(uri.fsPath)} is not a recorded run.`);
+      // a recorded run that a task failed names the task and its graph file: offer to debug it
+      const failure = ok ? recordedFailure(uri.fsPath) : undefined;
+      if (failure !== undefined) {
+        void vscode.window.showErrorMessage(`Skein: the recorded run failed at task ${JSON.stringify(failure.failedKey)}: ${failure.message}`, DEBUG_FAILED_TASK).then((choice) =>
+          choice === DEBUG_FAILED_TASK ? vscode.commands.executeCommand('skein.debugFailedTask', failure) : undefined,
+        );
+      }
       return ok;
+    }),
+    vscode.commands.registerCommand('skein.debugFailedTask', async (arg?: { file: string; failedKey?: string }) => {
+      // from a notification or the runs view: that run; from the palette: the latest run a task failed
+      const target = arg?.failedKey !== undefined ? arg : runs.runs.find((r) => r.failedKey !== undefined);
+      if (target?.failedKey === undefined) return void vscode.window.showInformationMessage('Skein: no run has failed at a task yet. Debug Failed Task runs such a task again under the debugger.');
+      const refusal = refuseUntrusted(vscode.workspace.isTrusted);
+      if (refusal !== undefined) return void vscode.window.showWarningMessage(refusal);
+      const uri = vscode.Uri.file(target.file);
+      // only what the task needs runs, with the sync scheduler; the Task error stop pauses at it
+      return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
+        type: 'skein',
+        request: 'launch',
+        name: `Debug failed task ${target.failedKey}`,
+        program: target.file,
+        keys: [target.failedKey],
+      });
     }),
     vscode.window.registerWebviewPanelSerializer(GraphPanel.viewType, {
       deserializeWebviewPanel: async (panel) => GraphPanel.revive(panel, context),

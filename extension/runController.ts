@@ -15,6 +15,7 @@ import { type SchedulerChoice, commandLine, nodeExecutable, readSettings } from 
 import { MANAGE_TRUST, refuseUntrusted } from './trust.js';
 import { GraphPanel } from './panel.js';
 import { validateRecord } from '../runtime/diagnostics/recordSchema.js';
+import { debugCommand } from '../runtime/cli/debugCommand.js';
 import { readFileSync } from 'node:fs';
 
 export interface RunEnvironment {
@@ -133,8 +134,10 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
         case 'failed':
           run.status = 'failed';
           run.message = m.message;
+          if (m.key !== null) run.failedKey = m.key; // a task's own error (not a bad graph or option)
           write(`✗ ${m.message}`);
           if (m.stack !== null) write(m.stack);
+          if (run.failedKey !== undefined) write(`Debug it: Skein: Debug Failed Task (runs ${JSON.stringify(run.failedKey)} again under the debugger); in a terminal: ${debugCommand(shown, run.failedKey)}`);
           diagnose(env, m.frames, m.message.split('\n')[0]!);
           return;
         case 'response':
@@ -181,7 +184,20 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
   env.runs.update();
   if (run.recordFile !== undefined && GraphPanel.current !== undefined) showRecording(run.recordFile, `Skein: ${path.basename(run.file)} (${run.scheduler}, ${run.status})`);
   env.finished.fire(run);
+  if (run.failedKey !== undefined) offerDebugFailedTask(run);
   return run;
+}
+
+export const DEBUG_FAILED_TASK = 'Debug Failed Task';
+
+/** The error notification of a run a task failed: Debug Failed Task, or the output. */
+function offerDebugFailedTask(run: RunInfo): void {
+  const first = (run.message ?? '').split('\n')[0]!;
+  void vscode.window.showErrorMessage(`Skein: ${first}`, DEBUG_FAILED_TASK, 'Show Output').then((choice) => {
+    if (choice === DEBUG_FAILED_TASK) return vscode.commands.executeCommand('skein.debugFailedTask', run);
+    if (choice === 'Show Output') return vscode.commands.executeCommand('skein.showRun', run);
+    return undefined;
+  });
 }
 
 /** Opens a recorded run in the graph panel; false when the file is missing or not a recording. */

@@ -16,6 +16,8 @@ export interface RunInfo {
   durationMs?: number;
   tasks?: number;
   message?: string;
+  /** The task whose error failed the run (Debug Failed Task runs it again under the debugger). */
+  failedKey?: string;
   recordFile?: string;
   /** Process id of the runner while it runs. */
   pid?: number;
@@ -80,7 +82,7 @@ export class RunsProvider implements vscode.TreeDataProvider<RunInfo>, vscode.Di
       [`**${run.file}**`, `scheduler: ${run.scheduler}`, `status: ${run.status}`, run.tasks !== undefined ? `tasks: ${run.tasks}` : '', run.message ?? ''].filter(Boolean).join('\n\n'),
     );
     item.iconPath = ICONS[run.status];
-    item.contextValue = `run-${run.status}`;
+    item.contextValue = `run-${run.status}${run.failedKey !== undefined ? '-task' : ''}`;
     item.command = { command: 'skein.showRun', title: 'Show Run Output', arguments: [run] };
     return item;
   }

@@ -26,6 +26,9 @@ import { toTrace } from './diagnostics/trace.js';
 import { graphRecord, standaloneHtml } from './diagnostics/visualize.js';
 import { basename } from 'node:path';
 import { analyze, formatReport } from './diagnostics/report.js';
+import { pauseBeforeTask } from './debug/pauseBefore.js';
+import { get } from './schedule.js';
+import { debugCommand } from './cli/debugCommand.js';
 
 interface RunOptions {
   scheduler?: string;
@@ -68,7 +71,15 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
     if (opts.record !== undefined) writeFileSync(opts.record, `${JSON.stringify(record)}\n`);
     if (opts.trace !== undefined) writeFileSync(opts.trace, `${JSON.stringify(toTrace(record))}\n`);
   }
-  if (outcome.failure !== undefined) throw outcome.failure;
+  if (outcome.failure !== undefined) {
+    if (outcome.failure instanceof TaskError) {
+      // the error, its stack, then the one command that stops a debugger at that task
+      const code = reportError(outcome.failure);
+      process.stderr.write(`debug it: ${debugCommand(file, outcome.failure.key)}\n`);
+      return code;
+    }
+    throw outcome.failure;
+  }
   const { values } = outcome;
   const elapsedMs = Math.round(outcome.elapsedMs * 1000) / 1000;
   if (opts.json) {
@@ -80,6 +91,31 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
     process.stderr.write(`${tasks} tasks in ${elapsedMs.toFixed(1)} ms, ${cfg.scheduler} scheduler, ${workers} worker${workers === 1 ? '' : 's'}\n`);
   }
   return 0;
+}
+
+/**
+ * `skein debug`: computes what `key` needs with the sync scheduler, in this process, with Node's
+ * inspector open, and stops just before the task's function once a debugger is attached.
+ */
+async function debugTaskCommand(file: string, opts: { key: string; port: number; host: string }): Promise<number> {
+  const prepared = await loadGraphFileRun(file, { scheduler: 'sync', keys: [opts.key] });
+  const graph = pauseBeforeTask(prepared.graph, opts.key);
+  const inspector = await import('node:inspector');
+  inspector.open(opts.port, opts.host, false);
+  process.stderr.write(
+    `skein debug: ${prepared.graph.size} task${prepared.graph.size === 1 ? '' : 's'} (what ${JSON.stringify(opts.key)} needs) will run in this process, then stop before ${JSON.stringify(opts.key)}.\n` +
+      `  Attach a debugger: in VS Code, "Debug: Attach to Node Process" (or Auto Attach); in Chrome, chrome://inspect.\n` +
+      `  Listening on ${inspector.url()}; waiting…\n`,
+  );
+  inspector.waitForDebugger();
+  try {
+    const [value] = (await get(graph, [opts.key], { scheduler: 'sync' })) as unknown[];
+    process.stderr.write(`skein debug: ${JSON.stringify(opts.key)} did not fail this time; its value:\n`);
+    process.stdout.write(`${opts.key}: ${formatValue(value, process.stdout.isTTY === true)}\n`);
+    return 0;
+  } finally {
+    inspector.close();
+  }
 }
 
 function configCommand(json: boolean): number {
@@ -128,6 +164,17 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExamples:\n  skein run examples/etl.graph.ts --scheduler sync\n  skein run examples/etl.graph.ts --keys report --json\n  skein run examples/etl.graph.ts --record run.skein.json --trace trace.json && skein report run.skein.json')
     .action(async (file: string, opts: RunOptions) => {
       process.exitCode = await runCommand(file, opts);
+    });
+  program
+    .command('debug')
+    .description('run one task again under a debugger: what it needs runs with the sync scheduler, then the debugger stops just before it')
+    .argument('<graph-file>', 'the graph file')
+    .requiredOption('-k, --key <key>', 'the task to stop at (the one a failed run names)')
+    .option('-p, --port <port>', "the inspector's port (0: a free one)", (t) => Number(t), 9229)
+    .option('--host <host>', "the inspector's address", '127.0.0.1')
+    .addHelpText('after', '\nExample (the line a failed skein run ends with):\n  skein debug examples/etl.graph.ts --key clean-north')
+    .action(async (file: string, opts: { key: string; port: number; host: string }) => {
+      process.exitCode = await debugTaskCommand(file, opts);
     });
   program
     .command('keys')

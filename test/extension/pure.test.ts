@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RunnerClient } from '../../extension/runnerClient.js';
+import { recordedFailure } from '../../extension/recordedFailure.js';
 import { UNTRUSTED_MESSAGE, refuseUntrusted } from '../../extension/trust.js';
 import { copySkeinPackage, hasSkeinPackage, isMissingSkein } from '../../extension/workspacePackage.js';
 import type { FromRunner } from '../../runtime/runner/protocol.js';
@@ -101,6 +102,30 @@ describe('stack frames', () => {
       { file: '/w/b.ts', line: 3, column: 1 },
       { file: '/w/c.mjs', line: 2, column: 5 },
     ]);
+  });
+});
+
+describe('recorded runs', () => {
+  it('names the graph file and the failed task of a recorded run a task failed, and nothing for a run that succeeded', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-record-'));
+    try {
+      const failed = join(dir, 'failed.skein.json');
+      const ok = join(dir, 'ok.skein.json');
+      const skein = (args: string[]): void => {
+        try {
+          execFileSync(process.execPath, [join(root, 'bin/skein.js'), 'run', ...args], { cwd: root, stdio: 'ignore' });
+        } catch {
+          // the failing run exits 1: its record is what this test reads
+        }
+      };
+      skein(['test/data/failing.graph.ts', '-s', 'threads', '--record', failed]);
+      skein(['examples/etl.graph.ts', '-s', 'sync', '--record', ok]);
+      assert.deepEqual(recordedFailure(failed), { file: join(root, 'test/data/failing.graph.ts'), failedKey: 'parse-b', message: 'Task "parse-b" failed: cannot parse b:1,2,3' });
+      assert.equal(recordedFailure(ok), undefined);
+      assert.equal(recordedFailure(join(dir, 'missing.json')), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,11 +1,12 @@
 // The `skein` command end to end, as a user runs it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { debugCommand } from '../../runtime/cli/debugCommand.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'skein.js');
@@ -49,6 +50,48 @@ describe('skein CLI', () => {
     assert.equal(lines[1], '  finished before the failure: read-a, parse-a, read-b');
     assert.equal(lines[2], 'Error: cannot parse b:1,2,3');
     assert.equal(lines[3], `    at parse (${join(root, 'test/data/failing.graph.ts')}:8:11)`);
+    // the last line is the command that stops a debugger at that task
+    assert.equal(lines.at(-2), 'debug it: skein debug test/data/failing.graph.ts --key parse-b');
+    assert.equal(lines.at(-1), '');
+  });
+
+  for (const scheduler of ['threads', 'processes', 'distributed']) {
+    it(`ends a task failure under ${scheduler} with the command that debugs it`, () => {
+      const r = skein(['run', 'test/data/parseFails.graph.mjs', '-s', scheduler]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^error: Task "parse-b" failed: cannot parse b:1,2,3\n[^]*\ndebug it: skein debug test\/data\/parseFails\.graph\.mjs --key parse-b\n$/);
+    });
+  }
+
+  it('quotes a key or a file the shell would split, in the command that debugs a failure', () => {
+    assert.equal(debugCommand('my graphs/etl.graph.ts', "it's a key"), `skein debug 'my graphs/etl.graph.ts' --key 'it'\\''s a key'`);
+    assert.equal(debugCommand('a.graph.ts', 'clean-north'), 'skein debug a.graph.ts --key clean-north');
+  });
+
+  it('skein debug runs what a task needs, stops a debugger just before it, and Step Into reaches its function', async () => {
+    const child = spawn(process.execPath, [bin, 'debug', 'test/data/parseFails.graph.mjs', '--key', 'parse-b', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk: string) => {
+        stderr += chunk;
+        const m = /Listening on (ws:\/\/\S+);/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', () => reject(new Error(`skein debug exited: ${stderr}`)));
+    });
+    assert.match(stderr, /skein debug: 2 tasks \(what "parse-b" needs\) will run in this process, then stop before "parse-b"\.\n/);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const attached = spawnSync(process.execPath, ['--no-warnings', '--experimental-websocket', 'test/data/scripts/attachDebugger.mjs', url], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(attached.status, 0, attached.stderr);
+    const pauses = JSON.parse(attached.stdout) as Array<{ function: string; url: string; line: number; task?: unknown }>;
+    assert.equal(pauses[0]!.function, 'skeinDebugTask');
+    assert.deepEqual(pauses[0]!.task, { key: 'parse-b', fn: 'parse', inputs: ['b:1,2,3'] });
+    const last = pauses.at(-1)!;
+    assert.deepEqual(last, { function: 'parse', url: pathToFileURL(join(root, 'test/data/parseFails.graph.mjs')).href, line: 4 });
+    assert.ok(pauses.length <= 3, `Step Into reaches the task in at most two steps: ${JSON.stringify(pauses)}`);
+    assert.equal(await exited, 1);
+    assert.match(stderr, /\nerror: Task "parse-b" failed: cannot parse b:1,2,3\n {2}finished before the failure: load-b\n/);
   });
 
   it('refuses a missing key and a cycle with exit code 2', () => {

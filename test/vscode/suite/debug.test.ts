@@ -142,4 +142,39 @@ suite('Skein debugger in VS Code', () => {
     assert.match(top.name, /\bclean$/);
     await screenshot('step-into');
   });
+
+  for (const command of ['skein.runThreads', 'skein.runDistributed']) {
+    test(`Debug Failed Task after ${command.slice('skein.run'.length)} stops at the failed task with the Task error stop and its inputs`, async () => {
+      track();
+      vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+      const failing = vscode.Uri.file(path.join(workspace(), 'failing.graph.ts'));
+      const run = (await vscode.commands.executeCommand(command, failing)) as { status: string; failedKey?: string; output: string[] };
+      assert.equal(run.status, 'failed');
+      assert.equal(run.failedKey, 'parse-b');
+      assert.ok(run.output.includes('Debug it: Skein: Debug Failed Task (runs "parse-b" again under the debugger); in a terminal: skein debug failing.graph.ts --key parse-b'), run.output.join('\n'));
+      const started = new Promise<vscode.DebugSession>((resolve) => {
+        const d = vscode.debug.onDidStartDebugSession((s) => {
+          if (s.type === 'skein') {
+            d.dispose();
+            resolve(s);
+          }
+        });
+      });
+      assert.ok(await vscode.commands.executeCommand('skein.debugFailedTask', run));
+      const session = await started;
+      assert.equal(session.name, 'Debug failed task parse-b');
+      const stop = await stopped(session, 1);
+      assert.equal(stop.body?.reason, 'exception');
+      assert.equal(await topKey(session), 'parse-b');
+      const info = (await session.customRequest('exceptionInfo', { threadId: 1 })) as { description?: string };
+      assert.match(info.description ?? '', /cannot parse b:1,2,3/);
+      const scopes = (await session.customRequest('scopes', { frameId: 1 })) as { scopes: Array<{ name: string; variablesReference: number }> };
+      const task = (await session.customRequest('variables', { variablesReference: scopes.scopes[0]!.variablesReference })) as { variables: Array<{ name: string; value: string; variablesReference: number }> };
+      const byName = Object.fromEntries(task.variables.map((v) => [v.name, v]));
+      assert.equal(byName.key?.value, '"parse-b"');
+      // only what parse-b needs ran: its one input
+      const graph = (await session.customRequest('variables', { variablesReference: scopes.scopes[2]!.variablesReference })) as { variables: Array<{ name: string; value: string }> };
+      assert.equal(graph.variables.find((v) => v.name === 'tasks')?.value, '2', JSON.stringify(graph.variables));
+    });
+  }
 });
