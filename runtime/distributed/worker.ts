@@ -45,6 +45,8 @@ type Ready = Compute & { readonly signature: string };
 
 /** Most tasks handed to the pool in one batch. */
 const MAX_BATCH = 256;
+/** Most links of a chain run in one batch (the scheduler sends 32 ahead). */
+const MAX_CHAIN = 64;
 /** A batch holds about this much work (by the measured durations of its functions), so what waits stays stealable. */
 const BATCH_TARGET_MS = 5;
 const HEARTBEAT_MS = 1000;
@@ -279,21 +281,26 @@ export class Worker {
     }
   }
 
-  #run(pool: Piscina, tasks: Ready[]): void {
+  #run(pool: Piscina, firsts: Ready[]): void {
     this.#inFlight++;
-    const chains: WireLink[][] = tasks.map((task, i) => {
-      const inputs: Array<readonly [string, unknown]> = [];
-      let special: Array<readonly [number, WireValue['buffers'], WireValue['classes']]> | undefined;
-      for (const [dep] of task.deps) {
-        const v = this.#input(dep)!;
-        if (v.buffers !== undefined || v.classes !== undefined) (special ??= []).push([inputs.length, v.buffers, v.classes]);
-        inputs.push([dep, v.value]);
+    // each task, followed by the links of its chain sent ahead that can run right after it in
+    // the same thread (one batch for the chain, not a round trip per link)
+    const tasks: Ready[] = [];
+    const chains: WireLink[][] = firsts.map((first) => {
+      const chain: WireLink[] = [];
+      let previous: string | undefined;
+      for (let task: Ready | undefined = first; task !== undefined; task = chain.length < MAX_CHAIN ? this.#nextLink(task) : undefined) {
+        chain.push(this.#link(task, tasks.length, previous));
+        tasks.push(task);
+        previous = task.key;
       }
-      return [{ i, key: task.key, task: task.task, inputs, keep: true, special }];
+      return chain;
     });
     const fns = tasks[0]!.fns;
     // one task's outcome comes with the batch's result: streaming (a port per batch) is for several
     const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), stream: tasks.length > 1, measure: false, asyncTasks: this.options.asyncTasks ?? 16, chains };
+    /** Links not run because a link before them in their chain failed: the scheduler fails them itself. */
+    const failedAt = new Set<string>();
     const run = { tasks, stop: new AbortController() };
     this.#running.add(run);
     const signal = AbortSignal.any([this.#abort.signal, run.stop.signal]);
@@ -302,6 +309,10 @@ export class Worker {
       if (this.#assigned.get(task.key) !== task) return; // freed while it ran (and maybe given again since)
       this.#assigned.delete(task.key);
       this.#release(task);
+      if (!outcome.ok && task.after !== undefined && failedAt.has(task.after)) {
+        failedAt.add(task.key); // not run: its predecessor's error reaches the scheduler, which fails it
+        return;
+      }
       const stamps = { start: outcome.start, end: outcome.end, thread: `${this.options.name}/${thread}` };
       const signature = task.signature;
       const before = this.#durations.get(signature);
@@ -315,6 +326,7 @@ export class Worker {
         // the next links of its chain, sent ahead, run now (unless let go meanwhile)
         for (const t of next ?? []) if (this.#assigned.get(t.key) === t) this.#gather(t);
       } else {
+        failedAt.add(task.key);
         this.#comm?.send({ op: 'task-erred', key: task.key, error: outcome.error, ...stamps });
       }
     };
@@ -335,6 +347,33 @@ export class Worker {
       this.#inFlight--;
       this.#pump();
     });
+  }
+
+  /** A task as a link of a batch: its inputs from here, the previous link's result added in the thread. */
+  #link(task: Ready, i: number, previous: string | undefined): WireLink {
+    const inputs: Array<readonly [string, unknown]> = [];
+    let special: Array<readonly [number, WireValue['buffers'], WireValue['classes']]> | undefined;
+    for (const [dep] of task.deps) {
+      if (dep === previous) continue;
+      const v = this.#input(dep)!;
+      if (v.buffers !== undefined || v.classes !== undefined) (special ??= []).push([inputs.length, v.buffers, v.classes]);
+      inputs.push([dep, v.value]);
+    }
+    return { i, key: task.key, task: task.task, inputs, keep: true, special };
+  }
+
+  /**
+   * The link sent ahead to run after `task` that can join its batch: the only one waiting for it,
+   * calling the same functions (a batch shares one list of them), every other input held here.
+   */
+  #nextLink(task: Ready): Ready | undefined {
+    const next = this.#after.get(task.key);
+    if (next === undefined || next.length !== 1) return undefined;
+    const link = next[0]!;
+    if (link.signature !== task.signature || this.#assigned.get(link.key) !== link) return undefined;
+    for (const [dep] of link.deps) if (dep !== task.key && !this.#data.has(dep)) return undefined;
+    this.#after.delete(task.key);
+    return link;
   }
 
   /** Serves `get-data` to peers and clients, and `put-data` from clients that scatter. */

@@ -115,6 +115,11 @@ export function failFirstTime(marker: string): string {
 }
 /** The pid of the process a task runs in. */
 export const pidOf = (..._deps: unknown[]): number => process.pid;
+/** x + 1, or an error once x reaches `limit` (a chain that fails part way, every link the same function). */
+export function incUpTo(x: number, limit: number): number {
+  if (x >= limit) throw new Error(`${x} reached ${limit}`);
+  return x + 1;
+}
 /** An environment variable of the process the task runs in. */
 export const readEnv = (name: string): string | undefined => process.env[name];
 /** x + 1 after about a millisecond of work. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Profiler, TaskError, compute, delayed, get } from 'skein';
 import { Client, type Future, Worker, asCompleted, inprocTransport, wait } from 'skein/distributed';
-import { add, fail, failFirstTime, inc, killOwnProcess, pidOf, readEnv, sleep, slowInc, spinThenPid, sum } from '../data/ops.js';
+import { add, fail, failFirstTime, inc, incUpTo, killOwnProcess, pidOf, readEnv, sleep, slowInc, spinThenPid, sum } from '../data/ops.js';
 
 /** Processes whose parent is this test process, or whose parent is one of those (nannies and their workers). */
 function descendants(): string[] {
@@ -169,6 +169,25 @@ describe('distributed client', () => {
     const local = new Profiler();
     assert.deepEqual(await compute(delayed(inc)(1), { scheduler: 'threads', callbacks: [local] }), [2]);
     assert.match(local.results()[0]!.worker!, /^thread-\d+$/);
+  });
+
+  it('runs a chain sent ahead in one batch, and a link that fails part way fails it there, naming that link', async () => {
+    const chain = (name: string, limit: number): Record<string, unknown> => {
+      const g: Record<string, unknown> = { [`${name}-0`]: 0 };
+      for (let i = 1; i < 40; i++) g[`${name}-${i}`] = [incUpTo, `${name}-${i - 1}`, limit];
+      return g;
+    };
+    assert.equal(await client.get(chain('c', 100), 'c-39'), 39);
+    const error = await client.get(chain('d', 25), 'd-39').then(() => assert.fail('the chain succeeded'), (e: unknown) => e);
+    assert.ok(error instanceof TaskError, String(error));
+    assert.equal(error.key, 'd-26');
+    assert.equal((error.cause as Error).message, '25 reached 25');
+    // the links after it never ran: the scheduler failed them with it, and the cluster goes on
+    for (const key of ['d-27', 'd-39']) {
+      const story = (await client.story(key)).map((t) => `${t.from}→${t.to}`);
+      assert.ok(story.some((t) => t.endsWith('→erred')) && !story.some((t) => t.endsWith('→memory')), `${key}: ${story.join(', ')}`);
+    }
+    assert.equal(await client.get(chain('c', 100), 'c-20'), 20);
   });
 
   it('finishes a 2,000-task run correctly when a worker is killed with SIGKILL in the middle; the re-run is in the story', async () => {
