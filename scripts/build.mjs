@@ -77,7 +77,11 @@ await build({
   const worker = readFileSync('dist/runtime/worker.js', 'utf8');
   const plain = 'const require = __skeinCreateRequire(import.meta.url);';
   if (!worker.includes(plain)) throw new Error('build: the piscina worker bundle changed shape; check WORKER_REQUIRE');
-  writeFileSync('dist/runtime/worker.js', worker.replace(plain, WORKER_REQUIRE));
+  // piscina loads the task file with esbuild's `__require`, which a shared chunk may define with
+  // its own plain `require`: that one call gets the guarded one by name
+  const load = '__importStar(__require(s))';
+  if (!worker.includes(load)) throw new Error('build: the piscina worker bundle changed shape; check how it loads the task file');
+  writeFileSync('dist/runtime/worker.js', worker.replace(plain, WORKER_REQUIRE).replace(load, '__importStar(require(s))'));
 }
 writeFileSync('dist/runtime/index.cjs', COMMONJS_ENTRY('index.js'));
 writeFileSync('dist/runtime/core.cjs', COMMONJS_ENTRY('core.js'));

@@ -57,9 +57,11 @@ export interface SubmitOptions {
   readonly pure?: boolean;
   /** Lower runs first among tasks waiting at the same time (default 0). */
   readonly priority?: number;
+  /** Times the task runs again when it raises, before its future fails (default 0). */
+  readonly retries?: number;
 }
 
-const SUBMIT_OPTIONS = new Set(['key', 'pure', 'priority']);
+const SUBMIT_OPTIONS = new Set(['key', 'pure', 'priority', 'retries']);
 
 /** The client's connections never keep the process alive by themselves (see #hold). */
 const UNREF = { unref: true } as const;
@@ -391,16 +393,16 @@ export class Client {
     const value = [fn, ...graphArgs];
     // the caller is on the stack only now: its imports are where `fn` is looked for first
     noteCallers();
-    void this.#inOrder(() => this.#submitOne(key, value, [...deps], options.priority ?? 0)).catch((error: unknown) => {
+    void this.#inOrder(() => this.#submitOne(key, value, [...deps], options.priority ?? 0, options.retries ?? 0)).catch((error: unknown) => {
       this.#settle(key, { status: 'error', error: { root: key, error: toWireError(error) } });
     });
     return future;
   }
 
-  async #submitOne(key: string, value: unknown, deps: string[], priority: number): Promise<void> {
+  async #submitOne(key: string, value: unknown, deps: string[], priority: number, retries: number): Promise<void> {
     const graph = compileGraph(new Map<string, unknown>([[key, value], ...deps.map((d) => [d, null] as [string, unknown])]));
     const [spec] = await encodeGraph(graph, new Int32Array(graph.size), this.nextPriorityBase() - priority, [0]);
-    await this.submitSpecs([{ ...spec!, deps }], [key]);
+    await this.submitSpecs([{ ...spec!, deps, ...(retries > 0 ? { retries } : {}) }], [key]);
   }
 
   /** `submit` for each element: one future per element. */

@@ -20,6 +20,8 @@ export interface TaskSpec {
   readonly deps: readonly string[];
   /** Lower runs first: `order` within the graph, graphs in the order they were submitted. */
   readonly priority: number;
+  /** Times the task runs again when it raises, before it fails (`submit`'s `retries`; default 0). */
+  readonly retries?: number;
 }
 
 /** A value with what the receiver needs to restore its Buffers and class instances. */

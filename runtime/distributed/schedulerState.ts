@@ -65,6 +65,8 @@ export interface TaskState {
   pinnedTo: WorkerState | undefined;
   /** Its worker was asked to give it back (a steal): not asked again while it runs there. */
   stealing: boolean;
+  /** Times it raised and ran again (up to its spec's `retries`). */
+  retried: number;
   /** Clients holding a future for this key. */
   readonly whoWants: Set<string>;
   /** Clients following this task's transitions, with whether they want its value. */
@@ -258,6 +260,11 @@ export class SchedulerState {
       const ts = this.tasks.get(key);
       const ws = this.workers.get(address);
       if (ts === undefined || ws === undefined || ts.state !== 'processing' || ts.processingOn !== ws) return;
+      if (ts.retried < (ts.spec.retries ?? 0)) {
+        ts.retried++; // `retries`: it runs again, where the scheduler decides
+        rec.set(ts, 'waiting');
+        return;
+      }
       ts.exception = error;
       ts.erredBecause = key;
       this.#erredStamps = stamps;
@@ -874,6 +881,7 @@ function newTask(spec: TaskSpec): TaskState {
     processingOn: undefined,
     pinnedTo: undefined,
     stealing: false,
+    retried: 0,
     whoWants: new Set(),
     followers: new Map(),
     nbytes: 0,

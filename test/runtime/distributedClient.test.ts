@@ -118,6 +118,18 @@ describe('distributed client', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    // retries: a task that raises runs again by itself, up to that many times
+    const again = mkdtempSync(join(tmpdir(), 'skein-retries-'));
+    try {
+      const retried = client.submit(failFirstTime, join(again, 'marker'), { retries: 1 });
+      assert.equal(await retried, 'ok');
+      assert.deepEqual((await client.story(retried.key)).map((t) => `${t.from}→${t.to}`), ['released→waiting', 'waiting→processing', 'processing→waiting', 'waiting→processing', 'processing→memory']);
+      const gaveUp = client.submit(fail, 'still broken', { retries: 2 });
+      await assert.rejects(gaveUp.result(), (e: unknown) => e instanceof TaskError && (e.cause as Error).message === 'still broken');
+      assert.equal((await client.story(gaveUp.key)).filter((t) => t.to === 'processing').length, 3);
+    } finally {
+      rmSync(again, { recursive: true, force: true });
+    }
     const broken = client.submit(fail, 'broken here');
     await assert.rejects(broken.result());
     await assert.rejects(client.recreateErrorLocally(broken), (e: unknown) => {
