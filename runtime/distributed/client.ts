@@ -59,9 +59,14 @@ export interface SubmitOptions {
   readonly priority?: number;
   /** Times the task runs again when it raises, before its future fails (default 0). */
   readonly retries?: number;
+  /**
+   * Workers it may run on, by name (`schedulerInfo()`'s `name`) or address; it waits (no-worker)
+   * while none of them is there.
+   */
+  readonly workers?: string | readonly string[];
 }
 
-const SUBMIT_OPTIONS = new Set(['key', 'pure', 'priority', 'retries']);
+const SUBMIT_OPTIONS = new Set(['key', 'pure', 'priority', 'retries', 'workers']);
 
 /** The client's connections never keep the process alive by themselves (see #hold). */
 const UNREF = { unref: true } as const;
@@ -393,16 +398,18 @@ export class Client {
     const value = [fn, ...graphArgs];
     // the caller is on the stack only now: its imports are where `fn` is looked for first
     noteCallers();
-    void this.#inOrder(() => this.#submitOne(key, value, [...deps], options.priority ?? 0, options.retries ?? 0)).catch((error: unknown) => {
+    const placement = { retries: options.retries ?? 0, workers: typeof options.workers === 'string' ? [options.workers] : options.workers };
+    void this.#inOrder(() => this.#submitOne(key, value, [...deps], options.priority ?? 0, placement)).catch((error: unknown) => {
       this.#settle(key, { status: 'error', error: { root: key, error: toWireError(error) } });
     });
     return future;
   }
 
-  async #submitOne(key: string, value: unknown, deps: string[], priority: number, retries: number): Promise<void> {
+  async #submitOne(key: string, value: unknown, deps: string[], priority: number, placement: { retries: number; workers: readonly string[] | undefined }): Promise<void> {
     const graph = compileGraph(new Map<string, unknown>([[key, value], ...deps.map((d) => [d, null] as [string, unknown])]));
     const [spec] = await encodeGraph(graph, new Int32Array(graph.size), this.nextPriorityBase() - priority, [0]);
-    await this.submitSpecs([{ ...spec!, deps, ...(retries > 0 ? { retries } : {}) }], [key]);
+    const { retries, workers } = placement;
+    await this.submitSpecs([{ ...spec!, deps, ...(retries > 0 ? { retries } : {}), ...(workers !== undefined ? { workers: [...workers] } : {}) }], [key]);
   }
 
   /** `submit` for each element: one future per element. */

@@ -22,6 +22,8 @@ export interface TaskSpec {
   readonly priority: number;
   /** Times the task runs again when it raises, before it fails (`submit`'s `retries`; default 0). */
   readonly retries?: number;
+  /** Workers (names or addresses) the task may run on (`submit`'s `workers`); absent: any. */
+  readonly workers?: readonly string[];
 }
 
 /** A value with what the receiver needs to restore its Buffers and class instances. */

@@ -44,6 +44,12 @@ const CHAIN_AHEAD = 32;
 /** Bytes a worker fetches from a peer per ms (for weighing data movement against waiting). */
 const BYTES_PER_MS = 100_000;
 
+/** Whether `ts` may run on `ws`: no restriction, or `ws` named in it by name or address. */
+function allowedOn(ts: TaskState, ws: WorkerState): boolean {
+  const allowed = ts.spec.workers;
+  return allowed === undefined || allowed.includes(ws.name) || allowed.includes(ws.address);
+}
+
 export interface TaskState {
   readonly key: string;
   /** Its key group (durations are measured per group). */
@@ -499,7 +505,7 @@ export class SchedulerState {
     for (const ts of busiest.processing) {
       if (++scanned > STEAL_SCAN) break;
       const measured = this.#durations.get(ts.group)?.mean;
-      if (!ts.stealing && measured !== undefined && measured >= STEAL_MIN_MS) candidates.push(ts);
+      if (!ts.stealing && ts.spec.workers === undefined && measured !== undefined && measured >= STEAL_MIN_MS) candidates.push(ts);
     }
     candidates.sort((a, b) => b.spec.priority - a.spec.priority);
     const keys = candidates.slice(0, Math.min(Math.floor(spare / 2), STEAL_AT_ONCE)).map((ts) => {
@@ -545,6 +551,7 @@ export class SchedulerState {
     let best: WorkerState | undefined;
     let bestCost = Infinity;
     for (const ws of this.workers.values()) {
+      if (!allowedOn(ts, ws)) continue;
       const cost = ws.occupancy / ws.nthreads + (total - (local?.get(ws) ?? 0)) / BYTES_PER_MS + (this.#full(ws) ? 1e9 : 0);
       if (cost < bestCost) {
         best = ws;
@@ -591,7 +598,7 @@ export class SchedulerState {
         cur = next;
         continue;
       }
-      if (next.state !== 'waiting' || next.pinnedTo !== undefined || next.followers.size > 0 || next.waitingOn.size !== 1 || !next.waitingOn.has(cur)) return;
+      if (next.state !== 'waiting' || next.pinnedTo !== undefined || next.followers.size > 0 || next.waitingOn.size !== 1 || !next.waitingOn.has(cur) || !allowedOn(next, ws)) return;
       for (const dep of next.dependencies) if (dep !== cur && !dep.whoHas.has(ws)) return;
       next.pinnedTo = ws;
       ws.pinned.add(next);
@@ -689,7 +696,9 @@ export class SchedulerState {
       ts.state = 'no-worker';
       return;
     }
-    if (this.#full(ws)) {
+    // a task restricted to some workers goes to one of them even when it is busy (as in Dask:
+    // the queue is for tasks any worker can take)
+    if (this.#full(ws) && ts.spec.workers === undefined) {
       ts.state = 'queued';
       this.#queued.push(ts);
       return;

@@ -183,6 +183,20 @@ describe('distributed client', () => {
     assert.match(local.results()[0]!.worker!, /^thread-\d+$/);
   });
 
+  it('runs a task only on the workers named in submit(…, {workers}), by name or address; with none of them there it waits', async () => {
+    const info = (await client.schedulerInfo()) as { workers: Record<string, { name: string; pid: number }> };
+    const [address, worker] = Object.entries(info.workers).find(([, w]) => w.name === 'worker-1')!;
+    const pids = await Promise.all(Array.from({ length: 6 }, (_, i) => client.submit(pidOf, i, { workers: 'worker-1' })));
+    assert.deepEqual([...new Set(pids)], [worker.pid]);
+    assert.equal(await client.submit(pidOf, 'by address', { workers: [address] }), worker.pid);
+    const nowhere = client.submit(inc, 5, { workers: ['no-such-worker'] });
+    await waitFor(async () => (await client.story(nowhere.key)).some((t) => t.to === 'no-worker'));
+    assert.equal(nowhere.status, 'pending');
+    await client.cancel([nowhere]);
+    await assert.rejects(nowhere.result(), { code: 'CANCELLED' });
+    assert.equal(nowhere.status, 'cancelled');
+  });
+
   it('runs a chain sent ahead in one batch, and a link that fails part way fails it there, naming that link', async () => {
     const chain = (name: string, limit: number): Record<string, unknown> => {
       const g: Record<string, unknown> = { [`${name}-0`]: 0 };

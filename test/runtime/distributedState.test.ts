@@ -56,6 +56,24 @@ describe('distributed scheduler state', () => {
     assert.equal(st.tasks.size, 0);
   });
 
+  it('places a restricted task only on its workers, by name or address: no-worker until one of them joins', () => {
+    const st = cluster();
+    const onlyW3 = { ...spec('r'), workers: ['worker-2'] };
+    const byAddress = { ...spec('s'), workers: [W2] };
+    const out = st.updateGraph('c', [onlyW3, byAddress], ['r', 's'], { events: false, values: false }, 'update');
+    assert.deepEqual([...out.workers].flatMap(([w, ms]) => ms.map((m) => [w, m.op, m.op === 'compute-task' ? m.key : ''])), [[W2, 'compute-task', 's']]);
+    assert.deepEqual(story(st, 'r'), [
+      ['released', 'waiting', 'update'],
+      ['waiting', 'no-worker', 'update'],
+    ]);
+    // a worker of another name joins: r stays without a worker; worker-2 joins: r runs there
+    st.addWorker({ address: 'tcp://w4', name: 'worker-3', pid: 4, nthreads: 1, memoryLimit: null }, 'add-4');
+    assert.equal(st.tasks.get('r')!.state, 'no-worker');
+    const joined = st.addWorker({ address: 'tcp://w3', name: 'worker-2', pid: 3, nthreads: 1, memoryLimit: null }, 'add-3');
+    assert.deepEqual(joined.workers.get('tcp://w3')?.map((m) => (m.op === 'compute-task' ? m.key : m.op)), ['r']);
+    assert.equal(st.tasks.get('r')!.processingOn?.address, 'tcp://w3');
+  });
+
   it('re-runs the tasks of a worker that died, and recomputes what only it held', () => {
     //  a ─▶ b ─▶ c
     const st = cluster();
