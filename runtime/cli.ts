@@ -228,8 +228,11 @@ export function buildProgram(): Command {
     .option('-p, --port <port>', 'port to listen on (0: a free one)', (t) => Number(t), 8786)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--secret-file <file>', 'where to write the shared secret (default: a file only you can read, found by workers on this machine)')
+    .option('--dashboard-address <host:port>', 'where the dashboard listens (default 127.0.0.1:8787, the next free port if taken)')
+    .option('--dashboard-token <token>', 'a token the dashboard link carries; needed beyond 127.0.0.1')
+    .option('--no-dashboard', 'serve no dashboard')
     .addHelpText('after', '\nExample:\n  skein scheduler --port 8786 & skein worker tcp://127.0.0.1:8786 --nthreads 2')
-    .action(async (opts: { port: number; host: string; secretFile?: string }) => {
+    .action(async (opts: { port: number; host: string; secretFile?: string; dashboardAddress?: string; dashboard?: boolean; dashboardToken?: string }) => {
       const { startSchedulerCommand } = await import('./distributed/commands.js');
       await startSchedulerCommand(opts);
     });

@@ -149,6 +149,11 @@ export const Errors = {
     new SkeinError('TASK_TIMEOUT', `Task ${JSON.stringify(key)} ran longer than taskTimeoutMs (${ms} ms); the sync scheduler stopped waiting for its promise (work it started may still go on: one thread cannot stop it).`),
   noClient: () =>
     new SkeinError('NO_CLIENT', "The 'distributed' scheduler runs on a client, and none is open. Start one first: import { Client } from 'skein/distributed'; const client = new Client(); or pick another scheduler (threads, processes, sync)."),
+  dashboardNeedsToken: (host: string) =>
+    new SkeinError(
+      'DASHBOARD_TOKEN',
+      `The dashboard would listen on ${host}, beyond this machine, and anyone who reaches it would see your tasks and their errors: give it a token (dashboardToken, or --dashboard-token) that its link will carry, or listen on 127.0.0.1.`,
+    ),
   clientClosed: () => new SkeinError('CLIENT_CLOSED', 'The distributed client is closed, or lost its scheduler; start a new Client to compute again.'),
   noWorkers: () => new SkeinError('NO_WORKERS', 'The cluster has no worker to send data to yet; wait for workers (await client.ready) or start one (skein worker ADDRESS).'),
   dataLost: (keys: readonly Key[], holder: string) =>

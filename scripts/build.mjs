@@ -67,7 +67,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['esbuild', '@napi-rs/nice'], // nice: piscina's optional thread-priority addon, loaded only when asked for, and caught
+  // nice: piscina's optional thread-priority addon; bufferutil, utf-8-validate: ws's optional speed-ups; each loaded only when present, and caught
+  external: ['esbuild', '@napi-rs/nice', 'bufferutil', 'utf-8-validate'],
   banner: { js: BANNER },
   sourcemap: true,
   logLevel: 'warning',

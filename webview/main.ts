@@ -10,11 +10,13 @@ import { layout } from './layout.js';
 import { type ColorBy, GraphView } from './graphView.js';
 import { StreamView } from './streamView.js';
 import { renderOverhead } from './overheadView.js';
+import { WorkersTable, renderFailed } from './dashboardView.js';
 import { groupColor, stateColors } from './colors.js';
 import { formatMs } from '../runtime/diagnostics/report.js';
 import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
 
-type View = 'graph' | 'workers' | 'overhead';
+type View = 'graph' | 'workers' | 'overhead' | 'cluster' | 'failed';
+const VIEWS = ['graph', 'workers', 'overhead', 'cluster', 'failed'] as const;
 
 interface SavedState {
   view: View;
@@ -219,7 +221,7 @@ function report(): void {
 
 function showView(next: View): void {
   view = next;
-  for (const v of ['graph', 'workers', 'overhead'] as const) {
+  for (const v of VIEWS) {
     $(`view-${v}`).hidden = v !== view;
     $(`tab-${v}`).classList.toggle('active', v === view);
   }
@@ -305,6 +307,14 @@ function receive(message: ToWebview): void {
       model.applyTransitions(message.tasks, message.states);
       scheduleRender();
       return;
+    case 'workers':
+      workersTable.update(message.workers);
+      return;
+    case 'failed':
+      renderFailed($('view-failed'), message.tasks);
+      $('tab-failed').textContent = '';
+      $('tab-failed').append(Object.assign(document.createElement('span'), { className: 'codicon codicon-error' }), ` Failed tasks (${message.tasks.length})`);
+      return;
     default: {
       const never: never = message;
       return never;
@@ -317,7 +327,7 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
   if (typeof acquireVsCodeApi !== 'function' && e.source !== window) return;
   receive(e.data);
 });
-for (const v of ['graph', 'workers', 'overhead'] as const) $(`tab-${v}`).addEventListener('click', () => showView(v));
+for (const v of VIEWS) $(`tab-${v}`).addEventListener('click', () => showView(v));
 $<HTMLSelectElement>('color-by').addEventListener('change', (e) => {
   graph!.colorBy = (e.target as HTMLSelectElement).value as ColorBy;
   legend();
@@ -341,8 +351,32 @@ window.addEventListener('resize', () => {
 // for tests and the render benchmark: the live objects of the page
 (window as unknown as Record<string, unknown>).skeinPanel = { get model() { return model; }, get graph() { return graph; }, get stream() { return stream; }, select, showView, receive };
 
+const workersTable = new WorkersTable($('view-cluster'));
+
+/**
+ * Served by a scheduler (the dashboard): the same views, fed over a WebSocket, plus the cluster's
+ * own tabs; the page's path picks the first tab (/status, /workers, /graph, /failed).
+ */
+function followScheduler(socketPath: string): void {
+  for (const v of ['cluster', 'failed'] as const) $(`tab-${v}`).hidden = false;
+  // the scheduler sends no task timings (yet): no task stream or overhead views to show
+  for (const v of ['workers', 'overhead'] as const) $(`tab-${v}`).hidden = true;
+  const first: Record<string, View> = { '/status': 'cluster', '/workers': 'cluster', '/graph': 'graph', '/failed': 'failed' };
+  view = first[location.pathname] ?? 'cluster';
+  showView(view);
+  const connect = (): void => {
+    const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${socketPath}${location.search}`);
+    socket.addEventListener('message', (e: MessageEvent<string>) => receive(JSON.parse(e.data) as ToWebview));
+    // the scheduler went away or restarted: try again, quietly
+    socket.addEventListener('close', () => setTimeout(connect, 1000));
+  };
+  connect();
+}
+
 const embedded = document.getElementById('skein-data');
+const dashboard = document.getElementById('skein-dashboard');
 if (embedded?.textContent) {
   const data = JSON.parse(embedded.textContent) as { record: RunRecord; title: string };
   void load(data.record, data.title);
-} else host.post({ kind: 'ready' });
+} else if (dashboard?.textContent) followScheduler((JSON.parse(dashboard.textContent) as { socket: string }).socket);
+else host.post({ kind: 'ready' });

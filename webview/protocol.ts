@@ -12,7 +12,37 @@ export type ToWebview =
    * During a live run: the tasks whose state changed, each one's new state as one character
    * (`states[i]` for `tasks[i]`; STATE_CODES in runtime/core/taskStates.ts).
    */
-  | { readonly kind: 'transitions'; readonly tasks: readonly number[]; readonly states: string; readonly done: number; readonly total: number };
+  | { readonly kind: 'transitions'; readonly tasks: readonly number[]; readonly states: string; readonly done: number; readonly total: number }
+  /** Dashboard: the cluster's workers, once a second. */
+  | { readonly kind: 'workers'; readonly workers: readonly DashboardWorker[] }
+  /** Dashboard: the tasks that raised (not those that failed with them), when one more fails. */
+  | { readonly kind: 'failed'; readonly tasks: readonly DashboardFailed[] };
+
+/** A worker as the dashboard shows it. */
+export interface DashboardWorker {
+  readonly address: string;
+  readonly name: string;
+  readonly pid: number;
+  readonly nthreads: number;
+  /** Resident memory of its process (bytes), from its last heartbeat. */
+  readonly memory: number;
+  readonly memoryLimit: number | null;
+  /** Tasks the scheduler gave it that are not finished. */
+  readonly processing: number;
+  /** Tasks it was running at its last heartbeat. */
+  readonly executing: number;
+  /** Results it holds. */
+  readonly keys: number;
+  readonly lastSeenMs: number;
+}
+
+/** A task that raised, as the dashboard lists it. */
+export interface DashboardFailed {
+  readonly key: string;
+  readonly error: string;
+  readonly worker: string | null;
+  readonly stack: string | null;
+}
 
 /** Webview → host. */
 export type FromWebview =

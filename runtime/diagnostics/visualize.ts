@@ -55,20 +55,25 @@ function scriptText(text: string): string {
 
 /** A self-contained HTML page of the panel showing `record`. */
 export function standaloneHtml(record: RunRecord, title: string): string {
+  const data = JSON.stringify({ record, title }).replace(/</g, '\\u003c');
+  return inlinedPanelPage(title, `<script type="application/json" id="skein-data">${data}</script>`);
+}
+
+/**
+ * The panel app as one page, scripts, styles and fonts inlined under a nonce, with `data` (a
+ * JSON script element) telling it what to show; `connect` adds a CSP connect-src (the dashboard's
+ * WebSocket).
+ */
+export function inlinedPanelPage(title: string, data: string, connect?: string): string {
   const a = panelAssets();
   const nonce = randomBytes(16).toString('base64');
   const font = `url(data:font/ttf;base64,${a.codiconFont.toString('base64')})`;
   const codicons = a.codiconCss.replace(/url\([^)]*codicon\.ttf[^)]*\)/g, font);
-  const data = JSON.stringify({ record, title }).replace(/</g, '\\u003c');
   return panelPage(a.page, {
-    csp: `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; font-src data:; img-src data:; worker-src blob:`,
+    csp: `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; font-src data:; img-src data:; worker-src blob:${connect ? `; connect-src ${connect}` : ''}`,
     title,
     head: `<style nonce="${nonce}">${codicons}</style>\n<style nonce="${nonce}">${a.style}</style>`,
-    scripts: [
-      `<script type="application/json" id="skein-data">${data}</script>`,
-      `<script type="text/plain" id="skein-elk-worker">${scriptText(a.elkWorker)}</script>`,
-      `<script nonce="${nonce}">${scriptText(a.script)}</script>`,
-    ].join('\n'),
+    scripts: [data, `<script type="text/plain" id="skein-elk-worker">${scriptText(a.elkWorker)}</script>`, `<script nonce="${nonce}">${scriptText(a.script)}</script>`].join('\n'),
   });
 }
 

@@ -232,6 +232,11 @@ export class Client {
     return this.#hold(next);
   }
 
+  /** The dashboard's URL (a cluster this client started; once `ready`, or as soon as its scheduler is up). */
+  get dashboardLink(): string | undefined {
+    return this.cluster?.dashboard?.link;
+  }
+
   /** The scheduler's address. */
   get schedulerAddress(): string {
     return this.cluster?.schedulerAddress ?? '';

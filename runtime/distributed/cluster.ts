@@ -13,7 +13,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Errors } from '../errors.js';
+import { Errors, SkeinError } from '../errors.js';
+import type { Dashboard } from './dashboard.js';
 import { inprocTransport, socketTransport } from './comm.js';
 import { Scheduler } from './scheduler.js';
 import { Worker } from './worker.js';
@@ -35,6 +36,10 @@ export interface LocalClusterOptions {
   readonly allowedFailures?: number;
   /** A worker that sends no heartbeat (one a second) for this long is dropped (default 30 s). */
   readonly workerTtlMs?: number;
+  /** Where the dashboard listens: 'host:port' (default 127.0.0.1:8787, the next free port if taken), or null for none. */
+  readonly dashboardAddress?: string | null;
+  /** The dashboard's token, needed when it listens beyond 127.0.0.1 (its link carries it). */
+  readonly dashboardToken?: string;
 }
 
 /** Dask's sizing: up to 4 cores, a worker per core with one thread; beyond, about √cores workers. */
@@ -101,11 +106,29 @@ function forkNanny(names: readonly string[], nthreads: number): ChildProcess {
   return nanny;
 }
 
+/**
+ * The dashboard of a scheduler, as asked (null: none). A public address without a token is an
+ * error; any other failure to listen is a warning, and the cluster goes on without one.
+ */
+export async function startDashboard(scheduler: Scheduler, options: { readonly dashboardAddress?: string | null; readonly dashboardToken?: string }): Promise<Dashboard | undefined> {
+  if (options.dashboardAddress === null) return undefined;
+  const { Dashboard } = await import('./dashboard.js');
+  try {
+    return await Dashboard.start(scheduler.state, { address: options.dashboardAddress, token: options.dashboardToken });
+  } catch (error) {
+    if (error instanceof SkeinError) throw error;
+    process.emitWarning(`the dashboard could not start: ${error instanceof Error ? error.message : String(error)}`, { code: 'SKEIN_DASHBOARD' });
+    return undefined;
+  }
+}
+
 export class LocalCluster {
   readonly #inproc: Worker[] = [];
   #nanny: ChildProcess | undefined;
   /** Worker process ids by worker name (processes: true). */
   readonly workerPids = new Map<string, number>();
+  /** The dashboard serving this cluster's scheduler, unless turned off. */
+  dashboard: Dashboard | undefined;
   /** The nanny's process id (processes: true). */
   get nannyPid(): number | undefined {
     return this.#nanny?.pid;
@@ -154,6 +177,13 @@ export class LocalCluster {
       throw error;
     }
     const cluster = new LocalCluster(scheduler, secret, nWorkers, threadsPerWorker, processes);
+    try {
+      cluster.dashboard = await startDashboard(scheduler, options);
+    } catch (error) {
+      nanny?.kill('SIGKILL');
+      await scheduler.close();
+      throw error;
+    }
     const joined = cluster.#waitForWorkers(nWorkers);
     if (nanny !== undefined) cluster.#adopt(nanny, threadsPerWorker, memoryLimit);
     const started = processes
@@ -226,6 +256,7 @@ export class LocalCluster {
       }
       setTimeout(() => n.kill('SIGKILL'), 3000).unref();
     });
+    await this.dashboard?.close();
     await this.scheduler.close();
     await Promise.all(this.#inproc.map((w) => w.close()));
     await exited;

@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { socketTransport } from './comm.js';
-import { parseMemoryLimit } from './cluster.js';
+import { parseMemoryLimit, startDashboard } from './cluster.js';
 import { Scheduler } from './scheduler.js';
 import { defaultSecretFile, newSecret, readSecret, writeSecret } from './secret.js';
 import { superviseWorker } from './supervise.js';
@@ -17,15 +17,23 @@ function untilStopped(): Promise<void> {
   });
 }
 
-export async function startSchedulerCommand(opts: { port: number; host: string; secretFile?: string }): Promise<void> {
+export async function startSchedulerCommand(opts: { port: number; host: string; secretFile?: string; dashboardAddress?: string; dashboard?: boolean; dashboardToken?: string }): Promise<void> {
   const secret = newSecret();
   const scheduler = new Scheduler({ listen: `tcp://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, transport: socketTransport(secret) });
   await scheduler.start();
+  let dashboard: Awaited<ReturnType<typeof startDashboard>>;
+  try {
+    dashboard = await startDashboard(scheduler, { dashboardAddress: opts.dashboard === false ? null : opts.dashboardAddress, dashboardToken: opts.dashboardToken });
+  } catch (error) {
+    await scheduler.close();
+    throw error;
+  }
   const address = scheduler.address;
   const secretFile = opts.secretFile ?? defaultSecretFile(address);
   writeSecret(secretFile, secret);
-  process.stderr.write(`skein scheduler at ${address}\n  secret in ${secretFile} (readable by you only)\n  start workers:  skein worker ${address}\n  connect:        new Client('${address}')\n`);
+  process.stderr.write(`skein scheduler at ${address}\n  secret in ${secretFile} (readable by you only)\n  start workers:  skein worker ${address}\n  connect:        new Client('${address}')\n${dashboard ? `  dashboard:      ${dashboard.link}\n` : ''}`);
   await untilStopped();
+  await dashboard?.close();
   await scheduler.close();
   rmSync(secretFile, { force: true });
 }

@@ -1,6 +1,6 @@
 /**
  * `skein/distributed`: the distributed scheduler. `new Client()` starts a LocalCluster (worker
- * processes with nannies, a scheduler on 127.0.0.1) and makes itself the default for `get` and
+ * processes kept running by a nanny, a scheduler on 127.0.0.1, its dashboard on 127.0.0.1:8787) and makes itself the default for `get` and
  * `compute`; `new Client('tcp://HOST:8786')` joins a running scheduler.
  */
 export { Client, Future, type ClientOptions, type FutureStatus, type SubmitOptions, isFuture } from './client.js';
@@ -10,4 +10,5 @@ export { Scheduler, type SchedulerOptions } from './scheduler.js';
 export { Worker, type WorkerOptions } from './worker.js';
 export { type Comm, type Transport, inprocTransport, socketTransport } from './comm.js';
 export { type LogEntry, type TaskStateName, TASK_STATES } from './schedulerState.js';
+export { Dashboard, type DashboardOptions } from './dashboard.js';
 export type { WorkerInfo } from './protocol.js';

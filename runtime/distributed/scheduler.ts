@@ -159,7 +159,11 @@ export class Scheduler {
         return this.#send(st.missingData(worker!, message.key, message.dep, message.holder, this.#id('missing-data')));
       case 'heartbeat': {
         const ws = worker === undefined ? undefined : st.workers.get(worker);
-        if (ws !== undefined) ws.lastSeen = clock();
+        if (ws !== undefined) {
+          ws.lastSeen = clock();
+          ws.memory = message.memory;
+          ws.executing = message.executing;
+        }
         return;
       }
       case 'register-client':

@@ -83,6 +83,8 @@ export interface TaskState {
   exception: WireError | undefined;
   /** The key whose failure this task shares (itself when it failed). */
   erredBecause: string | undefined;
+  /** The worker it raised on (its name). */
+  erredOn: string | undefined;
   /** When its last dependency arrived (clock of timings.ts). */
   readyTime: number;
   /** Its estimated duration when it was handed to its worker. */
@@ -102,6 +104,9 @@ export interface WorkerState {
   /** ms of estimated work handed to it and not finished. */
   occupancy: number;
   lastSeen: number;
+  /** From its last heartbeat: its process's resident memory (bytes), and tasks running there. */
+  memory: number;
+  executing: number;
 }
 
 /** Messages a stimulus produced, by destination. */
@@ -273,6 +278,7 @@ export class SchedulerState {
       }
       ts.exception = error;
       ts.erredBecause = key;
+      ts.erredOn = ws.name;
       this.#erredStamps = stamps;
       rec.set(ts, 'erred');
     });
@@ -303,7 +309,7 @@ export class SchedulerState {
 
   addWorker(info: { address: string; name: string; pid: number; nthreads: number; memoryLimit: number | null }, stimulus: string): Outbox {
     return this.#stimulate(stimulus, (_out, rec) => {
-      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock() });
+      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock(), memory: 0, executing: 0 });
       for (const ts of this.tasks.values()) if (ts.state === 'no-worker') rec.set(ts, 'waiting');
     });
   }
@@ -897,6 +903,7 @@ function newTask(spec: TaskSpec): TaskState {
     killedOn: [],
     exception: undefined,
     erredBecause: undefined,
+    erredOn: undefined,
     readyTime: Number.NaN,
     estimate: 0,
   };

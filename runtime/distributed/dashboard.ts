@@ -1,0 +1,308 @@
+/**
+ * The dashboard: the graph panel app (webview/), served live by the scheduler. One HTTP page
+ * (the app with its styles and fonts inlined, as `skein visualize` writes it) and one WebSocket
+ * for updates; nothing else is served, so no path can reach a file.
+ *
+ * It costs nothing while nobody watches. With a page open it sends the cluster's graph once per
+ * change of the task set (at most every half second), then only what changed: the newest state of
+ * each task that moved, read from the scheduler's transition log at most ten times a second, the
+ * workers' figures once a second, and the failed tasks when one fails.
+ *
+ * On 127.0.0.1 it needs nothing; on any other address it refuses to start without a token, which
+ * the link carries and every request must show.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { availableParallelism } from 'node:os';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { STATE_CODES, TASK_STATES as PANEL_STATES } from '../core/taskStates.js';
+import { Errors } from '../errors.js';
+import { keyGroup } from '../graph/spec.js';
+import { RECORD_FORMAT, RECORD_VERSION, type RunRecord } from '../diagnostics/record.js';
+import type { FunctionInfo } from '../diagnostics/recordSchema.js';
+import { clock } from '../core/timings.js';
+import { SKEIN_VERSION } from '../version.js';
+import type { SchedulerState, TaskStateName } from './schedulerState.js';
+import type { DashboardFailed, DashboardWorker, ToWebview } from '../../webview/protocol.js';
+
+export interface DashboardOptions {
+  /** `host:port` to listen on (default 127.0.0.1:8787; the next free port when it is taken). */
+  readonly address?: string;
+  /** Needed beyond loopback: the link carries it, and every request must show it. */
+  readonly token?: string;
+}
+
+/** The dashboard's default port, as Dask's. */
+export const DASHBOARD_PORT = 8787;
+/** Ports tried after the one asked for, when it is taken. */
+const PORT_TRIES = 50;
+const TICK_MS = 100;
+const GRAPH_EVERY_MS = 500;
+const WORKERS_EVERY_MS = 1000;
+
+/** The panel's state for each of the scheduler's (the panel knows six, as the local schedulers). */
+const PANEL_STATE: Record<TaskStateName, (typeof PANEL_STATES)[number]> = {
+  released: 'released',
+  waiting: 'waiting',
+  'no-worker': 'waiting',
+  queued: 'ready',
+  processing: 'running',
+  memory: 'memory',
+  erred: 'erred',
+  forgotten: 'released',
+};
+const codeOf = (state: TaskStateName): string => STATE_CODES[PANEL_STATES.indexOf(PANEL_STATE[state])]!;
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** `host:port` → its parts (port 8787 when absent). */
+export function parseDashboardAddress(address: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+)?(?::(\d+))?$/.exec(address.trim());
+  if (!m) throw new TypeError(`dashboardAddress must be 'host:port' (for example '127.0.0.1:8787'), got ${JSON.stringify(address)}`);
+  return { host: m[1] ?? '127.0.0.1', port: m[2] === undefined ? DASHBOARD_PORT : Number(m[2]) };
+}
+
+export class Dashboard {
+  readonly #server: Server;
+  /** Loaded with the first page: a cluster nobody watches pays for neither. */
+  #sockets: Promise<WebSocketServer> | undefined;
+  #page: Promise<string> | undefined;
+  readonly #watchers = new Set<WebSocket>();
+  #timer: NodeJS.Timeout | undefined;
+  /** Where the last look at the scheduler's log stopped. */
+  #cursor = 0;
+  /** Task number of each key in the graph last sent. */
+  #index = new Map<string, number>();
+  #graphSentAt = 0;
+  #graphStale = true;
+  #workersSentAt = 0;
+  #failedSent = -1;
+  link = '';
+
+  private constructor(
+    readonly state: SchedulerState,
+    readonly token: string | undefined,
+  ) {
+    this.#server = createServer((request, response) => void this.#serve(request, response));
+    this.#server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head));
+  }
+
+  #socketServer(): Promise<WebSocketServer> {
+    this.#sockets ??= import('ws').then(({ WebSocketServer }) => new WebSocketServer({ noServer: true }));
+    return this.#sockets;
+  }
+
+  /** Starts serving `state`; rejects on a public address without a token. */
+  static async start(state: SchedulerState, options: DashboardOptions = {}): Promise<Dashboard> {
+    const { host, port } = parseDashboardAddress(options.address ?? `127.0.0.1:${DASHBOARD_PORT}`);
+    if (!LOOPBACK.has(host) && !options.token) throw Errors.dashboardNeedsToken(host);
+    const dashboard = new Dashboard(state, options.token);
+    const bound = await dashboard.#listen(host.replace(/^\[|\]$/g, ''), port);
+    const shown = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    dashboard.link = `http://${shown}:${bound}/status${options.token ? `?token=${encodeURIComponent(options.token)}` : ''}`;
+    return dashboard;
+  }
+
+  /** A token for a dashboard on a public address. */
+  static newToken(): string {
+    return randomBytes(18).toString('base64url');
+  }
+
+  async #listen(host: string, first: number): Promise<number> {
+    for (let port = first; ; port++) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const failed = (error: Error): void => reject(error);
+          this.#server.once('error', failed);
+          this.#server.listen(port, host, () => {
+            this.#server.off('error', failed);
+            resolve();
+          });
+        });
+        this.#server.unref();
+        return (this.#server.address() as { port: number }).port;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EADDRINUSE' || first === 0 || port >= first + PORT_TRIES) throw error;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    for (const ws of this.#watchers) ws.terminate();
+    (await this.#sockets)?.close();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #allowed(request: IncomingMessage): boolean {
+    if (this.token === undefined) return true;
+    const given = Buffer.from(new URL(request.url ?? '/', 'http://x').searchParams.get('token') ?? '');
+    const wanted = Buffer.from(this.token);
+    return given.length === wanted.length && timingSafeEqual(given, wanted);
+  }
+
+  async #serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    if (!this.#allowed(request)) return void response.writeHead(403, { 'content-type': 'text/plain' }).end('This dashboard needs the token its link carries.\n');
+    if (request.method !== 'GET' && request.method !== 'HEAD') return void response.writeHead(405, { allow: 'GET' }).end();
+    if (path === '/') return void response.writeHead(302, { location: `/status${this.token ? `?token=${encodeURIComponent(this.token)}` : ''}` }).end();
+    // one page, a tab each: nothing else is served
+    if (!['/status', '/workers', '/graph', '/failed'].includes(path)) return void response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+    this.#page ??= dashboardPage();
+    const page = await this.#page;
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }).end(request.method === 'HEAD' ? undefined : page);
+  }
+
+  async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (new URL(request.url ?? '/', 'http://x').pathname !== '/ws' || !this.#allowed(request)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    const sockets = await this.#socketServer();
+    sockets.handleUpgrade(request, socket, head, (ws) => this.#watch(ws));
+  }
+
+  #watch(ws: WebSocket): void {
+    this.#watchers.add(ws);
+    ws.on('close', () => {
+      this.#watchers.delete(ws);
+      if (this.#watchers.size === 0) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
+    });
+    ws.on('error', () => ws.terminate());
+    // a newcomer gets the whole picture once; everyone then gets what changes
+    this.#graphStale = true;
+    this.#failedSent = -1;
+    this.#workersSentAt = 0;
+    this.#tick();
+    this.#timer ??= setInterval(() => this.#tick(), TICK_MS);
+    this.#timer.unref();
+  }
+
+  #send(message: ToWebview): void {
+    const text = JSON.stringify(message);
+    for (const ws of this.#watchers) if (ws.readyState === ws.OPEN) ws.send(text);
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    const log = this.state.log;
+    const changed = new Map<number, string>();
+    for (; this.#cursor < log.length; this.#cursor++) {
+      const entry = log[this.#cursor]!;
+      const t = this.#index.get(entry.key);
+      if (t === undefined) this.#graphStale = true; // a task the page has not seen
+      else changed.set(t, codeOf(entry.to));
+      if (entry.to === 'forgotten') this.#graphStale = true;
+    }
+    if (this.#graphStale && now - this.#graphSentAt >= GRAPH_EVERY_MS) {
+      this.#graphStale = false;
+      this.#graphSentAt = now;
+      const record = clusterRecord(this.state);
+      this.#index = new Map(record.graph.keys.map((k, i) => [k, i]));
+      this.#send({ kind: 'record', record, title: 'Skein dashboard' });
+    } else if (changed.size > 0) {
+      const tasks = [...changed.keys()];
+      const done = inMemory(this.state);
+      this.#send({ kind: 'transitions', tasks, states: tasks.map((t) => changed.get(t)!).join(''), done, total: this.#index.size });
+    }
+    if (now - this.#workersSentAt >= WORKERS_EVERY_MS) {
+      this.#workersSentAt = now;
+      this.#send({ kind: 'workers', workers: workersOf(this.state) });
+    }
+    const failed = failedOf(this.state);
+    if (failed.length !== this.#failedSent) {
+      this.#failedSent = failed.length;
+      this.#send({ kind: 'failed', tasks: failed });
+    }
+  }
+}
+
+/** Tasks in memory or released after running (the panel's "done"). */
+function inMemory(state: SchedulerState): number {
+  let n = 0;
+  for (const ts of state.tasks.values()) if (ts.state === 'memory') n++;
+  return n;
+}
+
+/** The scheduler's tasks as a run record the panel draws: the graph, each task's state. */
+export function clusterRecord(state: SchedulerState): RunRecord {
+  const all = [...state.tasks.values()];
+  const index = new Map(all.map((ts, i) => [ts.key, i]));
+  const functions: FunctionInfo[] = [];
+  const fnIndex = new Map<string, number>();
+  const fnOfTask = all.map((ts) => {
+    const ref = ts.spec.fns[0];
+    if (ref === undefined) return -1;
+    const id = `${ref[0]}#${ref[1]}`;
+    let i = fnIndex.get(id);
+    if (i === undefined) {
+      i = functions.length;
+      functions.push({ name: ref[1], file: ref[0].startsWith('file:') ? decodeURIComponent(new URL(ref[0]).pathname) : ref[0], line: null });
+      fnIndex.set(id, i);
+    }
+    return i;
+  });
+  // the scheduler's priorities, as ranks (0 runs first)
+  const ranks = all.map((_, i) => i).sort((a, b) => all[a]!.spec.priority - all[b]!.spec.priority);
+  const order = new Array<number>(all.length);
+  ranks.forEach((t, rank) => (order[t] = rank));
+  const none = (): null[] => new Array<null>(all.length).fill(null);
+  const now = Date.now();
+  return {
+    format: RECORD_FORMAT,
+    version: RECORD_VERSION,
+    skeinVersion: SKEIN_VERSION,
+    createdAt: new Date(now).toISOString(),
+    run: { graphFile: null, scheduler: 'distributed', numWorkers: state.workers.size, keys: [], startedAt: now, finishedAt: now, status: 'ok', cpus: availableParallelism(), node: process.version },
+    graph: {
+      keys: all.map((ts) => ts.key),
+      groups: all.map((ts) => keyGroup(ts.key)),
+      dependencies: all.map((ts) => ts.dependencies.flatMap((d) => (index.has(d.key) ? [index.get(d.key)!] : []))),
+      order,
+      functions,
+      function: fnOfTask,
+    },
+    tasks: { status: all.map((ts) => PANEL_STATE[ts.state]), ready: none(), dispatched: none(), started: none(), finished: none(), received: none(), released: none(), erred: none(), worker: new Array<number>(all.length).fill(-1), resultBytes: none() },
+    workers: [],
+    resources: [],
+    results: [],
+    error: null,
+  };
+}
+
+function workersOf(state: SchedulerState): DashboardWorker[] {
+  const now = clock();
+  return [...state.workers.values()].map((ws) => ({
+    address: ws.address,
+    name: ws.name,
+    pid: ws.pid,
+    nthreads: ws.nthreads,
+    memory: ws.memory,
+    memoryLimit: ws.memoryLimit,
+    processing: ws.processing.size,
+    executing: ws.executing,
+    keys: ws.hasWhat.size,
+    lastSeenMs: Math.max(0, Math.round(now - ws.lastSeen)),
+  }));
+}
+
+function failedOf(state: SchedulerState): DashboardFailed[] {
+  const out: DashboardFailed[] = [];
+  for (const ts of state.tasks.values()) {
+    if (ts.state !== 'erred' || ts.erredBecause !== ts.key || ts.exception === undefined) continue;
+    out.push({ key: ts.key, error: `${ts.exception.name}: ${ts.exception.message}`, worker: ts.erredOn ?? null, stack: ts.exception.stack ?? null });
+  }
+  return out;
+}
+
+/** The dashboard page: the panel app with everything inlined, told to follow the WebSocket. */
+async function dashboardPage(): Promise<string> {
+  const { inlinedPanelPage } = await import('../diagnostics/visualize.js');
+  return inlinedPanelPage('Skein dashboard', '<script type="application/json" id="skein-dashboard">{"socket":"/ws"}</script>', "'self'");
+}

@@ -1,0 +1,162 @@
+/// <reference lib="dom" />
+// The dashboard: the panel app served by a live LocalCluster's scheduler, in headless Chromium.
+// Its tables against client.schedulerInfo(), the graph following a run, a failed task with the
+// user's line; and what the server refuses (other paths, a public address without a token, a
+// request without the token). Screenshots in docs/images/ (with UPDATE_SCREENSHOTS=1).
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { Client, Dashboard } from 'skein/distributed';
+import { SchedulerState } from '../../runtime/distributed/schedulerState.js';
+import { inc, incUpTo, sleep } from '../data/ops.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const shots = process.env.UPDATE_SCREENSHOTS ? join(root, 'docs/images') : join(root, 'dist-test/screenshots/dashboard');
+
+type Panel = { model?: { size: number; states: string[] } };
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('dashboard (a live LocalCluster, in Chromium)', () => {
+  let browser: Browser;
+  let client: Client;
+  let page: Page;
+  const errors: string[] = [];
+
+  before(async () => {
+    mkdirSync(shots, { recursive: true });
+    client = new Client({ nWorkers: 2, threadsPerWorker: 1, setAsDefault: false });
+    await client.ready;
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => (m.type() === 'error' ? errors.push(m.text()) : undefined));
+  });
+  after(async () => {
+    await browser?.close();
+    await client?.close();
+  });
+
+  it('serves the app at client.dashboardLink; its Cluster tab lists the workers as schedulerInfo() does', async () => {
+    assert.match(client.dashboardLink ?? '', /^http:\/\/127\.0\.0\.1:\d+\/status$/);
+    await page.goto(client.dashboardLink!);
+    const rows = await until('two worker rows', async () => {
+      const r = await page.locator('#view-cluster tbody tr').allInnerTexts();
+      return r.length === 2 ? r : undefined;
+    });
+    const info = (await client.schedulerInfo()) as { workers: Record<string, { name: string; pid: number; nthreads: number }> };
+    const cells = await page.locator('#view-cluster tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)));
+    const shown = Object.fromEntries(cells.map((c) => [c[1], { name: c[0], pid: Number(c[2]), nthreads: Number(c[3]) }]));
+    const expected = Object.fromEntries(Object.entries(info.workers).map(([address, w]) => [address, { name: w.name, pid: w.pid, nthreads: w.nthreads }]));
+    assert.deepEqual(shown, expected, rows.join('\n'));
+    assert.equal(await page.locator('#view-cluster caption').innerText(), '2 workers, 2 threads');
+    // sortable by a header, from the keyboard too
+    await page.locator('#view-cluster th button', { hasText: 'PID' }).focus();
+    await page.keyboard.press('Enter');
+    const pids = await page.locator('#view-cluster tbody tr td:nth-child(3)').allInnerTexts();
+    assert.deepEqual(pids.map(Number), [...pids.map(Number)].sort((a, b) => a - b));
+    assert.equal(await page.locator('#view-cluster th[aria-sort="ascending"]').innerText(), 'PID');
+    await page.screenshot({ path: join(shots, 'dashboard-cluster.png') });
+    assert.deepEqual(errors, []);
+  });
+
+  it('draws the cluster\'s graph on the Graph tab and follows its tasks to memory', async () => {
+    await page.click('#tab-graph');
+    const futures = Array.from({ length: 12 }, (_, i) => client.submit(sleep, 150 + i, { pure: false }));
+    const total = client.submit(inc, futures[0]!);
+    // mid-run: the page knows every task, some not done yet
+    const midRun = await until('the graph on the page', async () => {
+      const p = await page.evaluate(() => {
+        const panel = (window as unknown as { skeinPanel: Panel }).skeinPanel;
+        return panel.model ? { size: panel.model.size, states: [...panel.model.states] } : undefined;
+      });
+      return p !== undefined && p.size >= 13 ? p : undefined;
+    });
+    assert.ok(midRun.states.some((s) => s !== 'memory'), midRun.states.join(','));
+    await page.screenshot({ path: join(shots, 'dashboard-graph.png') });
+    await Promise.all([...futures, total]);
+    const states = await until('every task in memory on the page', async () => {
+      const s = await page.evaluate(() => (window as unknown as { skeinPanel: Panel }).skeinPanel.model?.states);
+      return s !== undefined && s.length >= 13 && s.every((x) => x === 'memory') ? s : undefined;
+    });
+    assert.ok(states.length >= 13);
+  });
+
+  it('lists a task that raised on Failed tasks: its key, the error, the worker, the user\'s line', async () => {
+    const failing = client.submit(incUpTo, 7, 3, { key: 'too-big' });
+    await assert.rejects(failing.result());
+    await page.click('#tab-failed');
+    const row = await until('the failed task row', async () => {
+      const r = page.locator('#view-failed tr[data-key="too-big"]');
+      return (await r.count()) === 1 ? r : undefined;
+    });
+    const cells = await row.locator('td').allInnerTexts();
+    assert.equal(cells[0], 'too-big');
+    assert.equal(cells[1], 'Error: 7 reached 3');
+    assert.match(cells[2]!, /^worker-[01]$/);
+    assert.match(cells[3]!, new RegExp(`at incUpTo \\(.*test/data/ops\\.ts:\\d+:\\d+\\)`));
+    assert.match(await page.locator('#tab-failed').innerText(), /Failed tasks \(1\)/);
+    await page.screenshot({ path: join(shots, 'dashboard-failed.png') });
+    assert.deepEqual(errors, []);
+  });
+
+  it('serves nothing but its page: other paths are not found, whatever they spell', async () => {
+    const base = client.dashboardLink!;
+    for (const path of ['/../package.json', '/%2e%2e/%2e%2e/package.json', '/status/../../package.json', '/panel.js', '/dist/runtime/cli.js', '/ws']) {
+      const r = await fetch(new URL(path, base));
+      assert.equal(r.status, 404, path);
+    }
+    assert.equal((await fetch(new URL('/workers', base))).status, 200);
+  });
+});
+
+describe('dashboard access', () => {
+  it('refuses to listen beyond loopback without a token, saying why', async () => {
+    await assert.rejects(Dashboard.start(new SchedulerState(), { address: '0.0.0.0:0' }), {
+      code: 'DASHBOARD_TOKEN',
+      message: 'The dashboard would listen on 0.0.0.0, beyond this machine, and anyone who reaches it would see your tasks and their errors: give it a token (dashboardToken, or --dashboard-token) that its link will carry, or listen on 127.0.0.1.',
+    });
+  });
+
+  it('with a token, serves only requests that carry it', async () => {
+    const token = Dashboard.newToken();
+    const dashboard = await Dashboard.start(new SchedulerState(), { address: '0.0.0.0:0', token });
+    try {
+      const link = new URL(dashboard.link);
+      assert.equal(link.searchParams.get('token'), token);
+      const local = new URL(`${link.pathname}${link.search}`, `http://127.0.0.1:${link.port}`);
+      assert.equal((await fetch(local)).status, 200);
+      const without = new URL(local);
+      without.search = '';
+      assert.equal((await fetch(without)).status, 403);
+      without.searchParams.set('token', `${token}x`);
+      assert.equal((await fetch(without)).status, 403);
+    } finally {
+      await dashboard.close();
+    }
+  });
+
+  it('takes the next free port when its port is taken', async () => {
+    const first = await Dashboard.start(new SchedulerState(), { address: '127.0.0.1:0' });
+    const port = Number(new URL(first.link).port);
+    const second = await Dashboard.start(new SchedulerState(), { address: `127.0.0.1:${port}` });
+    try {
+      // the next one, unless another program holds that too
+      const next = Number(new URL(second.link).port);
+      assert.ok(next > port && next <= port + 50, `${next} after ${port}`);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});

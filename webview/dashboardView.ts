@@ -1,0 +1,94 @@
+/**
+ * The dashboard's own tabs (shown only when the page is served by a scheduler): the cluster's
+ * workers as a sortable table, and the tasks that raised. Plain DOM tables: every name and key is
+ * text that find and screen readers reach, and the headers are buttons the keyboard reaches.
+ */
+import type { DashboardFailed, DashboardWorker } from './protocol.js';
+
+type Column = { readonly title: string; readonly value: (w: DashboardWorker) => number | string; readonly show?: (w: DashboardWorker) => string };
+
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(0)} MB`;
+
+const COLUMNS: readonly Column[] = [
+  { title: 'Name', value: (w) => w.name },
+  { title: 'Address', value: (w) => w.address },
+  { title: 'PID', value: (w) => w.pid },
+  { title: 'Threads', value: (w) => w.nthreads },
+  { title: 'Memory', value: (w) => w.memory, show: (w) => (w.memoryLimit === null ? mb(w.memory) : `${mb(w.memory)} of ${mb(w.memoryLimit)}`) },
+  { title: 'Processing', value: (w) => w.processing },
+  { title: 'Running', value: (w) => w.executing },
+  { title: 'Results held', value: (w) => w.keys },
+  { title: 'Last heartbeat', value: (w) => w.lastSeenMs, show: (w) => `${(w.lastSeenMs / 1000).toFixed(1)} s ago` },
+];
+
+export class WorkersTable {
+  #workers: readonly DashboardWorker[] = [];
+  #sortBy = 0;
+  #descending = false;
+
+  constructor(readonly root: HTMLElement) {}
+
+  update(workers: readonly DashboardWorker[]): void {
+    this.#workers = workers;
+    this.render();
+  }
+
+  render(): void {
+    const column = COLUMNS[this.#sortBy]!;
+    const rows = [...this.#workers].sort((a, b) => {
+      const x = column.value(a);
+      const y = column.value(b);
+      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
+      return this.#descending ? -c : c;
+    });
+    const table = document.createElement('table');
+    table.className = 'workers';
+    const caption = table.createCaption();
+    caption.textContent = `${rows.length} worker${rows.length === 1 ? '' : 's'}, ${rows.reduce((n, w) => n + w.nthreads, 0)} threads`;
+    const head = table.createTHead().insertRow();
+    COLUMNS.forEach((c, i) => {
+      const th = document.createElement('th');
+      th.scope = 'col';
+      if (i === this.#sortBy) th.setAttribute('aria-sort', this.#descending ? 'descending' : 'ascending');
+      const button = Object.assign(document.createElement('button'), { textContent: c.title, title: `Sort by ${c.title.toLowerCase()}` });
+      button.addEventListener('click', () => {
+        this.#descending = i === this.#sortBy ? !this.#descending : false;
+        this.#sortBy = i;
+        this.render();
+        (this.root.querySelectorAll('th button')[i] as HTMLButtonElement | undefined)?.focus();
+      });
+      th.append(button);
+      head.append(th);
+    });
+    const body = table.createTBody();
+    for (const w of rows) {
+      const tr = body.insertRow();
+      tr.dataset.address = w.address;
+      for (const c of COLUMNS) tr.insertCell().textContent = c.show ? c.show(w) : String(c.value(w));
+    }
+    this.root.replaceChildren(table);
+  }
+}
+
+export function renderFailed(root: HTMLElement, failed: readonly DashboardFailed[]): void {
+  if (failed.length === 0) {
+    root.replaceChildren(Object.assign(document.createElement('p'), { className: 'empty', textContent: 'No task has failed.' }));
+    return;
+  }
+  const table = document.createElement('table');
+  table.className = 'failed';
+  table.createCaption().textContent = `${failed.length} task${failed.length === 1 ? '' : 's'} raised (their dependents failed with them)`;
+  const head = table.createTHead().insertRow();
+  for (const title of ['Key', 'Error', 'Worker', 'Where']) head.append(Object.assign(document.createElement('th'), { scope: 'col', textContent: title }));
+  const body = table.createTBody();
+  for (const f of failed) {
+    const tr = body.insertRow();
+    tr.dataset.key = f.key;
+    tr.insertCell().textContent = f.key;
+    tr.insertCell().textContent = f.error;
+    tr.insertCell().textContent = f.worker ?? '';
+    const where = tr.insertCell();
+    if (f.stack !== null) where.append(Object.assign(document.createElement('pre'), { textContent: f.stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 3).join('\n') }));
+  }
+  root.replaceChildren(table);
+}
