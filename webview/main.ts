@@ -244,6 +244,7 @@ function render(): void {
   renderTimer = undefined;
   legend();
   graph?.draw();
+  if (view === 'workers') stream?.draw();
   $('summary').textContent = summary();
   report();
 }
@@ -259,7 +260,9 @@ function summary(): string {
   const c = m.counts();
   const run = m.record.run;
   const done = c.memory + c.released + c.erred;
-  return `${m.size} tasks · ${done} done${c.erred ? ` · ${c.erred} erred` : ''} · ${run.scheduler}${run.finishedAt > run.startedAt ? ` · ${formatMs(run.finishedAt - run.startedAt)}` : ''}`;
+  // a live cluster has no run length: its tasks come and go
+  const length = !live && run.finishedAt > run.startedAt ? ` · ${formatMs(run.finishedAt - run.startedAt)}` : '';
+  return `${m.size} tasks · ${done} done${c.erred ? ` · ${c.erred} erred` : ''} · ${run.scheduler}${length}`;
 }
 
 async function load(record: RunRecord, title: string): Promise<void> {
@@ -306,6 +309,10 @@ function receive(message: ToWebview): void {
       if (!model) return;
       model.applyTransitions(message.tasks, message.states);
       scheduleRender();
+      return;
+    case 'stream':
+      stream?.addBars(message.bars, message.lanes);
+      if (view === 'workers') scheduleRender();
       return;
     case 'workers':
       workersTable.update(message.workers);
@@ -357,11 +364,17 @@ const workersTable = new WorkersTable($('view-cluster'));
  * Served by a scheduler (the dashboard): the same views, fed over a WebSocket, plus the cluster's
  * own tabs; the page's path picks the first tab (/status, /workers, /graph, /failed).
  */
+let live = false;
+
 function followScheduler(socketPath: string): void {
+  live = true;
   for (const v of ['cluster', 'failed'] as const) $(`tab-${v}`).hidden = false;
-  // the scheduler sends no task timings (yet): no task stream or overhead views to show
-  for (const v of ['workers', 'overhead'] as const) $(`tab-${v}`).hidden = true;
-  const first: Record<string, View> = { '/status': 'cluster', '/workers': 'cluster', '/graph': 'graph', '/failed': 'failed' };
+  // the lanes view is the cluster's live task stream; the table of workers is the Workers tab
+  $('tab-workers').lastChild!.textContent = ' Task stream';
+  $('tab-cluster').lastChild!.textContent = ' Workers';
+  // overhead per key group needs a run's full timings, which a live cluster does not keep
+  $('tab-overhead').hidden = true;
+  const first: Record<string, View> = { '/status': 'workers', '/workers': 'cluster', '/graph': 'graph', '/failed': 'failed' };
   view = first[location.pathname] ?? 'cluster';
   showView(view);
   const connect = (): void => {

@@ -13,6 +13,11 @@ export type ToWebview =
    * (`states[i]` for `tasks[i]`; STATE_CODES in runtime/core/taskStates.ts).
    */
   | { readonly kind: 'transitions'; readonly tasks: readonly number[]; readonly states: string; readonly done: number; readonly total: number }
+  /**
+   * Dashboard: tasks that ran since the last message, as bars of the task stream: task, start and
+   * end (ms, the record's clock), lane (index into `lanes`, every worker thread seen so far).
+   */
+  | { readonly kind: 'stream'; readonly bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>; readonly lanes: readonly string[] }
   /** Dashboard: the cluster's workers, once a second. */
   | { readonly kind: 'workers'; readonly workers: readonly DashboardWorker[] }
   /** Dashboard: the tasks that raised (not those that failed with them), when one more fails. */

@@ -60,9 +60,13 @@ export class StreamView {
     );
   }
 
+  /** Lane names: the record's workers, and lanes a live dashboard adds. */
+  #laneNames: string[] = [];
+
   setModel(model: RunModel): void {
     this.model = model;
     const { tasks, run } = model.record;
+    this.#laneNames = model.record.workers.map((w) => w.name);
     this.#t0 = run.startedAt;
     this.bars = [];
     for (let t = 0; t < model.size; t++) {
@@ -84,11 +88,29 @@ export class StreamView {
     const pad = Math.max(0.05, (last - first) * 0.03);
     this.from = Math.max(0, first - pad);
     this.to = last + pad;
+    this.#last = this.bars.length > 0 ? last : 0;
   }
 
   get lanes(): number {
-    return this.model.record.workers.length;
+    return this.#laneNames.length;
   }
+
+  /** Bars of tasks that just ran (dashboard): times from the record's start; the view follows the newest. */
+  addBars(bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>, lanes: readonly string[]): void {
+    this.#laneNames = [...lanes];
+    const following = this.to >= this.#last;
+    for (const [task, start, end, lane] of bars) {
+      this.bars.push({ task, lane, start, end });
+      if (end > this.#last) this.#last = end;
+    }
+    if (following || this.bars.length === bars.length) {
+      // keep the latest ten seconds in view, as the task stream of a live cluster
+      this.to = this.#last + 50;
+      this.from = Math.max(0, Math.min(this.from, this.to - 10_000), this.to - 10_000);
+    }
+  }
+
+  #last = 0;
 
   #plotWidth(): number {
     return Math.max(10, this.canvas.clientWidth - LABEL - 10);
@@ -123,9 +145,9 @@ export class StreamView {
       ctx.fillRect(x(t), AXIS - 6, 1, 6);
       ctx.fillText(`${t >= 1000 ? `${(t / 1000).toFixed(2)} s` : `${t.toFixed(step < 1 ? 2 : 0)} ms`}`, x(t) + 3, AXIS - 12);
     }
-    this.model.record.workers.forEach((wk, i) => {
+    this.#laneNames.forEach((name, i) => {
       ctx.fillStyle = theme.fg;
-      ctx.fillText(wk.name, 6, AXIS + i * LANE + LANE / 2);
+      ctx.fillText(name, 6, AXIS + i * LANE + LANE / 2);
       ctx.fillStyle = theme.line;
       ctx.fillRect(LABEL, AXIS + (i + 1) * LANE - 1, pw, 1);
     });

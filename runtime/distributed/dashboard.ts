@@ -78,6 +78,9 @@ export class Dashboard {
   #graphStale = true;
   #workersSentAt = 0;
   #failedSent = -1;
+  /** Task stream lanes: every worker thread seen, in the order first seen. */
+  readonly #lanes = new Map<string, number>();
+  readonly #startedAt = Date.now();
   link = '';
 
   private constructor(
@@ -193,23 +196,34 @@ export class Dashboard {
     const now = Date.now();
     const log = this.state.log;
     const changed = new Map<number, string>();
+    const ran: Array<[number, number, number, number]> = [];
+    const lanes = this.#lanes.size;
     for (; this.#cursor < log.length; this.#cursor++) {
       const entry = log[this.#cursor]!;
       const t = this.#index.get(entry.key);
       if (t === undefined) this.#graphStale = true; // a task the page has not seen
-      else changed.set(t, codeOf(entry.to));
+      else {
+        changed.set(t, codeOf(entry.to));
+        const stamps = entry.to === 'memory' || entry.to === 'erred' ? this.state.tasks.get(entry.key)?.ran : undefined;
+        if (stamps !== undefined) {
+          if (!this.#lanes.has(stamps.thread)) this.#lanes.set(stamps.thread, this.#lanes.size);
+          ran.push([t, stamps.start - this.#startedAt, stamps.end - this.#startedAt, this.#lanes.get(stamps.thread)!]);
+        }
+      }
       if (entry.to === 'forgotten') this.#graphStale = true;
     }
     if (this.#graphStale && now - this.#graphSentAt >= GRAPH_EVERY_MS) {
       this.#graphStale = false;
       this.#graphSentAt = now;
-      const record = clusterRecord(this.state);
+      const record = clusterRecord(this.state, this.#startedAt, this.#lanes);
       this.#index = new Map(record.graph.keys.map((k, i) => [k, i]));
       this.#send({ kind: 'record', record, title: 'Skein dashboard' });
-    } else if (changed.size > 0) {
-      const tasks = [...changed.keys()];
-      const done = inMemory(this.state);
-      this.#send({ kind: 'transitions', tasks, states: tasks.map((t) => changed.get(t)!).join(''), done, total: this.#index.size });
+    } else {
+      if (changed.size > 0) {
+        const tasks = [...changed.keys()];
+        this.#send({ kind: 'transitions', tasks, states: tasks.map((t) => changed.get(t)!).join(''), done: inMemory(this.state), total: this.#index.size });
+      }
+      if (ran.length > 0 || this.#lanes.size !== lanes) this.#send({ kind: 'stream', bars: ran, lanes: [...this.#lanes.keys()] });
     }
     if (now - this.#workersSentAt >= WORKERS_EVERY_MS) {
       this.#workersSentAt = now;
@@ -230,8 +244,16 @@ function inMemory(state: SchedulerState): number {
   return n;
 }
 
-/** The scheduler's tasks as a run record the panel draws: the graph, each task's state. */
-export function clusterRecord(state: SchedulerState): RunRecord {
+/**
+ * The scheduler's tasks as a run record the panel draws: the graph, each task's state, and when
+ * and where each one that ran last ran (times from `startedAt`, a lane per worker thread).
+ */
+export function clusterRecord(state: SchedulerState, startedAt: number, lanes: Map<string, number>): RunRecord {
+  const laneOf = (thread: string): number => {
+    let lane = lanes.get(thread);
+    if (lane === undefined) lanes.set(thread, (lane = lanes.size));
+    return lane;
+  };
   const all = [...state.tasks.values()];
   const index = new Map(all.map((ts, i) => [ts.key, i]));
   const functions: FunctionInfo[] = [];
@@ -254,12 +276,15 @@ export function clusterRecord(state: SchedulerState): RunRecord {
   ranks.forEach((t, rank) => (order[t] = rank));
   const none = (): null[] => new Array<null>(all.length).fill(null);
   const now = Date.now();
+  const started = all.map((ts) => (ts.ran === undefined ? null : ts.ran.start));
+  const finished = all.map((ts) => (ts.ran === undefined ? null : ts.ran.end));
+  const worker = all.map((ts) => (ts.ran === undefined ? -1 : laneOf(ts.ran.thread)));
   return {
     format: RECORD_FORMAT,
     version: RECORD_VERSION,
     skeinVersion: SKEIN_VERSION,
     createdAt: new Date(now).toISOString(),
-    run: { graphFile: null, scheduler: 'distributed', numWorkers: state.workers.size, keys: [], startedAt: now, finishedAt: now, status: 'ok', cpus: availableParallelism(), node: process.version },
+    run: { graphFile: null, scheduler: 'distributed', numWorkers: state.workers.size, keys: [], startedAt, finishedAt: now, status: 'ok', cpus: availableParallelism(), node: process.version },
     graph: {
       keys: all.map((ts) => ts.key),
       groups: all.map((ts) => keyGroup(ts.key)),
@@ -268,8 +293,8 @@ export function clusterRecord(state: SchedulerState): RunRecord {
       functions,
       function: fnOfTask,
     },
-    tasks: { status: all.map((ts) => PANEL_STATE[ts.state]), ready: none(), dispatched: none(), started: none(), finished: none(), received: none(), released: none(), erred: none(), worker: new Array<number>(all.length).fill(-1), resultBytes: none() },
-    workers: [],
+    tasks: { status: all.map((ts) => PANEL_STATE[ts.state]), ready: none(), dispatched: none(), started, finished, received: none(), released: none(), erred: none(), worker, resultBytes: none() },
+    workers: [...lanes.keys()].map((name) => ({ name, kind: 'thread' as const })),
     resources: [],
     results: [],
     error: null,

@@ -85,6 +85,8 @@ export interface TaskState {
   erredBecause: string | undefined;
   /** The worker it raised on (its name). */
   erredOn: string | undefined;
+  /** When and on which thread it last ran (`worker-name/thread`), as its worker reported. */
+  ran: { readonly start: number; readonly end: number; readonly thread: string } | undefined;
   /** When its last dependency arrived (clock of timings.ts). */
   readyTime: number;
   /** Its estimated duration when it was handed to its worker. */
@@ -259,6 +261,7 @@ export class SchedulerState {
         return;
       }
       this.#measured(ts, stamps.end - stamps.start);
+      ts.ran = { start: stamps.start, end: stamps.end, thread: stamps.thread };
       ts.nbytes = nbytes;
       this.#finished = { stamps, value };
       rec.set(ts, 'memory');
@@ -279,6 +282,7 @@ export class SchedulerState {
       ts.exception = error;
       ts.erredBecause = key;
       ts.erredOn = ws.name;
+      ts.ran = { start: stamps.start, end: stamps.end, thread: stamps.thread };
       this.#erredStamps = stamps;
       rec.set(ts, 'erred');
     });
@@ -904,6 +908,7 @@ function newTask(spec: TaskSpec): TaskState {
     exception: undefined,
     erredBecause: undefined,
     erredOn: undefined,
+    ran: undefined,
     readyTime: Number.NaN,
     estimate: 0,
   };

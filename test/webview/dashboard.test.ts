@@ -48,9 +48,12 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
     await client?.close();
   });
 
-  it('serves the app at client.dashboardLink; its Cluster tab lists the workers as schedulerInfo() does', async () => {
+  it('serves the app at client.dashboardLink; its Workers tab lists the workers as schedulerInfo() does', async () => {
     assert.match(client.dashboardLink ?? '', /^http:\/\/127\.0\.0\.1:\d+\/status$/);
     await page.goto(client.dashboardLink!);
+    // /status opens on the task stream; the table of workers is the Workers tab
+    assert.equal((await page.locator('#tab-cluster').innerText()).trim(), 'Workers');
+    await page.click('#tab-cluster');
     const rows = await until('two worker rows', async () => {
       const r = await page.locator('#view-cluster tbody tr').allInnerTexts();
       return r.length === 2 ? r : undefined;
@@ -91,6 +94,20 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
       return s !== undefined && s.length >= 13 && s.every((x) => x === 'memory') ? s : undefined;
     });
     assert.ok(states.length >= 13);
+    // the task stream: a bar per task that ran, on a lane per worker thread
+    await page.click('#tab-workers');
+    assert.equal((await page.locator('#tab-workers').innerText()).trim(), 'Task stream');
+    const stream = await until('a bar per sleep on the task stream', async () => {
+      const s = await page.evaluate(() => {
+        const p = (window as unknown as { skeinPanel: { stream?: { lanes: number; bars: Array<{ task: number; lane: number; start: number; end: number }> } } }).skeinPanel;
+        return p.stream ? { lanes: p.stream.lanes, bars: p.stream.bars.length, spans: p.stream.bars.map((b) => b.end - b.start) } : undefined;
+      });
+      return s !== undefined && s.bars >= 13 ? s : undefined;
+    });
+    assert.equal(stream.lanes, 2, 'a lane per worker thread: 2 workers of 1 thread');
+    // the sleeps ran 150 to 161 ms each
+    assert.equal(stream.spans.filter((ms) => ms >= 145).length, 12, stream.spans.join(', '));
+    await page.screenshot({ path: join(shots, 'dashboard-status.png') });
   });
 
   it('lists a task that raised on Failed tasks: its key, the error, the worker, the user\'s line', async () => {
