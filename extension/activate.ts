@@ -11,6 +11,7 @@ import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
 import { type Rendered, GraphPanel } from './panel.js';
 import { DEBUG_FAILED_TASK, type RunEnvironment, showRecording, startRun, stopRuns } from './runController.js';
 import { recordedFailure } from './recordedFailure.js';
+import { followedStatus, openDashboard, stopFollowing } from './dashboard.js';
 import { type RunInfo, RunsProvider } from './runs.js';
 import { type SchedulerChoice, nodeExecutable, readSettings } from './settings.js';
 import { activateDebug } from './debug/activateDebug.js';
@@ -27,6 +28,8 @@ export interface SkeinApi {
   readonly activationMs?: () => number;
   /** What the graph panel last reported it rendered (tests). */
   readonly panelRendered: () => Rendered | undefined;
+  /** The status bar text of the cluster Open Dashboard follows, if any. */
+  readonly clusterStatus: () => string | undefined;
 }
 
 /** The record of a graph file that has not run, from `skein visualize --json` in a separate process. */
@@ -61,6 +64,7 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
   const finished = new vscode.EventEmitter<RunInfo>();
   const env: RunEnvironment = { context, output, status, diagnostics, runs, finished, transcript: [] };
   context.subscriptions.push(output, status, diagnostics, runs, finished, vscode.window.registerTreeDataProvider('skein.runs', runs));
+  context.subscriptions.push({ dispose: stopFollowing });
 
   let offeredPackage = false; // once per window: a graph file that cannot resolve 'skein'
   const ADD_PACKAGE = 'Add the Skein Package';
@@ -136,6 +140,19 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
       }
       return ok;
     }),
+    vscode.commands.registerCommand('skein.openDashboard', async (arg?: unknown) => {
+      let link = typeof arg === 'string' ? arg : undefined;
+      if (link === undefined) {
+        // the clusters of runs started here, or an address typed in (a skein scheduler, a script's client)
+        const running = runs.runs.filter((r) => r.dashboardLink !== undefined);
+        const typeIn = 'Enter the address of a dashboard…';
+        const pick = running.length === 0 ? typeIn : (await vscode.window.showQuickPick([...running.map((r) => ({ label: r.dashboardLink!, description: `${path.basename(r.file)}, running` })), { label: typeIn }], { title: 'Open the dashboard of a Skein cluster' }))?.label;
+        if (pick === undefined) return false;
+        link = pick !== typeIn ? pick : await vscode.window.showInputBox({ title: 'Skein dashboard', prompt: 'The dashboard link a client or `skein scheduler` printed', value: 'http://127.0.0.1:8787/status', validateInput: (v) => (/^https?:\/\/[^/]+/.test(v) ? undefined : 'a link such as http://127.0.0.1:8787/status') });
+        if (link === undefined) return false;
+      }
+      return openDashboard(context, link);
+    }),
     vscode.commands.registerCommand('skein.debugFailedTask', async (arg?: { file: string; failedKey?: string }) => {
       // from a notification or the runs view: that run; from the palette: the latest run a task failed
       const target = arg?.failedKey !== undefined ? arg : runs.runs.find((r) => r.failedKey !== undefined);
@@ -190,5 +207,6 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
     statusText: () => status.text,
     onDidFinishRun: finished.event,
     panelRendered: () => GraphPanel.lastRendered,
+    clusterStatus: () => followedStatus(),
   };
 }

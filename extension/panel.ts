@@ -70,9 +70,31 @@ export class GraphPanel {
     }
   }
 
+  #live = false;
+
+  /** The messages that follow come from a live cluster (Open Dashboard): the app shows its tabs. */
+  setLive(title: string): void {
+    this.#panel.title = title;
+    this.#live = true;
+    this.#lastRecord = undefined;
+    this.post({ kind: 'live', on: true });
+  }
+
+  /** Whether the panel follows a live cluster (a run shown since ends that). */
+  get live(): boolean {
+    return this.#live;
+  }
+
+  /** Runs `listener` when the panel closes. */
+  onDispose(listener: () => void): void {
+    this.#disposables.push(this.#panel.onDidDispose(listener));
+  }
+
   /** Shows a whole run (or a graph before it runs). `file`: remembered to restore after a reload. */
   showRecord(record: RunRecord, title: string, file?: string): void {
     this.#panel.title = title;
+    if (this.#live) this.post({ kind: 'live', on: false });
+    this.#live = false;
     if (file) void this.context.workspaceState.update(LAST_RECORD, file);
     this.post({ kind: 'record', record, title });
   }
@@ -80,8 +102,9 @@ export class GraphPanel {
   post(message: ToWebview): void {
     if (message.kind === 'record') this.#lastRecord = message;
     if (!this.#ready) {
-      // before the app is up, keep the newest whole record (states without a record are useless)
-      if (message.kind === 'record' || this.#pending === undefined) this.#pending = message;
+      // before the app is up, keep the newest whole record (states without a record are useless;
+      // a live cluster's other messages come again)
+      if (message.kind === 'record' || (this.#pending === undefined && message.kind !== 'live')) this.#pending = message;
       return;
     }
     void this.#panel.webview.postMessage(message);
@@ -92,6 +115,7 @@ export class GraphPanel {
       case 'ready':
         // also after the webview reloads: it starts empty, so it gets the last run again
         this.#ready = true;
+        if (this.#live) void this.#panel.webview.postMessage({ kind: 'live', on: true } satisfies ToWebview);
         if (this.#pending) void this.#panel.webview.postMessage(this.#pending);
         else if (this.#lastRecord) void this.#panel.webview.postMessage(this.#lastRecord);
         this.#pending = undefined;

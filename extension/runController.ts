@@ -140,6 +140,10 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
           if (run.failedKey !== undefined) write(`Debug it: Skein: Debug Failed Task (runs ${JSON.stringify(run.failedKey)} again under the debugger); in a terminal: ${debugCommand(shown, run.failedKey)}`);
           diagnose(env, m.frames, m.message.split('\n')[0]!);
           return;
+        case 'dashboard':
+          run.dashboardLink = m.link;
+          write(`dashboard: ${m.link} (Skein: Open Dashboard shows it here)`);
+          return;
         case 'response':
         case 'debugEvent':
           return; // a debug session's messages: a run's runner sends none
@@ -170,6 +174,7 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
   active.delete(id);
   setRunning();
   run.pid = undefined;
+  run.dashboardLink = undefined; // its cluster closed with the run
   run.durationMs ??= Date.now() - run.startedAt;
   if (client.stopped && run.status === 'running') {
     run.status = 'stopped';

@@ -16,6 +16,8 @@ export interface RunInfo {
   durationMs?: number;
   tasks?: number;
   message?: string;
+  /** A distributed run's cluster dashboard, while the run lasts. */
+  dashboardLink?: string;
   /** The task whose error failed the run (Debug Failed Task runs it again under the debugger). */
   failedKey?: string;
   recordFile?: string;
@@ -70,7 +72,7 @@ export class RunsProvider implements vscode.TreeDataProvider<RunInfo>, vscode.Di
     this.#changed.fire(undefined);
     void this.memento.update(
       STATE_KEY,
-      this.#runs.map(({ output: _output, pid: _pid, ...rest }) => rest),
+      this.#runs.map(({ output: _output, pid: _pid, dashboardLink: _link, ...rest }) => rest),
     );
   }
 

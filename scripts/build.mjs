@@ -95,7 +95,7 @@ if (existsSync('extension/extension.ts')) {
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    external: ['vscode'],
+    external: ['vscode', 'bufferutil', 'utf-8-validate'],
     sourcemap: true,
     logLevel: 'warning',
   });

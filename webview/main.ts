@@ -310,6 +310,10 @@ function receive(message: ToWebview): void {
       model.applyTransitions(message.tasks, message.states);
       scheduleRender();
       return;
+    case 'live':
+      goLive(message.on);
+      if (message.on && view === 'overhead') showView('workers');
+      return;
     case 'stream':
       stream?.addBars(message.bars, message.lanes);
       if (view === 'workers') scheduleRender();
@@ -366,14 +370,20 @@ const workersTable = new WorkersTable($('view-cluster'));
  */
 let live = false;
 
-function followScheduler(socketPath: string): void {
-  live = true;
-  for (const v of ['cluster', 'failed'] as const) $(`tab-${v}`).hidden = false;
+/** Shows a live cluster's tabs (the dashboard, in a browser or inside VS Code), or a run's again. */
+function goLive(on = true): void {
+  live = on;
+  for (const v of ['cluster', 'failed'] as const) $(`tab-${v}`).hidden = !on;
   // the lanes view is the cluster's live task stream; the table of workers is the Workers tab
-  $('tab-workers').lastChild!.textContent = ' Task stream';
+  $('tab-workers').lastChild!.textContent = on ? ' Task stream' : ' Workers';
   $('tab-cluster').lastChild!.textContent = ' Workers';
   // overhead per key group needs a run's full timings, which a live cluster does not keep
-  $('tab-overhead').hidden = true;
+  $('tab-overhead').hidden = on;
+  if (!on && (view === 'cluster' || view === 'failed')) showView('graph');
+}
+
+function followScheduler(socketPath: string): void {
+  goLive();
   const first: Record<string, View> = { '/status': 'workers', '/workers': 'cluster', '/graph': 'graph', '/failed': 'failed' };
   view = first[location.pathname] ?? 'cluster';
   showView(view);

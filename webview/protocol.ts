@@ -18,6 +18,8 @@ export type ToWebview =
    * end (ms, the record's clock), lane (index into `lanes`, every worker thread seen so far).
    */
   | { readonly kind: 'stream'; readonly bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>; readonly lanes: readonly string[] }
+  /** The messages that follow come from a live cluster (the dashboard inside VS Code), or no longer: its tabs shown or not. */
+  | { readonly kind: 'live'; readonly on: boolean }
   /** Dashboard: the cluster's workers, once a second. */
   | { readonly kind: 'workers'; readonly workers: readonly DashboardWorker[] }
   /** Dashboard: the tasks that raised (not those that failed with them), when one more fails. */

@@ -21,6 +21,8 @@ export interface GraphFileOptions {
   readonly threadsPerWorker?: number;
   /** Keys to compute; default: the graph's outputs (or the file's delayed values). */
   readonly keys?: readonly Key[];
+  /** Distributed: told the dashboard's URL of the cluster started for the run, once it is up. */
+  readonly onDashboard?: (link: string) => void;
 }
 
 /** What a run produced: the values of the keys, or the failure; and how long it took. */
@@ -86,5 +88,8 @@ export async function loadGraphFileRun(file: string, options: GraphFileOptions =
 async function startClient(options: GraphFileOptions): Promise<{ close(): Promise<void> } | undefined> {
   const { Client } = await import('../distributed/client.js');
   if (Client.current() !== undefined) return undefined;
-  return new Client({ nWorkers: options.numWorkers ?? undefined, threadsPerWorker: options.threadsPerWorker });
+  const client = new Client({ nWorkers: options.numWorkers ?? undefined, threadsPerWorker: options.threadsPerWorker });
+  const { onDashboard } = options;
+  if (onDashboard !== undefined) void client.ready.then(() => client.dashboardLink !== undefined && onDashboard(client.dashboardLink), () => undefined);
+  return client;
 }

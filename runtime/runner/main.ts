@@ -94,7 +94,7 @@ function progress(total: () => number): Callback {
 async function run(request: RunRequest): Promise<number> {
   const recordFile = request.recordFile ?? null;
   try {
-    const prepared = await loadGraphFileRun(request.file, { scheduler: request.scheduler, numWorkers: request.numWorkers, keys: request.keys });
+    const prepared = await loadGraphFileRun(request.file, { scheduler: request.scheduler, numWorkers: request.numWorkers, keys: request.keys, onDashboard: (link) => void send({ kind: 'dashboard', link }) });
     const { loaded, keys, cfg, numWorkers } = prepared;
     const tasks = prepared.graph.size;
     await send({ kind: 'started', file: loaded.file, scheduler: cfg.scheduler, numWorkers, tasks, keys, pid: process.pid });

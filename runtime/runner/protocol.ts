@@ -45,6 +45,8 @@ export type DebugMessage =
 
 /** What a run's runner sends. */
 export type RunMessage =
+  /** A distributed run: where its cluster's dashboard is, while the run lasts. */
+  | { readonly kind: 'dashboard'; readonly link: string }
   | { readonly kind: 'started'; readonly file: string; readonly scheduler: string; readonly numWorkers: number; readonly tasks: number; readonly keys: readonly string[]; readonly pid: number }
   | { readonly kind: 'progress'; readonly done: number; readonly total: number }
   /** With `live`: the graph's structure (a record of a graph that has not run), once. */

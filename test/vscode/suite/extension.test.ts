@@ -131,6 +131,36 @@ suite('Skein in VS Code', () => {
     assert.match(skein.transcript(), /\n■ stopped after [\d.]+ (ms|s)$/);
   });
 
+  test('Open Dashboard follows the cluster of a distributed run: the panel shows it live, the status bar its workers', async () => {
+    const pending = vscode.commands.executeCommand('skein.runDistributed', file('slow.graph.ts')) as Thenable<RunInfo>;
+    let link: string | undefined;
+    for (let i = 0; i < 300 && link === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      link = skein.runs()[0]?.dashboardLink;
+    }
+    assert.match(link ?? '', /^http:\/\/127\.0\.0\.1:\d+\/status$/);
+    assert.ok(skein.transcript().includes(`dashboard: ${link} (Skein: Open Dashboard shows it here)`));
+    assert.equal(await vscode.commands.executeCommand('skein.openDashboard', link), true);
+    let status = '';
+    for (let i = 0; i < 100 && !/workers/.test(status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = skein.clusterStatus() ?? '';
+    }
+    // the example's sizing on this machine's cores; 8 sleeps of 5 s and their total: none done yet
+    assert.match(status, /^\$\(server-environment\) \d+ workers? \(\d+ threads\) · 0\/9 tasks$/);
+    let rendered = skein.panelRendered();
+    for (let i = 0; i < 100 && rendered?.tasks !== 9; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      rendered = skein.panelRendered();
+    }
+    assert.equal(rendered?.tasks, 9, 'the panel drew the cluster\'s 9 tasks');
+    assert.ok((rendered?.states.running ?? 0) > 0, JSON.stringify(rendered?.states));
+    await vscode.commands.executeCommand('skein.stopRun');
+    assert.equal((await pending).status, 'stopped');
+    for (let i = 0; i < 50 && skein.clusterStatus() !== undefined; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(skein.clusterStatus(), undefined, 'the status bar item goes with the cluster');
+  });
+
   test('a runner that dies leaves VS Code usable and says so', async () => {
     const run = (await vscode.commands.executeCommand('skein.runSync', file('crash.graph.ts'))) as RunInfo;
     assert.equal(run.status, 'failed');
