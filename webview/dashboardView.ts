@@ -3,7 +3,7 @@
  * workers as a sortable table, and the tasks that raised. Plain DOM tables: every name and key is
  * text that find and screen readers reach, and the headers are buttons the keyboard reaches.
  */
-import type { DashboardFailed, DashboardWorker } from './protocol.js';
+import type { DashboardFailed, DashboardWorker, SchedulerSample } from './protocol.js';
 
 type Column = { readonly title: string; readonly value: (w: DashboardWorker) => number | string; readonly show?: (w: DashboardWorker) => string };
 
@@ -16,7 +16,7 @@ const COLUMNS: readonly Column[] = [
   { title: 'Threads', value: (w) => w.nthreads },
   { title: 'Memory', value: (w) => w.memory, show: (w) => (w.memoryLimit === null ? mb(w.memory) : `${mb(w.memory)} of ${mb(w.memoryLimit)}`) },
   { title: 'Processing', value: (w) => w.processing },
-  { title: 'Running', value: (w) => w.executing },
+  { title: 'Threads busy', value: (w) => w.executing },
   { title: 'Results held', value: (w) => w.keys },
   { title: 'Last heartbeat', value: (w) => w.lastSeenMs, show: (w) => `${(w.lastSeenMs / 1000).toFixed(1)} s ago` },
 ];
@@ -91,4 +91,73 @@ export function renderFailed(root: HTMLElement, failed: readonly DashboardFailed
     if (f.stack !== null) where.append(Object.assign(document.createElement('pre'), { textContent: f.stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 3).join('\n') }));
   }
   root.replaceChildren(table);
+}
+
+/** Progress per key group: how many tasks of each group are in each state (the biggest groups first). */
+export function renderGroupProgress(root: HTMLElement, groups: ReadonlyArray<{ readonly name: string; readonly counts: Readonly<Record<string, number>> }>): void {
+  const table = document.createElement('table');
+  table.className = 'groups';
+  table.createCaption().textContent = 'Progress by key group';
+  const columns = ['waiting', 'ready', 'running', 'memory', 'released', 'erred'] as const;
+  const head = table.createTHead().insertRow();
+  for (const title of ['Group', 'Tasks', 'Waiting', 'Queued', 'Processing', 'In memory', 'Released', 'Erred']) head.append(Object.assign(document.createElement('th'), { scope: 'col', textContent: title }));
+  const body = table.createTBody();
+  const sized = groups.map((g) => ({ ...g, total: columns.reduce((n, c) => n + (g.counts[c] ?? 0), 0) })).sort((a, b) => b.total - a.total);
+  for (const g of sized) {
+    const tr = body.insertRow();
+    tr.dataset.group = g.name;
+    tr.insertCell().textContent = g.name;
+    tr.insertCell().textContent = String(g.total);
+    for (const c of columns) tr.insertCell().textContent = String(g.counts[c] ?? 0);
+  }
+  root.replaceChildren(table);
+}
+
+const HISTORY = 120;
+
+/** The scheduler's own load over the last two minutes: now, and a line per measure. */
+export class SchedulerLoad {
+  readonly #samples: SchedulerSample[] = [];
+
+  constructor(readonly root: HTMLElement) {}
+
+  add(sample: SchedulerSample): void {
+    this.#samples.push(sample);
+    if (this.#samples.length > HISTORY) this.#samples.shift();
+    const measures: ReadonlyArray<readonly [string, (s: SchedulerSample) => number, (v: number) => string]> = [
+      ['CPU', (s) => s.cpu * 100, (v) => `${v.toFixed(0)} %`],
+      ['Memory', (s) => s.memory / 1e6, (v) => `${v.toFixed(0)} MB`],
+      ['Event-loop delay (p99)', (s) => s.loopDelayMs, (v) => `${v.toFixed(1)} ms`],
+    ];
+    const table = document.createElement('table');
+    table.className = 'system';
+    table.createCaption().textContent = `The scheduler's process, last ${this.#samples.length} s`;
+    const body = table.createTBody();
+    for (const [name, value, show] of measures) {
+      const tr = body.insertRow();
+      tr.dataset.measure = name;
+      Object.assign(tr.insertCell(), { textContent: name });
+      const now = value(sample);
+      Object.assign(tr.insertCell(), { textContent: show(now) });
+      tr.insertCell().append(sparkline(this.#samples.map(value), `${name} over the last ${this.#samples.length} s: now ${show(now)}`));
+    }
+    this.root.replaceChildren(table);
+  }
+}
+
+function sparkline(values: readonly number[], label: string): SVGSVGElement {
+  const width = 160;
+  const height = 24;
+  const max = Math.max(1e-9, ...values);
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('width', String(width));
+  svg.setAttribute('height', String(height));
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', label);
+  const line = document.createElementNS(ns, 'polyline');
+  line.setAttribute('points', values.map((v, i) => `${((i / Math.max(1, HISTORY - 1)) * width).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`).join(' '));
+  line.setAttribute('class', 'spark');
+  svg.append(line);
+  return svg;
 }

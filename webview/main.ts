@@ -10,7 +10,7 @@ import { layout } from './layout.js';
 import { type ColorBy, GraphView } from './graphView.js';
 import { StreamView } from './streamView.js';
 import { renderOverhead } from './overheadView.js';
-import { WorkersTable, renderFailed } from './dashboardView.js';
+import { SchedulerLoad, WorkersTable, renderFailed, renderGroupProgress } from './dashboardView.js';
 import { groupColor, stateColors } from './colors.js';
 import { formatMs } from '../runtime/diagnostics/report.js';
 import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
@@ -245,6 +245,7 @@ function render(): void {
   legend();
   graph?.draw();
   if (view === 'workers') stream?.draw();
+  if (view === 'cluster') groupProgress();
   $('summary').textContent = summary();
   report();
 }
@@ -320,6 +321,8 @@ function receive(message: ToWebview): void {
       return;
     case 'workers':
       workersTable.update(message.workers);
+      schedulerLoad.add(message.scheduler);
+      groupProgress();
       return;
     case 'failed':
       renderFailed($('view-failed'), message.tasks);
@@ -362,7 +365,17 @@ window.addEventListener('resize', () => {
 // for tests and the render benchmark: the live objects of the page
 (window as unknown as Record<string, unknown>).skeinPanel = { get model() { return model; }, get graph() { return graph; }, get stream() { return stream; }, select, showView, receive };
 
-const workersTable = new WorkersTable($('view-cluster'));
+// the Workers tab of a live cluster: its workers, progress by key group, the scheduler's load
+const clusterParts = ['cluster-workers', 'cluster-groups', 'cluster-system'].map((id) => Object.assign(document.createElement('div'), { id }));
+$('view-cluster').append(...clusterParts);
+const workersTable = new WorkersTable(clusterParts[0]!);
+const schedulerLoad = new SchedulerLoad(clusterParts[2]!);
+
+function groupProgress(): void {
+  if (!live || !model) return;
+  const m = model;
+  renderGroupProgress(clusterParts[1]!, m.groupNames.map((name, i) => ({ name, counts: m.counts(m.groupMembers[i]) })));
+}
 
 /**
  * Served by a scheduler (the dashboard): the same views, fed over a WebSocket, plus the cluster's

@@ -20,8 +20,8 @@ export type ToWebview =
   | { readonly kind: 'stream'; readonly bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>; readonly lanes: readonly string[] }
   /** The messages that follow come from a live cluster (the dashboard inside VS Code), or no longer: its tabs shown or not. */
   | { readonly kind: 'live'; readonly on: boolean }
-  /** Dashboard: the cluster's workers, once a second. */
-  | { readonly kind: 'workers'; readonly workers: readonly DashboardWorker[] }
+  /** Dashboard: the cluster's workers and the scheduler's own load, once a second. */
+  | { readonly kind: 'workers'; readonly workers: readonly DashboardWorker[]; readonly scheduler: SchedulerSample }
   /** Dashboard: the tasks that raised (not those that failed with them), when one more fails. */
   | { readonly kind: 'failed'; readonly tasks: readonly DashboardFailed[] };
 
@@ -36,11 +36,23 @@ export interface DashboardWorker {
   readonly memoryLimit: number | null;
   /** Tasks the scheduler gave it that are not finished. */
   readonly processing: number;
-  /** Tasks it was running at its last heartbeat. */
+  /** Its threads running a task at its last heartbeat. */
   readonly executing: number;
   /** Results it holds. */
   readonly keys: number;
   readonly lastSeenMs: number;
+}
+
+/** The scheduler's process over the last second. */
+export interface SchedulerSample {
+  /** ms since the epoch. */
+  readonly time: number;
+  /** CPU time over wall time (1 = one core busy). */
+  readonly cpu: number;
+  /** Resident memory (bytes). */
+  readonly memory: number;
+  /** The event loop's delay, 99th percentile (ms): how late the scheduler answers. */
+  readonly loopDelayMs: number;
 }
 
 /** A task that raised, as the dashboard lists it. */

@@ -15,6 +15,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { availableParallelism } from 'node:os';
 import type { Duplex } from 'node:stream';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { STATE_CODES, TASK_STATES as PANEL_STATES } from '../core/taskStates.js';
 import { Errors } from '../errors.js';
@@ -24,7 +25,7 @@ import type { FunctionInfo } from '../diagnostics/recordSchema.js';
 import { clock } from '../core/timings.js';
 import { SKEIN_VERSION } from '../version.js';
 import type { SchedulerState, TaskStateName } from './schedulerState.js';
-import type { DashboardFailed, DashboardWorker, ToWebview } from '../../webview/protocol.js';
+import type { DashboardFailed, DashboardWorker, SchedulerSample, ToWebview } from '../../webview/protocol.js';
 
 export interface DashboardOptions {
   /** `host:port` to listen on (default 127.0.0.1:8787; the next free port when it is taken). */
@@ -81,6 +82,9 @@ export class Dashboard {
   /** Task stream lanes: every worker thread seen, in the order first seen. */
   readonly #lanes = new Map<string, number>();
   readonly #startedAt = Date.now();
+  /** The scheduler's own load, measured only while a page watches. */
+  #loop: IntervalHistogram | undefined;
+  #cpu = { usage: process.cpuUsage(), at: performance.now() };
   link = '';
 
   private constructor(
@@ -134,6 +138,7 @@ export class Dashboard {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#loop?.disable();
     for (const ws of this.#watchers) ws.terminate();
     (await this.#sockets)?.close();
     this.#server.closeAllConnections();
@@ -175,6 +180,8 @@ export class Dashboard {
       if (this.#watchers.size === 0) {
         clearInterval(this.#timer);
         this.#timer = undefined;
+        this.#loop?.disable();
+        this.#loop = undefined;
       }
     });
     ws.on('error', () => ws.terminate());
@@ -182,9 +189,23 @@ export class Dashboard {
     this.#graphStale = true;
     this.#failedSent = -1;
     this.#workersSentAt = 0;
+    if (this.#loop === undefined) {
+      this.#loop = monitorEventLoopDelay({ resolution: 10 });
+      this.#loop.enable();
+    }
     this.#tick();
     this.#timer ??= setInterval(() => this.#tick(), TICK_MS);
     this.#timer.unref();
+  }
+
+  #sample(): SchedulerSample {
+    const at = performance.now();
+    const used = process.cpuUsage(this.#cpu.usage);
+    const cpu = (used.user + used.system) / 1000 / Math.max(1, at - this.#cpu.at);
+    this.#cpu = { usage: process.cpuUsage(), at };
+    const loopDelayMs = this.#loop === undefined || this.#loop.count === 0 ? 0 : this.#loop.percentile(99) / 1e6;
+    this.#loop?.reset();
+    return { time: Date.now(), cpu, memory: process.memoryUsage.rss(), loopDelayMs };
   }
 
   #send(message: ToWebview): void {
@@ -227,7 +248,7 @@ export class Dashboard {
     }
     if (now - this.#workersSentAt >= WORKERS_EVERY_MS) {
       this.#workersSentAt = now;
-      this.#send({ kind: 'workers', workers: workersOf(this.state) });
+      this.#send({ kind: 'workers', workers: workersOf(this.state), scheduler: this.#sample() });
     }
     const failed = failedOf(this.state);
     if (failed.length !== this.#failedSent) {

@@ -117,7 +117,7 @@ export class Worker {
     comm.onClose(() => void this.close());
     comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null });
     await registered;
-    this.#heartbeat = setInterval(() => comm.send({ op: 'heartbeat', executing: this.#inFlight, memory: process.memoryUsage().rss }), HEARTBEAT_MS);
+    this.#heartbeat = setInterval(() => comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage().rss }), HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
 

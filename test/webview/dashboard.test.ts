@@ -55,21 +55,21 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
     assert.equal((await page.locator('#tab-cluster').innerText()).trim(), 'Workers');
     await page.click('#tab-cluster');
     const rows = await until('two worker rows', async () => {
-      const r = await page.locator('#view-cluster tbody tr').allInnerTexts();
+      const r = await page.locator('#cluster-workers tbody tr').allInnerTexts();
       return r.length === 2 ? r : undefined;
     });
     const info = (await client.schedulerInfo()) as { workers: Record<string, { name: string; pid: number; nthreads: number }> };
-    const cells = await page.locator('#view-cluster tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)));
+    const cells = await page.locator('#cluster-workers tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)));
     const shown = Object.fromEntries(cells.map((c) => [c[1], { name: c[0], pid: Number(c[2]), nthreads: Number(c[3]) }]));
     const expected = Object.fromEntries(Object.entries(info.workers).map(([address, w]) => [address, { name: w.name, pid: w.pid, nthreads: w.nthreads }]));
     assert.deepEqual(shown, expected, rows.join('\n'));
-    assert.equal(await page.locator('#view-cluster caption').innerText(), '2 workers, 2 threads');
+    assert.equal(await page.locator('#cluster-workers caption').innerText(), '2 workers, 2 threads');
     // sortable by a header, from the keyboard too
-    await page.locator('#view-cluster th button', { hasText: 'PID' }).focus();
+    await page.locator('#cluster-workers th button', { hasText: 'PID' }).focus();
     await page.keyboard.press('Enter');
-    const pids = await page.locator('#view-cluster tbody tr td:nth-child(3)').allInnerTexts();
+    const pids = await page.locator('#cluster-workers tbody tr td:nth-child(3)').allInnerTexts();
     assert.deepEqual(pids.map(Number), [...pids.map(Number)].sort((a, b) => a - b));
-    assert.equal(await page.locator('#view-cluster th[aria-sort="ascending"]').innerText(), 'PID');
+    assert.equal(await page.locator('#cluster-workers th[aria-sort="ascending"]').innerText(), 'PID');
     await page.screenshot({ path: join(shots, 'dashboard-cluster.png') });
     assert.deepEqual(errors, []);
   });
@@ -108,6 +108,17 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
     // the sleeps ran 150 to 161 ms each
     assert.equal(stream.spans.filter((ms) => ms >= 145).length, 12, stream.spans.join(', '));
     await page.screenshot({ path: join(shots, 'dashboard-status.png') });
+    // progress by key group, and the scheduler's own load, on the Workers tab
+    await page.click('#tab-cluster');
+    const sleeps = await until('the sleep group done', async () => {
+      const cells = await page.locator('#cluster-groups tr[data-group="sleep"] td').allInnerTexts();
+      return cells[5] === '12' ? cells : undefined;
+    });
+    assert.deepEqual(sleeps, ['sleep', '12', '0', '0', '0', '12', '0', '0']);
+    const system = await page.locator('#cluster-system tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.measure));
+    assert.deepEqual(system, ['CPU', 'Memory', 'Event-loop delay (p99)']);
+    assert.match(await page.locator('#cluster-system tr[data-measure="Memory"] td').nth(1).innerText(), /^\d+ MB$/);
+    await page.screenshot({ path: join(shots, 'dashboard-cluster.png') });
   });
 
   it('lists a task that raised on Failed tasks: its key, the error, the worker, the user\'s line', async () => {
