@@ -296,7 +296,8 @@ async function load(record: RunRecord, title: string): Promise<void> {
   }
   $('summary').textContent = summary();
   legend();
-  renderOverhead($('view-overhead'), model);
+  // a live cluster keeps no run's timings: no overhead view to compute
+  if (!live) renderOverhead($('view-overhead'), model);
   await relayout();
   showView(view);
 }
@@ -402,7 +403,11 @@ function followScheduler(socketPath: string): void {
   showView(view);
   const connect = (): void => {
     const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${socketPath}${location.search}`);
-    socket.addEventListener('message', (e: MessageEvent<string>) => receive(JSON.parse(e.data) as ToWebview));
+    // each message in a task of its own, so a big graph's parse and its drawing are separate tasks
+    socket.addEventListener('message', (e: MessageEvent<string>) => {
+      const message = JSON.parse(e.data) as ToWebview;
+      setTimeout(() => receive(message), 0);
+    });
     // the scheduler went away or restarted: try again, quietly
     socket.addEventListener('close', () => setTimeout(connect, 1000));
   };

@@ -24,7 +24,7 @@ import { RECORD_FORMAT, RECORD_VERSION, type RunRecord } from '../diagnostics/re
 import type { FunctionInfo } from '../diagnostics/recordSchema.js';
 import { clock } from '../core/timings.js';
 import { SKEIN_VERSION } from '../version.js';
-import type { SchedulerState, TaskStateName } from './schedulerState.js';
+import type { SchedulerState, TaskState, TaskStateName } from './schedulerState.js';
 import type { DashboardFailed, DashboardWorker, SchedulerSample, ToWebview } from '../../webview/protocol.js';
 
 export interface DashboardOptions {
@@ -41,6 +41,8 @@ const PORT_TRIES = 50;
 const TICK_MS = 100;
 const GRAPH_EVERY_MS = 500;
 const WORKERS_EVERY_MS = 1000;
+/** Forgotten tasks leave the page this long after the last one (one new graph for a batch of them). */
+const FORGET_AFTER_MS = 2000;
 
 /** The panel's state for each of the scheduler's (the panel knows six, as the local schedulers). */
 const PANEL_STATE: Record<TaskStateName, (typeof PANEL_STATES)[number]> = {
@@ -53,7 +55,8 @@ const PANEL_STATE: Record<TaskStateName, (typeof PANEL_STATES)[number]> = {
   erred: 'erred',
   forgotten: 'released',
 };
-const codeOf = (state: TaskStateName): string => STATE_CODES[PANEL_STATES.indexOf(PANEL_STATE[state])]!;
+/** The panel's one-character code (as a char code) of each of the scheduler's states. */
+const CODE_OF = Object.fromEntries(Object.entries(PANEL_STATE).map(([k, v]) => [k, STATE_CODES.charCodeAt(PANEL_STATES.indexOf(v))])) as Record<TaskStateName, number>;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -76,7 +79,14 @@ export class Dashboard {
   /** Task number of each key in the graph last sent. */
   #index = new Map<string, number>();
   #graphSentAt = 0;
-  #graphStale = true;
+  /** The log names tasks the page has not seen: the graph is sent again. */
+  #unseen = true;
+  /** When the last task the page shows was forgotten (0: none since the graph was sent). */
+  #forgottenAt = 0;
+  /** Per task of the graph sent: the code of its newest state this tick (0: none). */
+  #codes = new Uint8Array(0);
+  /** Tasks in memory (kept from the log). */
+  #memory = 0;
   #workersSentAt = 0;
   #failedSent = -1;
   /** Task stream lanes: every worker thread seen, in the order first seen. */
@@ -186,7 +196,8 @@ export class Dashboard {
     });
     ws.on('error', () => ws.terminate());
     // a newcomer gets the whole picture once; everyone then gets what changes
-    this.#graphStale = true;
+    this.#unseen = true;
+    this.#graphSentAt = 0;
     this.#failedSent = -1;
     this.#workersSentAt = 0;
     if (this.#loop === undefined) {
@@ -216,53 +227,62 @@ export class Dashboard {
   #tick(): void {
     const now = Date.now();
     const log = this.state.log;
-    const changed = new Map<number, string>();
+    // the newest state of each task that moved, without a map: a code per task, a list of those set
+    const moved: number[] = [];
     const ran: Array<[number, number, number, number]> = [];
     const lanes = this.#lanes.size;
+    let erred = false;
     for (; this.#cursor < log.length; this.#cursor++) {
       const entry = log[this.#cursor]!;
+      if (entry.from === 'memory') this.#memory--;
+      if (entry.to === 'memory') this.#memory++;
+      else if (entry.to === 'erred') erred = true;
       const t = this.#index.get(entry.key);
-      if (t === undefined) this.#graphStale = true; // a task the page has not seen
-      else {
-        changed.set(t, codeOf(entry.to));
-        const stamps = entry.to === 'memory' || entry.to === 'erred' ? this.state.tasks.get(entry.key)?.ran : undefined;
+      if (t === undefined) {
+        this.#unseen = true; // a task the page has not seen
+        continue;
+      }
+      if (this.#codes[t] === 0) moved.push(t);
+      this.#codes[t] = CODE_OF[entry.to];
+      if (entry.to === 'forgotten') this.#forgottenAt = now;
+      else if (entry.to === 'memory' || entry.to === 'erred') {
+        const stamps = this.state.tasks.get(entry.key)?.ran;
         if (stamps !== undefined) {
           if (!this.#lanes.has(stamps.thread)) this.#lanes.set(stamps.thread, this.#lanes.size);
           ran.push([t, stamps.start - this.#startedAt, stamps.end - this.#startedAt, this.#lanes.get(stamps.thread)!]);
         }
       }
-      if (entry.to === 'forgotten') this.#graphStale = true;
     }
-    if (this.#graphStale && now - this.#graphSentAt >= GRAPH_EVERY_MS) {
-      this.#graphStale = false;
+    // a new graph at once (at most every half second); forgotten tasks leave once things are quiet
+    const forgottenLeave = this.#forgottenAt > 0 && now - this.#forgottenAt >= FORGET_AFTER_MS;
+    if ((this.#unseen && now - this.#graphSentAt >= GRAPH_EVERY_MS) || forgottenLeave) {
+      this.#unseen = false;
+      this.#forgottenAt = 0;
       this.#graphSentAt = now;
       const record = clusterRecord(this.state, this.#startedAt, this.#lanes);
       this.#index = new Map(record.graph.keys.map((k, i) => [k, i]));
+      this.#codes = new Uint8Array(record.graph.keys.length);
+      this.#memory = record.tasks.status.filter((st) => st === 'memory').length;
       this.#send({ kind: 'record', record, title: 'Skein dashboard' });
     } else {
-      if (changed.size > 0) {
-        const tasks = [...changed.keys()];
-        this.#send({ kind: 'transitions', tasks, states: tasks.map((t) => changed.get(t)!).join(''), done: inMemory(this.state), total: this.#index.size });
+      if (moved.length > 0) {
+        const states = moved.map((t) => String.fromCharCode(this.#codes[t]!)).join('');
+        this.#send({ kind: 'transitions', tasks: moved, states, done: this.#memory, total: this.#index.size });
       }
       if (ran.length > 0 || this.#lanes.size !== lanes) this.#send({ kind: 'stream', bars: ran, lanes: [...this.#lanes.keys()] });
     }
+    for (const t of moved) if (t < this.#codes.length) this.#codes[t] = 0;
     if (now - this.#workersSentAt >= WORKERS_EVERY_MS) {
       this.#workersSentAt = now;
       this.#send({ kind: 'workers', workers: workersOf(this.state), scheduler: this.#sample() });
     }
-    const failed = failedOf(this.state);
-    if (failed.length !== this.#failedSent) {
+    // the failed tasks, looked for only when one failed (or a page is new)
+    const failed = erred || this.#failedSent < 0 ? failedOf(this.state) : undefined;
+    if (failed !== undefined && failed.length !== this.#failedSent) {
       this.#failedSent = failed.length;
       this.#send({ kind: 'failed', tasks: failed });
     }
   }
-}
-
-/** Tasks in memory or released after running (the panel's "done"). */
-function inMemory(state: SchedulerState): number {
-  let n = 0;
-  for (const ts of state.tasks.values()) if (ts.state === 'memory') n++;
-  return n;
 }
 
 /**
@@ -276,23 +296,27 @@ export function clusterRecord(state: SchedulerState, startedAt: number, lanes: M
     return lane;
   };
   const all = [...state.tasks.values()];
-  const index = new Map(all.map((ts, i) => [ts.key, i]));
+  const index = new Map<TaskState, number>();
+  all.forEach((ts, i) => index.set(ts, i));
   const functions: FunctionInfo[] = [];
-  const fnIndex = new Map<string, number>();
+  // by module, then by name: no string built per task
+  const fnIndex = new Map<string, Map<string, number>>();
   const fnOfTask = all.map((ts) => {
     const ref = ts.spec.fns[0];
     if (ref === undefined) return -1;
-    const id = `${ref[0]}#${ref[1]}`;
-    let i = fnIndex.get(id);
+    let byName = fnIndex.get(ref[0]);
+    if (byName === undefined) fnIndex.set(ref[0], (byName = new Map()));
+    let i = byName.get(ref[1]);
     if (i === undefined) {
       i = functions.length;
       functions.push({ name: ref[1], file: ref[0].startsWith('file:') ? decodeURIComponent(new URL(ref[0]).pathname) : ref[0], line: null });
-      fnIndex.set(id, i);
+      byName.set(ref[1], i);
     }
     return i;
   });
   // the scheduler's priorities, as ranks (0 runs first)
-  const ranks = all.map((_, i) => i).sort((a, b) => all[a]!.spec.priority - all[b]!.spec.priority);
+  const priority = Float64Array.from(all, (ts) => ts.spec.priority);
+  const ranks = Uint32Array.from(all, (_, i) => i).sort((a, b) => priority[a]! - priority[b]!);
   const order = new Array<number>(all.length);
   ranks.forEach((t, rank) => (order[t] = rank));
   const none = (): null[] => new Array<null>(all.length).fill(null);
@@ -309,7 +333,14 @@ export function clusterRecord(state: SchedulerState, startedAt: number, lanes: M
     graph: {
       keys: all.map((ts) => ts.key),
       groups: all.map((ts) => keyGroup(ts.key)),
-      dependencies: all.map((ts) => ts.dependencies.flatMap((d) => (index.has(d.key) ? [index.get(d.key)!] : []))),
+      dependencies: all.map((ts) => {
+        const out: number[] = [];
+        for (const d of ts.dependencies) {
+          const i = index.get(d);
+          if (i !== undefined) out.push(i);
+        }
+        return out;
+      }),
       order,
       functions,
       function: fnOfTask,
