@@ -102,6 +102,8 @@ export class Dashboard {
     readonly token: string | undefined,
   ) {
     this.#server = createServer((request, response) => void this.#serve(request, response));
+    // a page left open in a browser never keeps the user's program from ending
+    this.#server.on('connection', (socket) => socket.unref());
     this.#server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head));
   }
 
@@ -119,6 +121,11 @@ export class Dashboard {
     const shown = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     dashboard.link = `http://${shown}:${bound}/status${options.token ? `?token=${encodeURIComponent(options.token)}` : ''}`;
     return dashboard;
+  }
+
+  /** Pages following this dashboard now. */
+  get watching(): number {
+    return this.#watchers.size;
   }
 
   /** A token for a dashboard on a public address. */

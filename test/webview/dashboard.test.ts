@@ -4,6 +4,7 @@
 // user's line; and what the server refuses (other paths, a public address without a token, a
 // request without the token). Screenshots in docs/images/ (with UPDATE_SCREENSHOTS=1).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -146,6 +147,33 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
       assert.equal(r.status, 404, path);
     }
     assert.equal((await fetch(new URL('/workers', base))).status, 200);
+  });
+});
+
+describe('dashboard lifetime', () => {
+  it('never keeps a program from ending: a script ends with its dashboard open in a browser', async () => {
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const child = spawn(process.execPath, ['test/data/scripts/dashboardOpen.mjs'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const link = await new Promise<string>((resolve) => child.stdout.on('data', (chunk: string) => {
+        out += chunk;
+        const m = /^(http:\S+)$/m.exec(out);
+        if (m) resolve(m[1]!);
+      }));
+      const page = await browser.newPage();
+      await page.goto(link);
+      const watchedAt = await until('the script to see the page', async () => (out.includes('watched') ? Date.now() : undefined));
+      const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
+      if (code === 'hung') child.kill('SIGKILL');
+      assert.equal(code, 0, 'the script ended by itself');
+      assert.ok(Date.now() - watchedAt < 10_000);
+      assert.equal(out, `2\n${link}\nwatched\n`);
+    } finally {
+      await browser.close();
+    }
   });
 });
 
