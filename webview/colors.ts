@@ -29,6 +29,15 @@ export function themeColors(): { fg: string; bg: string; line: string; accent: s
   };
 }
 
+/**
+ * A canvas font of `px` pixels in the theme's font family. A canvas cannot read CSS variables
+ * (`'12px var(--vscode-font-family)'` is ignored and it draws 10px sans-serif): the variable is
+ * resolved first.
+ */
+export function canvasFont(px: number): string {
+  return `${px}px ${cssVar('--vscode-font-family', 'system-ui, sans-serif')}`;
+}
+
 /** A stable colour per key group. */
 export function groupColor(group: string): string {
   let h = 0;

@@ -3,14 +3,15 @@
  * coloured by state, key group or execution order; hover for a summary, click for details (a
  * group node expands or collapses).
  */
-import { groupColor, orderColor, stateColors, themeColors } from './colors.js';
+import { canvasFont, groupColor, orderColor, stateColors, themeColors } from './colors.js';
 import type { RunModel, VisibleGraph, VisibleNode } from './model.js';
 
 export type ColorBy = 'state' | 'group' | 'order';
 
 export interface GraphViewEvents {
   onHover(node: VisibleNode | undefined, x: number, y: number): void;
-  onClick(node: VisibleNode): void;
+  /** A node clicked, or undefined for a click on empty canvas. */
+  onClick(node: VisibleNode | undefined): void;
 }
 
 export class GraphView {
@@ -50,8 +51,7 @@ export class GraphView {
     });
     canvas.addEventListener('pointerup', (e) => {
       if (drag && !drag.moved) {
-        const node = this.hit(e.offsetX, e.offsetY);
-        if (node) this.events.onClick(node);
+        this.events.onClick(this.hit(e.offsetX, e.offsetY));
       }
       drag = undefined;
     });
@@ -151,7 +151,7 @@ export class GraphView {
     ctx.globalAlpha = 1;
     const order = this.model.record.graph.order;
     const detail = this.scale > 0.35;
-    ctx.font = '12px var(--vscode-font-family, sans-serif)';
+    ctx.font = canvasFont(12);
     ctx.textBaseline = 'middle';
     for (const n of this.graph.nodes) {
       const members = n.tasks;

@@ -106,6 +106,18 @@ function link(key: string): HTMLAnchorElement {
   return a;
 }
 
+/** Closes the details pane (its close button, Escape, a click on empty canvas, Fit, another tab, another run). */
+function hideDetails(): void {
+  const pane = $<HTMLDivElement>('details');
+  if (pane.hidden) return;
+  pane.hidden = true;
+  pane.replaceChildren();
+  if (graph?.selected !== undefined) {
+    graph.selected = undefined;
+    graph.draw();
+  }
+}
+
 function showDetails(t: number): void {
   const r = model!.record;
   const pane = $<HTMLDivElement>('details');
@@ -123,9 +135,13 @@ function showDetails(t: number): void {
     pane.append(row);
   };
   pane.replaceChildren();
+  const close = Object.assign(document.createElement('button'), { className: 'close', title: 'Close (Escape)' });
+  close.setAttribute('aria-label', 'Close the details');
+  close.append(Object.assign(document.createElement('span'), { className: 'codicon codicon-close' }));
+  close.addEventListener('click', hideDetails);
   const title = document.createElement('h2');
   title.textContent = r.graph.keys[t]!;
-  pane.append(title);
+  pane.append(close, title);
   for (const line of taskLines(t).slice(1)) {
     const [label, ...rest] = line.split(': ');
     add(label!, rest.join(': '));
@@ -202,7 +218,9 @@ function legend(): void {
     s.append(sw, label);
     root.append(s);
   };
-  if (colorBy === 'state') {
+  // the task stream colours its bars by key group, whatever the graph is coloured by
+  if (view === 'workers') for (const g of model!.groupNames.slice(0, 20)) item(groupColor(g), g);
+  else if (colorBy === 'state') {
     const colors = stateColors();
     const c = model!.counts();
     for (const st of STATES) item(colors[st], `${st} ${c[st]}`);
@@ -220,11 +238,13 @@ function report(): void {
 }
 
 function showView(next: View): void {
+  if (next !== view) hideDetails();
   view = next;
   for (const v of VIEWS) {
     $(`view-${v}`).hidden = v !== view;
     $(`tab-${v}`).classList.toggle('active', v === view);
   }
+  if (model && graph) legend();
   if (view === 'workers') stream?.draw();
   if (view === 'graph') {
     if (needsFit) needsFit = !graph?.fit();
@@ -267,6 +287,8 @@ function summary(): string {
 }
 
 async function load(record: RunRecord, title: string): Promise<void> {
+  // the details of a task of the previous run do not carry over
+  hideDetails();
   model = new RunModel(record);
   if (saved?.expanded && saved.expanded.every((g) => model!.groupNames.includes(g))) model.expanded = new Set(saved.expanded);
   document.title = title;
@@ -276,7 +298,8 @@ async function load(record: RunRecord, title: string): Promise<void> {
     graph = new GraphView($<HTMLCanvasElement>('graph-canvas'), model, {
       onHover: (n, x, y) => showTooltip(n ? nodeLines(n) : undefined, x, y),
       onClick: (n) => {
-        if (n.task >= 0) {
+        if (n === undefined) hideDetails();
+        else if (n.task >= 0) {
           graph!.selected = n.id;
           graph!.draw();
           showDetails(n.task);
@@ -355,9 +378,23 @@ $<HTMLInputElement>('search').addEventListener('keydown', async (e) => {
   input.classList.toggle('missing', !(await select(input.value.trim())));
 });
 $('fit').addEventListener('click', () => {
+  hideDetails();
   graph?.fit();
   graph?.drawNow();
 });
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') hideDetails();
+});
+// a theme change (VS Code rewrites the CSS variables and the body's class): draw in its colours now
+const repaint = (): void => {
+  if (!model) return;
+  legend();
+  graph?.drawNow();
+  if (view === 'workers') stream?.draw();
+};
+const themeWatch = new MutationObserver(repaint);
+themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
+themeWatch.observe(document.body, { attributes: true, attributeFilter: ['style', 'class'] });
 window.addEventListener('resize', () => {
   graph?.drawNow();
   if (view === 'workers') stream?.draw();

@@ -3,7 +3,7 @@
  * function started to the moment it returned, coloured by key group; gaps are idle time. The
  * wheel zooms the time axis, dragging pans it; hovering a bar shows its phases.
  */
-import { groupColor, themeColors } from './colors.js';
+import { canvasFont, groupColor, themeColors } from './colors.js';
 import type { RunModel } from './model.js';
 
 const LANE = 28;
@@ -136,7 +136,7 @@ export class StreamView {
     ctx.clearRect(0, 0, w, h);
     const pw = this.#plotWidth();
     const x = (ms: number): number => LABEL + ((ms - this.from) / (this.to - this.from)) * pw;
-    ctx.font = '11px var(--vscode-font-family, sans-serif)';
+    ctx.font = canvasFont(11);
     ctx.fillStyle = theme.muted;
     ctx.textBaseline = 'middle';
     // time axis

@@ -113,9 +113,61 @@ describe('graph panel (exported HTML in Chromium)', () => {
     await page.close();
   });
 
+  it('closes the details pane: its close button, Escape, a click on empty canvas, Fit, another tab', async () => {
+    const page = await open(etl.html);
+    const box = (await page.locator('#graph-canvas').boundingBox())!;
+    const at = await page.evaluate(() => {
+      const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
+      const n = p.graph.graph.nodes.find((x) => x.task >= 0)!;
+      return { x: p.graph.tx + (n.x + n.width / 2) * p.graph.scale, y: p.graph.ty + (n.y + n.height / 2) * p.graph.scale };
+    });
+    const details = page.locator('#details');
+    const openDetails = async (): Promise<void> => {
+      await page.mouse.click(box.x + at.x, box.y + at.y);
+      await details.waitFor({ state: 'visible' });
+    };
+    const closes = async (how: () => Promise<void>, what: string): Promise<void> => {
+      await openDetails();
+      await how();
+      assert.equal(await details.isHidden(), true, `${what} closes the details`);
+    };
+    await closes(() => details.locator('button.close').click(), 'its close button');
+    await closes(() => page.keyboard.press('Escape'), 'Escape');
+    await closes(() => page.mouse.click(box.x + 3, box.y + box.height - 3), 'a click on empty canvas');
+    await closes(() => page.click('#fit'), 'Fit');
+    await closes(() => page.click('#tab-workers'), 'another tab');
+    await page.close();
+  });
+
+  it('draws canvas text in the page\'s font, not the canvas default, and repaints on a theme change without input', async () => {
+    const page = await open(etl.html);
+    const font = await page.evaluate(() => (document.getElementById('graph-canvas') as HTMLCanvasElement).getContext('2d')!.font);
+    assert.notEqual(font, '10px sans-serif');
+    assert.match(font, /^12px /);
+    const released = async (): Promise<string> =>
+      page.evaluate(() => {
+        const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
+        const canvas = document.getElementById('graph-canvas') as HTMLCanvasElement;
+        const ratio = window.devicePixelRatio || 1;
+        const n = p.graph.graph.nodes.find((x) => p.model.states[x.task] === 'released')!;
+        const d = canvas.getContext('2d')!.getImageData(Math.round((p.graph.tx + (n.x + 3) * p.graph.scale) * ratio), Math.round((p.graph.ty + (n.y + 3) * p.graph.scale) * ratio), 1, 1).data;
+        return `${d[0]},${d[1]},${d[2]}`;
+      });
+    assert.equal(await released(), '177,128,215');
+    // what VS Code does on a theme change: new values for its CSS variables on the root element
+    await page.evaluate(() => document.documentElement.style.setProperty('--vscode-charts-purple', 'rgb(200, 40, 40)'));
+    await page.waitForTimeout(200);
+    assert.equal(await released(), '200,40,40');
+    await page.close();
+  });
+
   it('has a lane per worker and a bar per task that ran', async () => {
     const page = await open(etl.html);
     await page.click('#tab-workers');
+    // the bars are coloured by key group: so is the legend here
+    const legendText = await page.locator('#legend').innerText();
+    assert.match(legendText, /\bclean\b/);
+    assert.doesNotMatch(legendText, /\bwaiting\b/);
     const s = await page.evaluate(() => {
       const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
       return { lanes: p.stream.lanes, bars: p.stream.bars.length };
