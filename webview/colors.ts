@@ -50,3 +50,45 @@ export function orderColor(position: number, total: number): string {
   const f = total > 1 ? position / (total - 1) : 0;
   return `hsl(${Math.round(220 - 220 * f)}, 65%, 55%)`;
 }
+
+/** A colour as [r, g, b] (0-255), as the canvas reads it; undefined if it cannot. */
+function rgbOf(ctx: CanvasRenderingContext2D, color: string): [number, number, number] | undefined {
+  ctx.fillStyle = '#000';
+  ctx.fillStyle = color;
+  const normal = String(ctx.fillStyle);
+  const hex = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(normal);
+  if (hex) return [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16), parseInt(hex[3]!, 16)];
+  const rgb = /^rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(normal);
+  return rgb ? [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])] : undefined;
+}
+
+/** WCAG relative luminance. */
+function luminance([r, g, b]: readonly [number, number, number]): number {
+  const lin = (c: number): number => {
+    const v = c / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+/** WCAG contrast ratio of two luminances. */
+export function contrast(a: number, b: number): number {
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}
+
+/**
+ * Black or white, whichever reads better on `fill` (the better of the two is at least 4.5:1 on
+ * any colour), with the ratio; cached per colour.
+ */
+export function textOn(ctx: CanvasRenderingContext2D, fill: string, cache: Map<string, { color: string; ratio: number }>): { color: string; ratio: number } {
+  let known = cache.get(fill);
+  if (known === undefined) {
+    const rgb = rgbOf(ctx, fill);
+    const l = rgb === undefined ? 0.5 : luminance(rgb);
+    const onBlack = contrast(l, 0);
+    const onWhite = contrast(l, 1);
+    known = onBlack >= onWhite ? { color: '#000000', ratio: onBlack } : { color: '#ffffff', ratio: onWhite };
+    cache.set(fill, known);
+  }
+  return known;
+}

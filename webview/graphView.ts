@@ -3,7 +3,7 @@
  * coloured by state, key group or execution order; hover for a summary, click for details (a
  * group node expands or collapses).
  */
-import { canvasFont, groupColor, orderColor, stateColors, themeColors } from './colors.js';
+import { canvasFont, groupColor, orderColor, stateColors, textOn, themeColors } from './colors.js';
 import type { RunModel, VisibleGraph, VisibleNode } from './model.js';
 
 export type ColorBy = 'state' | 'group' | 'order';
@@ -13,6 +13,9 @@ export interface GraphViewEvents {
   /** A node clicked, or undefined for a click on empty canvas. */
   onClick(node: VisibleNode | undefined): void;
 }
+
+/** The smallest scale Fit uses: 12 px labels at 10 px on screen. */
+const MIN_FIT_SCALE = 10 / 12;
 
 export class GraphView {
   graph: VisibleGraph = { nodes: [], edges: [] };
@@ -78,7 +81,10 @@ export class GraphView {
     this.draw();
   }
 
-  /** Fits the whole graph in the canvas (not while it is hidden: it has no size then). */
+  /** Label colour (and its contrast) per fill colour drawn, for the theme in use (tests read it). */
+  readonly labelColors = new Map<string, { color: string; ratio: number }>();
+
+  /** Fits the whole graph in the canvas, but never so small that labels drop under 10 px (then it scrolls). */
   fit(): boolean {
     const { nodes } = this.graph;
     if (nodes.length === 0 || this.canvas.clientWidth === 0) return false;
@@ -86,7 +92,7 @@ export class GraphView {
     const maxY = Math.max(...nodes.map((n) => n.y + n.height));
     const w = this.canvas.clientWidth;
     const h = this.canvas.clientHeight;
-    this.scale = Math.min(1.5, Math.max(0.05, Math.min((w - 40) / maxX, (h - 40) / maxY)));
+    this.scale = Math.min(1.5, Math.max(MIN_FIT_SCALE, Math.min((w - 40) / maxX, (h - 40) / maxY)));
     this.tx = 20;
     this.ty = Math.max(20, (h - maxY * this.scale) / 2);
     return true;
@@ -151,6 +157,7 @@ export class GraphView {
     ctx.globalAlpha = 1;
     const order = this.model.record.graph.order;
     const detail = this.scale > 0.35;
+    this.labelColors.clear(); // the theme may have changed
     ctx.font = canvasFont(12);
     ctx.textBaseline = 'middle';
     for (const n of this.graph.nodes) {
@@ -178,7 +185,7 @@ export class GraphView {
         ctx.fillRect(n.x + 6, n.y + n.height - 7, (n.width - 12) * done, 3);
       }
       if (detail) {
-        ctx.fillStyle = '#111';
+        ctx.fillStyle = textOn(ctx, fill, this.labelColors).color;
         ctx.fillText(truncate(n.label, n.width / 7), n.x + 8, n.y + (n.task < 0 ? 13 : n.height / 2));
       }
     }

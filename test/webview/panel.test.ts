@@ -113,6 +113,33 @@ describe('graph panel (exported HTML in Chromium)', () => {
     await page.close();
   });
 
+  it('keeps labels legible at Fit: at least 10 px on screen, and at least 4.5:1 against their fill in light and dark themes', async () => {
+    const page = await open(etl.html);
+    for (const theme of ['dark', 'light']) {
+      if (theme === 'light') {
+        // a light theme's chart colours, as VS Code's Light+ sets them
+        await page.evaluate(() => {
+          const root = document.documentElement.style;
+          for (const [k, v] of Object.entries({ '--vscode-charts-green': '#388a34', '--vscode-charts-purple': '#652d90', '--vscode-charts-blue': '#1a85ff', '--vscode-charts-yellow': '#bf8803', '--vscode-charts-red': '#e51400', '--vscode-disabledForeground': '#616161' })) root.setProperty(k, v);
+        });
+      }
+      await page.click('#fit');
+      for (const colorBy of ['state', 'group', 'order']) {
+        await page.selectOption('#color-by', colorBy);
+        const seen = await page.evaluate(() => {
+          const p = (window as unknown as { skeinPanel: { graph: { scale: number; labelColors: Map<string, { ratio: number }> } } }).skeinPanel;
+          return { px: 12 * p.graph.scale, ratios: [...p.graph.labelColors.values()].map((c) => c.ratio) };
+        });
+        assert.ok(seen.px >= 10, `${theme}: labels at ${seen.px} px`);
+        assert.ok(seen.ratios.length > 0);
+        for (const r of seen.ratios) assert.ok(r >= 4.5, `${theme}, by ${colorBy}: contrast ${r.toFixed(2)}`);
+      }
+    }
+    await page.selectOption('#color-by', 'state');
+    await page.screenshot({ path: join(shots, 'graph-light.png') });
+    await page.close();
+  });
+
   it('closes the details pane: its close button, Escape, a click on empty canvas, Fit, another tab', async () => {
     const page = await open(etl.html);
     const box = (await page.locator('#graph-canvas').boundingBox())!;
