@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { formatDuration } from '../runtime/diagnostics/report.js';
 
 export type RunStatus = 'running' | 'ok' | 'failed' | 'stopped';
 
@@ -37,10 +38,7 @@ const ICONS: Record<RunStatus, vscode.ThemeIcon> = {
   stopped: new vscode.ThemeIcon('debug-stop'),
 };
 
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined) return '';
-  return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
-}
+export { formatDuration };
 
 export class RunsProvider implements vscode.TreeDataProvider<RunInfo>, vscode.Disposable {
   readonly #changed = new vscode.EventEmitter<RunInfo | undefined>();

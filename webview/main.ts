@@ -12,7 +12,7 @@ import { StreamView } from './streamView.js';
 import { renderOverhead } from './overheadView.js';
 import { SchedulerLoad, WorkersTable, renderFailed, renderGroupProgress } from './dashboardView.js';
 import { groupColor, stateColors } from './colors.js';
-import { formatMs } from '../runtime/diagnostics/report.js';
+import { formatDuration, formatMs } from '../runtime/diagnostics/report.js';
 import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
 
 type View = 'graph' | 'workers' | 'overhead' | 'cluster' | 'failed';
@@ -282,7 +282,9 @@ function summary(): string {
   const run = m.record.run;
   const done = c.memory + c.released + c.erred;
   // a live cluster has no run length: its tasks come and go
-  const length = !live && run.finishedAt > run.startedAt ? ` · ${formatMs(run.finishedAt - run.startedAt)}` : '';
+  // the run's one duration (the output, status bar and runs view show the same), else its span
+  const ms = run.elapsedMs ?? (run.finishedAt > run.startedAt ? run.finishedAt - run.startedAt : undefined);
+  const length = !live && ms !== undefined ? ` · ${formatDuration(ms)}` : '';
   return `${m.size} tasks · ${done} done${c.erred ? ` · ${c.erred} erred` : ''} · ${run.scheduler}${length}`;
 }
 

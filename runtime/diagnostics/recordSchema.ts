@@ -60,6 +60,12 @@ export interface RunRecord {
     readonly keys: string[];
     readonly startedAt: number;
     readonly finishedAt: number;
+    /**
+     * How long the run took as the user waited for it (from the run's start, pool or cluster
+     * start-up included, to its outcome): the one duration shown everywhere. Absent in older
+     * records, and for a graph that has not run.
+     */
+    readonly elapsedMs?: number;
     readonly status: 'ok' | 'erred' | 'cancelled';
     readonly cpus: number;
     readonly node: string;

@@ -22,6 +22,8 @@ export interface RecordMeta {
   readonly numWorkers: number;
   readonly keys: readonly string[];
   readonly error?: unknown;
+  /** The run's duration as its caller measured it (see the record's `run.elapsedMs`). */
+  readonly elapsedMs?: number;
 }
 
 function stamps(a: Float64Array): Stamps {
@@ -116,6 +118,7 @@ export class Recorder implements Callback {
         keys: [...meta.keys],
         startedAt: this.#startedAt,
         finishedAt: this.#finishedAt,
+        ...(meta.elapsedMs !== undefined ? { elapsedMs: Math.round(meta.elapsedMs * 10) / 10 } : {}),
         status: error === undefined ? 'ok' : cancelled ? 'cancelled' : 'erred',
         cpus: availableParallelism(),
         node: process.version,

@@ -39,6 +39,12 @@ const median = (xs: number[]): number => {
 };
 
 /** A duration for people: µs below a millisecond, ms above (the panel uses the same). */
+/** A run's duration, as every view shows it: ms under a second, else seconds with two decimals. */
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
 export const formatMs = (x: number): string => (x >= 100 ? `${x.toFixed(0)} ms` : x >= 1 ? `${x.toFixed(1)} ms` : `${(x * 1000).toFixed(0)} µs`);
 const ms = formatMs;
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;

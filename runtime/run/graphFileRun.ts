@@ -75,7 +75,7 @@ export async function loadGraphFileRun(file: string, options: GraphFileOptions =
     },
     record(recorder, outcome) {
       try {
-        return recorder.toRecord({ graphFile: loaded.file, scheduler: cfg.scheduler, numWorkers, keys, error: outcome.failure }, outcome.values);
+        return recorder.toRecord({ graphFile: loaded.file, scheduler: cfg.scheduler, numWorkers, keys, error: outcome.failure, elapsedMs: outcome.elapsedMs }, outcome.values);
       } catch (error) {
         if (outcome.failure !== undefined) return undefined; // the run failed before it started: nothing was measured
         throw error;

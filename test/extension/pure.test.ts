@@ -14,6 +14,7 @@ import { copySkeinPackage, hasSkeinPackage, isMissingSkein } from '../../extensi
 import type { FromRunner } from '../../runtime/runner/protocol.js';
 import { stateOfCode } from '../../runtime/core/taskStates.js';
 import { stackFrames } from '../../runtime/runner/main.js';
+import { formatDuration } from '../../runtime/diagnostics/report.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -149,6 +150,28 @@ describe('runner process', () => {
     const started = messages[0] as Extract<FromRunner, { kind: 'started' }>;
     assert.equal(started.tasks, 13);
     assert.equal(started.pid, client.pid);
+  });
+
+  it('gives a run one duration: the output\'s and the panel\'s (the record\'s) are the same figure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-duration-'));
+    try {
+      const recordFile = join(dir, 'run.skein.json');
+      const messages: FromRunner[] = [];
+      const client = RunnerClient.start({
+        node: process.execPath,
+        runnerFile: join(root, 'dist/runtime/runner.js'),
+        cwd: root,
+        request: { kind: 'run', file: join(root, 'examples/etl.graph.ts'), scheduler: 'processes', numWorkers: 2, recordFile },
+        onMessage: (m) => messages.push(m),
+      });
+      assert.equal((await client.exited).code, 0);
+      const finished = messages.find((m) => m.kind === 'finished') as Extract<FromRunner, { kind: 'finished' }>;
+      const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { run: { elapsedMs?: number; startedAt: number; finishedAt: number } };
+      assert.equal(record.run.elapsedMs, finished.elapsedMs);
+      assert.equal(formatDuration(record.run.elapsedMs), formatDuration(finished.elapsedMs));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('streams the transitions of a live run: applied in order, they give every task its final state', async () => {

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { type RunRecord, readRecord } from 'skein';
+import { formatDuration } from '../../runtime/diagnostics/report.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // committed screenshots change only on purpose: UPDATE_SCREENSHOTS=1 npm test
@@ -86,6 +87,9 @@ describe('graph panel (exported HTML in Chromium)', () => {
     assert.equal(info.colors.released, '177,128,215'); // --vscode-charts-purple fallback
     assert.equal(info.colors.memory, '137,209,133'); // --vscode-charts-green fallback
     assert.match(info.legend!, /memory 1.*released 21/);
+    // the run's one duration: the figure the CLI and the extension show for it
+    assert.equal(typeof etl.record.run.elapsedMs, 'number');
+    assert.equal(await page.locator('#summary').innerText(), `22 tasks · 22 done · threads · ${formatDuration(etl.record.run.elapsedMs)}`);
     await page.screenshot({ path: join(shots, 'graph.png') });
     await page.close();
   });
