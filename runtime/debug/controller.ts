@@ -24,7 +24,7 @@ import { keyGroup, taskFunction } from '../graph/spec.js';
 import { describeFunction } from '../loader/locate.js';
 import { SourceIndex, hitConditionMet } from './breakpoints.js';
 import { BreakpointSet } from './breakpointSet.js';
-import { type EvaluationContext, conditionHolds, evaluateExpression } from './evaluate.js';
+import { type EvaluationContext, conditionHolds, evaluateExpression, isResultCondition } from './evaluate.js';
 import type { BreakpointResult, DebugEvent, DebugRequests, FrameInfo, FunctionBreakpointSpec, LineBreakpointSpec, VariableInfo } from './protocol.js';
 import { Handles, children, variable } from './variables.js';
 import { graphScope, inputIndex, lastResultScope, taskScope } from './scopes.js';
@@ -44,6 +44,8 @@ interface Paused {
   /** For aliases and values that only mention other keys: the value the task evaluates to. */
   readonly isCall: boolean;
   readonly error?: unknown;
+  /** Paused after the task ran, on a result breakpoint: what it returned. */
+  readonly result?: { readonly value: unknown };
 }
 
 export interface ControllerOptions {
@@ -147,6 +149,7 @@ export class DebugController {
     }
     if (bps !== undefined) {
       for (const bp of bps) {
+        if (isResultCondition(bp.condition)) continue; // checked after the task ran (#resultHits)
         if (bp.condition && !conditionHolds(bp.condition, this.#context(t, args))) continue;
         bp.hits++;
         if (hitConditionMet(bp.hitCondition, bp.hits)) hit.push(bp.id);
@@ -186,7 +189,9 @@ export class DebugController {
         ? `Task ${JSON.stringify(key)} failed: ${paused.error instanceof Error ? paused.error.message : String(paused.error)}`
         : paused.reason === 'entry'
           ? `Paused before the first task, ${JSON.stringify(key)}`
-          : `Paused before task ${JSON.stringify(key)}`;
+          : paused.result !== undefined
+            ? `Paused after task ${JSON.stringify(key)}: its result meets a breakpoint's condition`
+            : `Paused before task ${JSON.stringify(key)}`;
     const promise = new Promise<Command>((resolve) => (this.#resume = resolve));
     // events go out after the response to whatever request resumed us (DAP ordering)
     setImmediate(() => this.options.send({ event: 'stopped', reason: paused.reason === 'restart' ? 'step' : paused.reason, key, description, hitBreakpointIds: hit }));
@@ -248,6 +253,18 @@ export class DebugController {
         else if (fn !== undefined) value = fn(...args);
         else value = args[0];
         if (isThenable(value)) value = await value;
+        // result breakpoints: after the task ran, before any dependent runs
+        const hits = this.#resultHits(t, args, value);
+        if (hits.length > 0) {
+          const command = await this.#pause({ t, reason: 'breakpoint', args: args ?? this.#argsOf(t), isCall: this.#isCall(t), result: { value } }, hits);
+          if (command === 'restartFrame') {
+            // run it again: pause before it first, so its inputs can be edited
+            const again = await this.#pause({ t, reason: 'restart', args: this.#overrides.get(t) ?? this.#argsOf(t), isCall: this.#isCall(t) }, []);
+            this.#afterResume(again === 'restartFrame' ? 'next' : again, t);
+            continue;
+          }
+          this.#afterResume(command, t);
+        }
         this.#overrides.delete(t);
         return value;
       } catch (error) {
@@ -264,6 +281,20 @@ export class DebugController {
         this.#current = undefined;
       }
     }
+  }
+
+  /** The result breakpoints of task `t` that its result `value` meets (each one's hit counted). */
+  #resultHits(t: number, args: unknown[] | undefined, value: unknown): number[] {
+    const bps = this.#breakpoints.forTask(t);
+    if (bps === undefined) return [];
+    const hit: number[] = [];
+    for (const bp of bps) {
+      if (!isResultCondition(bp.condition)) continue;
+      if (!conditionHolds(bp.condition!, this.#context(t, args ?? this.#argsOf(t), { value }))) continue;
+      bp.hits++;
+      if (hitConditionMet(bp.hitCondition, bp.hits)) hit.push(bp.id);
+    }
+    return hit;
   }
 
   // ---- requests ------------------------------------------------------------------------
@@ -300,12 +331,13 @@ export class DebugController {
   }
 
   /** What an expression about task `t` (paused with `args`) can see. */
-  #context(t: number | undefined, args: unknown[] | undefined): EvaluationContext {
+  #context(t: number | undefined, args: unknown[] | undefined, own = this.#paused?.t === t ? this.#paused?.result : undefined): EvaluationContext {
     const v = t === undefined ? undefined : this.#state!.graph.values[t];
     return {
       fn: taskFunction(v),
       args: t === undefined ? undefined : args,
       last: this.#last?.value,
+      own,
       held: (key) => this.#held(key),
     };
   }

@@ -1,7 +1,7 @@
 /**
  * Expressions typed in the debug console, watch expressions and breakpoint conditions, evaluated
- * against the paused task: they see its inputs (by parameter name), `args`, `result` (the last
- * result), `results` (every held result by key) and each held key that is an identifier. Only
+ * against the paused task: they see its inputs (by parameter name), `args`, `result` (the task's
+ * own result when paused after it ran, else the last result), `results` (every held result by key) and each held key that is an identifier. Only
  * the identifiers the expression mentions are looked up: the cost is the expression's, not the
  * graph's.
  */
@@ -14,6 +14,8 @@ export interface EvaluationContext {
   readonly args: unknown[] | undefined;
   /** The last task's result. */
   readonly last: unknown;
+  /** Paused after the task ran (a result breakpoint): its own result, which `result` then names. */
+  readonly own?: { readonly value: unknown };
   /** The held result of a key, or undefined when none is held. */
   held(key: string): { value: unknown } | undefined;
 }
@@ -33,7 +35,7 @@ export function evaluateExpression(expression: string, ctx: EvaluationContext): 
     has: (_target, key) => typeof key === 'string' && ctx.held(key) !== undefined,
   });
   // parameter names first (`b === 2`), then the fixed names, then held keys the expression mentions
-  const scope: Record<string, unknown> = { ...named, inputs: named, args: args ?? [], result: ctx.last, results };
+  const scope: Record<string, unknown> = { ...named, inputs: named, args: args ?? [], result: ctx.own !== undefined ? ctx.own.value : ctx.last, results };
   for (const id of new Set(expression.match(/[A-Za-z_$][\w$]*/g) ?? [])) {
     if (id in scope) continue;
     const held = ctx.held(id);
@@ -51,4 +53,9 @@ export function conditionHolds(condition: string, ctx: EvaluationContext): boole
   } catch {
     return true;
   }
+}
+
+/** A breakpoint whose condition mentions `result` stops after its task ran, on the task's own result. */
+export function isResultCondition(condition: string | undefined): boolean {
+  return condition !== undefined && /(^|[^\w$.])result\b/.test(condition);
 }

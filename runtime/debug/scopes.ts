@@ -20,6 +20,8 @@ export interface PausedTask {
   /** False for a value that only mentions other keys (then `args` is `[value]`). */
   readonly isCall: boolean;
   readonly error?: unknown;
+  /** Paused after it ran (a result breakpoint): what it returned. */
+  readonly result?: { readonly value: unknown };
 }
 
 /** The input `name` (a parameter name, `argN` or `N`) of the paused task, as an index into its args; -1 if none. */
@@ -62,6 +64,7 @@ export function taskScope(st: SchedulerState, paused: PausedTask, handles: Handl
     item('dependents', dependents),
     { name: 'inputs', value: `(${inputs.map((i) => i.name).join(', ')})`, variablesReference: inputsRef, namedVariables: inputs.length },
     ...(paused.error !== undefined ? [item('error', paused.error)] : []),
+    ...(paused.result !== undefined ? [variable(handles, 'result', paused.result.value, 'result')] : []),
   ];
   return { variables, inputsRef };
 }

@@ -181,6 +181,45 @@ describe('debug adapter (DAP over stdio)', () => {
     assert.deepEqual(s.body.hitBreakpointIds, [result!.body.breakpoints[0]!.id]);
   });
 
+  it('a breakpoint whose condition mentions result pauses after the task ran, on its result; Restart Frame runs it again', async () => {
+    const stopped = stoppedAt(dc);
+    let result: DebugProtocol.SetFunctionBreakpointsResponse | undefined;
+    await launch(dc, {}, async () => {
+      result = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'add-*', condition: 'result === 44' }] });
+    });
+    const s = await stopped;
+    assert.equal(s.key, 'add-2');
+    assert.equal(s.reason, 'breakpoint');
+    assert.equal(s.body.description, 'Paused after task "add-2": its result meets a breakpoint\'s condition');
+    assert.deepEqual(s.body.hitBreakpointIds, [result!.body.breakpoints[0]!.id]);
+    const { task, inputs } = await taskScope(dc);
+    assert.equal(task.result, '44');
+    assert.deepEqual(inputs, { a: '42', b: '2' });
+    assert.equal((await dc.evaluateRequest({ expression: 'result - a', context: 'repl' })).body.result, '2');
+    // Restart Frame: before the task again, inputs editable; with b = 3 its result no longer matches
+    const restarted = stoppedAt(dc);
+    await dc.restartFrameRequest({ frameId: 1 });
+    assert.equal((await restarted).key, 'add-2');
+    const { inputsRef } = await taskScope(dc);
+    await dc.setVariableRequest({ variablesReference: inputsRef, name: 'b', value: '3' });
+    const next = await step(dc, 'continue');
+    // no second stop after add-2 (45); the next stop is check's error: 43 + 45 = 88 is too large
+    assert.equal(next.key, 'check');
+    assert.equal(next.reason, 'exception');
+    assert.equal(next.body.text, 'Task "check" failed: value 88 is too large');
+  });
+
+  it('counts hits of result breakpoints as of others', async () => {
+    const stopped = stoppedAt(dc);
+    await launch(dc, {}, async () => {
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: '*', condition: 'result > 40', hitCondition: '3' }] });
+    });
+    // double-1 (42), add-1 (43): hits 1 and 2; add-2 (44): the third
+    const s = await stopped;
+    assert.equal(s.key, 'add-2');
+    assert.equal((await taskScope(dc)).task.result, '44');
+  });
+
   it('breaks on a line in a task function, on the line defining a task, and refuses other lines', async () => {
     const stopped = stoppedAt(dc);
     let result: DebugProtocol.SetBreakpointsResponse | undefined;
