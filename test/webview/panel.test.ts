@@ -35,7 +35,7 @@ function recordAndExport(graph: string, name: string, scheduler = 'threads'): { 
 let browser: Browser;
 
 async function open(html: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+  const page = await browser.newPage({ viewport: { width: 1200, height: 700 }, colorScheme: 'dark' });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`file://${html}`);
@@ -141,6 +141,22 @@ describe('graph panel (exported HTML in Chromium)', () => {
     }
     await page.selectOption('#color-by', 'state');
     await page.screenshot({ path: join(shots, 'graph-light.png') });
+    await page.close();
+  });
+
+  it('follows a light system scheme outside VS Code, labels still at least 4.5:1', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 700 }, colorScheme: 'light' });
+    await page.goto(`file://${etl.html}`);
+    await page.waitForFunction(() => ((window as unknown as { skeinPanel?: { graph?: { graph: { nodes: unknown[] } } } }).skeinPanel?.graph?.graph.nodes.length ?? 0) > 0);
+    const seen = await page.evaluate(() => ({
+      background: getComputedStyle(document.body).backgroundColor,
+      text: getComputedStyle(document.body).color,
+      ratios: [...(window as unknown as { skeinPanel: { graph: { labelColors: Map<string, { ratio: number }> } } }).skeinPanel.graph.labelColors.values()].map((c) => c.ratio),
+    }));
+    assert.equal(seen.background, 'rgb(255, 255, 255)');
+    assert.equal(seen.text, 'rgb(59, 59, 59)');
+    for (const r of seen.ratios) assert.ok(r >= 4.5, `contrast ${r}`);
+    await page.screenshot({ path: join(shots, 'graph-light-scheme.png') });
     await page.close();
   });
 
