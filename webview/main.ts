@@ -11,12 +11,13 @@ import { type ColorBy, GraphView } from './graphView.js';
 import { StreamView } from './streamView.js';
 import { renderOverhead } from './overheadView.js';
 import { SchedulerLoad, WorkersTable, renderFailed, renderGroupProgress } from './dashboardView.js';
+import { renderTaskTable } from './taskTable.js';
 import { groupColor, stateColors } from './colors.js';
 import { formatDuration, formatMs } from '../runtime/diagnostics/report.js';
 import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
 
-type View = 'graph' | 'workers' | 'overhead' | 'cluster' | 'failed';
-const VIEWS = ['graph', 'workers', 'overhead', 'cluster', 'failed'] as const;
+type View = 'graph' | 'workers' | 'overhead' | 'tasks' | 'cluster' | 'failed';
+const VIEWS = ['graph', 'workers', 'overhead', 'tasks', 'cluster', 'failed'] as const;
 
 interface SavedState {
   view: View;
@@ -245,6 +246,7 @@ function showView(next: View): void {
     $(`tab-${v}`).classList.toggle('active', v === view);
   }
   if (model && graph) legend();
+  if (view === 'tasks') taskTable();
   if (view === 'workers') stream?.draw();
   if (view === 'graph') {
     if (needsFit) needsFit = !graph?.fit();
@@ -266,6 +268,7 @@ function render(): void {
   graph?.draw();
   if (view === 'workers') stream?.draw();
   if (view === 'cluster') groupProgress();
+  if (view === 'tasks' && performance.now() - tasksDrawn > 1000) taskTable();
   $('summary').textContent = summary();
   report();
 }
@@ -410,6 +413,18 @@ const clusterParts = ['cluster-workers', 'cluster-groups', 'cluster-system'].map
 $('view-cluster').append(...clusterParts);
 const workersTable = new WorkersTable(clusterParts[0]!);
 const schedulerLoad = new SchedulerLoad(clusterParts[2]!);
+
+let tasksDrawn = 0;
+
+/** The Tasks tab, drawn when shown (and, live, at most once a second). */
+function taskTable(): void {
+  if (!model) return;
+  tasksDrawn = performance.now();
+  renderTaskTable($('view-tasks'), model, (key) => {
+    showView('graph');
+    void select(key);
+  }, fmt);
+}
 
 function groupProgress(): void {
   if (!live || !model) return;

@@ -160,6 +160,25 @@ describe('graph panel (exported HTML in Chromium)', () => {
     await page.close();
   });
 
+  it('lists every task as text on the Tasks tab, which find and screen readers reach; a key shows it in the graph', async () => {
+    const page = await open(etl.html);
+    await page.click('#tab-tasks');
+    const rows = page.locator('#view-tasks tbody tr');
+    assert.equal(await rows.count(), 22);
+    assert.equal(await page.locator('#view-tasks caption').innerText(), '22 tasks, in run order');
+    const cells = await page.locator('#view-tasks tr[data-key="clean-east"] td').allInnerTexts();
+    assert.deepEqual(cells.slice(0, 4), ['clean-east', 'clean', 'released', 'clean']);
+    assert.match(cells[4]!, /^[\d.]+ (ms|µs)$/);
+    assert.match(cells[5]!, /^thread-\d+$/);
+    // every key is text on the page now
+    const text = await page.locator('#view-tasks').innerText();
+    for (const key of etl.record.graph.keys) assert.ok(text.includes(key), key);
+    await page.locator('#view-tasks tr[data-key="clean-east"] button.key').click();
+    assert.equal(await page.locator('#tab-graph').getAttribute('class'), 'active');
+    assert.equal(await page.locator('#details h2').innerText(), 'clean-east');
+    await page.close();
+  });
+
   it('closes the details pane: its close button, Escape, a click on empty canvas, Fit, another tab', async () => {
     const page = await open(etl.html);
     const box = (await page.locator('#graph-canvas').boundingBox())!;
