@@ -14,6 +14,7 @@ const COLUMNS: readonly Column[] = [
   { title: 'Address', value: (w) => w.address },
   { title: 'PID', value: (w) => w.pid },
   { title: 'Threads', value: (w) => w.nthreads },
+  { title: 'CPU', value: (w) => w.cpu, show: (w) => `${(w.cpu * 100).toFixed(0)} %` },
   { title: 'Memory', value: (w) => w.memory, show: (w) => (w.memoryLimit === null ? mb(w.memory) : `${mb(w.memory)} of ${mb(w.memoryLimit)}`) },
   { title: 'Processing', value: (w) => w.processing },
   { title: 'Threads busy', value: (w) => w.executing },

@@ -34,6 +34,8 @@ export interface DashboardWorker {
   /** Resident memory of its process (bytes), from its last heartbeat. */
   readonly memory: number;
   readonly memoryLimit: number | null;
+  /** Its process's CPU over the last second (1 = one core busy). */
+  readonly cpu: number;
   /** Tasks the scheduler gave it that are not finished. */
   readonly processing: number;
   /** Its threads running a task at its last heartbeat. */

@@ -369,6 +369,7 @@ function workersOf(state: SchedulerState): DashboardWorker[] {
     nthreads: ws.nthreads,
     memory: ws.memory,
     memoryLimit: ws.memoryLimit,
+    cpu: ws.cpu,
     processing: ws.processing.size,
     executing: ws.executing,
     keys: ws.hasWhat.size,

@@ -68,8 +68,8 @@ export type ToScheduler =
   | ({ readonly op: 'task-erred'; readonly key: string; readonly error: WireError } & RunStamps)
   /** A worker could not fetch `dep` from `holder` for `key`: the holder is gone or lost it. */
   | { readonly op: 'missing-data'; readonly key: string; readonly dep: string; readonly holder: string }
-  /** Once a second: its threads running a task, its process's resident memory (bytes). */
-  | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number }
+  /** Once a second: its threads running a task, its process's resident memory (bytes) and CPU (1 = one core). */
+  | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number; readonly cpu: number }
   /** The answer to a steal: `stolen` when the task had not started and was dropped. */
   | { readonly op: 'steal-response'; readonly key: string; readonly stolen: boolean };
 

@@ -163,6 +163,7 @@ export class Scheduler {
           ws.lastSeen = clock();
           ws.memory = message.memory;
           ws.executing = message.executing;
+          ws.cpu = message.cpu;
         }
         return;
       }

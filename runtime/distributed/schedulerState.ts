@@ -109,6 +109,8 @@ export interface WorkerState {
   /** From its last heartbeat: its process's resident memory (bytes), and tasks running there. */
   memory: number;
   executing: number;
+  /** Its process's CPU over its last heartbeat's second (1 = one core busy). */
+  cpu: number;
 }
 
 /** Messages a stimulus produced, by destination. */
@@ -313,7 +315,7 @@ export class SchedulerState {
 
   addWorker(info: { address: string; name: string; pid: number; nthreads: number; memoryLimit: number | null }, stimulus: string): Outbox {
     return this.#stimulate(stimulus, (_out, rec) => {
-      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock(), memory: 0, executing: 0 });
+      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock(), memory: 0, executing: 0, cpu: 0 });
       for (const ts of this.tasks.values()) if (ts.state === 'no-worker') rec.set(ts, 'waiting');
     });
   }

@@ -117,7 +117,15 @@ export class Worker {
     comm.onClose(() => void this.close());
     comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null });
     await registered;
-    this.#heartbeat = setInterval(() => comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage().rss }), HEARTBEAT_MS);
+    let cpu = { usage: process.cpuUsage(), at: performance.now() };
+    this.#heartbeat = setInterval(() => {
+      // CPU over the last beat, every thread of the process (1 = one core busy)
+      const at = performance.now();
+      const used = process.cpuUsage(cpu.usage);
+      const share = (used.user + used.system) / 1000 / Math.max(1, at - cpu.at);
+      cpu = { usage: process.cpuUsage(), at };
+      comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage().rss, cpu: share });
+    }, HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
 

@@ -64,6 +64,11 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
     const shown = Object.fromEntries(cells.map((c) => [c[1], { name: c[0], pid: Number(c[2]), nthreads: Number(c[3]) }]));
     const expected = Object.fromEntries(Object.entries(info.workers).map(([address, w]) => [address, { name: w.name, pid: w.pid, nthreads: w.nthreads }]));
     assert.deepEqual(shown, expected, rows.join('\n'));
+    // each worker's CPU and memory, from its heartbeats
+    for (const c of cells) {
+      assert.match(c[4]!, /^\d+ %$/);
+      assert.match(c[5]!, /^\d+ MB$/);
+    }
     assert.equal(await page.locator('#cluster-workers caption').innerText(), '2 workers, 2 threads');
     // sortable by a header, from the keyboard too
     await page.locator('#cluster-workers th button', { hasText: 'PID' }).focus();
