@@ -193,7 +193,7 @@ export function formatReport(r: Report, source: string): string {
     lines.push(`${r.failure.unfinished} of ${r.failure.total} tasks did not finish; the figures below cover the tasks that ran.`);
     lines.push('');
   }
-  lines.push(`${r.tasks} tasks in ${ms(r.wallMs)} with the ${r.scheduler} scheduler; run ${ms(r.runTotalMs)}, overhead ${ms(r.overheadTotalMs)} (overhead ratio ${pct(r.overheadRatio)})`);
+  lines.push(`${r.tasks} tasks in ${ms(r.wallMs)} with the ${r.scheduler} scheduler; summed over tasks: run ${ms(r.runTotalMs)}, overhead ${ms(r.overheadTotalMs)} (overhead ratio ${pct(r.overheadRatio)})`);
   lines.push('');
   lines.push('group                 tasks   run total  run median  overhead total  overhead median');
   for (const g of r.groups) {

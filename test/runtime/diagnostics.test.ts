@@ -293,7 +293,7 @@ describe('skein run --record --trace, skein report', () => {
       assert.equal(report.status, 0, report.stderr);
       const lines = report.stdout.split('\n');
       assert.equal(lines[0], `Skein run report: ${rec}`);
-      assert.match(lines[1]!, /^22 tasks in [\d.]+ ms with the threads scheduler; run [\d.]+ (µs|ms), overhead [\d.]+ (µs|ms) \(overhead ratio \d+%\)$/);
+      assert.match(lines[1]!, /^22 tasks in [\d.]+ ms with the threads scheduler; summed over tasks: run [\d.]+ (µs|ms), overhead [\d.]+ (µs|ms) \(overhead ratio \d+%\)$/);
       for (const group of ['load', 'clean', 'revenue', 'units', 'stats', 'total', 'report']) assert.match(report.stdout, new RegExp(`^${group} +4? ?1? `, 'm'));
       assert.match(report.stdout, /^critical path \(/m);
       const bad = spawnSync(process.execPath, ['bin/skein.js', 'report', trace], { cwd: root, encoding: 'utf8' });

@@ -257,6 +257,9 @@ describe('graph panel (exported HTML in Chromium)', () => {
       assert.deepEqual(line!.trim().split(/\s{2,}|\s(?=\d)/).filter(Boolean).join(' ').replace(/\s+/g, ' '), row.join(' '));
     }
     assert.equal(rows.length, 7);
+    // totals are sums over tasks that ran side by side: said so, beside the run's length
+    assert.match(await page.locator('#view-overhead p').first().innerText(), /^22 tasks in [\d.]+ ms with the threads scheduler; summed over tasks: run [\d.]+ (µs|ms), overhead [\d.]+ (µs|ms)$/);
+    assert.deepEqual(await page.locator('#overhead-table th').allInnerTexts(), ['group', 'tasks', 'run, summed', 'run median', 'overhead, summed', 'overhead median', 'compute vs overhead']);
     await page.screenshot({ path: join(shots, 'overhead.png') });
     await page.close();
   });
