@@ -235,7 +235,8 @@ function legend(): void {
 
 function report(): void {
   if (!model) return;
-  host.post({ kind: 'rendered', view, nodes: graph?.graph.nodes.length ?? 0, tasks: model.size, states: model.counts() });
+  const shown = $('details').hidden ? null : ($('details').querySelector('h2')?.textContent ?? null);
+  host.post({ kind: 'rendered', view, nodes: graph?.graph.nodes.length ?? 0, tasks: model.size, states: model.counts(), selected: shown });
 }
 
 function showView(next: View): void {
@@ -330,15 +331,27 @@ async function load(record: RunRecord, title: string): Promise<void> {
   showView(view);
 }
 
+/** The graph being loaded (a focus waits for it). */
+let loading: Promise<void> = Promise.resolve();
+
 function receive(message: ToWebview): void {
   switch (message.kind) {
     case 'record':
-      void load(message.record, message.title);
+      loading = load(message.record, message.title);
       return;
     case 'transitions':
       if (!model) return;
       model.applyTransitions(message.tasks, message.states);
       scheduleRender();
+      return;
+    case 'focus':
+      // after the graph it belongs to is drawn
+      void loading.then(async () => {
+        if (!model) return;
+        if (view !== 'graph') showView('graph');
+        await select(message.key);
+        report();
+      });
       return;
     case 'live':
       goLive(message.on);

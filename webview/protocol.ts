@@ -18,6 +18,8 @@ export type ToWebview =
    * end (ms, the record's clock), lane (index into `lanes`, every worker thread seen so far).
    */
   | { readonly kind: 'stream'; readonly bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>; readonly lanes: readonly string[] }
+  /** A debug session paused at `key`: select it, bring it into view, show its details. */
+  | { readonly kind: 'focus'; readonly key: string }
   /** The messages that follow come from a live cluster (the dashboard inside VS Code), or no longer: its tabs shown or not. */
   | { readonly kind: 'live'; readonly on: boolean }
   /** Dashboard: the cluster's workers and the scheduler's own load, once a second. */
@@ -71,5 +73,5 @@ export type FromWebview =
   /** Open the source of a task's function. */
   | { readonly kind: 'reveal'; readonly file: string; readonly line: number }
   /** After each render (tests read it): what is on screen. */
-  | { readonly kind: 'rendered'; readonly view: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>> };
+  | { readonly kind: 'rendered'; readonly view: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>>; readonly selected: string | null };
 

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { nodeExecutable, readSettings } from '../settings.js';
 import { refuseUntrusted } from '../trust.js';
 import { type DebugHost, SkeinDebugSession } from './session.js';
+import { GraphPanel } from '../panel.js';
 
 function runtimeDir(context: vscode.ExtensionContext): string {
   return path.join(context.extensionUri.fsPath, 'dist', 'runtime');
@@ -51,6 +52,16 @@ function host(context: vscode.ExtensionContext, session: vscode.DebugSession): D
     startJavaScriptDebugger: (configuration) => startJavaScriptDebugger(session, configuration as vscode.DebugConfiguration),
     node: nodeExecutable(readSettings()),
     runnerFile: path.join(runtimeDir(context), 'runner.js'),
+    followInPanel(message) {
+      if (message.kind === 'graph') {
+        GraphPanel.createOrShow(context).showRecord(message.record, `Skein: debugging ${path.basename(session.configuration.program ?? '')}`);
+      } else if (message.kind === 'transitions') {
+        GraphPanel.current?.post(message);
+      } else {
+        // the paused task: selected, brought into view, its details shown
+        GraphPanel.current?.post({ kind: 'focus', key: message.key });
+      }
+    },
     async addTemporaryBreakpoint(file, line) {
       // the task function's first body line: where Step Into should stop in the JavaScript debugger
       const bp = new vscode.SourceBreakpoint(new vscode.Location(vscode.Uri.file(file), new vscode.Position(Math.max(0, line), 0)));

@@ -63,6 +63,11 @@ export interface DebugHost {
    * the extension API does this; other clients get the reverse request.
    */
   startJavaScriptDebugger?(configuration: Record<string, unknown>): Promise<boolean>;
+  /**
+   * The graph panel follows the session: its graph when it starts, its task states as they
+   * change, the task it pauses at (inside VS Code; other clients get nothing).
+   */
+  followInPanel?(message: Extract<FromRunner, { kind: 'graph' | 'transitions' }> | { readonly kind: 'paused'; readonly key: string }): void;
 }
 
 const THREAD_ID = 1;
@@ -111,12 +116,14 @@ export class SkeinDebugSession extends LoggingDebugSession {
       else p?.reject(new Error(m.message));
       return;
     }
-    if (m.kind !== 'debugEvent') return; // a run's messages: a debug runner sends none
+    if (m.kind === 'graph' || m.kind === 'transitions') return this.host.followInPanel?.(m);
+    if (m.kind !== 'debugEvent') return; // a run's other messages: a debug runner sends none
     switch (m.event) {
       case 'ready':
         return;
       case 'stopped': {
         this.#stoppedKey = m.key;
+        this.host.followInPanel?.({ kind: 'paused', key: m.key });
         const e = new StoppedEvent(m.reason, THREAD_ID, m.reason === 'exception' ? m.description : undefined) as DebugProtocol.StoppedEvent;
         e.body.description = m.description;
         e.body.hitBreakpointIds = [...m.hitBreakpointIds];

@@ -9,11 +9,13 @@ import { getAsync, prepareGraph } from '../core/local.js';
 import { Errors, TaskError } from '../errors.js';
 import { DebugController, consoleText } from '../debug/controller.js';
 import type { DebugCommand, DebugEvent, DebugLaunch, DebugRequests } from '../debug/protocol.js';
-import type { DebugMessage, ToRunner } from './protocol.js';
+import type { FromRunner, ToRunner } from './protocol.js';
+import { graphRecord } from '../diagnostics/visualize.js';
+import { liveTransitions } from './live.js';
 import { loadGraphFile } from '../loader/loadGraph.js';
 import { userStack } from '../cli/stack.js';
 
-function post(message: DebugMessage): void {
+function post(message: FromRunner): void {
   process.send?.(message);
 }
 
@@ -47,6 +49,8 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
   const controller = new DebugController({ graphFile: loaded.file, stopOnEntry: launch.stopOnEntry, breakOnTaskError: launch.breakOnTaskError, send: event });
   controller.prepare(graph);
   controller.stopAt(launch.stopAtKeys ?? []);
+  // the graph panel follows the session: its graph now, its states as they change (also while paused)
+  post({ kind: 'graph', record: graphRecord(graph, keys, loaded.file) });
   captureOutput(controller);
   let started = false;
   let attached: (() => void) | undefined;
@@ -62,7 +66,7 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
   const start = async (): Promise<void> => {
     let exitCode = 0;
     try {
-      const values = (await getAsync(loaded.graph, keys, { executor: controller.executor(), callbacks: [controller.callback] })) as unknown[];
+      const values = (await getAsync(loaded.graph, keys, { executor: controller.executor(), callbacks: [controller.callback, liveTransitions(() => graph.size, post)] })) as unknown[];
       keys.forEach((k, i) => event({ event: 'output', category: 'console', text: `${k}: ${consoleText(values[i])}\n` }));
     } catch (error) {
       exitCode = 1;

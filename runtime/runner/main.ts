@@ -16,6 +16,7 @@ import { formatValue } from '../cli/format.js';
 import { userStack } from '../cli/stack.js';
 import type { FromRunner, RunRequest, SourceFrame, ToRunner } from './protocol.js';
 import { runDebug } from './debug.js';
+import { liveTransitions } from './live.js';
 
 function send(message: FromRunner): Promise<void> {
   return new Promise((resolve) => {
@@ -34,34 +35,6 @@ export function stackFrames(stack: string): SourceFrame[] {
     if (m) frames.push({ file: m[1]!.replace(/^file:\/\//, ''), line: Number(m[2]), column: Number(m[3]) });
   }
   return frames;
-}
-
-/**
- * With `live`: sends the transitions of the core's log as they happen, at most ten times a
- * second and once at the end: for each task that changed since the last message, its newest state.
- */
-function liveTransitions(total: () => number): Callback {
-  let state: SchedulerState | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const cursor = new LogCursor();
-  const flush = (): void => {
-    const newest = new Map<number, number>();
-    if (cursor.read(state?.log, (t, _from, to) => newest.set(t, to)) === 0) return;
-    const tasks = [...newest.keys()];
-    void send({ kind: 'transitions', tasks, states: tasks.map((t) => STATE_CODES[newest.get(t)!]).join(''), done: state!.finished.length, total: total() });
-  };
-  return {
-    transitions: true,
-    startState(_dsk, s) {
-      state = s;
-      flush();
-      timer = setInterval(flush, 100);
-    },
-    finish() {
-      clearInterval(timer);
-      flush();
-    },
-  };
 }
 
 /** Counts finished tasks from the core's transition log; sends progress at most ten times a second, and once at the end. */
@@ -102,7 +75,7 @@ async function run(request: RunRequest): Promise<number> {
     const callbacks: Callback[] = [progress(() => tasks)];
     if (request.live) {
       await send({ kind: 'graph', record: graphRecord(prepared.graph, keys, loaded.file) });
-      callbacks.push(liveTransitions(() => tasks));
+      callbacks.push(liveTransitions(() => tasks, send));
     }
     if (recorder) callbacks.push(recorder);
     const outcome = await prepared.run(callbacks);

@@ -177,4 +177,21 @@ suite('Skein debugger in VS Code', () => {
       assert.equal(graph.variables.find((v) => v.name === 'tasks')?.value, '2', JSON.stringify(graph.variables));
     });
   }
+
+  test('the graph panel follows the session: its graph, the states at each pause, the paused task selected', async () => {
+    const skein = (await vscode.extensions.getExtension('skein.skein')!.activate()) as { panelRendered(): { tasks: number; states: Record<string, number>; selected: string | null } | undefined };
+    const session = await startSkein('panel follows', 'clean-north');
+    await stopped(session, 1);
+    // the paused task selected, and load-north, which ran before it, shown done
+    const first = await until('the panel to select the paused task, its input done', () => {
+      const r = skein.panelRendered();
+      return r?.selected === 'clean-north' && r.tasks === 22 && (r.states.memory ?? 0) >= 1 ? r : undefined;
+    });
+    assert.equal(first.states.erred, 0);
+    await session.customRequest('next', { threadId: 1 });
+    await stopped(session, 2);
+    const next = await topKey(session);
+    assert.notEqual(next, 'clean-north');
+    await until(`the panel to select ${next}`, () => (skein.panelRendered()?.selected === next ? true : undefined));
+  });
 });
