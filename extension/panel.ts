@@ -115,6 +115,7 @@ export class GraphPanel {
       case 'ready':
         // also after the webview reloads: it starts empty, so it gets the last run again
         this.#ready = true;
+        void this.#panel.webview.postMessage({ kind: 'actions' } satisfies ToWebview);
         if (this.#live) void this.#panel.webview.postMessage({ kind: 'live', on: true } satisfies ToWebview);
         if (this.#pending) void this.#panel.webview.postMessage(this.#pending);
         else if (this.#lastRecord) void this.#panel.webview.postMessage(this.#lastRecord);
@@ -125,6 +126,11 @@ export class GraphPanel {
         return;
       case 'rendered':
         GraphPanel.lastRendered = m;
+        return;
+      case 'taskAction':
+        if (m.action === 'debugTask') {
+          if (m.graphFile !== null) void vscode.commands.executeCommand('skein.debugTask', vscode.Uri.file(m.graphFile), m.key);
+        } else void vscode.commands.executeCommand('skein.toggleTaskBreakpoint', m.key);
         return;
       default: {
         const never: never = m;

@@ -158,6 +158,21 @@ function showDetails(t: number): void {
     add('source', `${fn.file}:${fn.line}`);
     pane.append(b);
   }
+  if (taskActions) {
+    // in VS Code: debug from here (buttons: the keyboard reaches them)
+    const key = r.graph.keys[t]!;
+    const bar = Object.assign(document.createElement('div'), { className: 'actions' });
+    for (const [action, icon, label, title] of [
+      ['toggleBreakpoint', 'debug-breakpoint', 'Toggle Breakpoint', 'A breakpoint on this key (in the Breakpoints view)'],
+      ['debugTask', 'debug-alt', 'Debug This Task', 'A debug session that computes what this task needs and stops before it'],
+    ] as const) {
+      const b = Object.assign(document.createElement('button'), { className: `action ${action}`, title });
+      b.append(Object.assign(document.createElement('span'), { className: `codicon codicon-${icon}` }), ` ${label}`);
+      b.addEventListener('click', () => host.post({ kind: 'taskAction', action, key, graphFile: r.run.graphFile }));
+      bar.append(b);
+    }
+    pane.append(bar);
+  }
   const deps = r.graph.dependencies[t]!.map((d) => link(r.graph.keys[d]!));
   const dependents = r.graph.keys.map((k, i) => (r.graph.dependencies[i]!.includes(t) ? link(k) : undefined)).filter((x): x is HTMLAnchorElement => x !== undefined);
   add('dependencies', deps.length > 0 ? deps : 'none');
@@ -331,6 +346,9 @@ async function load(record: RunRecord, title: string): Promise<void> {
   showView(view);
 }
 
+/** The host runs task actions (VS Code). */
+let taskActions = false;
+
 /** The graph being loaded (a focus waits for it). */
 let loading: Promise<void> = Promise.resolve();
 
@@ -343,6 +361,9 @@ function receive(message: ToWebview): void {
       if (!model) return;
       model.applyTransitions(message.tasks, message.states);
       scheduleRender();
+      return;
+    case 'actions':
+      taskActions = true;
       return;
     case 'focus':
       // after the graph it belongs to is drawn

@@ -18,6 +18,8 @@ export type ToWebview =
    * end (ms, the record's clock), lane (index into `lanes`, every worker thread seen so far).
    */
   | { readonly kind: 'stream'; readonly bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>; readonly lanes: readonly string[] }
+  /** The host runs task actions (VS Code): the details pane offers them. */
+  | { readonly kind: 'actions' }
   /** A debug session paused at `key`: select it, bring it into view, show its details. */
   | { readonly kind: 'focus'; readonly key: string }
   /** The messages that follow come from a live cluster (the dashboard inside VS Code), or no longer: its tabs shown or not. */
@@ -70,6 +72,8 @@ export interface DashboardFailed {
 /** Webview → host. */
 export type FromWebview =
   | { readonly kind: 'ready' }
+  /** A task's action from its details: a breakpoint on its key, or a debug session of it alone. */
+  | { readonly kind: 'taskAction'; readonly action: 'toggleBreakpoint' | 'debugTask'; readonly key: string; readonly graphFile: string | null }
   /** Open the source of a task's function. */
   | { readonly kind: 'reveal'; readonly file: string; readonly line: number }
   /** After each render (tests read it): what is on screen. */

@@ -115,9 +115,21 @@ function graphKeys(context: vscode.ExtensionContext, file: string): Promise<KeyI
 
 export function activateDebug(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
+
     vscode.debug.registerDebugConfigurationProvider('skein', new SkeinConfigurationProvider()),
     vscode.debug.registerDebugAdapterDescriptorFactory('skein', {
       createDebugAdapterDescriptor: (session) => new vscode.DebugAdapterInlineImplementation(new SkeinDebugSession(host(context, session))),
+    }),
+    vscode.commands.registerCommand('skein.toggleTaskBreakpoint', (key?: unknown) => {
+      if (typeof key !== 'string') return undefined;
+      // a function breakpoint on the key: the Breakpoints view shows it, a skein session stops there
+      const existing = vscode.debug.breakpoints.filter((b) => b instanceof vscode.FunctionBreakpoint && b.functionName === key);
+      if (existing.length > 0) {
+        vscode.debug.removeBreakpoints(existing);
+        return 'removed';
+      }
+      vscode.debug.addBreakpoints([new vscode.FunctionBreakpoint(key)]);
+      return 'added';
     }),
     vscode.commands.registerCommand('skein.debugTask', async (arg?: unknown, key?: string) => {
       const refusal = refuseUntrusted(vscode.workspace.isTrusted);

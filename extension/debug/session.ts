@@ -12,6 +12,7 @@
  */
 import * as path from 'node:path';
 import {
+  ContinuedEvent,
   Breakpoint,
   ExitedEvent,
   InitializedEvent,
@@ -328,6 +329,18 @@ export class SkeinDebugSession extends LoggingDebugSession {
         breakMode: 'always',
         details: { message: info.message, typeName: info.typeName, stackTrace: info.stackTrace ?? undefined },
       };
+    });
+  }
+
+  /** `skeinRunTo` { key }: Run to Here, from the graph panel. */
+  protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
+    if (command !== 'skeinRunTo') return super.customRequest(command, response, args);
+    const key = (args as { key?: unknown } | undefined)?.key;
+    await this.#answer(response, async () => {
+      const stopping = typeof key === 'string' && (await this.#call('runTo', { key }));
+      response.body = { stopping };
+      // it runs now: the editor shows it running until it stops there
+      if (stopping) this.sendEvent(new ContinuedEvent(THREAD_ID, true));
     });
   }
 

@@ -89,6 +89,18 @@ export class DebugController {
 
   #stopAt = new Set<number>();
 
+  /** Run to Here: pause before `key` (once), and resume now if paused; false if it cannot stop there. */
+  runTo(key: string): boolean {
+    const st = this.#state;
+    const t = st?.graph.index.get(key);
+    if (st === undefined || t === undefined || (st.status[t] !== TaskStatus.waiting && st.status[t] !== TaskStatus.ready)) return false;
+    this.#runTo = t;
+    if (this.#resume !== undefined) this.resume('continue');
+    return true;
+  }
+
+  #runTo: number | undefined;
+
   /** The task key running right now (for prefixing console output). */
   get currentKey(): string | undefined {
     return this.#current;
@@ -130,7 +142,8 @@ export class DebugController {
     const t = st.graph.index.get(key)!;
     const entry = this.#first && this.options.stopOnEntry;
     this.#first = false;
-    let reason: Paused['reason'] | undefined = entry ? 'entry' : this.#mode === 'step' ? 'step' : this.#stopAt.has(t) ? 'breakpoint' : undefined;
+    let reason: Paused['reason'] | undefined = entry ? 'entry' : this.#mode === 'step' ? 'step' : this.#stopAt.has(t) || this.#runTo === t ? 'breakpoint' : undefined;
+    if (this.#runTo === t) this.#runTo = undefined;
     if (this.#pauseRequested) {
       this.#pauseRequested = false;
       reason = 'pause';

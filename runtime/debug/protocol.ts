@@ -68,6 +68,8 @@ export interface DebugRequests {
   /** The JavaScript debugger has attached (or will not): run the task Step Into held. */
   attached: { args: Record<string, never>; result: void };
   restartFrame: { args: Record<string, never>; result: void };
+  /** Run to Here: continue until just before `key` (answers false when it has run already or is not in the run). */
+  runTo: { args: { key: string }; result: boolean };
   pause: { args: Record<string, never>; result: void };
   stackTrace: { args: Record<string, never>; result: FrameInfo[] };
   scopes: { args: Record<string, never>; result: Array<{ name: string; variablesReference: number; namedVariables?: number; expensive: boolean }> };

@@ -103,6 +103,8 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
       case 'stepOut':
       case 'restartFrame':
         return respond(m.id, () => controller.resume(command));
+      case 'runTo':
+        return respond(m.id, () => controller.runTo((m.args as DebugRequests['runTo']['args']).key));
       case 'stepIn':
         return respond(m.id, () => {
           const url = inspector.url() ?? null;

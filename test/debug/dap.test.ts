@@ -220,6 +220,30 @@ describe('debug adapter (DAP over stdio)', () => {
     assert.equal((await taskScope(dc)).task.result, '44');
   });
 
+  it('runs to a task (Run to Here, the skeinRunTo request), and answers false for a task that has run', async () => {
+    const stopped = stoppedAt(dc);
+    await launch(dc, { stopOnEntry: true });
+    assert.equal((await stopped).key, 'double-1');
+    const next = stoppedAt(dc);
+    const r = await dc.customRequest('skeinRunTo', { key: 'total' });
+    assert.deepEqual(r.body, { stopping: true });
+    const s = await next;
+    assert.equal(s.key, 'total');
+    assert.equal(s.reason, 'breakpoint');
+    assert.deepEqual((await dc.customRequest('skeinRunTo', { key: 'add-1' })).body, { stopping: false });
+  });
+
+  it('takes a breakpoint set while paused, and stops there', async () => {
+    const stopped = stoppedAt(dc);
+    await launch(dc, { stopOnEntry: true });
+    assert.equal((await stopped).key, 'double-1');
+    const r = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'total' }] });
+    assert.equal(r.body.breakpoints[0]!.verified, true);
+    const s = await step(dc, 'continue');
+    assert.equal(s.key, 'total');
+    assert.equal(s.reason, 'breakpoint');
+  });
+
   it('breaks on a line in a task function, on the line defining a task, and refuses other lines', async () => {
     const stopped = stoppedAt(dc);
     let result: DebugProtocol.SetBreakpointsResponse | undefined;

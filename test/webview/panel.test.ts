@@ -179,6 +179,34 @@ describe('graph panel (exported HTML in Chromium)', () => {
     await page.close();
   });
 
+  it('offers a task\'s debug actions in its details when the host runs them (VS Code), and sends them', async () => {
+    const page = await open(etl.html);
+    const box = (await page.locator('#graph-canvas').boundingBox())!;
+    const at = await page.evaluate(() => {
+      const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
+      const n = p.graph.graph.nodes.find((x) => x.task >= 0 && (window as unknown as { skeinPanel: { model: { record: RunRecord } } }).skeinPanel.model.record.graph.keys[x.task] === 'clean-east')!;
+      return { x: p.graph.tx + (n.x + n.width / 2) * p.graph.scale, y: p.graph.ty + (n.y + n.height / 2) * p.graph.scale };
+    });
+    await page.mouse.click(box.x + at.x, box.y + at.y);
+    // an exported file has no one to run them
+    assert.equal(await page.locator('#details .actions button').count(), 0);
+    await page.evaluate(() => {
+      const w = window as unknown as { skeinPanel: { receive(m: unknown): void }; sent: unknown[] };
+      w.sent = [];
+      window.addEventListener('skein-message', (e) => w.sent.push((e as CustomEvent).detail));
+      w.skeinPanel.receive({ kind: 'actions' });
+    });
+    await page.mouse.click(box.x + at.x, box.y + at.y);
+    assert.deepEqual((await page.locator('#details .actions button').allInnerTexts()).map((t) => t.trim()), ['Toggle Breakpoint', 'Debug This Task']);
+    for (const action of ['toggleBreakpoint', 'debugTask']) await page.locator(`#details .actions button.${action}`).click();
+    const sent = await page.evaluate(() => (window as unknown as { sent: unknown[] }).sent);
+    assert.deepEqual(
+      sent,
+      ['toggleBreakpoint', 'debugTask'].map((action) => ({ kind: 'taskAction', action, key: 'clean-east', graphFile: etl.record.run.graphFile })),
+    );
+    await page.close();
+  });
+
   it('closes the details pane: its close button, Escape, a click on empty canvas, Fit, another tab', async () => {
     const page = await open(etl.html);
     const box = (await page.locator('#graph-canvas').boundingBox())!;

@@ -194,4 +194,24 @@ suite('Skein debugger in VS Code', () => {
     assert.notEqual(next, 'clean-north');
     await until(`the panel to select ${next}`, () => (skein.panelRendered()?.selected === next ? true : undefined));
   });
+
+  test('Toggle Breakpoint puts a breakpoint on a key in the Breakpoints view, and the paused session goes on', async () => {
+    const session = await startSkein('toggle breakpoint', 'clean-north');
+    await stopped(session, 1);
+    const answered = (): number => sent.get(session.id)?.filter((m) => m.type === 'response' && m.command === 'setFunctionBreakpoints').length ?? 0;
+    const before = answered();
+    assert.equal(await vscode.commands.executeCommand('skein.toggleTaskBreakpoint', 'report'), 'added');
+    assert.ok(vscode.debug.breakpoints.some((b) => b instanceof vscode.FunctionBreakpoint && b.functionName === 'report'));
+    // VS Code hands the new breakpoint to the session on its own time: continue once it has (as a person would)
+    await until('the session to have the breakpoint', () => (answered() > before ? true : undefined));
+    await session.customRequest('continue', { threadId: 1 });
+    // report, the last task: the new breakpoint stops the session there
+    const stop = await stopped(session, 2).catch((e: Error) => {
+      throw new Error(`${e.message}: ${JSON.stringify(sent.get(session.id)?.map((m) => [m.type, m.event ?? m.command, m.type === 'response' ? (m as { success?: boolean }).success : '', m.body?.output ?? m.body?.breakpoints ?? '']).slice(-14))}`);
+    });
+    assert.equal(stop.body?.reason, 'breakpoint');
+    assert.equal(await topKey(session), 'report');
+    assert.equal(await vscode.commands.executeCommand('skein.toggleTaskBreakpoint', 'report'), 'removed');
+    assert.ok(!vscode.debug.breakpoints.some((b) => b instanceof vscode.FunctionBreakpoint && b.functionName === 'report'));
+  });
 });
