@@ -93,3 +93,20 @@ export class ResourceProfiler implements Callback {
     this.samples.push({ t, source, cpuPercent, rssBytes });
   }
 }
+
+/**
+ * This process's CPU (every thread) over wall time since the previous reading, 1 = one core
+ * busy: each call of the returned function reads it and starts the next interval.
+ */
+export function cpuMeter(): () => number {
+  let usage = process.cpuUsage();
+  let at = performance.now();
+  return () => {
+    const now = performance.now();
+    const used = process.cpuUsage(usage);
+    const share = (used.user + used.system) / 1000 / Math.max(1, now - at);
+    usage = process.cpuUsage();
+    at = now;
+    return share;
+  };
+}

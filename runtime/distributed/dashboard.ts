@@ -23,6 +23,7 @@ import { keyGroup } from '../graph/spec.js';
 import { RECORD_FORMAT, RECORD_VERSION, type RunRecord } from '../diagnostics/record.js';
 import type { FunctionInfo } from '../diagnostics/recordSchema.js';
 import { clock } from '../core/timings.js';
+import { cpuMeter } from '../diagnostics/resources.js';
 import { SKEIN_VERSION } from '../version.js';
 import type { SchedulerState, TaskState, TaskStateName } from './schedulerState.js';
 import type { DashboardFailed, DashboardWorker, SchedulerSample, ToWebview } from '../../webview/protocol.js';
@@ -94,7 +95,7 @@ export class Dashboard {
   readonly #startedAt = Date.now();
   /** The scheduler's own load, measured only while a page watches. */
   #loop: IntervalHistogram | undefined;
-  #cpu = { usage: process.cpuUsage(), at: performance.now() };
+  readonly #cpu = cpuMeter();
   link = '';
 
   private constructor(
@@ -119,8 +120,13 @@ export class Dashboard {
     const dashboard = new Dashboard(state, options.token);
     const bound = await dashboard.#listen(host.replace(/^\[|\]$/g, ''), port);
     const shown = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-    dashboard.link = `http://${shown}:${bound}/status${options.token ? `?token=${encodeURIComponent(options.token)}` : ''}`;
+    dashboard.link = `http://${shown}:${bound}${dashboard.#statusPath()}`;
     return dashboard;
+  }
+
+  /** The first page's path, with the token when there is one. */
+  #statusPath(): string {
+    return `/status${this.token ? `?token=${encodeURIComponent(this.token)}` : ''}`;
   }
 
   /** Pages following this dashboard now. */
@@ -173,7 +179,7 @@ export class Dashboard {
     const path = new URL(request.url ?? '/', 'http://x').pathname;
     if (!this.#allowed(request)) return void response.writeHead(403, { 'content-type': 'text/plain' }).end('This dashboard needs the token its link carries.\n');
     if (request.method !== 'GET' && request.method !== 'HEAD') return void response.writeHead(405, { allow: 'GET' }).end();
-    if (path === '/') return void response.writeHead(302, { location: `/status${this.token ? `?token=${encodeURIComponent(this.token)}` : ''}` }).end();
+    if (path === '/') return void response.writeHead(302, { location: this.#statusPath() }).end();
     // one page, a tab each: nothing else is served
     if (!['/status', '/workers', '/graph', '/failed'].includes(path)) return void response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
     this.#page ??= dashboardPage();
@@ -217,10 +223,7 @@ export class Dashboard {
   }
 
   #sample(): SchedulerSample {
-    const at = performance.now();
-    const used = process.cpuUsage(this.#cpu.usage);
-    const cpu = (used.user + used.system) / 1000 / Math.max(1, at - this.#cpu.at);
-    this.#cpu = { usage: process.cpuUsage(), at };
+    const cpu = this.#cpu();
     const loopDelayMs = this.#loop === undefined || this.#loop.count === 0 ? 0 : this.#loop.percentile(99) / 1e6;
     this.#loop?.reset();
     return { time: Date.now(), cpu, memory: process.memoryUsage.rss(), loopDelayMs };
@@ -254,10 +257,7 @@ export class Dashboard {
       if (entry.to === 'forgotten') this.#forgottenAt = now;
       else if (entry.to === 'memory' || entry.to === 'erred') {
         const stamps = this.state.tasks.get(entry.key)?.ran;
-        if (stamps !== undefined) {
-          if (!this.#lanes.has(stamps.thread)) this.#lanes.set(stamps.thread, this.#lanes.size);
-          ran.push([t, stamps.start - this.#startedAt, stamps.end - this.#startedAt, this.#lanes.get(stamps.thread)!]);
-        }
+        if (stamps !== undefined) ran.push([t, stamps.start - this.#startedAt, stamps.end - this.#startedAt, laneOf(this.#lanes, stamps.thread)]);
       }
     }
     // a new graph at once (at most every half second); forgotten tasks leave once things are quiet
@@ -292,16 +292,18 @@ export class Dashboard {
   }
 }
 
+/** The task stream lane of a worker thread: the one it has, or the next, in the order first seen. */
+function laneOf(lanes: Map<string, number>, thread: string): number {
+  let lane = lanes.get(thread);
+  if (lane === undefined) lanes.set(thread, (lane = lanes.size));
+  return lane;
+}
+
 /**
  * The scheduler's tasks as a run record the panel draws: the graph, each task's state, and when
  * and where each one that ran last ran (times from `startedAt`, a lane per worker thread).
  */
 export function clusterRecord(state: SchedulerState, startedAt: number, lanes: Map<string, number>): RunRecord {
-  const laneOf = (thread: string): number => {
-    let lane = lanes.get(thread);
-    if (lane === undefined) lanes.set(thread, (lane = lanes.size));
-    return lane;
-  };
   const all = [...state.tasks.values()];
   const index = new Map<TaskState, number>();
   all.forEach((ts, i) => index.set(ts, i));
@@ -330,7 +332,7 @@ export function clusterRecord(state: SchedulerState, startedAt: number, lanes: M
   const now = Date.now();
   const started = all.map((ts) => (ts.ran === undefined ? null : ts.ran.start));
   const finished = all.map((ts) => (ts.ran === undefined ? null : ts.ran.end));
-  const worker = all.map((ts) => (ts.ran === undefined ? -1 : laneOf(ts.ran.thread)));
+  const worker = all.map((ts) => (ts.ran === undefined ? -1 : laneOf(lanes, ts.ran.thread)));
   return {
     format: RECORD_FORMAT,
     version: RECORD_VERSION,

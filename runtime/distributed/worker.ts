@@ -11,6 +11,7 @@
  */
 import type { Piscina } from 'piscina';
 import { clock } from '../core/timings.js';
+import { cpuMeter } from '../diagnostics/resources.js';
 import { workersNeedLoader } from '../loader/register.js';
 import { createThreadPool, runOn } from '../schedulers/threadPool.js';
 import { warmupBatch } from '../workers/spawn.js';
@@ -117,15 +118,8 @@ export class Worker {
     comm.onClose(() => void this.close());
     comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null });
     await registered;
-    let cpu = { usage: process.cpuUsage(), at: performance.now() };
-    this.#heartbeat = setInterval(() => {
-      // CPU over the last beat, every thread of the process (1 = one core busy)
-      const at = performance.now();
-      const used = process.cpuUsage(cpu.usage);
-      const share = (used.user + used.system) / 1000 / Math.max(1, at - cpu.at);
-      cpu = { usage: process.cpuUsage(), at };
-      comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage().rss, cpu: share });
-    }, HEARTBEAT_MS);
+    const cpu = cpuMeter(); // over each beat, every thread of the process
+    this.#heartbeat = setInterval(() => comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage().rss, cpu: cpu() }), HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
 

@@ -66,7 +66,8 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
   const start = async (): Promise<void> => {
     let exitCode = 0;
     try {
-      const values = (await getAsync(loaded.graph, keys, { executor: controller.executor(), callbacks: [controller.callback, liveTransitions(() => graph.size, post)] })) as unknown[];
+      // the graph compiled above: the breakpoints, the panel's record and the run share its task numbers
+      const values = (await getAsync(graph, keys, { executor: controller.executor(), callbacks: [controller.callback, liveTransitions(() => graph.size, post)] })) as unknown[];
       keys.forEach((k, i) => event({ event: 'output', category: 'console', text: `${k}: ${consoleText(values[i])}\n` }));
     } catch (error) {
       exitCode = 1;

@@ -50,6 +50,18 @@ type Panel = {
   stream: { lanes: number; bars: unknown[] };
 };
 
+/**
+ * The centre of a node on the graph canvas (canvas pixels): the task `key`, the first node of
+ * `group`, or with neither the first task node.
+ */
+function nodeCenter(page: Page, which: { key?: string; group?: string } = {}): Promise<{ x: number; y: number }> {
+  return page.evaluate(({ key, group }) => {
+    const p = (window as unknown as { skeinPanel: Panel & { model: { record: RunRecord } } }).skeinPanel;
+    const n = p.graph.graph.nodes.find((x) => (group !== undefined ? x.group === group : x.task >= 0 && (key === undefined || p.model.record.graph.keys[x.task] === key)))!;
+    return { x: p.graph.tx + (n.x + n.width / 2) * p.graph.scale, y: p.graph.ty + (n.y + n.height / 2) * p.graph.scale };
+  }, which);
+}
+
 describe('graph panel (exported HTML in Chromium)', () => {
   let etl: ReturnType<typeof recordAndExport>;
 
@@ -96,11 +108,7 @@ describe('graph panel (exported HTML in Chromium)', () => {
 
   it('shows details of a clicked task: dependencies and dependents as links, its source', async () => {
     const page = await open(etl.html);
-    const at = await page.evaluate(() => {
-      const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
-      const n = p.graph.graph.nodes.find((x) => x.task >= 0 && (window as unknown as { skeinPanel: { model: { record: RunRecord } } }).skeinPanel.model.record.graph.keys[x.task] === 'clean-east')!;
-      return { x: p.graph.tx + (n.x + n.width / 2) * p.graph.scale, y: p.graph.ty + (n.y + n.height / 2) * p.graph.scale };
-    });
+    const at = await nodeCenter(page, { key: 'clean-east' });
     const box = (await page.locator('#graph-canvas').boundingBox())!;
     await page.mouse.click(box.x + at.x, box.y + at.y);
     const details = page.locator('#details');
@@ -182,11 +190,7 @@ describe('graph panel (exported HTML in Chromium)', () => {
   it('offers a task\'s debug actions in its details when the host runs them (VS Code), and sends them', async () => {
     const page = await open(etl.html);
     const box = (await page.locator('#graph-canvas').boundingBox())!;
-    const at = await page.evaluate(() => {
-      const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
-      const n = p.graph.graph.nodes.find((x) => x.task >= 0 && (window as unknown as { skeinPanel: { model: { record: RunRecord } } }).skeinPanel.model.record.graph.keys[x.task] === 'clean-east')!;
-      return { x: p.graph.tx + (n.x + n.width / 2) * p.graph.scale, y: p.graph.ty + (n.y + n.height / 2) * p.graph.scale };
-    });
+    const at = await nodeCenter(page, { key: 'clean-east' });
     await page.mouse.click(box.x + at.x, box.y + at.y);
     // an exported file has no one to run them
     assert.equal(await page.locator('#details .actions button').count(), 0);
@@ -210,11 +214,7 @@ describe('graph panel (exported HTML in Chromium)', () => {
   it('closes the details pane: its close button, Escape, a click on empty canvas, Fit, another tab', async () => {
     const page = await open(etl.html);
     const box = (await page.locator('#graph-canvas').boundingBox())!;
-    const at = await page.evaluate(() => {
-      const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
-      const n = p.graph.graph.nodes.find((x) => x.task >= 0)!;
-      return { x: p.graph.tx + (n.x + n.width / 2) * p.graph.scale, y: p.graph.ty + (n.y + n.height / 2) * p.graph.scale };
-    });
+    const at = await nodeCenter(page);
     const details = page.locator('#details');
     const openDetails = async (): Promise<void> => {
       await page.mouse.click(box.x + at.x, box.y + at.y);
@@ -300,11 +300,7 @@ describe('graph panel (exported HTML in Chromium)', () => {
     const nodes = (): Promise<number> => page.evaluate(() => (window as unknown as { skeinPanel: Panel }).skeinPanel.graph.graph.nodes.length);
     assert.equal(await nodes(), 3); // load ×400, clean ×400, total
     assert.equal(await page.locator('#collapse-note').innerText(), '801 tasks: groups start collapsed; click a group to expand it');
-    const at = await page.evaluate(() => {
-      const p = (window as unknown as { skeinPanel: Panel }).skeinPanel;
-      const n = p.graph.graph.nodes.find((x) => x.group === 'clean')!;
-      return { x: p.graph.tx + (n.x + n.width / 2) * p.graph.scale, y: p.graph.ty + (n.y + n.height / 2) * p.graph.scale };
-    });
+    const at = await nodeCenter(page, { group: 'clean' });
     const box = (await page.locator('#graph-canvas').boundingBox())!;
     await page.mouse.click(box.x + at.x, box.y + at.y);
     await page.waitForFunction(() => (window as unknown as { skeinPanel: Panel }).skeinPanel.graph.graph.nodes.length > 3);
