@@ -85,6 +85,7 @@ function taskLines(t: number): string[] {
     `order: ${r.graph.order[t]! + 1} of ${m.size}`,
     `run: ${fmt(p.run)} · overhead: ${fmt(overhead)}`,
     `wait ${fmt(p.wait)} · transfer ${fmt(p.transfer)} · result ${fmt(p.result)}`,
+    ...(p.startup !== null && p.startup > 0 ? [`waited ${fmt(p.startup)} for ${w >= 0 ? r.workers[w]!.name : 'its worker'} to start (the worker's start-up, not this task's overhead)`] : []),
     `worker: ${w >= 0 ? r.workers[w]!.name : '–'}`,
     `result size: ${bytes == null ? '–' : `${bytes} bytes`}`,
   ];

@@ -2,6 +2,7 @@
  * The panel's model of a run: the recorded run (record.ts) plus live states, and the graph that
  * is on screen: tasks, or key groups collapsed into one node with counts and progress.
  */
+import { phasesOf } from '../runtime/core/phases.js';
 import { TASK_STATES, type TaskStateName, stateOfCode } from '../runtime/core/taskStates.js';
 import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
 
@@ -124,10 +125,12 @@ export class RunModel {
     return { nodes, edges };
   }
 
-  /** The four phases of task `t` in ms (null where not measured). */
-  phases(t: number): { wait: number | null; transfer: number | null; run: number | null; result: number | null } {
+  /** The phases of task `t` in ms (null where not measured; runtime/core/phases.ts). */
+  phases(t: number): { wait: number | null; startup: number | null; transfer: number | null; run: number | null; result: number | null } {
     const k = this.record.tasks;
-    const d = (a: number | null | undefined, b: number | null | undefined): number | null => (a == null || b == null ? null : b - a);
-    return { wait: d(k.ready[t], k.dispatched[t]), transfer: d(k.dispatched[t], k.started[t]), run: d(k.started[t], k.finished[t]), result: d(k.finished[t], k.received[t]) };
+    const n = (v: number | null | undefined): number => (v == null ? Number.NaN : v);
+    const p = phasesOf(n(k.ready[t]), n(k.dispatched[t]), n(k.started[t]), n(k.finished[t]), n(k.received[t]), this.record.workers[k.worker[t]!]?.startup);
+    const or = (x: number): number | null => (Number.isNaN(x) ? null : x);
+    return { wait: or(p.wait), startup: or(p.startup), transfer: or(p.transfer), run: or(p.run), result: or(p.result) };
   }
 }

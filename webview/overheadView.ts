@@ -3,7 +3,7 @@
  * `skein report`), the overall overhead ratio, a histogram of run and overhead per task, and the
  * report's advice.
  */
-import { analyze, formatMs } from '../runtime/diagnostics/report.js';
+import { analyze, formatMs, startupLine } from '../runtime/diagnostics/report.js';
 import type { RunModel } from './model.js';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
@@ -32,6 +32,8 @@ export function renderOverhead(root: HTMLElement, model: RunModel): void {
     el('p', `${report.tasks} tasks in ${formatMs(report.wallMs)} with the ${report.scheduler} scheduler; summed over tasks: run ${formatMs(report.runTotalMs)}, overhead ${formatMs(report.overheadTotalMs)}`),
     el('p', `overhead ratio ${(report.overheadRatio * 100).toFixed(0)}%`, 'ratio'),
   );
+  const starting = startupLine(report);
+  if (starting !== undefined) root.append(Object.assign(el('p', starting), { id: 'worker-startup' }));
   const table = el('table');
   table.id = 'overhead-table';
   const head = el('tr');

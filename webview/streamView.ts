@@ -62,12 +62,16 @@ export class StreamView {
 
   /** Lane names: the record's workers, and lanes a live dashboard adds. */
   #laneNames: string[] = [];
+  /** Per lane, the part of the worker's start-up inside the run (ms from its start), if any. */
+  startups: Array<readonly [number, number] | undefined> = [];
 
   setModel(model: RunModel): void {
     this.model = model;
     const { tasks, run } = model.record;
     this.#laneNames = model.record.workers.map((w) => w.name);
     this.#t0 = run.startedAt;
+    // a worker that was still starting during the run: its start-up, drawn on its lane (from the run's start)
+    this.startups = model.record.workers.map((w) => (w.startup !== undefined && w.startup[1] > run.startedAt ? ([Math.max(w.startup[0], run.startedAt) - run.startedAt, w.startup[1] - run.startedAt] as const) : undefined));
     this.bars = [];
     for (let t = 0; t < model.size; t++) {
       const s = tasks.started[t];
@@ -77,7 +81,7 @@ export class StreamView {
       this.bars.push({ task: t, lane, start: s - this.#t0, end: f - this.#t0 });
     }
     this.#span = Math.max(1, run.finishedAt - run.startedAt);
-    // open on the time tasks ran (worker start-up before the first task is not interesting)
+    // open on the time tasks ran, and the start-up of workers that were starting meanwhile
     // a loop, not Math.min(...bars): spreading 200,000 arguments overflows the stack
     let first = this.bars.length > 0 ? Infinity : 0;
     let last = this.bars.length > 0 ? -Infinity : this.#span;
@@ -85,6 +89,7 @@ export class StreamView {
       if (b.start < first) first = b.start;
       if (b.end > last) last = b.end;
     }
+    for (const s of this.startups) if (s !== undefined && s[0] < first) first = s[0];
     const pad = Math.max(0.05, (last - first) * 0.03);
     this.from = Math.max(0, first - pad);
     this.to = last + pad;
@@ -150,6 +155,19 @@ export class StreamView {
       ctx.fillText(name, 6, AXIS + i * LANE + LANE / 2);
       ctx.fillStyle = theme.line;
       ctx.fillRect(LABEL, AXIS + (i + 1) * LANE - 1, pw, 1);
+    });
+    this.startups.forEach((s, lane) => {
+      if (s === undefined) return;
+      const x1 = Math.max(LABEL, x(s[0]));
+      const x2 = Math.min(w, x(s[1]));
+      if (x2 <= x1) return;
+      // the worker's own time, not a task's: an outline in the muted colour, labelled where it fits
+      ctx.strokeStyle = theme.muted;
+      ctx.setLineDash([4, 3]);
+      ctx.strokeRect(x1 + 0.5, AXIS + lane * LANE + 4.5, x2 - x1 - 1, LANE - 9);
+      ctx.setLineDash([]);
+      ctx.fillStyle = theme.muted;
+      if (x2 - x1 > 60) ctx.fillText('start-up', x1 + 6, AXIS + lane * LANE + LANE / 2);
     });
     for (const b of this.bars) {
       const x1 = x(b.start);

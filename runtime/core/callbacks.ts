@@ -16,6 +16,12 @@ export interface Callback {
   readonly timings?: boolean;
   /** Ask the core to log every state transition into `state.log` (see state.ts), to read as it grows. */
   readonly transitions?: boolean;
+  /**
+   * Ask for the moment a worker begins each task, not only when the core hands it over: executors
+   * that queue tasks ahead of their workers (threads, processes) then log a `begin`
+   * (running → running) when a worker starts one (see state.ts `beginTask`). Implies `transitions`.
+   */
+  readonly starts?: boolean;
   /** Before the state is built: the graph that will run (already culled). */
   start?(dsk: Dsk): void;
   /** Once the starting state exists. */

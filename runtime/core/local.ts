@@ -79,6 +79,11 @@ export interface Executor {
   readonly fuseChains?: boolean;
   /** Runs tasks in the calling thread (sync, the debugger): a failed task has nothing to re-run here. */
   readonly inThread?: boolean;
+  /**
+   * Tasks handed over may wait in a queue before a worker begins them; where `state.begins` is
+   * set, the executor calls `beginTask` as workers begin them (state.ts).
+   */
+  readonly queuesAhead?: boolean;
 }
 
 /** With a signal to honour, the loop lets the event loop run at least this often (ms). */
@@ -216,7 +221,8 @@ export async function getAsync(source: Graph | CompiledGraph, keys: NestedKeys, 
 
   try {
     for (const cb of callbacks) if (cb.start) invoke(() => cb.start!(dsk), 'start');
-    state = startStateFromGraph(graph, priority, isResult, callbacks.some((cb) => cb.timings === true), options.validate === true || callbacks.some((cb) => cb.transitions === true));
+    state = startStateFromGraph(graph, priority, isResult, callbacks.some((cb) => cb.timings === true), options.validate === true || callbacks.some((cb) => cb.transitions === true || cb.starts === true));
+    state.begins = executor.queuesAhead === true && callbacks.some((cb) => cb.starts === true);
     for (const cb of callbacks) if (cb.startState) invoke(() => cb.startState!(dsk, state!), 'startState');
     if (signal?.aborted) throw Errors.cancelled(signal.reason, []);
     await executor.prepare?.(state);

@@ -5,9 +5,12 @@
  *   waiting ──ready──▶ ready ──start──▶ running ──finish──▶ memory ──release──▶ released
  *      └──────────────start (a link of a fused chain)──▶│ ──fail──▶ erred
  *                      ready ◀──requeue── running (a gate cancelled before the task began)
+ *                                          running ──begin──▶ running (a worker started it; logged only)
  *
  * `startTask`, `requeueTask`, `finishTask` (which makes dependents ready and releases what no
- * one needs), `failTask` and `releaseData`. When the state has a `log`, every transition is
+ * one needs), `failTask` and `releaseData`; `beginTask` changes no state: it logs when a worker
+ * began a task handed over earlier (where `begins` is set: an executor that queues tasks ahead of
+ * its workers, and a reader who asked), so "running" can mean running in a worker. When the state has a `log`, every transition is
  * appended to it (task, from, to, time): the one record of what happened, for whoever reads it.
  * `checkInvariants` verifies the whole record (the core calls it after each step when asked to
  * validate; tests do).
@@ -144,6 +147,11 @@ export interface SchedulerState {
   readonly timings: TaskTimings | undefined;
   /** Every transition in order, present when someone reads them (a callback, validation). */
   readonly log: TransitionLog | undefined;
+  /**
+   * The log says when a worker began each task (a `begin`: running → running); otherwise a task
+   * counts as begun when it was handed over. Set by the core before the first task is handed over.
+   */
+  begins: boolean;
 }
 
 /** Appends a transition to the log, if there is one. */
@@ -219,7 +227,15 @@ export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, 
     for (let t = 0; t < n; t++) if (status[t] === TaskStatus.memory) log.push(t, TaskStatus.waiting, TaskStatus.memory, now);
     for (let i = ready.length - 1; i >= 0; i--) log.push(ready[i]!, TaskStatus.waiting, TaskStatus.ready, now);
   }
-  return { graph, priority, isResult, status, cache, waiting, waitingData, ready, running: new Set(), finished: [], released: [], timings, log };
+  return { graph, priority, isResult, status, cache, waiting, waitingData, ready, running: new Set(), finished: [], released: [], timings, log, begins: false };
+}
+
+/**
+ * A worker began task `t`, handed over earlier: logged as running → running at `time` (the
+ * worker's clock reading) when `begins` is set and the task is still running; no state changes.
+ */
+export function beginTask(state: SchedulerState, t: number, time: number): void {
+  if (state.begins && state.status[t] === TaskStatus.running) state.log!.push(t, TaskStatus.running, TaskStatus.running, time);
 }
 
 /** Task `t` goes to its executor: ready → running, or waiting → running as a link of a fused chain. Mutates `state`. */

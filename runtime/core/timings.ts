@@ -8,6 +8,9 @@
  *
  *   ready ──wait──▶ dispatched ──transfer──▶ started ──run──▶ finished ──result──▶ received
  *
+ * (the part of dispatched → started spent waiting for the worker to start is the worker's
+ * start-up, not transfer: phases.ts)
+ *
  * `ready` and `received` are state transitions, so they come from the core's transition log
  * (state.ts `transitionTimes`), as do `released` and `erred`; this record holds what the log
  * cannot know. `dispatched` is when the core handed the task's batch to the executor, so a task
@@ -17,6 +20,7 @@
  */
 
 import { performance as perf } from 'node:perf_hooks';
+import { type Phases, type Startup, phasesOf } from './phases.js';
 
 // `performance.timeOrigin` is a getter and the global `performance` a lazy one: reading them
 // on every stamp doubled the cost of a stamp, so both are read once per thread.
@@ -44,6 +48,8 @@ export interface TaskTimings {
   /** Worker names ("main", "thread-3", "process-1234"), in order of first use. */
   readonly workers: string[];
   readonly workerIndex: Map<string, number>;
+  /** Each worker's start-up, by worker index, where the worker said (see phases.ts). */
+  readonly startup: Array<Startup | undefined>;
 }
 
 export function createTimings(n: number): TaskTimings {
@@ -57,6 +63,7 @@ export function createTimings(n: number): TaskTimings {
     busy: stamps(),
     workers: [],
     workerIndex: new Map(),
+    startup: [],
   };
 }
 
@@ -71,6 +78,12 @@ export function workerId(timings: TaskTimings, name: string): number {
   return id;
 }
 
+/** Notes worker `name`'s start-up (the first time it is told). */
+export function noteStartup(timings: TaskTimings, name: string, startup: Startup): void {
+  const id = workerId(timings, name);
+  timings.startup[id] ??= startup;
+}
+
 /** When each task became ready, came back, was released and failed, from the transition log (NaN: never). */
 export interface TransitionTimes {
   readonly ready: Float64Array;
@@ -82,12 +95,8 @@ export interface TransitionTimes {
 /** Every stamp of a run: the core's measurements and the log's transition times. */
 export type TaskStamps = TaskTimings & TransitionTimes;
 
-/** The four phases of one task in ms (NaN where a stamp is missing). */
-export function phases(timings: TaskStamps, t: number): { wait: number; transfer: number; run: number; result: number } {
-  return {
-    wait: timings.dispatched[t]! - timings.ready[t]!,
-    transfer: timings.started[t]! - timings.dispatched[t]!,
-    run: timings.finished[t]! - timings.started[t]!,
-    result: timings.received[t]! - timings.finished[t]!,
-  };
+/** The phases of one task in ms (NaN where a stamp is missing; see phases.ts). */
+export function phases(timings: TaskStamps, t: number): Phases {
+  const w = timings.worker[t]!;
+  return phasesOf(timings.ready[t]!, timings.dispatched[t]!, timings.started[t]!, timings.finished[t]!, timings.received[t]!, w >= 0 ? timings.startup[w] : undefined);
 }

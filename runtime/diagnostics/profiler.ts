@@ -16,8 +16,12 @@ export interface TaskProfile {
   readonly started: number;
   readonly finished: number;
   readonly received: number;
-  /** ms: ready → dispatched, dispatched → started, started → finished, finished → received. */
+  /**
+   * ms: ready → dispatched, dispatched → started (the part spent waiting for its worker to start
+   * is `startup`, the rest `transfer`), started → finished, finished → received.
+   */
   readonly wait: number;
+  readonly startup: number;
   readonly transfer: number;
   readonly run: number;
   readonly result: number;

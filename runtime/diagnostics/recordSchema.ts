@@ -27,6 +27,8 @@ export interface FunctionInfo {
 export interface RecordedWorker {
   readonly name: string;
   readonly kind: 'main' | 'thread' | 'process';
+  /** When its thread or process started and when it was first ready to run a task (core/phases.ts); absent when unknown. */
+  readonly startup?: readonly [number, number];
 }
 
 export interface ResourceSample {
@@ -141,6 +143,10 @@ export function validateRecord(doc: unknown, source = 'the document'): RunRecord
   }
   if (tasks.busy !== undefined && !isStampArray(tasks.busy, n)) fail(source, `"tasks.busy" must have one entry per key (${n})`);
   for (const field of ['workers', 'resources', 'results'] as const) if (!Array.isArray(r[field])) fail(source, `"${field}" must be an array`);
+  (r.workers as Array<{ startup?: unknown }>).forEach((w, i) => {
+    const s = w?.startup;
+    if (s !== undefined && !(Array.isArray(s) && s.length === 2 && s.every((x) => typeof x === 'number'))) fail(source, `"workers[${i}].startup" must be [start, end] in ms`);
+  });
   return doc as RunRecord;
 }
 

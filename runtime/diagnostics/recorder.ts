@@ -26,8 +26,10 @@ export interface RecordMeta {
   readonly elapsedMs?: number;
 }
 
+const round3 = (v: number): number => Math.round(v * 1000) / 1000;
+
 function stamps(a: Float64Array): Stamps {
-  return Array.from(a, (v) => (Number.isNaN(v) ? null : Math.round(v * 1000) / 1000));
+  return Array.from(a, (v) => (Number.isNaN(v) ? null : round3(v)));
 }
 
 function workerKind(name: string): RecordedWorker['kind'] {
@@ -137,7 +139,10 @@ export class Recorder implements Callback {
         resultBytes: stamps(timings.resultBytes),
         busy: stamps(timings.busy),
       },
-      workers: timings.workers.map((name) => ({ name, kind: workerKind(name) })),
+      workers: timings.workers.map((name, i) => {
+        const startup = timings.startup[i];
+        return startup === undefined ? { name, kind: workerKind(name) } : { name, kind: workerKind(name), startup: [round3(startup[0]), round3(startup[1])] as const };
+      }),
       resources: this.resources.samples,
       results: error === undefined ? meta.keys.map((k, i) => summarizeValue(k, results[i])) : [],
       error:

@@ -4,6 +4,7 @@
  * the figures that triggered it; a healthy run gets none.
  */
 import type { RunRecord } from './recordSchema.js';
+import { phasesOf } from '../core/phases.js';
 
 export interface GroupStats {
   readonly group: string;
@@ -21,7 +22,8 @@ export interface Report {
   readonly wallMs: number;
   readonly tasks: number;
   readonly groups: GroupStats[];
-  readonly workers: Array<{ name: string; tasks: number; busyMs: number; utilization: number }>;
+  /** `startupMs`: how long the worker took to start, when it started for this run (0: it was up). */
+  readonly workers: Array<{ name: string; tasks: number; busyMs: number; utilization: number; startupMs: number }>;
   readonly slowest: Array<{ key: string; runMs: number; worker: string | null }>;
   readonly runTotalMs: number;
   readonly overheadTotalMs: number;
@@ -57,7 +59,8 @@ export function analyze(record: RunRecord): Report {
   const run = new Float64Array(n).fill(Number.NaN);
   const overhead = new Float64Array(n).fill(Number.NaN);
   const byGroup = new Map<string, { runs: number[]; overheads: number[] }>();
-  const workers = record.workers.map((w) => ({ name: w.name, tasks: 0, busyMs: 0, utilization: 0 }));
+  // a worker that was still starting when the run began: its start-up is the worker's, not its tasks' overhead
+  const workers = record.workers.map((w) => ({ name: w.name, tasks: 0, busyMs: 0, utilization: 0, startupMs: w.startup !== undefined && w.startup[1] > record.run.startedAt ? w.startup[1] - w.startup[0] : 0 }));
   let runTotalMs = 0;
   let overheadTotalMs = 0;
   let bytesTotal = 0;
@@ -71,11 +74,12 @@ export function analyze(record: RunRecord): Report {
       received: tasks.received[t],
     };
     if (started == null || finished == null || received == null || ready == null) continue;
-    run[t] = finished - started;
-    overhead[t] = received - ready - run[t]!;
+    const p = phasesOf(ready, dispatched ?? Number.NaN, started, finished, received, record.workers[tasks.worker[t]!]?.startup);
+    run[t] = p.run;
+    overhead[t] = received - ready - p.run - p.startup;
     runTotalMs += run[t]!;
     overheadTotalMs += overhead[t]!;
-    if (dispatched != null) resultPhaseMs += received - finished + (started - dispatched);
+    if (dispatched != null) resultPhaseMs += p.result + p.transfer;
     bytesTotal += tasks.resultBytes[t] ?? 0;
     const g = byGroup.get(graph.groups[t]!) ?? { runs: [], overheads: [] };
     g.runs.push(run[t]!);
@@ -182,6 +186,13 @@ export function analyze(record: RunRecord): Report {
   };
 }
 
+/** The workers that started for this run and how long each took, when any did. */
+export function startupLine(r: Report): string | undefined {
+  const started = r.workers.filter((w) => w.startupMs > 0);
+  if (started.length === 0) return undefined;
+  return `worker start-up (the workers', not counted in task overhead): ${started.map((w) => `${w.name} ${ms(w.startupMs)}`).join(', ')}`;
+}
+
 /** The report as terminal text. */
 export function formatReport(r: Report, source: string): string {
   const lines: string[] = [];
@@ -194,6 +205,8 @@ export function formatReport(r: Report, source: string): string {
     lines.push('');
   }
   lines.push(`${r.tasks} tasks in ${ms(r.wallMs)} with the ${r.scheduler} scheduler; summed over tasks: run ${ms(r.runTotalMs)}, overhead ${ms(r.overheadTotalMs)} (overhead ratio ${pct(r.overheadRatio)})`);
+  const starting = startupLine(r);
+  if (starting !== undefined) lines.push(starting);
   lines.push('');
   lines.push('group                 tasks   run total  run median  overhead total  overhead median');
   for (const g of r.groups) {

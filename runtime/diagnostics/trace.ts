@@ -5,6 +5,7 @@
  * of work was handed out. Loads in ui.perfetto.dev and chrome://tracing.
  */
 import type { RunRecord } from './record.js';
+import { phasesOf } from '../core/phases.js';
 
 export interface TraceEvent {
   name: string;
@@ -36,7 +37,11 @@ export function toTrace(record: RunRecord): TraceDocument {
     { name: 'process_name', ph: 'M', ts: 0, pid: PID, tid: SCHEDULER_TID, args: { name: `skein ${record.run.scheduler}` } },
     { name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid: SCHEDULER_TID, args: { name: 'scheduler' } },
   ];
-  record.workers.forEach((w, i) => events.push({ name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid: i + 1, args: { name: w.name } }));
+  record.workers.forEach((w, i) => {
+    events.push({ name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid: i + 1, args: { name: w.name } });
+    // a worker that started for this run: its start-up on its own track, before its first task
+    if (w.startup !== undefined && w.startup[1] > t0) events.push({ name: 'worker start-up', cat: 'worker', ph: 'X', ts: us(w.startup[0]), dur: us(w.startup[1]) - us(w.startup[0]), pid: PID, tid: i + 1, args: {} });
+  });
   const { tasks, graph } = record;
   const dispatchTimes = new Set<number>();
   for (let t = 0; t < graph.keys.length; t++) {
@@ -59,7 +64,7 @@ export function toTrace(record: RunRecord): TraceDocument {
         group: graph.groups[t],
         status: tasks.status[t],
         wait_ms: ready !== null && dispatched !== null ? round(dispatched - ready) : null,
-        transfer_ms: dispatched !== null ? round(started - dispatched) : null,
+        transfer_ms: dispatched !== null ? round(phasesOf(Number.NaN, dispatched, started, finished, Number.NaN, record.workers[tasks.worker[t]!]?.startup).transfer) : null,
         run_ms: round(finished - started),
         result_ms: received !== null ? round(received - finished) : null,
         result_bytes: tasks.resultBytes[t],

@@ -1,10 +1,12 @@
 /**
  * Live task states for the graph panel: the core's transition log read ten times a second,
  * the newest state of each task that moved sent as one `transitions` message (runs and debug
- * sessions alike).
+ * sessions alike). "Running" means begun in a worker: where the executor queues tasks ahead of
+ * its workers, a task handed over shows as ready (a link of a chain as waiting) until its worker
+ * begins it.
  */
 import type { Callback } from '../core/callbacks.js';
-import { LogCursor, type SchedulerState } from '../core/state.js';
+import { LogCursor, type SchedulerState, TaskStatus } from '../core/state.js';
 import { STATE_CODES } from '../core/taskStates.js';
 import type { FromRunner } from './protocol.js';
 
@@ -18,12 +20,19 @@ export function liveTransitions(total: () => number, send: (message: FromRunner)
   const cursor = new LogCursor();
   const flush = (): void => {
     const newest = new Map<number, number>();
-    if (cursor.read(state?.log, (t, _from, to) => newest.set(t, to)) === 0) return;
+    const begins = state?.begins === true;
+    const read = cursor.read(state?.log, (t, from, to) => {
+      // handed over, not begun yet: still ready (or waiting, for a link after another in its chain)
+      if (begins && to === TaskStatus.running && from !== TaskStatus.running) newest.set(t, from === TaskStatus.ready ? TaskStatus.ready : TaskStatus.waiting);
+      else newest.set(t, to);
+    });
+    if (read === 0) return;
     const tasks = [...newest.keys()];
     void send({ kind: 'transitions', tasks, states: tasks.map((t) => STATE_CODES[newest.get(t)!]).join(''), done: state!.finished.length, total: total() });
   };
   return {
     transitions: true,
+    starts: true,
     startState(_dsk, s) {
       state = s;
       flush();

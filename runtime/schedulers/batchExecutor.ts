@@ -11,7 +11,8 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Errors } from '../errors.js';
 import type { Executor, TaskOutcome, TaskRun } from '../core/local.js';
-import type { SchedulerState } from '../core/state.js';
+import { type SchedulerState, beginTask } from '../core/state.js';
+import { noteStartup } from '../core/timings.js';
 import type { SkeinConfig } from '../core/config.js';
 import { taskFunction } from '../graph/spec.js';
 import { ownerOf } from '../graph/compile.js';
@@ -265,6 +266,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
     name,
     capacity: options.taskTimeoutMs === null ? dispatcher.numWorkers * options.maxTasks : dispatcher.numWorkers,
     fuseChains: options.taskTimeoutMs === null,
+    queuesAhead: true,
 
     async prepare(st) {
       const { graph } = st;
@@ -330,7 +332,9 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
     const timeout = options.taskTimeoutMs;
     // a time limit counts from when the task starts in its worker (it announces it), not from
     // when it was queued: a task waiting for a replacement worker must not time out
-    const stream = budgetMs !== undefined || timeout !== null;
+    // someone shows what runs (the graph panel): the workers say when each task begins
+    const starts = st.begins;
+    const stream = budgetMs !== undefined || timeout !== null || starts;
     const wire: WireBatch = {
       fns: fnRefs,
       loader,
@@ -338,6 +342,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       chains,
       stream,
       announce: timeout !== null,
+      starts,
       budgetMs: runs.length > 1 ? budgetMs : undefined,
       asyncTasks: timeout === null ? options.asyncTasksPerWorker : 1,
     };
@@ -346,6 +351,9 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
     const signal = limit === undefined ? controller.signal : AbortSignal.any([controller.signal, limit.signal]);
     const onPartial = (partial: WirePartial): void => {
       if (limit !== undefined && timer === undefined) timer = setTimeout(() => limit.abort(), timeout!);
+      if (partial.startup !== undefined && st.timings !== undefined) noteStartup(st.timings, partial.worker, partial.startup);
+      const started = partial.started;
+      if (started !== undefined && !stopped) for (let k = 0; k < started.length; k += 2) beginTask(st, started[k]!, started[k + 1]!);
       for (const o of partial.outcomes) deliver(o, partial.worker);
     };
     inFlight++;
@@ -353,6 +361,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       .dispatch(wire, signal, stream ? onPartial : undefined)
       .then(
         (result) => {
+          if (result.startup !== undefined && st.timings !== undefined) noteStartup(st.timings, result.worker, result.startup);
           for (const o of result.outcomes) deliver(o, result.worker);
           if (result.skipped !== undefined && !stopped) {
             // handed back unstarted: first in line again

@@ -54,6 +54,8 @@ export interface WireBatch {
   readonly asyncTasks?: number;
   /** Send an empty partial when the batch starts, so a time limit counts from then (needs `stream`). */
   readonly announce?: boolean;
+  /** Say when each task begins (`WirePartial.started`; needs `stream`): someone shows what runs. */
+  readonly starts?: boolean;
   /** Hand unstarted chains back once the batch has run this long (only where outcomes stream). */
   readonly budgetMs?: number;
   /** Threads: where to stream outcomes before the batch ends (processes stream over IPC). */
@@ -92,6 +94,10 @@ export type WireOutcome =
 export interface WirePartial {
   readonly worker: string;
   readonly outcomes: readonly WireOutcome[];
+  /** With `starts`: tasks begun since the last message, as task number, clock time, number, time… */
+  readonly started?: readonly number[];
+  /** The worker's start-up (core/phases.ts): when its thread or process started, when it was first ready. */
+  readonly startup?: readonly [number, number];
 }
 
 export interface WireResult {
@@ -103,4 +109,6 @@ export interface WireResult {
   readonly skipped?: readonly number[];
   /** Thread id or process id of the worker. */
   readonly worker: string;
+  /** As in WirePartial. */
+  readonly startup?: readonly [number, number];
 }

@@ -6,6 +6,8 @@
  */
 import { serialize } from 'node:v8';
 import { executeTask, isThenable, mapInputs } from '../core/execute.js';
+import { performance } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 import { clock as now } from '../core/timings.js';
 import { WORKER_MARK } from './mark.js';
 import { isDelayedFunction } from '../graph/delayed.js';
@@ -91,6 +93,14 @@ export type Emit = (partial: WirePartial) => boolean;
 /** Report what finished once this long has passed since the last report. */
 const STREAM_AFTER_MS = 1;
 
+/**
+ * When this worker started: its process's time origin, or for a thread (which shares its
+ * process's origin) when Node set up the thread's environment.
+ */
+const STARTED_AT = performance.timeOrigin + (isMainThread ? 0 : performance.nodeTiming.environment);
+/** When this worker first had a batch's functions loaded: the end of its start-up (core/phases.ts). */
+let readyAt: number | undefined;
+
 /** Chains waiting on a promise in this worker, over all its batches (see `asyncTasks`). */
 let awaiting = 0;
 
@@ -114,7 +124,10 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
     for (const chain of batch.chains) outcomes.push({ i: chain[0]!.i, ok: false, error: toWireError(error), start, end: start });
     return { outcomes, worker, streamed };
   }
-  if (emit !== undefined && batch.announce === true && emit({ worker, outcomes: [] })) streamed++;
+  readyAt ??= now();
+  // every message says when this worker started and was first ready: whoever sees it first notes it
+  const startup = [STARTED_AT, readyAt] as const;
+  if (emit !== undefined && batch.announce === true && emit({ worker, outcomes: [], startup })) streamed++;
   const batchStart = now();
   let lastReport = batchStart;
   const { chains } = batch;
@@ -132,19 +145,41 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
     } catch (error) {
       const start = now();
       for (const chain of chains) for (const link of chain) outcomes.push({ i: link.i, ok: false, error: toWireError(error), start, end: start });
-      return { outcomes, worker, streamed };
+      return { outcomes, worker, streamed, startup };
     }
   }
   const classOf = (ref: FnRef): Function => classes.get(`${ref[0]}#${ref[1]}`)!;
   let started = 0;
+  /** With `batch.starts`: tasks begun and not said yet (number, time, …). */
+  let begun: number[] = [];
+  const tellStarts = emit !== undefined && batch.starts === true;
+  let saidStart = false;
+
+  /**
+   * Says that a link began: at once for the first of the batch, then whenever a millisecond has
+   * passed since the last message (what finished goes along, when it can).
+   */
+  const began = (i: number, t: number): void => {
+    begun.push(i, t);
+    if (saidStart && t - lastReport < STREAM_AFTER_MS) return;
+    saidStart = true;
+    const send = fixups.size === 0 ? outcomes : [];
+    if (emit!({ worker, outcomes: send, started: begun, startup })) {
+      streamed++;
+      if (send === outcomes) outcomes = [];
+      begun = [];
+      lastReport = t;
+    }
+  };
 
   /** Sends what finished when a millisecond has passed since the last report and more is to come. */
   const report = (): void => {
     if (emit === undefined || outcomes.length === 0 || fixups.size > 0 || (started === chains.length && waiting.size === 0)) return;
     const t = now();
-    if (t - lastReport >= STREAM_AFTER_MS && emit({ worker, outcomes })) {
+    if (t - lastReport >= STREAM_AFTER_MS && emit({ worker, outcomes, started: begun.length > 0 ? begun : undefined, startup })) {
       streamed++;
       outcomes = [];
+      begun = [];
       lastReport = t;
     }
   };
@@ -203,6 +238,7 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
     for (let j = from; j < chain.length; j++) {
       const link = chain[j]!;
       const start = now();
+      if (tellStarts) began(link.i, start);
       let value: unknown;
       try {
         value = executeTask(decodeTask(link.task, fns), mapInputs(inputsOf(link, previous)));
@@ -257,10 +293,10 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
       started = chains.length;
       await Promise.all(waiting);
       await Promise.all(fixups);
-      return { outcomes, worker, streamed, skipped };
+      return { outcomes, worker, streamed, skipped, startup };
     }
   }
   await Promise.all(waiting);
   await Promise.all(fixups);
-  return { outcomes, worker, streamed };
+  return { outcomes, worker, streamed, startup };
 }

@@ -9,6 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ProgressBar, RECORD_FORMAT, RECORD_VERSION, Recorder, analyze, get, keyGroup, readRecord, toTrace, validateRecord, type RunRecord } from 'skein';
 import { add, fail, inc, sleep, spin, sum } from '../data/ops.js';
+import { phasesOf } from '../../runtime/core/phases.js';
+import { startupLine } from '../../runtime/diagnostics/report.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -111,8 +113,13 @@ describe('trace export', () => {
     const tracks = trace.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.args!.name);
     assert.deepEqual(tracks, ['scheduler', ...r.workers.map((w) => w.name)]);
     assert.equal(r.workers.length, 2);
-    const slices = trace.traceEvents.filter((e) => e.ph === 'X');
+    const slices = trace.traceEvents.filter((e) => e.ph === 'X' && e.name !== 'worker start-up');
     assert.equal(slices.length, 21);
+    // a worker that started for this run shows its start-up on its track, ending before its first task
+    for (const s of trace.traceEvents.filter((e) => e.name === 'worker start-up')) {
+      const first = Math.min(...slices.filter((t) => t.tid === s.tid).map((t) => t.ts));
+      assert.ok(s.dur! > 0 && s.ts + s.dur! <= first + 0.2, JSON.stringify([s, first]));
+    }
     for (const s of slices) assert.deepEqual(Object.keys(s.args!).sort(), ['group', 'result_bytes', 'result_ms', 'run_ms', 'status', 'transfer_ms', 'wait_ms']);
     // slices on one worker track never overlap: a worker runs one task at a time
     for (let tid = 1; tid <= 2; tid++) {
@@ -231,6 +238,27 @@ describe('report advice', () => {
     assert.deepEqual(analyze(literalRecord('threads', 160, tasks, ['thread-1'])).advice, [
       'The work is small next to the cost of workers: tasks ran 40 µs in all, in a 160 ms run (0%); starting workers and moving data took the rest. For a graph this small, --scheduler sync is faster; in a program that computes often, the default pool stays warm between computes, so only the first one pays for starting workers.',
     ]);
+  });
+
+  it("counts a worker's start-up as the worker's, not as its tasks' transfer or overhead", () => {
+    // thread-1 starts at -50 and is ready at 150: a handed over at 0 begins at 151
+    const tasks: LiteralTask[] = [
+      { key: 'a', ready: 0, dispatched: 0, started: 151, finished: 161, received: 162, worker: 0 },
+      { key: 'b', deps: ['a'], ready: 162, dispatched: 162, started: 163, finished: 173, received: 174, worker: 0 },
+    ];
+    const rec = literalRecord('threads', 175, tasks, ['thread-1']);
+    const withStartup = { ...rec, workers: [{ ...rec.workers[0]!, startup: [-50, 150] as const }] };
+    assert.deepEqual(phasesOf(0, 0, 151, 161, 162, [-50, 150]), { wait: 0, startup: 150, transfer: 1, run: 10, result: 1 });
+    assert.deepEqual(phasesOf(162, 162, 163, 173, 174, [-50, 150]), { wait: 0, startup: 0, transfer: 1, run: 10, result: 1 });
+    const report = analyze(withStartup);
+    assert.deepEqual([report.overheadTotalMs, report.workers[0]!.startupMs], [4, 200]);
+    assert.equal(startupLine(report), "worker start-up (the workers', not counted in task overhead): thread-1 200 ms");
+    // without it, the same run: the wait for the worker is the task's
+    assert.equal(analyze(rec).overheadTotalMs, 154);
+    assert.equal(startupLine(analyze(rec)), undefined);
+    const events = toTrace(withStartup).traceEvents as Array<{ name: string; ts: number; dur?: number; tid: number; args?: { transfer_ms?: number } }>;
+    assert.equal(events.find((e) => e.name === 'a')!.args!.transfer_ms, 1);
+    assert.deepEqual(events.filter((e) => e.name === 'worker start-up').map((e) => [e.tid, e.ts, e.dur]), [[1, -50_000, 200_000]]);
   });
 
   it('stays silent on a healthy run', () => {

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StateCounts, checkInvariants, compileGraph, describeState, failTask, finishTask, orderCompiled, releaseData, startStateFromGraph, startTask, transitionTimes } from 'skein/core';
 import { get, type Callback } from 'skein';
-import { add, inc } from '../data/ops.js';
+import { add, inc, spin } from '../data/ops.js';
+import { liveTransitions } from '../../runtime/runner/live.js';
+import type { FromRunner } from '../../runtime/runner/protocol.js';
 
 function setup(entries: Array<[string, unknown]>, results: string[]) {
   const graph = compileGraph(new Map(entries));
@@ -131,6 +133,38 @@ describe('transitions', () => {
       ['w', 'memory', 'released'],
     ]);
   });
+
+  for (const scheduler of ['threads', 'processes'] as const) {
+    it(`${scheduler}: the live states count as running only what a worker has begun (2 workers, 8 tasks handed over at once)`, async () => {
+      const dsk: Record<string, unknown> = {};
+      for (let i = 0; i < 8; i++) dsk[`spin-${i}`] = [spin, 120];
+      const shown = new Map<number, string>();
+      let mostRunning = 0;
+      let log: Array<[string, string, string]> = [];
+      const live = liveTransitions(
+        () => 8,
+        (message: FromRunner) => {
+          if (message.kind !== 'transitions') return;
+          message.tasks.forEach((t, i) => shown.set(t, message.states[i]!));
+          mostRunning = Math.max(mostRunning, [...shown.values()].filter((c) => c === 'u').length);
+        },
+      );
+      const keep: Callback = { transitions: true, finish: (_dsk, state) => (log = state.log!.entries(state.graph.keys)) };
+      const keys = Object.keys(dsk);
+      const results = (await get(dsk, keys, { scheduler, numWorkers: 2, callbacks: [live, keep] })) as number[];
+      assert.equal(results.filter((x) => Number.isInteger(x) && x >= 0 && x < 1000003).length, 8);
+      assert.equal(mostRunning, 2, 'at most one task per worker shows as running, and both workers were seen busy');
+      assert.deepEqual([...shown.values()], keys.map(() => 'm'));
+      // every task: handed over, begun by its worker (running -> running), then back
+      for (const key of keys) {
+        assert.deepEqual(
+          log.filter(([k]) => k === key).map(([, from, to]) => `${from}>${to}`),
+          ['waiting>ready', 'ready>running', 'running>running', 'running>memory'],
+          key,
+        );
+      }
+    });
+  }
 
   it('counts tasks per state from the log, reading only what is new', () => {
     const graph = compileGraph(new Map(xyzw));

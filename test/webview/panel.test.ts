@@ -292,6 +292,27 @@ describe('graph panel (exported HTML in Chromium)', () => {
     await page.close();
   });
 
+  it("shows a worker's start-up as the worker's: a dashed span on its lane, a line in the overhead view as in skein report", async () => {
+    // the recording with its first worker still starting for 40 ms of the run, its second up before
+    const rec = JSON.parse(JSON.stringify(etl.record)) as RunRecord & { workers: Array<{ startup?: readonly [number, number] }> };
+    rec.workers[0]!.startup = [rec.run.startedAt - 200, rec.run.startedAt + 40];
+    rec.workers[1]!.startup = [rec.run.startedAt - 500, rec.run.startedAt - 100]; // up before the run: not shown
+    const file = join(dir, 'startup.skein.json');
+    writeFileSync(file, JSON.stringify(rec));
+    const html = join(dir, 'startup.html');
+    skein(['visualize', file, '-o', html]);
+    const page = await open(html);
+    const startups = await page.evaluate(() => (window as unknown as { skeinPanel: { stream: { startups: unknown[] } } }).skeinPanel.stream.startups);
+    assert.deepEqual(startups, [[0, 40], undefined]);
+    await page.click('#tab-workers');
+    await page.screenshot({ path: join(shots, 'workers-startup.png') });
+    await page.click('#tab-overhead');
+    const line = await page.locator('#worker-startup').innerText();
+    assert.equal(line, `worker start-up (the workers', not counted in task overhead): ${rec.workers[0]!.name} 240 ms`);
+    assert.ok(skein(['report', file]).split('\n').includes(line));
+    await page.close();
+  });
+
   it('opens a large graph collapsed by key group, and expands a group on click', async () => {
     const file = join(dir, 'wide.graph.mjs');
     writeFileSync(file, "export const inc = (x) => x + 1;\nexport const sum = (...xs) => xs.reduce((a, b) => a + b, 0);\nconst g = {};\nfor (let i = 0; i < 400; i++) g['load-' + i] = [inc, i];\nfor (let i = 0; i < 400; i++) g['clean-' + i] = [inc, 'load-' + i];\ng.total = [sum, ...Array.from({ length: 400 }, (_, i) => 'clean-' + i)];\nexport default g;\n");
