@@ -99,6 +99,12 @@ export class GraphPanel {
     this.post({ kind: 'record', record, title });
   }
 
+  /** The live run shown ended with no recording (stopped, runner gone): says so, nothing shown running. */
+  endRun(title: string): void {
+    this.#panel.title = title;
+    this.post({ kind: 'ended', title });
+  }
+
   post(message: ToWebview): void {
     if (message.kind === 'record') this.#lastRecord = message;
     if (!this.#ready) {

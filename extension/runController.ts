@@ -95,6 +95,8 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
   };
   showStatus();
 
+  /** The panel shows this run's graph live (until a recording replaces it). */
+  let liveShown = false;
   const client = RunnerClient.start({
     node: nodeExecutable(settings),
     runnerFile: path.join(env.context.extensionUri.fsPath, 'dist', 'runtime', 'runner.js'),
@@ -120,6 +122,7 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
           write(`${m.key}: ${m.text}`);
           return;
         case 'graph':
+          liveShown = GraphPanel.current !== undefined;
           GraphPanel.current?.showRecord(m.record, `Skein: ${path.basename(file.fsPath)} (running)`);
           return;
         case 'transitions':
@@ -187,7 +190,10 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
   env.status.text = run.status === 'ok' ? `$(pass) Skein ${run.tasks} tasks · ${formatDuration(run.durationMs)}` : run.status === 'stopped' ? '$(debug-stop) Skein stopped' : '$(error) Skein failed';
   env.status.tooltip = `Skein: last run ${run.status}; click to show the output`;
   env.runs.update();
-  if (run.recordFile !== undefined && GraphPanel.current !== undefined) showRecording(run.recordFile, `Skein: ${path.basename(run.file)} (${run.scheduler}, ${run.status})`);
+  const ended = `Skein: ${path.basename(run.file)} (${run.scheduler}, ${run.status})`;
+  const recorded = run.recordFile !== undefined && GraphPanel.current !== undefined && showRecording(run.recordFile, ended);
+  // no recording (stopped, or the runner died): the live picture must not go on saying "running"
+  if (!recorded && liveShown && GraphPanel.current !== undefined && !GraphPanel.current.live) GraphPanel.current.endRun(ended);
   env.finished.fire(run);
   if (run.failedKey !== undefined) offerDebugFailedTask(run);
   return run;

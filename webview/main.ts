@@ -252,7 +252,7 @@ function legend(): void {
 function report(): void {
   if (!model) return;
   const shown = $('details').hidden ? null : ($('details').querySelector('h2')?.textContent ?? null);
-  host.post({ kind: 'rendered', view, nodes: graph?.graph.nodes.length ?? 0, tasks: model.size, states: model.counts(), selected: shown });
+  host.post({ kind: 'rendered', view, title: document.title, nodes: graph?.graph.nodes.length ?? 0, tasks: model.size, states: model.counts(), selected: shown });
 }
 
 function showView(next: View): void {
@@ -362,6 +362,15 @@ function receive(message: ToWebview): void {
       if (!model) return;
       model.applyTransitions(message.tasks, message.states);
       scheduleRender();
+      return;
+    case 'ended':
+      void loading.then(() => {
+        if (!model) return;
+        model.endRun();
+        document.title = message.title;
+        $('title').textContent = message.title;
+        render();
+      });
       return;
     case 'actions':
       taskActions = true;

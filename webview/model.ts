@@ -76,6 +76,11 @@ export class RunModel {
     }
   }
 
+  /** The run ended before these tasks finished (stopped, its runner gone): none is running or about to. */
+  endRun(): void {
+    for (let t = 0; t < this.size; t++) if (this.states[t] === 'running' || this.states[t] === 'ready') this.states[t] = 'waiting';
+  }
+
   /** Counts of tasks by state, for one group or all. */
   counts(members?: readonly number[]): Record<State, number> {
     const c: Record<State, number> = { waiting: 0, ready: 0, running: 0, memory: 0, released: 0, erred: 0 };

@@ -18,6 +18,11 @@ export type ToWebview =
    * end (ms, the record's clock), lane (index into `lanes`, every worker thread seen so far).
    */
   | { readonly kind: 'stream'; readonly bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>; readonly lanes: readonly string[] }
+  /**
+   * The live run shown ended with no recording to show (stopped, or its runner died): nothing
+   * runs any more, so tasks not finished go back to waiting; `title` says how it ended.
+   */
+  | { readonly kind: 'ended'; readonly title: string }
   /** The host runs task actions (VS Code): the details pane offers them. */
   | { readonly kind: 'actions' }
   /** A debug session paused at `key`: select it, bring it into view, show its details. */
@@ -77,5 +82,5 @@ export type FromWebview =
   /** Open the source of a task's function. */
   | { readonly kind: 'reveal'; readonly file: string; readonly line: number }
   /** After each render (tests read it): what is on screen. */
-  | { readonly kind: 'rendered'; readonly view: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>>; readonly selected: string | null };
+  | { readonly kind: 'rendered'; readonly view: string; readonly title: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>>; readonly selected: string | null };
 

@@ -202,4 +202,18 @@ suite('Skein in VS Code', () => {
     assert.equal(rerun.status, 'ok');
     assert.notEqual(rerun.id, runs[0]!.id);
   });
+
+  test('a run stopped while the panel follows it: the panel says stopped and shows nothing running', async () => {
+    const pending = vscode.commands.executeCommand('skein.runThreads', file('slow.graph.ts')) as Thenable<RunInfo>;
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(ok(), `timed out waiting for ${what}: ${JSON.stringify(skein.panelRendered())}`);
+    };
+    await until('the sleeps running', () => skein.panelRendered()?.tasks === 9 && (skein.panelRendered()?.states.running ?? 0) > 0);
+    assert.equal(skein.panelRendered()!.title, 'Skein: slow.graph.ts (running)');
+    await vscode.commands.executeCommand('skein.stopRun');
+    assert.equal((await pending).status, 'stopped');
+    await until('the panel to say stopped', () => skein.panelRendered()?.title === 'Skein: slow.graph.ts (threads, stopped)');
+    assert.deepEqual(skein.panelRendered()!.states, { waiting: 9, ready: 0, running: 0, memory: 0, released: 0, erred: 0 });
+  });
 });
