@@ -244,7 +244,8 @@ export function buildProgram(): Command {
     .option('--memory-limit <size>', "memory it may use: bytes, '2GB', 'auto' or 0 for none")
     .option('--name <name>', 'its name in the dashboard and in task streams')
     .option('--secret-file <file>', "the scheduler's secret (default: the file skein scheduler wrote on this machine)")
-    .action(async (address: string, opts: { nthreads: number; memoryLimit?: string; name?: string; secretFile?: string }) => {
+    .option('--profile [ms]', "sample its task threads with V8's profiler (the dashboard's Profile page), every 10 ms or every [ms]")
+    .action(async (address: string, opts: { nthreads: number; memoryLimit?: string; name?: string; secretFile?: string; profile?: boolean | string }) => {
       const { startWorkerCommand } = await import('./distributed/commands.js');
       await startWorkerCommand(address, opts);
     });

@@ -12,12 +12,15 @@ import { StreamView } from './streamView.js';
 import { renderOverhead } from './overheadView.js';
 import { SchedulerLoad, WorkersTable, renderFailed, renderGroupProgress } from './dashboardView.js';
 import { renderTaskTable } from './taskTable.js';
+import { renderFlame } from './flameView.js';
+import { nodeAfterKey } from './graphKeys.js';
+import type { ProfileNode } from '../runtime/diagnostics/flame.js';
 import { groupColor, stateColors } from './colors.js';
 import { formatDuration, formatMs } from '../runtime/diagnostics/report.js';
 import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
 
-type View = 'graph' | 'workers' | 'overhead' | 'tasks' | 'cluster' | 'failed';
-const VIEWS = ['graph', 'workers', 'overhead', 'tasks', 'cluster', 'failed'] as const;
+type View = 'graph' | 'workers' | 'overhead' | 'tasks' | 'cluster' | 'failed' | 'profile';
+const VIEWS = ['graph', 'workers', 'overhead', 'tasks', 'cluster', 'failed', 'profile'] as const;
 
 interface SavedState {
   view: View;
@@ -264,6 +267,7 @@ function showView(next: View): void {
   }
   if (model && graph) legend();
   if (view === 'tasks') taskTable();
+  if (view === 'profile') renderFlame($('view-profile'), profile?.intervalMs ?? 0, profile?.root);
   if (view === 'workers') stream?.draw();
   if (view === 'graph') {
     if (needsFit) needsFit = !graph?.fit();
@@ -319,18 +323,7 @@ async function load(record: RunRecord, title: string): Promise<void> {
   if (!graph) {
     graph = new GraphView($<HTMLCanvasElement>('graph-canvas'), model, {
       onHover: (n, x, y) => showTooltip(n ? nodeLines(n) : undefined, x, y),
-      onClick: (n) => {
-        if (n === undefined) hideDetails();
-        else if (n.task >= 0) {
-          graph!.selected = n.id;
-          graph!.draw();
-          showDetails(n.task);
-        } else {
-          if (model!.expanded.has(n.group)) model!.expanded.delete(n.group);
-          else model!.expanded.add(n.group);
-          void relayout();
-        }
-      },
+      onClick: activate,
     });
     graph.colorBy = saved?.colorBy ?? 'state';
     ($<HTMLSelectElement>('color-by')).value = graph.colorBy;
@@ -347,8 +340,47 @@ async function load(record: RunRecord, title: string): Promise<void> {
   showView(view);
 }
 
+/** A node clicked (or Enter on the selected one): a task's details, a group opened or closed; nothing: details closed. */
+function activate(n: VisibleNode | undefined): void {
+  if (n === undefined) hideDetails();
+  else if (n.task >= 0) {
+    graph!.selected = n.id;
+    graph!.draw();
+    showDetails(n.task);
+  } else {
+    if (model!.expanded.has(n.group)) model!.expanded.delete(n.group);
+    else model!.expanded.add(n.group);
+    void relayout();
+  }
+}
+
+/** The keyboard on the graph canvas: arrows move the selection (graphKeys.ts), Enter or Space activates it; said to screen readers. */
+function graphKey(e: KeyboardEvent): void {
+  if (!model || !graph) return;
+  const current = graph.graph.nodes.find((n) => n.id === graph!.selected);
+  if ((e.key === 'Enter' || e.key === ' ') && current !== undefined) {
+    e.preventDefault();
+    activate(current);
+    return;
+  }
+  const next = nodeAfterKey(graph.graph, graph.selected, e.key);
+  if (next === undefined) return;
+  e.preventDefault();
+  graph.selected = next.id;
+  graph.center(next);
+  const m = model;
+  const deps = graph.graph.edges.filter(([, to]) => to === next.id).length;
+  const dependents = graph.graph.edges.filter(([from]) => from === next.id).length;
+  const what = next.task >= 0 ? `${m.record.graph.keys[next.task]}, group ${next.group}, ${m.states[next.task]}` : `group ${next.group}, ${next.members} tasks, collapsed`;
+  $('graph-announce').textContent = `${what}; ${deps} ${deps === 1 ? 'dependency' : 'dependencies'}, ${dependents} ${dependents === 1 ? 'dependent' : 'dependents'}`;
+  report();
+}
+
 /** The host runs task actions (VS Code). */
 let taskActions = false;
+
+/** The cluster's sampled profile (undefined: profiling is off). */
+let profile: { intervalMs: number; root: ProfileNode | null } | undefined;
 
 /** The graph being loaded (a focus waits for it). */
 let loading: Promise<void> = Promise.resolve();
@@ -397,6 +429,10 @@ function receive(message: ToWebview): void {
       schedulerLoad.add(message.scheduler);
       groupProgress();
       return;
+    case 'profile':
+      profile = { intervalMs: message.intervalMs, root: message.root };
+      if (view === 'profile') renderFlame($('view-profile'), profile.intervalMs, profile.root);
+      return;
     case 'failed':
       renderFailed($('view-failed'), message.tasks);
       $('tab-failed').textContent = '';
@@ -434,6 +470,7 @@ $('fit').addEventListener('click', () => {
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') hideDetails();
 });
+$('graph-canvas').addEventListener('keydown', graphKey);
 // a theme change (VS Code rewrites the CSS variables and the body's class): draw in its colours now
 const repaint = (): void => {
   if (!model) return;
@@ -485,18 +522,18 @@ let live = false;
 /** Shows a live cluster's tabs (the dashboard, in a browser or inside VS Code), or a run's again. */
 function goLive(on = true): void {
   live = on;
-  for (const v of ['cluster', 'failed'] as const) $(`tab-${v}`).hidden = !on;
+  for (const v of ['cluster', 'failed', 'profile'] as const) $(`tab-${v}`).hidden = !on;
   // the lanes view is the cluster's live task stream; the table of workers is the Workers tab
   $('tab-workers').lastChild!.textContent = on ? ' Task stream' : ' Workers';
   $('tab-cluster').lastChild!.textContent = ' Workers';
   // overhead per key group needs a run's full timings, which a live cluster does not keep
   $('tab-overhead').hidden = on;
-  if (!on && (view === 'cluster' || view === 'failed')) showView('graph');
+  if (!on && (view === 'cluster' || view === 'failed' || view === 'profile')) showView('graph');
 }
 
 function followScheduler(socketPath: string): void {
   goLive();
-  const first: Record<string, View> = { '/status': 'workers', '/workers': 'cluster', '/graph': 'graph', '/failed': 'failed' };
+  const first: Record<string, View> = { '/status': 'workers', '/workers': 'cluster', '/graph': 'graph', '/failed': 'failed', '/profile': 'profile' };
   view = first[location.pathname] ?? 'cluster';
   showView(view);
   const connect = (): void => {

@@ -3,6 +3,7 @@
  * Type-only: one tagged union per direction, handled exhaustively on each side.
  */
 import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
+import type { ProfileNode } from '../runtime/diagnostics/flame.js';
 
 /** Host → webview. */
 export type ToWebview =
@@ -31,6 +32,11 @@ export type ToWebview =
   | { readonly kind: 'live'; readonly on: boolean }
   /** Dashboard: the cluster's workers and the scheduler's own load, once a second. */
   | { readonly kind: 'workers'; readonly workers: readonly DashboardWorker[]; readonly scheduler: SchedulerSample }
+  /**
+   * Dashboard: the workers' sampled profile since the cluster started, as one call tree (null:
+   * profiling is on and nothing was sampled yet); sent only by clusters started with profiling.
+   */
+  | { readonly kind: 'profile'; readonly intervalMs: number; readonly root: ProfileNode | null }
   /** Dashboard: the tasks that raised (not those that failed with them), when one more fails. */
   | { readonly kind: 'failed'; readonly tasks: readonly DashboardFailed[] };
 

@@ -40,6 +40,19 @@ export interface LocalClusterOptions {
   readonly dashboardAddress?: string | null;
   /** The dashboard's token, needed when it listens beyond 127.0.0.1 (its link carries it). */
   readonly dashboardToken?: string;
+  /**
+   * Sample the task code on every worker thread with V8's sampling profiler (the dashboard's
+   * Profile page): `true` every 10 ms (Dask's interval), or the interval in ms. Off by default.
+   */
+  readonly profile?: boolean | number;
+}
+
+/** The sampling interval (ms) a `profile` option asks for, null for none. */
+export function profileInterval(profile: boolean | number | undefined): number | null {
+  if (profile === undefined || profile === false) return null;
+  if (profile === true) return 10;
+  if (!Number.isFinite(profile) || profile < 0.1 || profile > 1000) throw new RangeError(`profile must be true, false or a sampling interval in ms between 0.1 and 1000, got ${profile}`);
+  return profile;
 }
 
 /** Dask's sizing: up to 4 cores, a worker per core with one thread; beyond, about √cores workers. */
@@ -69,24 +82,26 @@ const nannies = new Set<ChildProcess>();
 let exitHooked = false;
 
 /** What a worker process needs to join its scheduler (its nanny sends it, or `skein worker`'s supervisor). */
-export type WorkerStart = { readonly op: 'start'; readonly scheduler: string; readonly secret: string; readonly name: string; readonly nthreads: number; readonly memoryLimit: number | null };
+export type WorkerStart = { readonly op: 'start'; readonly scheduler: string; readonly secret: string; readonly name: string; readonly nthreads: number; readonly memoryLimit: number | null; readonly profileIntervalMs: number | null };
 /** The nanny's one argument (JSON): its workers, and the environment it keeps out of its own start-up. */
 export interface NannyArgs {
   readonly nthreads: number;
   readonly names: readonly string[];
   readonly extraCaCerts: string | undefined;
+  /** The workers sample their threads (their pools keep event loops turning). */
+  readonly profiled: boolean;
 }
 /** Messages between the cluster and its nanny (IPC): the workers' configuration but their names, which the nanny has from its arguments. */
 export type ToNanny = Omit<WorkerStart, 'name'> | { readonly op: 'close' };
 export type FromNanny = { readonly op: 'worker-started'; readonly name: string; readonly pid: number } | { readonly op: 'worker-died'; readonly name: string; readonly pid: number; readonly code: number | null; readonly signal: string | null };
 
 /** Starts a nanny, which starts its workers at once; the cluster tells it where they join later. */
-function forkNanny(names: readonly string[], nthreads: number): ChildProcess {
+function forkNanny(names: readonly string[], nthreads: number, profiled: boolean): ChildProcess {
   // The nanny runs no user code and makes no TLS connection, and it is on the path to the first
   // result: no --enable-source-maps, and no NODE_EXTRA_CA_CERTS, which Node 20 parses at start-up
   // (about 45 ms with a system bundle); the workers get it back.
   const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...env } = process.env;
-  const args: NannyArgs = { nthreads, names, extraCaCerts };
+  const args: NannyArgs = { nthreads, names, extraCaCerts, profiled };
   const nanny = fork(fileURLToPath(new URL('./nanny.js', import.meta.url)), [JSON.stringify(args)], {
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -114,7 +129,7 @@ export async function startDashboard(scheduler: Scheduler, options: { readonly d
   if (options.dashboardAddress === null) return undefined;
   const { Dashboard } = await import('./dashboard.js');
   try {
-    return await Dashboard.start(scheduler.state, { address: options.dashboardAddress, token: options.dashboardToken });
+    return await Dashboard.start(scheduler.state, { address: options.dashboardAddress, token: options.dashboardToken, profile: scheduler.profile });
   } catch (error) {
     if (error instanceof SkeinError) throw error;
     process.emitWarning(`the dashboard could not start: ${error instanceof Error ? error.message : String(error)}`, { code: 'SKEIN_DASHBOARD' });
@@ -165,8 +180,9 @@ export class LocalCluster {
     if (!Number.isInteger(threadsPerWorker) || threadsPerWorker < 1) throw new RangeError(`threadsPerWorker must be a positive integer, got ${threadsPerWorker}`);
     const processes = options.processes ?? true;
     const memoryLimit = parseMemoryLimit(options.memoryLimit, nWorkers);
+    const profileIntervalMs = profileInterval(options.profile);
     const names = Array.from({ length: nWorkers }, (_, i) => `worker-${i}`);
-    const nanny = processes ? forkNanny(names, threadsPerWorker) : undefined;
+    const nanny = processes ? forkNanny(names, threadsPerWorker, profileIntervalMs !== null) : undefined;
     const secret = randomBytes(24).toString('base64url');
     const transport = processes ? socketTransport(secret) : inprocTransport;
     const scheduler = new Scheduler({ listen: processes ? `tcp://127.0.0.1:${options.schedulerPort ?? 0}` : 'inproc://', transport, validate: options.validate, allowedFailures: options.allowedFailures, workerTtlMs: options.workerTtlMs, unref: processes });
@@ -177,6 +193,7 @@ export class LocalCluster {
       throw error;
     }
     const cluster = new LocalCluster(scheduler, secret, nWorkers, threadsPerWorker, processes);
+    scheduler.profile.on = profileIntervalMs !== null;
     try {
       cluster.dashboard = await startDashboard(scheduler, options);
     } catch (error) {
@@ -185,12 +202,12 @@ export class LocalCluster {
       throw error;
     }
     const joined = cluster.#waitForWorkers(nWorkers);
-    if (nanny !== undefined) cluster.#adopt(nanny, threadsPerWorker, memoryLimit);
+    if (nanny !== undefined) cluster.#adopt(nanny, threadsPerWorker, memoryLimit, profileIntervalMs);
     const started = processes
       ? Promise.resolve()
       : Promise.all(
           names.map(async (name) => {
-            const w = new Worker({ scheduler: scheduler.address, name, nthreads: threadsPerWorker, listen: 'inproc://', transport, memoryLimit });
+            const w = new Worker({ scheduler: scheduler.address, name, nthreads: threadsPerWorker, listen: 'inproc://', transport, memoryLimit, profileIntervalMs });
             cluster.#inproc.push(w);
             await w.start();
           }),
@@ -225,7 +242,7 @@ export class LocalCluster {
 
   #failStart: ((error: Error) => void) | undefined;
 
-  #adopt(nanny: ChildProcess, nthreads: number, memoryLimit: number | null): void {
+  #adopt(nanny: ChildProcess, nthreads: number, memoryLimit: number | null, profileIntervalMs: number | null): void {
     this.#nanny = nanny;
     nanny.on('message', (m: FromNanny) => {
       if (m.op === 'worker-started') this.workerPids.set(m.name, m.pid);
@@ -235,7 +252,7 @@ export class LocalCluster {
     };
     if (nanny.exitCode !== null || nanny.signalCode !== null) return exited(nanny.exitCode, nanny.signalCode);
     nanny.on('exit', exited);
-    nanny.send({ op: 'start', scheduler: this.scheduler.address, secret: this.secret, nthreads, memoryLimit } satisfies ToNanny);
+    nanny.send({ op: 'start', scheduler: this.scheduler.address, secret: this.secret, nthreads, memoryLimit, profileIntervalMs } satisfies ToNanny);
   }
 
   /** Stops every worker, nanny and the scheduler; resolves when they are gone. */

@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { socketTransport } from './comm.js';
-import { parseMemoryLimit, startDashboard } from './cluster.js';
+import { parseMemoryLimit, profileInterval, startDashboard } from './cluster.js';
 import { Scheduler } from './scheduler.js';
 import { defaultSecretFile, newSecret, readSecret, writeSecret } from './secret.js';
 import { superviseWorker } from './supervise.js';
@@ -38,18 +38,19 @@ export async function startSchedulerCommand(opts: { port: number; host: string; 
   rmSync(secretFile, { force: true });
 }
 
-export async function startWorkerCommand(address: string, opts: { nthreads: number; memoryLimit?: string; name?: string; secretFile?: string }): Promise<void> {
+export async function startWorkerCommand(address: string, opts: { nthreads: number; memoryLimit?: string; name?: string; secretFile?: string; profile?: boolean | string }): Promise<void> {
   const secret = readSecret(opts.secretFile ?? defaultSecretFile(address), address);
   const name = opts.name ?? `${hostname()}-${process.pid}`;
   const memoryLimit = parseMemoryLimit(opts.memoryLimit === '0' ? null : opts.memoryLimit, 1);
+  const profileIntervalMs = profileInterval(typeof opts.profile === 'string' ? Number(opts.profile) : opts.profile);
   const supervised = superviseWorker(
-    { name, nthreads: opts.nthreads },
+    { name, nthreads: opts.nthreads, profiled: profileIntervalMs !== null },
     {
       started: (pid) => process.stderr.write(`skein worker ${name} (pid ${pid}) joined ${address}\n`),
       died: (pid, code, signal) => process.stderr.write(`skein worker ${name} (pid ${pid}) died (${signal ?? `exit code ${code}`}); starting it again\n`),
     },
   );
-  supervised.configure({ op: 'start', scheduler: address, secret, name, nthreads: opts.nthreads, memoryLimit });
+  supervised.configure({ op: 'start', scheduler: address, secret, name, nthreads: opts.nthreads, memoryLimit, profileIntervalMs });
   await untilStopped();
   await supervised.stop();
 }

@@ -24,6 +24,7 @@ import { RECORD_FORMAT, RECORD_VERSION, type RunRecord } from '../diagnostics/re
 import type { FunctionInfo } from '../diagnostics/recordSchema.js';
 import { clock } from '../core/timings.js';
 import { cpuMeter } from '../diagnostics/resources.js';
+import { type ProfileNode, trimmed } from '../diagnostics/flame.js';
 import { SKEIN_VERSION } from '../version.js';
 import type { SchedulerState, TaskState, TaskStateName } from './schedulerState.js';
 import type { DashboardFailed, DashboardWorker, SchedulerSample, ToWebview } from '../../webview/protocol.js';
@@ -33,6 +34,8 @@ export interface DashboardOptions {
   readonly address?: string;
   /** Needed beyond loopback: the link carries it, and every request must show it. */
   readonly token?: string;
+  /** The workers' sampled profile (Scheduler.profile), for the Profile page. */
+  readonly profile?: { readonly on: boolean; readonly intervalMs: number; readonly root: ProfileNode; readonly version: number };
 }
 
 /** The dashboard's default port, as Dask's. */
@@ -58,6 +61,9 @@ const PANEL_STATE: Record<TaskStateName, (typeof PANEL_STATES)[number]> = {
 };
 /** The panel's one-character code (as a char code) of each of the scheduler's states. */
 const CODE_OF = Object.fromEntries(Object.entries(PANEL_STATE).map(([k, v]) => [k, STATE_CODES.charCodeAt(PANEL_STATES.indexOf(v))])) as Record<TaskStateName, number>;
+
+/** The Profile page gets the profile at most this often (ms). */
+const PROFILE_EVERY_MS = 2000;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -90,6 +96,9 @@ export class Dashboard {
   #memory = 0;
   #workersSentAt = 0;
   #failedSent = -1;
+  /** The profile version last sent, and when. */
+  #profileSent = -1;
+  #profileSentAt = 0;
   /** Task stream lanes: every worker thread seen, in the order first seen. */
   readonly #lanes = new Map<string, number>();
   readonly #startedAt = Date.now();
@@ -101,6 +110,7 @@ export class Dashboard {
   private constructor(
     readonly state: SchedulerState,
     readonly token: string | undefined,
+    readonly profile: DashboardOptions['profile'],
   ) {
     this.#server = createServer((request, response) => void this.#serve(request, response));
     // a page left open in a browser never keeps the user's program from ending
@@ -117,7 +127,7 @@ export class Dashboard {
   static async start(state: SchedulerState, options: DashboardOptions = {}): Promise<Dashboard> {
     const { host, port } = parseDashboardAddress(options.address ?? `127.0.0.1:${DASHBOARD_PORT}`);
     if (!LOOPBACK.has(host) && !options.token) throw Errors.dashboardNeedsToken(host);
-    const dashboard = new Dashboard(state, options.token);
+    const dashboard = new Dashboard(state, options.token, options.profile);
     const bound = await dashboard.#listen(host.replace(/^\[|\]$/g, ''), port);
     const shown = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     dashboard.link = `http://${shown}:${bound}${dashboard.#statusPath()}`;
@@ -181,7 +191,7 @@ export class Dashboard {
     if (request.method !== 'GET' && request.method !== 'HEAD') return void response.writeHead(405, { allow: 'GET' }).end();
     if (path === '/') return void response.writeHead(302, { location: this.#statusPath() }).end();
     // one page, a tab each: nothing else is served
-    if (!['/status', '/workers', '/graph', '/failed'].includes(path)) return void response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+    if (!['/status', '/workers', '/graph', '/failed', '/profile'].includes(path)) return void response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
     this.#page ??= dashboardPage();
     const page = await this.#page;
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }).end(request.method === 'HEAD' ? undefined : page);
@@ -213,6 +223,7 @@ export class Dashboard {
     this.#graphSentAt = 0;
     this.#failedSent = -1;
     this.#workersSentAt = 0;
+    this.#profileSent = -1;
     if (this.#loop === undefined) {
       this.#loop = monitorEventLoopDelay({ resolution: 10 });
       this.#loop.enable();
@@ -282,6 +293,13 @@ export class Dashboard {
     if (now - this.#workersSentAt >= WORKERS_EVERY_MS) {
       this.#workersSentAt = now;
       this.#send({ kind: 'workers', workers: workersOf(this.state), scheduler: this.#sample() });
+    }
+    // the profile, when the workers sent samples (at most every two seconds; branches under 0.1% folded into their parent)
+    const profile = this.profile;
+    if (profile !== undefined && profile.on && profile.version !== this.#profileSent && (this.#profileSent < 0 || now - this.#profileSentAt >= PROFILE_EVERY_MS)) {
+      this.#profileSent = profile.version;
+      this.#profileSentAt = now;
+      this.#send({ kind: 'profile', intervalMs: profile.intervalMs, root: profile.version === 0 ? null : trimmed(profile.root, 0.001) });
     }
     // the failed tasks, looked for only when one failed (or a page is new)
     const failed = erred || this.#failedSent < 0 ? failedOf(this.state) : undefined;

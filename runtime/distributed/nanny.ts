@@ -17,14 +17,14 @@ function tell(message: FromNanny): void {
   if (process.connected) process.send!(message);
 }
 
-const { nthreads, names, extraCaCerts } = JSON.parse(process.argv[2]!) as NannyArgs;
+const { nthreads, names, extraCaCerts, profiled } = JSON.parse(process.argv[2]!) as NannyArgs;
 // user code in the workers may need the extra certificates the cluster's process had
 const env = extraCaCerts === undefined ? process.env : { ...process.env, NODE_EXTRA_CA_CERTS: extraCaCerts };
 const workers = new Map<string, Supervised>(
   names.map((name) => [
     name,
     superviseWorker(
-      { name, nthreads, env },
+      { name, nthreads, env, profiled },
       {
         started: (pid) => tell({ op: 'worker-started', name, pid }),
         died: (pid, code, signal) => tell({ op: 'worker-died', name, pid, code, signal }),

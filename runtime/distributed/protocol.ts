@@ -10,6 +10,7 @@
  */
 import type { FnRef, WireError } from '../workers/protocol.js';
 import type { Path, WireClasses } from '../workers/wireValues.js';
+import type { ProfileNode } from '../diagnostics/flame.js';
 
 /** A task as a client submits it: its graph value in wire form (workers/wireTasks.ts), the functions it calls, its dependencies. */
 export interface TaskSpec {
@@ -70,6 +71,8 @@ export type ToScheduler =
   | { readonly op: 'missing-data'; readonly key: string; readonly dep: string; readonly holder: string }
   /** Once a second: its threads running a task, its process's resident memory (bytes) and CPU (1 = one core). */
   | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number; readonly cpu: number }
+  /** With profiling on: the task threads' samples since the last one (diagnostics/flame.ts). */
+  | { readonly op: 'profile'; readonly intervalMs: number; readonly root: ProfileNode }
   /** The answer to a steal: `stolen` when the task had not started and was dropped. */
   | { readonly op: 'steal-response'; readonly key: string; readonly stolen: boolean };
 

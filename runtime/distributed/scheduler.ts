@@ -8,6 +8,7 @@ import { clock } from '../core/timings.js';
 import type { Comm, Listener, Transport } from './comm.js';
 import type { ToClient, ToScheduler, ToWorker } from './protocol.js';
 import { type Outbox, SchedulerState } from './schedulerState.js';
+import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
 
 export interface SchedulerOptions {
   readonly listen: string;
@@ -29,6 +30,11 @@ export class Scheduler {
   #listener: Listener | undefined;
   #stimulus = 0;
   #sweep: NodeJS.Timeout | undefined;
+  /**
+   * The workers' sampled profile since the scheduler started (workers started with profiling):
+   * one call tree, `version` counting the additions.
+   */
+  readonly profile: { on: boolean; intervalMs: number; root: ProfileNode; version: number } = { on: false, intervalMs: 0, root: emptyNode(), version: 0 };
   /** Called when a worker registers or leaves (the cluster waits on it). */
   onWorkersChanged: (() => void) | undefined;
 
@@ -167,6 +173,12 @@ export class Scheduler {
         }
         return;
       }
+      case 'profile':
+        mergeInto(this.profile.root, message.root);
+        this.profile.intervalMs = message.intervalMs;
+        this.profile.on = true;
+        this.profile.version++;
+        return;
       case 'register-client':
       case 'register-worker':
         return;

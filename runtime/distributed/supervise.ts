@@ -22,7 +22,7 @@ export interface Supervised {
  * worker process boots while the scheduler starts.
  */
 export function superviseWorker(
-  identity: { readonly name: string; readonly nthreads: number; readonly env?: NodeJS.ProcessEnv },
+  identity: { readonly name: string; readonly nthreads: number; readonly env?: NodeJS.ProcessEnv; readonly profiled?: boolean },
   events: { started?(pid: number): void; died?(pid: number, code: number | null, signal: string | null): void } = {},
 ): Supervised {
   let worker: ChildProcess | undefined;
@@ -32,7 +32,7 @@ export function superviseWorker(
   const gone = new Promise<void>((resolve) => (stopped = resolve));
 
   const start = (): void => {
-    const child = fork(fileURLToPath(new URL('./distributedWorker.js', import.meta.url)), [identity.name, String(identity.nthreads)], {
+    const child = fork(fileURLToPath(new URL('./distributedWorker.js', import.meta.url)), [identity.name, String(identity.nthreads), ...(identity.profiled === true ? ['profile'] : [])], {
       execArgv: ['--enable-source-maps'],
       env: identity.env ?? process.env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -18,6 +18,8 @@ import { warmupBatch } from '../workers/spawn.js';
 import type { WireBatch, WireLink, WireOutcome } from '../workers/protocol.js';
 import type { Comm, HandleOptions, Listener, Transport } from './comm.js';
 import type { DataReply, DataRequest, ToScheduler, ToWorker, WireValue } from './protocol.js';
+import type { ProfileSamples } from '../workers/protocol.js';
+import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
 import { sizeOf } from './sizeOf.js';
 
 export interface WorkerOptions {
@@ -34,6 +36,8 @@ export interface WorkerOptions {
   readonly onClosed?: () => void;
   /** A pool of `nthreads` threads already started (a worker process starts it before it knows its scheduler). */
   readonly pool?: Piscina;
+  /** Sample the task threads' stacks every this many ms (V8's sampling profiler), sent to the scheduler each heartbeat; null or absent: off. */
+  readonly profileIntervalMs?: number | null;
 }
 
 type Compute = Extract<ToWorker, { op: 'compute-task' }>;
@@ -52,9 +56,9 @@ const MAX_CHAIN = 64;
 const BATCH_TARGET_MS = 5;
 const HEARTBEAT_MS = 1000;
 
-/** A pool whose threads load Skein's worker code at once, not with the first task. */
-export function startWarmPool(nthreads: number): Piscina {
-  const pool = createThreadPool(nthreads);
+/** A pool whose threads load Skein's worker code at once, not with the first task (`profiled`: see createThreadPool's `eventLoop`). */
+export function startWarmPool(nthreads: number, profiled = false): Piscina {
+  const pool = createThreadPool(nthreads, profiled);
   const loads = Array.from({ length: nthreads }, () => pool.run(warmupBatch([], false)).catch(() => undefined));
   warming.set(pool, Promise.all(loads).then(() => undefined));
   return pool;
@@ -97,6 +101,10 @@ export class Worker {
   #heartbeat: NodeJS.Timeout | undefined;
   readonly #abort = new AbortController();
   #closed = false;
+  /** With profiling: where the threads post their samples, and those not sent to the scheduler yet. */
+  #samples: BroadcastChannel | undefined;
+  #unsent: ProfileNode | undefined;
+  #profileChannel = '';
   address = '';
 
   constructor(readonly options: WorkerOptions) {}
@@ -104,7 +112,15 @@ export class Worker {
   /** Starts the pool, serves data, registers with the scheduler. Resolves once registered. */
   async start(): Promise<void> {
     const { transport } = this.options;
-    this.#pool = this.options.pool ?? startWarmPool(this.options.nthreads);
+    this.#pool = this.options.pool ?? startWarmPool(this.options.nthreads, this.options.profileIntervalMs != null);
+    if (this.options.profileIntervalMs != null) {
+      // one channel per worker (an in-process cluster has several in one process)
+      this.#profileChannel = `skein-profile-${process.pid}-${this.options.name}`;
+      const samples = new BroadcastChannel(this.#profileChannel);
+      (samples as unknown as { unref(): void }).unref();
+      samples.onmessage = (event) => mergeInto((this.#unsent ??= emptyNode()), (event as MessageEvent<ProfileSamples>).data.root);
+      this.#samples = samples;
+    }
     this.#listener = await transport.listen<DataRequest, DataReply>(this.options.listen, (comm) => this.#serve(comm));
     this.address = this.#listener.address;
     const comm = await transport.connect<ToWorker, ToScheduler>(this.options.scheduler);
@@ -119,7 +135,13 @@ export class Worker {
     comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null });
     await registered;
     const cpu = cpuMeter(); // over each beat, every thread of the process
-    this.#heartbeat = setInterval(() => comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage().rss, cpu: cpu() }), HEARTBEAT_MS);
+    this.#heartbeat = setInterval(() => {
+      comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage().rss, cpu: cpu() });
+      if (this.#unsent !== undefined) {
+        comm.send({ op: 'profile', intervalMs: this.options.profileIntervalMs!, root: this.#unsent });
+        this.#unsent = undefined;
+      }
+    }, HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
 
@@ -132,6 +154,7 @@ export class Worker {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    this.#samples?.close();
     this.#abort.abort();
     this.#comm?.close();
     for (const peer of this.#peers.values()) void peer.then((c) => c.close(), () => undefined);
@@ -300,7 +323,8 @@ export class Worker {
     });
     const fns = tasks[0]!.fns;
     // one task's outcome comes with the batch's result: streaming (a port per batch) is for several
-    const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), stream: tasks.length > 1, measure: false, asyncTasks: this.options.asyncTasks ?? 16, chains };
+    const profile = this.#samples === undefined ? undefined : { channel: this.#profileChannel, intervalMs: this.options.profileIntervalMs! };
+    const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), stream: tasks.length > 1, measure: false, asyncTasks: this.options.asyncTasks ?? 16, chains, profile };
     /** Links not run because a link before them in their chain failed: the scheduler fails them itself. */
     const failedAt = new Set<string>();
     const run = { tasks, stop: new AbortController() };

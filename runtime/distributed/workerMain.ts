@@ -9,8 +9,9 @@ import { socketTransport } from './comm.js';
 import { destroyPool, startWarmPool, Worker } from './worker.js';
 
 const nthreads = Number(process.argv[3]);
+const profiled = process.argv[4] === 'profile';
 // the threads boot while this process waits for its nanny's configuration
-const pool = Number.isInteger(nthreads) && nthreads > 0 ? startWarmPool(nthreads) : undefined;
+const pool = Number.isInteger(nthreads) && nthreads > 0 ? startWarmPool(nthreads, profiled) : undefined;
 
 let worker: Worker | undefined;
 let closing = false;
@@ -31,7 +32,8 @@ process.on('message', (message: WorkerStart | { readonly op: 'close' }) => {
     listen: 'tcp://127.0.0.1:0',
     transport: socketTransport(message.secret),
     memoryLimit: message.memoryLimit,
-    pool: message.nthreads === nthreads ? pool : undefined,
+    profileIntervalMs: message.profileIntervalMs,
+    pool: message.nthreads === nthreads && (message.profileIntervalMs !== null) === profiled ? pool : undefined,
     onClosed: () => process.exit(0),
   });
   worker = w;

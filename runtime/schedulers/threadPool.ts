@@ -12,12 +12,16 @@ import type { WireBatch, WirePartial, WireResult } from '../workers/protocol.js'
 /** The worker file a user-created Piscina pool must load to serve Skein. */
 export const threadWorkerFile = runtimeFile('threadWorker.js');
 
-/** Creates a pool of Skein worker threads; pass it as `pool` to reuse it across computes. */
-export function createThreadPool(numWorkers?: number): Piscina {
+/**
+ * Creates a pool of Skein worker threads; pass it as `pool` to reuse it across computes.
+ * `eventLoop`: an idle thread keeps its event loop turning (piscina's async atomics) instead of
+ * blocking until its next task, so its timers fire (a sampling profiler posts its samples).
+ */
+export function createThreadPool(numWorkers?: number, eventLoop = false): Piscina {
   const n = numWorkers ?? availableParallelism();
   // execArgv: [] keeps the parent's loader flags (tsx, --inspect) out of the workers: Skein's own
   // module hooks load TypeScript there, and a second loader would load modules twice.
-  const pool = new Piscina({ filename: threadWorkerFile, minThreads: n, maxThreads: n, idleTimeout: 30_000, concurrentTasksPerWorker: 1, execArgv: [] });
+  const pool = new Piscina({ filename: threadWorkerFile, minThreads: n, maxThreads: n, idleTimeout: 30_000, concurrentTasksPerWorker: 1, execArgv: [], atomics: eventLoop ? 'async' : 'sync' });
   pool.on('error', (error: Error) => {
     // A batch aborted while its worker was already answering: piscina has forgotten the batch
     // and reports the late answer here. Nothing is lost (the run is over). Anything else is a

@@ -10,6 +10,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Path, WireClasses } from './wireValues.js';
+import type { ProfileNode } from '../diagnostics/flame.js';
 
 /** A function a worker imports: module URL + export name. */
 export type FnRef = readonly [url: string, name: string];
@@ -54,6 +55,8 @@ export interface WireBatch {
   readonly asyncTasks?: number;
   /** Send an empty partial when the batch starts, so a time limit counts from then (needs `stream`). */
   readonly announce?: boolean;
+  /** Sample the thread's stacks every `intervalMs`, posting them on the BroadcastChannel `channel` (sampling.ts). */
+  readonly profile?: { readonly channel: string; readonly intervalMs: number };
   /** Say when each task begins (`WirePartial.started`; needs `stream`): someone shows what runs. */
   readonly starts?: boolean;
   /** Hand unstarted chains back once the batch has run this long (only where outcomes stream). */
@@ -89,6 +92,13 @@ export type WireOutcome =
       readonly syncMs?: number;
     }
   | { readonly i: number; readonly ok: false; readonly error: WireError; readonly start: number; readonly end: number };
+
+/** A thread's samples since its last post (sampling.ts), as a call tree. */
+export interface ProfileSamples {
+  readonly thread: string;
+  readonly intervalMs: number;
+  readonly root: ProfileNode;
+}
 
 /** Outcomes a worker streamed before its batch ended. */
 export interface WirePartial {

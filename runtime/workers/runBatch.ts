@@ -101,6 +101,9 @@ const STARTED_AT = performance.timeOrigin + (isMainThread ? 0 : performance.node
 /** When this worker first had a batch's functions loaded: the end of its start-up (core/phases.ts). */
 let readyAt: number | undefined;
 
+/** The sampling profiler, once a batch asked for it (loaded only then). */
+let profiling: typeof import('./sampling.js') | undefined;
+
 /** Chains waiting on a promise in this worker, over all its batches (see `asyncTasks`). */
 let awaiting = 0;
 
@@ -125,6 +128,11 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
     return { outcomes, worker, streamed };
   }
   readyAt ??= now();
+  if (batch.profile !== undefined) {
+    const sampling = await import('./sampling.js');
+    sampling.ensureSampling(batch.profile.channel, batch.profile.intervalMs);
+    profiling = sampling;
+  }
   // every message says when this worker started and was first ready: whoever sees it first notes it
   const startup = [STARTED_AT, readyAt] as const;
   if (emit !== undefined && batch.announce === true && emit({ worker, outcomes: [], startup })) streamed++;
@@ -298,5 +306,6 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
   }
   await Promise.all(waiting);
   await Promise.all(fixups);
+  profiling?.flushSamples();
   return { outcomes, worker, streamed, startup };
 }

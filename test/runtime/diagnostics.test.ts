@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ProgressBar, RECORD_FORMAT, RECORD_VERSION, Recorder, analyze, get, keyGroup, readRecord, toTrace, validateRecord, type RunRecord } from 'skein';
 import { add, fail, inc, sleep, spin, sum } from '../data/ops.js';
 import { phasesOf } from '../../runtime/core/phases.js';
+import { emptyNode, mergeInto, total, treeOfProfile, trimmed } from '../../runtime/diagnostics/flame.js';
 import { startupLine } from '../../runtime/diagnostics/report.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -330,5 +331,37 @@ describe('skein run --record --trace, skein report', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('sampled profiles as call trees', () => {
+  // (root) -> runBatch (Skein's) -> spin (the user's) -> now; plus idle and program samples
+  const frame = (id: number, functionName: string, url: string, lineNumber: number, hitCount: number, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber, columnNumber: 0 }, hitCount, children });
+  const profile = {
+    nodes: [
+      frame(1, '(root)', '', -1, 0, [2, 5, 6]),
+      frame(2, 'runBatch', 'file:///skein/dist/runtime/chunk.js', 92, 1, [3]),
+      frame(3, 'spin', 'file:///work/ops.js', 20, 90, [4]),
+      frame(4, 'now', 'node:internal/perf', 136, 5),
+      frame(5, '(idle)', '', -1, 400),
+      frame(6, '(program)', '', -1, 7),
+    ],
+  };
+
+  it("merges samples by call path, leaves out idle time and the worker's own frames above the task, and places frames by source map", () => {
+    const tree = treeOfProfile(profile, { hideTop: (url) => url.startsWith('file:///skein/'), locate: (url, line) => (url === 'file:///work/ops.js' ? { file: '/work/ops.ts', line: line + 3 } : undefined) })!;
+    assert.deepEqual(tree, {
+      name: 'all', file: '', line: 0, self: 1,
+      children: [{ name: 'spin', file: '/work/ops.ts', line: 23, self: 90, children: [{ name: 'now', file: 'node:internal/perf', line: 137, self: 5, children: [] }] }],
+    });
+    assert.equal(treeOfProfile({ nodes: [frame(1, '(root)', '', -1, 0, [2]), frame(2, '(idle)', '', -1, 50)] }), null);
+    const both = emptyNode();
+    mergeInto(both, tree);
+    mergeInto(both, tree);
+    assert.equal(total(both), 192);
+    assert.equal(both.children[0]!.self, 180);
+    // under 6% of the whole: folded into its parent, totals kept
+    const cut = trimmed(both, 0.06);
+    assert.deepEqual([cut.children[0]!.children, cut.children[0]!.self, total(cut)], [[], 190, 192]);
   });
 });

@@ -5,14 +5,14 @@
 // request without the token). Screenshots in docs/images/ (with UPDATE_SCREENSHOTS=1).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { Client, Dashboard } from 'skein/distributed';
 import { SchedulerState } from '../../runtime/distributed/schedulerState.js';
-import { inc, incUpTo, sleep } from '../data/ops.js';
+import { inc, incUpTo, sleep, spin } from '../data/ops.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const shots = process.env.UPDATE_SCREENSHOTS ? join(root, 'docs/images') : join(root, 'dist-test/screenshots/dashboard');
@@ -145,6 +145,11 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('says on the Profile tab that profiling is off for a cluster started without it', async () => {
+    await page.click('#tab-profile');
+    assert.match(await page.locator('#view-profile').innerText(), /^Profiling is off\. Start the cluster with profile: true/);
+  });
+
   it('serves nothing but its page: other paths are not found, whatever they spell', async () => {
     const base = client.dashboardLink!;
     for (const path of ['/../package.json', '/%2e%2e/%2e%2e/package.json', '/status/../../package.json', '/panel.js', '/dist/runtime/cli.js', '/ws']) {
@@ -152,6 +157,46 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
       assert.equal(r.status, 404, path);
     }
     assert.equal((await fetch(new URL('/workers', base))).status, 200);
+  });
+});
+
+describe('dashboard Profile page (a LocalCluster with profile: true, in Chromium)', () => {
+  it("draws the workers' sampled task code as a flame graph: the hot function by name and line, most of the samples; a click zooms in", async () => {
+    const client = new Client({ nWorkers: 1, threadsPerWorker: 2, profile: true, setAsDefault: false });
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    try {
+      await client.ready;
+      // about 1.2 s of one function's arithmetic on two threads
+      const spins = client.map(spin, [300, 301, 302, 303]);
+      const done = (await client.gather(spins)) as number[];
+      assert.equal(done.length, 4);
+      const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(client.dashboardLink!.replace('/status', '/profile'));
+      const frame = await until('the spin frame', async () => {
+        const f = page.locator('.flame .frame[data-name="spin"]');
+        return (await f.count()) > 0 ? f.first() : undefined;
+      });
+      // at the line of the TypeScript source (through its source map), not of the code V8 ran
+      const line = readFileSync(join(root, 'test/data/ops.ts'), 'utf8').split('\n').findIndex((l) => l.startsWith('export function spin(')) + 1;
+      assert.equal(await frame.innerText(), `spin (data/ops.ts:${line})`);
+      const samples = Number(await frame.getAttribute('data-samples'));
+      const all = await page.locator('.flame .frame').first().getAttribute('data-samples');
+      // sampled every 10 ms: 1.2 s of spinning is ~120 samples, most of all the task code
+      assert.ok(samples >= 40 && samples >= 0.5 * Number(all), `${samples} of ${all}`);
+      assert.match(await page.locator('#view-profile p').first().innerText(), /^\d+ samples, about [\d.]+ m?s of task code sampled every 10 ms on the workers' threads\./);
+      await page.screenshot({ path: join(shots, 'dashboard-profile.png') });
+      await frame.click();
+      assert.equal(await page.locator('.flame-path .crumb').last().innerText(), 'spin');
+      assert.equal(await page.locator('.flame .frame').first().getAttribute('data-name'), 'spin');
+      await page.locator('.flame-path .crumb').first().click();
+      assert.equal(await page.locator('.flame-path .crumb').count(), 1);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await client.close();
+    }
   });
 });
 

@@ -125,6 +125,27 @@ describe('graph panel (exported HTML in Chromium)', () => {
     await page.close();
   });
 
+  it('moves through the graph with the keyboard: Right to a dependent, Left back, Down in the column, Enter for details; said to screen readers', async () => {
+    const page = await open(etl.html);
+    await page.focus('#graph-canvas');
+    const said = (): Promise<string> => page.locator('#graph-announce').innerText();
+    await page.keyboard.press('ArrowRight'); // nothing selected yet: the first node
+    const first = /^(load-\w+), group load, released; 0 dependencies, 1 dependent$/.exec(await said());
+    assert.ok(first, await said());
+    const region = first[1]!.slice('load-'.length);
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await said(), `clean-${region}, group clean, released; 1 dependency, 2 dependents`);
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await said(), `load-${region}, group load, released; 0 dependencies, 1 dependent`);
+    await page.keyboard.press('ArrowDown');
+    const below = /^load-(\w+), group load/.exec(await said());
+    assert.ok(below && below[1] !== region, await said());
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('#details h2').innerText(), `load-${below[1]}`);
+    assert.equal(await page.locator('#graph-canvas').getAttribute('tabindex'), '0');
+    await page.close();
+  });
+
   it('keeps labels legible at Fit: at least 10 px on screen, and at least 4.5:1 against their fill in light and dark themes', async () => {
     const page = await open(etl.html);
     for (const theme of ['dark', 'light']) {
