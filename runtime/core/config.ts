@@ -65,6 +65,16 @@ export interface SkeinConfig {
   'batching.maxTasks': number;
   /** Aim for batches that take about this long to run, so slow tasks are spread over workers. */
   'batching.targetMs': number;
+  /**
+   * A distributed worker's memory steps, as fractions of its `memoryLimit` (Dask's
+   * `distributed.worker.memory.*`, same defaults; null turns a step off): results over `target`
+   * are spilled to disk, least recently used first; process memory over `spill` spills too; over
+   * `pause` the worker starts no new task; over `terminate` it is restarted.
+   */
+  'memory.target': number | null;
+  'memory.spill': number | null;
+  'memory.pause': number | null;
+  'memory.terminate': number | null;
   /** Callbacks for every run in scope. */
   callbacks: readonly Callback[];
   /** A user-created pool (e.g. a Piscina instance) for the threads scheduler; Skein never closes it. */
@@ -75,6 +85,7 @@ export type ConfigKey = keyof SkeinConfig;
 /** Values for `config.set` and `withConfig`: config keys, nested keys also in nested form (`{batching: {maxTasks}}`). */
 export type ConfigInput = { [K in ConfigKey]?: SkeinConfig[K] | null } & {
   batching?: { maxTasks?: number; targetMs?: number };
+  memory?: { target?: number | null; spill?: number | null; pause?: number | null; terminate?: number | null };
 };
 
 interface KeySpec<T> {
@@ -95,6 +106,20 @@ function intSpec(def: number | null, min: number, nullable: boolean): KeySpec<nu
       if (fromText && typeof v === 'string') v = v === 'null' || v === 'auto' ? null : Number(v);
       if (v === null || v === undefined) return nullable ? null : undefined;
       return typeof v === 'number' && Number.isInteger(v) && v >= min ? v : undefined;
+    },
+  };
+}
+
+/** A fraction of a limit: above 0, at most 1; null (or false, as in Dask) for none. */
+function fractionSpec(def: number): KeySpec<number | null> {
+  return {
+    default: def,
+    expected: 'a fraction above 0 and at most 1, or null (off)',
+    check(value, fromText) {
+      let v = value;
+      if (fromText && typeof v === 'string') v = v === 'null' || v === 'false' ? null : Number(v);
+      if (v === null || v === false) return null;
+      return typeof v === 'number' && v > 0 && v <= 1 ? v : undefined;
     },
   };
 }
@@ -126,6 +151,10 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   asyncTasksPerWorker: intSpec(16, 1, false) as KeySpec<number>,
   'batching.maxTasks': intSpec(512, 1, false) as KeySpec<number>,
   'batching.targetMs': intSpec(5, 1, false) as KeySpec<number>,
+  'memory.target': fractionSpec(0.6),
+  'memory.spill': fractionSpec(0.7),
+  'memory.pause': fractionSpec(0.8),
+  'memory.terminate': fractionSpec(0.95),
   callbacks: {
     default: [],
     expected: 'an array of callback objects',

@@ -17,7 +17,8 @@ import { Errors, SkeinError } from '../errors.js';
 import type { Dashboard } from './dashboard.js';
 import { inprocTransport, socketTransport } from './comm.js';
 import { Scheduler } from './scheduler.js';
-import { Worker } from './worker.js';
+import { type MemoryThresholds, Worker } from './worker.js';
+import { resolveConfig } from '../core/config.js';
 
 export interface LocalClusterOptions {
   /** Worker processes (or in-process workers); default as Dask: one per core up to 4 cores. */
@@ -82,7 +83,22 @@ const nannies = new Set<ChildProcess>();
 let exitHooked = false;
 
 /** What a worker process needs to join its scheduler (its nanny sends it, or `skein worker`'s supervisor). */
-export type WorkerStart = { readonly op: 'start'; readonly scheduler: string; readonly secret: string; readonly name: string; readonly nthreads: number; readonly memoryLimit: number | null; readonly profileIntervalMs: number | null };
+export type WorkerStart = {
+  readonly op: 'start';
+  readonly scheduler: string;
+  readonly secret: string;
+  readonly name: string;
+  readonly nthreads: number;
+  readonly memoryLimit: number | null;
+  readonly memory: MemoryThresholds;
+  readonly profileIntervalMs: number | null;
+};
+
+/** The memory steps of the configuration in scope (`memory.*` keys). */
+export function memoryThresholds(): MemoryThresholds {
+  const cfg = resolveConfig();
+  return { target: cfg['memory.target'], spill: cfg['memory.spill'], pause: cfg['memory.pause'], terminate: cfg['memory.terminate'] };
+}
 /** The nanny's one argument (JSON): its workers, and the environment it keeps out of its own start-up. */
 export interface NannyArgs {
   readonly nthreads: number;
@@ -181,6 +197,7 @@ export class LocalCluster {
     const processes = options.processes ?? true;
     const memoryLimit = parseMemoryLimit(options.memoryLimit, nWorkers);
     const profileIntervalMs = profileInterval(options.profile);
+    const memory = memoryThresholds();
     const names = Array.from({ length: nWorkers }, (_, i) => `worker-${i}`);
     const nanny = processes ? forkNanny(names, threadsPerWorker, profileIntervalMs !== null) : undefined;
     const secret = randomBytes(24).toString('base64url');
@@ -202,12 +219,12 @@ export class LocalCluster {
       throw error;
     }
     const joined = cluster.#waitForWorkers(nWorkers);
-    if (nanny !== undefined) cluster.#adopt(nanny, threadsPerWorker, memoryLimit, profileIntervalMs);
+    if (nanny !== undefined) cluster.#adopt(nanny, { op: 'start', scheduler: scheduler.address, secret, nthreads: threadsPerWorker, memoryLimit, memory, profileIntervalMs });
     const started = processes
       ? Promise.resolve()
       : Promise.all(
           names.map(async (name) => {
-            const w = new Worker({ scheduler: scheduler.address, name, nthreads: threadsPerWorker, listen: 'inproc://', transport, memoryLimit, profileIntervalMs });
+            const w = new Worker({ scheduler: scheduler.address, name, nthreads: threadsPerWorker, listen: 'inproc://', transport, memoryLimit, memory, profileIntervalMs });
             cluster.#inproc.push(w);
             await w.start();
           }),
@@ -242,7 +259,7 @@ export class LocalCluster {
 
   #failStart: ((error: Error) => void) | undefined;
 
-  #adopt(nanny: ChildProcess, nthreads: number, memoryLimit: number | null, profileIntervalMs: number | null): void {
+  #adopt(nanny: ChildProcess, start: Extract<ToNanny, { op: 'start' }>): void {
     this.#nanny = nanny;
     nanny.on('message', (m: FromNanny) => {
       if (m.op === 'worker-started') this.workerPids.set(m.name, m.pid);
@@ -252,7 +269,7 @@ export class LocalCluster {
     };
     if (nanny.exitCode !== null || nanny.signalCode !== null) return exited(nanny.exitCode, nanny.signalCode);
     nanny.on('exit', exited);
-    nanny.send({ op: 'start', scheduler: this.scheduler.address, secret: this.secret, nthreads, memoryLimit, profileIntervalMs } satisfies ToNanny);
+    nanny.send(start satisfies ToNanny);
   }
 
   /** Stops every worker, nanny and the scheduler; resolves when they are gone. */

@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { socketTransport } from './comm.js';
-import { parseMemoryLimit, profileInterval, startDashboard } from './cluster.js';
+import { memoryThresholds, parseMemoryLimit, profileInterval, startDashboard } from './cluster.js';
 import { Scheduler } from './scheduler.js';
 import { defaultSecretFile, newSecret, readSecret, writeSecret } from './secret.js';
 import { superviseWorker } from './supervise.js';
@@ -50,7 +50,7 @@ export async function startWorkerCommand(address: string, opts: { nthreads: numb
       died: (pid, code, signal) => process.stderr.write(`skein worker ${name} (pid ${pid}) died (${signal ?? `exit code ${code}`}); starting it again\n`),
     },
   );
-  supervised.configure({ op: 'start', scheduler: address, secret, name, nthreads: opts.nthreads, memoryLimit, profileIntervalMs });
+  supervised.configure({ op: 'start', scheduler: address, secret, name, nthreads: opts.nthreads, memoryLimit, memory: memoryThresholds(), profileIntervalMs });
   await untilStopped();
   await supervised.stop();
 }

@@ -70,7 +70,11 @@ export type ToScheduler =
   /** A worker could not fetch `dep` from `holder` for `key`: the holder is gone or lost it. */
   | { readonly op: 'missing-data'; readonly key: string; readonly dep: string; readonly holder: string }
   /** Once a second: its threads running a task, its process's resident memory (bytes) and CPU (1 = one core). */
-  | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number; readonly cpu: number }
+  | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number; readonly cpu: number; readonly managed: number; readonly spilled: number }
+  /** Its process went over (or back under) the memory limit's pause threshold: no new task starts there meanwhile. */
+  | { readonly op: 'worker-paused'; readonly paused: boolean; readonly memory: number }
+  /** Its process went over the terminate threshold: it ends now (its nanny starts it again), having run `running`. */
+  | { readonly op: 'memory-exceeded'; readonly memory: number; readonly limit: number; readonly terminate: number; readonly running: readonly string[] }
   /** With profiling on: the task threads' samples since the last one (diagnostics/flame.ts). */
   | { readonly op: 'profile'; readonly intervalMs: number; readonly root: ProfileNode }
   /** The answer to a steal: `stolen` when the task had not started and was dropped. */
@@ -113,7 +117,18 @@ export interface WorkerInfo {
   readonly pid: number;
   readonly nthreads: number;
   readonly memoryLimit: number | null;
+  /** Its process's resident memory at its last heartbeat (bytes). */
+  readonly memory: number;
+  /** Of which results it holds (managed); the rest is the process's own (unmanaged). */
+  readonly managed: number;
+  readonly unmanaged: number;
+  /** Results it spilled to its disk (bytes). */
+  readonly spilled: number;
+  /** Over its memory limit's pause threshold: starting no new task. */
+  readonly paused: boolean;
   readonly processing: number;
+  /** Its threads running a task at its last heartbeat. */
+  readonly executing: number;
   readonly keys: number;
   readonly lastSeen: number;
 }

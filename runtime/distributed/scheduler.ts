@@ -170,7 +170,17 @@ export class Scheduler {
           ws.memory = message.memory;
           ws.executing = message.executing;
           ws.cpu = message.cpu;
+          ws.managed = message.managed;
+          ws.spilled = message.spilled;
         }
+        return;
+      }
+      case 'worker-paused':
+        return this.#send(st.pauseWorker(worker!, message.paused, this.#id(message.paused ? 'worker-paused' : 'worker-resumed')));
+      case 'memory-exceeded': {
+        // its connection closes next: the tasks it ran then hear why it went
+        const ws = st.workers.get(worker!);
+        if (ws !== undefined) ws.killedForMemory = { memory: message.memory, limit: message.limit, terminate: message.terminate };
         return;
       }
       case 'profile':

@@ -80,6 +80,8 @@ export interface TaskState {
   nbytes: number;
   /** Workers that died while running this task. */
   readonly killedOn: string[];
+  /** Of those, the ones restarted for memory: how much their process reached, against its limit. */
+  readonly memoryDeaths: string[];
   exception: WireError | undefined;
   /** The key whose failure this task shares (itself when it failed). */
   erredBecause: string | undefined;
@@ -111,6 +113,13 @@ export interface WorkerState {
   executing: number;
   /** Its process's CPU over its last heartbeat's second (1 = one core busy). */
   cpu: number;
+  /** From its last heartbeat: bytes of results in its memory (managed) and spilled to its disk. */
+  managed: number;
+  spilled: number;
+  /** Over its memory limit's pause threshold: it starts no new task, so it gets none. */
+  paused: boolean;
+  /** It said it ends for memory (its process reached `memory` of its `limit`): its tasks hear why. */
+  killedForMemory: { readonly memory: number; readonly limit: number; readonly terminate: number } | undefined;
 }
 
 /** Messages a stimulus produced, by destination. */
@@ -315,8 +324,16 @@ export class SchedulerState {
 
   addWorker(info: { address: string; name: string; pid: number; nthreads: number; memoryLimit: number | null }, stimulus: string): Outbox {
     return this.#stimulate(stimulus, (_out, rec) => {
-      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock(), memory: 0, executing: 0, cpu: 0 });
+      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock(), memory: 0, executing: 0, cpu: 0, managed: 0, spilled: 0, paused: false, killedForMemory: undefined });
       for (const ts of this.tasks.values()) if (ts.state === 'no-worker') rec.set(ts, 'waiting');
+    });
+  }
+
+  /** A worker went over (or back under) its memory limit's pause threshold: it gets no task meanwhile; back under, queued work goes to it. */
+  pauseWorker(address: string, paused: boolean, stimulus: string): Outbox {
+    return this.#stimulate(stimulus, () => {
+      const ws = this.workers.get(address);
+      if (ws !== undefined) ws.paused = paused;
     });
   }
 
@@ -329,6 +346,8 @@ export class SchedulerState {
       for (const ts of ws.pinned) ts.pinnedTo = undefined;
       for (const ts of ws.processing) {
         ts.killedOn.push(ws.name);
+        const m = ws.killedForMemory;
+        if (m !== undefined) ts.memoryDeaths.push(`${ws.name} reached ${mb(m.memory)} of its ${mb(m.limit)} limit`);
         if (ts.killedOn.length > this.#allowedFailures) {
           ts.exception = killedWorker(ts, this.#allowedFailures);
           ts.erredBecause = ts.key;
@@ -387,6 +406,7 @@ export class SchedulerState {
         ts.exception = undefined;
         ts.erredBecause = undefined;
         ts.killedOn.length = 0;
+        ts.memoryDeaths.length = 0;
         this.#logged(ts, 'released');
       }
       for (const ts of roots) if (ts.whoWants.size > 0) this.#want(ts, client, out, rec);
@@ -403,7 +423,22 @@ export class SchedulerState {
   workerInfo(): Record<string, WorkerInfo> {
     const out: Record<string, WorkerInfo> = {};
     for (const ws of this.workers.values()) {
-      out[ws.address] = { address: ws.address, name: ws.name, pid: ws.pid, nthreads: ws.nthreads, memoryLimit: ws.memoryLimit, processing: ws.processing.size, keys: ws.hasWhat.size, lastSeen: ws.lastSeen };
+      out[ws.address] = {
+        address: ws.address,
+        name: ws.name,
+        pid: ws.pid,
+        nthreads: ws.nthreads,
+        memoryLimit: ws.memoryLimit,
+        memory: ws.memory,
+        managed: ws.managed,
+        unmanaged: Math.max(0, ws.memory - ws.managed),
+        spilled: ws.spilled,
+        paused: ws.paused,
+        processing: ws.processing.size,
+        executing: ws.executing,
+        keys: ws.hasWhat.size,
+        lastSeen: ws.lastSeen,
+      };
     }
     return out;
   }
@@ -548,7 +583,7 @@ export class SchedulerState {
   }
 
   #full(ws: WorkerState): boolean {
-    return ws.processing.size >= ws.nthreads * 2 && ws.occupancy >= ws.nthreads * TARGET_BUSY_MS;
+    return ws.paused || ws.processing.size >= ws.nthreads * 2 && ws.occupancy >= ws.nthreads * TARGET_BUSY_MS;
   }
 
   /** Where `ts` should run: least estimated finish, counting its queue and the input bytes it would fetch. */
@@ -907,6 +942,7 @@ function newTask(spec: TaskSpec): TaskState {
     followers: new Map(),
     nbytes: 0,
     killedOn: [],
+    memoryDeaths: [],
     exception: undefined,
     erredBecause: undefined,
     erredOn: undefined,
@@ -924,8 +960,17 @@ function missingDependency(key: string, missing: readonly string[]): WireError {
   };
 }
 
+const mb = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${Math.round(bytes / 1e6)} MB`);
+
 function killedWorker(ts: TaskState, allowed: number): WireError {
   const workers = ts.killedOn.join(', ');
+  if (ts.memoryDeaths.length === ts.killedOn.length) {
+    return {
+      name: 'KilledWorker',
+      message: `Task ${JSON.stringify(ts.key)} was running each time its worker went over its memory limit and was restarted (${ts.memoryDeaths.join('; ')}); after ${allowed} ${allowed === 1 ? 'restart' : 'restarts'} it is not tried again. It needs more memory than a worker has: give workers more (memoryLimit), or split the task so each part needs less.`,
+      props: { workers: [...ts.killedOn], memory: true },
+    };
+  }
   return {
     name: 'KilledWorker',
     message: `Task ${JSON.stringify(ts.key)} was running on ${ts.killedOn.length} workers that died (${workers}); after ${allowed} deaths it is not tried again. The task may crash its worker (out of memory, process.exit, a native crash): run it with the sync scheduler to see why, or raise allowedFailures.`,

@@ -21,6 +21,7 @@ import type { DataReply, DataRequest, ToScheduler, ToWorker, WireValue } from '.
 import type { ProfileSamples } from '../workers/protocol.js';
 import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
 import { sizeOf } from './sizeOf.js';
+import { DataStore } from './dataStore.js';
 
 export interface WorkerOptions {
   readonly scheduler: string;
@@ -36,11 +37,53 @@ export interface WorkerOptions {
   readonly onClosed?: () => void;
   /** A pool of `nthreads` threads already started (a worker process starts it before it knows its scheduler). */
   readonly pool?: Piscina;
+  /**
+   * Fractions of `memoryLimit` (Dask's `distributed.worker.memory.*`; null: that step off):
+   * results over `target` are spilled to disk, oldest first; process memory over `spill` spills
+   * too; over `pause` the worker starts no new task until it is under again; over `terminate` it
+   * tells the scheduler and ends (its nanny starts it again; only where `exit` is given).
+   */
+  readonly memory?: MemoryThresholds;
+  /** Ends this worker's process (a worker process's own; absent in-process, where `terminate` does not apply). */
+  readonly exit?: (code: number) => void;
   /** Sample the task threads' stacks every this many ms (V8's sampling profiler), sent to the scheduler each heartbeat; null or absent: off. */
   readonly profileIntervalMs?: number | null;
 }
 
 type Compute = Extract<ToWorker, { op: 'compute-task' }>;
+
+/** See WorkerOptions.memory. */
+export interface MemoryThresholds {
+  readonly target: number | null;
+  readonly spill: number | null;
+  readonly pause: number | null;
+  readonly terminate: number | null;
+}
+
+/** Dask's defaults. */
+export const MEMORY_THRESHOLDS: MemoryThresholds = { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 };
+
+/** A batch's inputs stop growing past this many bytes (a batch of one task may hold more). */
+const BATCH_INPUT_BYTES = 16 * 1024 * 1024;
+
+/** Spilling this much makes the worker collect garbage (where gc is exposed). */
+const SPILL_GC_BYTES = 32 * 1024 * 1024;
+
+/** How often a worker with a memory limit looks at its memory (Dask's monitor interval). */
+const MEMORY_CHECK_MS = 100;
+
+/** Node's gc, when the process was started with --expose-gc (worker processes are). */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * Collects garbage now, and again once the event loop turns: V8 gives the memory of dropped
+ * ArrayBuffers back only after a later collection (measured: a first gc left 70 of 100 MB).
+ */
+function collectNow(): void {
+  if (collectGarbage === undefined) return;
+  collectGarbage();
+  setTimeout(collectGarbage, 20).unref();
+}
 /**
  * A task given to this worker, with the functions it calls as one string (batches group by it).
  * Each assignment is its own object: a key freed and given again is a new one, and only the
@@ -78,7 +121,7 @@ export async function destroyPool(pool: Piscina): Promise<void> {
 }
 
 export class Worker {
-  readonly #data = new Map<string, WireValue>();
+  readonly #data: DataStore;
   /** Inputs fetched from other workers, with how many tasks here still need them. */
   readonly #fetched = new Map<string, { value: WireValue; users: number }>();
   /** Tasks whose inputs are all here, waiting for a thread: sorted by priority from `#readyHead` when not `#unsorted`. */
@@ -105,9 +148,14 @@ export class Worker {
   #samples: BroadcastChannel | undefined;
   #unsent: ProfileNode | undefined;
   #profileChannel = '';
+  #memoryTimer: NodeJS.Timeout | undefined;
+  /** Over the pause threshold: no new task starts here. */
+  #paused = false;
   address = '';
 
-  constructor(readonly options: WorkerOptions) {}
+  constructor(readonly options: WorkerOptions) {
+    this.#data = new DataStore(options.name);
+  }
 
   /** Starts the pool, serves data, registers with the scheduler. Resolves once registered. */
   async start(): Promise<void> {
@@ -136,13 +184,109 @@ export class Worker {
     await registered;
     const cpu = cpuMeter(); // over each beat, every thread of the process
     this.#heartbeat = setInterval(() => {
-      comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage().rss, cpu: cpu() });
+      comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage.rss(), managed: this.#data.managed, spilled: this.#data.spilled, cpu: cpu() });
       if (this.#unsent !== undefined) {
         comm.send({ op: 'profile', intervalMs: this.options.profileIntervalMs!, root: this.#unsent });
         this.#unsent = undefined;
       }
     }, HEARTBEAT_MS);
     this.#heartbeat.unref();
+    if (this.options.memoryLimit) {
+      this.#memoryTimer = setInterval(() => this.#checkMemory(), MEMORY_CHECK_MS);
+      this.#memoryTimer.unref();
+    }
+  }
+
+  /** Bytes of results in memory and spilled to disk (tests, introspection). */
+  get memory(): { managed: number; spilled: number; paused: boolean } {
+    return { managed: this.#data.managed, spilled: this.#data.spilled, paused: this.#paused };
+  }
+
+  /** The memory limit's steps (WorkerOptions.memory), once per MEMORY_CHECK_MS. */
+  #checkMemory(): void {
+    const limit = this.options.memoryLimit;
+    if (!limit || this.#closed) return;
+    const t = this.options.memory ?? MEMORY_THRESHOLDS;
+    const store = this.#data;
+    this.#spillOverTarget();
+    // anything spilled since the last look: its memory goes back now (V8 frees dropped buffers on a later collection)
+    const moved = store.spilledTotal + store.unspilledTotal + store.peekedTotal;
+    if (moved !== this.#spilledAtLastLook) {
+      this.#spilledAtLastLook = moved;
+      collectNow();
+    }
+    // paused, what was let go is collected now, not when V8 gets round to it
+    if (this.#paused) collectNow();
+    // in-process workers share their process with the client and each other: its memory is not theirs
+    // to act on, so only the target (their own results) applies to them
+    if (this.options.exit === undefined) return;
+    let rss = process.memoryUsage.rss();
+    if (t.spill !== null && rss > t.spill * limit) {
+      // the process over the spill threshold: spill until it would be back at the target
+      const freed = store.spill(rss - (t.target ?? t.spill) * limit);
+      if (freed > 0 && collectGarbage !== undefined) {
+        this.#spilledSinceGc = 0;
+        collectNow();
+        rss = process.memoryUsage.rss();
+      }
+    }
+    if (t.terminate !== null && this.options.exit !== undefined && rss > t.terminate * limit) {
+      // before a restart (which loses every result here), the last resort: everything to disk and a collection
+      store.spill(Infinity);
+      collectGarbage?.();
+      rss = process.memoryUsage.rss();
+      if (rss > t.terminate * limit) return this.#terminate(rss, limit, t.terminate);
+    }
+    // over the pause threshold with nothing left to spill and nothing running, waiting frees nothing:
+    // the memory is the process's own (unmanaged), so the worker goes on, and says so once
+    const stuck = store.managed === 0 && this.#running.size === 0 && this.#readyHead < this.#ready.length;
+    if (stuck && this.#paused && !this.#saidStuck) {
+      this.#saidStuck = true;
+      process.stderr.write(`skein worker ${this.options.name}: its process holds ${formatBytes(rss)} of its ${formatBytes(limit)} memory limit with no result in memory (unmanaged memory: the process's own, or leaked by tasks); it goes on rather than wait for memory it cannot free. Raise memoryLimit, or look for what tasks keep (module-level caches, timers).\n`);
+    }
+    const paused = t.pause !== null && rss > t.pause * limit && !stuck;
+    if (paused !== this.#paused) {
+      this.#paused = paused;
+      this.#comm?.send({ op: 'worker-paused', paused, memory: rss });
+      if (!paused) this.#pump();
+    }
+  }
+
+  /** Results over the memory target: the least recently used go to disk. */
+  #spillOverTarget(): void {
+    const limit = this.options.memoryLimit;
+    const target = (this.options.memory ?? MEMORY_THRESHOLDS).target;
+    if (limit && target !== null && this.#data.managed > target * limit) this.#collectAfter(this.#data.spill(this.#data.managed - target * limit));
+  }
+
+  #spilledAtLastLook = 0;
+  #saidStuck = false;
+
+  /** Spilled since the last collection (bytes): the values and their serialized copies are garbage now. */
+  #spilledSinceGc = 0;
+
+  /** Collects garbage once enough was spilled: V8 would free it later, while the process counts against its limit meanwhile. */
+  #collectAfter(freed: number): void {
+    this.#spilledSinceGc += freed;
+    if (this.#spilledSinceGc < SPILL_GC_BYTES || collectGarbage === undefined) return;
+    this.#spilledSinceGc = 0;
+    collectNow();
+  }
+
+  /** Over the terminate threshold: tells the scheduler what it was running and how much memory it reached, then ends (its nanny starts it again). */
+  #terminate(memory: number, limit: number, fraction: number): void {
+    const running = [...new Set([...this.#running].flatMap((r) => r.tasks.map((t) => t.key)))];
+    this.#comm?.send({ op: 'memory-exceeded', memory, limit, terminate: fraction, running });
+    process.stderr.write(
+      `skein worker ${this.options.name}: its process reached ${formatBytes(memory)} of its ${formatBytes(limit)} memory limit (memory.terminate ${fraction}); restarting it${running.length > 0 ? `; it was running ${running.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}${running.length > 5 ? ', …' : ''}` : ''}\n`,
+    );
+    this.#closed = true;
+    clearInterval(this.#memoryTimer);
+    clearInterval(this.#heartbeat);
+    this.#comm?.close();
+    this.#data.clear();
+    // the socket writes what was sent before the process ends
+    setTimeout(() => this.options.exit!(1), 100);
   }
 
   /** Keys held here (tests, introspection). */
@@ -154,6 +298,7 @@ export class Worker {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    clearInterval(this.#memoryTimer);
     this.#samples?.close();
     this.#abort.abort();
     this.#comm?.close();
@@ -278,7 +423,7 @@ export class Worker {
   /** Hands ready tasks to the pool: at most two batches per thread in flight, same functions together, best priority first. */
   #pump(): void {
     const pool = this.#pool;
-    if (pool === undefined || this.#closed) return;
+    if (pool === undefined || this.#closed || this.#paused) return;
     const maxInFlight = this.options.nthreads * 2;
     while (this.#inFlight < maxInFlight && this.#readyHead < this.#ready.length) {
       if (this.#unsorted) {
@@ -293,10 +438,14 @@ export class Worker {
       const byTime = mean === undefined ? 1 : Math.max(1, Math.floor(BATCH_TARGET_MS / Math.max(mean, 0.001)));
       const share = Math.min(MAX_BATCH, byTime, Math.max(1, Math.ceil(waiting / maxInFlight)));
       const batch: Ready[] = [];
-      // a run of the best tasks calling the same functions (tasks freed meanwhile are dropped)
-      while (batch.length < share && this.#readyHead < this.#ready.length && this.#ready[this.#readyHead]!.signature === signature) {
+      // a run of the best tasks calling the same functions (tasks freed meanwhile are dropped), up
+      // to about BATCH_INPUT_BYTES of inputs: each is copied to the thread (and read back from disk if spilled)
+      let inputBytes = 0;
+      while (batch.length < share && inputBytes < BATCH_INPUT_BYTES && this.#readyHead < this.#ready.length && this.#ready[this.#readyHead]!.signature === signature) {
         const t = this.#ready[this.#readyHead++]!;
-        if (this.#assigned.get(t.key) === t) batch.push(t);
+        if (this.#assigned.get(t.key) !== t) continue;
+        batch.push(t);
+        for (const [dep] of t.deps) inputBytes += this.#data.bytes(dep);
       }
       if (this.#readyHead === this.#ready.length) {
         this.#ready = [];
@@ -322,6 +471,8 @@ export class Worker {
       return chain;
     });
     const fns = tasks[0]!.fns;
+    // inputs read back from disk count again: make room for them
+    this.#spillOverTarget();
     // one task's outcome comes with the batch's result: streaming (a port per batch) is for several
     const profile = this.#samples === undefined ? undefined : { channel: this.#profileChannel, intervalMs: this.options.profileIntervalMs! };
     const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), stream: tasks.length > 1, measure: false, asyncTasks: this.options.asyncTasks ?? 16, chains, profile };
@@ -347,8 +498,11 @@ export class Worker {
       this.#after.delete(task.key);
       if (outcome.ok) {
         const value: WireValue = { value: outcome.value, buffers: outcome.buffers, classes: outcome.classes };
-        this.#data.set(task.key, value);
-        this.#comm?.send({ op: 'task-finished', key: task.key, nbytes: sizeOf(outcome.value), value: task.sendValue ? value : undefined, ...stamps });
+        const nbytes = sizeOf(outcome.value);
+        this.#data.set(task.key, value, nbytes);
+        // over the target, the oldest results go to disk at once: a burst of results is not held until the next look
+        this.#spillOverTarget();
+        this.#comm?.send({ op: 'task-finished', key: task.key, nbytes, value: task.sendValue ? value : undefined, ...stamps });
         // the next links of its chain, sent ahead, run now (unless let go meanwhile)
         for (const t of next ?? []) if (this.#assigned.get(t.key) === t) this.#gather(t);
       } else {
@@ -409,13 +563,14 @@ export class Worker {
         const items: Array<readonly [string, WireValue]> = [];
         const missing: string[] = [];
         for (const key of request.keys) {
-          const v = this.#data.get(key);
+          // sent from disk as it is: serving a spilled value does not bring it back into memory
+          const v = this.#data.peek(key);
           if (v === undefined) missing.push(key);
           else items.push([key, v]);
         }
         comm.send({ op: 'data', id: request.id, items, missing });
       } else {
-        for (const [key, value] of request.items) this.#data.set(key, value);
+        for (const [key, value] of request.items) this.#data.set(key, value, sizeOf(value.value));
         comm.send({ op: 'put-done', id: request.id });
       }
     });
@@ -462,4 +617,9 @@ export async function requestData(transport: Transport, peers: Map<string, Promi
     inFlight.set(id, { resolve, address, keys: request.op === 'get-data' ? request.keys : [] });
     comm.send({ ...request, id });
   });
+}
+
+/** Bytes for people: MB under a gigabyte, else GB. */
+export function formatBytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${Math.round(bytes / 1e6)} MB`;
 }

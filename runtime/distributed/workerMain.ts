@@ -32,6 +32,8 @@ process.on('message', (message: WorkerStart | { readonly op: 'close' }) => {
     listen: 'tcp://127.0.0.1:0',
     transport: socketTransport(message.secret),
     memoryLimit: message.memoryLimit,
+    memory: message.memory,
+    exit: (code) => process.exit(code),
     profileIntervalMs: message.profileIntervalMs,
     pool: message.nthreads === nthreads && (message.profileIntervalMs !== null) === profiled ? pool : undefined,
     onClosed: () => process.exit(0),

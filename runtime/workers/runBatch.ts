@@ -101,6 +101,25 @@ const STARTED_AT = performance.timeOrigin + (isMainThread ? 0 : performance.node
 /** When this worker first had a batch's functions loaded: the end of its start-up (core/phases.ts). */
 let readyAt: number | undefined;
 
+/** Node's gc, where the process was started with --expose-gc (distributed worker processes). */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+/** Bytes of large inputs copied into this thread since its last collection. */
+let copiedBytes = 0;
+/** Collect once this much of copied inputs is garbage (a worker with a memory limit counts them in its process). */
+const COLLECT_AFTER_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Inputs arrive as copies (the worker keeps its own): big ones are garbage once the batch is
+ * done, and V8 may not look for a while. Where gc is exposed, collect after enough of them.
+ */
+function collectCopies(chains: WireBatch['chains']): void {
+  if (collectGarbage === undefined) return;
+  for (const chain of chains) for (const link of chain) for (const [, v] of link.inputs) if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) copiedBytes += v.byteLength;
+  if (copiedBytes < COLLECT_AFTER_BYTES) return;
+  copiedBytes = 0;
+  collectGarbage();
+}
+
 /** The sampling profiler, once a batch asked for it (loaded only then). */
 let profiling: typeof import('./sampling.js') | undefined;
 
@@ -307,5 +326,6 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
   await Promise.all(waiting);
   await Promise.all(fixups);
   profiling?.flushSamples();
+  collectCopies(chains);
   return { outcomes, worker, streamed, startup };
 }

@@ -132,3 +132,15 @@ export function spinThenPid(ms: number): number {
   spin(ms);
   return process.pid;
 }
+/** `mb` megabytes filled with `i % 251`: a real allocation, for the memory tests. */
+export const block = (i: number, mb: number): Uint8Array => new Uint8Array(mb * 1_000_000).fill(i % 251);
+/** A block's first and last byte and its length. */
+export const blockSum = (b: Uint8Array): number => b[0]! + b[b.length - 1]! + b.length;
+/** Allocates `mb` megabytes, writes every byte, and holds them for `ms` before returning their length. */
+export function hog(mb: number, ms: number): number {
+  const held = new Uint8Array(mb * 1_000_000).fill(1);
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + ms;
+  while (Date.now() < end) Atomics.wait(nap, 0, 0, 20);
+  return held.length;
+}
