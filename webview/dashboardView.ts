@@ -15,12 +15,31 @@ const COLUMNS: readonly Column[] = [
   { title: 'PID', value: (w) => w.pid },
   { title: 'Threads', value: (w) => w.nthreads },
   { title: 'CPU', value: (w) => w.cpu, show: (w) => `${(w.cpu * 100).toFixed(0)} %` },
-  { title: 'Memory', value: (w) => w.memory, show: (w) => (w.memoryLimit === null ? mb(w.memory) : `${mb(w.memory)} of ${mb(w.memoryLimit)}`) },
+  { title: 'Memory', value: (w) => w.memory, show: (w) => (w.memoryLimit === null ? mb(w.memory) : `${mb(w.memory)} of ${mb(w.memoryLimit)}${w.paused ? ', paused' : ''}`) },
+  { title: 'Managed', value: (w) => w.managed, show: (w) => mb(w.managed) },
+  { title: 'Unmanaged', value: (w) => Math.max(0, w.memory - w.managed), show: (w) => mb(Math.max(0, w.memory - w.managed)) },
+  { title: 'Spilled', value: (w) => w.spilled, show: (w) => mb(w.spilled) },
   { title: 'Processing', value: (w) => w.processing },
   { title: 'Threads busy', value: (w) => w.executing },
   { title: 'Results held', value: (w) => w.keys },
   { title: 'Last heartbeat', value: (w) => w.lastSeenMs, show: (w) => `${(w.lastSeenMs / 1000).toFixed(1)} s ago` },
 ];
+
+/** Managed and unmanaged memory as a bar against the worker's limit (or its memory, without one); spilled beside it in text. */
+function memoryBar(w: DashboardWorker): HTMLElement {
+  const whole = w.memoryLimit ?? Math.max(w.memory, 1);
+  const bar = Object.assign(document.createElement('div'), { className: 'membar' });
+  bar.setAttribute('aria-hidden', 'true'); // the cells beside it say the same in text
+  const part = (cls: string, bytes: number): void => {
+    const s = Object.assign(document.createElement('span'), { className: cls });
+    s.style.width = `${Math.min(100, (Math.max(0, bytes) / whole) * 100)}%`;
+    bar.append(s);
+  };
+  part('managed', w.managed);
+  part('unmanaged', w.memory - w.managed);
+  if (w.paused) bar.classList.add('paused');
+  return bar;
+}
 
 export class WorkersTable {
   #workers: readonly DashboardWorker[] = [];
@@ -65,7 +84,11 @@ export class WorkersTable {
     for (const w of rows) {
       const tr = body.insertRow();
       tr.dataset.address = w.address;
-      for (const c of COLUMNS) tr.insertCell().textContent = c.show ? c.show(w) : String(c.value(w));
+      for (const c of COLUMNS) {
+        const cell = tr.insertCell();
+        cell.textContent = c.show ? c.show(w) : String(c.value(w));
+        if (c.title === 'Memory') cell.append(memoryBar(w));
+      }
     }
     this.root.replaceChildren(table);
   }

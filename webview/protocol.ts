@@ -49,6 +49,10 @@ export interface DashboardWorker {
   /** Resident memory of its process (bytes), from its last heartbeat. */
   readonly memory: number;
   readonly memoryLimit: number | null;
+  /** Of its memory, results it holds (managed); bytes of results it spilled to disk; over its pause threshold. */
+  readonly managed: number;
+  readonly spilled: number;
+  readonly paused: boolean;
   /** Its process's CPU over the last second (1 = one core busy). */
   readonly cpu: number;
   /** Tasks the scheduler gave it that are not finished. */

@@ -68,6 +68,8 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
     for (const c of cells) {
       assert.match(c[4]!, /^\d+ %$/);
       assert.match(c[5]!, /^\d+ MB$/);
+      // managed (results held), unmanaged (the rest of the process), spilled to disk
+      assert.match(c.slice(6, 9).join(' | '), /^\d+ MB \| \d+ MB \| 0 MB$/);
     }
     assert.equal(await page.locator('#cluster-workers caption').innerText(), '2 workers, 2 threads');
     // sortable by a header, from the keyboard too
