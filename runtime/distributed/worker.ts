@@ -9,6 +9,7 @@
  * The same class runs inside a worker process (workerMain.ts, over sockets) and inside the
  * client's process for `processes: false` clusters (in-process comms).
  */
+import { BroadcastChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { clock } from '../core/timings.js';
 import { cpuMeter } from '../diagnostics/resources.js';
@@ -165,8 +166,8 @@ export class Worker {
       // one channel per worker (an in-process cluster has several in one process)
       this.#profileChannel = `skein-profile-${process.pid}-${this.options.name}`;
       const samples = new BroadcastChannel(this.#profileChannel);
-      (samples as unknown as { unref(): void }).unref();
-      samples.onmessage = (event) => mergeInto((this.#unsent ??= emptyNode()), (event as MessageEvent<ProfileSamples>).data.root);
+      samples.unref();
+      samples.onmessage = (event) => mergeInto((this.#unsent ??= emptyNode()), (event as { data: ProfileSamples }).data.root);
       this.#samples = samples;
     }
     this.#listener = await transport.listen<DataRequest, DataReply>(this.options.listen, (comm) => this.#serve(comm));

@@ -8,7 +8,7 @@
 import { Session } from 'node:inspector';
 import { findSourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { threadId } from 'node:worker_threads';
+import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { type CpuProfile, treeOfProfile } from '../diagnostics/flame.js';
 import type { ProfileSamples } from './protocol.js';
 
@@ -42,7 +42,7 @@ export function ensureSampling(name: string, everyMs: number): void {
   session.post('Profiler.setSamplingInterval', { interval: Math.max(100, Math.round(everyMs * 1000)) });
   session.post('Profiler.start');
   channel = new BroadcastChannel(name);
-  (channel as unknown as { unref(): void }).unref();
+  channel.unref();
   lastFlush = performance.now();
   setInterval(flushSamples, FLUSH_MS).unref();
 }
