@@ -172,8 +172,16 @@ export class Client {
   #closed = false;
   #configHandle: ConfigHandle | undefined;
 
-  constructor(options?: string | ClientOptions) {
-    const opts: ClientOptions = typeof options === 'string' ? { address: options } : (options ?? {});
+  /** The cluster was given (`new Client(cluster)`): closing this client leaves it running. */
+  #ownsCluster = true;
+
+  constructor(options?: string | ClientOptions | LocalCluster) {
+    const given = options instanceof LocalCluster ? options : undefined;
+    const opts: ClientOptions = typeof options === 'string' ? { address: options } : given !== undefined ? {} : ((options as ClientOptions | undefined) ?? {});
+    if (given !== undefined) {
+      this.cluster = given;
+      this.#ownsCluster = false;
+    }
     if (opts.setAsDefault !== false) {
       defaultClient = this;
       // the default client runs get() and compute() unless a scheduler is asked for (Dask's rule)
@@ -194,7 +202,11 @@ export class Client {
     let address = opts.address;
     // a scheduler started by hand on this machine left its secret where only this user reads it
     let secret = opts.secret ?? (address !== undefined && !address.startsWith('inproc://') ? readSecret(defaultSecretFile(address), address) : '');
-    if (address === undefined) {
+    if (this.cluster !== undefined) {
+      await this.cluster.listening;
+      address = this.cluster.schedulerAddress;
+      secret = this.cluster.secret;
+    } else if (address === undefined) {
       this.cluster = await LocalCluster.launch(opts);
       address = this.cluster.schedulerAddress;
       secret = this.cluster.secret;
@@ -516,11 +528,24 @@ export class Client {
     }
     const out = new Map<string, unknown>();
     const classes = new Map<string, Function>();
+    const fetch = async (holder: string, list: readonly string[]): Promise<string[]> => {
+      const reply = await requestData(this.#transport!, this.#peers, holder, { op: 'get-data', id: 0, keys: list }, UNREF).catch(() => undefined);
+      if (reply === undefined || reply.op !== 'data') return [...list];
+      for (const [key, wire] of reply.items) out.set(key, await fromWire(wire, classes));
+      return [...reply.missing];
+    };
     await Promise.all(
       [...byHolder].map(async ([holder, list]) => {
-        const reply = await requestData(this.#transport!, this.#peers, holder, { op: 'get-data', id: 0, keys: list }, UNREF);
-        if (reply.op !== 'data' || reply.missing.length > 0) throw Errors.dataLost(reply.op === 'data' ? reply.missing : list, holder);
-        for (const [key, wire] of reply.items) out.set(key, await fromWire(wire, classes));
+        const lost = await fetch(holder, list);
+        if (lost.length === 0) return;
+        // the holder is gone or let go of them (a worker retired, its results copied elsewhere): ask where they are now
+        const where = (await this.#ask({ op: 'who-has', id: ++this.#requestId, keys: lost })) as Record<string, string[]>;
+        for (const key of lost) {
+          const now = (where[key] ?? []).filter((h) => h !== holder);
+          const ks = this.#keys.get(key);
+          if (ks !== undefined) ks.holders = now;
+          if (now[0] === undefined || (await fetch(now[0], [key])).length > 0) throw Errors.dataLost([key], holder);
+        }
       }),
     );
     return out;
@@ -606,7 +631,7 @@ export class Client {
     for (const peer of this.#peers.values()) void peer.then((c) => c.close(), () => undefined);
     this.#comm?.close();
     this.#lost();
-    await this.cluster?.close();
+    if (this.#ownsCluster) await this.cluster?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

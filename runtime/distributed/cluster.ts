@@ -108,7 +108,7 @@ export interface NannyArgs {
   readonly profiled: boolean;
 }
 /** Messages between the cluster and its nanny (IPC): the workers' configuration but their names, which the nanny has from its arguments. */
-export type ToNanny = Omit<WorkerStart, 'name'> | { readonly op: 'close' };
+export type ToNanny = Omit<WorkerStart, 'name'> | { readonly op: 'close' } | { readonly op: 'add'; readonly names: readonly string[] } | { readonly op: 'remove'; readonly names: readonly string[] };
 export type FromNanny = { readonly op: 'worker-started'; readonly name: string; readonly pid: number } | { readonly op: 'worker-died'; readonly name: string; readonly pid: number; readonly code: number | null; readonly signal: string | null };
 
 /** Starts a nanny, which starts its workers at once; the cluster tells it where they join later. */
@@ -166,16 +166,97 @@ export class LocalCluster {
   }
   #closed = false;
 
-  private constructor(
-    readonly scheduler: Scheduler,
-    readonly secret: string,
-    readonly nWorkers: number,
-    readonly threadsPerWorker: number,
-    readonly processes: boolean,
-  ) {}
+  readonly scheduler: Scheduler;
+  readonly secret: string;
+  /** Workers at the start (`scale` and `adapt` change how many there are: `workers`). */
+  readonly nWorkers: number;
+  readonly threadsPerWorker: number;
+  readonly processes: boolean;
+  readonly #options: LocalClusterOptions;
+  readonly #start: Omit<WorkerStart, 'name' | 'scheduler'>;
+  /** The workers' names now, in the order they were started. */
+  readonly #names: string[];
+  #nextWorker: number;
+  /** Resolves once the scheduler listens (and the dashboard is up); rejects if it cannot start. */
+  readonly #started: Promise<void>;
+
+  /**
+   * Starts a cluster: its worker processes first (they boot while the scheduler starts), then
+   * its scheduler and dashboard. Pass it to `new Client(cluster)`; `await cluster.ready` for all
+   * its workers to have joined. `LocalCluster.start(options)` does both and awaits them.
+   */
+  constructor(options: LocalClusterOptions = {}) {
+    const { nWorkers, threadsPerWorker } = defaultSizing(availableParallelism(), options.nWorkers, options.threadsPerWorker);
+    if (!Number.isInteger(nWorkers) || nWorkers < 1) throw new RangeError(`nWorkers must be a positive integer, got ${nWorkers}`);
+    if (!Number.isInteger(threadsPerWorker) || threadsPerWorker < 1) throw new RangeError(`threadsPerWorker must be a positive integer, got ${threadsPerWorker}`);
+    this.#options = options;
+    this.nWorkers = nWorkers;
+    this.threadsPerWorker = threadsPerWorker;
+    this.processes = options.processes ?? true;
+    const memoryLimit = parseMemoryLimit(options.memoryLimit, nWorkers);
+    const profileIntervalMs = profileInterval(options.profile);
+    this.#names = Array.from({ length: nWorkers }, (_, i) => `worker-${i}`);
+    this.#nextWorker = nWorkers;
+    if (this.processes) this.#nanny = forkNanny(this.#names, threadsPerWorker, profileIntervalMs !== null);
+    this.secret = randomBytes(24).toString('base64url');
+    this.#transport = this.processes ? socketTransport(this.secret) : inprocTransport;
+    this.scheduler = new Scheduler({ listen: this.processes ? `tcp://127.0.0.1:${options.schedulerPort ?? 0}` : 'inproc://', transport: this.#transport, validate: options.validate, allowedFailures: options.allowedFailures, workerTtlMs: options.workerTtlMs, unref: this.processes });
+    this.scheduler.profile.on = profileIntervalMs !== null;
+    this.#start = { op: 'start', secret: this.secret, nthreads: threadsPerWorker, memoryLimit, memory: memoryThresholds(), profileIntervalMs };
+    this.#started = this.#begin();
+    this.up = this.#started.then(() => this.#joined);
+    this.up.catch(() => undefined);
+    this.#started.catch(() => undefined);
+  }
+
+  readonly #transport: ReturnType<typeof socketTransport>;
+  #joined: Promise<void> = Promise.resolve();
+
+  /** Resolves once every worker has joined its scheduler (`up`). */
+  get ready(): Promise<void> {
+    return this.up;
+  }
+
+  async #begin(): Promise<void> {
+    try {
+      await this.scheduler.start();
+    } catch (error) {
+      this.#nanny?.kill('SIGKILL');
+      throw error;
+    }
+    try {
+      this.dashboard = await startDashboard(this.scheduler, this.#options);
+    } catch (error) {
+      this.#nanny?.kill('SIGKILL');
+      await this.scheduler.close();
+      throw error;
+    }
+    const joined = this.#waitForWorkers(this.nWorkers);
+    if (this.#nanny !== undefined) this.#adopt(this.#nanny, { ...this.#start, scheduler: this.scheduler.address });
+    const started = this.processes ? Promise.resolve() : Promise.all(this.#names.map((name) => this.#startInproc(name)));
+    this.#joined = Promise.all([joined, started]).then(
+      () => undefined,
+      async (error: unknown) => {
+        await this.close();
+        throw error;
+      },
+    );
+    this.#joined.catch(() => undefined);
+  }
+
+  async #startInproc(name: string): Promise<void> {
+    const w = new Worker({ scheduler: this.scheduler.address, name, nthreads: this.threadsPerWorker, listen: 'inproc://', transport: this.#transport, memoryLimit: this.#start.memoryLimit, memory: this.#start.memory, profileIntervalMs: this.#start.profileIntervalMs });
+    this.#inproc.push(w);
+    await w.start();
+  }
 
   get schedulerAddress(): string {
     return this.scheduler.address;
+  }
+
+  /** The workers' names now. */
+  get workers(): readonly string[] {
+    return [...this.#names];
   }
 
   /** Starts a cluster; resolves once every worker has joined its scheduler. */
@@ -188,57 +269,78 @@ export class LocalCluster {
   /**
    * Starts a cluster and resolves as soon as its scheduler listens, while the workers still boot
    * (`up` resolves when they have all joined; a client can submit before: tasks wait for a worker).
-   * The worker processes are started first, so they boot while the scheduler starts.
    */
   static async launch(options: LocalClusterOptions = {}): Promise<LocalCluster> {
-    const { nWorkers, threadsPerWorker } = defaultSizing(availableParallelism(), options.nWorkers, options.threadsPerWorker);
-    if (!Number.isInteger(nWorkers) || nWorkers < 1) throw new RangeError(`nWorkers must be a positive integer, got ${nWorkers}`);
-    if (!Number.isInteger(threadsPerWorker) || threadsPerWorker < 1) throw new RangeError(`threadsPerWorker must be a positive integer, got ${threadsPerWorker}`);
-    const processes = options.processes ?? true;
-    const memoryLimit = parseMemoryLimit(options.memoryLimit, nWorkers);
-    const profileIntervalMs = profileInterval(options.profile);
-    const memory = memoryThresholds();
-    const names = Array.from({ length: nWorkers }, (_, i) => `worker-${i}`);
-    const nanny = processes ? forkNanny(names, threadsPerWorker, profileIntervalMs !== null) : undefined;
-    const secret = randomBytes(24).toString('base64url');
-    const transport = processes ? socketTransport(secret) : inprocTransport;
-    const scheduler = new Scheduler({ listen: processes ? `tcp://127.0.0.1:${options.schedulerPort ?? 0}` : 'inproc://', transport, validate: options.validate, allowedFailures: options.allowedFailures, workerTtlMs: options.workerTtlMs, unref: processes });
-    try {
-      await scheduler.start();
-    } catch (error) {
-      nanny?.kill('SIGKILL');
-      throw error;
-    }
-    const cluster = new LocalCluster(scheduler, secret, nWorkers, threadsPerWorker, processes);
-    scheduler.profile.on = profileIntervalMs !== null;
-    try {
-      cluster.dashboard = await startDashboard(scheduler, options);
-    } catch (error) {
-      nanny?.kill('SIGKILL');
-      await scheduler.close();
-      throw error;
-    }
-    const joined = cluster.#waitForWorkers(nWorkers);
-    if (nanny !== undefined) cluster.#adopt(nanny, { op: 'start', scheduler: scheduler.address, secret, nthreads: threadsPerWorker, memoryLimit, memory, profileIntervalMs });
-    const started = processes
-      ? Promise.resolve()
-      : Promise.all(
-          names.map(async (name) => {
-            const w = new Worker({ scheduler: scheduler.address, name, nthreads: threadsPerWorker, listen: 'inproc://', transport, memoryLimit, memory, profileIntervalMs });
-            cluster.#inproc.push(w);
-            await w.start();
-          }),
-        );
-    cluster.up = Promise.all([joined, started]).then(
-      () => undefined,
-      async (error: unknown) => {
-        await cluster.close();
-        throw error;
-      },
-    );
-    // a failure is reported to whoever awaits `up` (start, or the client's methods)
-    cluster.up.catch(() => undefined);
+    const cluster = new LocalCluster(options);
+    await cluster.#started;
     return cluster;
+  }
+
+  /** Resolves once the scheduler listens (a client connects then). */
+  get listening(): Promise<void> {
+    return this.#started;
+  }
+
+  /** When the worker count changed, and to what (scale, adapt), from the start. */
+  readonly scaleLog: Array<{ readonly time: number; readonly workers: number }> = [];
+  #scaling: Promise<void> = Promise.resolve();
+  #adaptive: Adaptive | undefined;
+
+  /**
+   * Sets the number of workers: new ones start (and join); when there are fewer, the idlest retire,
+   * their results copied to workers that stay first (nothing is computed again).
+   */
+  scale(n: number): Promise<void> {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`scale takes a worker count (an integer >= 0), got ${n}`);
+    const next = this.#scaling.then(() => this.#scaleTo(n));
+    this.#scaling = next.catch(() => undefined);
+    return next;
+  }
+
+  async #scaleTo(n: number): Promise<void> {
+    await this.#started;
+    if (this.#closed || n === this.#names.length) return;
+    if (n > this.#names.length) {
+      const names = Array.from({ length: n - this.#names.length }, () => `worker-${this.#nextWorker++}`);
+      this.#names.push(...names);
+      this.scaleLog.push({ time: Date.now(), workers: this.#names.length });
+      if (this.#nanny !== undefined) this.#nanny.send({ op: 'add', names } satisfies ToNanny);
+      else await Promise.all(names.map((name) => this.#startInproc(name)));
+      return;
+    }
+    // the idlest leave: nothing running, fewest results
+    const byName = new Map([...this.scheduler.state.workers.values()].map((ws) => [ws.name, ws]));
+    const leaving = [...this.#names]
+      .sort((a, b) => {
+        const x = byName.get(a);
+        const y = byName.get(b);
+        return (x?.processing.size ?? -1) - (y?.processing.size ?? -1) || (x?.hasWhat.size ?? -1) - (y?.hasWhat.size ?? -1);
+      })
+      .slice(0, this.#names.length - n);
+    await this.scheduler.retire(leaving.map((name) => byName.get(name)?.address).filter((a): a is string => a !== undefined));
+    for (const name of leaving) this.#names.splice(this.#names.indexOf(name), 1);
+    this.scaleLog.push({ time: Date.now(), workers: this.#names.length });
+    if (this.#nanny !== undefined) this.#nanny.send({ op: 'remove', names: leaving } satisfies ToNanny);
+    else {
+      for (const w of this.#inproc.filter((w) => leaving.includes(w.options.name))) {
+        this.#inproc.splice(this.#inproc.indexOf(w), 1);
+        await w.close();
+      }
+    }
+  }
+
+  /**
+   * Scales with the work (Dask's `adapt`): every `interval` it estimates the work queued and
+   * running; more than `targetDuration` of it per worker thread adds workers at once (up to
+   * `maximum`), and `waitCount` looks in a row wanting fewer retire the idlest (down to `minimum`).
+   * Durations in ms or as '200ms', '5s'. Returns the policy; `stop()` ends it (the cluster's
+   * `close` does too; adapting again replaces it).
+   */
+  adapt(options: AdaptOptions = {}): Adaptive {
+    this.#adaptive?.stop();
+    const adaptive = new Adaptive(this, options);
+    this.#adaptive = adaptive;
+    return adaptive;
   }
 
   /** Resolves once every worker has joined the scheduler; rejects (the cluster closed) if one cannot start. */
@@ -276,6 +378,7 @@ export class LocalCluster {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#adaptive?.stop();
     // closed before every worker joined: whoever waits for them hears it
     this.#failStart?.(Errors.clientClosed());
     const n = this.#nanny;
@@ -294,5 +397,90 @@ export class LocalCluster {
     await this.scheduler.close();
     await Promise.all(this.#inproc.map((w) => w.close()));
     await exited;
+  }
+}
+
+/** A duration in ms: a number, or a string such as '200ms', '5s', '2m'. */
+export function parseDuration(value: number | string, what: string): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(value) : null;
+  if (!m) throw new TypeError(`${what} must be milliseconds or a duration such as '200ms', '5s' or '2m'; got ${JSON.stringify(value)}`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms').toLowerCase() as 'ms']!;
+}
+
+export interface AdaptOptions {
+  /** Fewest workers (default 0). */
+  readonly minimum?: number;
+  /** Most workers (default: no limit). */
+  readonly maximum?: number;
+  /** Work per worker thread worth adding workers for (default '5s'). */
+  readonly targetDuration?: number | string;
+  /** How often to look (default '1s'). */
+  readonly interval?: number | string;
+  /** Looks in a row that want fewer workers before any retire (default 3). */
+  readonly waitCount?: number;
+}
+
+/** A cluster's adaptive scaling policy (`cluster.adapt`): Dask's, with Dask's defaults. */
+export class Adaptive {
+  readonly minimum: number;
+  readonly maximum: number;
+  readonly targetMs: number;
+  readonly intervalMs: number;
+  readonly waitCount: number;
+  #timer: NodeJS.Timeout;
+  #wantFewer = 0;
+  #busy = false;
+
+  constructor(
+    readonly cluster: LocalCluster,
+    options: AdaptOptions,
+  ) {
+    this.minimum = options.minimum ?? 0;
+    this.maximum = options.maximum ?? Infinity;
+    if (!Number.isInteger(this.minimum) || this.minimum < 0 || !(this.maximum >= this.minimum)) throw new RangeError(`adapt needs 0 <= minimum <= maximum (whole workers); got minimum ${this.minimum}, maximum ${this.maximum}`);
+    this.targetMs = parseDuration(options.targetDuration ?? '5s', 'targetDuration');
+    this.intervalMs = parseDuration(options.interval ?? '1s', 'interval');
+    this.waitCount = options.waitCount ?? 3;
+    this.#timer = setInterval(() => void this.#look(), this.intervalMs);
+    this.#timer.unref();
+    void this.#look();
+  }
+
+  /** The workers the work asks for now, within minimum and maximum. */
+  recommendation(): number {
+    const { workMs, tasks } = this.cluster.scheduler.state.workload();
+    const threads = this.cluster.threadsPerWorker;
+    // enough threads to do the work within the target, never more workers than tasks to give them
+    let want = Math.ceil(workMs / this.targetMs / threads);
+    want = Math.min(want, Math.ceil(tasks / threads));
+    if (tasks > 0) want = Math.max(want, 1);
+    return Math.max(this.minimum, Math.min(this.maximum, want));
+  }
+
+  async #look(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      const want = this.recommendation();
+      const have = this.cluster.workers.length;
+      if (want > have) {
+        this.#wantFewer = 0;
+        await this.cluster.scale(want);
+      } else if (want < have) {
+        if (++this.#wantFewer >= this.waitCount) {
+          this.#wantFewer = 0;
+          await this.cluster.scale(want);
+        }
+      } else this.#wantFewer = 0;
+    } catch {
+      // a cluster closing meanwhile: the next look (if any) tries again
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
   }
 }

@@ -4,7 +4,7 @@
  * `compute`; `new Client('tcp://HOST:8786')` joins a running scheduler.
  */
 export { Client, Future, type ClientOptions, type FutureStatus, type SubmitOptions, isFuture } from './client.js';
-export { LocalCluster, type LocalClusterOptions, defaultSizing, parseMemoryLimit } from './cluster.js';
+export { Adaptive, type AdaptOptions, LocalCluster, type LocalClusterOptions, defaultSizing, parseDuration, parseMemoryLimit } from './cluster.js';
 export { wait, asCompleted, AsCompleted, type ReturnWhen } from './futures.js';
 export { Scheduler, type SchedulerOptions } from './scheduler.js';
 export { Worker, type WorkerOptions } from './worker.js';

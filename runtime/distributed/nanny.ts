@@ -20,22 +20,38 @@ function tell(message: FromNanny): void {
 const { nthreads, names, extraCaCerts, profiled } = JSON.parse(process.argv[2]!) as NannyArgs;
 // user code in the workers may need the extra certificates the cluster's process had
 const env = extraCaCerts === undefined ? process.env : { ...process.env, NODE_EXTRA_CA_CERTS: extraCaCerts };
-const workers = new Map<string, Supervised>(
-  names.map((name) => [
-    name,
-    superviseWorker(
-      { name, nthreads, env, profiled },
-      {
-        started: (pid) => tell({ op: 'worker-started', name, pid }),
-        died: (pid, code, signal) => tell({ op: 'worker-died', name, pid, code, signal }),
-      },
-    ),
-  ]),
-);
+const workers = new Map<string, Supervised>(names.map((name) => [name, supervise(name)]));
+
+/** Where workers join (the cluster says once its scheduler listens): workers added later get it too. */
+let joinAt: Extract<ToNanny, { op: 'start' }> | undefined;
+
+function supervise(name: string): Supervised {
+  return superviseWorker(
+    { name, nthreads, env, profiled },
+    {
+      started: (pid) => tell({ op: 'worker-started', name, pid }),
+      died: (pid, code, signal) => tell({ op: 'worker-died', name, pid, code, signal }),
+    },
+  );
+}
 
 process.on('message', (message: ToNanny) => {
-  if (message.op === 'start') for (const [name, worker] of workers) worker.configure({ ...message, name });
-  else if (message.op === 'close') void Promise.all([...workers.values()].map((w) => w.stop())).then(() => process.exit(0));
+  if (message.op === 'start') {
+    joinAt = message;
+    for (const [name, worker] of workers) worker.configure({ ...message, name });
+  } else if (message.op === 'add') {
+    for (const name of message.names) {
+      const worker = supervise(name);
+      workers.set(name, worker);
+      if (joinAt !== undefined) worker.configure({ ...joinAt, name });
+    }
+  } else if (message.op === 'remove') {
+    // retired: stopped, not started again
+    for (const name of message.names) {
+      void workers.get(name)?.stop();
+      workers.delete(name);
+    }
+  } else if (message.op === 'close') void Promise.all([...workers.values()].map((w) => w.stop())).then(() => process.exit(0));
 });
 
 // the cluster's process is gone (closed, crashed or killed): nothing to work for

@@ -77,6 +77,8 @@ export type ToScheduler =
   | { readonly op: 'memory-exceeded'; readonly memory: number; readonly limit: number; readonly terminate: number; readonly running: readonly string[] }
   /** With profiling on: the task threads' samples since the last one (diagnostics/flame.ts). */
   | { readonly op: 'profile'; readonly intervalMs: number; readonly root: ProfileNode }
+  /** It now holds copies of these results (an `acquire`); `missing`: ones no holder had. */
+  | { readonly op: 'keys-added'; readonly keys: readonly string[]; readonly missing: readonly string[] }
   /** The answer to a steal: `stolen` when the task had not started and was dropped. */
   | { readonly op: 'steal-response'; readonly key: string; readonly stolen: boolean };
 
@@ -98,6 +100,8 @@ export type ToWorker =
       readonly after?: string;
     }
   | { readonly op: 'free-keys'; readonly keys: readonly string[] }
+  /** Fetch these results from their holders and keep copies (a worker that holds them is retiring); answered by `keys-added`. */
+  | { readonly op: 'acquire'; readonly keys: ReadonlyArray<readonly [key: string, holders: readonly string[]]> }
   /** Give these tasks back if they have not started (work stealing); answered by `steal-response`. */
   | { readonly op: 'steal'; readonly keys: readonly string[] }
   | { readonly op: 'close' };

@@ -175,6 +175,17 @@ export class Scheduler {
         }
         return;
       }
+      case 'keys-added': {
+        this.#send(st.keysAdded(worker!, message.keys, this.#id('keys-added')));
+        // a key no holder had any more is not waited for: it is computed again when needed
+        for (const copy of this.#copies) {
+          for (const key of message.keys) copy.pending.delete(key);
+          for (const key of message.missing) copy.pending.delete(key);
+          if (copy.pending.size === 0) copy.done();
+        }
+        this.#copies = this.#copies.filter((c) => c.pending.size > 0);
+        return;
+      }
       case 'worker-paused':
         return this.#send(st.pauseWorker(worker!, message.paused, this.#id(message.paused ? 'worker-paused' : 'worker-resumed')));
       case 'memory-exceeded': {
@@ -197,6 +208,31 @@ export class Scheduler {
         throw new Error(`unknown message ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** Retirements waiting for copies of their workers' results. */
+  #copies: Array<{ pending: Set<string>; done: () => void }> = [];
+
+  /**
+   * Retires workers without losing anything: they get no new task, every result only they hold
+   * is copied to a worker that stays; resolves when the copies are made (or after `timeoutMs`:
+   * what was not copied is computed again if it is needed). The caller then stops them.
+   */
+  async retire(addresses: readonly string[], timeoutMs = 30_000): Promise<void> {
+    const { out, pending } = this.state.retireWorkers(addresses, this.#id('retire-workers'));
+    this.#send(out);
+    if (pending.size === 0) return;
+    await new Promise<void>((resolve) => {
+      // a ref'd timer: the program waits for the copies (cleared as soon as they are made)
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#copies.push({
+        pending,
+        done: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
   }
 
   /** Answers a client's query (called by the client connection's handler). */

@@ -118,6 +118,8 @@ export interface WorkerState {
   spilled: number;
   /** Over its memory limit's pause threshold: it starts no new task, so it gets none. */
   paused: boolean;
+  /** Being retired (scaled down): it gets no new task while its results move to other workers. */
+  retiring: boolean;
   /** It said it ends for memory (its process reached `memory` of its `limit`): its tasks hear why. */
   killedForMemory: { readonly memory: number; readonly limit: number; readonly terminate: number } | undefined;
 }
@@ -324,7 +326,7 @@ export class SchedulerState {
 
   addWorker(info: { address: string; name: string; pid: number; nthreads: number; memoryLimit: number | null }, stimulus: string): Outbox {
     return this.#stimulate(stimulus, (_out, rec) => {
-      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock(), memory: 0, executing: 0, cpu: 0, managed: 0, spilled: 0, paused: false, killedForMemory: undefined });
+      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock(), memory: 0, executing: 0, cpu: 0, managed: 0, spilled: 0, paused: false, retiring: false, killedForMemory: undefined });
       for (const ts of this.tasks.values()) if (ts.state === 'no-worker') rec.set(ts, 'waiting');
     });
   }
@@ -337,6 +339,78 @@ export class SchedulerState {
     });
   }
 
+  /**
+   * Starts retiring workers (scaling down): they get no new task, and each result only they hold
+   * is copied to another worker (the least loaded that is staying), which fetches it from them.
+   * Returns the keys still to copy; `keysAdded` reports each copy.
+   */
+  retireWorkers(addresses: readonly string[], stimulus: string): { out: Outbox; pending: Set<string> } {
+    const pending = new Set<string>();
+    const out = this.#stimulate(stimulus, (o) => {
+      const leaving = new Set(addresses.map((a) => this.workers.get(a)).filter((ws): ws is WorkerState => ws !== undefined));
+      for (const ws of leaving) ws.retiring = true;
+      const staying = [...this.workers.values()].filter((ws) => !leaving.has(ws));
+      if (staying.length === 0) return;
+      const copies = new Map<WorkerState, Array<readonly [string, readonly string[]]>>();
+      let turn = 0;
+      for (const ws of leaving) {
+        for (const ts of ws.hasWhat) {
+          if (ts.state !== 'memory' || [...ts.whoHas].some((h) => !leaving.has(h)) || pending.has(ts.key)) continue;
+          // spread over the staying workers, least loaded first
+          staying.sort((a, b) => a.hasWhat.size - b.hasWhat.size || a.occupancy - b.occupancy);
+          const to = staying[turn++ % staying.length]!;
+          let list = copies.get(to);
+          if (list === undefined) copies.set(to, (list = []));
+          list.push([ts.key, [...ts.whoHas].map((h) => h.address)]);
+          pending.add(ts.key);
+        }
+      }
+      for (const [to, keys] of copies) o.toWorker(to.address, { op: 'acquire', keys });
+    });
+    return { out, pending };
+  }
+
+  /** A worker now holds copies of `keys` (acquired from a retiring worker). */
+  keysAdded(address: string, keys: readonly string[], stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (out) => {
+      const ws = this.workers.get(address);
+      if (ws === undefined) return;
+      const unwanted: string[] = [];
+      for (const key of keys) {
+        const ts = this.tasks.get(key);
+        if (ts === undefined || ts.state !== 'memory') {
+          unwanted.push(key); // let go meanwhile
+          continue;
+        }
+        ts.whoHas.add(ws);
+        ws.hasWhat.add(ts);
+      }
+      if (unwanted.length > 0) out.toWorker(address, { op: 'free-keys', keys: unwanted });
+    });
+  }
+
+  /**
+   * How much work waits and runs (for adaptive scaling): estimated ms of the tasks queued, waiting
+   * for a worker and processing, and the worker threads there are.
+   */
+  workload(): { workMs: number; tasks: number; threads: number } {
+    let workMs = 0;
+    let tasks = 0;
+    // by what each task's group takes now: tasks handed out before any of their group had run were counted as unknown
+    for (const ws of this.workers.values()) {
+      for (const ts of ws.processing) workMs += this.#estimate(ts);
+      tasks += ws.processing.size;
+    }
+    for (const ts of this.tasks.values()) {
+      if (ts.state !== 'queued' && ts.state !== 'no-worker') continue;
+      workMs += this.#estimate(ts);
+      tasks++;
+    }
+    let threads = 0;
+    for (const ws of this.workers.values()) if (!ws.retiring) threads += ws.nthreads;
+    return { workMs, tasks, threads };
+  }
+
   /** A worker is gone: its running tasks run elsewhere, keys only it held are computed again. */
   removeWorker(address: string, stimulus: string): Outbox {
     return this.#stimulate(stimulus, (_out, rec) => {
@@ -345,6 +419,11 @@ export class SchedulerState {
       this.workers.delete(address);
       for (const ts of ws.pinned) ts.pinnedTo = undefined;
       for (const ts of ws.processing) {
+        // a worker retired on purpose did not die of its task: the task just runs elsewhere
+        if (ws.retiring) {
+          rec.set(ts, 'released');
+          continue;
+        }
         ts.killedOn.push(ws.name);
         const m = ws.killedForMemory;
         if (m !== undefined) ts.memoryDeaths.push(`${ws.name} reached ${mb(m.memory)} of its ${mb(m.limit)} limit`);
@@ -583,7 +662,7 @@ export class SchedulerState {
   }
 
   #full(ws: WorkerState): boolean {
-    return ws.paused || ws.processing.size >= ws.nthreads * 2 && ws.occupancy >= ws.nthreads * TARGET_BUSY_MS;
+    return ws.paused || ws.retiring || ws.processing.size >= ws.nthreads * 2 && ws.occupancy >= ws.nthreads * TARGET_BUSY_MS;
   }
 
   /** Where `ts` should run: least estimated finish, counting its queue and the input bytes it would fetch. */

@@ -64,6 +64,9 @@ export interface MemoryThresholds {
 /** Dask's defaults. */
 export const MEMORY_THRESHOLDS: MemoryThresholds = { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 };
 
+/** Results copied from a retiring worker per request. */
+const ACQUIRE_AT_ONCE = 8;
+
 /** A batch's inputs stop growing past this many bytes (a batch of one task may hold more). */
 const BATCH_INPUT_BYTES = 16 * 1024 * 1024;
 
@@ -345,6 +348,9 @@ export class Worker {
           this.#comm?.send({ op: 'steal-response', key, stolen });
         }
         return;
+      case 'acquire':
+        void this.#acquire(message.keys);
+        return;
       case 'close':
         void this.close();
         return;
@@ -353,6 +359,37 @@ export class Worker {
         throw new Error(`unknown message ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** Copies results from their holders (a retiring worker), a few at a time, and says which it now holds. */
+  async #acquire(keys: ReadonlyArray<readonly [string, readonly string[]]>): Promise<void> {
+    const added: string[] = [];
+    const missing: string[] = [];
+    const byHolder = new Map<string, string[]>();
+    for (const [key, holders] of keys) {
+      const holder = holders[0];
+      if (holder === undefined) missing.push(key);
+      else byHolder.set(holder, [...(byHolder.get(holder) ?? []), key]);
+    }
+    for (const [holder, list] of byHolder) {
+      // a few at a time: each reply holds its values in memory until they are stored (and spilled if need be)
+      for (let i = 0; i < list.length; i += ACQUIRE_AT_ONCE) {
+        const part = list.slice(i, i + ACQUIRE_AT_ONCE);
+        const reply = await this.#request(holder, { op: 'get-data', id: 0, keys: part }).catch(() => undefined);
+        if (this.#closed) return;
+        if (reply === undefined || reply.op !== 'data') {
+          missing.push(...part);
+          continue;
+        }
+        for (const [key, value] of reply.items) {
+          this.#data.set(key, value, sizeOf(value.value));
+          added.push(key);
+        }
+        missing.push(...reply.missing);
+        this.#spillOverTarget();
+      }
+    }
+    this.#comm?.send({ op: 'keys-added', keys: added, missing });
   }
 
   /** Fetches the inputs `task` lacks from their holders, then queues it. */

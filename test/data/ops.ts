@@ -144,3 +144,8 @@ export function hog(mb: number, ms: number): number {
   while (Date.now() < end) Atomics.wait(nap, 0, 0, 20);
   return held.length;
 }
+/** Busy for `ms` of arithmetic, then `x`. */
+export const spinThen = (ms: number, x: number): number => {
+  spin(ms);
+  return x;
+};
