@@ -23,9 +23,9 @@ import { restoreValue, scanResult } from '../workers/wireValues.js';
 import { toWireError } from '../workers/runBatch.js';
 import { type Comm, type Transport, transportFor } from './comm.js';
 import { LocalCluster, type LocalClusterOptions } from './cluster.js';
-import { encodeGraph } from './encode.js';
+import { encodeGraph, refOf } from './encode.js';
 import { defaultSecretFile, readSecret } from './secret.js';
-import type { DataReply, DataRequest, TaskEvent, TaskSpec, ToClient, ToScheduler, WireValue, WorkerInfo } from './protocol.js';
+import type { DataReply, DataRequest, RunOutcome, TaskEvent, TaskSpec, TaskStreamEntry, ToClient, ToScheduler, WireValue, WorkerInfo } from './protocol.js';
 import type { LogEntry } from './schedulerState.js';
 import { requestData } from './worker.js';
 import { sizeOf } from './sizeOf.js';
@@ -365,7 +365,7 @@ export class Client {
     return this.#comm;
   }
 
-  async #ask(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' }>): Promise<unknown> {
+  async #ask(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' | 'has-what' | 'task-stream' | 'run-on-scheduler' }>): Promise<unknown> {
     const comm = await this.#scheduler();
     return this.#hold(
       new Promise((resolve) => {
@@ -576,6 +576,53 @@ export class Client {
   /** Every transition of `key` on the scheduler, oldest first (Dask's `story`). */
   async story(key: string): Promise<LogEntry[]> {
     return (await this.#ask({ op: 'story', id: ++this.#requestId, key })) as LogEntry[];
+  }
+
+  /** The keys each worker holds, by address (Dask's `has_what`). */
+  async hasWhat(): Promise<Record<string, string[]>> {
+    return (await this.#ask({ op: 'has-what', id: ++this.#requestId })) as Record<string, string[]>;
+  }
+
+  /**
+   * The tasks that ran since `start` (ms since the epoch; default: all the scheduler keeps, the
+   * latest 100,000), in the order they finished: key, worker, thread, start, end, status.
+   */
+  async getTaskStream(options: { start?: number | Date } = {}): Promise<TaskStreamEntry[]> {
+    const start = options.start === undefined ? 0 : +options.start;
+    return (await this.#ask({ op: 'task-stream', id: ++this.#requestId, start })) as TaskStreamEntry[];
+  }
+
+  /**
+   * Calls an exported function `fn(...args)` in every worker's process (or those named in
+   * `workers`), outside any task; resolves to the results by worker address. One that throws
+   * rejects with its error, naming the worker.
+   */
+  run<R>(fn: (...args: never[]) => R, options: { args?: readonly unknown[]; workers?: readonly string[] } = {}): Promise<Record<string, Awaited<R>>> {
+    return this.#hold(this.#run(fn, options));
+  }
+
+  async #run<R>(fn: (...args: never[]) => R, options: { args?: readonly unknown[]; workers?: readonly string[] }): Promise<Record<string, Awaited<R>>> {
+    const ref = await refOf(fn, `run(${fn.name || 'function'})`);
+    const info = await this.schedulerInfo();
+    const targets = Object.values(info.workers).filter((w) => options.workers === undefined || options.workers.includes(w.name) || options.workers.includes(w.address));
+    const out: Record<string, Awaited<R>> = {};
+    await Promise.all(
+      targets.map(async (w) => {
+        const reply = await requestData(this.#transport!, this.#peers, w.address, { op: 'run', id: 0, fn: ref, args: options.args ?? [] }, UNREF);
+        if (reply.op !== 'ran') throw new Error(`worker ${w.name} did not answer run`);
+        if (!reply.ok) throw Object.assign(fromWireError(reply.error) as Error, { worker: w.name });
+        out[w.address] = reply.value as Awaited<R>;
+      }),
+    );
+    return out;
+  }
+
+  /** Calls an exported function `fn(...args)` in the scheduler's process (Dask's `run_on_scheduler`). */
+  async runOnScheduler<R>(fn: (...args: never[]) => R, ...args: unknown[]): Promise<Awaited<R>> {
+    const ref = await refOf(fn, `runOnScheduler(${fn.name || 'function'})`);
+    const outcome = (await this.#ask({ op: 'run-on-scheduler', id: ++this.#requestId, fn: ref, args })) as RunOutcome;
+    if (!outcome.ok) throw fromWireError(outcome.error);
+    return outcome.value as Awaited<R>;
   }
 
   /** Which workers hold each key. */

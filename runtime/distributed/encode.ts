@@ -14,7 +14,7 @@ import type { TaskSpec } from './protocol.js';
 const located = new WeakMap<Function, FnRef>();
 
 /** Where workers import `fn` from; a SkeinError naming `key` when they cannot. */
-async function refOf(fn: Function, key: string): Promise<FnRef> {
+export async function refOf(fn: Function, key: string): Promise<FnRef> {
   const known = located.get(fn);
   if (known !== undefined) return known;
   const ref = await locateFunction(fn);

@@ -11,4 +11,4 @@ export { Worker, type WorkerOptions } from './worker.js';
 export { type Comm, type Transport, inprocTransport, socketTransport } from './comm.js';
 export { type LogEntry, type TaskStateName, TASK_STATES } from './schedulerState.js';
 export { Dashboard, type DashboardOptions } from './dashboard.js';
-export type { WorkerInfo } from './protocol.js';
+export type { TaskStreamEntry, WorkerInfo } from './protocol.js';

@@ -65,6 +65,11 @@ export type ToScheduler =
   | { readonly op: 'who-has'; readonly id: number; readonly keys: readonly string[] }
   | { readonly op: 'scheduler-info'; readonly id: number }
   | { readonly op: 'story'; readonly id: number; readonly key: string }
+  | { readonly op: 'has-what'; readonly id: number }
+  /** Tasks that ran since `start` (clock ms), oldest first. */
+  | { readonly op: 'task-stream'; readonly id: number; readonly start: number }
+  /** Runs an exported function in the scheduler's process; the reply is `{ ok, value }` or `{ ok: false, error }`. */
+  | { readonly op: 'run-on-scheduler'; readonly id: number; readonly fn: FnRef; readonly args: readonly unknown[] }
   | ({ readonly op: 'task-finished'; readonly key: string; readonly nbytes: number; readonly value?: WireValue } & RunStamps)
   | ({ readonly op: 'task-erred'; readonly key: string; readonly error: WireError } & RunStamps)
   /** A worker could not fetch `dep` from `holder` for `key`: the holder is gone or lost it. */
@@ -149,8 +154,26 @@ export type ToClient =
 
 // ---- between holders of data (worker to worker, client to worker) ---------------------
 
-export type DataRequest = { readonly op: 'get-data'; readonly id: number; readonly keys: readonly string[] } | { readonly op: 'put-data'; readonly id: number; readonly items: ReadonlyArray<readonly [string, WireValue]> };
+export type DataRequest =
+  | { readonly op: 'get-data'; readonly id: number; readonly keys: readonly string[] }
+  | { readonly op: 'put-data'; readonly id: number; readonly items: ReadonlyArray<readonly [string, WireValue]> }
+  /** `client.run`: call an exported function in the worker's process (its main thread), with these arguments. */
+  | { readonly op: 'run'; readonly id: number; readonly fn: FnRef; readonly args: readonly unknown[] };
+
+/** What `run` and `run-on-scheduler` answer. */
+export type RunOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: WireError };
+
+/** A task as `client.getTaskStream()` lists it. */
+export interface TaskStreamEntry {
+  readonly key: string;
+  readonly worker: string;
+  readonly thread: string;
+  readonly start: number;
+  readonly end: number;
+  readonly status: 'memory' | 'erred';
+}
 
 export type DataReply =
   | { readonly op: 'data'; readonly id: number; readonly items: ReadonlyArray<readonly [string, WireValue]>; readonly missing: readonly string[] }
-  | { readonly op: 'put-done'; readonly id: number };
+  | { readonly op: 'put-done'; readonly id: number }
+  | ({ readonly op: 'ran'; readonly id: number } & RunOutcome);

@@ -9,6 +9,7 @@ import type { Comm, Listener, Transport } from './comm.js';
 import type { ToClient, ToScheduler, ToWorker } from './protocol.js';
 import { type Outbox, SchedulerState } from './schedulerState.js';
 import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
+import { runExported } from './runExported.js';
 
 export interface SchedulerOptions {
   readonly listen: string;
@@ -93,7 +94,12 @@ export class Scheduler {
         case 'who-has':
         case 'scheduler-info':
         case 'story':
+        case 'has-what':
+        case 'task-stream':
           (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id: message.id, value: this.reply(message) });
+          return;
+        case 'run-on-scheduler':
+          void runExported(message.fn, message.args, this.options.unref !== true).then((outcome) => (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id: message.id, value: outcome }));
           return;
         default:
           try {
@@ -154,6 +160,9 @@ export class Scheduler {
       case 'who-has':
       case 'scheduler-info':
       case 'story':
+      case 'has-what':
+      case 'task-stream':
+      case 'run-on-scheduler':
         return; // answered by #reply (they need the client's comm)
       case 'task-finished':
         return this.#send(st.taskFinished(worker!, message.key, message.nbytes, message, message.value, this.#id(`task-finished-${message.key}`)));
@@ -236,8 +245,13 @@ export class Scheduler {
   }
 
   /** Answers a client's query (called by the client connection's handler). */
-  reply(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' }>): unknown {
+  reply(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' | 'has-what' | 'task-stream' }>): unknown {
     switch (message.op) {
+      case 'has-what':
+        return this.state.hasWhat();
+      case 'task-stream':
+        // in the order they finished; those that started at `start` or later
+        return this.state.taskStream.filter((e) => e.start >= message.start);
       case 'who-has':
         return this.state.whoHas(message.keys);
       case 'scheduler-info':

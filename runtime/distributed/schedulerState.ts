@@ -24,7 +24,7 @@
 import { keyGroup } from '../graph/spec.js';
 import { clock } from '../core/timings.js';
 import type { WireError } from '../workers/protocol.js';
-import type { RunStamps, TaskEvent, TaskSpec, ToClient, ToWorker, WireValue, WorkerInfo } from './protocol.js';
+import type { RunStamps, TaskEvent, TaskSpec, TaskStreamEntry, ToClient, ToWorker, WireValue, WorkerInfo } from './protocol.js';
 
 export const TASK_STATES = ['released', 'waiting', 'queued', 'processing', 'memory', 'erred', 'forgotten', 'no-worker'] as const;
 export type TaskStateName = (typeof TASK_STATES)[number];
@@ -33,6 +33,8 @@ export type TaskStateName = (typeof TASK_STATES)[number];
 const TARGET_BUSY_MS = 10;
 /** Estimate for a task group never measured (ms). */
 const UNKNOWN_TASK_MS = 0.5;
+/** Tasks the task stream keeps (Dask's 100,000). */
+const TASK_STREAM_KEPT = 100_000;
 /** Only tasks of a group measured at least this long (ms) are stolen: shorter ones finish before a steal would. */
 const STEAL_MIN_MS = 1;
 /** Most tasks asked for in one steal. */
@@ -275,6 +277,7 @@ export class SchedulerState {
       }
       this.#measured(ts, stamps.end - stamps.start);
       ts.ran = { start: stamps.start, end: stamps.end, thread: stamps.thread };
+      this.#ran(ts, ws, stamps, 'memory');
       ts.nbytes = nbytes;
       this.#finished = { stamps, value };
       rec.set(ts, 'memory');
@@ -296,6 +299,7 @@ export class SchedulerState {
       ts.erredBecause = key;
       ts.erredOn = ws.name;
       ts.ran = { start: stamps.start, end: stamps.end, thread: stamps.thread };
+      this.#ran(ts, ws, stamps, 'erred');
       this.#erredStamps = stamps;
       rec.set(ts, 'erred');
     });
@@ -520,6 +524,21 @@ export class SchedulerState {
       };
     }
     return out;
+  }
+
+  /** The keys each worker holds, by address. */
+  hasWhat(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const ws of this.workers.values()) out[ws.address] = [...ws.hasWhat].map((ts) => ts.key);
+    return out;
+  }
+
+  /** The tasks that ran (the latest TASK_STREAM_KEPT), oldest first: `client.getTaskStream()`. */
+  readonly taskStream: TaskStreamEntry[] = [];
+
+  #ran(ts: TaskState, ws: WorkerState, stamps: RunStamps, status: 'memory' | 'erred'): void {
+    if (this.taskStream.length >= TASK_STREAM_KEPT) this.taskStream.splice(0, this.taskStream.length - TASK_STREAM_KEPT + 1);
+    this.taskStream.push({ key: ts.key, worker: ws.name, thread: stamps.thread, start: stamps.start, end: stamps.end, status });
   }
 
   whoHas(keys: readonly string[]): Record<string, string[]> {

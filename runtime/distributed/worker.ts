@@ -23,6 +23,7 @@ import type { ProfileSamples } from '../workers/protocol.js';
 import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
 import { sizeOf } from './sizeOf.js';
 import { DataStore } from './dataStore.js';
+import { runExported } from './runExported.js';
 
 export interface WorkerOptions {
   readonly scheduler: string;
@@ -607,6 +608,9 @@ export class Worker {
           else items.push([key, v]);
         }
         comm.send({ op: 'data', id: request.id, items, missing });
+      } else if (request.op === 'run') {
+        // client.run: in this process's main thread, not a task thread
+        void runExported(request.fn, request.args, this.options.exit !== undefined).then((outcome) => comm.send({ op: 'ran', id: request.id, ...outcome }));
       } else {
         for (const [key, value] of request.items) this.#data.set(key, value, sizeOf(value.value));
         comm.send({ op: 'put-done', id: request.id });

@@ -149,3 +149,5 @@ export const spinThen = (ms: number, x: number): number => {
   spin(ms);
   return x;
 };
+/** The process it runs in and an argument: what client.run and runOnScheduler report. */
+export const tagWithPid = (tag: string): string => `${tag}:${process.pid}`;

@@ -1,0 +1,27 @@
+/**
+ * `client.run` and `client.runOnScheduler`: an exported function called by module URL and export
+ * name in a worker's or the scheduler's process, its result (or error) sent back as it is.
+ */
+import { isDelayedFunction } from '../graph/delayed.js';
+import { registerLoader, workersNeedLoader } from '../loader/register.js';
+import { toWireError } from '../workers/runBatch.js';
+import type { FnRef } from '../workers/protocol.js';
+import type { RunOutcome } from './protocol.js';
+
+/**
+ * Calls `fn(...args)`. `ownProcess`: this is a worker's or scheduler's own process, which gets
+ * Skein's loader for TypeScript modules as task threads do; in the user's process (an in-process
+ * worker, a LocalCluster's scheduler) modules load as the user's own do.
+ */
+export async function runExported([url, name]: FnRef, args: readonly unknown[], ownProcess: boolean): Promise<RunOutcome> {
+  try {
+    if (ownProcess && workersNeedLoader([url])) registerLoader();
+    const ns = (await import(url)) as Record<string, unknown>;
+    const value = ns[name];
+    const fn = isDelayedFunction(value) ? value.fn : value;
+    if (typeof fn !== 'function') throw new TypeError(`${url} has no exported function ${JSON.stringify(name)}`);
+    return { ok: true, value: await (fn as (...a: unknown[]) => unknown)(...args) };
+  } catch (error) {
+    return { ok: false, error: toWireError(error) };
+  }
+}

@@ -1,0 +1,54 @@
+// Looking into a running cluster: who holds what, the task stream, functions run on every
+// worker's process and on the scheduler's.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client } from 'skein/distributed';
+import { fail, inc, tagWithPid } from '../data/ops.js';
+
+describe('distributed introspection', () => {
+  let client: Client;
+  before(async () => {
+    client = new Client({ nWorkers: 2, threadsPerWorker: 1, dashboardAddress: null, setAsDefault: false });
+    await client.ready;
+  });
+  after(async () => {
+    await client.close();
+  });
+
+  it('hasWhat lists the keys each worker holds, as whoHas does the other way round', async () => {
+    const fs = client.map(inc, [1, 2, 3, 4, 5, 6]);
+    await client.gather(fs);
+    const hasWhat = await client.hasWhat();
+    const whoHas = await client.whoHas(fs.map((f) => f.key));
+    const held = Object.entries(hasWhat).flatMap(([address, keys]) => keys.filter((k) => k in whoHas).map((k) => [k, address] as const));
+    assert.deepEqual(Object.fromEntries(held.sort()), Object.fromEntries(Object.entries(whoHas).map(([k, [a]]) => [k, a!]).sort()));
+    assert.equal(Object.keys(hasWhat).length, 2);
+  });
+
+  it('getTaskStream lists the tasks that ran since a time: key, worker, thread, start, end, status', async () => {
+    const since = Date.now();
+    await assert.rejects(client.submit(fail, 'no', { key: 'raises' }).result());
+    await client.submit(inc, 100, { key: 'inc-100' }).result();
+    const stream = await client.getTaskStream({ start: since });
+    assert.deepEqual(stream.map((e) => [e.key, e.status]).sort(), [['inc-100', 'memory'], ['raises', 'erred']]);
+    for (const e of stream) {
+      assert.match(e.worker, /^worker-[01]$/);
+      assert.match(e.thread, /^worker-[01]\/thread-\d+$/);
+      assert.ok(e.start >= since && e.end >= e.start, JSON.stringify(e));
+    }
+    assert.ok((await client.getTaskStream()).length >= 8);
+  });
+
+  it("run calls a function in every worker's process (or those named), runOnScheduler in the scheduler's", async () => {
+    const info = (await client.schedulerInfo()) as { workers: Record<string, { name: string; pid: number }> };
+    const everywhere = await client.run(tagWithPid, { args: ['w'] });
+    assert.deepEqual(everywhere, Object.fromEntries(Object.entries(info.workers).map(([address, w]) => [address, `w:${w.pid}`])));
+    const [first] = Object.values(info.workers);
+    const one = await client.run(tagWithPid, { args: ['one'], workers: [first!.name] });
+    assert.deepEqual(Object.values(one), [`one:${first!.pid}`]);
+    // the scheduler of a LocalCluster lives in this process
+    assert.equal(await client.runOnScheduler(tagWithPid, 's'), `s:${process.pid}`);
+    await assert.rejects(client.run(fail, { args: ['in run'] }), { message: 'in run' });
+    await assert.rejects(client.runOnScheduler(fail, 'on scheduler'), { message: 'on scheduler' });
+  });
+});
