@@ -4,7 +4,7 @@
  * `skein visualize`, and later in the distributed dashboard. Data arrives as messages
  * (protocol.ts); live updates are coalesced to at most ten renders a second.
  */
-import type { FromWebview, ToWebview } from './protocol.js';
+import type { FromWebview, PageToScheduler, ToWebview } from './protocol.js';
 import { COLLAPSE_ABOVE, RunModel, STATES, type State, type VisibleNode } from './model.js';
 import { layout } from './layout.js';
 import { type ColorBy, GraphView } from './graphView.js';
@@ -258,9 +258,14 @@ function report(): void {
   host.post({ kind: 'rendered', view, title: document.title, nodes: graph?.graph.nodes.length ?? 0, tasks: model.size, states: model.counts(), selected: shown });
 }
 
+/** Called when the tab changes (the dashboard tells its scheduler). */
+let onViewChange: (() => void) | undefined;
+
 function showView(next: View): void {
   if (next !== view) hideDetails();
+  const changed = next !== view;
   view = next;
+  if (changed) onViewChange?.();
   for (const v of VIEWS) {
     $(`view-${v}`).hidden = v !== view;
     $(`tab-${v}`).classList.toggle('active', v === view);
@@ -421,7 +426,7 @@ function receive(message: ToWebview): void {
       if (message.on && view === 'overhead') showView('workers');
       return;
     case 'stream':
-      stream?.addBars(message.bars, message.lanes);
+      stream?.addBars(message.bars, message.lanes, message.replace === true);
       if (view === 'workers') scheduleRender();
       return;
     case 'workers':
@@ -538,6 +543,12 @@ function followScheduler(socketPath: string): void {
   showView(view);
   const connect = (): void => {
     const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${socketPath}${location.search}`);
+    // the scheduler sends the task stream's bars only while that tab is shown (and all of them when it is opened)
+    const sayView = (): void => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ kind: 'view', view } satisfies PageToScheduler));
+    };
+    socket.addEventListener('open', sayView);
+    onViewChange = sayView;
     // each message in a task of its own, so a big graph's parse and its drawing are separate tasks
     socket.addEventListener('message', (e: MessageEvent<string>) => {
       const message = JSON.parse(e.data) as ToWebview;

@@ -18,7 +18,13 @@ export type ToWebview =
    * Dashboard: tasks that ran since the last message, as bars of the task stream: task, start and
    * end (ms, the record's clock), lane (index into `lanes`, every worker thread seen so far).
    */
-  | { readonly kind: 'stream'; readonly bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>; readonly lanes: readonly string[] }
+  | {
+      readonly kind: 'stream';
+      readonly bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>;
+      readonly lanes: readonly string[];
+      /** Every bar since the graph was sent (the page just opened its task stream): they replace the ones it has. */
+      readonly replace?: boolean;
+    }
   /**
    * The live run shown ended with no recording to show (stopped, or its runner died): nothing
    * runs any more, so tasks not finished go back to waiting; `title` says how it ended.
@@ -94,3 +100,9 @@ export type FromWebview =
   /** After each render (tests read it): what is on screen. */
   | { readonly kind: 'rendered'; readonly view: string; readonly title: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>>; readonly selected: string | null };
 
+
+/**
+ * Dashboard page → its scheduler, over the WebSocket: the tab it shows. The task stream's bars
+ * go only to pages showing it (a page that never says gets everything: the VS Code relay).
+ */
+export type PageToScheduler = { readonly kind: 'view'; readonly view: string };

@@ -15,6 +15,8 @@ export interface Bar {
   readonly lane: number;
   readonly start: number;
   readonly end: number;
+  /** Drawn from the run's record (not added live by a dashboard). */
+  readonly fromRecord: boolean;
 }
 
 export class StreamView {
@@ -78,7 +80,7 @@ export class StreamView {
       const f = tasks.finished[t];
       const lane = tasks.worker[t]!;
       if (s == null || f == null || lane < 0) continue;
-      this.bars.push({ task: t, lane, start: s - this.#t0, end: f - this.#t0 });
+      this.bars.push({ task: t, lane, start: s - this.#t0, end: f - this.#t0, fromRecord: true });
     }
     this.#span = Math.max(1, run.finishedAt - run.startedAt);
     // open on the time tasks ran, and the start-up of workers that were starting meanwhile
@@ -101,11 +103,13 @@ export class StreamView {
   }
 
   /** Bars of tasks that just ran (dashboard): times from the record's start; the view follows the newest. */
-  addBars(bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>, lanes: readonly string[]): void {
+  addBars(bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>, lanes: readonly string[], replace = false): void {
     this.#laneNames = [...lanes];
+    // every bar since the graph was sent (the tab was just opened): instead of the ones held
+    if (replace) this.bars = this.bars.filter((b) => b.fromRecord);
     const following = this.to >= this.#last;
     for (const [task, start, end, lane] of bars) {
-      this.bars.push({ task, lane, start, end });
+      this.bars.push({ task, lane, start, end, fromRecord: false });
       if (end > this.#last) this.#last = end;
     }
     if (following || this.bars.length === bars.length) {

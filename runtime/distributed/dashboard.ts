@@ -27,7 +27,7 @@ import { cpuMeter } from '../diagnostics/resources.js';
 import { type ProfileNode, trimmed } from '../diagnostics/flame.js';
 import { SKEIN_VERSION } from '../version.js';
 import type { SchedulerState, TaskState, TaskStateName } from './schedulerState.js';
-import type { DashboardFailed, DashboardWorker, SchedulerSample, ToWebview } from '../../webview/protocol.js';
+import type { DashboardFailed, DashboardWorker, PageToScheduler, SchedulerSample, ToWebview } from '../../webview/protocol.js';
 
 export interface DashboardOptions {
   /** `host:port` to listen on (default 127.0.0.1:8787; the next free port when it is taken). */
@@ -61,6 +61,9 @@ const PANEL_STATE: Record<TaskStateName, (typeof PANEL_STATES)[number]> = {
 };
 /** The panel's one-character code (as a char code) of each of the scheduler's states. */
 const CODE_OF = Object.fromEntries(Object.entries(PANEL_STATE).map(([k, v]) => [k, STATE_CODES.charCodeAt(PANEL_STATES.indexOf(v))])) as Record<TaskStateName, number>;
+
+/** The page's tab that shows the task stream (the app's 'workers' view). */
+const STREAM_VIEW = 'workers';
 
 /** The Profile page gets the profile at most this often (ms). */
 const PROFILE_EVERY_MS = 2000;
@@ -99,6 +102,10 @@ export class Dashboard {
   /** The profile version last sent, and when. */
   #profileSent = -1;
   #profileSentAt = 0;
+  /** Each page's tab (what it said last). */
+  readonly #views = new Map<WebSocket, string>();
+  /** The task stream's bars since the graph was last sent (for a page that opens its task stream). */
+  #bars: Array<[number, number, number, number]> = [];
   /** Task stream lanes: every worker thread seen, in the order first seen. */
   readonly #lanes = new Map<string, number>();
   readonly #startedAt = Date.now();
@@ -208,8 +215,22 @@ export class Dashboard {
 
   #watch(ws: WebSocket): void {
     this.#watchers.add(ws);
+    ws.on('message', (data) => {
+      let message: PageToScheduler;
+      try {
+        message = JSON.parse(String(data)) as PageToScheduler;
+      } catch {
+        return;
+      }
+      if (message.kind !== 'view' || typeof message.view !== 'string') return;
+      const before = this.#views.get(ws);
+      this.#views.set(ws, message.view);
+      // the task stream just opened: every bar since the graph was sent
+      if (message.view === STREAM_VIEW && before !== STREAM_VIEW && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ kind: 'stream', bars: this.#bars, lanes: [...this.#lanes.keys()], replace: true } satisfies ToWebview));
+    });
     ws.on('close', () => {
       this.#watchers.delete(ws);
+      this.#views.delete(ws);
       if (this.#watchers.size === 0) {
         clearInterval(this.#timer);
         this.#timer = undefined;
@@ -241,8 +262,16 @@ export class Dashboard {
   }
 
   #send(message: ToWebview): void {
-    const text = JSON.stringify(message);
-    for (const ws of this.#watchers) if (ws.readyState === ws.OPEN) ws.send(text);
+    let text: string | undefined;
+    for (const ws of this.#watchers) {
+      if (ws.readyState !== ws.OPEN) continue;
+      // the task stream's bars only to pages that show it (or never said what they show)
+      if (message.kind === 'stream') {
+        const view = this.#views.get(ws);
+        if (view !== undefined && view !== STREAM_VIEW) continue;
+      }
+      ws.send((text ??= JSON.stringify(message)));
+    }
   }
 
   #tick(): void {
@@ -281,12 +310,14 @@ export class Dashboard {
       this.#index = new Map(record.graph.keys.map((k, i) => [k, i]));
       this.#codes = new Uint8Array(record.graph.keys.length);
       this.#memory = record.tasks.status.filter((st) => st === 'memory').length;
+      this.#bars = []; // the record carries the runs so far
       this.#send({ kind: 'record', record, title: 'Skein dashboard' });
     } else {
       if (moved.length > 0) {
         const states = moved.map((t) => String.fromCharCode(this.#codes[t]!)).join('');
         this.#send({ kind: 'transitions', tasks: moved, states, done: this.#memory, total: this.#index.size });
       }
+      for (const bar of ran) this.#bars.push(bar);
       if (ran.length > 0 || this.#lanes.size !== lanes) this.#send({ kind: 'stream', bars: ran, lanes: [...this.#lanes.keys()] });
     }
     for (const t of moved) if (t < this.#codes.length) this.#codes[t] = 0;

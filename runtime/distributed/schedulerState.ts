@@ -166,6 +166,8 @@ export interface SchedulerStateOptions {
   /** Deaths of a worker while running the same task before that task fails (Dask's allowed-failures). */
   readonly allowedFailures?: number;
   readonly validate?: boolean;
+  /** Runs the task stream keeps (default 100,000, as Dask). */
+  readonly taskStreamKept?: number;
 }
 
 export class SchedulerState {
@@ -183,7 +185,10 @@ export class SchedulerState {
   constructor(options: SchedulerStateOptions = {}) {
     this.#allowedFailures = options.allowedFailures ?? 3;
     this.#validate = options.validate ?? false;
+    this.#streamKept = options.taskStreamKept ?? TASK_STREAM_KEPT;
   }
+
+  readonly #streamKept: number;
 
   // ---- stimuli ---------------------------------------------------------------------------
 
@@ -533,12 +538,20 @@ export class SchedulerState {
     return out;
   }
 
-  /** The tasks that ran (the latest TASK_STREAM_KEPT), oldest first: `client.getTaskStream()`. */
-  readonly taskStream: TaskStreamEntry[] = [];
+  /** The latest tasks that ran (`taskStreamKept`), as a ring: `#streamNext` is where the next goes. */
+  readonly #stream: TaskStreamEntry[] = [];
+  #streamNext = 0;
+
+  /** The tasks that ran (the latest `taskStreamKept`), in the order they finished: `client.getTaskStream()`. */
+  get taskStream(): TaskStreamEntry[] {
+    const s = this.#stream;
+    return s.length < this.#streamKept ? [...s] : [...s.slice(this.#streamNext), ...s.slice(0, this.#streamNext)];
+  }
 
   #ran(ts: TaskState, ws: WorkerState, stamps: RunStamps, status: 'memory' | 'erred'): void {
-    if (this.taskStream.length >= TASK_STREAM_KEPT) this.taskStream.splice(0, this.taskStream.length - TASK_STREAM_KEPT + 1);
-    this.taskStream.push({ key: ts.key, worker: ws.name, thread: stamps.thread, start: stamps.start, end: stamps.end, status });
+    // a ring, not a shifted array: once full, each entry replaces the oldest in O(1)
+    this.#stream[this.#streamNext] = { key: ts.key, worker: ws.name, thread: stamps.thread, start: stamps.start, end: stamps.end, status };
+    this.#streamNext = (this.#streamNext + 1) % this.#streamKept;
   }
 
   whoHas(keys: readonly string[]): Record<string, string[]> {

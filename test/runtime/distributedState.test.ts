@@ -21,6 +21,15 @@ function cluster(): SchedulerState {
 const story = (st: SchedulerState, key: string) => st.story(key).map((e) => [e.from, e.to, e.stimulus]);
 
 describe('distributed scheduler state', () => {
+  it('keeps the latest runs for the task stream, oldest dropped first once full', () => {
+    const st = new SchedulerState({ validate: true, taskStreamKept: 3 });
+    st.addWorker({ address: W1, name: 'worker-0', pid: 1, nthreads: 1, memoryLimit: null }, 'add-1');
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    st.updateGraph('c', keys.map((k) => spec(k)), keys, { events: false, values: false }, 'update');
+    keys.forEach((k, i) => st.taskFinished(W1, k, 8, { start: i, end: i + 1, thread: 'worker-0/thread-1' }, undefined, `done-${k}`));
+    assert.deepEqual(st.taskStream.map((e) => [e.key, e.start, e.status]), [['c', 2, 'memory'], ['d', 3, 'memory'], ['e', 4, 'memory']]);
+  });
+
   it('runs x -> y: the story of each key, the messages to workers and to the client', () => {
     //  x ─▶ y
     const st = cluster();

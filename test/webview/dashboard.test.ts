@@ -147,6 +147,27 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('sends the task stream only to a page that shows it, and all of it when that tab opens', async () => {
+    const other = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    const frames: Array<{ kind: string; bars?: unknown[]; replace?: boolean }> = [];
+    other.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(JSON.parse(String(f.payload)) as { kind: string })));
+    try {
+      await other.goto(client.dashboardLink!.replace('/status', '/graph'));
+      await until('the graph on the page', async () => (frames.some((f) => f.kind === 'record') ? true : undefined));
+      const fs = Array.from({ length: 6 }, (_, i) => client.submit(sleep, 40 + i, { key: `quiet-${i}` }));
+      await client.gather(fs);
+      await new Promise((r) => setTimeout(r, 400)); // two ticks of the dashboard after the last one ran
+      assert.deepEqual(frames.filter((f) => f.kind === 'stream'), [], 'no bars for a page on the Graph tab');
+      await other.click('#tab-workers');
+      const all = await until('the whole stream at once', async () => frames.find((f) => f.kind === 'stream'));
+      assert.equal(all.replace, true);
+      const bars = await other.evaluate(() => (window as unknown as { skeinPanel: { stream: { bars: Array<{ task: number }> } } }).skeinPanel.stream.bars.length);
+      assert.ok(bars >= 6, `${bars} bars`);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('says on the Profile tab that profiling is off for a cluster started without it', async () => {
     await page.click('#tab-profile');
     assert.match(await page.locator('#view-profile').innerText(), /^Profiling is off\. Start the cluster with profile: true/);
