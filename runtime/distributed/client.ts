@@ -365,7 +365,7 @@ export class Client {
     return this.#comm;
   }
 
-  async #ask(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' | 'has-what' | 'task-stream' | 'run-on-scheduler' }>): Promise<unknown> {
+  async #ask(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' | 'has-what' | 'task-stream' | 'run-on-scheduler' | 'restart' }>): Promise<unknown> {
     const comm = await this.#scheduler();
     return this.#hold(
       new Promise((resolve) => {
@@ -576,6 +576,18 @@ export class Client {
   /** Every transition of `key` on the scheduler, oldest first (Dask's `story`). */
   async story(key: string): Promise<LogEntry[]> {
     return (await this.#ask({ op: 'story', id: ++this.#requestId, key })) as LogEntry[];
+  }
+
+  /**
+   * Starts every worker again (Dask's `restart`): every future of every client is cancelled, the
+   * workers' results are gone; resolves once as many workers as there were are back.
+   */
+  restart(): Promise<void> {
+    // in order: what was submitted before reaches the scheduler first, and is cancelled too
+    return this.#inOrder(async () => {
+      const outcome = (await this.#ask({ op: 'restart', id: ++this.#requestId })) as { ok: boolean; message?: string };
+      if (!outcome.ok) throw new Error(outcome.message);
+    });
   }
 
   /** The keys each worker holds, by address (Dask's `has_what`). */

@@ -202,6 +202,14 @@ export class LocalCluster {
     this.#transport = this.processes ? socketTransport(this.secret) : inprocTransport;
     this.scheduler = new Scheduler({ listen: this.processes ? `tcp://127.0.0.1:${options.schedulerPort ?? 0}` : 'inproc://', transport: this.#transport, validate: options.validate, allowedFailures: options.allowedFailures, workerTtlMs: options.workerTtlMs, unref: this.processes });
     this.scheduler.profile.on = profileIntervalMs !== null;
+    if (!this.processes) {
+      // in-process workers have no supervisor to start them again: the cluster does it
+      this.scheduler.restartInprocess = async () => {
+        const names = this.#inproc.map((w) => w.options.name);
+        await Promise.all(this.#inproc.splice(0).map((w) => w.close()));
+        await Promise.all(names.map((name) => this.#startInproc(name)));
+      };
+    }
     this.#start = { op: 'start', secret: this.secret, nthreads: threadsPerWorker, memoryLimit, memory: memoryThresholds(), profileIntervalMs };
     this.#started = this.#begin();
     this.up = this.#started.then(() => this.#joined);
@@ -281,6 +289,21 @@ export class LocalCluster {
     return this.#started;
   }
 
+  /** Tells the nanny, unless the cluster is closing (its channel may be gone). */
+  #tellNanny(message: ToNanny): void {
+    const nanny = this.#nanny;
+    if (this.#closed || nanny === undefined || !nanny.connected) return;
+    nanny.send(message, (error) => {
+      if (error !== null && !this.#closed) process.emitWarning(`the cluster's nanny did not take ${message.op}: ${error.message}`, { code: 'SKEIN_NANNY' });
+    });
+  }
+
+  /** Cancels every future and starts every worker again; resolves once they are all back (as `client.restart()`). */
+  async restart(): Promise<void> {
+    await this.#started;
+    await this.scheduler.restart(30_000, this.scheduler.restartInprocess);
+  }
+
   /** When the worker count changed, and to what (scale, adapt), from the start. */
   readonly scaleLog: Array<{ readonly time: number; readonly workers: number }> = [];
   #scaling: Promise<void> = Promise.resolve();
@@ -304,7 +327,7 @@ export class LocalCluster {
       const names = Array.from({ length: n - this.#names.length }, () => `worker-${this.#nextWorker++}`);
       this.#names.push(...names);
       this.scaleLog.push({ time: Date.now(), workers: this.#names.length });
-      if (this.#nanny !== undefined) this.#nanny.send({ op: 'add', names } satisfies ToNanny);
+      if (this.#nanny !== undefined) this.#tellNanny({ op: 'add', names });
       else await Promise.all(names.map((name) => this.#startInproc(name)));
       return;
     }
@@ -318,9 +341,10 @@ export class LocalCluster {
       })
       .slice(0, this.#names.length - n);
     await this.scheduler.retire(leaving.map((name) => byName.get(name)?.address).filter((a): a is string => a !== undefined));
+    if (this.#closed) return; // closed while the results moved: nothing left to scale
     for (const name of leaving) this.#names.splice(this.#names.indexOf(name), 1);
     this.scaleLog.push({ time: Date.now(), workers: this.#names.length });
-    if (this.#nanny !== undefined) this.#nanny.send({ op: 'remove', names: leaving } satisfies ToNanny);
+    if (this.#nanny !== undefined) this.#tellNanny({ op: 'remove', names: leaving });
     else {
       for (const w of this.#inproc.filter((w) => leaving.includes(w.options.name))) {
         this.#inproc.splice(this.#inproc.indexOf(w), 1);

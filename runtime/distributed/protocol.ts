@@ -66,6 +66,8 @@ export type ToScheduler =
   | { readonly op: 'scheduler-info'; readonly id: number }
   | { readonly op: 'story'; readonly id: number; readonly key: string }
   | { readonly op: 'has-what'; readonly id: number }
+  /** `client.restart()`: cancel every future, start every worker process again; the reply comes once they are back. */
+  | { readonly op: 'restart'; readonly id: number }
   /** Tasks that ran since `start` (clock ms), oldest first. */
   | { readonly op: 'task-stream'; readonly id: number; readonly start: number }
   /** Runs an exported function in the scheduler's process; the reply is `{ ok, value }` or `{ ok: false, error }`. */

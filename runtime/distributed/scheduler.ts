@@ -59,6 +59,8 @@ export class Scheduler {
 
   async close(): Promise<void> {
     clearInterval(this.#sweep);
+    // retirements waiting for copies: nothing more will come
+    for (const copy of this.#copies.splice(0)) copy.done();
     for (const c of this.#clients.values()) {
       c.send({ op: 'closing' });
       c.close();
@@ -97,6 +99,12 @@ export class Scheduler {
         case 'has-what':
         case 'task-stream':
           (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id: message.id, value: this.reply(message) });
+          return;
+        case 'restart':
+          void this.restart(30_000, this.restartInprocess).then(
+            () => (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id: message.id, value: { ok: true } }),
+            (error: unknown) => (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id: message.id, value: { ok: false, message: error instanceof Error ? error.message : String(error) } }),
+          );
           return;
         case 'run-on-scheduler':
           void runExported(message.fn, message.args, this.options.unref !== true).then((outcome) => (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id: message.id, value: outcome }));
@@ -163,6 +171,7 @@ export class Scheduler {
       case 'has-what':
       case 'task-stream':
       case 'run-on-scheduler':
+      case 'restart':
         return; // answered by #reply (they need the client's comm)
       case 'task-finished':
         return this.#send(st.taskFinished(worker!, message.key, message.nbytes, message, message.value, this.#id(`task-finished-${message.key}`)));
@@ -218,6 +227,30 @@ export class Scheduler {
       }
     }
   }
+
+  /**
+   * Cancels every future and tells every worker to stop: their supervisors (the nanny, `skein
+   * worker`) start them again. Resolves when as many workers as there were have joined again, new
+   * ones all; rejects after `timeoutMs` saying how many came back. `inprocess`: workers that are
+   * not processes are closed and started again by the caller instead.
+   */
+  async restart(timeoutMs = 30_000, inprocess?: () => Promise<void>): Promise<void> {
+    const before = new Set(this.state.workers.keys());
+    const n = before.size;
+    this.#send(this.state.restart(this.#id('restart')));
+    if (inprocess !== undefined) return inprocess();
+    for (const w of this.#workers.values()) w.send({ op: 'close' });
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const now = [...this.state.workers.keys()];
+      if (now.length >= n && now.every((a) => !before.has(a))) return;
+      if (Date.now() > end) throw new Error(`restart: ${now.filter((a) => !before.has(a)).length} of ${n} workers came back within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Starts in-process workers again (a `processes: false` LocalCluster sets it: they have no supervisor). */
+  restartInprocess: (() => Promise<void>) | undefined;
 
   /** Retirements waiting for copies of their workers' results. */
   #copies: Array<{ pending: Set<string>; done: () => void }> = [];

@@ -471,6 +471,18 @@ export class SchedulerState {
     });
   }
 
+  /** `client.restart()`: every client's every future is cancelled, and every task let go. */
+  restart(stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (out, rec) => {
+      for (const ts of [...this.tasks.values()]) {
+        for (const client of [...ts.whoWants]) {
+          out.toClient(client, { op: 'cancelled', key: ts.key });
+          this.#letGo(ts, client, rec, true);
+        }
+      }
+    });
+  }
+
   /** `client` no longer wants `ts`: released (or forgotten) once no one does; `cancel` stops it even while tasks wait for it. */
   #letGo(ts: TaskState, client: string, rec: Recommendations, cancel: boolean): void {
     ts.whoWants.delete(client);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'skein/distributed';
-import { fail, inc, tagWithPid } from '../data/ops.js';
+import { fail, inc, sleep, tagWithPid } from '../data/ops.js';
 
 describe('distributed introspection', () => {
   let client: Client;
@@ -51,4 +51,27 @@ describe('distributed introspection', () => {
     await assert.rejects(client.run(fail, { args: ['in run'] }), { message: 'in run' });
     await assert.rejects(client.runOnScheduler(fail, 'on scheduler'), { message: 'on scheduler' });
   });
+});
+
+describe('client.restart()', () => {
+  for (const processes of [true, false]) {
+    it(`${processes ? 'worker processes' : 'in-process workers'}: every future cancelled, every worker new, the cluster goes on`, { timeout: 60_000 }, async () => {
+      const client = new Client({ nWorkers: 2, threadsPerWorker: 1, processes, dashboardAddress: null, setAsDefault: false });
+      try {
+        await client.ready;
+        const before = Object.keys(((await client.schedulerInfo()) as { workers: object }).workers);
+        const done = client.submit(inc, 1, { key: 'done-before' });
+        await done.result();
+        const running = client.submit(sleep, 10_000, { key: 'still-running' });
+        await client.restart();
+        assert.deepEqual([done.status, running.status], ['cancelled', 'cancelled']);
+        const after = Object.keys(((await client.schedulerInfo()) as { workers: object }).workers);
+        assert.equal(after.length, 2);
+        assert.deepEqual(after.filter((a) => before.includes(a)), [], 'new workers (new data addresses)');
+        assert.equal(await client.submit(inc, 41).result(), 42);
+      } finally {
+        await client.close();
+      }
+    });
+  }
 });

@@ -75,11 +75,12 @@ describe('distributed worker memory', () => {
   });
 
   it('pauses a worker over the pause threshold: it starts nothing until the memory is let go, then goes on', { timeout: 60_000 }, async () => {
-    // no spilling and no restart here: only the pause step, at 50% of 400 MB
-    const client = withConfig({ memory: { target: null, spill: null, pause: 0.5, terminate: null } }, () => new Client({ nWorkers: 1, threadsPerWorker: 1, memoryLimit: '400MB', dashboardAddress: null, setAsDefault: false }));
+    // no spilling and no restart here: only the pause step, at 50% of 460 MB (230 MB)
+    const client = withConfig({ memory: { target: null, spill: null, pause: 0.5, terminate: null } }, () => new Client({ nWorkers: 1, threadsPerWorker: 1, memoryLimit: '460MB', dashboardAddress: null, setAsDefault: false }));
     try {
-      // 250 MB of results held on the worker: over 200 MB
-      const held = Array.from({ length: 5 }, (_, i) => client.submit(block, i, 50, { key: `held-${i}` }));
+      // two results of 100 MB held on the worker (~80 MB of its own): over 230 MB only once the
+      // second is made, so the pause cannot hold back a block the test waits for
+      const held = Array.from({ length: 2 }, (_, i) => client.submit(block, i, 100, { key: `held-${i}` }));
       await wait(held);
       await until('the worker paused', async () => (Object.values(((await client.schedulerInfo()) as Info).workers)[0]!.paused ? true : undefined));
       const next = client.submit(inc, 1, { key: 'after-pause' });
