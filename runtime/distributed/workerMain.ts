@@ -50,4 +50,6 @@ process.on('message', (message: WorkerStart | { readonly op: 'close' }) => {
   );
 });
 process.on('disconnect', () => process.exit(0));
+// its supervisor went while this process was still loading (the disconnect came before anyone listened)
+if (!process.connected) process.exit(0);
 process.on('SIGINT', () => undefined);

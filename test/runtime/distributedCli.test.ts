@@ -52,12 +52,14 @@ describe('distributed from the command line', () => {
     const scheduler = spawn(process.execPath, [bin, 'scheduler', '--port', '0'], { cwd: root, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     const worker: { child?: ChildProcess } = {};
     let secretFile: string | undefined;
+    let workerPid = 0;
     try {
       const [, address, file] = await waitForLine(scheduler, /skein scheduler at (tcp:\/\/127\.0\.0\.1:\d+)\n {2}secret in (\S+) /);
       secretFile = file!;
       assert.ok(existsSync(secretFile));
       worker.child = spawn(process.execPath, [bin, 'worker', address!, '--nthreads', '2', '--name', 'by-hand'], { cwd: root, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-      await waitForLine(worker.child, /skein worker by-hand \(pid \d+\) joined tcp:/);
+      const [, pid] = await waitForLine(worker.child, /skein worker by-hand \(pid (\d+)\) joined tcp:/);
+      workerPid = Number(pid);
       const client = new Client({ address: address!, setAsDefault: false });
       try {
         assert.equal(await client.submit(inc, 41), 42);
@@ -77,7 +79,20 @@ describe('distributed from the command line', () => {
     assert.equal(await exited(worker.child!), 0);
     assert.equal(await exited(scheduler), 0);
     assert.equal(existsSync(secretFile!), false, 'the secret file is removed');
-    const left = spawnSync('pgrep', ['-f', 'distributedWorker'], { encoding: 'utf8' }).stdout.trim();
-    assert.equal(left, '', 'no worker process is left');
+    // this cluster's worker process, and any started again in its place (children of the worker
+    // command, which has exited): not other tests' workers, which may be running meanwhile
+    const alive = (p: number): boolean => {
+      try {
+        process.kill(p, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(workerPid > 0 && !alive(workerPid), 'the worker process is gone');
+    const orphans = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((row) => row.includes('distributedWorker') && row.includes('by-hand'));
+    assert.deepEqual(orphans, [], 'no worker process is left');
   });
 });
