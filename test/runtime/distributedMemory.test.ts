@@ -81,7 +81,7 @@ describe('distributed worker memory', () => {
       // two results of 100 MB held on the worker (~80 MB of its own): over 230 MB only once the
       // second is made, so the pause cannot hold back a block the test waits for
       const held = Array.from({ length: 2 }, (_, i) => client.submit(block, i, 100, { key: `held-${i}` }));
-      await wait(held);
+      await wait(held, { timeout: 30_000 }); // a test that failed must not keep its file running
       await until('the worker paused', async () => (Object.values(((await client.schedulerInfo()) as Info).workers)[0]!.paused ? true : undefined));
       const next = client.submit(inc, 1, { key: 'after-pause' });
       await new Promise((r) => setTimeout(r, 700));
