@@ -238,12 +238,13 @@ export class Scheduler {
     const before = new Set(this.state.workers.keys());
     const n = before.size;
     this.#send(this.state.restart(this.#id('restart')));
-    if (inprocess !== undefined) return inprocess();
-    for (const w of this.#workers.values()) w.send({ op: 'close' });
+    if (inprocess !== undefined) await inprocess();
+    else for (const w of this.#workers.values()) w.send({ op: 'close' });
+    // until the old ones are gone (their connections close a moment later) and as many new ones joined
     const end = Date.now() + timeoutMs;
     for (;;) {
       const now = [...this.state.workers.keys()];
-      if (now.length >= n && now.every((a) => !before.has(a))) return;
+      if (now.length === n && now.every((a) => !before.has(a))) return;
       if (Date.now() > end) throw new Error(`restart: ${now.filter((a) => !before.has(a)).length} of ${n} workers came back within ${timeoutMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 50));
     }
