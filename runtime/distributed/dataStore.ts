@@ -168,9 +168,14 @@ export class DataStore {
   }
 }
 
+/** The spill folder of worker `name` in process `pid` (its supervisor removes it if the process dies). */
+export function spillDir(name: string, pid: number): string {
+  return join(tmpdir(), `skein-spill-${name.replace(/[^\w.-]/g, '_')}-${pid}`);
+}
+
 /** The worker's spill folder: in the system's temporary folder, its name and process id in the name. */
 function makeDir(name: string): string {
-  const dir = join(tmpdir(), `skein-spill-${name.replace(/[^\w.-]/g, '_')}-${process.pid}`);
+  const dir = spillDir(name, process.pid);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }

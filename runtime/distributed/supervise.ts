@@ -3,6 +3,8 @@
  * The nanny process (nanny.ts) does this for a LocalCluster's workers, `skein worker` for a
  * worker started by hand.
  */
+import { rmSync } from 'node:fs';
+import { spillDir } from './dataStore.js';
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorkerStart } from './cluster.js';
@@ -49,6 +51,8 @@ export function superviseWorker(
     });
     child.on('exit', (code, signal) => {
       if (worker === child) worker = undefined;
+      // a worker killed (out of memory, SIGKILL) could not remove what it spilled: its supervisor does
+      rmSync(spillDir(identity.name, child.pid!), { recursive: true, force: true });
       if (stopping) return stopped();
       events.died?.(child.pid!, code, signal);
       start();

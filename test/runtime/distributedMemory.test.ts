@@ -2,6 +2,9 @@
 // and read back, a worker over the pause threshold starting nothing until it is under again, a
 // task that alone needs more than a worker has failing with how much memory it reached.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { withConfig } from 'skein';
 import { Client, wait } from 'skein/distributed';
@@ -49,6 +52,13 @@ describe('distributed worker memory', () => {
       assert.deepEqual([first.length, first[0], first[9_999_999]], [10_000_000, 0, 0]);
       // by spilling, not by restarts: the same worker process throughout
       assert.equal(Object.values(((await client.schedulerInfo()) as Info).workers)[0]!.pid, pid);
+      // a worker killed outright cannot clean up its spill folder: its nanny does
+      const folder = join(tmpdir(), `skein-spill-worker-0-${pid}`);
+      assert.ok(existsSync(folder), folder);
+      process.kill(pid, 'SIGKILL');
+      const gone = Date.now() + 10_000;
+      while (existsSync(folder) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(existsSync(folder), false, 'the killed worker\'s spill folder is removed');
     } finally {
       await client.close();
     }
