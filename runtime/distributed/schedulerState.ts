@@ -24,6 +24,7 @@
 import { keyGroup } from '../graph/spec.js';
 import { clock } from '../core/timings.js';
 import type { WireError } from '../workers/protocol.js';
+import { formatBytes } from './sizeOf.js';
 import type { RunStamps, TaskEvent, TaskSpec, TaskStreamEntry, ToClient, ToWorker, WireValue, WorkerInfo } from './protocol.js';
 
 export const TASK_STATES = ['released', 'waiting', 'queued', 'processing', 'memory', 'erred', 'forgotten', 'no-worker'] as const;
@@ -435,7 +436,7 @@ export class SchedulerState {
         }
         ts.killedOn.push(ws.name);
         const m = ws.killedForMemory;
-        if (m !== undefined) ts.memoryDeaths.push(`${ws.name} reached ${mb(m.memory)} of its ${mb(m.limit)} limit`);
+        if (m !== undefined) ts.memoryDeaths.push(`${ws.name} reached ${formatBytes(m.memory)} of its ${formatBytes(m.limit)} limit`);
         if (ts.killedOn.length > this.#allowedFailures) {
           ts.exception = killedWorker(ts, this.#allowedFailures);
           ts.erredBecause = ts.key;
@@ -1083,7 +1084,6 @@ function missingDependency(key: string, missing: readonly string[]): WireError {
   };
 }
 
-const mb = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${Math.round(bytes / 1e6)} MB`);
 
 function killedWorker(ts: TaskState, allowed: number): WireError {
   const workers = ts.killedOn.join(', ');

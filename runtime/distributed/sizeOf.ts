@@ -45,3 +45,8 @@ export function sizeOf(value: unknown, depth = 0): number {
   for (let i = 0; i < n; i++) sum += keys[i]!.length + sizeOf((value as Record<string, unknown>)[keys[i]!], depth + 1);
   return 16 + (n === 0 ? 0 : (sum / n) * keys.length);
 }
+
+/** Bytes for people, in messages: MB under a gigabyte, else GB. */
+export function formatBytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${Math.round(bytes / 1e6)} MB`;
+}

@@ -21,7 +21,7 @@ import type { Comm, HandleOptions, Listener, Transport } from './comm.js';
 import type { DataReply, DataRequest, ToScheduler, ToWorker, WireValue } from './protocol.js';
 import type { ProfileSamples } from '../workers/protocol.js';
 import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
-import { sizeOf } from './sizeOf.js';
+import { formatBytes, sizeOf } from './sizeOf.js';
 import { DataStore } from './dataStore.js';
 import { runExported } from './runExported.js';
 
@@ -235,7 +235,7 @@ export class Worker {
         rss = process.memoryUsage.rss();
       }
     }
-    if (t.terminate !== null && this.options.exit !== undefined && rss > t.terminate * limit) {
+    if (t.terminate !== null && rss > t.terminate * limit) {
       // before a restart (which loses every result here), the last resort: everything to disk and a collection
       store.spill(Infinity);
       collectGarbage?.();
@@ -659,9 +659,4 @@ export async function requestData(transport: Transport, peers: Map<string, Promi
     inFlight.set(id, { resolve, address, keys: request.op === 'get-data' ? request.keys : [] });
     comm.send({ ...request, id });
   });
-}
-
-/** Bytes for people: MB under a gigabyte, else GB. */
-export function formatBytes(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${Math.round(bytes / 1e6)} MB`;
 }

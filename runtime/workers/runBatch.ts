@@ -148,9 +148,8 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
   }
   readyAt ??= now();
   if (batch.profile !== undefined) {
-    const sampling = await import('./sampling.js');
-    sampling.ensureSampling(batch.profile.channel, batch.profile.intervalMs);
-    profiling = sampling;
+    profiling ??= await import('./sampling.js');
+    profiling.ensureSampling(batch.profile.channel, batch.profile.intervalMs);
   }
   // every message says when this worker started and was first ready: whoever sees it first notes it
   const startup = [STARTED_AT, readyAt] as const;

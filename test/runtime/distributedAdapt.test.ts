@@ -4,14 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Client, LocalCluster, parseDuration } from 'skein/distributed';
 import { inc, spinThen } from '../data/ops.js';
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../until.js';
 
 const workerCount = async (client: Client): Promise<number> => Object.keys(((await client.schedulerInfo()) as { workers: object }).workers).length;
 
@@ -27,13 +20,13 @@ describe('scaling a LocalCluster', () => {
     try {
       await client.ready;
       await cluster.scale(3);
-      await until('3 workers', async () => (await workerCount(client)) === 3);
+      await until('3 workers', async () => ((await workerCount(client)) === 3 ? true : undefined), 30_000);
       // results spread over the three, held by futures
       const held = client.map(inc, Array.from({ length: 30 }, (_, i) => i));
       await client.gather(held);
       await cluster.scale(1);
       assert.deepEqual(cluster.workers, [cluster.workers[0]]);
-      await until('1 worker', async () => (await workerCount(client)) === 1);
+      await until('1 worker', async () => ((await workerCount(client)) === 1 ? true : undefined), 30_000);
       assert.deepEqual(await client.gather(held), Array.from({ length: 30 }, (_, i) => i + 1));
       for (const f of held) {
         const story = (await client.story(f.key)) as Array<{ to: string }>;
@@ -57,8 +50,8 @@ describe('scaling a LocalCluster', () => {
       const burst = Array.from({ length: 16 }, (_, i) => client.submit(spinThen, 300, i, { key: `slow-${i}` }));
       assert.deepEqual(await client.gather(burst), Array.from({ length: 16 }, (_, i) => i));
       assert.equal(Math.max(...cluster.scaleLog.map((e) => e.workers)), 3, JSON.stringify(cluster.scaleLog));
-      await until('back to the minimum', () => cluster.workers.length === 1);
-      await until('1 worker left', async () => (await workerCount(client)) === 1);
+      await until('back to the minimum', () => (cluster.workers.length === 1 ? true : undefined), 30_000);
+      await until('1 worker left', async () => ((await workerCount(client)) === 1 ? true : undefined), 30_000);
       assert.deepEqual(await client.gather(burst), Array.from({ length: 16 }, (_, i) => i));
       for (const f of burst) {
         const story = (await client.story(f.key)) as Array<{ to: string }>;

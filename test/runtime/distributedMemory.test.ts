@@ -9,18 +9,9 @@ import { describe, it } from 'node:test';
 import { withConfig } from 'skein';
 import { Client, wait } from 'skein/distributed';
 import { block, blockSum, hog, inc } from '../data/ops.js';
+import { until } from '../until.js';
 
 type Info = { workers: Record<string, { name: string; pid: number; memory: number; managed: number; unmanaged: number; spilled: number; paused: boolean; memoryLimit: number | null }> };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('distributed worker memory', () => {
   it('completes a graph of three times the cluster\'s memory limit by spilling the oldest results to disk, and reads them back', { timeout: 90_000 }, async () => {

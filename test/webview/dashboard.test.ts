@@ -13,21 +13,12 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { Client, Dashboard } from 'skein/distributed';
 import { SchedulerState } from '../../runtime/distributed/schedulerState.js';
 import { inc, incUpTo, sleep, spin } from '../data/ops.js';
+import { until } from '../until.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const shots = process.env.UPDATE_SCREENSHOTS ? join(root, 'docs/images') : join(root, 'dist-test/screenshots/dashboard');
 
 type Panel = { model?: { size: number; states: string[] } };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('dashboard (a live LocalCluster, in Chromium)', () => {
   let browser: Browser;
