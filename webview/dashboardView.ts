@@ -22,8 +22,12 @@ const COLUMNS: readonly Column[] = [
   { title: 'Processing', value: (w) => w.processing },
   { title: 'Threads busy', value: (w) => w.executing },
   { title: 'Results held', value: (w) => w.keys },
+  { title: 'Received', value: (w) => received(w), show: (w) => mb(received(w)) },
   { title: 'Last heartbeat', value: (w) => w.lastSeenMs, show: (w) => `${(w.lastSeenMs / 1000).toFixed(1)} s ago` },
 ];
+
+/** Bytes a worker fetched from the others. */
+const received = (w: DashboardWorker): number => Object.values(w.received).reduce((a, b) => a + b, 0);
 
 /** Managed and unmanaged memory as a bar against the worker's limit (or its memory, without one); spilled beside it in text. */
 function memoryBar(w: DashboardWorker): HTMLElement {
@@ -41,15 +45,31 @@ function memoryBar(w: DashboardWorker): HTMLElement {
   return bar;
 }
 
+/** Memory samples kept per worker on a live page (one a second). */
+const MEMORY_KEPT = 600;
+
 export class WorkersTable {
   #workers: readonly DashboardWorker[] = [];
   #sortBy = 0;
   #descending = false;
+  /** Each worker's memory at each update (by address), or the history a report carries. */
+  readonly #memory = new Map<string, number[]>();
 
   constructor(readonly root: HTMLElement) {}
 
   update(workers: readonly DashboardWorker[]): void {
     this.#workers = workers;
+    for (const w of workers) {
+      if (w.history !== undefined) {
+        this.#memory.set(w.address, w.history.map((s) => s[1]));
+        continue;
+      }
+      let list = this.#memory.get(w.address);
+      if (list === undefined) this.#memory.set(w.address, (list = []));
+      list.push(w.memory);
+      if (list.length > MEMORY_KEPT) list.shift();
+    }
+    for (const address of this.#memory.keys()) if (!workers.some((w) => w.address === address)) this.#memory.delete(address);
     this.render();
   }
 
@@ -89,9 +109,33 @@ export class WorkersTable {
         cell.textContent = c.show ? c.show(w) : String(c.value(w));
         if (c.title === 'Memory') cell.append(memoryBar(w));
       }
+      const series = this.#memory.get(w.address) ?? [];
+      const last = series.length;
+      tr.insertCell().append(sparkline(series, Math.max(2, last), `${w.name}'s memory over the last ${last} s: from ${mb(series[0] ?? 0)} to ${mb(w.memory)}, at most ${mb(Math.max(0, ...series))}`));
     }
-    this.root.replaceChildren(table);
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = 'Memory over time';
+    head.append(th);
+    this.root.replaceChildren(table, transfers(rows));
   }
+}
+
+/** Bytes moved between workers: from whom each worker fetched how much, largest first. */
+function transfers(workers: readonly DashboardWorker[]): HTMLElement {
+  const pairs = workers.flatMap((w) => Object.entries(w.received).map(([from, bytes]) => [from, w.name, bytes] as const)).sort((a, b) => b[2] - a[2]);
+  if (pairs.length === 0) return Object.assign(document.createElement('p'), { className: 'empty transfers', textContent: 'No data moved between workers.' });
+  const table = document.createElement('table');
+  table.className = 'transfers';
+  table.createCaption().textContent = `Bytes moved between workers: ${mb(pairs.reduce((n, p) => n + p[2], 0))} in all`;
+  const head = table.createTHead().insertRow();
+  for (const title of ['From', 'To', 'Bytes']) head.append(Object.assign(document.createElement('th'), { scope: 'col', textContent: title }));
+  const body = table.createTBody();
+  for (const [from, to, bytes] of pairs) {
+    const tr = body.insertRow();
+    for (const text of [from, to, bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : mb(bytes)]) Object.assign(tr.insertCell(), { textContent: text });
+  }
+  return table;
 }
 
 export function renderFailed(root: HTMLElement, failed: readonly DashboardFailed[]): void {
@@ -163,13 +207,14 @@ export class SchedulerLoad {
       Object.assign(tr.insertCell(), { textContent: name });
       const now = value(sample);
       Object.assign(tr.insertCell(), { textContent: show(now) });
-      tr.insertCell().append(sparkline(this.#samples.map(value), `${name} over the last ${this.#samples.length} s: now ${show(now)}`));
+      tr.insertCell().append(sparkline(this.#samples.map(value), HISTORY, `${name} over the last ${this.#samples.length} s: now ${show(now)}`));
     }
     this.root.replaceChildren(table);
   }
 }
 
-function sparkline(values: readonly number[], label: string): SVGSVGElement {
+/** A line of `values` across `capacity` points' width. */
+function sparkline(values: readonly number[], capacity: number, label: string): SVGSVGElement {
   const width = 160;
   const height = 24;
   const max = Math.max(1e-9, ...values);
@@ -180,7 +225,7 @@ function sparkline(values: readonly number[], label: string): SVGSVGElement {
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', label);
   const line = document.createElementNS(ns, 'polyline');
-  line.setAttribute('points', values.map((v, i) => `${((i / Math.max(1, HISTORY - 1)) * width).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`).join(' '));
+  line.setAttribute('points', values.map((v, i) => `${((i / Math.max(1, capacity - 1)) * width).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`).join(' '));
   line.setAttribute('class', 'spark');
   svg.append(line);
   return svg;

@@ -431,7 +431,7 @@ function receive(message: ToWebview): void {
       return;
     case 'workers':
       workersTable.update(message.workers);
-      schedulerLoad.add(message.scheduler);
+      if (message.scheduler !== undefined) schedulerLoad.add(message.scheduler);
       groupProgress();
       return;
     case 'profile':
@@ -536,6 +536,26 @@ function goLive(on = true): void {
   if (!on && (view === 'cluster' || view === 'failed' || view === 'profile')) showView('graph');
 }
 
+/**
+ * A cluster's report (`performanceReport`, `client.profile({ filename })`): what a live page would
+ * have been sent, once, with the tabs that have something to show; a run's overhead view too.
+ */
+function showReport(messages: readonly ToWebview[], title: string, first: View): void {
+  const record = messages.some((m) => m.kind === 'record');
+  for (const v of VIEWS) $(`tab-${v}`).hidden = !record && v !== 'profile';
+  if (record) {
+    for (const v of ['cluster', 'failed', 'profile'] as const) $(`tab-${v}`).hidden = false;
+    $('tab-workers').lastChild!.textContent = ' Task stream';
+    $('tab-cluster').lastChild!.textContent = ' Workers';
+  } else {
+    document.title = title;
+    $('title').textContent = title;
+  }
+  view = first;
+  for (const m of messages) receive(m);
+  showView(first);
+}
+
 function followScheduler(socketPath: string): void {
   goLive();
   const first: Record<string, View> = { '/status': 'workers', '/workers': 'cluster', '/graph': 'graph', '/failed': 'failed', '/profile': 'profile' };
@@ -563,7 +583,8 @@ function followScheduler(socketPath: string): void {
 const embedded = document.getElementById('skein-data');
 const dashboard = document.getElementById('skein-dashboard');
 if (embedded?.textContent) {
-  const data = JSON.parse(embedded.textContent) as { record: RunRecord; title: string };
-  void load(data.record, data.title);
+  const data = JSON.parse(embedded.textContent) as { record?: RunRecord; title: string; messages?: ToWebview[]; view?: View };
+  if (data.messages !== undefined) showReport(data.messages, data.title, data.view ?? 'workers');
+  else void load(data.record!, data.title);
 } else if (dashboard?.textContent) followScheduler((JSON.parse(dashboard.textContent) as { socket: string }).socket);
 else host.post({ kind: 'ready' });

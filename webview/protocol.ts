@@ -37,7 +37,8 @@ export type ToWebview =
   /** The messages that follow come from a live cluster (the dashboard inside VS Code), or no longer: its tabs shown or not. */
   | { readonly kind: 'live'; readonly on: boolean }
   /** Dashboard: the cluster's workers and the scheduler's own load, once a second. */
-  | { readonly kind: 'workers'; readonly workers: readonly DashboardWorker[]; readonly scheduler: SchedulerSample }
+  /** The workers now (`scheduler`: the scheduler's own load; absent in a performance report). */
+  | { readonly kind: 'workers'; readonly workers: readonly DashboardWorker[]; readonly scheduler?: SchedulerSample }
   /**
    * Dashboard: the workers' sampled profile since the cluster started, as one call tree (null:
    * profiling is on and nothing was sampled yet); sent only by clusters started with profiling.
@@ -68,6 +69,10 @@ export interface DashboardWorker {
   /** Results it holds. */
   readonly keys: number;
   readonly lastSeenMs: number;
+  /** Bytes it fetched from each other worker (by name) since it joined. */
+  readonly received: Readonly<Record<string, number>>;
+  /** Its memory at each heartbeat of a time span: [time, memory, managed, spilled] (a performance report's; live pages keep their own). */
+  readonly history?: ReadonlyArray<readonly [number, number, number, number]>;
 }
 
 /** The scheduler's process over the last second. */

@@ -119,3 +119,15 @@ export function trimmed(node: ProfileNode, fraction: number, whole = total(node)
   }
   return { name: node.name, file: node.file, line: node.line, self: node.self + dropped, children: keep };
 }
+
+/** The samples of `now` that `before` does not have (both trees of the same profile, `before` taken earlier); empty branches left out. */
+export function subtracted(now: ProfileNode, before: ProfileNode | null): ProfileNode {
+  const node = emptyNode(now.name, now.file, now.line);
+  node.self = Math.max(0, now.self - (before?.self ?? 0));
+  for (const child of now.children) {
+    const old = before?.children.find((c) => same(c, child.name, child.file, child.line)) ?? null;
+    const rest = subtracted(child, old);
+    if (rest.self > 0 || rest.children.length > 0) node.children.push(rest);
+  }
+  return node;
+}

@@ -9,6 +9,9 @@
  * awaiting a future) fetches values straight from the workers that hold them.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { type ProfileTree, subtracted } from '../diagnostics/flame.js';
+import type { PerformanceData } from './dashboard.js';
 import { type ConfigHandle, config } from '../core/config.js';
 import { Errors } from '../errors.js';
 import { type Delayed, isDelayed, mergeGraphs } from '../graph/delayed.js';
@@ -25,7 +28,8 @@ import { type Comm, type Transport, transportFor } from './comm.js';
 import { LocalCluster, type LocalClusterOptions } from './cluster.js';
 import { encodeGraph, refOf } from './encode.js';
 import { defaultSecretFile, readSecret } from './secret.js';
-import type { DataReply, DataRequest, RunOutcome, TaskEvent, TaskSpec, TaskStreamEntry, ToClient, ToScheduler, WireValue, WorkerInfo } from './protocol.js';
+import { type SchedulerPlugin, type WorkerPlugin, toWirePlugin } from './plugins.js';
+import type { DataReply, DataRequest, PluginReply, RunOutcome, TaskEvent, TaskSpec, TaskStreamEntry, ToClient, ToScheduler, WireValue, WorkerInfo } from './protocol.js';
 import type { LogEntry } from './schedulerState.js';
 import { requestData } from './worker.js';
 import { sizeOf } from './sizeOf.js';
@@ -365,7 +369,7 @@ export class Client {
     return this.#comm;
   }
 
-  async #ask(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' | 'has-what' | 'task-stream' | 'run-on-scheduler' | 'restart' }>): Promise<unknown> {
+  async #ask(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' | 'has-what' | 'task-stream' | 'run-on-scheduler' | 'restart' | 'register-plugin' | 'unregister-plugin' | 'get-profile' | 'performance-data' }>): Promise<unknown> {
     const comm = await this.#scheduler();
     return this.#hold(
       new Promise((resolve) => {
@@ -635,6 +639,70 @@ export class Client {
     const outcome = (await this.#ask({ op: 'run-on-scheduler', id: ++this.#requestId, fn: ref, args })) as RunOutcome;
     if (!outcome.ok) throw fromWireError(outcome.error);
     return outcome.value as Awaited<R>;
+  }
+
+  /**
+   * Registers a plugin: an instance of an exported class extending `WorkerPlugin` (its `setup`
+   * runs on every worker now, and on every worker that joins later, before it starts a task) or
+   * `SchedulerPlugin` (its `start` runs on the scheduler now). A plugin of the same name
+   * (`plugin.name`, `options.name`, or its class's name) is replaced. Resolves with the name once
+   * set up; rejects, and keeps nothing, when `setup` or `start` throws, naming the plugin and the
+   * workers. The plugin travels as its class and its fields: its constructor does not run again.
+   */
+  registerPlugin(plugin: WorkerPlugin | SchedulerPlugin, options: { name?: string } = {}): Promise<string> {
+    noteCallers();
+    return this.#hold(this.#registerPlugin(plugin, options.name));
+  }
+
+  async #registerPlugin(plugin: WorkerPlugin | SchedulerPlugin, name: string | undefined): Promise<string> {
+    const wire = await toWirePlugin(plugin, name);
+    const reply = (await this.#ask({ op: 'register-plugin', id: ++this.#requestId, plugin: wire })) as PluginReply;
+    if (!reply.ok) throw new Error(reply.message);
+    return wire.name;
+  }
+
+  /** Tears a worker plugin down on every worker (`teardown`), or closes a scheduler plugin, and forgets it. */
+  async unregisterPlugin(name: string): Promise<void> {
+    const reply = (await this.#ask({ op: 'unregister-plugin', id: ++this.#requestId, name })) as PluginReply;
+    if (!reply.ok) throw new Error(reply.message);
+  }
+
+  /**
+   * Sends a module (JavaScript or TypeScript, with the local modules it imports) to every worker,
+   * and to every worker that joins later (Dask's `upload_file`): tasks whose functions it exports,
+   * and `client.run` of them, then use the uploaded copy. Upload it again after editing it and the
+   * next tasks run the new code, without restarting the workers. Resolves once every worker has it.
+   */
+  uploadFile(path: string): Promise<void> {
+    return this.#hold(
+      (async () => {
+        const { uploadPlugin } = await import('./uploads.js');
+        await this.#registerPlugin(await uploadPlugin(path), undefined);
+      })(),
+    );
+  }
+
+  /**
+   * The task code's statistical profile, sampled on every worker thread by V8's sampling
+   * profiler since the cluster started (or since `since`, a profile taken earlier: only what came
+   * after it): a call tree with sample counts. With `filename`, also writes it as a flame graph
+   * page (the panel's, standalone). The workers sample only when the cluster was started with
+   * `profile: true` (`skein worker --profile`); otherwise this rejects saying so.
+   */
+  async profile(options: { filename?: string; since?: ProfileTree } = {}): Promise<ProfileTree> {
+    const now = (await this.#ask({ op: 'get-profile', id: ++this.#requestId })) as ProfileTree | null;
+    if (now === null) throw new Error('profile(): the workers are not sampling their threads; start the cluster with profile: true (new Client({ profile: true }), new LocalCluster({ profile: true }), or skein worker --profile).');
+    const tree: ProfileTree = options.since === undefined ? now : { intervalMs: now.intervalMs, root: subtracted(now.root, options.since.root) };
+    if (options.filename !== undefined) {
+      const { reportPage } = await import('./report.js');
+      await writeFile(options.filename, reportPage('Skein profile', [{ kind: 'profile', intervalMs: tree.intervalMs, root: tree.root }], 'profile'));
+    }
+    return tree;
+  }
+
+  /** What a performance report shows of the time since `start` (ms since the epoch). */
+  async performanceData(start: number): Promise<PerformanceData> {
+    return (await this.#ask({ op: 'performance-data', id: ++this.#requestId, start })) as PerformanceData;
   }
 
   /** Which workers hold each key. */

@@ -311,7 +311,8 @@ export class LocalCluster {
 
   /**
    * Sets the number of workers: new ones start (and join); when there are fewer, the idlest retire,
-   * their results copied to workers that stay first (nothing is computed again).
+   * their results copied to workers that stay first (nothing is computed again). Resolves once the
+   * scheduler has exactly the workers asked for.
    */
   scale(n: number): Promise<void> {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`scale takes a worker count (an integer >= 0), got ${n}`);
@@ -329,7 +330,7 @@ export class LocalCluster {
       this.scaleLog.push({ time: Date.now(), workers: this.#names.length });
       if (this.#nanny !== undefined) this.#tellNanny({ op: 'add', names });
       else await Promise.all(names.map((name) => this.#startInproc(name)));
-      return;
+      return this.#workersAre(`${names.join(', ')} to join`, (now) => names.every((name) => now.has(name)));
     }
     // the idlest leave: nothing running, fewest results
     const byName = new Map([...this.scheduler.state.workers.values()].map((ws) => [ws.name, ws]));
@@ -350,6 +351,17 @@ export class LocalCluster {
         this.#inproc.splice(this.#inproc.indexOf(w), 1);
         await w.close();
       }
+    }
+    await this.#workersAre(`${leaving.join(', ')} to leave`, (now) => leaving.every((name) => !now.has(name)));
+  }
+
+  /** Resolves once the scheduler's workers (by name) pass `test`; rejects after 60 s saying what it waited for. */
+  async #workersAre(what: string, test: (names: ReadonlySet<string>) => boolean): Promise<void> {
+    const end = Date.now() + 60_000;
+    while (!this.#closed) {
+      if (test(new Set([...this.scheduler.state.workers.values()].map((ws) => ws.name)))) return;
+      if (Date.now() > end) throw new Error(`scale: waited 60 s for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
 

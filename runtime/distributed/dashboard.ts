@@ -27,6 +27,7 @@ import { cpuMeter } from '../diagnostics/resources.js';
 import { type ProfileNode, trimmed } from '../diagnostics/flame.js';
 import { SKEIN_VERSION } from '../version.js';
 import type { SchedulerState, TaskState, TaskStateName } from './schedulerState.js';
+import type { TaskStreamEntry } from './protocol.js';
 import type { DashboardFailed, DashboardWorker, PageToScheduler, SchedulerSample, ToWebview } from '../../webview/protocol.js';
 
 export interface DashboardOptions {
@@ -428,7 +429,90 @@ function workersOf(state: SchedulerState): DashboardWorker[] {
     executing: ws.executing,
     keys: ws.hasWhat.size,
     lastSeenMs: Math.max(0, Math.round(now - ws.lastSeen)),
+    received: state.receivedByName(ws),
   }));
+}
+
+/** What `performanceReport` shows of a time span, as the scheduler knows it (the profile is the client's to subtract). */
+export interface PerformanceData {
+  /** The tasks that ran since the start: the graph they form, when and where each ran, its overhead. */
+  readonly record: RunRecord;
+  /** The workers at the end, each with its memory at every heartbeat since the start and the bytes it fetched from each other worker. */
+  readonly workers: DashboardWorker[];
+  readonly failed: DashboardFailed[];
+}
+
+/**
+ * The run record of the tasks that ran since `since` (ms since the epoch), from the task stream
+ * (which outlives released tasks) and the transition log: when each became ready, was handed to
+ * a worker, ran, and was back in memory, so the panel's overhead view works as for a local run.
+ */
+export function performanceData(state: SchedulerState, since: number): PerformanceData {
+  const runs = new Map<string, TaskStreamEntry>();
+  for (const e of state.taskStream) if (e.start >= since) runs.set(e.key, e);
+  const keys = [...runs.keys()];
+  const index = new Map(keys.map((k, i) => [k, i]));
+  const n = keys.length;
+  const ready = new Array<number | null>(n).fill(null);
+  const dispatched = new Array<number | null>(n).fill(null);
+  const received = new Array<number | null>(n).fill(null);
+  // the last of each since the start: a task that ran twice shows its last run
+  for (const entry of state.log) {
+    if (entry.time < since) continue;
+    const t = index.get(entry.key);
+    if (t === undefined) continue;
+    if (entry.to === 'queued' || (entry.to === 'processing' && entry.from === 'waiting')) ready[t] = entry.time;
+    if (entry.to === 'processing') dispatched[t] = entry.time;
+    if (entry.to === 'memory' || entry.to === 'erred') received[t] = entry.time;
+  }
+  const lanes = new Map<string, number>();
+  const functions: FunctionInfo[] = [];
+  const fnIndex = new Map<string, number>();
+  const entries = [...runs.values()];
+  const record: RunRecord = {
+    format: RECORD_FORMAT,
+    version: RECORD_VERSION,
+    skeinVersion: SKEIN_VERSION,
+    createdAt: new Date().toISOString(),
+    run: { graphFile: null, scheduler: 'distributed', numWorkers: state.workers.size, keys: [], startedAt: since, finishedAt: Date.now(), status: entries.some((e) => e.status === 'erred') ? 'erred' : 'ok', cpus: availableParallelism(), node: process.version },
+    graph: {
+      keys,
+      groups: keys.map((k) => keyGroup(k)),
+      // the dependencies among these tasks the scheduler still knows
+      dependencies: keys.map((k) => (state.tasks.get(k)?.dependencies ?? []).map((d) => index.get(d.key)).filter((i): i is number => i !== undefined)),
+      order: keys.map((_, i) => i),
+      functions,
+      function: keys.map((k) => {
+        const ref = state.tasks.get(k)?.spec.fns[0];
+        if (ref === undefined) return -1;
+        const id = `${ref[0]}#${ref[1]}`;
+        let i = fnIndex.get(id);
+        if (i === undefined) {
+          fnIndex.set(id, (i = functions.length));
+          functions.push({ name: ref[1], file: ref[0].startsWith('file:') ? decodeURIComponent(new URL(ref[0]).pathname) : ref[0], line: null });
+        }
+        return i;
+      }),
+    },
+    tasks: {
+      status: entries.map((e) => e.status),
+      ready,
+      dispatched,
+      started: entries.map((e) => e.start),
+      finished: entries.map((e) => e.end),
+      received,
+      released: new Array<null>(n).fill(null),
+      erred: entries.map((e, t) => (e.status === 'erred' ? received[t]! : null)),
+      worker: entries.map((e) => laneOf(lanes, e.thread)),
+      resultBytes: keys.map((k) => state.tasks.get(k)?.nbytes ?? null),
+    },
+    workers: [...lanes.keys()].map((name) => ({ name, kind: 'thread' as const })),
+    resources: [],
+    results: [],
+    error: null,
+  };
+  const workers = workersOf(state).map((w) => ({ ...w, history: (state.workers.get(w.address)?.history ?? []).filter(([time]) => time >= since) }));
+  return { record, workers, failed: failedOf(state).filter((f) => runs.has(f.key)) };
 }
 
 function failedOf(state: SchedulerState): DashboardFailed[] {

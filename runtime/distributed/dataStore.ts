@@ -173,6 +173,11 @@ export function spillDir(name: string, pid: number): string {
   return join(tmpdir(), `skein-spill-${name.replace(/[^\w.-]/g, '_')}-${pid}`);
 }
 
+/** The folder of worker `name` in process `pid` for its plugins and uploaded modules (its supervisor removes it if the process dies). */
+export function localDir(name: string, pid: number): string {
+  return join(tmpdir(), `skein-worker-${name.replace(/[^\w.-]/g, '_')}-${pid}`);
+}
+
 /** The worker's spill folder: in the system's temporary folder, its name and process id in the name. */
 function makeDir(name: string): string {
   const dir = spillDir(name, process.pid);

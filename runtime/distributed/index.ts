@@ -12,3 +12,8 @@ export { type Comm, type Transport, inprocTransport, socketTransport } from './c
 export { type LogEntry, type TaskStateName, TASK_STATES } from './schedulerState.js';
 export { Dashboard, type DashboardOptions } from './dashboard.js';
 export type { TaskStreamEntry, WorkerInfo } from './protocol.js';
+export { WorkerPlugin, SchedulerPlugin, type PluginWorker, type PluginScheduler, type PluginStatus, type WorkerTaskState } from './plugins.js';
+export { UploadFile } from './uploads.js';
+export { performanceReport } from './report.js';
+export type { PerformanceData } from './dashboard.js';
+export type { ProfileNode, ProfileTree } from '../diagnostics/flame.js';

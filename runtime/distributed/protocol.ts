@@ -11,6 +11,7 @@
 import type { FnRef, WireError } from '../workers/protocol.js';
 import type { Path, WireClasses } from '../workers/wireValues.js';
 import type { ProfileNode } from '../diagnostics/flame.js';
+import type { PluginStatus, WirePlugin } from './plugins.js';
 
 /** A task as a client submits it: its graph value in wire form (workers/wireTasks.ts), the functions it calls, its dependencies. */
 export interface TaskSpec {
@@ -68,16 +69,25 @@ export type ToScheduler =
   | { readonly op: 'has-what'; readonly id: number }
   /** `client.restart()`: cancel every future, start every worker process again; the reply comes once they are back. */
   | { readonly op: 'restart'; readonly id: number }
+  /** The workers' sampled profile so far (null: profiling is off). */
+  | { readonly op: 'get-profile'; readonly id: number }
+  /** What a performance report shows of the time since `start` (PerformanceData). */
+  | { readonly op: 'performance-data'; readonly id: number; readonly start: number }
   /** Tasks that ran since `start` (clock ms), oldest first. */
   | { readonly op: 'task-stream'; readonly id: number; readonly start: number }
   /** Runs an exported function in the scheduler's process; the reply is `{ ok, value }` or `{ ok: false, error }`. */
   | { readonly op: 'run-on-scheduler'; readonly id: number; readonly fn: FnRef; readonly args: readonly unknown[] }
+  /** A worker plugin (set up on every worker, now and as they join) or a scheduler plugin; the reply is a PluginReply. */
+  | { readonly op: 'register-plugin'; readonly id: number; readonly plugin: WirePlugin }
+  | { readonly op: 'unregister-plugin'; readonly id: number; readonly name: string }
+  /** A worker set up (or tore down) a plugin: `id` of the request, 0 for those it got as it joined. */
+  | { readonly op: 'plugin-result'; readonly id: number; readonly name: string; readonly error?: WireError }
   | ({ readonly op: 'task-finished'; readonly key: string; readonly nbytes: number; readonly value?: WireValue } & RunStamps)
   | ({ readonly op: 'task-erred'; readonly key: string; readonly error: WireError } & RunStamps)
   /** A worker could not fetch `dep` from `holder` for `key`: the holder is gone or lost it. */
   | { readonly op: 'missing-data'; readonly key: string; readonly dep: string; readonly holder: string }
   /** Once a second: its threads running a task, its process's resident memory (bytes) and CPU (1 = one core). */
-  | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number; readonly cpu: number; readonly managed: number; readonly spilled: number }
+  | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number; readonly cpu: number; readonly managed: number; readonly spilled: number; readonly received?: ReadonlyArray<readonly [holder: string, bytes: number]> }
   /** Its process went over (or back under) the memory limit's pause threshold: no new task starts there meanwhile. */
   | { readonly op: 'worker-paused'; readonly paused: boolean; readonly memory: number }
   /** Its process went over the terminate threshold: it ends now (its nanny starts it again), having run `running`. */
@@ -92,7 +102,12 @@ export type ToScheduler =
 // ---- to a worker -------------------------------------------------------------------------
 
 export type ToWorker =
-  | { readonly op: 'registered'; readonly address: string; readonly name: string }
+  /** With the worker plugins registered so far: it sets them up before it starts a task. */
+  | { readonly op: 'registered'; readonly address: string; readonly name: string; readonly plugins: readonly WirePlugin[] }
+  /** Set up this plugin (replacing one of the same name); answered by `plugin-result`. */
+  | { readonly op: 'plugin-add'; readonly id: number; readonly plugin: WirePlugin }
+  /** Tear down this plugin and forget it; answered by `plugin-result`. */
+  | { readonly op: 'plugin-remove'; readonly id: number; readonly name: string }
   | {
       readonly op: 'compute-task';
       readonly key: string;
@@ -142,7 +157,16 @@ export interface WorkerInfo {
   readonly executing: number;
   readonly keys: number;
   readonly lastSeen: number;
+  /** Bytes it fetched from each other worker (by name) since it joined. */
+  readonly received: Readonly<Record<string, number>>;
+  /** Each worker plugin's setup there: `{ ok: true }`, or what it threw. */
+  readonly plugins: Readonly<Record<string, PluginStatus>>;
 }
+
+/** The scheduler's answer to `register-plugin` and `unregister-plugin`. */
+export type PluginReply =
+  | { readonly ok: true; readonly workers?: Readonly<Record<string, PluginStatus>> }
+  | { readonly ok: false; readonly message: string };
 
 export type ToClient =
   | { readonly op: 'events'; readonly events: readonly TaskEvent[] }

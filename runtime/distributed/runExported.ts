@@ -13,15 +13,20 @@ import type { RunOutcome } from './protocol.js';
  * Skein's loader for TypeScript modules as task threads do; in the user's process (an in-process
  * worker, a LocalCluster's scheduler) modules load as the user's own do.
  */
-export async function runExported([url, name]: FnRef, args: readonly unknown[], ownProcess: boolean): Promise<RunOutcome> {
+export async function runExported(ref: FnRef, args: readonly unknown[], ownProcess: boolean): Promise<RunOutcome> {
   try {
-    if (ownProcess && workersNeedLoader([url])) registerLoader();
-    const ns = (await import(url)) as Record<string, unknown>;
-    const value = ns[name];
-    const fn = isDelayedFunction(value) ? value.fn : value;
-    if (typeof fn !== 'function') throw new TypeError(`${url} has no exported function ${JSON.stringify(name)}`);
+    const fn = await importExported(ref, ownProcess);
+    if (typeof fn !== 'function') throw new TypeError(`${ref[0]} has no exported function ${JSON.stringify(ref[1])}`);
     return { ok: true, value: await (fn as (...a: unknown[]) => unknown)(...args) };
   } catch (error) {
     return { ok: false, error: toWireError(error) };
   }
+}
+
+/** What module `url` exports as `name` (a delayed function's own function); `ownProcess`: see runExported. */
+export async function importExported([url, name]: FnRef, ownProcess: boolean): Promise<unknown> {
+  if (ownProcess && workersNeedLoader([url])) registerLoader();
+  const ns = (await import(url)) as Record<string, unknown>;
+  const value = ns[name];
+  return isDelayedFunction(value) ? value.fn : value;
 }

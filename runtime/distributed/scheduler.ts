@@ -7,9 +7,12 @@
 import { clock } from '../core/timings.js';
 import type { Comm, Listener, Transport } from './comm.js';
 import type { ToClient, ToScheduler, ToWorker } from './protocol.js';
-import { type Outbox, SchedulerState } from './schedulerState.js';
+import { MEMORY_HISTORY, type Outbox, SchedulerState } from './schedulerState.js';
 import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
 import { runExported } from './runExported.js';
+import { performanceData } from './dashboard.js';
+import { type PluginScheduler, type PluginStatus, type SchedulerPlugin, type WirePlugin, callPlugin, fromWirePlugin } from './plugins.js';
+import type { PluginReply } from './protocol.js';
 
 export interface SchedulerOptions {
   readonly listen: string;
@@ -59,6 +62,8 @@ export class Scheduler {
 
   async close(): Promise<void> {
     clearInterval(this.#sweep);
+    for (const [name, plugin] of this.#schedulerPlugins) await this.#closePlugin(name, plugin);
+    this.#schedulerPlugins.clear();
     // retirements waiting for copies: nothing more will come
     for (const copy of this.#copies.splice(0)) copy.done();
     for (const c of this.#clients.values()) {
@@ -84,8 +89,9 @@ export class Scheduler {
         case 'register-worker': {
           worker = message.dataAddress;
           this.#workers.set(worker, comm as Comm<ToScheduler, ToWorker>);
-          (comm as Comm<ToScheduler, ToWorker>).send({ op: 'registered', address: worker, name: message.name });
+          (comm as Comm<ToScheduler, ToWorker>).send({ op: 'registered', address: worker, name: message.name, plugins: [...this.#workerPlugins.values()] });
           this.#send(this.state.addWorker({ address: worker, name: message.name, pid: message.pid, nthreads: message.nthreads, memoryLimit: message.memoryLimit }, this.#id('add-worker')));
+          this.#notify('addWorker', (p) => p.addWorker?.(this.#view, worker!));
           this.onWorkersChanged?.();
           return;
         }
@@ -98,6 +104,8 @@ export class Scheduler {
         case 'story':
         case 'has-what':
         case 'task-stream':
+        case 'get-profile':
+        case 'performance-data':
           (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id: message.id, value: this.reply(message) });
           return;
         case 'restart':
@@ -109,6 +117,13 @@ export class Scheduler {
         case 'run-on-scheduler':
           void runExported(message.fn, message.args, this.options.unref !== true).then((outcome) => (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id: message.id, value: outcome }));
           return;
+        case 'register-plugin':
+        case 'unregister-plugin': {
+          const answer = (value: PluginReply) => (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id: message.id, value });
+          const work = message.op === 'register-plugin' ? this.registerPlugin(message.plugin) : this.unregisterPlugin(message.name);
+          void work.then(answer, (error: unknown) => answer({ ok: false, message: error instanceof Error ? error.message : String(error) }));
+          return;
+        }
         default:
           try {
             this.#handle(message, worker);
@@ -149,6 +164,8 @@ export class Scheduler {
     // the state first: closing the comm calls this again, which must then find nothing to do
     this.#send(this.state.removeWorker(address, this.#id(`remove-worker-${how}`)));
     comm?.close();
+    for (const request of this.#pluginRequests.values()) request.left(address);
+    this.#notify('removeWorker', (p) => p.removeWorker?.(this.#view, address));
     this.onWorkersChanged?.();
   }
 
@@ -156,6 +173,11 @@ export class Scheduler {
     const st = this.state;
     switch (message.op) {
       case 'update-graph':
+        // plugins hear of the graph before its first transitions (as in Dask)
+        if (this.#schedulerPlugins.size > 0) {
+          const update = { client: message.client, keys: message.tasks.map((t) => t.key) };
+          this.#notify('updateGraph', (p) => p.updateGraph?.(this.#view, update));
+        }
         return this.#send(st.updateGraph(message.client, message.tasks, message.wanted, { events: message.events, values: message.values }, this.#id('update-graph')));
       case 'scatter':
         return this.#send(st.scatter(message.client, message.keys, message.nbytes, message.worker, this.#id('scatter')));
@@ -170,9 +192,23 @@ export class Scheduler {
       case 'story':
       case 'has-what':
       case 'task-stream':
+      case 'get-profile':
+      case 'performance-data':
       case 'run-on-scheduler':
       case 'restart':
-        return; // answered by #reply (they need the client's comm)
+      case 'register-plugin':
+      case 'unregister-plugin':
+        return; // answered by #accept (they need the client's comm)
+      case 'plugin-result': {
+        const ws = st.workers.get(worker!);
+        const status: PluginStatus = message.error === undefined ? { ok: true } : { ok: false, error: message.error.message };
+        if (message.id === 0) {
+          // a worker that joined set up the plugins registered before it: nobody waits, so a failure is said here
+          if (ws !== undefined) ws.plugins.set(message.name, status);
+          if (!status.ok) process.stderr.write(`skein scheduler: worker ${ws?.name ?? worker} joined, but its worker ${status.error}\n`);
+        } else this.#pluginRequests.get(message.id)?.answered(worker!, status);
+        return;
+      }
       case 'task-finished':
         return this.#send(st.taskFinished(worker!, message.key, message.nbytes, message, message.value, this.#id(`task-finished-${message.key}`)));
       case 'task-erred':
@@ -190,6 +226,9 @@ export class Scheduler {
           ws.cpu = message.cpu;
           ws.managed = message.managed;
           ws.spilled = message.spilled;
+          for (const [holder, bytes] of message.received ?? []) ws.receivedFrom.set(holder, (ws.receivedFrom.get(holder) ?? 0) + bytes);
+          ws.history.push([Date.now(), message.memory, message.managed, message.spilled]);
+          if (ws.history.length > MEMORY_HISTORY) ws.history.splice(0, ws.history.length - MEMORY_HISTORY);
         }
         return;
       }
@@ -278,9 +317,134 @@ export class Scheduler {
     });
   }
 
+  // ---- plugins ----------------------------------------------------------------------------
+
+  /** Worker plugins, sent to every worker as it joins. */
+  readonly #workerPlugins = new Map<string, WirePlugin>();
+  readonly #schedulerPlugins = new Map<string, SchedulerPlugin>();
+  /** Plugin requests waiting for workers' answers, by id. */
+  readonly #pluginRequests = new Map<number, { answered: (worker: string, status: PluginStatus) => void; left: (worker: string) => void }>();
+  #lastPluginRequest = 0;
+  /** Plugin methods that threw once: said on stderr that first time only. */
+  readonly #pluginFailures = new Set<string>();
+
+  /** What a scheduler plugin's methods get. */
+  readonly #view: PluginScheduler = ((scheduler: Scheduler) => ({
+    get address() {
+      return scheduler.address;
+    },
+    workers: () => scheduler.state.workerInfo(),
+    story: (key: string) => scheduler.state.story(key),
+  }))(this);
+
+  /**
+   * Registers a plugin (replacing one of the same name). A worker plugin is set up on every
+   * worker (resolves with how it went on each); when its setup throws on any, it is torn down where
+   * it was set up and not kept, and the reply names it, the workers and the error. A scheduler plugin
+   * is started, and kept only if `start` does not throw.
+   */
+  async registerPlugin(wire: WirePlugin): Promise<PluginReply> {
+    if (wire.kind === 'scheduler') {
+      const plugin = await fromWirePlugin<SchedulerPlugin>(wire, this.options.unref !== true);
+      const old = this.#schedulerPlugins.get(wire.name);
+      if (old !== undefined) {
+        this.#schedulerPlugins.delete(wire.name);
+        await this.#closePlugin(wire.name, old);
+      }
+      const failed = await callPlugin(wire.name, 'start', () => plugin.start?.(this.#view));
+      if (failed !== undefined) return { ok: false, message: `Scheduler ${failed.message}` };
+      this.#schedulerPlugins.set(wire.name, plugin);
+      this.#watchTransitions();
+      return { ok: true };
+    }
+    this.#workerPlugins.set(wire.name, wire);
+    const results = await this.#askWorkers((id) => ({ op: 'plugin-add', id, plugin: wire }));
+    const failed = Object.entries(results).filter(([, s]) => !s.ok);
+    for (const [address, status] of Object.entries(results)) this.state.workers.get(address)?.plugins.set(wire.name, status);
+    if (failed.length === 0) return { ok: true, workers: results };
+    // all or nothing: torn down where it was set up, not given to workers that join later
+    if (this.#workerPlugins.get(wire.name) === wire) this.#workerPlugins.delete(wire.name);
+    await this.#askWorkers((id) => ({ op: 'plugin-remove', id, name: wire.name }));
+    for (const ws of this.state.workers.values()) ws.plugins.delete(wire.name);
+    const names = failed.map(([address]) => this.state.workers.get(address)?.name ?? address).sort();
+    const error = (failed[0]![1] as { error: string }).error;
+    return { ok: false, message: `Worker ${error.replace(/^(plugin "[^"]*" failed in setup)/, `$1 on ${names.join(', ')}`)}` };
+  }
+
+  /** Tears a worker plugin down on every worker, or closes a scheduler plugin, and forgets it. */
+  async unregisterPlugin(name: string): Promise<PluginReply> {
+    const plugin = this.#schedulerPlugins.get(name);
+    if (plugin !== undefined) {
+      this.#schedulerPlugins.delete(name);
+      this.#watchTransitions();
+      await this.#closePlugin(name, plugin);
+      return { ok: true };
+    }
+    if (!this.#workerPlugins.delete(name)) return { ok: false, message: `unregisterPlugin: no plugin named "${name}" is registered (registered: ${[...this.#workerPlugins.keys(), ...this.#schedulerPlugins.keys()].map((n) => `"${n}"`).join(', ') || 'none'}).` };
+    const results = await this.#askWorkers((id) => ({ op: 'plugin-remove', id, name }));
+    for (const ws of this.state.workers.values()) ws.plugins.delete(name);
+    return { ok: true, workers: results };
+  }
+
+  /** Sends every worker a plugin message and waits for each to answer (or to leave). */
+  #askWorkers(message: (id: number) => Extract<ToWorker, { op: 'plugin-add' | 'plugin-remove' }>): Promise<Record<string, PluginStatus>> {
+    const id = ++this.#lastPluginRequest;
+    const waiting = new Set(this.#workers.keys());
+    const results: Record<string, PluginStatus> = {};
+    return new Promise((resolve) => {
+      const check = () => {
+        if (waiting.size > 0) return;
+        this.#pluginRequests.delete(id);
+        resolve(results);
+      };
+      this.#pluginRequests.set(id, {
+        answered: (worker, status) => {
+          if (!waiting.delete(worker)) return;
+          results[worker] = status;
+          check();
+        },
+        left: (worker) => {
+          waiting.delete(worker);
+          check();
+        },
+      });
+      for (const address of waiting) this.#workers.get(address)!.send(message(id));
+      check();
+    });
+  }
+
+  async #closePlugin(name: string, plugin: SchedulerPlugin): Promise<void> {
+    const failed = await callPlugin(name, 'close', () => plugin.close?.());
+    if (failed !== undefined) process.stderr.write(`skein scheduler: ${failed.message}\n`);
+  }
+
+  /** Calls a hook of every scheduler plugin; one that throws is said on stderr (the first time) and the scheduler goes on. */
+  #notify(method: string, call: (plugin: SchedulerPlugin) => void): void {
+    for (const [name, plugin] of this.#schedulerPlugins) {
+      try {
+        call(plugin);
+      } catch (error) {
+        const id = `${name}#${method}`;
+        if (this.#pluginFailures.has(id)) continue;
+        this.#pluginFailures.add(id);
+        process.stderr.write(`skein scheduler: plugin "${name}" failed in ${method} (said once): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      }
+    }
+  }
+
+  /** Transitions go to the plugins that have `transition`; none: the state machine calls nothing. */
+  #watchTransitions(): void {
+    const watching = [...this.#schedulerPlugins.values()].some((p) => typeof p.transition === 'function');
+    this.state.onTransition = watching ? (e) => this.#notify('transition', (p) => p.transition?.(e.key, e.from, e.to, { stimulus: e.stimulus })) : undefined;
+  }
+
   /** Answers a client's query (called by the client connection's handler). */
-  reply(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' | 'has-what' | 'task-stream' }>): unknown {
+  reply(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' | 'has-what' | 'task-stream' | 'get-profile' | 'performance-data' }>): unknown {
     switch (message.op) {
+      case 'get-profile':
+        return this.profile.on ? { intervalMs: this.profile.intervalMs, root: this.profile.root } : null;
+      case 'performance-data':
+        return performanceData(this.state, message.start);
       case 'has-what':
         return this.state.hasWhat();
       case 'task-stream':

@@ -25,6 +25,7 @@ import { keyGroup } from '../graph/spec.js';
 import { clock } from '../core/timings.js';
 import type { WireError } from '../workers/protocol.js';
 import { formatBytes } from './sizeOf.js';
+import type { PluginStatus } from './plugins.js';
 import type { RunStamps, TaskEvent, TaskSpec, TaskStreamEntry, ToClient, ToWorker, WireValue, WorkerInfo } from './protocol.js';
 
 export const TASK_STATES = ['released', 'waiting', 'queued', 'processing', 'memory', 'erred', 'forgotten', 'no-worker'] as const;
@@ -125,7 +126,19 @@ export interface WorkerState {
   retiring: boolean;
   /** It said it ends for memory (its process reached `memory` of its `limit`): its tasks hear why. */
   killedForMemory: { readonly memory: number; readonly limit: number; readonly terminate: number } | undefined;
+  /** How each worker plugin's setup went there. */
+  readonly plugins: Map<string, PluginStatus>;
+  /** Bytes it fetched from other workers, by their address, since it joined. */
+  readonly receivedFrom: Map<string, number>;
+  /** Its memory at each heartbeat, oldest first (the latest MEMORY_HISTORY). */
+  readonly history: MemorySample[];
 }
+
+/** A worker's memory at one heartbeat: time (ms since the epoch), process memory, managed, spilled (bytes). */
+export type MemorySample = readonly [time: number, memory: number, managed: number, spilled: number];
+
+/** Heartbeats of memory kept per worker: an hour at one a second. */
+export const MEMORY_HISTORY = 3600;
 
 /** Messages a stimulus produced, by destination. */
 export class Outbox {
@@ -336,7 +349,7 @@ export class SchedulerState {
 
   addWorker(info: { address: string; name: string; pid: number; nthreads: number; memoryLimit: number | null }, stimulus: string): Outbox {
     return this.#stimulate(stimulus, (_out, rec) => {
-      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock(), memory: 0, executing: 0, cpu: 0, managed: 0, spilled: 0, paused: false, retiring: false, killedForMemory: undefined });
+      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock(), memory: 0, executing: 0, cpu: 0, managed: 0, spilled: 0, paused: false, retiring: false, killedForMemory: undefined, plugins: new Map(), receivedFrom: new Map(), history: [] });
       for (const ts of this.tasks.values()) if (ts.state === 'no-worker') rec.set(ts, 'waiting');
     });
   }
@@ -427,6 +440,7 @@ export class SchedulerState {
       const ws = this.workers.get(address);
       if (ws === undefined) return;
       this.workers.delete(address);
+      this.#departed.set(address, ws.name);
       for (const ts of ws.pinned) ts.pinnedTo = undefined;
       for (const ts of ws.processing) {
         // a worker retired on purpose did not die of its task: the task just runs elsewhere
@@ -539,10 +553,22 @@ export class SchedulerState {
         executing: ws.executing,
         keys: ws.hasWhat.size,
         lastSeen: ws.lastSeen,
+        plugins: Object.fromEntries(ws.plugins),
+        received: this.receivedByName(ws),
       };
     }
     return out;
   }
+
+  /** Bytes `ws` fetched from each other worker, by that worker's name (its address once it is gone). */
+  receivedByName(ws: WorkerState): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [address, bytes] of ws.receivedFrom) out[this.workers.get(address)?.name ?? this.#departed.get(address) ?? address] = bytes;
+    return out;
+  }
+
+  /** Names of workers that left, by address (transfers from them still name them). */
+  readonly #departed = new Map<string, string>();
 
   /** The keys each worker holds, by address. */
   hasWhat(): Record<string, string[]> {
@@ -627,7 +653,7 @@ export class SchedulerState {
     const mine: Recommendations = new Map();
     const from = ts.state;
     transition.call(this, ts, out, mine);
-    this.log.push({ key: ts.key, from, to: ts.state, stimulus: this.#stimulus, time: clock(), recommended: [...mine].map(([t, s]) => [t.key, s] as const) });
+    this.#record({ key: ts.key, from, to: ts.state, stimulus: this.#stimulus, time: clock(), recommended: [...mine].map(([t, s]) => [t.key, s] as const) });
     for (const [t, s] of mine) rec.set(t, s);
   }
 
@@ -650,7 +676,7 @@ export class SchedulerState {
       if (ws === undefined || this.#full(ws)) return;
       this.#queued.pop();
       this.#startOn(ts, ws, out);
-      this.log.push({ key: ts.key, from: 'queued', to: 'processing', stimulus: this.#stimulus, time: clock(), recommended: [] });
+      this.#record({ key: ts.key, from: 'queued', to: 'processing', stimulus: this.#stimulus, time: clock(), recommended: [] });
     }
   }
 
@@ -688,9 +714,18 @@ export class SchedulerState {
 
   /** A state change outside the transition table (scattered data, a retry), logged as the others. */
   #logged(ts: TaskState, to: TaskStateName): void {
-    this.log.push({ key: ts.key, from: ts.state, to, stimulus: this.#stimulus, time: clock(), recommended: [] });
+    this.#record({ key: ts.key, from: ts.state, to, stimulus: this.#stimulus, time: clock(), recommended: [] });
     ts.state = to;
   }
+
+  /** Every transition goes in the log, and to `onTransition` (scheduler plugins). */
+  #record(entry: LogEntry): void {
+    this.log.push(entry);
+    this.onTransition?.(entry);
+  }
+
+  /** Called with every transition as it is logged (set while a scheduler plugin watches them). */
+  onTransition: ((entry: LogEntry) => void) | undefined;
 
   #estimate(ts: TaskState): number {
     return this.#durations.get(ts.group)?.mean ?? UNKNOWN_TASK_MS;

@@ -4,7 +4,7 @@
  * worker started by hand.
  */
 import { rmSync } from 'node:fs';
-import { spillDir } from './dataStore.js';
+import { localDir, spillDir } from './dataStore.js';
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorkerStart } from './cluster.js';
@@ -53,6 +53,7 @@ export function superviseWorker(
       if (worker === child) worker = undefined;
       // a worker killed (out of memory, SIGKILL) could not remove what it spilled: its supervisor does
       rmSync(spillDir(identity.name, child.pid!), { recursive: true, force: true });
+      rmSync(localDir(identity.name, child.pid!), { recursive: true, force: true });
       if (stopping) return stopped();
       events.died?.(child.pid!, code, signal);
       start();

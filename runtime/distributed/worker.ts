@@ -22,8 +22,11 @@ import type { DataReply, DataRequest, ToScheduler, ToWorker, WireValue } from '.
 import type { ProfileSamples } from '../workers/protocol.js';
 import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
 import { formatBytes, sizeOf } from './sizeOf.js';
-import { DataStore } from './dataStore.js';
+import { DataStore, localDir } from './dataStore.js';
 import { runExported } from './runExported.js';
+import { mkdirSync, rmSync } from 'node:fs';
+import type { FnRef, WireError } from '../workers/protocol.js';
+import { type PluginWorker, UPLOADED_MODULES, type WirePlugin, type WorkerPlugin, type WorkerTaskState, callPlugin, fromWirePlugin } from './plugins.js';
 
 export interface WorkerOptions {
   readonly scheduler: string;
@@ -157,6 +160,42 @@ export class Worker {
   /** Over the pause threshold: no new task starts here. */
   #paused = false;
   address = '';
+  /** Worker plugins set up here, by name; those with `transition`; the task states they follow. */
+  readonly #plugins = new Map<string, WorkerPlugin>();
+  #watchers: Array<readonly [string, WorkerPlugin]> = [];
+  readonly #states = new Map<string, WorkerTaskState>();
+  /** Plugin setups and teardowns, one after the other. */
+  #pluginOps: Promise<unknown> = Promise.resolve();
+  /** Set while the plugins it got as it joined are set up: no task starts before. */
+  #settingUp = false;
+  /** Modules uploaded here (client.uploadFile): the original URL → this worker's copy. */
+  readonly #uploaded = new Map<string, string>();
+  #localDir: string | undefined;
+  /** What worker plugins get. */
+  readonly #view: PluginWorker & { readonly [UPLOADED_MODULES]: Map<string, string> } = ((w: Worker) => ({
+    get name() {
+      return w.options.name;
+    },
+    get address() {
+      return w.address;
+    },
+    pid: process.pid,
+    get nthreads() {
+      return w.options.nthreads;
+    },
+    get memoryLimit() {
+      return w.options.memoryLimit ?? null;
+    },
+    keys: () => [...w.#data.keys()],
+    get localDirectory() {
+      if (w.#localDir === undefined) {
+        w.#localDir = localDir(w.options.name, process.pid);
+        mkdirSync(w.#localDir, { recursive: true, mode: 0o700 });
+      }
+      return w.#localDir;
+    },
+    [UPLOADED_MODULES]: w.#uploaded,
+  }))(this);
 
   constructor(readonly options: WorkerOptions) {
     this.#data = new DataStore(options.name);
@@ -189,7 +228,9 @@ export class Worker {
     await registered;
     const cpu = cpuMeter(); // over each beat, every thread of the process
     this.#heartbeat = setInterval(() => {
-      comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage.rss(), managed: this.#data.managed, spilled: this.#data.spilled, cpu: cpu() });
+      const received = this.#receivedFrom.size === 0 ? undefined : [...this.#receivedFrom];
+      this.#receivedFrom = new Map();
+      comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage.rss(), managed: this.#data.managed, spilled: this.#data.spilled, cpu: cpu(), received });
       if (this.#unsent !== undefined) {
         comm.send({ op: 'profile', intervalMs: this.options.profileIntervalMs!, root: this.#unsent });
         this.#unsent = undefined;
@@ -307,20 +348,37 @@ export class Worker {
     this.#samples?.close();
     this.#abort.abort();
     this.#comm?.close();
+    await this.#teardownAll();
     for (const peer of this.#peers.values()) void peer.then((c) => c.close(), () => undefined);
     await this.#listener?.close();
     if (this.#pool !== undefined) await destroyPool(this.#pool);
     this.#data.clear();
+    if (this.#localDir !== undefined) rmSync(this.#localDir, { recursive: true, force: true });
     this.options.onClosed?.();
   }
 
   #handle(message: ToWorker): void {
     switch (message.op) {
       case 'registered':
+        if (message.plugins.length > 0) {
+          this.#settingUp = true;
+          void this.#pluginOp(async () => {
+            for (const plugin of message.plugins) this.#comm?.send({ op: 'plugin-result', id: 0, name: plugin.name, error: await this.#addPlugin(plugin) });
+            this.#settingUp = false;
+            this.#pump();
+          });
+        }
+        return;
+      case 'plugin-add':
+        void this.#pluginOp(async () => this.#comm?.send({ op: 'plugin-result', id: message.id, name: message.plugin.name, error: await this.#addPlugin(message.plugin) }));
+        return;
+      case 'plugin-remove':
+        void this.#pluginOp(async () => this.#comm?.send({ op: 'plugin-result', id: message.id, name: message.name, error: await this.#removePlugin(message.name) }));
         return;
       case 'compute-task': {
         const task: Ready = { ...message, signature: message.fns.map((r) => `${r[0]}#${r[1]}`).join('|') };
         this.#assigned.set(message.key, task);
+        this.#tr(message.key, 'waiting');
         if (message.after !== undefined && !this.#data.has(message.after)) {
           let list = this.#after.get(message.after);
           if (list === undefined) this.#after.set(message.after, (list = []));
@@ -332,6 +390,7 @@ export class Worker {
         for (const key of message.keys) {
           this.#data.delete(key);
           this.#assigned.delete(key); // if it is still queued here, #pump skips it
+          this.#tr(key, 'released');
         }
         // a batch whose every task was let go (cancelled, or re-run elsewhere) stops: its thread is replaced
         for (const run of this.#running) if (run.tasks.every((t) => this.#assigned.get(t.key) !== t)) run.stop.abort();
@@ -345,6 +404,7 @@ export class Worker {
             this.#ready.splice(queued, 1);
             this.#release(this.#assigned.get(key)!);
             this.#assigned.delete(key);
+            this.#tr(key, 'released');
           }
           this.#comm?.send({ op: 'steal-response', key, stolen });
         }
@@ -383,7 +443,8 @@ export class Worker {
           continue;
         }
         for (const [key, value] of reply.items) {
-          this.#data.set(key, value, sizeOf(value.value));
+          this.#data.set(key, value, this.#received(holder, value));
+          this.#tr(key, 'memory');
           added.push(key);
         }
         missing.push(...reply.missing);
@@ -422,6 +483,7 @@ export class Worker {
         const reply = await this.#request(holder, { op: 'get-data', id: 0, keys }).catch(() => undefined);
         if (reply === undefined || reply.op !== 'data') return keys.map((k) => [k, holder] as const);
         for (const [key, value] of reply.items) {
+          this.#received(holder, value);
           const f = this.#fetched.get(key);
           if (f !== undefined) f.users++;
           else if (!this.#data.has(key)) this.#fetched.set(key, { value, users: 1 });
@@ -450,6 +512,7 @@ export class Worker {
   }
 
   #queue(task: Ready): void {
+    this.#tr(task.key, 'ready');
     this.#ready.push(task);
     this.#unsorted = true;
     this.#pump();
@@ -462,7 +525,7 @@ export class Worker {
   /** Hands ready tasks to the pool: at most two batches per thread in flight, same functions together, best priority first. */
   #pump(): void {
     const pool = this.#pool;
-    if (pool === undefined || this.#closed || this.#paused) return;
+    if (pool === undefined || this.#closed || this.#paused || this.#settingUp) return;
     const maxInFlight = this.options.nthreads * 2;
     while (this.#inFlight < maxInFlight && this.#readyHead < this.#ready.length) {
       if (this.#unsorted) {
@@ -509,7 +572,8 @@ export class Worker {
       }
       return chain;
     });
-    const fns = tasks[0]!.fns;
+    const fns = this.#uploaded.size === 0 ? tasks[0]!.fns : tasks[0]!.fns.map((ref) => this.#local(ref));
+    for (const t of tasks) this.#tr(t.key, 'executing');
     // inputs read back from disk count again: make room for them
     this.#spillOverTarget();
     // one task's outcome comes with the batch's result: streaming (a port per batch) is for several
@@ -539,6 +603,7 @@ export class Worker {
         const value: WireValue = { value: outcome.value, buffers: outcome.buffers, classes: outcome.classes };
         const nbytes = sizeOf(outcome.value);
         this.#data.set(task.key, value, nbytes);
+        this.#tr(task.key, 'memory');
         // over the target, the oldest results go to disk at once: a burst of results is not held until the next look
         this.#spillOverTarget();
         this.#comm?.send({ op: 'task-finished', key: task.key, nbytes, value: task.sendValue ? value : undefined, ...stamps });
@@ -546,6 +611,7 @@ export class Worker {
         for (const t of next ?? []) if (this.#assigned.get(t.key) === t) this.#gather(t);
       } else {
         failedAt.add(task.key);
+        this.#tr(task.key, 'error');
         this.#comm?.send({ op: 'task-erred', key: task.key, error: outcome.error, ...stamps });
       }
     };
@@ -610,12 +676,97 @@ export class Worker {
         comm.send({ op: 'data', id: request.id, items, missing });
       } else if (request.op === 'run') {
         // client.run: in this process's main thread, not a task thread
-        void runExported(request.fn, request.args, this.options.exit !== undefined).then((outcome) => comm.send({ op: 'ran', id: request.id, ...outcome }));
+        void runExported(this.#local(request.fn), request.args, this.options.exit !== undefined).then((outcome) => comm.send({ op: 'ran', id: request.id, ...outcome }));
       } else {
-        for (const [key, value] of request.items) this.#data.set(key, value, sizeOf(value.value));
+        for (const [key, value] of request.items) {
+          this.#data.set(key, value, sizeOf(value.value));
+          this.#tr(key, 'memory');
+        }
         comm.send({ op: 'put-done', id: request.id });
       }
     });
+  }
+
+  // ---- plugins ----------------------------------------------------------------------------
+
+  #pluginOp(op: () => Promise<unknown>): Promise<unknown> {
+    this.#pluginOps = this.#pluginOps.then(op, op);
+    return this.#pluginOps;
+  }
+
+  /** Sets a plugin up (tearing down one of the same name first); what it threw, naming it. */
+  async #addPlugin(wire: WirePlugin): Promise<WireError | undefined> {
+    let plugin: WorkerPlugin | undefined;
+    const error = await callPlugin(wire.name, 'setup', async () => {
+      plugin = await fromWirePlugin<WorkerPlugin>(wire, this.options.exit !== undefined);
+      const failed = await this.#removePlugin(wire.name);
+      if (failed !== undefined) process.stderr.write(`skein worker ${this.options.name}: ${failed.message}\n`);
+      await plugin.setup?.(this.#view);
+    });
+    if (error === undefined) {
+      this.#plugins.set(wire.name, plugin!);
+      this.#watch();
+    }
+    return error;
+  }
+
+  async #removePlugin(name: string): Promise<WireError | undefined> {
+    const plugin = this.#plugins.get(name);
+    if (plugin === undefined) return undefined;
+    this.#plugins.delete(name);
+    this.#watch();
+    return callPlugin(name, 'teardown', () => plugin.teardown?.(this.#view));
+  }
+
+  /** Tears every plugin down as the worker closes (each given 5 s at most). */
+  async #teardownAll(): Promise<void> {
+    await this.#pluginOps;
+    for (const name of [...this.#plugins.keys()]) {
+      const bound = new Promise<WireError>((resolve) => setTimeout(() => resolve({ name: 'Error', message: `plugin "${name}" did not finish its teardown within 5 s`, props: {} }), 5000).unref());
+      const failed = await Promise.race([this.#removePlugin(name), bound]);
+      if (failed !== undefined) process.stderr.write(`skein worker ${this.options.name}: ${failed.message}\n`);
+    }
+  }
+
+  #watch(): void {
+    this.#watchers = [...this.#plugins].filter(([, p]) => typeof p.transition === 'function');
+    if (this.#watchers.length === 0) this.#states.clear();
+  }
+
+  /** A task's state here changed: the plugins that follow transitions hear it (nothing is kept when none does). */
+  #tr(key: string, to: WorkerTaskState): void {
+    if (this.#watchers.length === 0) return;
+    const from = this.#states.get(key) ?? 'released';
+    if (from === to) return;
+    if (to === 'released') this.#states.delete(key);
+    else this.#states.set(key, to);
+    for (const [name, plugin] of this.#watchers) {
+      try {
+        plugin.transition!(key, from, to);
+      } catch (error) {
+        if (this.#pluginFailures.has(name)) continue;
+        this.#pluginFailures.add(name);
+        process.stderr.write(`skein worker ${this.options.name}: plugin "${name}" failed in transition (said once): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      }
+    }
+  }
+
+  readonly #pluginFailures = new Set<string>();
+
+  /** Where this worker imports a module from: its uploaded copy, if there is one. */
+  #local(ref: FnRef): FnRef {
+    const copy = this.#uploaded.get(ref[0]);
+    return copy === undefined ? ref : [copy, ref[1]];
+  }
+
+  /** Bytes fetched from each holder since the last heartbeat. */
+  #receivedFrom = new Map<string, number>();
+
+  /** Counts a value fetched from `holder`; its size. */
+  #received(holder: string, value: WireValue): number {
+    const bytes = sizeOf(value.value);
+    this.#receivedFrom.set(holder, (this.#receivedFrom.get(holder) ?? 0) + bytes);
+    return bytes;
   }
 
   #request(address: string, request: DataRequest): Promise<DataReply> {

@@ -5,14 +5,16 @@
 // request without the token). Screenshots in docs/images/ (with UPDATE_SCREENSHOTS=1).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
-import { Client, Dashboard } from 'skein/distributed';
+import { Client, Dashboard, performanceReport } from 'skein/distributed';
 import { SchedulerState } from '../../runtime/distributed/schedulerState.js';
-import { inc, incUpTo, sleep, spin } from '../data/ops.js';
+import { block, blockSum, fail, inc, incUpTo, sleep, spin } from '../data/ops.js';
 import { until } from '../until.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -209,6 +211,95 @@ describe('dashboard Profile page (a LocalCluster with profile: true, in Chromium
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
+      await client.close();
+    }
+  });
+});
+
+describe('performance report and profile file (a LocalCluster with profile: true; the pages opened in Chromium)', () => {
+  it('performanceReport writes one page: task stream, graph, overhead per group, workers with memory over time and bytes moved, failed tasks, profile', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skein-report-test-'));
+    const client = new Client({ nWorkers: 2, threadsPerWorker: 1, profile: true, dashboardAddress: null, setAsDefault: false });
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    try {
+      await client.ready;
+      const file = join(dir, 'report.html');
+      const out = await performanceReport(
+        file,
+        async () => {
+          // 2 MB blocks made on worker-0, summed on worker-1: 4 MB move between them
+          const blocks = [0, 1].map((i) => client.submit(block, i, 2, { key: `block-${i}`, workers: ['worker-0'] }));
+          const sums = blocks.map((b, i) => client.submit(blockSum, b, { key: `blocksum-${i}`, workers: ['worker-1'] }));
+          const spins = client.map(spin, [300, 301, 302, 303]);
+          await assert.rejects(client.submit(fail, 'bad row 7', { key: 'parse-7' }).result());
+          const results = await client.gather([...sums, ...spins]);
+          await sleep(1500); // a heartbeat or two: the workers' memory and the bytes they fetched reach the scheduler
+          return results.length;
+        },
+        { client },
+      );
+      assert.equal(out, 6, 'performanceReport resolves to what the function resolves to');
+      const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => (m.type() === 'error' ? errors.push(m.text()) : undefined));
+      await page.goto(pathToFileURL(file).href);
+      assert.match(await page.title(), /^Skein performance report: 9 tasks in \d+\.\d s$/);
+      const tabs = await page.locator('.tabs [id^="tab-"]:visible').allInnerTexts();
+      assert.deepEqual(tabs.map((t) => t.trim()), ['Graph', 'Task stream', 'Overhead', 'Tasks', 'Workers', 'Failed tasks (1)', 'Profile']);
+      const shape = await page.evaluate(() => {
+        const m = (window as unknown as { skeinPanel: { model: { size: number; record: { graph: { keys: string[]; dependencies: number[][] }; tasks: { worker: number[] } } } } }).skeinPanel.model;
+        const { keys, dependencies } = m.record.graph;
+        return { size: m.size, deps: Object.fromEntries(keys.filter((k) => k.startsWith('blocksum')).map((k) => [k, dependencies[keys.indexOf(k)]!.map((d) => keys[d])])), lanes: new Set(m.record.tasks.worker).size };
+      });
+      assert.deepEqual(shape, { size: 9, deps: { 'blocksum-0': ['block-0'], 'blocksum-1': ['block-1'] }, lanes: 2 });
+      // the task stream is the first tab: a bar per task run, a lane per worker thread
+      await page.screenshot({ path: join(shots, 'report-stream.png') });
+      await page.click('#tab-overhead');
+      const overhead = await page.locator('#view-overhead').innerText();
+      for (const group of ['block', 'blocksum', 'spin']) assert.ok(overhead.includes(group), overhead);
+      await page.click('#tab-cluster');
+      const rows = await page.locator('#cluster-workers table.workers tbody tr').count();
+      assert.equal(rows, 2);
+      assert.equal(await page.locator('#cluster-workers table.workers tbody svg[aria-label*="memory over the last"]').count(), 2);
+      const moved = await page.locator('#cluster-workers table.transfers tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)));
+      assert.deepEqual(moved, [['worker-0', 'worker-1', '4 MB']]);
+      await page.screenshot({ path: join(shots, 'report-workers.png') });
+      await page.click('#tab-failed');
+      assert.match(await page.locator('#view-failed').innerText(), /parse-7[\s\S]*Error: bad row 7/);
+      await page.click('#tab-profile');
+      assert.ok((await page.locator('.flame .frame[data-name="spin"]').count()) > 0);
+      assert.deepEqual(errors, []);
+
+      // written when the function throws too, and the error goes on
+      const failed = join(dir, 'failed.html');
+      await assert.rejects(performanceReport(failed, () => Promise.reject(new Error('boom')), { client }), { message: 'boom' });
+      assert.ok(existsSync(failed));
+
+      // the profile alone: a tree, and a page with the Profile tab only
+      const tree = await client.profile({ filename: join(dir, 'profile.html') });
+      assert.ok(JSON.stringify(tree.root).includes('"name":"spin"'));
+      await page.goto(pathToFileURL(join(dir, 'profile.html')).href);
+      assert.deepEqual((await page.locator('.tabs [id^="tab-"]:visible').allInnerTexts()).map((t) => t.trim()), ['Profile']);
+      assert.ok((await page.locator('.flame .frame[data-name="spin"]').count()) > 0);
+      // since a tree taken earlier: only what ran after it
+      const since = await client.profile({ since: tree });
+      assert.ok(!JSON.stringify(since.root).includes('"name":"spin"'));
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await client.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('profile() says how to turn profiling on when the workers do not sample', async () => {
+    const client = new Client({ nWorkers: 1, threadsPerWorker: 1, processes: false, dashboardAddress: null, setAsDefault: false });
+    try {
+      await assert.rejects(client.profile(), {
+        message: 'profile(): the workers are not sampling their threads; start the cluster with profile: true (new Client({ profile: true }), new LocalCluster({ profile: true }), or skein worker --profile).',
+      });
+    } finally {
       await client.close();
     }
   });

@@ -1,0 +1,94 @@
+/**
+ * `client.uploadFile(path)` (Dask's `upload_file`): a module sent to every worker, current and
+ * future, as a worker plugin. The client bundles the file with the local modules it imports
+ * (esbuild: TypeScript is compiled, packages stay imports, each resolved where the client
+ * resolves it); each worker writes the bundle into its own folder under its content hash and,
+ * from then on, imports that copy wherever a task (or `client.run`) names the original module. A
+ * file uploaded again has a new hash, hence a new URL: threads that imported the old one import
+ * the new one, without a restart.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { basename, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type PluginWorker, UPLOADED_MODULES, WorkerPlugin } from './plugins.js';
+
+export class UploadFile extends WorkerPlugin {
+  /**
+   * @param url the module's URL where the client has it (the one tasks name)
+   * @param filename the copy's file name on the workers
+   * @param code the bundle
+   */
+  constructor(
+    readonly url: string,
+    readonly filename: string,
+    readonly code: string,
+  ) {
+    super();
+    this.name = `upload-file ${url}`;
+  }
+
+  override setup(worker: PluginWorker): void {
+    const hash = createHash('sha256').update(this.code).digest('hex').slice(0, 16);
+    const dir = join(worker.localDirectory, 'uploads', hash);
+    const file = join(dir, this.filename);
+    if (!existsSync(file)) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(file, this.code);
+    }
+    modulesOf(worker).set(this.url, pathToFileURL(file).href);
+  }
+
+  override teardown(worker: PluginWorker): void {
+    modulesOf(worker).delete(this.url);
+  }
+}
+
+function modulesOf(worker: PluginWorker): Map<string, string> {
+  return (worker as PluginWorker & { [UPLOADED_MODULES]: Map<string, string> })[UPLOADED_MODULES];
+}
+
+/**
+ * The upload plugin of the module at `path`: bundled with its local imports, packages left as
+ * imports of the files the client resolves them to. Rejects with esbuild's message (file, line)
+ * when the module does not compile.
+ */
+export async function uploadPlugin(path: string): Promise<UploadFile> {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new Error(`uploadFile: ${file} does not exist.`);
+  const { build } = await import('esbuild');
+  let result;
+  try {
+    result = await build({
+      entryPoints: [file],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'inline',
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'skein-packages-where-the-client-has-them',
+          setup(b) {
+            b.onResolve({ filter: /^[^./]/ }, async (args) => {
+              if (args.pluginData === 'skein-resolving' || isBuiltin(args.path)) return args.pluginData === 'skein-resolving' ? undefined : { path: args.path, external: true };
+              const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'skein-resolving' });
+              // a package the client cannot resolve stays a bare import (the worker may have it)
+              return { path: found.errors.length === 0 && found.path !== '' ? pathToFileURL(found.path).href : args.path, external: true };
+            });
+          },
+        },
+      ],
+    });
+  } catch (error) {
+    const first = (error as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors?.[0];
+    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: ` : '';
+    throw new Error(`uploadFile: ${basename(file)} does not compile: ${where}${first?.text ?? (error instanceof Error ? error.message : String(error))}`);
+  }
+  const code = result.outputFiles[0]!.text;
+  const name = `${basename(file, extname(file))}.mjs`;
+  return new UploadFile(pathToFileURL(file).href, name, code);
+}
