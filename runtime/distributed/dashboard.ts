@@ -278,13 +278,19 @@ export class Dashboard {
   #tick(): void {
     const now = Date.now();
     const log = this.state.log;
+    const base = this.state.logStart;
+    // entries trimmed from the log before this page read them: it gets the whole graph again
+    if (this.#cursor < base) {
+      this.#cursor = base;
+      this.#unseen = true;
+    }
     // the newest state of each task that moved, without a map: a code per task, a list of those set
     const moved: number[] = [];
     const ran: Array<[number, number, number, number]> = [];
     const lanes = this.#lanes.size;
     let erred = false;
-    for (; this.#cursor < log.length; this.#cursor++) {
-      const entry = log[this.#cursor]!;
+    for (; this.#cursor < base + log.length; this.#cursor++) {
+      const entry = log[this.#cursor - base]!;
       if (entry.from === 'memory') this.#memory--;
       if (entry.to === 'memory') this.#memory++;
       else if (entry.to === 'erred') erred = true;

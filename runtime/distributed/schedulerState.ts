@@ -137,6 +137,9 @@ export interface WorkerState {
 /** A worker's memory at one heartbeat: time (ms since the epoch), process memory, managed, spilled (bytes). */
 export type MemorySample = readonly [time: number, memory: number, managed: number, spilled: number];
 
+/** Transitions the scheduler's log keeps, at least (Dask's transition-log-length). */
+const TRANSITION_LOG_KEPT = 100_000;
+
 /** Heartbeats of memory kept per worker: an hour at one a second. */
 export const MEMORY_HISTORY = 3600;
 
@@ -180,6 +183,8 @@ export interface SchedulerStateOptions {
   /** Deaths of a worker while running the same task before that task fails (Dask's allowed-failures). */
   readonly allowedFailures?: number;
   readonly validate?: boolean;
+  /** Transitions the log keeps at least (default 100,000, as Dask's transition log). */
+  readonly transitionLogKept?: number;
   /** Runs the task stream keeps (default 100,000, as Dask). */
   readonly taskStreamKept?: number;
 }
@@ -187,7 +192,13 @@ export interface SchedulerStateOptions {
 export class SchedulerState {
   readonly tasks = new Map<string, TaskState>();
   readonly workers = new Map<string, WorkerState>();
-  readonly log: LogEntry[] = [];
+  /**
+   * The latest transitions, oldest first: at most twice `transitionLogKept`, trimmed back to it as
+   * it grows (a long-lived scheduler does not keep every transition ever); `logStart` counts the
+   * entries trimmed away, so `logStart + i` numbers an entry for good.
+   */
+  log: LogEntry[] = [];
+  logStart = 0;
   /** Tasks ready to run that no worker had room for, by priority. */
   readonly #queued = new PriorityQueue();
   /** Measured mean duration (ms) per task group. */
@@ -200,7 +211,10 @@ export class SchedulerState {
     this.#allowedFailures = options.allowedFailures ?? 3;
     this.#validate = options.validate ?? false;
     this.#streamKept = options.taskStreamKept ?? TASK_STREAM_KEPT;
+    this.#logKept = Math.max(1, options.transitionLogKept ?? TRANSITION_LOG_KEPT);
   }
+
+  readonly #logKept: number;
 
   readonly #streamKept: number;
 
@@ -721,6 +735,11 @@ export class SchedulerState {
   /** Every transition goes in the log, and to `onTransition` (scheduler plugins). */
   #record(entry: LogEntry): void {
     this.log.push(entry);
+    if (this.log.length >= 2 * this.#logKept) {
+      const drop = this.log.length - this.#logKept;
+      this.log = this.log.slice(drop);
+      this.logStart += drop;
+    }
     this.onTransition?.(entry);
   }
 

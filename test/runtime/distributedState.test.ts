@@ -30,6 +30,24 @@ describe('distributed scheduler state', () => {
     assert.deepEqual(st.taskStream.map((e) => [e.key, e.start, e.status]), [['c', 2, 'memory'], ['d', 3, 'memory'], ['e', 4, 'memory']]);
   });
 
+  it('keeps the latest transitions, trimming the oldest as the log grows; entries keep their numbers', () => {
+    const st = new SchedulerState({ validate: true, transitionLogKept: 10 });
+    st.addWorker({ address: W1, name: 'worker-0', pid: 1, nthreads: 1, memoryLimit: null }, 'add-1');
+    const keys = Array.from({ length: 8 }, (_, i) => `t-${i}`);
+    st.updateGraph('c', keys.map((k) => spec(k)), keys, { events: false, values: false }, 'update');
+    keys.forEach((k) => st.taskFinished(W1, k, 8, stamps, undefined, `done-${k}`));
+    // 8 tasks, 3 transitions each (released>waiting>processing>memory): 24 logged, the log trimmed
+    // to 10 when it reached 20, then 4 more
+    assert.equal(st.logStart + st.log.length, 24);
+    assert.deepEqual([st.logStart, st.log.length], [10, 14]);
+    // the 8 released>waiting and the first 2 waiting>processing went
+    assert.deepEqual(story(st, 't-7'), [
+      ['waiting', 'processing', 'update'],
+      ['processing', 'memory', 'done-t-7'],
+    ]);
+    assert.deepEqual(story(st, 't-0'), [['processing', 'memory', 'done-t-0']]);
+  });
+
   it('runs x -> y: the story of each key, the messages to workers and to the client', () => {
     //  x ─▶ y
     const st = cluster();

@@ -232,7 +232,7 @@ describe('performance report and profile file (a LocalCluster with profile: true
           const sums = blocks.map((b, i) => client.submit(blockSum, b, { key: `blocksum-${i}`, workers: ['worker-1'] }));
           const spins = client.map(spin, [300, 301, 302, 303]);
           await assert.rejects(client.submit(fail, 'bad row 7', { key: 'parse-7' }).result());
-          const results = await client.gather([...sums, ...spins]);
+          const results = (await client.gather([...sums, ...spins])) as unknown[];
           await sleep(1500); // a heartbeat or two: the workers' memory and the bytes they fetched reach the scheduler
           return results.length;
         },
