@@ -1,5 +1,8 @@
 // `node bench/debug.mjs`: what stepping costs, measured through the debug adapter over stdio.
 // - latency from a `next` request to its `stopped` event on a 1,000-task graph (median of 200);
+// - the same for Step Back (from 500 tasks in: each replays the run up to the point before),
+//   Run to Here (10 tasks ahead) and a result breakpoint (`result % 50 === 0`, 50 tasks per stop)
+//   on that graph (target: 20 ms at the median for each);
 // - `continue` from the first task to a breakpoint on the last task of a 100,000-task graph,
 //   against a plain sync run of the same graph in this process (median of 5 each).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +54,39 @@ for (let i = 0; i < 220; i++) {
 }
 await dc.stop();
 
+/** Median ms from a request to its stopped event, over `n` requests (after `warm` unmeasured). */
+async function stops(d, n, request, warm = 3) {
+  const out = [];
+  for (let i = 0; i < n + warm; i++) {
+    const stopped = d.waitForEvent('stopped');
+    const t0 = performance.now();
+    await request(i);
+    await stopped;
+    if (i >= warm) out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+// 1b. Step Back from 500 tasks into the chain, 50 times (each back one more)
+const back = await session(small, (c) => c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'inc-560' }] }));
+{
+  const s = back.waitForEvent('stopped');
+  await back.continueRequest({ threadId: 1 });
+  await s;
+}
+const stepBacks = await stops(back, 50, () => back.stepBackRequest({ threadId: 1 }));
+await back.stop();
+
+// 1c. Run to Here, 10 tasks ahead each time
+const runTo = await session(small);
+const runTos = await stops(runTo, 50, (i) => runTo.customRequest('skeinRunTo', { key: `inc-${10 * (i + 1)}` }));
+await runTo.stop();
+
+// 1d. a result breakpoint: every 50th result
+const results = await session(small, (c) => c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'inc-*', condition: 'result % 50 === 0' }] }));
+const resultStops = await stops(results, 15, () => results.continueRequest({ threadId: 1 }));
+await results.stop();
+
 // 2. continue to the last task of 100,000, against a plain sync run
 const n = 100_000;
 const big = graphFile(n);
@@ -73,12 +109,23 @@ for (let r = 0; r < 7; r++) {
 }
 rmSync(dir, { recursive: true, force: true });
 
+const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), samples: xs.length });
 const result = {
-  nextToStoppedMs: { median: median(latencies), min: Math.min(...latencies), max: Math.max(...latencies), samples: latencies.length },
+  nextToStoppedMs: summary(latencies),
+  stepBackToStoppedMs: summary(stepBacks),
+  runToHereToStoppedMs: summary(runTos),
+  resultBreakpointToStoppedMs: summary(resultStops),
   continue100k: { debugMs: median(continues), plainSyncMs: median(plain), ratio: median(continues) / median(plain) },
 };
 if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 else {
   process.stdout.write(`next → stopped, 1,000-task graph: median ${result.nextToStoppedMs.median.toFixed(2)} ms (min ${result.nextToStoppedMs.min.toFixed(2)}, max ${result.nextToStoppedMs.max.toFixed(2)}, ${latencies.length} steps)\n`);
+  for (const [label, r] of [
+    ['Step Back (500 tasks in)', result.stepBackToStoppedMs],
+    ['Run to Here (10 ahead)', result.runToHereToStoppedMs],
+    ['result breakpoint (every 50th)', result.resultBreakpointToStoppedMs],
+  ]) {
+    process.stdout.write(`${label} → stopped, 1,000-task graph: median ${r.median.toFixed(2)} ms (min ${r.min.toFixed(2)}, max ${r.max.toFixed(2)}, ${r.samples} stops; target 20 ms)\n`);
+  }
   process.stdout.write(`continue to the last of 100,000 tasks: ${result.continue100k.debugMs.toFixed(0)} ms vs plain sync ${result.continue100k.plainSyncMs.toFixed(0)} ms: ${result.continue100k.ratio.toFixed(2)}x\n`);
 }

@@ -14,7 +14,7 @@ import { recordedFailure } from './recordedFailure.js';
 import { followedStatus, openDashboard, stopFollowing } from './dashboard.js';
 import { type RunInfo, RunsProvider } from './runs.js';
 import { type SchedulerChoice, nodeExecutable, readSettings } from './settings.js';
-import { activateDebug } from './debug/activateDebug.js';
+import { activateDebug, activeSessionGraph } from './debug/activateDebug.js';
 import { MANAGE_TRUST, UNTRUSTED_MESSAGE, refuseUntrusted } from './trust.js';
 import { copySkeinPackage, hasSkeinPackage, isMissingSkein } from './workspacePackage.js';
 
@@ -49,6 +49,14 @@ async function updateGraphFiles(): Promise<void> {
   await vscode.commands.executeCommand('setContext', 'skein.graphFiles', files.map((f) => f.fsPath));
 }
 
+/** The graph file Show Task Graph or a run used last. */
+let lastGraphFile: string | undefined;
+
+/** A graph file by Skein's naming (the `skein.graphFiles` default): `*.graph.ts` and its kin. */
+function isGraphFile(file: string): boolean {
+  return /\.graph\.(ts|mts|js|mjs)$/.test(file);
+}
+
 function targetFile(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
   return vscode.window.activeTextEditor?.document.uri;
@@ -65,6 +73,8 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
   const env: RunEnvironment = { context, output, status, diagnostics, runs, finished, transcript: [] };
   context.subscriptions.push(output, status, diagnostics, runs, finished, vscode.window.registerTreeDataProvider('skein.runs', runs));
   context.subscriptions.push({ dispose: stopFollowing });
+  // a debug session starts: the status of an earlier run (a "Skein failed" from before) goes
+  context.subscriptions.push(vscode.debug.onDidStartDebugSession((s) => (s.type === 'skein' ? status.hide() : undefined)));
 
   let offeredPackage = false; // once per window: a graph file that cannot resolve 'skein'
   const ADD_PACKAGE = 'Add the Skein Package';
@@ -75,6 +85,7 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
       return undefined;
     }
     if (vscode.window.activeTextEditor?.document.uri.toString() === file.toString()) await vscode.window.activeTextEditor.document.save();
+    lastGraphFile = file.fsPath;
     return startRun(env, file, scheduler);
   };
   context.subscriptions.push(
@@ -115,9 +126,18 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
     vscode.commands.registerCommand('skein.rerun', (r?: RunInfo) => (r ? startRun(env, vscode.Uri.file(r.file), r.scheduler as SchedulerChoice) : undefined)),
     vscode.commands.registerCommand('skein.clearRuns', () => runs.clear()),
     vscode.commands.registerCommand('skein.showGraph', async (arg?: unknown) => {
-      const file = targetFile(arg);
+      // during a debug session, its graph (the active editor is often a task's module, not the graph file)
+      const session = arg instanceof vscode.Uri ? undefined : activeSessionGraph();
+      if (session !== undefined) {
+        GraphPanel.createOrShow(context).showRecord(session.record as RunRecord, session.title);
+        return true;
+      }
+      const active = targetFile(arg);
+      // a file that is not a graph file (a module of tasks): the graph file used last
+      const file = active !== undefined && !(arg instanceof vscode.Uri) && !isGraphFile(active.fsPath) && lastGraphFile !== undefined ? vscode.Uri.file(lastGraphFile) : active;
       const panel = GraphPanel.createOrShow(context);
       if (file === undefined) return true;
+      lastGraphFile = file.fsPath;
       const record = await graphOf(context, file.fsPath).catch((error: unknown) => {
         void vscode.window.showErrorMessage(`Skein: cannot draw ${path.basename(file.fsPath)}: ${error instanceof Error ? error.message : String(error)}`);
         return undefined;
@@ -161,13 +181,15 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
       if (refusal !== undefined) return void vscode.window.showWarningMessage(refusal);
       const uri = vscode.Uri.file(target.file);
       // only what the task needs runs, with the sync scheduler; the Task error stop pauses at it
-      return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
+      const started = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
         type: 'skein',
         request: 'launch',
         name: `Debug failed task ${target.failedKey}`,
         program: target.file,
         keys: [target.failedKey],
       });
+      if (started) await vscode.commands.executeCommand('workbench.view.debug');
+      return started;
     }),
     vscode.window.registerWebviewPanelSerializer(GraphPanel.viewType, {
       deserializeWebviewPanel: async (panel) => GraphPanel.revive(panel, context),

@@ -14,6 +14,8 @@ export interface SkeinSettings {
   readonly graphFiles: string;
   readonly nodePath: string;
   readonly openPanelOnRun: boolean;
+  /** Megabytes of results a debug session keeps for Step Back. */
+  readonly stepBackMemory: number;
 }
 
 export function readSettings(scope?: vscode.Uri): SkeinSettings {
@@ -25,6 +27,7 @@ export function readSettings(scope?: vscode.Uri): SkeinSettings {
     graphFiles: c.get<string>('graphFiles', '**/*.graph.{ts,mts,js,mjs}'),
     nodePath: c.get<string>('nodePath', ''),
     openPanelOnRun: c.get<boolean>('openPanelOnRun', true),
+    stepBackMemory: Math.max(0, c.get<number>('debug.stepBackMemory', 256)),
   };
 }
 

@@ -27,7 +27,29 @@ function descendsFrom(s: vscode.DebugSession, ancestor: vscode.DebugSession): bo
  * `configurationDone`, that is, once the user's breakpoints are set in it: only then may the task
  * run. Resolves false if it does not start.
  */
+/** The JavaScript debugger sessions Step Into started, by the skein session they belong to: ended once the task is done. */
+const javaScriptChildren = new Map<string, vscode.DebugSession[]>();
+
+/** Ends the JavaScript debugger sessions a Step Into of `session` started (the task ran: they have nothing left to show). */
+function endJavaScriptChildren(session: vscode.DebugSession): void {
+  const children = javaScriptChildren.get(session.id) ?? [];
+  javaScriptChildren.delete(session.id);
+  for (const child of children) void vscode.debug.stopDebugging(child);
+}
+
+/** The graph each skein session shows, by session id: Show Task Graph during a session shows it. */
+const sessionGraphs = new Map<string, { record: unknown; title: string }>();
+
+/** The graph of the active skein debug session, if one is active. */
+export function activeSessionGraph(): { record: unknown; title: string } | undefined {
+  const active = vscode.debug.activeDebugSession;
+  return active?.type === 'skein' ? sessionGraphs.get(active.id) : undefined;
+}
+
 async function startJavaScriptDebugger(session: vscode.DebugSession, configuration: vscode.DebugConfiguration): Promise<boolean> {
+  const children = vscode.debug.onDidStartDebugSession((s) => {
+    if (s.type !== 'skein' && descendsFrom(s, session) && s.parentSession?.id === session.id) javaScriptChildren.set(session.id, [...(javaScriptChildren.get(session.id) ?? []), s]);
+  });
   let ready: (ok: boolean) => void = () => undefined;
   const configured = new Promise<boolean>((resolve) => (ready = resolve));
   const tracker = vscode.debug.registerDebugAdapterTrackerFactory('*', {
@@ -44,6 +66,7 @@ async function startJavaScriptDebugger(session: vscode.DebugSession, configurati
   } finally {
     clearTimeout(timer);
     tracker.dispose();
+    children.dispose();
   }
 }
 
@@ -54,10 +77,14 @@ function host(context: vscode.ExtensionContext, session: vscode.DebugSession): D
     runnerFile: path.join(runtimeDir(context), 'runner.js'),
     followInPanel(message) {
       if (message.kind === 'graph') {
-        GraphPanel.createOrShow(context).showRecord(message.record, `Skein: debugging ${path.basename(session.configuration.program ?? '')}`);
+        const title = `Skein: debugging ${path.basename(session.configuration.program ?? '')}`;
+        sessionGraphs.set(session.id, { record: message.record, title });
+        GraphPanel.createOrShow(context).showRecord(message.record, title);
       } else if (message.kind === 'transitions') {
         GraphPanel.current?.post(message);
       } else {
+        // a Step Into's JavaScript session is done once the session pauses again
+        endJavaScriptChildren(session);
         // the paused task: selected, brought into view, its details shown
         GraphPanel.current?.post({ kind: 'focus', key: message.key });
       }
@@ -93,7 +120,8 @@ class SkeinConfigurationProvider implements vscode.DebugConfigurationProvider {
       void vscode.window.showErrorMessage('Skein: the launch configuration needs "program", the graph file to debug.');
       return undefined;
     }
-    return { ...config, configuredScheduler: readSettings().scheduler };
+    const settings = readSettings();
+    return { stepBackMemory: settings.stepBackMemory, ...config, configuredScheduler: settings.scheduler };
   }
 }
 
@@ -115,7 +143,11 @@ function graphKeys(context: vscode.ExtensionContext, file: string): Promise<KeyI
 
 export function activateDebug(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
-
+    vscode.debug.onDidTerminateDebugSession((s) => {
+      if (s.type !== 'skein') return;
+      sessionGraphs.delete(s.id);
+      endJavaScriptChildren(s);
+    }),
     vscode.debug.registerDebugConfigurationProvider('skein', new SkeinConfigurationProvider()),
     vscode.debug.registerDebugAdapterDescriptorFactory('skein', {
       createDebugAdapterDescriptor: (session) => new vscode.DebugAdapterInlineImplementation(new SkeinDebugSession(host(context, session))),
@@ -151,7 +183,7 @@ export function activateDebug(context: vscode.ExtensionContext): void {
         if (pick === undefined) return undefined;
         chosen = pick.label;
       }
-      return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
+      const started = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
         type: 'skein',
         request: 'launch',
         name: `Debug ${chosen}`,
@@ -159,6 +191,9 @@ export function activateDebug(context: vscode.ExtensionContext): void {
         keys: [chosen],
         stopAtKeys: [chosen],
       });
+      // the Variables, Call Stack and Breakpoints in sight
+      if (started) await vscode.commands.executeCommand('workbench.view.debug');
+      return started;
     }),
   );
 }

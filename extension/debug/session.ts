@@ -48,6 +48,8 @@ export interface SkeinLaunchArguments extends DebugProtocol.LaunchRequestArgumen
   stopAtKeys?: string[];
   /** The configured scheduler, only to say that debugging uses sync instead. */
   configuredScheduler?: string;
+  /** Megabytes of results kept for Step Back (default: the skein.debug.stepBackMemory setting, 256). */
+  stepBackMemory?: number;
 }
 
 /** What the host can do beyond DAP (the inline adapter gets these from the extension). */
@@ -152,16 +154,17 @@ export class SkeinDebugSession extends LoggingDebugSession {
     this.sendEvent(new TerminatedEvent());
   }
 
-  #fail(response: DebugProtocol.Response, error: unknown): void {
-    this.sendErrorResponse(response, { id: 1001, format: error instanceof Error ? error.message : String(error), showUser: false });
+  #fail(response: DebugProtocol.Response, error: unknown, showUser = false): void {
+    this.sendErrorResponse(response, { id: 1001, format: error instanceof Error ? error.message : String(error), showUser });
   }
 
-  async #answer<R extends DebugProtocol.Response>(response: R, work: () => Promise<void>): Promise<void> {
+  /** Runs `work` and answers; a failure is the error response (shown to the user with `showUser`: a refusal they should read). */
+  async #answer<R extends DebugProtocol.Response>(response: R, work: () => Promise<void>, showUser = false): Promise<void> {
     try {
       await work();
       this.sendResponse(response);
     } catch (error) {
-      this.#fail(response, error);
+      this.#fail(response, error, showUser);
     }
   }
 
@@ -177,7 +180,8 @@ export class SkeinDebugSession extends LoggingDebugSession {
       supportsHitConditionalBreakpoints: true,
       supportsEvaluateForHovers: true, // hover sees inputs, args, result and held keys
       supportsSetVariable: true, // edit what the paused task will receive
-      supportsRestartFrame: true, // run the paused (or failed) task again
+      supportsRestartFrame: true, // run a task again once it ran (at its error, at a result breakpoint)
+      supportsStepBack: true, // back to before an earlier task: the run replayed up to there
       supportsExceptionInfoRequest: true, // the task error, its stack and type
       supportsTerminateRequest: true,
       supportsSteppingGranularity: false,
@@ -198,7 +202,7 @@ export class SkeinDebugSession extends LoggingDebugSession {
       execArgv: ['--inspect=127.0.0.1:0'],
       cwd: args.cwd ?? path.dirname(this.#program),
       env: args.env,
-      request: { kind: 'debug', file: this.#program, keys: args.keys, stopOnEntry: args.stopOnEntry === true, breakOnTaskError: args.breakOnTaskError !== false, stopAtKeys: args.stopAtKeys },
+      request: { kind: 'debug', file: this.#program, keys: args.keys, stopOnEntry: args.stopOnEntry === true, breakOnTaskError: args.breakOnTaskError !== false, stopAtKeys: args.stopAtKeys, stepBackMemoryMb: args.stepBackMemory },
       onMessage: (m) => {
         if (m.kind === 'debugEvent' && m.event === 'ready') this.#markReady();
         this.#onMessage(m);
@@ -286,6 +290,7 @@ export class SkeinDebugSession extends LoggingDebugSession {
         stackFrames: frames.map((f) => {
           const frame = new StackFrame(f.id, f.name, f.file ? new Source(path.basename(f.file), f.file) : undefined, f.line, f.column) as DebugProtocol.StackFrame;
           if (f.id !== 1) frame.presentationHint = 'subtle';
+          frame.canRestart = f.canRestart === true;
           return frame;
         }),
         totalFrames: frames.length,
@@ -353,12 +358,20 @@ export class SkeinDebugSession extends LoggingDebugSession {
     await this.#answer(response, () => this.#call('next', {}));
   }
 
+  protected override async stepBackRequest(response: DebugProtocol.StepBackResponse): Promise<void> {
+    await this.#answer(response, () => this.#call('stepBack', {}), true);
+  }
+
+  protected override async reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): Promise<void> {
+    await this.#answer(response, () => this.#call('reverseContinue', {}), true);
+  }
+
   protected override async stepOutRequest(response: DebugProtocol.StepOutResponse): Promise<void> {
     await this.#answer(response, () => this.#call('stepOut', {}));
   }
 
   protected override async restartFrameRequest(response: DebugProtocol.RestartFrameResponse): Promise<void> {
-    await this.#answer(response, () => this.#call('restartFrame', {}));
+    await this.#answer(response, () => this.#call('restartFrame', {}), true);
   }
 
   protected override async pauseRequest(response: DebugProtocol.PauseResponse): Promise<void> {

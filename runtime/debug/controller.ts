@@ -14,7 +14,10 @@
  * Nothing per step is proportional to the graph's size: breakpoints are resolved when they are
  * set, state counts come from the scheduler's own lists, values become variables only on demand.
  */
+import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
+import { userStack } from '../cli/stack.js';
+import { sizeOf } from '../distributed/sizeOf.js';
 import type { Callback } from '../core/callbacks.js';
 import { executeTask, isThenable, substitute } from '../core/execute.js';
 import { type Executor, stateInputs } from '../core/local.js';
@@ -34,11 +37,36 @@ type Mode = 'run' | 'step' | 'stepOut';
 /** The requests `handle` answers; the others (stepping, breakpoints, pause) have methods of their own. */
 type HandledCommand = 'stackTrace' | 'scopes' | 'variables' | 'setVariable' | 'evaluate' | 'exceptionInfo' | 'taskKeys';
 type Handled = { readonly [C in HandledCommand]: (args: DebugRequests[C]['args']) => DebugRequests[C]['result'] };
-type Command = 'continue' | 'next' | 'stepOut' | 'restartFrame' | 'stepIn';
+type Command = 'continue' | 'next' | 'stepOut' | 'restartFrame' | 'stepIn' | 'rewind';
+
+/**
+ * Thrown through the run to end it when the user steps back: the runner starts the run again,
+ * and the controller replays it to the point asked for (see `stepBack`).
+ */
+export class Rewind extends Error {
+  constructor() {
+    super('stepping back');
+  }
+}
+
+/** True for a Rewind, or an error the core wrapped around one (a gate's or a task's). */
+export function isRewind(error: unknown): boolean {
+  return error instanceof Rewind || (error instanceof Error && error.cause instanceof Rewind);
+}
+
+/** A task run in this session, in the order they ran: what it returned, while the memory for going back keeps it. */
+interface Point {
+  readonly t: number;
+  value: unknown;
+  readonly bytes: number;
+}
+
+/** The memory kept for Step Back by default (the `skein.debug.stepBackMemory` setting). */
+export const STEP_BACK_BYTES = 256 * 1024 * 1024;
 
 interface Paused {
   readonly t: number;
-  readonly reason: 'entry' | 'step' | 'breakpoint' | 'exception' | 'pause' | 'restart';
+  readonly reason: 'entry' | 'step' | 'breakpoint' | 'exception' | 'pause' | 'restart' | 'stepBack' | 'reverse';
   /** The arguments the task's function will receive (edits apply here). */
   args: unknown[];
   /** For aliases and values that only mention other keys: the value the task evaluates to. */
@@ -52,6 +80,8 @@ export interface ControllerOptions {
   readonly graphFile: string;
   readonly stopOnEntry: boolean;
   breakOnTaskError: boolean;
+  /** Bytes of results kept for Step Back (default 256 MB); past it the oldest points are dropped. */
+  readonly stepBackBytes?: number;
   send(event: DebugEvent): void;
 }
 
@@ -125,7 +155,8 @@ export class DebugController {
       this.#state = state;
       this.#sources ??= new SourceIndex(state.graph, this.options.graphFile);
       this.#counts = new StateCounts(state.graph.size);
-      this.#mode = this.options.stopOnEntry ? 'step' : 'run';
+      // a run replayed to a point runs freely up to it
+      this.#mode = this.options.stopOnEntry && this.#replay === undefined ? 'step' : 'run';
     },
     pretask: (key) => this.#gate(key),
     posttask: (key, result) => {
@@ -140,6 +171,17 @@ export class DebugController {
   #gate(key: string): Promise<void> | undefined {
     const st = this.#state!;
     const t = st.graph.index.get(key)!;
+    const replay = this.#replay;
+    if (replay !== undefined) {
+      // replaying to a point: nothing pauses before it, breakpoints are not counted again
+      if (t !== replay.target) return undefined;
+      this.#replay = undefined;
+      this.#replaying = undefined;
+      return this.#pause({ t, reason: replay.reason, args: this.#argsOf(t), isCall: this.#isCall(t) }, []).then((command) => {
+        if (command === 'stepIn' && !this.#isCall(t)) this.stepInHook = undefined;
+        this.#afterResume(command, t);
+      });
+    }
     const entry = this.#first && this.options.stopOnEntry;
     this.#first = false;
     let reason: Paused['reason'] | undefined = entry ? 'entry' : this.#mode === 'step' ? 'step' : this.#stopAt.has(t) || this.#runTo === t ? 'breakpoint' : undefined;
@@ -197,23 +239,101 @@ export class DebugController {
     this.#overrides.set(paused.t, paused.args);
     this.#handles.reset();
     const key = this.#state!.graph.keys[paused.t]!;
+    const k = JSON.stringify(key);
     const description =
       paused.reason === 'exception'
-        ? `Task ${JSON.stringify(key)} failed: ${paused.error instanceof Error ? paused.error.message : String(paused.error)}`
+        ? `Task ${k} failed: ${paused.error instanceof Error ? paused.error.message : String(paused.error)}`
         : paused.reason === 'entry'
-          ? `Paused before the first task, ${JSON.stringify(key)}`
+          ? `Paused before the first task, ${k}`
           : paused.result !== undefined
-            ? `Paused after task ${JSON.stringify(key)}: its result meets a breakpoint's condition`
-            : `Paused before task ${JSON.stringify(key)}`;
+            ? `Paused after task ${k}: its result meets a breakpoint's condition`
+            : paused.reason === 'stepBack'
+              ? `Paused before task ${k} (stepped back)`
+              : paused.reason === 'reverse'
+                ? `Paused before task ${k} (reverse continue)`
+                : `Paused before task ${k}`;
+    if (paused.reason === 'breakpoint' || paused.reason === 'exception') {
+      const at = this.#history.length;
+      if (this.#hitPoints.at(-1) !== at) this.#hitPoints.push(at);
+    }
     const promise = new Promise<Command>((resolve) => (this.#resume = resolve));
+    const reason = paused.reason === 'restart' || paused.reason === 'stepBack' ? 'step' : paused.reason === 'reverse' ? 'breakpoint' : paused.reason;
     // events go out after the response to whatever request resumed us (DAP ordering)
-    setImmediate(() => this.options.send({ event: 'stopped', reason: paused.reason === 'restart' ? 'step' : paused.reason, key, description, hitBreakpointIds: hit }));
+    setImmediate(() => this.options.send({ event: 'stopped', reason, key, description, hitBreakpointIds: hit }));
     return promise;
+  }
+
+  // ---- Step Back ------------------------------------------------------------------------
+
+  /** The tasks run so far in this run, in order (Step Back replays them); `#dropped` of them lost their values to the memory cap. */
+  #history: Point[] = [];
+  #dropped = 0;
+  #keptBytes = 0;
+  /** History positions where a breakpoint (or a task error) paused: Reverse Continue goes back to them. */
+  #hitPoints: number[] = [];
+  /** Set while a run is replayed to a point: the task to pause before, and why. */
+  #replay: { readonly target: number; readonly reason: 'stepBack' | 'reverse' } | undefined;
+  /** The values replayed (by task) while #replay is set; a task not among them runs again. */
+  #replaying: Map<number, unknown> | undefined;
+
+  /** Keeps what task `t` returned for Step Back, dropping the oldest values past the memory cap. */
+  #remember(t: number, value: unknown): void {
+    const bytes = sizeOf(value);
+    this.#history.push({ t, value, bytes });
+    this.#keptBytes += bytes;
+    const cap = this.options.stepBackBytes ?? STEP_BACK_BYTES;
+    while (this.#keptBytes > cap && this.#dropped < this.#history.length - 1) {
+      const old = this.#history[this.#dropped++]!;
+      this.#keptBytes -= old.bytes;
+      old.value = undefined;
+    }
+  }
+
+  /**
+   * Step Back (`reverse` false): back to just before the task that ran last (the paused task
+   * itself when it has run: a task error, a result breakpoint). Reverse Continue (`reverse`):
+   * back to the latest breakpoint or task-error stop before the paused task, or to the first
+   * task. The run is ended and run again, replaying the results kept so far up to that point
+   * (tasks are pure: what ran after it will run again). Throws, saying how far back it can go,
+   * when the point is not kept.
+   */
+  stepBack(reverse: boolean): void {
+    const paused = this.#paused;
+    const st = this.#state;
+    if (paused === undefined || st === undefined || this.#resume === undefined) throw new Error('The run is not paused.');
+    const pos = this.#history.length;
+    const ran = paused.result !== undefined || paused.reason === 'exception';
+    const target = reverse ? ([...this.#hitPoints].reverse().find((p) => p < pos) ?? 0) : ran ? pos : pos - 1;
+    if (target < 0) throw new Error(`Step Back: ${JSON.stringify(st.graph.keys[paused.t])} is the first task of the run; there is nothing before it.`);
+    if (target < this.#dropped) {
+      const earliest = this.#dropped < pos ? st.graph.keys[this.#history[this.#dropped]!.t]! : st.graph.keys[paused.t]!;
+      const mb = Math.round((this.options.stepBackBytes ?? STEP_BACK_BYTES) / 1048576);
+      throw new Error(
+        `Step Back cannot go back further than just before ${JSON.stringify(earliest)}: the results kept for going back are capped at ${mb} MB (the skein.debug.stepBackMemory setting), and older ones were dropped. Raise the setting to keep more.`,
+      );
+    }
+    const targetTask = target < pos ? this.#history[target]!.t : paused.t;
+    this.#replaying = new Map(this.#history.slice(0, target).map((p) => [p.t, p.value] as const));
+    // values dropped by the cap (before #dropped) are not replayed: those tasks run again
+    for (let i = 0; i < Math.min(this.#dropped, target); i++) this.#replaying.delete(this.#history[i]!.t);
+    for (const p of this.#history.slice(target)) this.#keptBytes -= p.bytes;
+    this.#history = this.#history.slice(0, target);
+    this.#dropped = Math.min(this.#dropped, target);
+    this.#hitPoints = this.#hitPoints.filter((p) => p < target);
+    this.#replay = { target: targetTask, reason: reverse ? 'reverse' : 'stepBack' };
+    this.#overrides.clear();
+    this.resume('rewind');
+  }
+
+  /** True while a run is replayed to a point (the runner starts it again after a Rewind). */
+  get rewinding(): boolean {
+    return this.#replay !== undefined;
   }
 
   #afterResume(command: Command, t: number): void {
     this.#paused = undefined;
     this.#handles.reset();
+    if (command === 'rewind') throw new Rewind();
     if (command === 'continue') this.#mode = 'run';
     else if (command === 'next' || command === 'stepIn') this.#mode = 'step';
     else if (command === 'stepOut') {
@@ -251,9 +371,12 @@ export class DebugController {
 
   async #execute(t: number, task: unknown, state: SchedulerState): Promise<unknown> {
     const key = state.graph.keys[t]!;
+    const replayed = this.#replaying;
+    if (replayed !== undefined && replayed.has(t)) return replayed.get(t);
     for (;;) {
       const args = this.#overrides.get(t);
-      this.#current = key;
+      // a task run again while replaying to a point (its value was dropped) prints nothing
+      this.#current = replayed === undefined ? key : undefined;
       try {
         if (this.stepInHook !== undefined) {
           const hook = this.stepInHook;
@@ -279,9 +402,13 @@ export class DebugController {
           this.#afterResume(command, t);
         }
         this.#overrides.delete(t);
+        // a task run again while replaying (its value was dropped) is in the history already
+        if (replayed === undefined) this.#remember(t, value);
         return value;
       } catch (error) {
-        if (!this.options.breakOnTaskError) throw error;
+        if (error instanceof Rewind || !this.options.breakOnTaskError) throw error;
+        // the pause shows the user's frames; the whole stack goes to the debug console
+        if (error instanceof Error && error.stack !== undefined) this.options.send({ event: 'output', category: 'stderr', text: `Task ${JSON.stringify(key)} failed:\n${error.stack}\n` });
         const command = await this.#pause({ t, reason: 'exception', args: args ?? this.#argsOf(t), isCall: this.#isCall(t), error }, []);
         if (command !== 'restartFrame') {
           this.#afterResume(command, t);
@@ -316,8 +443,17 @@ export class DebugController {
   resume(command: Command): void {
     const resume = this.#resume;
     if (resume === undefined) throw new Error('The run is not paused.');
+    const paused = this.#paused;
+    if (command === 'restartFrame' && paused !== undefined && !this.#canRestart(paused)) {
+      throw new Error(`Restart Frame runs a task again after it ran (at its error, or at a result breakpoint); ${JSON.stringify(this.#state!.graph.keys[paused.t])} has not run yet: Step Over runs it.`);
+    }
     this.#resume = undefined;
     resume(command);
+  }
+
+  /** Whether the paused task has run (so Restart Frame can run it again). */
+  #canRestart(paused: Paused): boolean {
+    return paused.reason === 'exception' || paused.result !== undefined;
   }
 
   get paused(): boolean {
@@ -376,7 +512,9 @@ export class DebugController {
         const key = st.graph.keys[t]!;
         const called = taskFunction(st.graph.values[t]);
         const fn = called === undefined ? 'value' : describeFunction(called);
-        return { id: i + 1, key, name: i === 0 ? `${key} (${fn})` : `${key} (${fn}, waiting)`, file: where.file, line: where.line, column: 1 };
+        // at a task error, the paused frame is where it threw (the first frame in user code)
+        const threw = i === 0 && paused.reason === 'exception' ? throwingFrame(paused.error) : undefined;
+        return { id: i + 1, key, name: i === 0 ? `${key} (${fn})` : `${key} (${fn}, waiting)`, file: threw?.file ?? where.file, line: threw?.line ?? where.line, column: threw?.column ?? 1, canRestart: i === 0 && this.#canRestart(paused) };
       });
     },
     scopes: () => {
@@ -424,7 +562,7 @@ export class DebugController {
         description: `Task ${JSON.stringify(this.#state!.graph.keys[paused.t])} failed: ${e.message}`,
         typeName: e.constructor?.name ?? 'Error',
         message: e.message,
-        stackTrace: e.stack ?? null,
+        stackTrace: e.stack === undefined ? null : userFramesOf(e.stack),
       };
     },
     taskKeys: () => {
@@ -455,6 +593,25 @@ export class DebugController {
   #graphVariables(): VariableInfo[] {
     return graphScope(this.#state!, this.#counts!.update(this.#state!.log), this.#paused?.error !== undefined, this.#handles);
   }
+}
+
+/** The user's frames of a stack (Skein's and Node's left out), saying how many were left out. */
+export function userFramesOf(stack: string): string {
+  const kept = userStack(stack);
+  const hidden = stack.split('\n').length - kept.split('\n').length;
+  return hidden === 0 ? kept : `${kept}\n    (${hidden} frame${hidden === 1 ? '' : 's'} of Skein and Node hidden; the whole stack is in the Debug Console)`;
+}
+
+/** Where `error` was thrown in the user's code: the first frame of its stack that is not Skein's or Node's. */
+export function throwingFrame(error: unknown): { file: string; line: number; column: number } | undefined {
+  if (!(error instanceof Error) || error.stack === undefined) return undefined;
+  for (const frame of userStack(error.stack).split('\n')) {
+    const m = /\(?((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?$/.exec(frame.trim());
+    if (m === null || !frame.trimStart().startsWith('at ')) continue;
+    const file = m[1]!.startsWith('file:') ? fileURLToPath(m[1]!) : m[1]!;
+    return { file, line: Number(m[2]), column: Number(m[3]) };
+  }
+  return undefined;
 }
 
 /** One-line text of a value for the debug console. */

@@ -14,6 +14,8 @@ export interface DebugLaunch {
   readonly breakOnTaskError: boolean;
   /** Pause before these keys whatever the breakpoints say (Skein: Debug Task…). */
   readonly stopAtKeys?: readonly string[];
+  /** Megabytes of results kept for Step Back (`skein.debug.stepBackMemory`; default 256). */
+  readonly stepBackMemoryMb?: number;
 }
 
 export interface FunctionBreakpointSpec {
@@ -43,6 +45,8 @@ export interface FrameInfo {
   readonly file: string | null;
   readonly line: number;
   readonly column: number;
+  /** Restart Frame can run this task again (it has run: a task error, a result breakpoint). */
+  readonly canRestart?: boolean;
 }
 
 export interface VariableInfo {
@@ -68,6 +72,10 @@ export interface DebugRequests {
   /** The JavaScript debugger has attached (or will not): run the task Step Into held. */
   attached: { args: Record<string, never>; result: void };
   restartFrame: { args: Record<string, never>; result: void };
+  /** Step Back: to just before the task that ran last (the run replayed up to there). */
+  stepBack: { args: Record<string, never>; result: void };
+  /** Reverse Continue: back to the latest breakpoint stop before the paused task, or to the first task. */
+  reverseContinue: { args: Record<string, never>; result: void };
   /** Run to Here: continue until just before `key` (answers false when it has run already or is not in the run). */
   runTo: { args: { key: string }; result: boolean };
   pause: { args: Record<string, never>; result: void };

@@ -7,7 +7,7 @@
 import inspector from 'node:inspector';
 import { getAsync, prepareGraph } from '../core/local.js';
 import { Errors, TaskError } from '../errors.js';
-import { DebugController, consoleText } from '../debug/controller.js';
+import { DebugController, consoleText, isRewind } from '../debug/controller.js';
 import type { DebugCommand, DebugEvent, DebugLaunch, DebugRequests } from '../debug/protocol.js';
 import type { FromRunner, ToRunner } from './protocol.js';
 import { graphRecord } from '../diagnostics/visualize.js';
@@ -46,7 +46,13 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
   const keys = launch.keys && launch.keys.length > 0 ? [...launch.keys] : [...loaded.keys];
   for (const k of keys) if (!loaded.graph.has(k)) throw Errors.missingKey(k, loaded.graph.keys());
   const { graph } = prepareGraph(loaded.graph, keys);
-  const controller = new DebugController({ graphFile: loaded.file, stopOnEntry: launch.stopOnEntry, breakOnTaskError: launch.breakOnTaskError, send: event });
+  const controller = new DebugController({
+    graphFile: loaded.file,
+    stopOnEntry: launch.stopOnEntry,
+    breakOnTaskError: launch.breakOnTaskError,
+    stepBackBytes: launch.stepBackMemoryMb === undefined ? undefined : launch.stepBackMemoryMb * 1024 * 1024,
+    send: event,
+  });
   controller.prepare(graph);
   controller.stopAt(launch.stopAtKeys ?? []);
   // the graph panel follows the session: its graph now, its states as they change (also while paused)
@@ -65,15 +71,24 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
 
   const start = async (): Promise<void> => {
     let exitCode = 0;
-    try {
-      // the graph compiled above: the breakpoints, the panel's record and the run share its task numbers
-      const values = (await getAsync(graph, keys, { executor: controller.executor(), callbacks: [controller.callback, liveTransitions(() => graph.size, post)] })) as unknown[];
-      keys.forEach((k, i) => event({ event: 'output', category: 'console', text: `${k}: ${consoleText(values[i])}\n` }));
-    } catch (error) {
-      exitCode = 1;
-      const message = error instanceof Error ? error.message : String(error);
-      const cause = error instanceof TaskError && error.cause instanceof Error ? `\n${userStack(error.cause.stack ?? '')}` : '';
-      event({ event: 'output', category: 'stderr', text: `${message}${cause}\n` });
+    const live = liveTransitions(() => graph.size, post);
+    for (;;) {
+      try {
+        // the graph compiled above: the breakpoints, the panel's record and the run share its task numbers
+        const values = (await getAsync(graph, keys, { executor: controller.executor(), callbacks: [controller.callback, live] })) as unknown[];
+        keys.forEach((k, i) => event({ event: 'output', category: 'console', text: `${k}: ${consoleText(values[i])}\n` }));
+      } catch (error) {
+        if (isRewind(error) && controller.rewinding) {
+          // Step Back: the run again from the start, replayed up to the point asked for; the panel starts over with it
+          post({ kind: 'graph', record: graphRecord(graph, keys, loaded.file) });
+          continue;
+        }
+        exitCode = 1;
+        const message = error instanceof Error ? error.message : String(error);
+        const cause = error instanceof TaskError && error.cause instanceof Error ? `\n${userStack(error.cause.stack ?? '')}` : '';
+        event({ event: 'output', category: 'stderr', text: `${message}${cause}\n` });
+      }
+      break;
     }
     event({ event: 'finished', exitCode });
   };
@@ -104,6 +119,10 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
       case 'stepOut':
       case 'restartFrame':
         return respond(m.id, () => controller.resume(command));
+      case 'stepBack':
+        return respond(m.id, () => controller.stepBack(false));
+      case 'reverseContinue':
+        return respond(m.id, () => controller.stepBack(true));
       case 'runTo':
         return respond(m.id, () => controller.runTo((m.args as DebugRequests['runTo']['args']).key));
       case 'stepIn':

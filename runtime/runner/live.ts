@@ -17,7 +17,7 @@ import type { FromRunner } from './protocol.js';
 export function liveTransitions(total: () => number, send: (message: FromRunner) => unknown): Callback {
   let state: SchedulerState | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const cursor = new LogCursor();
+  let cursor = new LogCursor();
   const flush = (): void => {
     const newest = new Map<number, number>();
     const begins = state?.begins === true;
@@ -34,6 +34,9 @@ export function liveTransitions(total: () => number, send: (message: FromRunner)
     transitions: true,
     starts: true,
     startState(_dsk, s) {
+      // a run started again (a debug session stepping back): its log from the start
+      clearInterval(timer);
+      cursor = new LogCursor();
       state = s;
       flush();
       timer = setInterval(flush, 100);

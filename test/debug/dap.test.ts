@@ -346,6 +346,110 @@ describe('debug adapter (DAP over stdio)', () => {
     assert.ok(Number.isInteger(configuration.port) && (configuration.port as number) > 0);
   });
 
+  it('Step Back returns to before the task that ran last; stepping forward runs it again', async () => {
+    const stopped = stoppedAt(dc);
+    await launch(dc, { stopOnEntry: true, keys: ['total'] });
+    assert.equal((await stopped).key, 'double-1');
+    // nothing before the first task
+    await assert.rejects(dc.customRequest('stepBack', { threadId: 1 }), { message: 'Step Back: "double-1" is the first task of the run; there is nothing before it.' });
+    assert.equal((await step(dc, 'next')).key, 'add-1');
+    assert.equal((await step(dc, 'next')).key, 'add-2');
+    assert.equal((await step(dc, 'next')).key, 'total');
+    const back = stoppedAt(dc);
+    await dc.stepBackRequest({ threadId: 1 });
+    const b = await back;
+    assert.deepEqual([b.key, b.reason, b.body.description], ['add-2', 'step', 'Paused before task "add-2" (stepped back)']);
+    // the state as it was then: add-1 done, add-2 about to run with its inputs
+    assert.deepEqual((await taskScope(dc)).inputs, { a: '42', b: '2' });
+    const back2 = stoppedAt(dc);
+    await dc.stepBackRequest({ threadId: 1 });
+    assert.equal((await back2).key, 'add-1');
+    const before = output();
+    assert.equal((await step(dc, 'next')).key, 'add-2');
+    assert.equal((await step(dc, 'next')).key, 'total');
+    // add-1 ran again going forward (it prints); double-1, replayed from what was kept, did not
+    assert.deepEqual(output().slice(before.length).match(/\[add-\d\] adding \d+ and \d+/g), ['[add-1] adding 42 and 1', '[add-2] adding 42 and 2']);
+    const exited = dc.waitForEvent('exited') as Promise<DebugProtocol.ExitedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await exited).body.exitCode, 0);
+    assert.match(output(), /\ntotal: 87\n/);
+  });
+
+  it('Reverse Continue goes back to the previous breakpoint stop, then to the first task', async () => {
+    const stopped = stoppedAt(dc);
+    await launch(dc, { keys: ['total'] }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'add-*' }] }));
+    assert.equal((await stopped).key, 'add-1');
+    assert.equal((await step(dc, 'continue')).key, 'add-2');
+    assert.equal((await step(dc, 'next')).key, 'total');
+    const reverse = async () => {
+      const s = stoppedAt(dc);
+      await dc.reverseContinueRequest({ threadId: 1 });
+      return s;
+    };
+    const r1 = await reverse();
+    assert.deepEqual([r1.key, r1.reason, r1.body.description], ['add-2', 'breakpoint', 'Paused before task "add-2" (reverse continue)']);
+    assert.equal((await reverse()).key, 'add-1');
+    assert.equal((await reverse()).key, 'double-1');
+    // forward again: the breakpoints stop as before
+    assert.equal((await step(dc, 'continue')).key, 'add-1');
+  });
+
+  it('Step Back keeps results up to stepBackMemory: past it, it says how far back it can go', async () => {
+    const stopped = stoppedAt(dc);
+    await launch(dc, { stopOnEntry: true, keys: ['total'], stepBackMemory: 0 });
+    assert.equal((await stopped).key, 'double-1');
+    for (const k of ['add-1', 'add-2', 'total']) assert.equal((await step(dc, 'next')).key, k);
+    const back = stoppedAt(dc);
+    await dc.stepBackRequest({ threadId: 1 });
+    assert.equal((await back).key, 'add-2');
+    await assert.rejects(dc.stepBackRequest({ threadId: 1 }), {
+      message: 'Step Back cannot go back further than just before "add-2": the results kept for going back are capped at 0 MB (the skein.debug.stepBackMemory setting), and older ones were dropped. Raise the setting to keep more.',
+    });
+    // still paused where it was, and it goes on
+    assert.equal((await step(dc, 'next')).key, 'total');
+  });
+
+  it('Restart Frame is offered only once the task ran: refused, saying why, at an ordinary pause', async () => {
+    const stopped = stoppedAt(dc);
+    await launch(dc, { stopOnEntry: true, keys: ['total'] });
+    assert.equal((await stopped).key, 'double-1');
+    const st = await dc.stackTraceRequest({ threadId: 1 });
+    assert.equal(st.body.stackFrames[0]!.canRestart, false);
+    await assert.rejects(dc.restartFrameRequest({ frameId: 1 }), {
+      message: 'Restart Frame runs a task again after it ran (at its error, or at a result breakpoint); "double-1" has not run yet: Step Over runs it.',
+    });
+    // nothing moved: the next step is the next task
+    assert.equal((await step(dc, 'next')).key, 'add-1');
+  });
+
+  it("a task error pauses on the line that threw, and its stack shows the user's frames only", async () => {
+    const stopped = stoppedAt(dc);
+    await launch(dc, {});
+    assert.equal((await stopped).key, 'check');
+    const st = await dc.stackTraceRequest({ threadId: 1 });
+    const top = st.body.stackFrames[0]!;
+    assert.deepEqual([top.source?.path, top.line, top.canRestart], [program, line('throw new RangeError'), true]);
+    const info = await dc.exceptionInfoRequest({ threadId: 1 });
+    const trace = info.body.details!.stackTrace!;
+    assert.doesNotMatch(trace, /dist\/runtime|\/runtime\/(core|debug|runner)\/|node:internal/);
+    assert.match(trace, /^RangeError: value 87 is too large\n {4}at check \(/);
+    assert.match(trace, /\n {4}\(\d+ frames? of Skein and Node hidden; the whole stack is in the Debug Console\)$/);
+    assert.match(output(), /Task "check" failed:\nRangeError: value 87 is too large\n {4}at check [\s\S]*runtime\/debug\/controller/);
+  });
+
+  it('calls task functions as plain functions: `this` is undefined, as run or with edited inputs', async () => {
+    const receiver = join(root, 'test/data/receiver.graph.ts');
+    const stopped = stoppedAt(dc);
+    await launch(dc, { program: receiver, stopOnEntry: true });
+    assert.equal((await stopped).key, 'r');
+    const { inputsRef } = await taskScope(dc);
+    await dc.setVariableRequest({ variablesReference: inputsRef, name: 'x', value: '5' });
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: 1 });
+    await exited;
+    assert.match(output(), /\nr: 'undefined 5'\n/);
+  });
+
   it('disconnect kills the runner: no process is left', async () => {
     const stopped = stoppedAt(dc);
     await launch(dc, { stopOnEntry: true });
