@@ -125,13 +125,18 @@ export class SkeinDebugSession extends LoggingDebugSession {
       case 'ready':
         return;
       case 'stopped': {
-        this.#stoppedKey = m.key;
-        this.host.followInPanel?.({ kind: 'paused', key: m.key });
-        const e = new StoppedEvent(m.reason, THREAD_ID, m.reason === 'exception' ? m.description : undefined) as DebugProtocol.StoppedEvent;
-        e.body.description = m.description;
-        e.body.hitBreakpointIds = [...m.hitBreakpointIds];
-        e.body.allThreadsStopped = true;
-        this.sendEvent(e);
+        const stop = (): void => {
+          this.#stoppedKey = m.key;
+          this.host.followInPanel?.({ kind: 'paused', key: m.key });
+          const e = new StoppedEvent(m.reason, THREAD_ID, m.reason === 'exception' ? m.description : undefined) as DebugProtocol.StoppedEvent;
+          e.body.description = m.description;
+          e.body.hitBreakpointIds = [...m.hitBreakpointIds];
+          e.body.allThreadsStopped = true;
+          this.sendEvent(e);
+        };
+        // after the answer to the request that resumed the run, and its continued event
+        if (this.#resuming !== undefined) void this.#resuming.then(stop);
+        else stop();
         return;
       }
       case 'output':
@@ -341,37 +346,66 @@ export class SkeinDebugSession extends LoggingDebugSession {
   protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
     if (command !== 'skeinRunTo') return super.customRequest(command, response, args);
     const key = (args as { key?: unknown } | undefined)?.key;
-    await this.#answer(response, async () => {
-      const stopping = typeof key === 'string' && (await this.#call('runTo', { key }));
-      response.body = { stopping };
-      // it runs now: the editor shows it running until it stops there
-      if (stopping) this.sendEvent(new ContinuedEvent(THREAD_ID, true));
-    });
+    let stopping = false;
+    // it runs now (the editor shows it running until it stops there); false: it did not move
+    await this.#resume(
+      response,
+      async () => {
+        stopping = typeof key === 'string' && (await this.#call('runTo', { key }));
+        response.body = { stopping };
+      },
+      false,
+      () => stopping,
+    );
+  }
+
+  /** Set while a request that resumes the run is answered: the next stop waits for it. */
+  #resuming: Promise<void> | undefined;
+
+  /**
+   * Answers a request that resumes the run, then says it continued: VS Code keeps the details of
+   * every stop since the last continued event and shows the first, so without one the Call Stack
+   * kept naming the task where the session first stopped. The next stop goes out after both.
+   */
+  async #resume(response: DebugProtocol.Response, work: () => Promise<void>, showUser = false, moved: () => boolean = () => true): Promise<void> {
+    let done!: () => void;
+    const resuming = new Promise<void>((resolve) => (done = resolve));
+    this.#resuming = resuming;
+    try {
+      await work();
+      this.sendResponse(response);
+      if (moved()) this.sendEvent(new ContinuedEvent(THREAD_ID, true));
+    } catch (error) {
+      this.#fail(response, error, showUser);
+    } finally {
+      if (this.#resuming === resuming) this.#resuming = undefined;
+      done();
+    }
   }
 
   protected override async continueRequest(response: DebugProtocol.ContinueResponse): Promise<void> {
     response.body = { allThreadsContinued: true };
-    await this.#answer(response, () => this.#call('continue', {}));
+    await this.#resume(response, () => this.#call('continue', {}));
   }
 
   protected override async nextRequest(response: DebugProtocol.NextResponse): Promise<void> {
-    await this.#answer(response, () => this.#call('next', {}));
+    await this.#resume(response, () => this.#call('next', {}));
   }
 
   protected override async stepBackRequest(response: DebugProtocol.StepBackResponse): Promise<void> {
-    await this.#answer(response, () => this.#call('stepBack', {}), true);
+    await this.#resume(response, () => this.#call('stepBack', {}), true);
   }
 
   protected override async reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): Promise<void> {
-    await this.#answer(response, () => this.#call('reverseContinue', {}), true);
+    await this.#resume(response, () => this.#call('reverseContinue', {}), true);
   }
 
   protected override async stepOutRequest(response: DebugProtocol.StepOutResponse): Promise<void> {
-    await this.#answer(response, () => this.#call('stepOut', {}));
+    await this.#resume(response, () => this.#call('stepOut', {}));
   }
 
   protected override async restartFrameRequest(response: DebugProtocol.RestartFrameResponse): Promise<void> {
-    await this.#answer(response, () => this.#call('restartFrame', {}), true);
+    await this.#resume(response, () => this.#call('restartFrame', {}), true);
   }
 
   protected override async pauseRequest(response: DebugProtocol.PauseResponse): Promise<void> {
@@ -384,7 +418,7 @@ export class SkeinDebugSession extends LoggingDebugSession {
    * host put on the function's first line stops it there.
    */
   protected override async stepInRequest(response: DebugProtocol.StepInResponse): Promise<void> {
-    await this.#answer(response, async () => {
+    await this.#resume(response, async () => {
       const frames = await this.#call('stackTrace', {});
       const top = frames[0];
       const { port } = await this.#call('stepIn', {});

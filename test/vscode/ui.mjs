@@ -74,6 +74,102 @@ async function restricted(vsix, browser, shots) {
   }
 }
 
+/** Where screenshots the guide shows go: docs/images with UPDATE_SCREENSHOTS=1, else beside the others. */
+const docShots = (shots) => (process.env.UPDATE_SCREENSHOTS ? join(root, 'docs/images') : shots);
+
+/** The Call Stack's paused label (the session's or the thread's), as VS Code shows it. */
+async function pausedLabel(page) {
+  // one session with one thread: VS Code shows its state in the Call Stack's header; else on the thread's row
+  return page.evaluate(() => {
+    const header = [...document.querySelectorAll('.pane-header')].find((h) => /call stack/i.test(h.textContent ?? ''));
+    const inHeader = header ? [...header.querySelectorAll('*')].find((e) => e.children.length === 0 && /^(Paused|Task )/.test(e.textContent?.trim() ?? '')) : undefined;
+    const onRow = document.querySelector('.debug-call-stack .state.label');
+    return (inHeader ?? onRow)?.textContent?.trim() ?? '';
+  });
+}
+
+/** Waits until the Call Stack's paused label matches `pattern`; returns it. */
+async function pausedAs(page, pattern) {
+  const end = Date.now() + 30_000;
+  let last = '';
+  while (Date.now() < end) {
+    last = await pausedLabel(page).catch(() => '');
+    if (pattern.test(last)) return last;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`the Call Stack says ${JSON.stringify(last)}, not ${pattern}`);
+}
+
+/**
+ * Debugging as a newcomer does: a failed run offers Debug Failed Task (screenshot); F5 on a graph
+ * file pauses at the first task, and each step renames the Call Stack's label to the task now
+ * paused; the failed run's status bar item goes when the session starts; Debug Task… brings the
+ * Run and Debug view (its Variables) into sight.
+ */
+async function debugging(page, palette, shots) {
+  await openFile(page, 'failing.graph.ts', 'parse-b');
+  let input = await palette('>Skein: Run with Threads');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Skein: Run with Threads' }).first().waitFor({ state: 'attached' });
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+  await page.locator('.statusbar-item', { hasText: 'Skein failed' }).first().waitFor({ timeout: 60_000 });
+  const offer = page.locator('.notifications-toasts .notification-toast', { hasText: 'parse-b' }).first();
+  await offer.waitFor({ timeout: 30_000 });
+  const debugIt = offer.locator('.monaco-button', { hasText: 'Debug Failed Task' }).first();
+  await debugIt.waitFor();
+  await page.screenshot({ path: join(docShots(shots), 'debug-failed-task-offer.png') });
+  // the offer taken: paused at the failed task's throwing line, its error and its inputs in sight
+  await debugIt.click();
+  await pausedAs(page, /^Task "parse-b" failed: cannot parse b:1,2,3$/);
+  if ((await page.locator('.statusbar-item', { hasText: 'Skein failed' }).count()) !== 0) throw new Error('the failed run\'s status stays through the debug session');
+  await page.locator('.pane-header', { hasText: 'Variables' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: join(docShots(shots), 'debug-failed-task.png') });
+  await page.keyboard.press('Shift+F5');
+  for (let i = 0; i < 300 && (await pausedLabel(page)) !== ''; i++) await page.waitForTimeout(100);
+  // F5 on a graph file without a launch.json: paused before the first task
+  await page.locator('.tabs-container .tab', { hasText: 'etl.graph.ts' }).first().click();
+  await page.locator('.monaco-editor .view-lines', { hasText: 'graph' }).first().click();
+  await page.keyboard.press('F5');
+  // without a launch.json VS Code asks which debugger; Skein's is the suggested one for a graph file
+  const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Skein Task Graph' }).first();
+  await pick.waitFor({ timeout: 30_000 });
+  await pick.click();
+  const first = await pausedAs(page, /^Paused before the first task, "[^"]+"$/);
+  const seen = [first];
+  for (let i = 0; i < 2; i++) {
+    await page.keyboard.press('F10');
+    const label = await pausedAs(page, /^Paused before task "[^"]+"$/);
+    // a new label each step, naming the task paused now
+    const end = Date.now() + 30_000;
+    let now = label;
+    while (seen.includes(now) && Date.now() < end) {
+      await page.waitForTimeout(100);
+      now = await pausedLabel(page);
+    }
+    if (seen.includes(now)) throw new Error(`after a step the Call Stack still says ${JSON.stringify(now)}`);
+    seen.push(now);
+  }
+  await page.keyboard.press('Shift+F5');
+  for (let i = 0; i < 300 && (await pausedLabel(page)) !== ''; i++) await page.waitForTimeout(100);
+  // Debug Task… from the Explorer: the Run and Debug view comes into sight, paused before the key
+  await page.keyboard.press('Control+Shift+E');
+  await page.locator('.tabs-container .tab', { hasText: 'etl.graph.ts' }).first().click();
+  input = await palette('>Skein: Debug Task…');
+  const command = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Skein: Debug Task…' }).first();
+  await command.waitFor({ state: 'visible' });
+  await command.click();
+  // the keys of the graph, to pick from
+  await page.locator('.quick-input-widget', { hasText: 'Debug a task of etl.graph.ts' }).first().waitFor({ timeout: 60_000 });
+  await input.fill('clean-north');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'clean-north' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await pausedAs(page, /^Paused before task "clean-north"$/);
+  await page.locator('.pane-header', { hasText: 'Variables' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await page.keyboard.press('Shift+F5');
+  process.stdout.write(`ui: debugging as a newcomer: ${seen.join(' → ')}; Debug Task showed the Variables\n`);
+}
+
 async function main() {
   const vsix = packageVsix();
   const workspace = makeWorkspace();
@@ -123,8 +219,9 @@ async function main() {
     await page.waitForTimeout(500);
     await page.screenshot({ path: join(shots, 'run-with-threads.png') });
     process.stdout.write(`ui: Run with Threads from the palette printed the results; status bar: ${status.trim()}\n`);
+    await debugging(page, palette, shots);
     await restricted(vsix, browser, shots);
-    process.stdout.write('2 passed, 0 failed\n');
+    process.stdout.write('3 passed, 0 failed\n');
     return 0;
   } catch (error) {
     if (page) await page.screenshot({ path: join(shots, 'failure.png') }).catch(() => {});

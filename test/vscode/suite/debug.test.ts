@@ -2,7 +2,7 @@
 // two steps, variables read through the adapter, stop; and Step Into reaching a line of the task
 // function in VS Code's JavaScript debugger.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 
@@ -10,6 +10,7 @@ type Message = { type: string; event?: string; command?: string; body?: Record<s
 
 const workspace = (): string => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
 const etl = (): string => path.join(workspace(), 'etl.graph.ts');
+const etlUri = (): vscode.Uri => vscode.Uri.file(etl());
 
 /** Every message each debug session's adapter sends, by session id. */
 const sent = new Map<string, Message[]>();
@@ -132,15 +133,55 @@ suite('Skein debugger in VS Code', () => {
     });
     assert.ok(js.type === 'node' || js.type === 'pwa-node', js.type);
     const target = sessions.get(stop.id)!;
-    const st = (await target.customRequest('stackTrace', { threadId: stop.m.body?.threadId })) as { stackFrames: Array<{ name: string; line: number; source?: { path?: string } }> };
+    const st = (await target.customRequest('stackTrace', { threadId: stop.m.body?.threadId })) as { stackFrames: Array<{ id: number; name: string; line: number; source?: { path?: string } }> };
     const top = st.stackFrames[0]!;
     const source = readFileSync(etl(), 'utf8').split('\n');
     const fnLine = source.findIndex((l) => l.startsWith('export function clean')) + 1;
     // code-server names sources by remote URI: vscode-remote://host:port/<path>
     assert.ok(top.source?.path?.endsWith(etl()), JSON.stringify(top));
     assert.equal(top.line, fnLine + 1, `stopped at line ${top.line}, the first line of clean() (which starts at ${fnLine})`);
-    assert.match(top.name, /\bclean$/);
+    // called as a plain function, not as a method of the task array (it showed as Array(2).clean)
+    assert.equal(top.name, 'clean');
+    const self = (await target.customRequest('evaluate', { expression: 'this === undefined', frameId: top.id, context: 'repl' })) as { result: string };
+    assert.equal(self.result, 'true');
     await screenshot('step-into');
+    // the task done, the Skein session pauses again and the JavaScript sessions it started end
+    const ended = new Promise<void>((resolve) => {
+      const d = vscode.debug.onDidTerminateDebugSession((s) => {
+        if (s.id === js.id) {
+          d.dispose();
+          resolve();
+        }
+      });
+    });
+    await target.customRequest('continue', { threadId: stop.m.body?.threadId });
+    await stopped(session, 2);
+    await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the JavaScript session of the Step Into is still there')), 15_000))]);
+  });
+
+  test('Show Task Graph during a session shows its graph, whatever the active editor; after it, the graph file used last', async () => {
+    const skein = (await vscode.extensions.getExtension('skein.skein')!.activate()) as { panelRendered(): { tasks: number } | undefined };
+    const failing = vscode.Uri.file(path.join(workspace(), 'failing.graph.ts'));
+    // a module that is not a graph file (saved: an unsaved editor would make the next debug session ask to save it)
+    const module = path.join(workspace(), 'helpers.ts');
+    writeFileSync(module, 'export const notAGraph = 1;\n');
+    const showModule = async () => vscode.window.showTextDocument(await vscode.workspace.openTextDocument(module));
+    const session = await startSkein('show graph', 'clean-north');
+    await stopped(session, 1);
+    await showModule();
+    assert.equal(await vscode.commands.executeCommand('skein.showGraph'), true);
+    await until('the panel to show the session graph (22 tasks)', () => (skein.panelRendered()?.tasks === 22 ? true : undefined));
+    await vscode.debug.stopDebugging(session);
+    assert.equal(await vscode.commands.executeCommand('skein.showGraph', failing), true);
+    await until('the panel to show failing.graph.ts (5 tasks)', () => (skein.panelRendered()?.tasks === 5 ? true : undefined));
+    await showModule();
+    await vscode.commands.executeCommand('skein.showGraph', etlUri());
+    await until('the panel to show etl (22 tasks)', () => (skein.panelRendered()?.tasks === 22 ? true : undefined));
+    await showModule();
+    assert.equal(await vscode.commands.executeCommand('skein.showGraph'), true);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(skein.panelRendered()?.tasks, 22, 'the graph file used last, etl.graph.ts');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   for (const command of ['skein.runThreads', 'skein.runDistributed']) {
