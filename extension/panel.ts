@@ -122,6 +122,7 @@ export class GraphPanel {
         // also after the webview reloads: it starts empty, so it gets the last run again
         this.#ready = true;
         void this.#panel.webview.postMessage({ kind: 'actions' } satisfies ToWebview);
+        void this.#panel.webview.postMessage(breakpointsMessage());
         if (this.#live) void this.#panel.webview.postMessage({ kind: 'live', on: true } satisfies ToWebview);
         if (this.#pending) void this.#panel.webview.postMessage(this.#pending);
         else if (this.#lastRecord) void this.#panel.webview.postMessage(this.#lastRecord);
@@ -170,4 +171,10 @@ export class GraphPanel {
     this.#panel.dispose();
     for (const d of this.#disposables.splice(0)) d.dispose();
   }
+}
+
+/** The debugger's enabled function breakpoints (keys, key groups, globs), for the panel to mark. */
+export function breakpointsMessage(): ToWebview {
+  const names = vscode.debug.breakpoints.filter((b): b is vscode.FunctionBreakpoint => b instanceof vscode.FunctionBreakpoint && b.enabled).map((b) => b.functionName);
+  return { kind: 'breakpoints', names };
 }

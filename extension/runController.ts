@@ -149,6 +149,7 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
           return;
         case 'response':
         case 'debugEvent':
+        case 'stream':
           return; // a debug session's messages: a run's runner sends none
         default: {
           const never: never = m;

@@ -19,13 +19,14 @@ export function stateColors(): Record<State, string> {
   };
 }
 
-export function themeColors(): { fg: string; bg: string; line: string; accent: string; muted: string } {
+export function themeColors(): { fg: string; bg: string; line: string; accent: string; muted: string; breakpoint: string } {
   return {
     fg: cssVar('--vscode-editor-foreground', '#cccccc'),
     bg: cssVar('--vscode-editor-background', '#1e1e1e'),
     line: cssVar('--vscode-editorIndentGuide-background1', '#404040'),
     accent: cssVar('--vscode-focusBorder', '#007fd4'),
     muted: cssVar('--vscode-descriptionForeground', '#9d9d9d'),
+    breakpoint: cssVar('--vscode-debugIcon-breakpointForeground', '#e51400'),
   };
 }
 

@@ -21,6 +21,8 @@ export class GraphView {
   graph: VisibleGraph = { nodes: [], edges: [] };
   colorBy: ColorBy = 'state';
   selected: string | undefined;
+  /** Tasks with a breakpoint on them (the debugger's function breakpoints: a key, a group or a glob): a red dot each. */
+  breakpoints: ReadonlySet<number> = new Set();
   scale = 1;
   tx = 20;
   ty = 20;
@@ -183,6 +185,16 @@ export class GraphView {
         ctx.fillRect(n.x + 6, n.y + n.height - 7, n.width - 12, 3);
         ctx.fillStyle = theme.fg;
         ctx.fillRect(n.x + 6, n.y + n.height - 7, (n.width - 12) * done, 3);
+      }
+      if (members.some((t) => this.breakpoints.has(t))) {
+        // as the editor's gutter marks one: a red dot, here at the node's top left corner
+        ctx.fillStyle = theme.breakpoint;
+        ctx.beginPath();
+        ctx.arc(n.x + 1, n.y + 1, 5, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.strokeStyle = theme.bg;
+        ctx.lineWidth = 1.5 / this.scale;
+        ctx.stroke();
       }
       if (detail) {
         ctx.fillStyle = textOn(ctx, fill, this.labelColors).color;

@@ -255,7 +255,7 @@ function legend(): void {
 function report(): void {
   if (!model) return;
   const shown = $('details').hidden ? null : ($('details').querySelector('h2')?.textContent ?? null);
-  host.post({ kind: 'rendered', view, title: document.title, nodes: graph?.graph.nodes.length ?? 0, tasks: model.size, states: model.counts(), selected: shown });
+  host.post({ kind: 'rendered', view, title: document.title, nodes: graph?.graph.nodes.length ?? 0, tasks: model.size, states: model.counts(), selected: shown, bars: stream?.bars.length ?? 0, breakpoints: graph?.breakpoints.size ?? 0 });
 }
 
 /** Called when the tab changes (the dashboard tells its scheduler). */
@@ -339,6 +339,7 @@ async function load(record: RunRecord, title: string): Promise<void> {
   }
   $('summary').textContent = summary();
   legend();
+  markBreakpoints();
   // a live cluster keeps no run's timings: no overhead view to compute
   if (!live) renderOverhead($('view-overhead'), model);
   await relayout();
@@ -384,6 +385,24 @@ function graphKey(e: KeyboardEvent): void {
 /** The host runs task actions (VS Code). */
 let taskActions = false;
 
+/** The debugger's function breakpoints, as the host last said (key, key group or glob each). */
+let breakpointNames: string[] = [];
+
+/** Marks the tasks the breakpoints match, as the debugger resolves them: a key, a key group, or a glob over keys. */
+function markBreakpoints(): void {
+  if (!model || !graph) return;
+  const { keys, groups } = model.record.graph;
+  const globs = breakpointNames.filter((n) => /[*?]/.test(n)).map((n) => new RegExp(`^${n.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
+  const names = new Set(breakpointNames);
+  const marked = new Set<number>();
+  keys.forEach((k, t) => {
+    if (names.has(k) || names.has(groups[t]!) || globs.some((g) => g.test(k))) marked.add(t);
+  });
+  graph.breakpoints = marked;
+  graph.draw();
+  report();
+}
+
 /** The cluster's sampled profile (undefined: profiling is off). */
 let profile: { intervalMs: number; root: ProfileNode | null } | undefined;
 
@@ -412,6 +431,10 @@ function receive(message: ToWebview): void {
     case 'actions':
       taskActions = true;
       return;
+    case 'breakpoints':
+      breakpointNames = [...message.names];
+      markBreakpoints();
+      return;
     case 'focus':
       // after the graph it belongs to is drawn
       void loading.then(async () => {
@@ -428,6 +451,7 @@ function receive(message: ToWebview): void {
     case 'stream':
       stream?.addBars(message.bars, message.lanes, message.replace === true);
       if (view === 'workers') scheduleRender();
+      else report();
       return;
     case 'workers':
       workersTable.update(message.workers);
@@ -476,6 +500,37 @@ document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') hideDetails();
 });
 $('graph-canvas').addEventListener('keydown', graphKey);
+
+/**
+ * In VS Code, a task's context menu (right-click, or Shift+F10 / the menu key on the selected
+ * task) is VS Code's own, filled from the `webview/context` menu: this tells it which task, as
+ * `data-vscode-context` on the canvas, before VS Code reads it (capture phase, so first).
+ */
+window.addEventListener(
+  'contextmenu',
+  (e) => {
+    const canvas = $('graph-canvas');
+    if (e.target !== canvas || !taskActions || !model || !graph) return;
+    // from the mouse: the node under it; from the keyboard: the one selected
+    const node = e.button === 2 ? graph.hit(e.offsetX, e.offsetY) : graph.graph.nodes.find((n) => n.id === graph!.selected);
+    if (node === undefined || node.task < 0) {
+      canvas.dataset.vscodeContext = JSON.stringify({ preventDefaultContextMenuItems: true });
+      return;
+    }
+    const r = model.record;
+    const fn = r.graph.function[node.task]! >= 0 ? r.graph.functions[r.graph.function[node.task]!] : undefined;
+    canvas.dataset.vscodeContext = JSON.stringify({
+      webviewSection: 'task',
+      preventDefaultContextMenuItems: true,
+      key: r.graph.keys[node.task],
+      graphFile: r.run.graphFile,
+      file: fn?.file ?? null,
+      line: fn?.line ?? 1,
+    });
+    if (graph.selected !== node.id) void select(r.graph.keys[node.task]!);
+  },
+  true,
+);
 // a theme change (VS Code rewrites the CSS variables and the body's class): draw in its colours now
 const repaint = (): void => {
   if (!model) return;

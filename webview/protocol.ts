@@ -32,6 +32,8 @@ export type ToWebview =
   | { readonly kind: 'ended'; readonly title: string }
   /** The host runs task actions (VS Code): the details pane offers them. */
   | { readonly kind: 'actions' }
+  /** The debugger's function breakpoints (keys, key groups, globs): the tasks they match get a red dot. */
+  | { readonly kind: 'breakpoints'; readonly names: readonly string[] }
   /** A debug session paused at `key`: select it, bring it into view, show its details. */
   | { readonly kind: 'focus'; readonly key: string }
   /** The messages that follow come from a live cluster (the dashboard inside VS Code), or no longer: its tabs shown or not. */
@@ -103,7 +105,7 @@ export type FromWebview =
   /** Open the source of a task's function. */
   | { readonly kind: 'reveal'; readonly file: string; readonly line: number }
   /** After each render (tests read it): what is on screen. */
-  | { readonly kind: 'rendered'; readonly view: string; readonly title: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>>; readonly selected: string | null };
+  | { readonly kind: 'rendered'; readonly view: string; readonly title: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>>; readonly selected: string | null; readonly bars: number; readonly breakpoints: number };
 
 
 /**

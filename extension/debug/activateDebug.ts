@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { nodeExecutable, readSettings } from '../settings.js';
 import { refuseUntrusted } from '../trust.js';
 import { type DebugHost, SkeinDebugSession } from './session.js';
-import { GraphPanel } from '../panel.js';
+import { GraphPanel, breakpointsMessage } from '../panel.js';
 
 function runtimeDir(context: vscode.ExtensionContext): string {
   return path.join(context.extensionUri.fsPath, 'dist', 'runtime');
@@ -80,7 +80,7 @@ function host(context: vscode.ExtensionContext, session: vscode.DebugSession): D
         const title = `Skein: debugging ${path.basename(session.configuration.program ?? '')}`;
         sessionGraphs.set(session.id, { record: message.record, title });
         GraphPanel.createOrShow(context).showRecord(message.record, title);
-      } else if (message.kind === 'transitions') {
+      } else if (message.kind === 'transitions' || message.kind === 'stream') {
         GraphPanel.current?.post(message);
       } else {
         // a Step Into's JavaScript session is done once the session pauses again
@@ -99,6 +99,14 @@ function host(context: vscode.ExtensionContext, session: vscode.DebugSession): D
 }
 
 const GRAPH_FILE = /\.graph\.(ts|mts|js|mjs)$/;
+
+/** What the panel's context menu passes (its data-vscode-context): the task under it. */
+interface PanelTask {
+  readonly key?: string;
+  readonly graphFile?: string | null;
+  readonly file?: string | null;
+  readonly line?: number;
+}
 
 class SkeinConfigurationProvider implements vscode.DebugConfigurationProvider {
   resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.ProviderResult<vscode.DebugConfiguration> {
@@ -147,6 +155,26 @@ export function activateDebug(context: vscode.ExtensionContext): void {
       if (s.type !== 'skein') return;
       sessionGraphs.delete(s.id);
       endJavaScriptChildren(s);
+    }),
+    // the panel marks the tasks the function breakpoints match, as they change
+    vscode.debug.onDidChangeBreakpoints(() => GraphPanel.current?.post(breakpointsMessage())),
+    // a task's context menu in the panel (webview/context): its key, graph file and source come with it
+    vscode.commands.registerCommand('skein.panel.runToHere', async (task?: PanelTask) => {
+      const session = vscode.debug.activeDebugSession;
+      if (task?.key === undefined || session?.type !== 'skein') return false;
+      const { stopping } = (await session.customRequest('skeinRunTo', { key: task.key })) as { stopping: boolean };
+      if (!stopping) void vscode.window.showInformationMessage(`Skein: Run to Here: ${JSON.stringify(task.key)} has run already in this session (or is not part of it).`);
+      return stopping;
+    }),
+    vscode.commands.registerCommand('skein.panel.toggleBreakpoint', (task?: PanelTask) => (task?.key === undefined ? undefined : vscode.commands.executeCommand('skein.toggleTaskBreakpoint', task.key))),
+    vscode.commands.registerCommand('skein.panel.debugTask', (task?: PanelTask) =>
+      task?.key === undefined || !task.graphFile ? undefined : vscode.commands.executeCommand('skein.debugTask', vscode.Uri.file(task.graphFile), task.key),
+    ),
+    vscode.commands.registerCommand('skein.panel.revealTask', async (task?: PanelTask) => {
+      if (!task?.file) return false;
+      const line = Math.max(0, (task.line ?? 1) - 1);
+      await vscode.window.showTextDocument(vscode.Uri.file(task.file), { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.One });
+      return true;
     }),
     vscode.debug.registerDebugConfigurationProvider('skein', new SkeinConfigurationProvider()),
     vscode.debug.registerDebugAdapterDescriptorFactory('skein', {

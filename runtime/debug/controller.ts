@@ -82,6 +82,8 @@ export interface ControllerOptions {
   breakOnTaskError: boolean;
   /** Bytes of results kept for Step Back (default 256 MB); past it the oldest points are dropped. */
   readonly stepBackBytes?: number;
+  /** Task `t` ran from `start` to `end` (ms since the epoch): the panel's task stream grows as the session steps. */
+  ran?(t: number, start: number, end: number): void;
   send(event: DebugEvent): void;
 }
 
@@ -385,10 +387,12 @@ export class DebugController {
         }
         let value: unknown;
         const fn = taskFunction(task) as ((...a: unknown[]) => unknown) | undefined;
+        const start = Date.now();
         if (args === undefined) value = executeTask(task, stateInputs(state));
         else if (fn !== undefined) value = fn(...args);
         else value = args[0];
         if (isThenable(value)) value = await value;
+        this.options.ran?.(t, start, Date.now());
         // result breakpoints: after the task ran, before any dependent runs
         const hits = this.#resultHits(t, args, value);
         if (hits.length > 0) {

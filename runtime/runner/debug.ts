@@ -52,11 +52,20 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
     breakOnTaskError: launch.breakOnTaskError,
     stepBackBytes: launch.stepBackMemoryMb === undefined ? undefined : launch.stepBackMemoryMb * 1024 * 1024,
     send: event,
+    // the panel's task stream grows as the session steps: one lane, the runner's one thread
+    ran: (t, start, end) => post({ kind: 'stream', bars: [[t, start - shownSince, end - shownSince, 0]], lanes: ['sync scheduler'] }),
   });
+  /** When the graph the panel shows was sent (its record's startedAt): bars are placed from it. */
+  let shownSince = Date.now();
+  const showGraph = (): void => {
+    const record = graphRecord(graph, keys, loaded.file);
+    shownSince = record.run.startedAt;
+    post({ kind: 'graph', record });
+  };
   controller.prepare(graph);
   controller.stopAt(launch.stopAtKeys ?? []);
   // the graph panel follows the session: its graph now, its states as they change (also while paused)
-  post({ kind: 'graph', record: graphRecord(graph, keys, loaded.file) });
+  showGraph();
   captureOutput(controller);
   let started = false;
   let attached: (() => void) | undefined;
@@ -80,7 +89,7 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
       } catch (error) {
         if (isRewind(error) && controller.rewinding) {
           // Step Back: the run again from the start, replayed up to the point asked for; the panel starts over with it
-          post({ kind: 'graph', record: graphRecord(graph, keys, loaded.file) });
+          showGraph();
           continue;
         }
         exitCode = 1;

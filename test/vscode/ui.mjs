@@ -74,6 +74,11 @@ async function restricted(vsix, browser, shots) {
   }
 }
 
+/** Clicks a button of the debug toolbar (focus may be anywhere: a key press could go to the panel). */
+async function toolbar(page, icon) {
+  await page.locator(`.debug-toolbar .action-label.codicon-${icon}`).first().click();
+}
+
 /** Where screenshots the guide shows go: docs/images with UPDATE_SCREENSHOTS=1, else beside the others. */
 const docShots = (shots) => (process.env.UPDATE_SCREENSHOTS ? join(root, 'docs/images') : shots);
 
@@ -98,6 +103,56 @@ async function pausedAs(page, pattern) {
     await page.waitForTimeout(100);
   }
   throw new Error(`the Call Stack says ${JSON.stringify(last)}, not ${pattern}`);
+}
+
+/** The graph panel's frame (the one with the app's test handle). */
+async function panelFrame(page) {
+  for (let i = 0; i < 100; i++) {
+    for (const f of page.frames()) if (await f.evaluate(() => 'skeinPanel' in window).catch(() => false)) return f;
+    await page.waitForTimeout(100);
+  }
+  throw new Error('no graph panel');
+}
+
+/** Opens VS Code's context menu on a task's node in the panel and picks `entry`; returns the menu's entries. */
+async function nodeMenu(page, frame, key, entry) {
+  // brought into view first (the panel is narrow), then right-clicked at its centre
+  const at = await frame.evaluate(async (k) => {
+    const p = window.skeinPanel;
+    await p.select(k);
+    const n = p.graph.graph.nodes.find((x) => x.task >= 0 && p.model.record.graph.keys[x.task] === k);
+    return { x: p.graph.tx + (n.x + n.width / 2) * p.graph.scale, y: p.graph.ty + (n.y + n.height / 2) * p.graph.scale };
+  }, key);
+  // its details pane would cover it in a narrow panel: closed, as a person would
+  if (await frame.locator('#details').isVisible()) await frame.locator('#details button.close').click();
+  await frame.locator('#graph-canvas').click({ button: 'right', position: at });
+  const menu = page.locator('.context-view .monaco-menu, .monaco-menu-container .monaco-menu').first();
+  await menu.waitFor({ state: 'visible', timeout: 10_000 });
+  const labels = (await menu.locator('.action-label').allInnerTexts()).map((t) => t.trim()).filter((t) => t !== '');
+  const item = menu.locator('.action-menu-item', { hasText: entry }).first();
+  await item.hover();
+  await item.click();
+  await menu.waitFor({ state: 'hidden', timeout: 10_000 });
+  return labels;
+}
+
+/**
+ * From the graph panel of a paused session: a task's context menu (VS Code's own) offers Run to
+ * Here, Toggle Breakpoint, Debug This Task and Reveal in Editor; a breakpoint toggled there is
+ * drawn on its node, Run to Here pauses before its task, and continuing stops at the breakpoint.
+ */
+async function fromThePanel(page, shots) {
+  const frame = await panelFrame(page);
+  const labels = await nodeMenu(page, frame, 'report', 'Toggle Breakpoint');
+  for (const entry of ['Run to Here', 'Toggle Breakpoint', 'Debug This Task', 'Reveal in Editor']) if (!labels.includes(entry)) throw new Error(`a task's menu in the panel has no ${entry}: ${labels.join(' | ')}`);
+  for (let i = 0; i < 100 && (await frame.evaluate(() => window.skeinPanel.graph.breakpoints.size)) !== 1; i++) await page.waitForTimeout(100);
+  if ((await frame.evaluate(() => window.skeinPanel.graph.breakpoints.size)) !== 1) throw new Error('the breakpoint toggled on report is not drawn on its node');
+  await nodeMenu(page, frame, 'stats-north', 'Run to Here');
+  await pausedAs(page, /^Paused before task "stats-north"$/);
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: join(shots, 'debug-panel.png') });
+  await toolbar(page, 'debug-continue');
+  await pausedAs(page, /^Paused before task "report"$/);
 }
 
 /**
@@ -125,7 +180,7 @@ async function debugging(page, palette, shots) {
   await page.locator('.pane-header', { hasText: 'Variables' }).first().waitFor({ state: 'visible', timeout: 30_000 });
   await page.waitForTimeout(1000);
   await page.screenshot({ path: join(docShots(shots), 'debug-failed-task.png') });
-  await page.keyboard.press('Shift+F5');
+  await toolbar(page, 'debug-stop');
   for (let i = 0; i < 300 && (await pausedLabel(page)) !== ''; i++) await page.waitForTimeout(100);
   // F5 on a graph file without a launch.json: paused before the first task
   await page.locator('.tabs-container .tab', { hasText: 'etl.graph.ts' }).first().click();
@@ -138,7 +193,7 @@ async function debugging(page, palette, shots) {
   const first = await pausedAs(page, /^Paused before the first task, "[^"]+"$/);
   const seen = [first];
   for (let i = 0; i < 2; i++) {
-    await page.keyboard.press('F10');
+    await toolbar(page, 'debug-step-over');
     const label = await pausedAs(page, /^Paused before task "[^"]+"$/);
     // a new label each step, naming the task paused now
     const end = Date.now() + 30_000;
@@ -150,7 +205,8 @@ async function debugging(page, palette, shots) {
     if (seen.includes(now)) throw new Error(`after a step the Call Stack still says ${JSON.stringify(now)}`);
     seen.push(now);
   }
-  await page.keyboard.press('Shift+F5');
+  await fromThePanel(page, docShots(shots));
+  await toolbar(page, 'debug-stop');
   for (let i = 0; i < 300 && (await pausedLabel(page)) !== ''; i++) await page.waitForTimeout(100);
   // Debug Task… from the Explorer: the Run and Debug view comes into sight, paused before the key
   await page.keyboard.press('Control+Shift+E');
@@ -166,7 +222,7 @@ async function debugging(page, palette, shots) {
   await page.keyboard.press('Enter');
   await pausedAs(page, /^Paused before task "clean-north"$/);
   await page.locator('.pane-header', { hasText: 'Variables' }).first().waitFor({ state: 'visible', timeout: 30_000 });
-  await page.keyboard.press('Shift+F5');
+  await toolbar(page, 'debug-stop');
   process.stdout.write(`ui: debugging as a newcomer: ${seen.join(' → ')}; Debug Task showed the Variables\n`);
 }
 

@@ -232,6 +232,36 @@ describe('graph panel (exported HTML in Chromium)', () => {
     await page.close();
   });
 
+  it("marks the tasks the debugger's function breakpoints match (key, group, glob), and names the task of a context menu for VS Code", async () => {
+    const page = await open(etl.html);
+    const marked = () => page.evaluate(() => [...(window as unknown as { skeinPanel: { graph: { breakpoints: Set<number> }; model: { record: { graph: { keys: string[] } } } } }).skeinPanel.graph.breakpoints].map((t) => (window as unknown as { skeinPanel: { model: { record: { graph: { keys: string[] } } } } }).skeinPanel.model.record.graph.keys[t]).sort());
+    const send = (m: unknown) => page.evaluate((msg) => (window as unknown as { skeinPanel: { receive(m: unknown): void } }).skeinPanel.receive(msg), m);
+    assert.deepEqual(await marked(), []);
+    // what the debugger stops at: a key, a key group, a glob over keys
+    await send({ kind: 'breakpoints', names: ['report', 'stats', 'units-n*'] });
+    assert.deepEqual(await marked(), ['report', 'stats-east', 'stats-north', 'stats-south', 'stats-west', 'units-north'].filter((k) => etl.record.graph.keys.includes(k)));
+    const box = (await page.locator('#graph-canvas').boundingBox())!;
+    const at = await nodeCenter(page, { key: 'clean-east' });
+    // outside VS Code: the browser's own menu, nothing named
+    await page.mouse.click(box.x + at.x, box.y + at.y, { button: 'right' });
+    assert.equal(await page.locator('#graph-canvas').getAttribute('data-vscode-context'), null);
+    await send({ kind: 'actions' });
+    await page.mouse.click(box.x + at.x, box.y + at.y, { button: 'right' });
+    const context = JSON.parse((await page.locator('#graph-canvas').getAttribute('data-vscode-context'))!) as Record<string, unknown>;
+    assert.deepEqual({ ...context, file: typeof context.file, line: typeof context.line }, {
+      webviewSection: 'task',
+      preventDefaultContextMenuItems: true,
+      key: 'clean-east',
+      graphFile: etl.record.run.graphFile,
+      file: 'string',
+      line: 'number',
+    });
+    assert.equal(await page.locator('#details h2').innerText(), 'clean-east');
+    await send({ kind: 'breakpoints', names: [] });
+    assert.deepEqual(await marked(), []);
+    await page.close();
+  });
+
   it('closes the details pane: its close button, Escape, a click on empty canvas, Fit, another tab', async () => {
     const page = await open(etl.html);
     const box = (await page.locator('#graph-canvas').boundingBox())!;

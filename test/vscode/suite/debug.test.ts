@@ -220,7 +220,7 @@ suite('Skein debugger in VS Code', () => {
   }
 
   test('the graph panel follows the session: its graph, the states at each pause, the paused task selected', async () => {
-    const skein = (await vscode.extensions.getExtension('skein.skein')!.activate()) as { panelRendered(): { tasks: number; states: Record<string, number>; selected: string | null } | undefined };
+    const skein = (await vscode.extensions.getExtension('skein.skein')!.activate()) as { panelRendered(): { tasks: number; states: Record<string, number>; selected: string | null; bars: number; breakpoints: number } | undefined };
     const session = await startSkein('panel follows', 'clean-north');
     await stopped(session, 1);
     // the paused task selected, and load-north, which ran before it, shown done
@@ -234,6 +234,10 @@ suite('Skein debugger in VS Code', () => {
     const next = await topKey(session);
     assert.notEqual(next, 'clean-north');
     await until(`the panel to select ${next}`, () => (skein.panelRendered()?.selected === next ? true : undefined));
+    // the session's task stream grows a bar per task run: load-north, then clean-north
+    await until('two bars on the task stream', () => (skein.panelRendered()?.bars === 2 ? true : undefined));
+    // the breakpoint on clean-north is drawn on its node
+    assert.equal(skein.panelRendered()?.breakpoints, 1);
   });
 
   test('Toggle Breakpoint puts a breakpoint on a key in the Breakpoints view, and the paused session goes on', async () => {
