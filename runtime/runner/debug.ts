@@ -14,6 +14,8 @@ import { graphRecord } from '../diagnostics/visualize.js';
 import { liveTransitions } from './live.js';
 import { loadGraphFile } from '../loader/loadGraph.js';
 import { userStack } from '../cli/stack.js';
+import { TaskStatus } from '../core/state.js';
+import { STATE_CODES } from '../core/taskStates.js';
 
 function post(message: FromRunner): void {
   process.send?.(message);
@@ -46,12 +48,22 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
   const keys = launch.keys && launch.keys.length > 0 ? [...launch.keys] : [...loaded.keys];
   for (const k of keys) if (!loaded.graph.has(k)) throw Errors.missingKey(k, loaded.graph.keys());
   const { graph } = prepareGraph(loaded.graph, keys);
+  const live = liveTransitions(() => graph.size, post);
   const controller = new DebugController({
     graphFile: loaded.file,
     stopOnEntry: launch.stopOnEntry,
     breakOnTaskError: launch.breakOnTaskError,
     stepBackBytes: launch.stepBackMemoryMb === undefined ? undefined : launch.stepBackMemoryMb * 1024 * 1024,
-    send: event,
+    send: (e) => {
+      // a task-error pause: the panel shows the task failed (red) while the session holds it there
+      if (e.event === 'stopped' && e.reason === 'exception') {
+        const t = graph.index.get(e.key);
+        // after the states logged so far (its start among them), or they would paint over it
+        live.flush();
+        if (t !== undefined) post({ kind: 'transitions', tasks: [t], states: STATE_CODES[TaskStatus.erred]!, done: controller.state?.finished.length ?? 0, total: graph.size });
+      }
+      event(e);
+    },
     // the panel's task stream grows as the session steps: one lane, the runner's one thread
     ran: (t, start, end) => post({ kind: 'stream', bars: [[t, start - shownSince, end - shownSince, 0]], lanes: ['sync scheduler'] }),
   });
@@ -80,7 +92,6 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
 
   const start = async (): Promise<void> => {
     let exitCode = 0;
-    const live = liveTransitions(() => graph.size, post);
     for (;;) {
       try {
         // the graph compiled above: the breakpoints, the panel's record and the run share its task numbers

@@ -14,7 +14,7 @@ import type { FromRunner } from './protocol.js';
  * With `live`: sends the transitions of the core's log as they happen, at most ten times a
  * second and once at the end: for each task that changed since the last message, its newest state.
  */
-export function liveTransitions(total: () => number, send: (message: FromRunner) => unknown): Callback {
+export function liveTransitions(total: () => number, send: (message: FromRunner) => unknown): Callback & { flush(): void } {
   let state: SchedulerState | undefined;
   let timer: NodeJS.Timeout | undefined;
   let cursor = new LogCursor();
@@ -31,6 +31,8 @@ export function liveTransitions(total: () => number, send: (message: FromRunner)
     void send({ kind: 'transitions', tasks, states: tasks.map((t) => STATE_CODES[newest.get(t)!]).join(''), done: state!.finished.length, total: total() });
   };
   return {
+    /** Sends what changed since the last message now (before a message that must come after it). */
+    flush,
     transitions: true,
     starts: true,
     startState(_dsk, s) {

@@ -216,6 +216,14 @@ suite('Skein debugger in VS Code', () => {
       // only what parse-b needs ran: its one input
       const graph = (await session.customRequest('variables', { variablesReference: scopes.scopes[2]!.variablesReference })) as { variables: Array<{ name: string; value: string }> };
       assert.equal(graph.variables.find((v) => v.name === 'tasks')?.value, '2', JSON.stringify(graph.variables));
+      // the panel follows: the failed task red while the session holds it
+      const skein = (await vscode.extensions.getExtension('skein.skein')!.activate()) as { panelRendered(): { tasks: number; states: Record<string, number>; selected: string | null } | undefined };
+      await until('the panel to show parse-b failed', () => {
+        const r = skein.panelRendered();
+        return r?.tasks === 2 && r.states.erred === 1 && r.selected === 'parse-b' ? true : undefined;
+      }).catch((e: Error) => {
+        throw new Error(`${e.message}: the panel shows ${JSON.stringify(skein.panelRendered())}`);
+      });
     });
   }
 
