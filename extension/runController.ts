@@ -150,6 +150,7 @@ export async function startRun(env: RunEnvironment, file: vscode.Uri, scheduler?
         case 'response':
         case 'debugEvent':
         case 'stream':
+        case 'taskError':
           return; // a debug session's messages: a run's runner sends none
         default: {
           const never: never = m;

@@ -183,7 +183,8 @@ function showDetails(t: number): void {
   add('dependents', dependents.length > 0 ? dependents : 'none');
   const result = r.results.find((x) => x.key === r.graph.keys[t]);
   if (result) add('result', `${result.preview} (${result.type}${result.bytes !== null ? `, ${result.bytes} bytes` : ''})`);
-  if (r.error && r.error.key === r.graph.keys[t]) {
+  if (sessionError !== undefined && sessionError.key === r.graph.keys[t]) add('error', sessionError.message);
+  else if (r.error && r.error.key === r.graph.keys[t]) {
     add('error', r.error.message);
     if (r.error.stack) {
       const pre = document.createElement('pre');
@@ -255,7 +256,10 @@ function legend(): void {
 function report(): void {
   if (!model) return;
   const shown = $('details').hidden ? null : ($('details').querySelector('h2')?.textContent ?? null);
-  host.post({ kind: 'rendered', view, title: document.title, nodes: graph?.graph.nodes.length ?? 0, tasks: model.size, states: model.counts(), selected: shown, bars: stream?.bars.length ?? 0, breakpoints: graph?.breakpoints.size ?? 0 });
+  // the error the details pane shows, as text (a row labelled "error")
+  const errorRow = shown === null ? undefined : [...$('details').querySelectorAll('.row')].find((row) => row.querySelector('.label')?.textContent === 'error');
+  const error = errorRow?.lastElementChild?.textContent ?? null;
+  host.post({ kind: 'rendered', view, title: document.title, nodes: graph?.graph.nodes.length ?? 0, tasks: model.size, states: model.counts(), selected: shown, bars: stream?.bars.length ?? 0, breakpoints: graph?.breakpoints.size ?? 0, error });
 }
 
 /** Called when the tab changes (the dashboard tells its scheduler). */
@@ -320,6 +324,7 @@ function summary(): string {
 async function load(record: RunRecord, title: string): Promise<void> {
   // the details of a task of the previous run do not carry over
   hideDetails();
+  sessionError = undefined;
   model = new RunModel(record);
   if (saved?.expanded && saved.expanded.every((g) => model!.groupNames.includes(g))) model.expanded = new Set(saved.expanded);
   document.title = title;
@@ -385,6 +390,9 @@ function graphKey(e: KeyboardEvent): void {
 /** The host runs task actions (VS Code). */
 let taskActions = false;
 
+/** The error a debug session is paused at (its task's details show it). */
+let sessionError: { readonly key: string; readonly message: string } | undefined;
+
 /** The debugger's function breakpoints, as the host last said (key, key group or glob each). */
 let breakpointNames: string[] = [];
 
@@ -417,7 +425,20 @@ function receive(message: ToWebview): void {
     case 'transitions':
       if (!model) return;
       model.applyTransitions(message.tasks, message.states);
+      // a task the debugger held at its error that moved on (run again): no longer failed
+      if (sessionError !== undefined) {
+        const t = model.record.graph.keys.indexOf(sessionError.key);
+        if (t >= 0 && model.states[t] !== 'erred') sessionError = undefined;
+      }
       scheduleRender();
+      return;
+    case 'taskError':
+      sessionError = { key: message.key, message: message.message };
+      void loading.then(() => {
+        const t = model?.record.graph.keys.indexOf(message.key) ?? -1;
+        if (t >= 0 && $('details').querySelector('h2')?.textContent === message.key) showDetails(t);
+        report();
+      });
       return;
     case 'ended':
       void loading.then(() => {

@@ -32,6 +32,8 @@ export type ToWebview =
   | { readonly kind: 'ended'; readonly title: string }
   /** The host runs task actions (VS Code): the details pane offers them. */
   | { readonly kind: 'actions' }
+  /** A debug session paused at a task's error: the task's details say it (until the task runs again). */
+  | { readonly kind: 'taskError'; readonly key: string; readonly message: string }
   /** The debugger's function breakpoints (keys, key groups, globs): the tasks they match get a red dot. */
   | { readonly kind: 'breakpoints'; readonly names: readonly string[] }
   /** A debug session paused at `key`: select it, bring it into view, show its details. */
@@ -105,7 +107,7 @@ export type FromWebview =
   /** Open the source of a task's function. */
   | { readonly kind: 'reveal'; readonly file: string; readonly line: number }
   /** After each render (tests read it): what is on screen. */
-  | { readonly kind: 'rendered'; readonly view: string; readonly title: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>>; readonly selected: string | null; readonly bars: number; readonly breakpoints: number };
+  | { readonly kind: 'rendered'; readonly view: string; readonly title: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>>; readonly selected: string | null; readonly bars: number; readonly breakpoints: number; readonly error: string | null };
 
 
 /**

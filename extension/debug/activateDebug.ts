@@ -80,7 +80,7 @@ function host(context: vscode.ExtensionContext, session: vscode.DebugSession): D
         const title = `Skein: debugging ${path.basename(session.configuration.program ?? '')}`;
         sessionGraphs.set(session.id, { record: message.record, title });
         GraphPanel.createOrShow(context).showRecord(message.record, title);
-      } else if (message.kind === 'transitions' || message.kind === 'stream') {
+      } else if (message.kind === 'transitions' || message.kind === 'stream' || message.kind === 'taskError') {
         GraphPanel.current?.post(message);
       } else {
         // a Step Into's JavaScript session is done once the session pauses again

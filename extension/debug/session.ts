@@ -70,7 +70,7 @@ export interface DebugHost {
    * The graph panel follows the session: its graph when it starts, its task states as they
    * change, the task it pauses at (inside VS Code; other clients get nothing).
    */
-  followInPanel?(message: Extract<FromRunner, { kind: 'graph' | 'transitions' | 'stream' }> | { readonly kind: 'paused'; readonly key: string }): void;
+  followInPanel?(message: Extract<FromRunner, { kind: 'graph' | 'transitions' | 'stream' | 'taskError' }> | { readonly kind: 'paused'; readonly key: string }): void;
 }
 
 const THREAD_ID = 1;
@@ -119,7 +119,7 @@ export class SkeinDebugSession extends LoggingDebugSession {
       else p?.reject(new Error(m.message));
       return;
     }
-    if (m.kind === 'graph' || m.kind === 'transitions' || m.kind === 'stream') return this.host.followInPanel?.(m);
+    if (m.kind === 'graph' || m.kind === 'transitions' || m.kind === 'stream' || m.kind === 'taskError') return this.host.followInPanel?.(m);
     if (m.kind !== 'debugEvent') return; // a run's other messages: a debug runner sends none
     switch (m.event) {
       case 'ready':

@@ -17,7 +17,7 @@
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { userStack } from '../cli/stack.js';
-import { sizeOf } from '../distributed/sizeOf.js';
+import { sizeOf } from '../core/sizeOf.js';
 import type { Callback } from '../core/callbacks.js';
 import { executeTask, isThenable, substitute } from '../core/execute.js';
 import { type Executor, stateInputs } from '../core/local.js';

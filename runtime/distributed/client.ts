@@ -32,7 +32,7 @@ import { type SchedulerPlugin, type WorkerPlugin, toWirePlugin } from './plugins
 import type { DataReply, DataRequest, PluginReply, RunOutcome, TaskEvent, TaskSpec, TaskStreamEntry, ToClient, ToScheduler, WireValue, WorkerInfo } from './protocol.js';
 import type { LogEntry } from './schedulerState.js';
 import { requestData } from './worker.js';
-import { sizeOf } from './sizeOf.js';
+import { sizeOf } from '../core/sizeOf.js';
 
 export type FutureStatus = 'pending' | 'finished' | 'error' | 'cancelled' | 'lost';
 

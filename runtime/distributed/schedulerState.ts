@@ -24,7 +24,7 @@
 import { keyGroup } from '../graph/spec.js';
 import { clock } from '../core/timings.js';
 import type { WireError } from '../workers/protocol.js';
-import { formatBytes } from './sizeOf.js';
+import { formatBytes } from '../core/sizeOf.js';
 import type { PluginStatus } from './plugins.js';
 import type { RunStamps, TaskEvent, TaskSpec, TaskStreamEntry, ToClient, ToWorker, WireValue, WorkerInfo } from './protocol.js';
 

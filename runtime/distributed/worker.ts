@@ -9,6 +9,7 @@
  * The same class runs inside a worker process (workerMain.ts, over sockets) and inside the
  * client's process for `processes: false` clusters (in-process comms).
  */
+import { mkdirSync, rmSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { clock } from '../core/timings.js';
@@ -16,16 +17,13 @@ import { cpuMeter } from '../diagnostics/resources.js';
 import { workersNeedLoader } from '../loader/register.js';
 import { createThreadPool, runOn } from '../schedulers/threadPool.js';
 import { warmupBatch } from '../workers/spawn.js';
-import type { WireBatch, WireLink, WireOutcome } from '../workers/protocol.js';
+import type { FnRef, ProfileSamples, WireBatch, WireError, WireLink, WireOutcome } from '../workers/protocol.js';
 import type { Comm, HandleOptions, Listener, Transport } from './comm.js';
 import type { DataReply, DataRequest, ToScheduler, ToWorker, WireValue } from './protocol.js';
-import type { ProfileSamples } from '../workers/protocol.js';
 import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
-import { formatBytes, sizeOf } from './sizeOf.js';
+import { formatBytes, sizeOf } from '../core/sizeOf.js';
 import { DataStore, localDir } from './dataStore.js';
 import { runExported } from './runExported.js';
-import { mkdirSync, rmSync } from 'node:fs';
-import type { FnRef, WireError } from '../workers/protocol.js';
 import { type PluginWorker, UPLOADED_MODULES, type WirePlugin, type WorkerPlugin, type WorkerTaskState, callPlugin, fromWirePlugin } from './plugins.js';
 
 export interface WorkerOptions {

@@ -61,6 +61,7 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
         // after the states logged so far (its start among them), or they would paint over it
         live.flush();
         if (t !== undefined) post({ kind: 'transitions', tasks: [t], states: STATE_CODES[TaskStatus.erred]!, done: controller.state?.finished.length ?? 0, total: graph.size });
+        post({ kind: 'taskError', key: e.key, message: e.description });
       }
       event(e);
     },

@@ -57,6 +57,8 @@ export type RunMessage =
    * core's transition log at most ten times a second.
    */
   | { readonly kind: 'transitions'; readonly tasks: readonly number[]; readonly states: string; readonly done: number; readonly total: number }
+  /** A debug session paused at a task's error: the panel's details of that task say it. */
+  | { readonly kind: 'taskError'; readonly key: string; readonly message: string }
   /** A debug session: the task that just ran, as a bar of the task stream (ms from the graph message's startedAt), on its one lane. */
   | { readonly kind: 'stream'; readonly bars: ReadonlyArray<readonly [task: number, start: number, end: number, lane: number]>; readonly lanes: readonly string[] }
   | { readonly kind: 'result'; readonly key: string; readonly text: string; readonly bytes: number | null }

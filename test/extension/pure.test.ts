@@ -89,7 +89,7 @@ describe('manifest', () => {
   it('targets VS Code 1.96, loads the bundle, and describes every setting', () => {
     assert.equal(manifest.engines.vscode, '^1.96.0');
     assert.equal(manifest.main, './dist/extension.cjs');
-    assert.deepEqual(Object.keys(manifest.contributes.configuration.properties), ['skein.scheduler', 'skein.numWorkers', 'skein.graphFiles', 'skein.nodePath', 'skein.openPanelOnRun']);
+    assert.deepEqual(Object.keys(manifest.contributes.configuration.properties), ['skein.scheduler', 'skein.numWorkers', 'skein.graphFiles', 'skein.nodePath', 'skein.openPanelOnRun', 'skein.debug.stepBackMemory']);
     for (const [key, p] of Object.entries(manifest.contributes.configuration.properties)) assert.ok((p.markdownDescription ?? '').length > 20, key);
     for (const c of manifest.contributes.commands) assert.equal(c.category, 'Skein');
   });

@@ -217,10 +217,10 @@ suite('Skein debugger in VS Code', () => {
       const graph = (await session.customRequest('variables', { variablesReference: scopes.scopes[2]!.variablesReference })) as { variables: Array<{ name: string; value: string }> };
       assert.equal(graph.variables.find((v) => v.name === 'tasks')?.value, '2', JSON.stringify(graph.variables));
       // the panel follows: the failed task red while the session holds it
-      const skein = (await vscode.extensions.getExtension('skein.skein')!.activate()) as { panelRendered(): { tasks: number; states: Record<string, number>; selected: string | null } | undefined };
-      await until('the panel to show parse-b failed', () => {
+      const skein = (await vscode.extensions.getExtension('skein.skein')!.activate()) as { panelRendered(): { tasks: number; states: Record<string, number>; selected: string | null; error: string | null } | undefined };
+      await until('the panel to show parse-b failed, with its message', () => {
         const r = skein.panelRendered();
-        return r?.tasks === 2 && r.states.erred === 1 && r.selected === 'parse-b' ? true : undefined;
+        return r?.tasks === 2 && r.states.erred === 1 && r.selected === 'parse-b' && r.error === 'Task "parse-b" failed: cannot parse b:1,2,3' ? true : undefined;
       }).catch((e: Error) => {
         throw new Error(`${e.message}: the panel shows ${JSON.stringify(skein.panelRendered())}`);
       });

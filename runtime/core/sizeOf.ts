@@ -1,5 +1,6 @@
 /**
- * A quick estimate of the bytes a value takes, for placing tasks near their data: exact for
+ * A quick estimate of the bytes a value takes (the distributed scheduler places tasks near their
+ * data by it, workers count their memory with it, the debugger caps what it keeps for Step Back): exact for
  * typed arrays, Buffers and strings, sampled for large arrays and objects (the first 64 items),
  * never a serialization.
  */
