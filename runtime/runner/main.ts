@@ -107,6 +107,10 @@ async function run(request: RunRequest): Promise<number> {
 }
 
 process.once('message', (message: ToRunner) => {
+  // the extension host that started this runner is gone (closed, crashed, or it closed the channel
+  // when a run ended): nothing to answer to. A debug runner would otherwise stay, kept alive by its
+  // inspector's port, paused at a task for ever.
+  process.on('disconnect', () => process.exit(process.exitCode ?? 0));
   switch (message.kind) {
     case 'debug':
       runDebug(message).catch((error: unknown) => {

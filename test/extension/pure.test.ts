@@ -1,7 +1,7 @@
 // The extension's parts that need no editor: trust policy, manifest, command lines, stack
 // frames, and a real runner process driven through RunnerClient.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,6 +196,29 @@ describe('runner process', () => {
     for (const st of states) counts[st] = (counts[st] ?? 0) + 1;
     assert.deepEqual(counts, { memory: 1, released: 21 });
     assert.deepEqual(batches.at(-1)!.done, batches.at(-1)!.total);
+  });
+
+  it('a debug runner paused at a task exits when its parent goes (its channel closes), though its inspector listens', async () => {
+    const child = fork(join(root, 'dist/runtime/runner.js'), [], { cwd: root, execArgv: ['--enable-source-maps', '--inspect=127.0.0.1:0'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    try {
+      const events: string[] = [];
+      const paused = new Promise<void>((resolve) =>
+        child.on('message', (m: FromRunner) => {
+          if (m.kind !== 'debugEvent') return;
+          events.push(m.event);
+          if (m.event === 'ready') child.send({ kind: 'request', id: 1, command: 'configurationDone', args: {} });
+          if (m.event === 'stopped') resolve();
+        }),
+      );
+      child.send({ kind: 'debug', file: join(root, 'test/data/debug.graph.ts'), stopOnEntry: true, breakOnTaskError: true });
+      await paused;
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.disconnect();
+      const code = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+      assert.equal(code, 0, `events: ${events.join(', ')}`);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('reports a task failure with the user frames, then exits 1', async () => {
