@@ -52,8 +52,7 @@ export function superviseWorker(
     child.on('exit', (code, signal) => {
       if (worker === child) worker = undefined;
       // a worker killed (out of memory, SIGKILL) could not remove what it spilled: its supervisor does
-      rmSync(spillDir(identity.name, child.pid!), { recursive: true, force: true });
-      rmSync(localDir(identity.name, child.pid!), { recursive: true, force: true });
+      removeFolders(identity.name, child.pid!);
       if (stopping) return stopped();
       events.died?.(child.pid!, code, signal);
       start();
@@ -76,7 +75,17 @@ export function superviseWorker(
     },
     kill() {
       stopping = true;
-      worker?.kill('SIGKILL');
+      const w = worker;
+      if (w === undefined) return;
+      w.kill('SIGKILL');
+      // the supervisor may end before the child's exit is seen (its own parent went): its folders now
+      if (w.pid !== undefined) removeFolders(identity.name, w.pid);
     },
   };
+}
+
+/** A worker process's spill folder and its own folder (plugins, uploaded modules). */
+function removeFolders(name: string, pid: number): void {
+  rmSync(spillDir(name, pid), { recursive: true, force: true });
+  rmSync(localDir(name, pid), { recursive: true, force: true });
 }

@@ -355,6 +355,12 @@ export class Worker {
     this.options.onClosed?.();
   }
 
+  /** Removes what this worker wrote to disk (spilled results, its own folder) at once: its process is ending without a close. */
+  discardFiles(): void {
+    this.#data.clear();
+    if (this.#localDir !== undefined) rmSync(this.#localDir, { recursive: true, force: true });
+  }
+
   #handle(message: ToWorker): void {
     switch (message.op) {
       case 'registered':

@@ -49,7 +49,11 @@ process.on('message', (message: WorkerStart | { readonly op: 'close' }) => {
     },
   );
 });
-process.on('disconnect', () => process.exit(0));
+// its supervisor is gone (killed with the cluster's process): nobody will clean up after it
+process.on('disconnect', () => {
+  worker?.discardFiles();
+  process.exit(0);
+});
 // its supervisor went while this process was still loading (the disconnect came before anyone listened)
 if (!process.connected) process.exit(0);
 process.on('SIGINT', () => undefined);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Client, WorkerPlugin } from 'skein/distributed';
 import { inc } from '../data/ops.js';
@@ -161,6 +162,19 @@ describe('worker plugins at close', () => {
 });
 
 describe('client.uploadFile', () => {
+  it('a script that uploads a module and ends without close leaves no worker folder behind', { timeout: 60_000 }, async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const child = spawn(process.execPath, ['test/data/scripts/uploadNoClose.mjs'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 0);
+    const folders = out.trim().split('\n');
+    assert.equal(folders.length, 2, out);
+    // its workers end when the script's process is gone (their supervisor with it): give them a moment
+    await until('the workers to remove their folders', () => (folders.every((f) => !existsSync(f)) ? true : undefined), 10_000);
+  });
+
   it('sends a TypeScript module (and what it imports) to every worker, now and later; uploading it again replaces it', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'skein-upload-test-'));
     const client = new Client({ nWorkers: 2, threadsPerWorker: 1, dashboardAddress: null, setAsDefault: false });
