@@ -442,6 +442,9 @@ export class SkeinDebugSession extends LoggingDebugSession {
         port,
         continueOnAttach: true,
         skipFiles: ['<node_internals>/**', `${path.dirname(this.host.runnerFile)}/**`],
+        // the runner loads TypeScript graph files bundled into a temporary folder (inline source
+        // maps back to the user's files): their maps are read wherever they are
+        resolveSourceMapLocations: null,
       };
       const failed = (why: string): void => this.sendEvent(new OutputEvent(`Step Into could not start the JavaScript debugger: ${why}; running the task as Step Over.\n`, 'console'));
       if (this.host.startJavaScriptDebugger) {

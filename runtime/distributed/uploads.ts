@@ -9,9 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { bundleModule } from '../loader/bundle.js';
 import { type PluginWorker, UPLOADED_MODULES, WorkerPlugin } from './plugins.js';
 
 export class UploadFile extends WorkerPlugin {
@@ -57,38 +57,12 @@ function modulesOf(worker: PluginWorker): Map<string, string> {
 export async function uploadPlugin(path: string): Promise<UploadFile> {
   const file = resolve(path);
   if (!existsSync(file)) throw new Error(`uploadFile: ${file} does not exist.`);
-  const { build } = await import('esbuild');
-  let result;
-  try {
-    result = await build({
-      entryPoints: [file],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      sourcemap: 'inline',
-      logLevel: 'silent',
-      plugins: [
-        {
-          name: 'skein-packages-where-the-client-has-them',
-          setup(b) {
-            b.onResolve({ filter: /^[^./]/ }, async (args) => {
-              if (args.pluginData === 'skein-resolving' || isBuiltin(args.path)) return args.pluginData === 'skein-resolving' ? undefined : { path: args.path, external: true };
-              const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'skein-resolving' });
-              // a package the client cannot resolve stays a bare import (the worker may have it)
-              return { path: found.errors.length === 0 && found.path !== '' ? pathToFileURL(found.path).href : args.path, external: true };
-            });
-          },
-        },
-      ],
-    });
-  } catch (error) {
-    const first = (error as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors?.[0];
-    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: ` : '';
-    throw new Error(`uploadFile: ${basename(file)} does not compile: ${where}${first?.text ?? (error instanceof Error ? error.message : String(error))}`);
-  }
-  const code = result.outputFiles[0]!.text;
   const name = `${basename(file, extname(file))}.mjs`;
+  let code: string;
+  try {
+    code = await bundleModule(file, join(dirname(file), name));
+  } catch (error) {
+    throw new Error(`uploadFile: ${basename(file)} does not compile: ${error instanceof Error ? error.message : String(error)}`);
+  }
   return new UploadFile(pathToFileURL(file).href, name, code);
 }

@@ -55,11 +55,19 @@ async function locateSyntaxError(path: string, error: SyntaxError): Promise<unkn
   return error;
 }
 
-export async function loadGraphFile(file: string): Promise<LoadedGraph> {
+/**
+ * Loads the graph file at `file`. `withoutHooks`: a file that needs Skein's module hooks
+ * (TypeScript) is bundled with what it imports and the bundle imported instead (the debug runner:
+ * hooks run on a thread of their own, which a JavaScript debugger attached to it would list).
+ */
+export async function loadGraphFile(file: string, options: { readonly withoutHooks?: boolean } = {}): Promise<LoadedGraph> {
   const path = resolvePath(file);
   if (!existsSync(path)) throw Errors.noFile(path);
-  if (needsLoader(path)) registerLoader();
-  const url = pathToFileURL(path).href;
+  let url = pathToFileURL(path).href;
+  if (needsLoader(path)) {
+    if (options.withoutHooks === true) url = await (await import('./bundle.js')).bundledGraphFile(path);
+    else registerLoader();
+  }
   let module: Record<string, unknown>;
   try {
     module = (await import(url)) as Record<string, unknown>;

@@ -318,7 +318,8 @@ describe('graph panel (exported HTML in Chromium)', () => {
       return { lanes: p.stream.lanes, bars: p.stream.bars.length };
     });
     assert.equal(s.lanes, etl.record.workers.length);
-    assert.equal(s.lanes, 2);
+    // two threads; under load the second may start after the 22 short tasks are done (then one lane)
+    assert.ok(s.lanes >= 1 && s.lanes <= 2, String(s.lanes));
     assert.equal(s.bars, etl.record.tasks.started.filter((x) => x !== null).length);
     assert.equal(s.bars, 22);
     await page.screenshot({ path: join(shots, 'workers.png') });
@@ -345,7 +346,9 @@ describe('graph panel (exported HTML in Chromium)', () => {
 
   it("shows a worker's start-up as the worker's: a dashed span on its lane, a line in the overhead view as in skein report", async () => {
     // the recording with its first worker still starting for 40 ms of the run, its second up before
-    const rec = JSON.parse(JSON.stringify(etl.record)) as RunRecord & { workers: Array<{ startup?: readonly [number, number] }> };
+    const rec = JSON.parse(JSON.stringify(etl.record)) as RunRecord & { workers: Array<{ name: string; kind: 'thread'; startup?: readonly [number, number] }> };
+    // a second thread that ran nothing (on a busy machine the first can take all 22 tasks)
+    if (rec.workers.length < 2) rec.workers.push({ name: 'thread-2', kind: 'thread' });
     rec.workers[0]!.startup = [rec.run.startedAt - 200, rec.run.startedAt + 40];
     rec.workers[1]!.startup = [rec.run.startedAt - 500, rec.run.startedAt - 100]; // up before the run: not shown
     const file = join(dir, 'startup.skein.json');

@@ -144,6 +144,12 @@ suite('Skein debugger in VS Code', () => {
     assert.equal(top.name, 'clean');
     const self = (await target.customRequest('evaluate', { expression: 'this === undefined', frameId: top.id, context: 'repl' })) as { result: string };
     assert.equal(self.result, 'true');
+    // the runner's one thread: no extra "[worker 1]" (the graph file loads without module hooks,
+    // whose thread on Node 20 the JavaScript debugger would list)
+    const threads = await Promise.all(
+      [...sent.keys()].filter((id) => !before.has(id)).map(async (id) => ((await Promise.resolve(sessions.get(id)!.customRequest('threads')).catch(() => ({ threads: [] }))) as { threads: Array<{ name: string }> }).threads.map((t) => t.name)),
+    );
+    assert.ok(!threads.flat().some((name) => /^\[worker \d+\]$/.test(name)), JSON.stringify(threads));
     await screenshot('step-into');
     // the task done, the Skein session pauses again and the JavaScript sessions it started end
     const ended = new Promise<void>((resolve) => {
