@@ -115,6 +115,20 @@ await build({
   logLevel: 'warning',
 });
 
+// The language server for graph files (stdio or IPC), TypeScript's parser bundled in.
+await build({
+  entryPoints: ['runtime/lsp/server.ts'],
+  outfile: 'dist/languageServer.js',
+  bundle: true,
+  format: 'esm',
+  banner: { js: BANNER },
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
 // The graph panel: one browser bundle, its stylesheet, the layout worker and the icon font.
 mkdirSync('dist/webview', { recursive: true });
 await build({

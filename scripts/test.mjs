@@ -36,5 +36,5 @@ if (only.length === 0) {
   step('tests inside the VS Code extension host', process.execPath, ['test/vscode/run.mjs']);
   step('UI test of the packaged extension (command palette, Output panel, screenshot)', process.execPath, ['test/vscode/ui.mjs']);
 }
-const files = only.length > 0 ? only : [...testFiles('test/runtime'), ...testFiles('test/extension'), ...testFiles('test/debug'), ...testFiles('test/webview'), ...testFiles('test/docs'), ...testFiles('test/package')];
+const files = only.length > 0 ? only : [...testFiles('test/runtime'), ...testFiles('test/extension'), ...testFiles('test/debug'), ...testFiles('test/lsp'), ...testFiles('test/webview'), ...testFiles('test/docs'), ...testFiles('test/package')];
 step('tests', process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files]);

@@ -1,0 +1,237 @@
+/**
+ * The language server for graph files (`dist/languageServer.js --stdio`, or over IPC when VS Code
+ * starts it): problems as you type, each at its range and with its fix where there is one
+ * (analysis.ts reads the source with TypeScript's parser and runs nothing), the tasks as document
+ * symbols by key group, go to a key's definition and find its references, completion of keys in
+ * task arrays, hover with a task's dependencies and dependents, rename of a key across the file, and
+ * the Run and Debug lenses.
+ */
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  CodeActionKind,
+  CompletionItemKind,
+  DiagnosticSeverity,
+  ProposedFeatures,
+  SymbolKind,
+  TextDocumentSyncKind,
+  createConnection,
+  type CodeAction,
+  type CodeLens,
+  type Diagnostic,
+  type DocumentSymbol,
+  type Location,
+  type TextEdit,
+} from 'vscode-languageserver/node.js';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { type GraphAnalysis, type KeyReference, type Position, type Range, type TaskDef, analyzeGraphSource, contains } from './analysis.js';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new Map<string, TextDocument>();
+const analyses = new Map<string, GraphAnalysis>();
+const timers = new Map<string, NodeJS.Timeout>();
+
+/** Edits settle this long before a file is analysed again (a save analyses at once). */
+const SETTLE_MS = 150;
+/** Lenses above each task only in files with fewer tasks than this. */
+const TASK_LENSES_BELOW = 200;
+
+function analysis(uri: string): GraphAnalysis | undefined {
+  let a = analyses.get(uri);
+  const doc = documents.get(uri);
+  if (a === undefined && doc !== undefined) {
+    a = analyzeGraphSource(doc.getText(), pathOf(uri));
+    analyses.set(uri, a);
+  }
+  return a;
+}
+
+function pathOf(uri: string): string {
+  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+}
+
+/**
+ * Node's garbage collector, made callable: parsing a big file again at every pause in typing
+ * leaves a lot of garbage, which V8 would otherwise keep as resident memory for a while.
+ */
+const collect = ((): (() => void) | undefined => {
+  try {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  } catch {
+    return undefined;
+  }
+})();
+/** Files at least this large are followed by a collection once analysed. */
+const COLLECT_AFTER_CHARS = 100_000;
+
+function publish(uri: string): void {
+  timers.delete(uri);
+  analyses.delete(uri);
+  const a = analysis(uri);
+  if (a === undefined) return;
+  if ((documents.get(uri)?.getText().length ?? 0) >= COLLECT_AFTER_CHARS) setImmediate(() => collect?.());
+  const diagnostics: Diagnostic[] = a.problems.map((p) => ({
+    range: p.range,
+    severity: p.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
+    source: 'skein',
+    code: p.code,
+    message: p.message,
+    data: p.fix,
+  }));
+  void connection.sendDiagnostics({ uri, diagnostics });
+}
+
+function schedule(uri: string, ms: number): void {
+  clearTimeout(timers.get(uri));
+  timers.set(uri, setTimeout(() => publish(uri), ms));
+}
+
+/** The task whose key is at `pos`, or the key string at `pos` in a task's arguments. */
+function at(a: GraphAnalysis, pos: Position): { def?: TaskDef; ref?: KeyReference } {
+  for (const def of a.tasks) {
+    if (contains(def.range, pos)) return { def };
+    for (const ref of def.references) if (contains(ref.range, pos)) return { ref };
+  }
+  return {};
+}
+
+/** Every place a key appears: its definition and the strings that name it. */
+function occurrences(a: GraphAnalysis, key: string): Range[] {
+  const out: Range[] = [];
+  for (const def of a.tasks) {
+    if (!def.pattern && def.key === key) out.push(def.range);
+    for (const ref of def.references) if (ref.text === key && ref.targets.length > 0) out.push(ref.range);
+  }
+  return out;
+}
+
+connection.onInitialize(() => ({
+  capabilities: {
+    textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: true },
+    documentSymbolProvider: true,
+    definitionProvider: true,
+    referencesProvider: true,
+    hoverProvider: true,
+    renameProvider: { prepareProvider: false },
+    completionProvider: { triggerCharacters: ["'", '"', '`'] },
+    codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+    codeLensProvider: { resolveProvider: false },
+  },
+  serverInfo: { name: 'skein', version: '1' },
+}));
+
+connection.onDidOpenTextDocument(({ textDocument: t }) => {
+  documents.set(t.uri, TextDocument.create(t.uri, t.languageId, t.version, t.text));
+  publish(t.uri);
+});
+connection.onDidChangeTextDocument(({ textDocument: t, contentChanges }) => {
+  const doc = documents.get(t.uri);
+  if (doc === undefined) return;
+  documents.set(t.uri, TextDocument.update(doc, contentChanges, t.version));
+  analyses.delete(t.uri);
+  schedule(t.uri, SETTLE_MS);
+});
+connection.onDidSaveTextDocument(({ textDocument: t }) => schedule(t.uri, 0));
+connection.onDidCloseTextDocument(({ textDocument: t }) => {
+  clearTimeout(timers.get(t.uri));
+  documents.delete(t.uri);
+  analyses.delete(t.uri);
+  void connection.sendDiagnostics({ uri: t.uri, diagnostics: [] });
+});
+
+connection.onDocumentSymbol(({ textDocument }): DocumentSymbol[] => {
+  const a = analysis(textDocument.uri);
+  if (a === undefined) return [];
+  const groups = new Map<string, TaskDef[]>();
+  for (const def of a.tasks) groups.set(def.group, [...(groups.get(def.group) ?? []), def]);
+  return [...groups].map(([group, defs]) => {
+    const children = defs.map((d): DocumentSymbol => ({ name: d.key, detail: d.head?.name ?? '', kind: SymbolKind.Function, range: d.fullRange, selectionRange: d.range }));
+    if (defs.length === 1 && defs[0]!.key === group) return children[0]!;
+    const start = defs.map((d) => d.fullRange.start).sort((x, y) => x.line - y.line || x.character - y.character)[0]!;
+    const end = defs.map((d) => d.fullRange.end).sort((x, y) => y.line - x.line || y.character - x.character)[0]!;
+    return { name: group, detail: `${defs.length} tasks`, kind: SymbolKind.Namespace, range: { start, end }, selectionRange: defs[0]!.range, children };
+  });
+});
+
+connection.onDefinition(({ textDocument, position }): Location[] => {
+  const a = analysis(textDocument.uri);
+  const hit = a === undefined ? {} : at(a, position);
+  return (hit.ref?.targets ?? []).map((d) => ({ uri: textDocument.uri, range: d.range }));
+});
+
+connection.onReferences(({ textDocument, position, context }): Location[] => {
+  const a = analysis(textDocument.uri);
+  if (a === undefined) return [];
+  const hit = at(a, position);
+  const key = hit.def && !hit.def.pattern ? hit.def.key : hit.ref?.targets.length ? hit.ref.text : undefined;
+  if (key === undefined) return [];
+  const all = occurrences(a, key);
+  const def = a.tasks.find((d) => !d.pattern && d.key === key);
+  return all.filter((r) => context.includeDeclaration || r !== def?.range).map((range) => ({ uri: textDocument.uri, range }));
+});
+
+connection.onHover(({ textDocument, position }) => {
+  const a = analysis(textDocument.uri);
+  if (a === undefined) return null;
+  const hit = at(a, position);
+  const def = hit.def ?? hit.ref?.targets[0];
+  if (def === undefined) return null;
+  const deps = def.references.filter((r) => r.targets.length > 0).map((r) => `\`${r.text}\``);
+  const dependents = a.tasks.filter((d) => d.references.some((r) => r.targets.includes(def))).map((d) => `\`${d.key}\``);
+  const lines = [
+    `**${def.key}**${def.pattern ? ' (a key pattern)' : ''} · group \`${def.group}\`${def.head ? ` · calls \`${def.head.name}\`` : ''}`,
+    `depends on: ${deps.length > 0 ? deps.join(', ') : 'nothing'}`,
+    `dependents: ${dependents.length > 0 ? dependents.join(', ') : 'none'}`,
+  ];
+  return { contents: { kind: 'markdown', value: lines.join('\n\n') }, range: hit.def?.range ?? hit.ref?.range };
+});
+
+connection.onCompletion(({ textDocument, position }) => {
+  const a = analysis(textDocument.uri);
+  if (a === undefined) return [];
+  // inside a string of a task's arguments (where a key names a dependency)
+  const inside = a.tasks.some((d) => d.references.some((r) => contains(r.range, position)));
+  if (!inside) return [];
+  const seen = new Set<string>();
+  return a.tasks.filter((d) => !d.pattern && !seen.has(d.key) && seen.add(d.key)).map((d) => ({ label: d.key, kind: CompletionItemKind.Reference, detail: d.head ? `${d.group} · ${d.head.name}` : d.group }));
+});
+
+connection.onRenameRequest(({ textDocument, position, newName }) => {
+  const a = analysis(textDocument.uri);
+  if (a === undefined) return null;
+  const hit = at(a, position);
+  const key = hit.def && !hit.def.pattern ? hit.def.key : hit.ref?.targets.some((d) => !d.pattern) ? hit.ref.text : undefined;
+  if (key === undefined) return null;
+  const edits: TextEdit[] = occurrences(a, key).map((range) => ({ range, newText: newName }));
+  return { changes: { [textDocument.uri]: edits } };
+});
+
+connection.onCodeAction(({ textDocument, context }): CodeAction[] =>
+  context.diagnostics
+    .filter((d) => d.source === 'skein' && d.data !== undefined)
+    .map((d) => {
+      const fix = d.data as { title: string; newText: string };
+      return { title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: true, edit: { changes: { [textDocument.uri]: [{ range: d.range, newText: fix.newText }] } } };
+    }),
+);
+
+connection.onCodeLens(({ textDocument }): CodeLens[] => {
+  const a = analysis(textDocument.uri);
+  if (a === undefined || a.exportRange === null) return [];
+  const uri = textDocument.uri;
+  const top = { start: a.exportRange.start, end: a.exportRange.start };
+  const lenses: CodeLens[] = [
+    { range: top, command: { title: 'Run with Threads', command: 'skein.runThreads', arguments: [uri] } },
+    { range: top, command: { title: 'Run with Processes', command: 'skein.runProcesses', arguments: [uri] } },
+    { range: top, command: { title: 'Debug', command: 'skein.debugTask', arguments: [uri] } },
+    { range: top, command: { title: 'Show Graph', command: 'skein.showGraph', arguments: [uri] } },
+  ];
+  if (a.tasks.length < TASK_LENSES_BELOW) {
+    for (const d of a.tasks) if (!d.pattern) lenses.push({ range: { start: d.fullRange.start, end: d.fullRange.start }, command: { title: 'Debug this task', command: 'skein.debugTask', arguments: [uri, d.key] } });
+  }
+  return lenses;
+});
+
+connection.listen();

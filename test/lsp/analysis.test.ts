@@ -1,0 +1,36 @@
+// The language server's reading of graph files on its own: which keys a file defines and where,
+// for the shapes graph files take.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeGraphSource } from '../../runtime/lsp/analysis.js';
+
+describe('graph file analysis (no evaluation)', () => {
+  it('reads `export default {…}` in TypeScript: keys with ranges inside their quotes, functions, dependencies', () => {
+    const text = ["import { inc } from './ops.js';", 'export default {', "  x: 1,", "  'y-1': [inc, 'x'],", '} satisfies Record<string, unknown>;', ''].join('\n');
+    const a = analyzeGraphSource(text, 'g.graph.ts');
+    assert.deepEqual(
+      a.tasks.map((t) => [t.key, t.group, t.range.start, t.head?.name ?? null, t.references.map((r) => [r.text, r.targets.map((d) => d.key)])]),
+      [
+        ['x', 'x', { line: 2, character: 2 }, null, []],
+        ['y-1', 'y', { line: 3, character: 3 }, 'inc', [['x', ['x']]]],
+      ],
+    );
+    assert.deepEqual(a.problems, []);
+    assert.deepEqual(a.exportRange?.start, { line: 1, character: 0 });
+  });
+
+  it('reads keys assigned by name, and keeps a key made from anything but a loop over a list as a pattern the keys it makes match', () => {
+    const text = ['const g = {};', 'for (let i = 0; i < 3; i++) g[`part-${i}`] = [sum, i];', "g.total = 0; g['all'] = [sum, 'part-1', 'part-9', 'parts-1'];", 'export default g;', 'function sum() {}'].join('\n');
+    const a = analyzeGraphSource(text, 'g.graph.js');
+    assert.deepEqual(a.tasks.map((t) => [t.key, t.pattern]), [['part-*', true], ['total', false], ['all', false]]);
+    const all = a.tasks.find((t) => t.key === 'all')!;
+    // part-1 and part-9 match the pattern (which values i takes is not read); parts-1 is a plain string
+    assert.deepEqual(all.references.map((r) => [r.text, r.targets.map((d) => d.key)]), [['part-1', ['part-*']], ['part-9', ['part-*']], ['parts-1', []]]);
+  });
+
+  it('reports a syntax error where it is', () => {
+    const a = analyzeGraphSource('export default {\n  a: [inc, \'x\'\n};\n', 'g.graph.js');
+    assert.equal(a.problems[0]?.code, 'syntax');
+    assert.equal(a.problems[0]?.range.start.line, 2);
+  });
+});
