@@ -15,6 +15,7 @@ import { followedStatus, openDashboard, stopFollowing } from './dashboard.js';
 import { type RunInfo, RunsProvider } from './runs.js';
 import { type SchedulerChoice, nodeExecutable, readSettings } from './settings.js';
 import { activateDebug, activeSessionGraph } from './debug/activateDebug.js';
+import { startWhenGraphFilesOpen } from './languageClientStart.js';
 import { MANAGE_TRUST, UNTRUSTED_MESSAGE, refuseUntrusted } from './trust.js';
 import { copySkeinPackage, hasSkeinPackage, isMissingSkein } from './workspacePackage.js';
 
@@ -59,6 +60,8 @@ function isGraphFile(file: string): boolean {
 
 function targetFile(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
+  // a lens of the language server names its file by URI string
+  if (typeof arg === 'string' && arg.startsWith('file:')) return vscode.Uri.parse(arg);
   return vscode.window.activeTextEditor?.document.uri;
 }
 
@@ -73,6 +76,8 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
   const env: RunEnvironment = { context, output, status, diagnostics, runs, finished, transcript: [] };
   context.subscriptions.push(output, status, diagnostics, runs, finished, vscode.window.registerTreeDataProvider('skein.runs', runs));
   context.subscriptions.push({ dispose: stopFollowing });
+  // the language server, once a graph file is open (it reads sources, runs nothing)
+  startWhenGraphFilesOpen(context, isGraphFile);
   // a debug session starts: the status of an earlier run (a "Skein failed" from before) goes
   context.subscriptions.push(vscode.debug.onDidStartDebugSession((s) => (s.type === 'skein' ? status.hide() : undefined)));
 
@@ -127,14 +132,15 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
     vscode.commands.registerCommand('skein.clearRuns', () => runs.clear()),
     vscode.commands.registerCommand('skein.showGraph', async (arg?: unknown) => {
       // during a debug session, its graph (the active editor is often a task's module, not the graph file)
-      const session = arg instanceof vscode.Uri ? undefined : activeSessionGraph();
+      const explicit = arg instanceof vscode.Uri || typeof arg === 'string';
+      const session = explicit ? undefined : activeSessionGraph();
       if (session !== undefined) {
         GraphPanel.createOrShow(context).showRecord(session.record as RunRecord, session.title);
         return true;
       }
       const active = targetFile(arg);
       // a file that is not a graph file (a module of tasks): the graph file used last
-      const file = active !== undefined && !(arg instanceof vscode.Uri) && !isGraphFile(active.fsPath) && lastGraphFile !== undefined ? vscode.Uri.file(lastGraphFile) : active;
+      const file = active !== undefined && !explicit && !isGraphFile(active.fsPath) && lastGraphFile !== undefined ? vscode.Uri.file(lastGraphFile) : active;
       const panel = GraphPanel.createOrShow(context);
       if (file === undefined) return true;
       lastGraphFile = file.fsPath;

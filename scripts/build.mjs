@@ -101,6 +101,20 @@ if (existsSync('extension/extension.ts')) {
   });
 }
 
+// The language client, a bundle of its own loaded once a graph file is open (extension/languageClientStart.ts)
+await build({
+  entryPoints: ['extension/languageClient.ts'],
+  outfile: 'dist/languageClient.cjs',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external: ['vscode'],
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
 // The stdio debug adapter: ESM like the rest of dist/ (the package is "type": "module"), with
 // the same banner giving the bundled CommonJS code `require` and `__dirname`.
 await build({

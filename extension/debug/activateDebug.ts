@@ -194,7 +194,7 @@ export function activateDebug(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('skein.debugTask', async (arg?: unknown, key?: string) => {
       const refusal = refuseUntrusted(vscode.workspace.isTrusted);
       if (refusal !== undefined) return void vscode.window.showWarningMessage(refusal);
-      const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+      const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' && arg.startsWith('file:') ? vscode.Uri.parse(arg) : vscode.window.activeTextEditor?.document.uri;
       if (uri === undefined) return void vscode.window.showInformationMessage('Skein: open a graph file (*.graph.ts) first.');
       let chosen = key;
       if (chosen === undefined) {

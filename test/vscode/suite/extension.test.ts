@@ -11,6 +11,17 @@ import type { RunInfo } from '../../../extension/runs.js';
 const workspace = (): string => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
 const file = (name: string): vscode.Uri => vscode.Uri.file(path.join(workspace(), name));
 
+/** Polls `probe` until it gives a value (or fails after 30 s, naming what was awaited). */
+async function waitFor<T>(what: string, probe: () => T | undefined, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function api(): Promise<SkeinApi> {
   const ext = vscode.extensions.getExtension<SkeinApi>('skein.skein');
   assert.ok(ext, 'the Skein extension is installed');
@@ -76,6 +87,28 @@ suite('Skein in VS Code', () => {
       assert.equal(skein.runs()[0]!.id, run.id, 'the newest run is first in the runs view');
     });
   }
+
+  test('the language server marks a mistyped key in the Problems view, and its Run with Threads lens runs the file', async () => {
+    const uri = file('typo.graph.ts');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const text = (await vscode.workspace.openTextDocument(uri)).getText().split('\n');
+    const line = text.findIndex((l) => l.includes("'load-soutth'"));
+    const found = await waitFor('the language server to mark the typo', () => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'skein'));
+    assert.equal(found.message, '"load-soutth" is not a key, so the task gets it as a plain string; did you mean `load-south`?');
+    assert.equal(found.severity, vscode.DiagnosticSeverity.Warning);
+    assert.deepEqual([found.range.start.line, found.range.start.character, found.range.end.character], [line, text[line]!.indexOf('load-soutth'), text[line]!.indexOf('load-soutth') + 'load-soutth'.length]);
+    // its quick fix
+    const fixes = (await vscode.commands.executeCommand('vscode.executeCodeActionProvider', uri, found.range)) as vscode.CodeAction[];
+    assert.ok(fixes.some((f) => f.title === 'Change to "load-south"'), fixes.map((f) => f.title).join(', '));
+    // the lens above the default export, as a click runs it
+    const lenses = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', uri)) as vscode.CodeLens[];
+    const run = lenses.find((l) => l.command?.title === 'Run with Threads');
+    assert.ok(run?.command, lenses.map((l) => l.command?.title).join(', '));
+    const result = (await vscode.commands.executeCommand(run.command.command, ...(run.command.arguments ?? []))) as RunInfo;
+    assert.equal(result.status, 'ok', result.message);
+    assert.equal(path.basename(result.file), 'typo.graph.ts');
+    assert.equal(result.tasks, 2);
+  });
 
   test("Add the Skein Package gives TypeScript the types of 'skein' in a workspace without them", async function () {
     this.timeout(120_000);
