@@ -156,6 +156,38 @@ async function fromThePanel(page, shots) {
 }
 
 /**
+ * The language server in the editor: a cycle marked on its keys with the lenses above the export
+ * (screenshot), and a hover on a key (screenshot); both for the guide (docs/editor.md).
+ */
+async function editor(page, shots) {
+  await openFile(page, 'cycle.graph.ts', 'wait for each other');
+  const squiggle = page.locator('.monaco-editor .squiggly-error').first();
+  await squiggle.waitFor({ state: 'attached', timeout: 60_000 });
+  const lens = page.locator('.monaco-editor .codelens-decoration', { hasText: 'Run with Threads' }).first();
+  await lens.waitFor({ timeout: 30_000 });
+  const lensText = (await lens.innerText()).replace(/\s+/g, ' ');
+  for (const title of ['Run with Threads', 'Run with Processes', 'Debug', 'Show Graph']) if (!lensText.includes(title)) throw new Error(`the lenses say ${lensText}`);
+  // the problem's text, as the Problems view lists it
+  await page.keyboard.press('Control+Shift+M');
+  const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'Cycle: report → summary → report' }).first();
+  await problem.waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(shots, 'editor-cycle.png') });
+  // a hover on a key: its group, function, dependencies and dependents
+  // the cursor on the key (a click), then Show Hover from the keyboard
+  await page.locator('.monaco-editor .view-line', { hasText: "report: [total" }).first().locator('span', { hasText: /^report$/ }).first().click();
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+I');
+  const hover = page.locator('.monaco-hover-content', { hasText: 'depends on' }).first();
+  await hover.waitFor({ timeout: 30_000 });
+  const hoverText = (await hover.innerText()).replace(/\s+/g, ' ');
+  if (!hoverText.includes('depends on: prices, summary') || !hoverText.includes('dependents: summary')) throw new Error(`the hover says ${hoverText}`);
+  await page.screenshot({ path: join(shots, 'editor-hover.png') });
+  await page.keyboard.press('Escape');
+  process.stdout.write('ui: the language server marks a cycle, offers its lenses and hovers a key\n');
+}
+
+/**
  * Debugging as a newcomer does: a failed run offers Debug Failed Task (screenshot); F5 on a graph
  * file pauses at the first task, and each step renames the Call Stack's label to the task now
  * paused; the failed run's status bar item goes when the session starts; Debug Task… brings the
@@ -276,8 +308,9 @@ async function main() {
     await page.screenshot({ path: join(shots, 'run-with-threads.png') });
     process.stdout.write(`ui: Run with Threads from the palette printed the results; status bar: ${status.trim()}\n`);
     await debugging(page, palette, shots);
+    await editor(page, docShots(shots));
     await restricted(vsix, browser, shots);
-    process.stdout.write('3 passed, 0 failed\n');
+    process.stdout.write('4 passed, 0 failed\n');
     return 0;
   } catch (error) {
     if (page) await page.screenshot({ path: join(shots, 'failure.png') }).catch(() => {});
