@@ -52,9 +52,9 @@ export interface Problem {
   readonly range: Range;
   readonly severity: Severity;
   readonly message: string;
-  readonly code: 'cycle' | 'near-miss' | 'not-a-function' | 'duplicate-key' | 'syntax';
-  /** A replacement that fixes it (near-miss: the key meant). */
-  readonly fix?: { readonly title: string; readonly newText: string };
+  readonly code: 'cycle' | 'near-miss' | 'not-a-function' | 'not-loadable' | 'duplicate-key' | 'syntax';
+  /** A replacement that fixes it (near-miss: the key meant), at the problem's range or at `at`. */
+  readonly fix?: { readonly title: string; readonly newText: string; readonly at?: Range };
 }
 
 export interface GraphAnalysis {
@@ -99,12 +99,24 @@ export function analyzeGraphSource(text: string, fileName: string): GraphAnalysi
     problems.push({ range: { start: a, end: b }, severity: 'error', code: 'syntax', message: ts.flattenDiagnosticMessageText(d.messageText, '\n') });
   }
 
-  // the functions this file declares or imports, by name
+  // the functions this file declares or imports, by name; those it declares without exporting them, with where to export them
   const functions = new Set<string>();
+  const unexported = new Map<string, ts.Node>();
+  const exportedNames = new Set<string>();
+  const isExported = (st: ts.Statement): boolean => (ts.canHaveModifiers(st) ? ts.getModifiers(st) : undefined)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) === true;
   for (const st of sf.statements) {
-    if (ts.isFunctionDeclaration(st) && st.name) functions.add(st.name.text);
-    else if (ts.isVariableStatement(st)) {
-      for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name) && d.initializer && (ts.isArrowFunction(d.initializer) || ts.isFunctionExpression(d.initializer))) functions.add(d.name.text);
+    if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamedExports(st.exportClause)) for (const e of st.exportClause.elements) exportedNames.add((e.propertyName ?? e.name).text);
+  }
+  for (const st of sf.statements) {
+    if (ts.isFunctionDeclaration(st) && st.name) {
+      functions.add(st.name.text);
+      if (!isExported(st) && !exportedNames.has(st.name.text)) unexported.set(st.name.text, st);
+    } else if (ts.isVariableStatement(st)) {
+      for (const d of st.declarationList.declarations) {
+        if (!ts.isIdentifier(d.name) || !d.initializer || !(ts.isArrowFunction(d.initializer) || ts.isFunctionExpression(d.initializer))) continue;
+        functions.add(d.name.text);
+        if (!isExported(st) && !exportedNames.has(d.name.text)) unexported.set(d.name.text, st);
+      }
     } else if (ts.isImportDeclaration(st) && st.importClause) {
       if (st.importClause.name) functions.add(st.importClause.name.text);
       const b = st.importClause.namedBindings;
@@ -203,7 +215,27 @@ export function analyzeGraphSource(text: string, fileName: string): GraphAnalysi
     let badHead: TaskDef['badHead'] = null;
     if (value !== undefined && ts.isArrayLiteralExpression(value) && value.elements.length > 0) {
       const h = skipOuter(value.elements[0]!);
-      if (ts.isIdentifier(h) || ts.isPropertyAccessExpression(h)) head = { name: h.getText(sf), range: range(h) };
+      if (ts.isIdentifier(h) || ts.isPropertyAccessExpression(h)) {
+        head = { name: h.getText(sf), range: range(h) };
+        const decl = ts.isIdentifier(h) ? unexported.get(h.text) : undefined;
+        if (decl !== undefined && ts.isIdentifier(h)) {
+          const at = sf.getLineAndCharacterOfPosition(decl.getStart(sf));
+          problems.push({
+            range: range(h),
+            severity: 'warning',
+            code: 'not-loadable',
+            message: `${h.text} is not exported, so the threads and processes schedulers cannot load it (they import task functions by module and export name); only the sync scheduler can run ${JSON.stringify(raw.key)}. Export it.`,
+            fix: { title: `Export ${h.text}`, newText: 'export ', at: { start: at, end: at } },
+          });
+        }
+      } else if (ts.isArrowFunction(h) || ts.isFunctionExpression(h)) {
+        problems.push({
+          range: range(h),
+          severity: 'warning',
+          code: 'not-loadable',
+          message: `An inline function: the threads and processes schedulers cannot load it (they import task functions by module and export name); only the sync scheduler can run ${JSON.stringify(raw.key)}. Move it into an exported function.`,
+        });
+      }
       // the name of a function of this file, quoted: a list of strings, not the task it means
       else if (ts.isStringLiteralLike(h) && functions.has(h.text) && !literal.has(h.text)) badHead = { text: h.text, range: range(h) };
     }

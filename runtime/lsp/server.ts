@@ -212,8 +212,8 @@ connection.onCodeAction(({ textDocument, context }): CodeAction[] =>
   context.diagnostics
     .filter((d) => d.source === 'skein' && d.data !== undefined)
     .map((d) => {
-      const fix = d.data as { title: string; newText: string };
-      return { title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: true, edit: { changes: { [textDocument.uri]: [{ range: d.range, newText: fix.newText }] } } };
+      const fix = d.data as { title: string; newText: string; at?: Range };
+      return { title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: true, edit: { changes: { [textDocument.uri]: [{ range: fix.at ?? d.range, newText: fix.newText }] } } };
     }),
 );
 

@@ -28,6 +28,32 @@ describe('graph file analysis (no evaluation)', () => {
     assert.deepEqual(all.references.map((r) => [r.text, r.targets.map((d) => d.key)]), [['part-1', ['part-*']], ['part-9', ['part-*']], ['parts-1', []]]);
   });
 
+  it('warns of functions the threads and processes schedulers cannot load, with the fix to export them', () => {
+    const text = [
+      "import { inc } from './ops.js';",
+      'function hidden(x) { return x; }',
+      'const alsoHidden = (x) => x;',
+      'function listed(x) { return x; }',
+      'export { listed };',
+      'export default {',
+      "  a: [inc, 1],",
+      "  b: [hidden, 'a'],",
+      "  c: [alsoHidden, 'a'],",
+      "  d: [listed, 'a'],",
+      "  e: [(x) => x, 'a'],",
+      '};',
+    ].join('\n');
+    const a = analyzeGraphSource(text, 'g.graph.js');
+    assert.deepEqual(
+      a.problems.map((p) => [p.code, p.range.start.line, p.message, p.fix?.title ?? null, p.fix?.at?.start ?? null]),
+      [
+        ['not-loadable', 7, 'hidden is not exported, so the threads and processes schedulers cannot load it (they import task functions by module and export name); only the sync scheduler can run "b". Export it.', 'Export hidden', { line: 1, character: 0 }],
+        ['not-loadable', 8, 'alsoHidden is not exported, so the threads and processes schedulers cannot load it (they import task functions by module and export name); only the sync scheduler can run "c". Export it.', 'Export alsoHidden', { line: 2, character: 0 }],
+        ['not-loadable', 10, 'An inline function: the threads and processes schedulers cannot load it (they import task functions by module and export name); only the sync scheduler can run "e". Move it into an exported function.', null, null],
+      ],
+    );
+  });
+
   it('reports a syntax error where it is', () => {
     const a = analyzeGraphSource('export default {\n  a: [inc, \'x\'\n};\n', 'g.graph.js');
     assert.equal(a.problems[0]?.code, 'syntax');
