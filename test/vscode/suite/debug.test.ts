@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { until } from './poll.js';
 
 type Message = { type: string; event?: string; command?: string; body?: Record<string, unknown> };
 
@@ -25,16 +26,6 @@ function track(): void {
       return { onDidSendMessage: (m: Message) => sent.get(session.id)!.push(m) };
     },
   });
-}
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Waits for the `n`th stopped event of `session`. */

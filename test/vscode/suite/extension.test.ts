@@ -5,22 +5,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { until } from './poll.js';
 import type { SkeinApi } from '../../../extension/activate.js';
 import type { RunInfo } from '../../../extension/runs.js';
 
 const workspace = (): string => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
 const file = (name: string): vscode.Uri => vscode.Uri.file(path.join(workspace(), name));
 
-/** Polls `probe` until it gives a value (or fails after 30 s, naming what was awaited). */
-async function waitFor<T>(what: string, probe: () => T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function api(): Promise<SkeinApi> {
   const ext = vscode.extensions.getExtension<SkeinApi>('skein.skein');
@@ -93,7 +84,7 @@ suite('Skein in VS Code', () => {
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
     const text = (await vscode.workspace.openTextDocument(uri)).getText().split('\n');
     const line = text.findIndex((l) => l.includes("'load-soutth'"));
-    const found = await waitFor('the language server to mark the typo', () => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'skein'));
+    const found = await until('the language server to mark the typo', () => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'skein'));
     assert.equal(found.message, '"load-soutth" is not a key, so the task gets it as a plain string; did you mean `load-south`?');
     assert.equal(found.severity, vscode.DiagnosticSeverity.Warning);
     assert.deepEqual([found.range.start.line, found.range.start.character, found.range.end.character], [line, text[line]!.indexOf('load-soutth'), text[line]!.indexOf('load-soutth') + 'load-soutth'.length]);
@@ -115,17 +106,17 @@ suite('Skein in VS Code', () => {
     const uri = file('typed.graph.ts');
     await vscode.window.showTextDocument(uri);
     const missing = (): boolean => vscode.languages.getDiagnostics(uri).some((d) => /Cannot find module 'skein'/.test(d.message));
-    const until = async (check: () => boolean, ms: number): Promise<boolean> => {
+    const eventually = async (check: () => boolean, ms: number): Promise<boolean> => {
       const deadline = Date.now() + ms;
       while (Date.now() < deadline && !check()) await new Promise((r) => setTimeout(r, 250));
       return check();
     };
-    assert.ok(await until(missing, 60_000), "TypeScript reports that 'skein' cannot be found");
+    assert.ok(await eventually(missing, 60_000), "TypeScript reports that 'skein' cannot be found");
     const target = (await vscode.commands.executeCommand('skein.addPackage', uri)) as string;
     assert.equal(target, path.join(workspace(), 'node_modules', 'skein'));
     assert.ok(statSync(path.join(target, 'dist', 'types', 'runtime', 'index.d.ts')).isFile());
     await vscode.commands.executeCommand('typescript.restartTsServer');
-    assert.ok(await until(() => !missing(), 60_000), 'the error is gone once the package is there');
+    assert.ok(await eventually(() => !missing(), 60_000), 'the error is gone once the package is there');
   });
 
   test('a failing task shows its key and stack, and a diagnostic at the line that threw', async () => {
