@@ -77,7 +77,7 @@ export function activateSkein(context: vscode.ExtensionContext): SkeinApi {
   context.subscriptions.push(output, status, diagnostics, runs, finished, vscode.window.registerTreeDataProvider('skein.runs', runs));
   context.subscriptions.push({ dispose: stopFollowing });
   // the language server, once a graph file is open (it reads sources, runs nothing)
-  startWhenGraphFilesOpen(context, isGraphFile);
+  startWhenGraphFilesOpen(context, isGraphFile, finished.event);
   // a debug session starts: the status of an earlier run (a "Skein failed" from before) goes
   context.subscriptions.push(vscode.debug.onDidStartDebugSession((s) => (s.type === 'skein' ? status.hide() : undefined)));
 

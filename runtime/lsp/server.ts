@@ -107,6 +107,27 @@ function occurrences(a: GraphAnalysis, key: string): Range[] {
   return out;
 }
 
+/** A task as the latest run of its file left it (sent by the editor after a run: `skein/lastRun`). */
+export interface LastRunTask {
+  readonly ms: number | null;
+  /** Overhead's share of the task's time in its worker (0 to 1), when measured. */
+  readonly overhead: number | null;
+  readonly state: string;
+}
+const lastRuns = new Map<string, Readonly<Record<string, LastRunTask>>>();
+
+/** "12.4 ms · 3 % overhead" */
+function ranText(t: LastRunTask): string | undefined {
+  if (t.ms === null) return undefined;
+  const ms = t.ms >= 100 ? t.ms.toFixed(0) : t.ms >= 10 ? t.ms.toFixed(1) : t.ms.toFixed(2);
+  return `${ms} ms${t.overhead === null ? '' : ` · ${Math.round(t.overhead * 100)} % overhead`}`;
+}
+
+connection.onNotification('skein/lastRun', (p: { uri: string; tasks: Record<string, LastRunTask> }) => {
+  lastRuns.set(p.uri, p.tasks);
+  void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+});
+
 connection.onInitialize(() => ({
   capabilities: {
     textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: true },
@@ -185,6 +206,8 @@ connection.onHover(({ textDocument, position }) => {
     `depends on: ${deps.length > 0 ? deps.join(', ') : 'nothing'}`,
     `dependents: ${dependents.length > 0 ? dependents.join(', ') : 'none'}`,
   ];
+  const last = lastRuns.get(textDocument.uri)?.[hit.ref?.text ?? def.key];
+  if (last !== undefined) lines.push(`latest run: ${last.state}${ranText(last) === undefined ? '' : `, ${ranText(last)}`}`);
   return { contents: { kind: 'markdown', value: lines.join('\n\n') }, range: hit.def?.range ?? hit.ref?.range };
 });
 
@@ -229,7 +252,15 @@ connection.onCodeLens(({ textDocument }): CodeLens[] => {
     { range: top, command: { title: 'Show Graph', command: 'skein.showGraph', arguments: [uri] } },
   ];
   if (a.tasks.length < TASK_LENSES_BELOW) {
-    for (const d of a.tasks) if (!d.pattern) lenses.push({ range: { start: d.fullRange.start, end: d.fullRange.start }, command: { title: 'Debug this task', command: 'skein.debugTask', arguments: [uri, d.key] } });
+    const last = lastRuns.get(uri);
+    for (const d of a.tasks) {
+      if (d.pattern) continue;
+      const at = { start: d.fullRange.start, end: d.fullRange.start };
+      lenses.push({ range: at, command: { title: 'Debug this task', command: 'skein.debugTask', arguments: [uri, d.key] } });
+      // after a run: its time and its share of overhead (a label, not a command)
+      const ran = last?.[d.key] === undefined ? undefined : ranText(last[d.key]!);
+      if (ran !== undefined) lenses.push({ range: at, command: { title: ran, command: '' } });
+    }
   }
   return lenses;
 });

@@ -126,6 +126,19 @@ describe('language server (LSP over stdio)', () => {
     assert.deepEqual(perTask, ['load-north', 'clean-north', 'clean-south', 'report', 'summary', 'listed', 'clean-north', 'load-south', 'load-east']);
   });
 
+  it("shows each task's time and overhead from the latest run, once the editor sends it, in the lenses and the hover", async () => {
+    await conn.sendNotification('skein/lastRun', { uri, tasks: { 'clean-north': { ms: 12.4, overhead: 0.03, state: 'memory' }, report: { ms: 250.2, overhead: null, state: 'erred' } } });
+    const titles = async () => ((await conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as Array<{ command: { title: string; command: string } }>).filter((l) => l.command.command === '').map((l) => l.command.title);
+    let shown: string[] = [];
+    for (let i = 0; i < 100 && shown.length === 0; i++) {
+      shown = await titles();
+      if (shown.length === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(shown, ['12.4 ms · 3 % overhead', '250 ms', '12.4 ms · 3 % overhead']);
+    const hover = (await conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: rangeOf('clean-north').start })) as { contents: { value: string } };
+    assert.match(hover.contents.value, /\n\nlatest run: memory, 12\.4 ms · 3 % overhead$/);
+  });
+
   it('analyses again once edits settle: a fixed typo goes from the problems', async () => {
     const before = published.filter((x) => x.uri === uri).length;
     const r = rangeOf('load-soutth');

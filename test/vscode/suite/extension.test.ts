@@ -99,6 +99,17 @@ suite('Skein in VS Code', () => {
     assert.equal(result.status, 'ok', result.message);
     assert.equal(path.basename(result.file), 'typo.graph.ts');
     assert.equal(result.tasks, 2);
+    // after the run, each task's time (and its share of overhead) above it, and in its hover
+    const timed = await until('the lenses to show the run', async () => {
+      const titles = ((await vscode.commands.executeCommand('vscode.executeCodeLensProvider', uri)) as vscode.CodeLens[]).map((l) => l.command?.title ?? '');
+      const t = titles.filter((x) => /^[\d.]+ ms( · \d+ % overhead)?$/.test(x));
+      return t.length === 2 ? t : undefined;
+    });
+    assert.equal(timed.length, 2);
+    const at = new vscode.Position(text.findIndex((l) => l.includes("'clean-south'")), text[text.findIndex((l) => l.includes("'clean-south'"))]!.indexOf('clean-south'));
+    const hovers = (await vscode.commands.executeCommand('vscode.executeHoverProvider', uri, at)) as vscode.Hover[];
+    const said = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(said, /latest run: memory, [\d.]+ ms/);
   });
 
   test("Add the Skein Package gives TypeScript the types of 'skein' in a workspace without them", async function () {
