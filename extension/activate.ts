@@ -13,7 +13,7 @@ import { DEBUG_FAILED_TASK, type RunEnvironment, showRecording, startRun, stopRu
 import { recordedFailure } from './recordedFailure.js';
 import { followedStatus, openDashboard, stopFollowing } from './dashboard.js';
 import { type RunInfo, RunsProvider } from './runs.js';
-import { type SchedulerChoice, nodeExecutable, readSettings } from './settings.js';
+import { type SchedulerChoice, isGraphFile, nodeExecutable, readSettings } from './settings.js';
 import { activateDebug, activeSessionGraph } from './debug/activateDebug.js';
 import { startWhenGraphFilesOpen } from './languageClientStart.js';
 import { MANAGE_TRUST, UNTRUSTED_MESSAGE, refuseUntrusted } from './trust.js';
@@ -52,11 +52,6 @@ async function updateGraphFiles(): Promise<void> {
 
 /** The graph file Show Task Graph or a run used last. */
 let lastGraphFile: string | undefined;
-
-/** A graph file by Skein's naming (the `skein.graphFiles` default): `*.graph.ts` and its kin. */
-function isGraphFile(file: string): boolean {
-  return /\.graph\.(ts|mts|js|mjs)$/.test(file);
-}
 
 function targetFile(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;

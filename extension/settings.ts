@@ -31,6 +31,11 @@ export function readSettings(scope?: vscode.Uri): SkeinSettings {
   };
 }
 
+/** A graph file by Skein's naming (the `skein.graphFiles` default): `*.graph.ts` and its kin. */
+export function isGraphFile(file: string): boolean {
+  return /\.graph\.(ts|mts|js|mjs)$/.test(file);
+}
+
 /** The Node.js that runs graphs: the setting, else this process when it is Node, else `node`. */
 export function nodeExecutable(settings: SkeinSettings): string {
   if (settings.nodePath.trim() !== '') return settings.nodePath.trim();

@@ -14,6 +14,7 @@ import { SchedulerLoad, WorkersTable, renderFailed, renderGroupProgress } from '
 import { renderTaskTable } from './taskTable.js';
 import { renderFlame } from './flameView.js';
 import { nodeAfterKey } from './graphKeys.js';
+import { tasksNamed } from '../runtime/debug/breakpointNames.js';
 import type { ProfileNode } from '../runtime/diagnostics/flame.js';
 import { groupColor, stateColors } from './colors.js';
 import { formatDuration, formatMs } from '../runtime/diagnostics/report.js';
@@ -396,17 +397,12 @@ let sessionError: { readonly key: string; readonly message: string } | undefined
 /** The debugger's function breakpoints, as the host last said (key, key group or glob each). */
 let breakpointNames: string[] = [];
 
-/** Marks the tasks the breakpoints match, as the debugger resolves them: a key, a key group, or a glob over keys. */
+/** Marks the tasks the breakpoints stand for, resolved as the debugger resolves them (the key, a glob's keys, or a key group's). */
 function markBreakpoints(): void {
   if (!model || !graph) return;
-  const { keys, groups } = model.record.graph;
-  const globs = breakpointNames.filter((n) => /[*?]/.test(n)).map((n) => new RegExp(`^${n.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
-  const names = new Set(breakpointNames);
-  const marked = new Set<number>();
-  keys.forEach((k, t) => {
-    if (names.has(k) || names.has(groups[t]!) || globs.some((g) => g.test(k))) marked.add(t);
-  });
-  graph.breakpoints = marked;
+  const { keys } = model.record.graph;
+  const index = new Map(keys.map((k, t) => [k, t]));
+  graph.breakpoints = new Set(breakpointNames.flatMap((name) => tasksNamed(keys, name, (k) => index.get(k))));
   graph.draw();
   report();
 }

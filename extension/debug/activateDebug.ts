@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { nodeExecutable, readSettings } from '../settings.js';
+import { isGraphFile, nodeExecutable, readSettings } from '../settings.js';
 import { refuseUntrusted } from '../trust.js';
 import { type DebugHost, SkeinDebugSession } from './session.js';
 import { GraphPanel, breakpointsMessage } from '../panel.js';
@@ -98,8 +98,6 @@ function host(context: vscode.ExtensionContext, session: vscode.DebugSession): D
   };
 }
 
-const GRAPH_FILE = /\.graph\.(ts|mts|js|mjs)$/;
-
 /** What the panel's context menu passes (its data-vscode-context): the task under it. */
 interface PanelTask {
   readonly key?: string;
@@ -118,7 +116,7 @@ class SkeinConfigurationProvider implements vscode.DebugConfigurationProvider {
     if (!config.type && !config.request && !config.name) {
       // F5 without a launch.json
       const file = vscode.window.activeTextEditor?.document.uri.fsPath;
-      if (file === undefined || !GRAPH_FILE.test(file)) {
+      if (file === undefined || !isGraphFile(file)) {
         void vscode.window.showInformationMessage('Skein: open a graph file (*.graph.ts) to debug it.');
         return undefined;
       }

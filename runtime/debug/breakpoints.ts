@@ -11,7 +11,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CompiledGraph } from '../graph/compile.js';
-import { keyGroup, taskFunction } from '../graph/spec.js';
+import { taskFunction } from '../graph/spec.js';
+import { tasksNamed } from './breakpointNames.js';
 import { functionLocation } from '../loader/locate.js';
 
 export interface ResolvedBreakpoint {
@@ -21,23 +22,9 @@ export interface ResolvedBreakpoint {
   hits: number;
 }
 
-/** `clean-*` → /^clean-.*$/; `?` matches one character. */
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
-}
-
-/** Tasks a function breakpoint `name` stands for. */
+/** Tasks a function breakpoint `name` stands for (breakpointNames.ts: the key, a glob's keys, or a key group's). */
 export function tasksForName(g: CompiledGraph, name: string): number[] {
-  const exact = g.index.get(name);
-  if (exact !== undefined) return [exact];
-  const re = /[*?]/.test(name) ? globToRegExp(name) : undefined;
-  const out: number[] = [];
-  for (let t = 0; t < g.size; t++) {
-    const key = g.keys[t]!;
-    if (re ? re.test(key) : keyGroup(key) === name) out.push(t);
-  }
-  return out;
+  return tasksNamed(g.keys, name, (key) => g.index.get(key));
 }
 
 /** True when a hit count meets a hit condition (see the file header). */

@@ -55,8 +55,12 @@ function scriptText(text: string): string {
 
 /** A self-contained HTML page of the panel showing `record`. */
 export function standaloneHtml(record: RunRecord, title: string): string {
-  const data = JSON.stringify({ record, title }).replace(/</g, '\\u003c');
-  return inlinedPanelPage(title, `<script type="application/json" id="skein-data">${data}</script>`);
+  return embeddedDataPage(title, { record, title });
+}
+
+/** The panel app as one page, given `data` to show (the page's `skein-data`: a record, or messages as a live page gets them). */
+export function embeddedDataPage(title: string, data: object): string {
+  return inlinedPanelPage(title, `<script type="application/json" id="skein-data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>`);
 }
 
 /**

@@ -28,6 +28,7 @@ import { type ProfileNode, trimmed } from '../diagnostics/flame.js';
 import { SKEIN_VERSION } from '../version.js';
 import type { SchedulerState, TaskState, TaskStateName } from './schedulerState.js';
 import type { TaskStreamEntry } from './protocol.js';
+import type { FnRef } from '../workers/protocol.js';
 import type { DashboardFailed, DashboardWorker, PageToScheduler, SchedulerSample, ToWebview } from '../../webview/protocol.js';
 
 export interface DashboardOptions {
@@ -356,21 +357,17 @@ function laneOf(lanes: Map<string, number>, thread: string): number {
 }
 
 /**
- * The scheduler's tasks as a run record the panel draws: the graph, each task's state, and when
- * and where each one that ran last ran (times from `startedAt`, a lane per worker thread).
+ * The functions tasks call (each task's first, by module URL and export name) as a record's table:
+ * each function once, and per task its number in the table (-1: none).
  */
-export function clusterRecord(state: SchedulerState, startedAt: number, lanes: Map<string, number>): RunRecord {
-  const all = [...state.tasks.values()];
-  const index = new Map<TaskState, number>();
-  all.forEach((ts, i) => index.set(ts, i));
+function functionTable(refs: ReadonlyArray<FnRef | undefined>): { functions: FunctionInfo[]; function: number[] } {
   const functions: FunctionInfo[] = [];
   // by module, then by name: no string built per task
-  const fnIndex = new Map<string, Map<string, number>>();
-  const fnOfTask = all.map((ts) => {
-    const ref = ts.spec.fns[0];
+  const index = new Map<string, Map<string, number>>();
+  const fnOfTask = refs.map((ref) => {
     if (ref === undefined) return -1;
-    let byName = fnIndex.get(ref[0]);
-    if (byName === undefined) fnIndex.set(ref[0], (byName = new Map()));
+    let byName = index.get(ref[0]);
+    if (byName === undefined) index.set(ref[0], (byName = new Map()));
     let i = byName.get(ref[1]);
     if (i === undefined) {
       i = functions.length;
@@ -379,6 +376,18 @@ export function clusterRecord(state: SchedulerState, startedAt: number, lanes: M
     }
     return i;
   });
+  return { functions, function: fnOfTask };
+}
+
+/**
+ * The scheduler's tasks as a run record the panel draws: the graph, each task's state, and when
+ * and where each one that ran last ran (times from `startedAt`, a lane per worker thread).
+ */
+export function clusterRecord(state: SchedulerState, startedAt: number, lanes: Map<string, number>): RunRecord {
+  const all = [...state.tasks.values()];
+  const index = new Map<TaskState, number>();
+  all.forEach((ts, i) => index.set(ts, i));
+  const { functions, function: fnOfTask } = functionTable(all.map((ts) => ts.spec.fns[0]));
   // the scheduler's priorities, as ranks (0 runs first)
   const priority = Float64Array.from(all, (ts) => ts.spec.priority);
   const ranks = Uint32Array.from(all, (_, i) => i).sort((a, b) => priority[a]! - priority[b]!);
@@ -472,8 +481,7 @@ export function performanceData(state: SchedulerState, since: number): Performan
     if (entry.to === 'memory' || entry.to === 'erred') received[t] = entry.time;
   }
   const lanes = new Map<string, number>();
-  const functions: FunctionInfo[] = [];
-  const fnIndex = new Map<string, number>();
+  const { functions, function: fnOfTask } = functionTable(keys.map((k) => state.tasks.get(k)?.spec.fns[0]));
   const entries = [...runs.values()];
   const record: RunRecord = {
     format: RECORD_FORMAT,
@@ -488,17 +496,7 @@ export function performanceData(state: SchedulerState, since: number): Performan
       dependencies: keys.map((k) => (state.tasks.get(k)?.dependencies ?? []).map((d) => index.get(d.key)).filter((i): i is number => i !== undefined)),
       order: keys.map((_, i) => i),
       functions,
-      function: keys.map((k) => {
-        const ref = state.tasks.get(k)?.spec.fns[0];
-        if (ref === undefined) return -1;
-        const id = `${ref[0]}#${ref[1]}`;
-        let i = fnIndex.get(id);
-        if (i === undefined) {
-          fnIndex.set(id, (i = functions.length));
-          functions.push({ name: ref[1], file: ref[0].startsWith('file:') ? decodeURIComponent(new URL(ref[0]).pathname) : ref[0], line: null });
-        }
-        return i;
-      }),
+      function: fnOfTask,
     },
     tasks: {
       status: entries.map((e) => e.status),

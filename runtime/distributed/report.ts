@@ -6,14 +6,13 @@
  * HTML file, everything inlined, opened by any browser without a server.
  */
 import { writeFile } from 'node:fs/promises';
-import { inlinedPanelPage } from '../diagnostics/visualize.js';
+import { embeddedDataPage } from '../diagnostics/visualize.js';
 import type { ToWebview } from '../../webview/protocol.js';
 import { Client } from './client.js';
 
 /** The panel app showing `messages` (as a live page would get them), opened on `view`. */
 export function reportPage(title: string, messages: readonly ToWebview[], view: 'workers' | 'profile'): string {
-  const data = JSON.stringify({ title, messages, view }).replace(/</g, '\\u003c');
-  return inlinedPanelPage(title, `<script type="application/json" id="skein-data">${data}</script>`);
+  return embeddedDataPage(title, { title, messages, view });
 }
 
 /**

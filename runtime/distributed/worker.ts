@@ -350,8 +350,7 @@ export class Worker {
     for (const peer of this.#peers.values()) void peer.then((c) => c.close(), () => undefined);
     await this.#listener?.close();
     if (this.#pool !== undefined) await destroyPool(this.#pool);
-    this.#data.clear();
-    if (this.#localDir !== undefined) rmSync(this.#localDir, { recursive: true, force: true });
+    this.discardFiles();
     this.options.onClosed?.();
   }
 

@@ -75,7 +75,7 @@ export async function bundleModule(path: string, outfile: string): Promise<strin
       logLevel: 'silent',
       plugins: [packagesWhereTheyAre(), ownImportMeta()],
     });
-    return result.outputFiles.find((f) => f.path.endsWith('.mjs'))?.text ?? result.outputFiles[0]!.text;
+    return result.outputFiles[0]!.text; // one file: the source map is inline
   } catch (error) {
     const located = syntaxErrorFrom((error as { errors?: EsbuildMessage[] }).errors);
     if (located !== undefined) throw Errors.syntax(located.message);
