@@ -76,8 +76,9 @@ export function closest(wanted: string, candidates: Iterable<string>, limit = 3)
 }
 
 export const Errors = {
+  /** `cycle`: the keys around it, the first again at the end (also on the error, for tools). */
   cycle: (cycle: readonly Key[]) =>
-    new SkeinError('CYCLE', `Cycle detected in the graph: ${cycle.join(' -> ')}. A task cannot depend on itself, directly or through others; remove one of these dependencies.`),
+    Object.assign(new SkeinError('CYCLE', `Cycle detected in the graph: ${cycle.join(' -> ')}. A task cannot depend on itself, directly or through others; remove one of these dependencies.`), { cycle: [...cycle] }),
   missingKey: (key: Key, known: Iterable<Key>) => {
     const near = closest(key, known);
     return new SkeinError(

@@ -25,7 +25,25 @@ const runtimeEntries = {
   distributed: 'runtime/distributed/index.ts',
   nanny: 'runtime/distributed/nanny.ts',
   distributedWorker: 'runtime/distributed/workerMain.ts',
+  lspEvaluate: 'runtime/lsp/evaluate.ts',
+  lspEvaluator: 'runtime/lsp/evaluator.ts',
 };
+
+// The analysis of graph files' source (runtime/lsp/analysis.ts, TypeScript's parser bundled in,
+// minified) is one file, dist/runtime/graphSource.js, that the language server and the debugger
+// (line breakpoints on the lines that define tasks) both import: they resolve keys to source
+// alike, and TypeScript is shipped once. Other bundles import it, and the evaluation entry, by path.
+const sharedModules = (prefix) => ({
+  name: 'skein-shared-modules',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)(lsp\/)?(analysis|evaluate)\.js$/ }, (args) => {
+      if (!/[\\/]runtime[\\/](lsp|debug)$/.test(args.resolveDir)) return undefined;
+      const name = args.path.endsWith('analysis.js') ? 'graphSource.js' : 'lspEvaluate.js';
+      if (args.importer.endsWith(name === 'graphSource.js' ? 'analysis.ts' : 'evaluate.ts')) return undefined;
+      return { path: `${prefix}${name}`, external: true };
+    });
+  },
+});
 
 // piscina's thread entry loads the task file with require() first and import() when that fails.
 // On Node 20.19+ require() loads an ES module too, and a worker terminated while doing so (a pool
@@ -71,6 +89,18 @@ await build({
   external: ['esbuild', '@napi-rs/nice', 'bufferutil', 'utf-8-validate'],
   banner: { js: BANNER },
   sourcemap: true,
+  logLevel: 'warning',
+  plugins: [sharedModules('./')],
+});
+await build({
+  entryPoints: { graphSource: 'runtime/lsp/analysis.ts' },
+  outdir: 'dist/runtime',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  banner: { js: BANNER },
+  minify: true,
   logLevel: 'warning',
 });
 
@@ -129,13 +159,17 @@ await build({
   logLevel: 'warning',
 });
 
-// The language server for graph files (stdio or IPC), TypeScript's parser bundled in.
+// The language server for graph files (stdio or IPC); the analysis and the evaluation are the
+// runtime's files. V8 is told to favour memory over speed before anything else runs: a server
+// that waits for edits most of the time (on a 5,000-task file, 160 MB resident became 115 MB and
+// its diagnostics stayed well within a second).
 await build({
   entryPoints: ['runtime/lsp/server.ts'],
   outfile: 'dist/languageServer.js',
   bundle: true,
   format: 'esm',
-  banner: { js: BANNER },
+  banner: { js: `import { setFlagsFromString as __skeinV8Flags } from 'node:v8';\n__skeinV8Flags('--optimize-for-size');\n${BANNER}` },
+  plugins: [sharedModules('./runtime/')],
   platform: 'node',
   target: 'node20',
   minify: true,

@@ -171,7 +171,7 @@ function pushReady(ready: number[], tasks: number[], priority: Int32Array): void
 }
 
 /** Refuses values that look like tasks without a function: `[undefined, 'x']`, or a class. */
-function checkHead(key: Key, value: unknown, checked: Map<unknown, boolean>): void {
+export function checkHead(key: Key, value: unknown, checked: Map<unknown, boolean>): void {
   if (!Array.isArray(value) || value.length === 0) return;
   const head: unknown = value[0];
   if (head === undefined || head === null) throw Errors.badHead(key, describeValue(head));

@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Plugin } from 'esbuild';
+import type { BuildOptions, Loader, Plugin } from 'esbuild';
 import { Errors } from '../errors.js';
 import { runtimeFile } from './register.js';
 import { type EsbuildMessage, syntaxErrorFrom } from './syntax.js';
@@ -40,6 +40,19 @@ function packagesWhereTheyAre(): Plugin {
   };
 }
 
+/** `source` of the file at `path` with `import.meta.url` (and its kin) spelled out as that file's. */
+function withOwnImportMeta(source: string, path: string): string {
+  return source
+    .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(path).href))
+    .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(path))
+    .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(join(path, '..')));
+}
+
+function loaderFor(path: string): Loader {
+  const ext = extname(path);
+  return ext === '.tsx' ? 'tsx' : ext === '.jsx' ? 'jsx' : /ts$/.test(ext) ? 'ts' : 'js';
+}
+
 /** `import.meta.url` (and its kin) of each bundled module stays its own file's, not the bundle's. */
 function ownImportMeta(): Plugin {
   return {
@@ -48,33 +61,39 @@ function ownImportMeta(): Plugin {
       b.onLoad({ filter: /\.(m?[jt]s|tsx|jsx)$/ }, (args) => {
         const source = readFileSync(args.path, 'utf8');
         if (!source.includes('import.meta')) return undefined;
-        const contents = source
-          .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
-          .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
-          .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(join(args.path, '..')));
-        const ext = extname(args.path);
-        return { contents, loader: ext === '.tsx' ? 'tsx' : ext === '.jsx' ? 'jsx' : /ts$/.test(ext) ? 'ts' : 'js' };
+        return { contents: withOwnImportMeta(source, args.path), loader: loaderFor(args.path) };
       });
     },
   };
+}
+
+/** What both bundles share: one ES module for Node 20 with an inline source map, packages where they are. */
+function bundleOptions(outfile: string): BuildOptions & { write: false } {
+  return { outfile, bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'inline', logLevel: 'silent', plugins: [packagesWhereTheyAre(), ownImportMeta()] };
+}
+
+/**
+ * The bundle of `text`, the contents of the module at `path` as an editor has it (maybe unsaved;
+ * what it imports is read from disk), for a file at `outfile`; or esbuild's errors, with where.
+ */
+export async function bundleText(text: string, path: string, outfile: string): Promise<{ code: string } | { errors: EsbuildMessage[] }> {
+  const { build } = await import('esbuild');
+  try {
+    const stdin = { contents: withOwnImportMeta(text, path), resolveDir: dirname(path), sourcefile: path, loader: loaderFor(path) };
+    const result = await build({ ...bundleOptions(outfile), stdin });
+    return { code: result.outputFiles[0]!.text };
+  } catch (error) {
+    const errors = (error as { errors?: EsbuildMessage[] }).errors;
+    if (errors === undefined) throw error;
+    return { errors };
+  }
 }
 
 /** The bundle of the module at `path` (code with an inline source map); a SkeinError for a syntax error, with where. */
 export async function bundleModule(path: string, outfile: string): Promise<string> {
   const { build } = await import('esbuild');
   try {
-    const result = await build({
-      entryPoints: [path],
-      outfile,
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      sourcemap: 'inline',
-      logLevel: 'silent',
-      plugins: [packagesWhereTheyAre(), ownImportMeta()],
-    });
+    const result = await build({ ...bundleOptions(outfile), entryPoints: [path] });
     return result.outputFiles[0]!.text; // one file: the source map is inline
   } catch (error) {
     const located = syntaxErrorFrom((error as { errors?: EsbuildMessage[] }).errors);

@@ -59,12 +59,14 @@ async function locateSyntaxError(path: string, error: SyntaxError): Promise<unkn
  * Loads the graph file at `file`. `withoutHooks`: a file that needs Skein's module hooks
  * (TypeScript) is bundled with what it imports and the bundle imported instead (the debug runner:
  * hooks run on a thread of their own, which a JavaScript debugger attached to it would list).
+ * `bundle`: the URL of such a bundle, made already, to import in the file's place (the language
+ * server's evaluation of an editor's text).
  */
-export async function loadGraphFile(file: string, options: { readonly withoutHooks?: boolean } = {}): Promise<LoadedGraph> {
+export async function loadGraphFile(file: string, options: { readonly withoutHooks?: boolean; readonly bundle?: string } = {}): Promise<LoadedGraph> {
   const path = resolvePath(file);
-  if (!existsSync(path)) throw Errors.noFile(path);
-  let url = pathToFileURL(path).href;
-  if (needsLoader(path)) {
+  if (options.bundle === undefined && !existsSync(path)) throw Errors.noFile(path);
+  let url = options.bundle ?? pathToFileURL(path).href;
+  if (options.bundle === undefined && needsLoader(path)) {
     if (options.withoutHooks === true) url = await (await import('./bundle.js')).bundledGraphFile(path);
     else registerLoader();
   }

@@ -46,13 +46,14 @@ export interface TaskDef {
   readonly references: readonly KeyReference[];
 }
 
-export type Severity = 'error' | 'warning';
+export type Severity = 'error' | 'warning' | 'information';
 
 export interface Problem {
   readonly range: Range;
   readonly severity: Severity;
   readonly message: string;
-  readonly code: 'cycle' | 'near-miss' | 'not-a-function' | 'not-loadable' | 'duplicate-key' | 'syntax';
+  /** load, evaluation: found by evaluating the file (merge.ts). */
+  readonly code: 'cycle' | 'near-miss' | 'not-a-function' | 'not-loadable' | 'duplicate-key' | 'syntax' | 'load' | 'evaluation';
   /** A replacement that fixes it (near-miss: the key meant), at the problem's range or at `at`. */
   readonly fix?: { readonly title: string; readonly newText: string; readonly at?: Range };
 }
@@ -62,10 +63,12 @@ export interface GraphAnalysis {
   readonly problems: readonly Problem[];
   /** Where the default export is (the lenses go above it); null without one. */
   readonly exportRange: Range | null;
+  /** The file's import declarations: what each imports, and where. */
+  readonly imports: ReadonlyArray<{ readonly specifier: string; readonly range: Range }>;
 }
 
 /** Patterns of template keys as regular expressions. */
-function patternRegExp(pattern: string): RegExp {
+export function patternRegExp(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
@@ -103,6 +106,7 @@ export function analyzeGraphSource(text: string, fileName: string): GraphAnalysi
   const functions = new Set<string>();
   const unexported = new Map<string, ts.Node>();
   const exportedNames = new Set<string>();
+  const imports: Array<{ specifier: string; range: Range }> = [];
   const isExported = (st: ts.Statement): boolean => (ts.canHaveModifiers(st) ? ts.getModifiers(st) : undefined)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) === true;
   for (const st of sf.statements) {
     if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamedExports(st.exportClause)) for (const e of st.exportClause.elements) exportedNames.add((e.propertyName ?? e.name).text);
@@ -117,9 +121,10 @@ export function analyzeGraphSource(text: string, fileName: string): GraphAnalysi
         functions.add(d.name.text);
         if (!isExported(st) && !exportedNames.has(d.name.text)) unexported.set(d.name.text, st);
       }
-    } else if (ts.isImportDeclaration(st) && st.importClause) {
-      if (st.importClause.name) functions.add(st.importClause.name.text);
-      const b = st.importClause.namedBindings;
+    } else if (ts.isImportDeclaration(st)) {
+      if (ts.isStringLiteral(st.moduleSpecifier)) imports.push({ specifier: st.moduleSpecifier.text, range: range(st) });
+      if (st.importClause?.name) functions.add(st.importClause.name.text);
+      const b = st.importClause?.namedBindings;
       if (b && ts.isNamedImports(b)) for (const e of b.elements) functions.add(e.name.text);
     }
   }
@@ -310,7 +315,7 @@ export function analyzeGraphSource(text: string, fileName: string): GraphAnalysi
   for (const k of graph.keys()) if (!state.has(k)) dfs(k);
 
   problems.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-  return { tasks, problems, exportRange };
+  return { tasks, problems, exportRange, imports };
 }
 
 /**

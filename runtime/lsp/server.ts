@@ -4,8 +4,11 @@
  * (analysis.ts reads the source with TypeScript's parser and runs nothing), the tasks as document
  * symbols by key group, go to a key's definition and find its references, completion of keys in
  * task arrays, hover with a task's dependencies and dependents, rename of a key across the file, and
- * the Run and Debug lenses.
+ * the Run and Debug lenses. Once edits settle it also evaluates the file (evaluate.ts: a sandboxed
+ * process of its own, with a time limit; not in an untrusted workspace, where the client says
+ * `evaluate: false`), for what only running the file's top level shows (merge.ts).
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -25,7 +28,9 @@ import {
   type TextEdit,
 } from 'vscode-languageserver/node.js';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { type GraphAnalysis, type KeyReference, type Position, type Range, type TaskDef, analyzeGraphSource, contains } from './analysis.js';
+import { type GraphAnalysis, type KeyReference, type Position, type Range, type TaskDef, analyzeGraphSource, contains, patternRegExp } from './analysis.js';
+import type { Evaluation } from './evaluate.js';
+import { withEvaluation } from './merge.js';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new Map<string, TextDocument>();
@@ -34,6 +39,20 @@ const timers = new Map<string, NodeJS.Timeout>();
 
 /** Edits settle this long before a file is analysed again (a save analyses at once). */
 const SETTLE_MS = 150;
+/** ... and this long before it is evaluated again (a save evaluates at once). */
+const EVALUATE_SETTLE_MS = 500;
+/**
+ * A file just opened waits this long at most for its first evaluation before its problems show
+ * (so that a key made by code does not show as a typo for a moment).
+ */
+const OPEN_WAIT_MS = 1_500;
+
+/** How the client wants evaluation: `evaluate` false in an untrusted workspace (`skein/evaluate` turns it on later). */
+const evaluation = { on: true, node: undefined as string | undefined, timeoutMs: 5_000 };
+/** The latest evaluation of each file, and the text version it was of. */
+const evaluations = new Map<string, { version: number; result: Evaluation | undefined }>();
+const evaluating = new Map<string, AbortController>();
+const evaluateTimers = new Map<string, NodeJS.Timeout>();
 /** Lenses above each task only in files with fewer tasks than this. */
 const TASK_LENSES_BELOW = 200;
 
@@ -66,15 +85,28 @@ const collect = ((): (() => void) | undefined => {
 /** Files at least this large are followed by a collection once analysed. */
 const COLLECT_AFTER_CHARS = 100_000;
 
+/**
+ * What evaluation says of the document's text as it is: the evaluation of this version; else, of an
+ * earlier one, only the keys it found (they seldom change with an edit; where it failed, and why,
+ * may have).
+ */
+function evaluated(uri: string): Evaluation | undefined {
+  const e = evaluations.get(uri);
+  if (e?.result === undefined || e.version === documents.get(uri)?.version) return e?.result;
+  return e.result.ok ? e.result : undefined;
+}
+
 function publish(uri: string): void {
+  clearTimeout(timers.get(uri));
   timers.delete(uri);
   analyses.delete(uri);
   const a = analysis(uri);
-  if (a === undefined) return;
-  if ((documents.get(uri)?.getText().length ?? 0) >= COLLECT_AFTER_CHARS) setImmediate(() => collect?.());
-  const diagnostics: Diagnostic[] = a.problems.map((p) => ({
+  const doc = documents.get(uri);
+  if (a === undefined || doc === undefined) return;
+  if (doc.getText().length >= COLLECT_AFTER_CHARS) setImmediate(() => collect?.());
+  const diagnostics: Diagnostic[] = withEvaluation(a, evaluated(uri), pathOf(uri), doc.getText()).map((p) => ({
     range: p.range,
-    severity: p.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
+    severity: p.severity === 'error' ? DiagnosticSeverity.Error : p.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
     source: 'skein',
     code: p.code,
     message: p.message,
@@ -83,9 +115,43 @@ function publish(uri: string): void {
   void connection.sendDiagnostics({ uri, diagnostics });
 }
 
+/** Evaluates the document's text now (a newer one ends an evaluation still running), then publishes again. */
+async function evaluate(uri: string): Promise<void> {
+  evaluateTimers.delete(uri);
+  const doc = documents.get(uri);
+  const a = analysis(uri);
+  if (!evaluation.on || doc === undefined || a === undefined || !uri.startsWith('file:')) return;
+  evaluating.get(uri)?.abort();
+  // a syntax error: the parser has said where; loading would only say it again
+  if (a.problems.some((p) => p.code === 'syntax')) {
+    evaluations.delete(uri);
+    return publish(uri);
+  }
+  const version = doc.version;
+  const ac = new AbortController();
+  evaluating.set(uri, ac);
+  let result: Evaluation | undefined;
+  try {
+    const { evaluateGraphText } = await import('./evaluate.js');
+    result = await evaluateGraphText(doc.getText(), pathOf(uri), { node: evaluation.node, timeoutMs: evaluation.timeoutMs, signal: ac.signal });
+  } catch (error) {
+    result = { ok: false, kind: 'load', message: `Skein could not evaluate it: ${error instanceof Error ? error.message : String(error)}`, at: null };
+  } finally {
+    if (evaluating.get(uri) === ac) evaluating.delete(uri);
+  }
+  if (ac.signal.aborted || documents.get(uri)?.version !== version) return;
+  evaluations.set(uri, { version, result });
+  publish(uri);
+}
+
 function schedule(uri: string, ms: number): void {
   clearTimeout(timers.get(uri));
   timers.set(uri, setTimeout(() => publish(uri), ms));
+}
+
+function scheduleEvaluation(uri: string, ms: number): void {
+  clearTimeout(evaluateTimers.get(uri));
+  if (evaluation.on) evaluateTimers.set(uri, setTimeout(() => void evaluate(uri), ms));
 }
 
 /** The task whose key is at `pos`, or the key string at `pos` in a task's arguments. */
@@ -128,7 +194,31 @@ connection.onNotification('skein/lastRun', (p: { uri: string; tasks: Record<stri
   void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
 });
 
-connection.onInitialize(() => ({
+connection.onNotification('skein/evaluate', (p: { on: boolean }) => {
+  evaluation.on = p.on;
+  if (p.on) for (const uri of documents.keys()) scheduleEvaluation(uri, 0);
+});
+
+/** Where a key is defined in a graph file (open or on disk): its range, a pattern's it matches, or null. */
+connection.onRequest('skein/keyRange', (p: { uri: string; key: string }): Range | null => {
+  let a = analysis(p.uri);
+  if (a === undefined) {
+    try {
+      a = analyzeGraphSource(readFileSync(pathOf(p.uri), 'utf8'), pathOf(p.uri));
+    } catch {
+      return null;
+    }
+  }
+  const def = a.tasks.find((d) => !d.pattern && d.key === p.key) ?? a.tasks.find((d) => d.pattern && patternRegExp(d.key).test(p.key));
+  return def?.range ?? null;
+});
+
+connection.onInitialize(({ initializationOptions }) => {
+  const o = (initializationOptions ?? {}) as { evaluate?: boolean; node?: string; evaluationTimeoutMs?: number };
+  evaluation.on = o.evaluate !== false && !process.argv.includes('--no-evaluate');
+  evaluation.node = o.node;
+  if (typeof o.evaluationTimeoutMs === 'number') evaluation.timeoutMs = o.evaluationTimeoutMs;
+  return {
   capabilities: {
     textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: true },
     documentSymbolProvider: true,
@@ -141,11 +231,15 @@ connection.onInitialize(() => ({
     codeLensProvider: { resolveProvider: false },
   },
   serverInfo: { name: 'skein', version: '1' },
-}));
+  };
+});
 
 connection.onDidOpenTextDocument(({ textDocument: t }) => {
   documents.set(t.uri, TextDocument.create(t.uri, t.languageId, t.version, t.text));
-  publish(t.uri);
+  if (evaluation.on && t.uri.startsWith('file:')) {
+    schedule(t.uri, OPEN_WAIT_MS);
+    void evaluate(t.uri);
+  } else publish(t.uri);
 });
 connection.onDidChangeTextDocument(({ textDocument: t, contentChanges }) => {
   const doc = documents.get(t.uri);
@@ -153,10 +247,17 @@ connection.onDidChangeTextDocument(({ textDocument: t, contentChanges }) => {
   documents.set(t.uri, TextDocument.update(doc, contentChanges, t.version));
   analyses.delete(t.uri);
   schedule(t.uri, SETTLE_MS);
+  scheduleEvaluation(t.uri, EVALUATE_SETTLE_MS);
 });
-connection.onDidSaveTextDocument(({ textDocument: t }) => schedule(t.uri, 0));
+connection.onDidSaveTextDocument(({ textDocument: t }) => {
+  schedule(t.uri, 0);
+  scheduleEvaluation(t.uri, 0);
+});
 connection.onDidCloseTextDocument(({ textDocument: t }) => {
   clearTimeout(timers.get(t.uri));
+  clearTimeout(evaluateTimers.get(t.uri));
+  evaluating.get(t.uri)?.abort();
+  evaluations.delete(t.uri);
   documents.delete(t.uri);
   analyses.delete(t.uri);
   void connection.sendDiagnostics({ uri: t.uri, diagnostics: [] });
@@ -218,7 +319,11 @@ connection.onCompletion(({ textDocument, position }) => {
   const inside = a.tasks.some((d) => d.references.some((r) => contains(r.range, position)));
   if (!inside) return [];
   const seen = new Set<string>();
-  return a.tasks.filter((d) => !d.pattern && !seen.has(d.key) && seen.add(d.key)).map((d) => ({ label: d.key, kind: CompletionItemKind.Reference, detail: d.head ? `${d.group} · ${d.head.name}` : d.group }));
+  const items = a.tasks.filter((d) => !d.pattern && !seen.has(d.key) && seen.add(d.key)).map((d) => ({ label: d.key, kind: CompletionItemKind.Reference, detail: d.head ? `${d.group} · ${d.head.name}` : d.group }));
+  // and the keys the file makes in code the parser cannot follow, as its evaluation found them
+  const e = evaluated(textDocument.uri);
+  for (const k of e?.ok ? e.keys : []) if (!seen.has(k.key) && seen.add(k.key)) items.push({ label: k.key, kind: CompletionItemKind.Reference, detail: 'made by code' });
+  return items;
 });
 
 connection.onRenameRequest(({ textDocument, position, newName }) => {

@@ -2,15 +2,14 @@
 // their ranges with their fixes, symbols by key group, definition and references, hover,
 // completion, rename and the lenses, on test/data/lsp.graph.mjs.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type ProtocolConnection, StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node.js';
+import { pathToFileURL } from 'node:url';
+import type { ProtocolConnection } from 'vscode-languageserver-protocol/node.js';
 import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import { type TestServer, root, startServer } from './connect.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const file = join(root, 'test/data/lsp.graph.mjs');
 const uri = pathToFileURL(file).href;
 const text = readFileSync(file, 'utf8');
@@ -29,9 +28,9 @@ function rangeOf(needle: string, on = needle, n = 1): { start: { line: number; c
 }
 
 describe('language server (LSP over stdio)', () => {
-  let server: ChildProcess;
+  let server: TestServer;
   let conn: ProtocolConnection;
-  const published: PublishDiagnosticsParams[] = [];
+  let published: PublishDiagnosticsParams[] = [];
   const diagnosticsFor = async (version: number): Promise<Diagnostic[]> => {
     for (let i = 0; i < 200; i++) {
       const p = published.filter((x) => x.uri === uri).at(-1);
@@ -42,19 +41,12 @@ describe('language server (LSP over stdio)', () => {
   };
 
   before(async () => {
-    server = spawn(process.execPath, [join(root, 'dist/languageServer.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    conn = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
-    conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => published.push(p));
-    conn.listen();
-    const init = (await conn.sendRequest('initialize', { processId: process.pid, rootUri: pathToFileURL(root).href, capabilities: {} })) as { capabilities: Record<string, unknown> };
-    assert.ok(init.capabilities.documentSymbolProvider);
-    await conn.sendNotification('initialized', {});
+    server = await startServer();
+    conn = server.conn;
+    published = server.published;
     await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'javascript', version: 1, text } });
   });
-  after(() => {
-    conn?.dispose();
-    server?.kill();
-  });
+  after(() => server?.close());
 
   it('publishes each problem at its range, with its fix where there is one', async () => {
     const d = await diagnosticsFor(0);
