@@ -1,16 +1,17 @@
 /**
  * Starts the language server for graph files (dist/languageServer.js, over IPC) with
  * vscode-languageclient: problems as you type, the outline, go to definition and references,
- * hover, completion, rename and the Run and Debug lenses. The server reads the source only (it
- * runs nothing), so it works in Restricted Mode too; the lenses' commands refuse there as the
- * others do. Its own bundle (dist/languageClient.cjs), loaded once a graph file is open
+ * hover, completion, rename and the Run and Debug lenses. The server reads the source, and in a
+ * trusted workspace also evaluates the file's top level (a sandboxed process of its own, with the
+ * Node.js runs use); in Restricted Mode it evaluates nothing until trust is granted, and the
+ * lenses' commands refuse there as the others do. Its own bundle (dist/languageClient.cjs), loaded once a graph file is open
  * (languageClientStart.ts), so a workspace without one pays nothing, activation included.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node.js';
-import { readSettings } from './settings.js';
+import { nodeExecutable, readSettings } from './settings.js';
 import type { RunRecord } from '../runtime/diagnostics/recordSchema.js';
 import { phasesOf } from '../runtime/core/phases.js';
 
@@ -35,12 +36,33 @@ export function lastRunOf(recordFile: string): Record<string, { ms: number | nul
   return out;
 }
 
+let started: Promise<LanguageClient> | undefined;
+
+/** The running client, once it has started; undefined before a graph file was opened. */
+export function runningClient(): Promise<LanguageClient> | undefined {
+  return started;
+}
+
+/** Where `key` is defined in `graphFile`, as the server reads it; undefined when it cannot say. */
+export async function keyRange(graphFile: string, key: string): Promise<vscode.Range | undefined> {
+  const client = await started;
+  if (client === undefined) return undefined;
+  const r = (await client.sendRequest('skein/keyRange', { uri: vscode.Uri.file(graphFile).toString(), key })) as { start: { line: number; character: number }; end: { line: number; character: number } } | null;
+  return r === null ? undefined : new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+}
+
 export function startLanguageClient(context: vscode.ExtensionContext, finished?: vscode.Event<{ file: string; recordFile?: string }>): LanguageClient {
   const module = path.join(context.extensionPath, 'dist', 'languageServer.js');
   const serverOptions: ServerOptions = { run: { module, transport: TransportKind.ipc }, debug: { module, transport: TransportKind.ipc } };
-  const client = new LanguageClient('skein', 'Skein graph files', serverOptions, { documentSelector: selector() });
-  void client.start();
-  context.subscriptions.push({ dispose: () => void client.stop() });
+  const client = new LanguageClient('skein', 'Skein graph files', serverOptions, {
+    documentSelector: selector(),
+    initializationOptions: { evaluate: vscode.workspace.isTrusted, node: nodeExecutable(readSettings()) },
+  });
+  started = client.start().then(() => client);
+  context.subscriptions.push(
+    { dispose: () => void client.stop() },
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void client.sendNotification('skein/evaluate', { on: true })),
+  );
   // after a run from the editor: each task's time and overhead go to the lenses and the hover
   if (finished !== undefined) {
     context.subscriptions.push(

@@ -129,7 +129,7 @@ export class GraphPanel {
         this.#pending = undefined;
         return;
       case 'reveal':
-        void vscode.window.showTextDocument(vscode.Uri.file(m.file), { selection: new vscode.Range(m.line - 1, 0, m.line - 1, 0), viewColumn: vscode.ViewColumn.One });
+        void vscode.commands.executeCommand('skein.panel.revealTask', { key: m.key, graphFile: m.graphFile, file: m.file, line: m.line });
         return;
       case 'rendered':
         GraphPanel.lastRendered = m;

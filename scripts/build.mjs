@@ -6,6 +6,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,13 +34,14 @@ const runtimeEntries = {
 // minified) is one file, dist/runtime/graphSource.js, that the language server and the debugger
 // (line breakpoints on the lines that define tasks) both import: they resolve keys to source
 // alike, and TypeScript is shipped once. Other bundles import it, and the evaluation entry, by path.
+const SHARED = { 'runtime/lsp/analysis': 'graphSource.js', 'runtime/lsp/evaluate': 'lspEvaluate.js' };
 const sharedModules = (prefix) => ({
   name: 'skein-shared-modules',
   setup(b) {
-    b.onResolve({ filter: /(^|\/)(lsp\/)?(analysis|evaluate)\.js$/ }, (args) => {
-      if (!/[\\/]runtime[\\/](lsp|debug)$/.test(args.resolveDir)) return undefined;
-      const name = args.path.endsWith('analysis.js') ? 'graphSource.js' : 'lspEvaluate.js';
-      if (args.importer.endsWith(name === 'graphSource.js' ? 'analysis.ts' : 'evaluate.ts')) return undefined;
+    b.onResolve({ filter: /(analysis|evaluate)\.js$/ }, (args) => {
+      const module = relative(root, resolve(args.resolveDir, args.path)).replace(/\\/g, '/').replace(/\.js$/, '');
+      const name = SHARED[module];
+      if (name === undefined || args.importer.endsWith(`${module}.ts`)) return undefined;
       return { path: `${prefix}${name}`, external: true };
     });
   },

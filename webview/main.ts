@@ -154,13 +154,14 @@ function showDetails(t: number): void {
   }
   const fnIndex = r.graph.function[t]!;
   const fn = fnIndex >= 0 ? r.graph.functions[fnIndex] : undefined;
-  if (fn?.file) {
+  if (fn?.file) add('source', `${fn.file}:${fn.line}`);
+  if (fn?.file || r.run.graphFile) {
+    // the key's definition in the graph file (the language server knows where), else the function
     const b = document.createElement('button');
     b.className = 'reveal';
     b.innerHTML = '<span class="codicon codicon-go-to-file"></span> Reveal in editor';
-    b.title = `${fn.file}:${fn.line}`;
-    b.addEventListener('click', () => host.post({ kind: 'reveal', file: fn.file!, line: fn.line ?? 1 }));
-    add('source', `${fn.file}:${fn.line}`);
+    b.title = r.run.graphFile ? `Where ${r.graph.keys[t]} is defined in ${r.run.graphFile}` : `${fn!.file}:${fn!.line}`;
+    b.addEventListener('click', () => host.post({ kind: 'reveal', key: r.graph.keys[t]!, graphFile: r.run.graphFile ?? null, file: fn?.file ?? null, line: fn?.line ?? 1 }));
     pane.append(b);
   }
   if (taskActions) {

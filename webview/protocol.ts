@@ -105,7 +105,8 @@ export type FromWebview =
   /** A task's action from its details: a breakpoint on its key, or a debug session of it alone. */
   | { readonly kind: 'taskAction'; readonly action: 'toggleBreakpoint' | 'debugTask'; readonly key: string; readonly graphFile: string | null }
   /** Open the source of a task's function. */
-  | { readonly kind: 'reveal'; readonly file: string; readonly line: number }
+  /** Show a task in the editor: where its key is defined in the graph file, else its function (file, line). */
+  | { readonly kind: 'reveal'; readonly key: string; readonly graphFile: string | null; readonly file: string | null; readonly line: number }
   /** After each render (tests read it): what is on screen. */
   | { readonly kind: 'rendered'; readonly view: string; readonly title: string; readonly nodes: number; readonly tasks: number; readonly states: Readonly<Record<string, number>>; readonly selected: string | null; readonly bars: number; readonly breakpoints: number; readonly error: string | null };
 

@@ -10,6 +10,7 @@ import { isGraphFile, nodeExecutable, readSettings } from '../settings.js';
 import { refuseUntrusted } from '../trust.js';
 import { type DebugHost, SkeinDebugSession } from './session.js';
 import { GraphPanel, breakpointsMessage } from '../panel.js';
+import { keyDefinition } from '../languageClientStart.js';
 
 function runtimeDir(context: vscode.ExtensionContext): string {
   return path.join(context.extensionUri.fsPath, 'dist', 'runtime');
@@ -168,11 +169,19 @@ export function activateDebug(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('skein.panel.debugTask', (task?: PanelTask) =>
       task?.key === undefined || !task.graphFile ? undefined : vscode.commands.executeCommand('skein.debugTask', vscode.Uri.file(task.graphFile), task.key),
     ),
-    vscode.commands.registerCommand('skein.panel.revealTask', async (task?: PanelTask) => {
+    // the key where the graph file defines it (the language server's reading of the file), else the task's function
+    vscode.commands.registerCommand('skein.panel.revealTask', async (task?: PanelTask): Promise<'key' | 'function' | false> => {
+      if (task?.key !== undefined && task.graphFile) {
+        const range = await keyDefinition(context, task.graphFile, task.key).catch(() => undefined);
+        if (range !== undefined) {
+          await vscode.window.showTextDocument(vscode.Uri.file(task.graphFile), { selection: range, viewColumn: vscode.ViewColumn.One });
+          return 'key';
+        }
+      }
       if (!task?.file) return false;
       const line = Math.max(0, (task.line ?? 1) - 1);
       await vscode.window.showTextDocument(vscode.Uri.file(task.file), { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.One });
-      return true;
+      return 'function';
     }),
     vscode.debug.registerDebugConfigurationProvider('skein', new SkeinConfigurationProvider()),
     vscode.debug.registerDebugAdapterDescriptorFactory('skein', {

@@ -3,8 +3,9 @@
  * to a set of tasks:
  * - a function breakpoint names a key, a key group, or a glob over keys (`clean-*`);
  * - a line breakpoint inside a task function's body pauses before every task that calls it;
- *   one on the line that defines a task in the graph file pauses before that task (a template
- *   key such as `load-${region}` matches like the glob `load-*`);
+ *   one on a line that defines a task in the graph file pauses before that task (where keys are
+ *   defined is the language server's analysis of the file; a template key such as
+ *   `load-${region}` matches like the glob `load-*`);
  * - any other line cannot pause anything: it is reported unverified, with the reason.
  * Conditions are JavaScript expressions over the task's inputs; hit conditions are `N` or
  * `==N` (the Nth hit), `>N`, `>=N`, `<N`, `<=N` or `%N` (every Nth).
@@ -56,13 +57,22 @@ interface FunctionSpan {
   readonly tasks: number[];
 }
 
-/** Where tasks live in source files: task functions' bodies and the lines that define tasks. */
+/**
+ * Where tasks live in source files: task functions' bodies, and the lines that define tasks in the
+ * graph file as the language server reads it (analysis.ts: a key's property or assignment, all
+ * its lines; a template key's lines stand for every key it matches).
+ */
 export class SourceIndex {
   readonly #spans: FunctionSpan[] = [];
   readonly #definitions = new Map<string, Map<number, number[]>>();
-  readonly #taskSource = new Map<number, { file: string; line: number }>();
+  readonly #functionSource = new Map<number, { file: string; line: number }>();
+  /** The graph file read (definitions known); resolves once, never rejects. */
+  readonly ready: Promise<void>;
 
-  constructor(private readonly g: CompiledGraph, graphFile: string) {
+  constructor(
+    private readonly g: CompiledGraph,
+    graphFile: string,
+  ) {
     const byFn = new Map<Function, number[]>();
     for (let t = 0; t < g.size; t++) {
       const fn = taskFunction(g.values[t]);
@@ -77,37 +87,28 @@ export class SourceIndex {
       if (where === null) continue;
       const lines = Function.prototype.toString.call(fn).split('\n').length;
       this.#spans.push({ file: where.file, start: where.line, end: where.line + lines - 1, tasks });
-      for (const t of tasks) this.#taskSource.set(t, { file: where.file, line: where.line });
+      for (const t of tasks) this.#functionSource.set(t, { file: where.file, line: where.line });
     }
-    this.#indexDefinitions(graphFile);
-    for (const [file, lines] of this.#definitions) {
-      for (const [line, tasks] of lines) for (const t of tasks) if (!this.#taskSource.has(t)) this.#taskSource.set(t, { file, line });
-    }
+    this.ready = this.#indexDefinitions(graphFile).catch(() => undefined);
   }
 
-  #indexDefinitions(file: string): void {
+  async #indexDefinitions(file: string): Promise<void> {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {
       return;
     }
+    const { analyzeGraphSource } = await import('../lsp/analysis.js');
     const lines = new Map<number, number[]>();
-    text.split('\n').forEach((line, i) => {
-      const found = new Set<number>();
-      // 'key': / "key": / key: (object literals) and graph['key'] = / graph[`key-${x}`] =
-      for (const m of line.matchAll(/(['"`])((?:\\.|(?!\1).)+)\1\s*[\]:]/g)) {
-        const raw = m[2]!;
-        const tasks = m[1] === '`' ? tasksForName(this.g, raw.replace(/\$\{[^}]*\}/g, '*')) : tasksForName(this.g, raw);
-        if (m[1] !== '`' && !this.g.index.has(raw)) continue;
-        for (const t of tasks) found.add(t);
+    for (const def of analyzeGraphSource(text, file).tasks) {
+      const tasks = def.pattern ? tasksForName(this.g, def.key) : [this.g.index.get(def.key)].filter((t) => t !== undefined);
+      for (let line = def.fullRange.start.line + 1; line <= def.fullRange.end.line + 1; line++) {
+        const list = lines.get(line) ?? [];
+        for (const t of tasks) if (!list.includes(t)) list.push(t);
+        if (list.length > 0) lines.set(line, list);
       }
-      for (const m of line.matchAll(/^\s*([A-Za-z_$][\w$]*)\s*:/g)) {
-        const t = this.g.index.get(m[1]!);
-        if (t !== undefined) found.add(t);
-      }
-      if (found.size > 0) lines.set(i + 1, [...found]);
-    });
+    }
     this.#definitions.set(file, lines);
   }
 
@@ -122,8 +123,11 @@ export class SourceIndex {
     };
   }
 
-  /** Source location of a task: its function's definition, else the line that defines it. */
+  /** Source location of a task: its function's definition, else the first line that defines it. */
   locate(t: number): { file: string | null; line: number } {
-    return this.#taskSource.get(t) ?? { file: null, line: 0 };
+    const fn = this.#functionSource.get(t);
+    if (fn !== undefined) return fn;
+    for (const [file, lines] of this.#definitions) for (const [line, tasks] of lines) if (tasks.includes(t)) return { file, line };
+    return { file: null, line: 0 };
   }
 }

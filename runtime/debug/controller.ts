@@ -472,7 +472,14 @@ export class DebugController {
     return this.#breakpoints.setFunctions(specs, this.#state?.graph ?? this.#graph);
   }
 
-  setLineBreakpoints(file: string, specs: readonly LineBreakpointSpec[]): BreakpointResult[] {
+  /** Resolves once the graph file's definitions are read (prepare), for line breakpoints and frames. */
+  get sourcesReady(): Promise<void> {
+    return this.#sources?.ready ?? Promise.resolve();
+  }
+
+  /** Line breakpoints, once the graph file's definitions are read (prepare). */
+  async setLineBreakpoints(file: string, specs: readonly LineBreakpointSpec[]): Promise<BreakpointResult[]> {
+    await this.#sources?.ready;
     return this.#breakpoints.setLines(file, specs, this.#sources);
   }
 

@@ -85,15 +85,20 @@ export async function runDebug(launch: DebugLaunch): Promise<void> {
   let attached: (() => void) | undefined;
 
   const respond = (id: number, run: () => unknown): void => {
+    const fail = (error: unknown): void => post({ kind: 'response', id, ok: false, message: error instanceof Error ? error.message : String(error) });
     try {
-      post({ kind: 'response', id, ok: true, body: run() ?? null });
+      const body = run();
+      if (body instanceof Promise) body.then((b: unknown) => post({ kind: 'response', id, ok: true, body: b ?? null }), fail);
+      else post({ kind: 'response', id, ok: true, body: body ?? null });
     } catch (error) {
-      post({ kind: 'response', id, ok: false, message: error instanceof Error ? error.message : String(error) });
+      fail(error);
     }
   };
 
   const start = async (): Promise<void> => {
     let exitCode = 0;
+    // the graph file's task definitions read (the language server's analysis): frames name their lines
+    await controller.sourcesReady;
     for (;;) {
       try {
         // the graph compiled above: the breakpoints, the panel's record and the run share its task numbers

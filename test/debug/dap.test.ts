@@ -263,6 +263,27 @@ describe('debug adapter (DAP over stdio)', () => {
     assert.equal((await step(dc, 'continue')).key, 'total');
   });
 
+  it('resolves lines that define tasks as the language server reads the file: several lines, a loop, an assignment, not a comment', async () => {
+    const file = join(root, 'test/data/debug-lines.graph.ts');
+    const at = (needle: string): number => readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
+    const stopped = stoppedAt(dc);
+    let result: DebugProtocol.SetBreakpointsResponse | undefined;
+    await launch(dc, { program: file }, async () => {
+      result = await dc.setBreakpointsRequest({
+        source: { path: file },
+        breakpoints: [{ line: at("'load-south',") }, { line: at("// 'old-report'") }, { line: at('graph[`load-${r}`]') }, { line: at('graph.extra') }],
+      });
+    });
+    assert.deepEqual(
+      result!.body.breakpoints.map((b) => b.verified),
+      [true, false, true, true],
+    );
+    assert.equal((await stopped).key, 'load-north');
+    assert.equal((await step(dc, 'continue')).key, 'load-south');
+    assert.equal((await step(dc, 'continue')).key, 'report');
+    assert.equal((await step(dc, 'continue')).key, 'extra');
+  });
+
   it('setVariable changes what the task receives', async () => {
     const stopped = stoppedAt(dc);
     await launch(dc, { keys: ['total'] }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'add-1' }] }));
