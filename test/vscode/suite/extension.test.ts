@@ -2,7 +2,7 @@
 // test:electron), against the built bundle, on a temporary workspace holding graph files.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { until } from './poll.js';
@@ -110,6 +110,36 @@ suite('Skein in VS Code', () => {
     const hovers = (await vscode.commands.executeCommand('vscode.executeHoverProvider', uri, at)) as vscode.Hover[];
     const said = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(said, /latest run: memory, [\d.]+ ms/);
+  });
+
+  test("the language server evaluates a graph file: one that throws as it loads is marked on the line that threw", async () => {
+    const target = path.join(workspace(), 'broken.graph.ts');
+    writeFileSync(target, ["export const load = (n: number): number => n;", "const rows: number[] = JSON.parse('[1, 2');", 'export default { total: [load, rows.length] };', ''].join('\n'));
+    try {
+      const uri = vscode.Uri.file(target);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const found = await until('the load error in the Problems view', () => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'skein'));
+      assert.equal(found.code, 'load');
+      assert.equal(found.severity, vscode.DiagnosticSeverity.Error);
+      assert.equal(found.range.start.line, 1);
+      assert.match(found.message, /^broken\.graph\.ts does not load: .*JSON/);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      rmSync(target, { force: true });
+    }
+  });
+
+  test("Reveal in Editor goes where the graph file defines the key (the language server's reading), else to the task's function", async () => {
+    const graphFile = file('typo.graph.ts').fsPath;
+    const text = readFileSync(graphFile, 'utf8').split('\n');
+    const line = text.findIndex((l) => l.includes("'clean-south'"));
+    assert.equal(await vscode.commands.executeCommand('skein.panel.revealTask', { key: 'clean-south', graphFile, file: graphFile, line: 4 }), 'key');
+    const editor = vscode.window.activeTextEditor!;
+    assert.equal(editor.document.uri.fsPath, graphFile);
+    assert.deepEqual([editor.selection.start.line, editor.selection.start.character, editor.selection.end.character], [line, text[line]!.indexOf('clean-south'), text[line]!.indexOf('clean-south') + 'clean-south'.length]);
+    // a key the file does not define (a run's record of another version): the function's line
+    assert.equal(await vscode.commands.executeCommand('skein.panel.revealTask', { key: 'clean-west', graphFile, file: graphFile, line: 4 }), 'function');
+    assert.equal(vscode.window.activeTextEditor!.selection.start.line, 3);
   });
 
   test("Add the Skein Package gives TypeScript the types of 'skein' in a workspace without them", async function () {
