@@ -260,6 +260,12 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  // output piped into a reader that stops early (`skein keys g.graph.ts | head`): stop quietly, as cat does
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exitCode = 0;
+    void closeDefaultPools().finally(() => process.exit());
+  });
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (error) {

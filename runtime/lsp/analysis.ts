@@ -264,7 +264,12 @@ export function analyzeGraphSource(text: string, fileName: string): GraphAnalysi
       const ref: KeyReference = { text: s.text, range: range(s, 1), targets };
       def.references.push(ref);
       if (targets.length === 0 && s.text.length >= 3) {
-        const near = known.filter((k) => editDistance(s.text, k) === 1);
+        // the likeliest first (two letters swapped, then one changed, then one more or less), three at most
+        const kind = (k: string): number => (k.length !== s.text.length ? 2 : [...k].sort().join('') === [...s.text].sort().join('') ? 0 : 1);
+        const near = known
+          .filter((k) => editDistance(s.text, k) === 1)
+          .sort((x, y) => kind(x) - kind(y))
+          .slice(0, 3);
         if (near.length > 0) {
           problems.push({
             range: ref.range,

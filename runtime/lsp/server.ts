@@ -50,7 +50,7 @@ const OPEN_WAIT_MS = 1_500;
 /** How the client wants evaluation: `evaluate` false in an untrusted workspace (`skein/evaluate` turns it on later). */
 const evaluation = { on: true, node: undefined as string | undefined, timeoutMs: 5_000 };
 /** The latest evaluation of each file, and the text version it was of. */
-const evaluations = new Map<string, { version: number; result: Evaluation | undefined }>();
+const evaluations = new Map<string, { version: number; result: Evaluation | undefined; made: ReadonlySet<string> }>();
 const evaluating = new Map<string, AbortController>();
 const evaluateTimers = new Map<string, NodeJS.Timeout>();
 /** Lenses above each task only in files with fewer tasks than this. */
@@ -87,13 +87,13 @@ const COLLECT_AFTER_CHARS = 100_000;
 
 /**
  * What evaluation says of the document's text as it is: the evaluation of this version; else, of an
- * earlier one, only the keys it found (they seldom change with an edit; where it failed, and why,
- * may have).
+ * earlier one, only the keys that code made there (those the parser did not see defined in that
+ * version: an edit seldom changes them; a key renamed in the source is not among them).
  */
 function evaluated(uri: string): Evaluation | undefined {
   const e = evaluations.get(uri);
   if (e?.result === undefined || e.version === documents.get(uri)?.version) return e?.result;
-  return e.result.ok ? e.result : undefined;
+  return e.result.ok ? { ok: true, keys: e.result.keys.filter((k) => e.made.has(k.key)), cycle: null } : undefined;
 }
 
 function publish(uri: string): void {
@@ -140,7 +140,9 @@ async function evaluate(uri: string): Promise<void> {
     if (evaluating.get(uri) === ac) evaluating.delete(uri);
   }
   if (ac.signal.aborted || documents.get(uri)?.version !== version) return;
-  evaluations.set(uri, { version, result });
+  // the keys code made: those the parser does not see defined in this version
+  const literal = new Set(a.tasks.filter((d) => !d.pattern).map((d) => d.key));
+  evaluations.set(uri, { version, result, made: new Set(result?.ok ? result.keys.map((k) => k.key).filter((k) => !literal.has(k)) : []) });
   publish(uri);
 }
 

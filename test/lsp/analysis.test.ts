@@ -28,6 +28,14 @@ describe('graph file analysis (no evaluation)', () => {
     assert.deepEqual(all.references.map((r) => [r.text, r.targets.map((d) => d.key)]), [['part-1', ['part-*']], ['part-9', ['part-*']], ['parts-1', []]]);
   });
 
+  it('suggests at most three keys for a typo, the likeliest first: two letters swapped, then one changed, then one more or less', () => {
+    const keys = ['step-250', 'step-2501', 'step-2509', 'step-2510', 'stpe-2500', 'step-2502'];
+    const text = ['export default {', ...keys.map((k) => `  '${k}': 1,`), "  report: [Math.max, 'step-2500'],", '};'].join('\n');
+    const [p] = analyzeGraphSource(text, 'g.graph.js').problems;
+    assert.equal(p!.message, '"step-2500" is not a key, so the task gets it as a plain string; did you mean `stpe-2500` or `step-2501` or `step-2509`?');
+    assert.equal(p!.fix!.newText, 'stpe-2500');
+  });
+
   it('warns of functions the threads and processes schedulers cannot load, with the fix to export them', () => {
     const text = [
       "import { inc } from './ops.js';",

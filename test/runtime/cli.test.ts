@@ -1,7 +1,7 @@
 // The `skein` command end to end, as a user runs it.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -92,6 +92,19 @@ describe('skein CLI', () => {
     assert.ok(pauses.length <= 3, `Step Into reaches the task in at most two steps: ${JSON.stringify(pauses)}`);
     assert.equal(await exited, 1);
     assert.match(stderr, /\nerror: Task "parse-b" failed: cannot parse b:1,2,3\n {2}finished before the failure: load-b\n/);
+  });
+
+  it('stops quietly when what reads its output stops early (| head)', () => {
+    // 5,000 keys print more than a pipe holds, and the reader closes it after a line: before the fix, an EPIPE error and its stack
+    const dir = mkdtempSync(join(tmpdir(), 'skein-cli-pipe-'));
+    try {
+      writeFileSync(join(dir, 'many.graph.mjs'), 'const g = {};\nfor (let i = 0; i < 5000; i++) g[`key-${i}`] = i;\nexport default g;\n');
+      const r = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" keys many.graph.mjs | head -n 1`], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.stdout, 'key-0  (key, 0 dependencies)\n');
+      assert.equal(r.stderr, '');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a missing key and a cycle with exit code 2', () => {
