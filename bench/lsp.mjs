@@ -18,6 +18,7 @@ lines.push('};', '');
 const text = lines.join('\n');
 const dir = mkdtempSync(`${tmpdir()}/skein-bench-lsp-`);
 writeFileSync(`${dir}/ops.ts`, 'export const inc = (x: number): number => x + 1;\nexport const add = (a: number, b: number): number => a + b;\n');
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const uri = pathToFileURL(`${dir}/big.graph.ts`).href;
 
 const server = spawn(process.execPath, [`${root}/dist/languageServer.js`, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -76,7 +77,6 @@ await new Promise((r) => setTimeout(r, 1000));
 const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]) * 1024;
 conn.dispose();
 server.kill();
-rmSync(dir, { recursive: true, force: true });
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 process.stdout.write(
   `language server, ${N}-task graph file: first diagnostics ${openMs.toFixed(0)} ms, evaluated ${openEvaluatedMs.toFixed(0)} ms; edit → diagnostics median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}; 150 ms of it the settle; target 1,000 ms); edit → evaluated diagnostics median ${median(evaluatedTimes).toFixed(0)} ms (500 ms of it the settle); server memory ${(rss / 1e6).toFixed(0)} MB (target 150 MB)\n`,

@@ -3,12 +3,13 @@
  * editor's text (saved or not) is bundled by esbuild with the local modules it imports, and the
  * bundle is loaded by a Node process of its own (evaluator.ts) under Node's permission model:
  * it reads files, and may not write any, start processes or threads, or load addons. It gets a
- * time limit, after which it is killed; it ends with the server too. What it says: the graph's
+ * time limit, after which it is killed; it ends with the server too (and the next server removes
+ * the bundle a killed one left). What it says: the graph's
  * keys and dependencies as the file builds them (code the parser cannot follow included), or why
  * the file does not load, at the line that failed.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -58,6 +59,26 @@ function permissionFlag(): string {
 }
 
 let bundles = 0;
+let swept = false;
+
+/** True while process `pid` runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Bundles (named `<pid>-…`) left by servers that were killed while they evaluated. */
+function sweepStale(dir: string): void {
+  swept = true;
+  for (const name of readdirSync(dir)) {
+    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(dir, name), { force: true });
+  }
+}
 
 /**
  * Evaluates `text`, the contents of the graph file at `path`. Undefined when the text does not
@@ -67,6 +88,7 @@ let bundles = 0;
 export async function evaluateGraphText(text: string, path: string, options: EvaluateOptions): Promise<Evaluation | undefined> {
   const dir = join(tmpdir(), `skein-lsp-${typeof process.getuid === 'function' ? process.getuid() : 'user'}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!swept) sweepStale(dir);
   const outfile = join(dir, `${process.pid}-${++bundles}-${basename(path, extname(path))}.mjs`);
   const bundled = await bundleText(text, path, outfile);
   if ('errors' in bundled) {

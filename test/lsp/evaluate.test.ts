@@ -5,7 +5,7 @@
 // time limit, no evaluation until the client allows it, and no evaluator left behind.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -147,12 +147,23 @@ describe('language server: evaluation limits', () => {
     }
   });
 
-  it('ends an evaluation in progress when the server is killed', async () => {
+  it('ends an evaluation in progress when the server is killed; the next server removes its bundle', async () => {
     const server = await startServer();
     await open(server, ['await new Promise((r) => setTimeout(r, 60_000));', 'export default { a: 1 };', ''].join('\n'));
     await until('an evaluator running', () => (evaluators().length > 0 ? true : undefined));
+    const pid = server.process.pid!;
+    const bundles = (): string[] => readdirSync(join(tmpdir(), `skein-lsp-${process.getuid!()}`)).filter((f) => f.startsWith(`${pid}-`));
+    assert.equal(bundles().length, 1);
     server.process.kill('SIGKILL');
     server.conn.dispose();
     await until('no evaluator left', () => (evaluators().length === 0 ? true : undefined));
+    const next = await startServer();
+    try {
+      const uri = await open(next, ["throw new Error('next');", 'export default {};', ''].join('\n'));
+      await diagnostics(next, uri, (x) => x.length > 0, 'the next evaluation');
+      assert.deepEqual(bundles(), []);
+    } finally {
+      next.close();
+    }
   });
 });
