@@ -231,23 +231,27 @@ export function buildProgram(): Command {
     .option('--dashboard-address <host:port>', 'where the dashboard listens (default 127.0.0.1:8787, the next free port if taken)')
     .option('--dashboard-token <token>', 'a token the dashboard link carries; needed beyond 127.0.0.1')
     .option('--no-dashboard', 'serve no dashboard')
-    .addHelpText('after', '\nExample:\n  skein scheduler --port 8786 & skein worker tcp://127.0.0.1:8786 --nthreads 2')
-    .action(async (opts: { port: number; host: string; secretFile?: string; dashboardAddress?: string; dashboard?: boolean; dashboardToken?: string }) => {
+    .option('--nats <url>', 'listen through a NATS server instead of a port (nats://[TOKEN@]HOST:4222): workers and clients on other machines reach it there')
+    .addHelpText('after', '\nExamples:\n  skein scheduler --port 8786 & skein worker tcp://127.0.0.1:8786 --nthreads 2\n  skein scheduler --nats nats://10.0.0.5:4222 & skein worker --nats nats://10.0.0.5:4222 --nthreads 4')
+    .action(async (opts: { port: number; host: string; secretFile?: string; dashboardAddress?: string; dashboard?: boolean; dashboardToken?: string; nats?: string }) => {
       const { startSchedulerCommand } = await import('./distributed/commands.js');
       await startSchedulerCommand(opts);
     });
   program
     .command('worker')
-    .description('start a distributed worker (kept running by this process) that joins the scheduler at <address>')
-    .argument('<address>', 'the scheduler, e.g. tcp://127.0.0.1:8786')
+    .description('start a distributed worker (kept running by this process) that joins the scheduler at <address>, or through NATS with --nats')
+    .argument('[address]', 'the scheduler, e.g. tcp://127.0.0.1:8786')
+    .option('--nats <url>', 'join the scheduler that listens through this NATS server (nats://[TOKEN@]HOST:4222)')
     .option('--nthreads <n>', 'tasks it runs at once', positiveInt, 1)
     .option('--memory-limit <size>', "memory it may use: bytes, '2GB', 'auto' or 0 for none")
     .option('--name <name>', 'its name in the dashboard and in task streams')
     .option('--secret-file <file>', "the scheduler's secret (default: the file skein scheduler wrote on this machine)")
     .option('--profile [ms]', "sample its task threads with V8's profiler (the dashboard's Profile page), every 10 ms or every [ms]")
-    .action(async (address: string, opts: { nthreads: number; memoryLimit?: string; name?: string; secretFile?: string; profile?: boolean | string }) => {
+    .action(async (address: string | undefined, opts: { nthreads: number; memoryLimit?: string; name?: string; secretFile?: string; profile?: boolean | string; nats?: string }) => {
+      const target = opts.nats ?? address;
+      if (target === undefined) throw new InvalidArgumentError('give the scheduler: skein worker tcp://HOST:8786, or skein worker --nats nats://HOST:4222');
       const { startWorkerCommand } = await import('./distributed/commands.js');
-      await startWorkerCommand(address, opts);
+      await startWorkerCommand(target, opts);
     });
   program
     .command('config')

@@ -28,11 +28,12 @@ function testFiles(dir) {
 
 const only = process.argv.slice(2);
 step('build', process.execPath, ['scripts/build.mjs']);
+// Debian's packages the tests use (nats-server, chromium), and for a whole run code-server: each installed once, if missing
+step('install test dependencies', process.execPath, ['scripts/setup-tests.mjs', ...(only.length > 0 ? ['--debian'] : [])]);
 if (only.length === 0) {
   step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']);
   step('typecheck the webview (DOM, no Node)', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'webview/tsconfig.json', '--noEmit']);
-  // a real VS Code: code-server driven by headless Chromium (installed once, if missing)
-  step('install VS Code test dependencies (chromium, code-server)', process.execPath, ['scripts/setup-vscode.mjs']);
+  // a real VS Code: code-server driven by headless Chromium
   step('tests inside the VS Code extension host', process.execPath, ['test/vscode/run.mjs']);
   step('UI test of the packaged extension (command palette, Output panel, screenshot)', process.execPath, ['test/vscode/ui.mjs']);
 }

@@ -75,6 +75,11 @@ export interface SkeinConfig {
   'memory.spill': number | null;
   'memory.pause': number | null;
   'memory.terminate': number | null;
+  /**
+   * Over NATS (a cluster on many machines): the other end of a connection that says nothing, not
+   * even its ping, for this long is taken as gone (a worker killed, or cut off).
+   */
+  'nats.livenessMs': number;
   /** Callbacks for every run in scope. */
   callbacks: readonly Callback[];
   /** A user-created pool (e.g. a Piscina instance) for the threads scheduler; Skein never closes it. */
@@ -155,6 +160,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   'memory.spill': fractionSpec(0.7),
   'memory.pause': fractionSpec(0.8),
   'memory.terminate': fractionSpec(0.95),
+  'nats.livenessMs': intSpec(10_000, 100, false) as KeySpec<number>,
   callbacks: {
     default: [],
     expected: 'an array of callback objects',

@@ -205,7 +205,8 @@ export class Client {
   async #connect(opts: ClientOptions): Promise<void> {
     let address = opts.address;
     // a scheduler started by hand on this machine left its secret where only this user reads it
-    let secret = opts.secret ?? (address !== undefined && !address.startsWith('inproc://') ? readSecret(defaultSecretFile(address), address) : '');
+    // (over NATS, NATS's own credentials are the gate: no secret unless one is given)
+    let secret = opts.secret ?? (address !== undefined && /^(tcp|unix):/.test(address) ? readSecret(defaultSecretFile(address), address) : '');
     if (this.cluster !== undefined) {
       await this.cluster.listening;
       address = this.cluster.schedulerAddress;
@@ -215,7 +216,7 @@ export class Client {
       address = this.cluster.schedulerAddress;
       secret = this.cluster.secret;
     }
-    this.#transport = transportFor(address, secret);
+    this.#transport = await transportFor(address, secret);
     const comm = await this.#transport.connect<ToClient, ToScheduler>(address, { unref: true });
     if (this.#closed) {
       comm.close();

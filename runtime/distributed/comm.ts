@@ -46,16 +46,18 @@ export interface Transport {
   connect<In, Out>(address: string, options?: HandleOptions): Promise<Comm<In, Out>>;
 }
 
-/** The transport for an address's scheme. */
-export function transportFor(address: string, secret: string): Transport {
+/** The transport for an address's scheme (`nats://`: natsComm.ts, given the address with its credentials). */
+export async function transportFor(address: string, secret: string): Promise<Transport> {
   if (address.startsWith('inproc://')) return inprocTransport;
   if (address.startsWith('tcp://') || address.startsWith('unix://')) return socketTransport(secret);
-  throw new TypeError(`Cannot connect to ${JSON.stringify(address)}: a scheduler address starts with tcp://, unix:// or inproc:// (for example tcp://127.0.0.1:8786).`);
+  if (address.startsWith('nats://') || address.startsWith('tls://')) return (await import('./natsComm.js')).natsTransport(address, secret);
+  throw new TypeError(`Cannot connect to ${JSON.stringify(address)}: a scheduler address starts with tcp://, unix://, nats:// or inproc:// (for example tcp://127.0.0.1:8786).`);
 }
 
 // ---- batching ----------------------------------------------------------------------------
 
-abstract class BatchingComm<In, Out> implements Comm<In, Out> {
+/** What every transport's comm shares: batching, early messages held, one close. */
+export abstract class BatchingComm<In, Out> implements Comm<In, Out> {
   #queue: Out[] = [];
   #scheduled = false;
   #handler: ((message: In) => void) | undefined;
@@ -227,7 +229,8 @@ class SocketComm<In, Out> extends BatchingComm<In, Out> {
   }
 }
 
-function sameSecret(given: unknown, secret: string): boolean {
+/** The cluster's secret, compared in constant time (`given`: the first frame, `{ secret }`). */
+export function sameSecret(given: unknown, secret: string): boolean {
   if (typeof given !== 'object' || given === null || typeof (given as { secret?: unknown }).secret !== 'string') return false;
   const a = Buffer.from((given as { secret: string }).secret);
   const b = Buffer.from(secret);

@@ -9,6 +9,7 @@ import { memoryThresholds, parseMemoryLimit, profileInterval, startDashboard } f
 import { Scheduler } from './scheduler.js';
 import { defaultSecretFile, newSecret, readSecret, writeSecret } from './secret.js';
 import { superviseWorker } from './supervise.js';
+import { shownAddress } from './natsComm.js';
 
 function untilStopped(): Promise<void> {
   return new Promise((resolve) => {
@@ -17,9 +18,13 @@ function untilStopped(): Promise<void> {
   });
 }
 
-export async function startSchedulerCommand(opts: { port: number; host: string; secretFile?: string; dashboardAddress?: string; dashboard?: boolean; dashboardToken?: string }): Promise<void> {
-  const secret = newSecret();
-  const scheduler = new Scheduler({ listen: `tcp://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, transport: socketTransport(secret) });
+export async function startSchedulerCommand(opts: { port: number; host: string; secretFile?: string; dashboardAddress?: string; dashboard?: boolean; dashboardToken?: string; nats?: string }): Promise<void> {
+  // over NATS, NATS's credentials are the gate (workers elsewhere cannot read a secret file here)
+  const secret = opts.nats === undefined ? newSecret() : '';
+  const scheduler =
+    opts.nats === undefined
+      ? new Scheduler({ listen: `tcp://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, transport: socketTransport(secret) })
+      : new Scheduler({ listen: opts.nats, transport: (await import('./natsComm.js')).natsTransport(opts.nats, '') });
   await scheduler.start();
   let dashboard: Awaited<ReturnType<typeof startDashboard>>;
   try {
@@ -29,24 +34,29 @@ export async function startSchedulerCommand(opts: { port: number; host: string; 
     throw error;
   }
   const address = scheduler.address;
-  const secretFile = opts.secretFile ?? defaultSecretFile(address);
-  writeSecret(secretFile, secret);
-  process.stderr.write(`skein scheduler at ${address}\n  secret in ${secretFile} (readable by you only)\n  start workers:  skein worker ${address}\n  connect:        new Client('${address}')\n${dashboard ? `  dashboard:      ${dashboard.link}\n` : ''}`);
+  const secretFile = opts.nats === undefined ? (opts.secretFile ?? defaultSecretFile(address)) : undefined;
+  if (secretFile !== undefined) writeSecret(secretFile, secret);
+  const join = opts.nats === undefined ? `skein worker ${address}` : `skein worker --nats ${address}`;
+  process.stderr.write(
+    `skein scheduler at ${address}\n${secretFile === undefined ? '  through NATS: workers and clients anywhere that reach it (with its credentials)\n' : `  secret in ${secretFile} (readable by you only)\n`}  start workers:  ${join}\n  connect:        new Client('${address}')\n${dashboard ? `  dashboard:      ${dashboard.link}\n` : ''}`,
+  );
   await untilStopped();
   await dashboard?.close();
   await scheduler.close();
-  rmSync(secretFile, { force: true });
+  if (secretFile !== undefined) rmSync(secretFile, { force: true });
 }
 
 export async function startWorkerCommand(address: string, opts: { nthreads: number; memoryLimit?: string; name?: string; secretFile?: string; profile?: boolean | string }): Promise<void> {
-  const secret = readSecret(opts.secretFile ?? defaultSecretFile(address), address);
+  const overNats = /^(nats|tls):/.test(address);
+  const secret = overNats && opts.secretFile === undefined ? '' : readSecret(opts.secretFile ?? defaultSecretFile(address), address);
+  const shown = shownAddress(address);
   const name = opts.name ?? `${hostname()}-${process.pid}`;
   const memoryLimit = parseMemoryLimit(opts.memoryLimit === '0' ? null : opts.memoryLimit, 1);
   const profileIntervalMs = profileInterval(typeof opts.profile === 'string' ? Number(opts.profile) : opts.profile);
   const supervised = superviseWorker(
     { name, nthreads: opts.nthreads, profiled: profileIntervalMs !== null },
     {
-      started: (pid) => process.stderr.write(`skein worker ${name} (pid ${pid}) joined ${address}\n`),
+      started: (pid) => process.stderr.write(`skein worker ${name} (pid ${pid}) joined ${shown}\n`),
       died: (pid, code, signal) => process.stderr.write(`skein worker ${name} (pid ${pid}) died (${signal ?? `exit code ${code}`}); starting it again\n`),
     },
   );

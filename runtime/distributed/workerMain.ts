@@ -16,7 +16,7 @@ const pool = Number.isInteger(nthreads) && nthreads > 0 ? startWarmPool(nthreads
 let worker: Worker | undefined;
 let closing = false;
 
-process.on('message', (message: WorkerStart | { readonly op: 'close' }) => {
+process.on('message', async (message: WorkerStart | { readonly op: 'close' }) => {
   if (message.op === 'close') {
     closing = true;
     // closed before it was told where to join: nothing to leave
@@ -25,12 +25,16 @@ process.on('message', (message: WorkerStart | { readonly op: 'close' }) => {
     return;
   }
   if (worker !== undefined) return;
+  // over NATS its peers reach it at its own subject; otherwise on a port of this machine
+  const overNats = /^(nats|tls):/.test(message.scheduler);
+  const nats = overNats ? await import('./natsComm.js') : undefined;
+  if (worker !== undefined) return;
   const w = new Worker({
     scheduler: message.scheduler,
     name: message.name,
     nthreads: message.nthreads,
-    listen: 'tcp://127.0.0.1:0',
-    transport: socketTransport(message.secret),
+    listen: nats ? nats.workerAddress(message.scheduler, message.name) : 'tcp://127.0.0.1:0',
+    transport: nats ? nats.natsTransport(message.scheduler, message.secret) : socketTransport(message.secret),
     memoryLimit: message.memoryLimit,
     memory: message.memory,
     exit: (code) => process.exit(code),

@@ -1,10 +1,11 @@
-// Installs what the in-VS Code tests need, once (idempotent; a marker file records success):
+// Installs what the tests need, once (idempotent; a marker file records success):
+//   - Debian's nats-server (the NATS transport's tests start their own, on loopback);
 //   - Debian's chromium (headless browser that drives the VS Code web workbench) and the
 //     packages code-server's native modules build against (libkrb5-dev, ripgrep);
 //   - code-server 4.96.4 (VS Code 1.96.4) from npm into .vscode-test/cs, with the three offline
 //     workarounds: the proxy-agent dependency resolved from the npm registry, ripgrep taken from
 //     Debian instead of downloaded, native modules rebuilt against Node's own headers.
-// Usage: node scripts/setup-vscode.mjs   (npm test runs it)
+// Usage: node scripts/setup-tests.mjs   (npm test runs it; --debian: only the Debian packages)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ function has(command) {
 function debianPackages() {
   const missing = [];
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
+  if (!has('nats-server')) missing.push('nats-server');
   if (!has('rg')) missing.push('ripgrep');
   if (spawnSync('dpkg', ['-s', 'libkrb5-dev'], { stdio: 'ignore' }).status !== 0) missing.push('libkrb5-dev');
   if (missing.length === 0) return;
@@ -60,5 +62,5 @@ function codeServer() {
 }
 
 debianPackages();
-codeServer();
-process.stderr.write('VS Code test dependencies are ready.\n');
+if (!process.argv.includes('--debian')) codeServer();
+process.stderr.write('Test dependencies are ready.\n');

@@ -1,0 +1,397 @@
+/**
+ * The NATS transport: the distributed scheduler's connections carried by a NATS server (or a
+ * cluster of them), so that the scheduler, its workers and its clients may be on different
+ * machines and need only reach NATS. Everything above the `Transport` interface is unchanged.
+ *
+ * Addresses: `nats://[TOKEN@|USER:PASS@]HOST:PORT[/PREFIX]` names the scheduler of a Skein cluster
+ * (`PREFIX`, default `skein`, keeps several apart on one NATS); a worker's data address is
+ * `nats://HOST:PORT/PREFIX/worker/NAME/PID`. Credentials stay in the address a process was given and
+ * never go into the addresses it hands out or prints. A creds file: `SKEIN_NATS_CREDS`.
+ *
+ * A listener subscribes to its subject (`PREFIX.scheduler`, `PREFIX.worker.NAME.PID`); a connection
+ * is a request to it carrying the connector's inbox and the cluster's secret (when it has one;
+ * NATS's own authentication is the gate across machines), answered with the listener's inbox for
+ * it. From then on each side publishes frames to the other's inbox: a batch of messages in V8's
+ * serialization, cut into chunks of at most 1 MB (NATS's default largest message) and joined
+ * again on arrival, in order (NATS keeps a publisher's order). Each side says its
+ * `nats.livenessMs` (configuration) as they connect; one that has sent nothing for a quarter of
+ * the shorter of the two sends a ping, and one that hears nothing from the other for its own takes
+ * it as gone, as a socket's close would say: a worker killed, or cut off from NATS.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { deserialize, serialize } from 'node:v8';
+import { type NatsConnection, type Subscription, connect, credsAuthenticator } from '@nats-io/transport-node';
+import { resolveConfig } from '../core/config.js';
+import { BatchingComm, type Comm, type HandleOptions, type Listener, type Transport, sameSecret } from './comm.js';
+
+/** Frame kinds: the first byte of every message on a connection's inbox. */
+const WHOLE = 0;
+const CHUNK = 1; // more follow
+const LAST = 2; // the last chunk of a batch
+const CLOSE = 3;
+const PING = 4;
+
+/** Largest chunk: 1 MB, or less if the server allows less. */
+const CHUNK_BYTES = 1024 * 1024;
+
+export interface NatsAddress {
+  /** `nats://HOST:PORT` or `tls://HOST:PORT`, without credentials. */
+  readonly server: string;
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  readonly prefix: string;
+  /** The subject a listener at this address subscribes to. */
+  readonly subject: string;
+}
+
+/** A subject token made of a name (worker names may hold dots or spaces). */
+export function subjectToken(name: string): string {
+  return name.replace(/[.*>\s]/g, '_');
+}
+
+export function parseNatsAddress(address: string): NatsAddress {
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    throw new TypeError(`Not a NATS address: ${JSON.stringify(address)} (expected nats://HOST:PORT, or nats://TOKEN@HOST:PORT)`);
+  }
+  if (url.protocol !== 'nats:' && url.protocol !== 'tls:') throw new TypeError(`Not a NATS address: ${JSON.stringify(address)} (expected nats://HOST:PORT)`);
+  const parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const prefix = subjectToken(parts[0] ?? 'skein');
+  const role = parts.slice(1).map(subjectToken);
+  const user = decodeURIComponent(url.username);
+  const pass = decodeURIComponent(url.password);
+  return {
+    server: `${url.protocol}//${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port || '4222'}`,
+    ...(user !== '' && pass !== '' ? { user, pass } : user !== '' ? { token: user } : {}),
+    prefix,
+    subject: [prefix, ...(role.length > 0 ? role : ['scheduler'])].join('.'),
+  };
+}
+
+/**
+ * The data address of this process's worker `name` in the cluster whose scheduler is at
+ * `scheduler`: by name and pid (a worker started again under the same name is another address).
+ */
+export function workerAddress(scheduler: string, name: string): string {
+  const a = parseNatsAddress(scheduler);
+  return `${a.server}/${a.prefix}/worker/${encodeURIComponent(subjectToken(name))}/${process.pid}`;
+}
+
+/** An address as it may be shown: a NATS address without its credentials. */
+export function shownAddress(address: string): string {
+  return /^(nats|tls):/.test(address) ? address.replace(/^([a-z]+:\/\/)[^@/]*@/, '$1') : address;
+}
+
+/** The address of `subject` on `a`'s server, as handed out: no credentials. */
+function addressOf(a: NatsAddress, subject: string): string {
+  const rest = subject.split('.').slice(1);
+  const path = rest.length === 1 && rest[0] === 'scheduler' ? (a.prefix === 'skein' ? '' : `/${a.prefix}`) : `/${[a.prefix, ...rest].join('/')}`;
+  return `${a.server}${path}`;
+}
+
+/** One NATS connection per server and credentials in a process, shared by its listeners and comms, closed with the last of them. */
+interface Shared {
+  readonly nc: Promise<NatsConnection>;
+  users: number;
+  /** Handles that may not keep the process alive (a client's) vs. those that may. */
+  held: number;
+}
+const connections = new Map<string, Shared>();
+
+async function openConnection(a: NatsAddress): Promise<NatsConnection> {
+  const creds = process.env.SKEIN_NATS_CREDS;
+  try {
+    return await connect({
+      servers: a.server.replace(/^tls:/, 'nats:'),
+      ...(a.user !== undefined ? { user: a.user, pass: a.pass } : {}),
+      ...(a.token !== undefined ? { token: a.token } : {}),
+      ...(creds ? { authenticator: credsAuthenticator(readFileSync(creds)) } : {}),
+      ...(a.server.startsWith('tls:') ? { tls: {} } : {}),
+      name: `skein ${process.pid}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+  } catch (error) {
+    // the credentials are the user's to see in their own address, never in a message
+    throw new Error(`Cannot reach NATS at ${a.server}: ${error instanceof Error ? error.message : String(error)}. Is nats-server running there, and are the credentials right?`, { cause: error });
+  }
+}
+
+function acquire(a: NatsAddress, unref: boolean): Shared {
+  const key = `${a.server} ${a.user ?? ''} ${a.pass ?? ''} ${a.token ?? ''}`;
+  let s = connections.get(key);
+  if (s === undefined) {
+    s = { nc: openConnection(a), users: 0, held: 0 };
+    connections.set(key, s);
+    s.nc.catch(() => connections.delete(key));
+    const shared = s;
+    void s.nc.then(
+      (nc) => {
+        void nc.closed().then(() => connections.get(key) === shared && connections.delete(key));
+        refresh(shared);
+      },
+      () => undefined,
+    );
+  }
+  s.users++;
+  if (!unref) s.held++;
+  void s.nc.then(() => refresh(s!), () => undefined);
+  return s;
+}
+
+function release(s: Shared, unref: boolean): void {
+  s.users--;
+  if (!unref) s.held--;
+  if (s.users === 0) {
+    for (const [k, v] of connections) if (v === s) connections.delete(k);
+    void s.nc.then((nc) => nc.close(), () => undefined);
+  } else void s.nc.then(() => refresh(s), () => undefined);
+}
+
+/**
+ * Lets a connection used only by handles that must not keep the process alive (a client in a
+ * script that forgets `close()`) not keep it alive: its socket and its ping timer are unref'd.
+ */
+function refresh(s: Shared): void {
+  void s.nc.then((nc) => {
+    const internals = nc as unknown as { protocol?: { transport?: { socket?: { ref(): void; unref(): void } }; heartbeats?: { timer?: { ref?(): void; unref?(): void }; _schedule?: () => void; skeinUnref?: boolean } } };
+    const socket = internals.protocol?.transport?.socket;
+    const hb = internals.protocol?.heartbeats;
+    const unref = s.held === 0;
+    if (unref) socket?.unref();
+    else socket?.ref();
+    if (hb !== undefined && hb._schedule !== undefined && hb.skeinUnref === undefined) {
+      const schedule = hb._schedule.bind(hb);
+      hb._schedule = () => {
+        schedule();
+        if (hb.skeinUnref === true) hb.timer?.unref?.();
+      };
+    }
+    if (hb !== undefined) {
+      hb.skeinUnref = unref;
+      if (unref) hb.timer?.unref?.();
+      else hb.timer?.ref?.();
+    }
+  });
+}
+
+
+class NatsComm<In, Out> extends BatchingComm<In, Out> {
+  #chunks: Uint8Array[] = [];
+  #heard = Date.now();
+  #said = Date.now();
+  #timer: NodeJS.Timeout;
+  #maxChunk: number;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly sub: Subscription,
+    private readonly peer: string,
+    private readonly done: () => void,
+    /** This end's `nats.livenessMs`, and the other end's (it pings often enough for the stricter). */
+    liveness: number,
+    theirs: number,
+  ) {
+    super();
+    this.#maxChunk = Math.min(CHUNK_BYTES, (nc.info?.max_payload ?? CHUNK_BYTES) - 1024);
+    const pingEvery = Math.min(liveness, theirs) / 4;
+    this.#timer = setInterval(() => {
+      const now = Date.now();
+      if (now - this.#heard > liveness) return this.#lost(new Error(`no word from the other end for ${liveness} ms (nats.livenessMs): taken as gone`));
+      if (now - this.#said >= pingEvery) this.#publish(Uint8Array.of(PING));
+    }, Math.max(25, Math.floor(Math.min(liveness, theirs) / 8)));
+    this.#timer.unref();
+    void nc.closed().then(() => this.#lost(new Error('the NATS connection closed')));
+  }
+
+  /** A message on this comm's inbox. */
+  received(data: Uint8Array): void {
+    this.#heard = Date.now();
+    const kind = data[0];
+    if (kind === PING) return;
+    if (kind === CLOSE) return this.#lost();
+    const body = data.subarray(1);
+    if (kind === CHUNK) {
+      this.#chunks.push(body);
+      return;
+    }
+    let frame: Uint8Array = body;
+    if (kind === LAST) {
+      this.#chunks.push(body);
+      frame = Buffer.concat(this.#chunks);
+      this.#chunks = [];
+    }
+    this.deliver(deserialize(frame) as In[]);
+  }
+
+  #publish(data: Uint8Array): void {
+    this.#said = Date.now();
+    try {
+      this.nc.publish(this.peer, data);
+    } catch (error) {
+      this.#lost(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  protected write(batch: Out[]): void {
+    const body = serialize(batch);
+    if (body.length <= this.#maxChunk) {
+      const frame = Buffer.allocUnsafe(body.length + 1);
+      frame[0] = WHOLE;
+      body.copy(frame, 1);
+      return this.#publish(frame);
+    }
+    for (let at = 0; at < body.length; at += this.#maxChunk) {
+      const part = body.subarray(at, Math.min(body.length, at + this.#maxChunk));
+      const frame = Buffer.allocUnsafe(part.length + 1);
+      frame[0] = at + this.#maxChunk >= body.length ? LAST : CHUNK;
+      part.copy(frame, 1);
+      this.#publish(frame);
+    }
+  }
+
+  protected end(): void {
+    this.#publish(Uint8Array.of(CLOSE));
+    this.#stop();
+  }
+
+  #stop(): void {
+    clearInterval(this.#timer);
+    this.sub.unsubscribe();
+    this.done();
+  }
+
+  #lost(error?: Error): void {
+    if (this.closed) return;
+    // taken as gone here: if the other end still runs, it hears so now rather than by its own silence
+    if (error !== undefined && !this.nc.isClosed()) this.#publish(Uint8Array.of(CLOSE));
+    this.#stop();
+    this.ended(error);
+  }
+}
+
+/** A connection request's body: the connector's inbox, its `nats.livenessMs`, and the cluster's secret when there is one. */
+interface Hello {
+  readonly inbox: string;
+  readonly livenessMs: number;
+  readonly secret: string;
+}
+
+/**
+ * The NATS transport for the server, credentials and prefix of `address`; `secret`: the cluster's,
+ * or '' (NATS's authentication alone); `livenessMs`: as the configuration's `nats.livenessMs`.
+ */
+export function natsTransport(address: string, secret: string, options: { readonly livenessMs?: number } = {}): Transport {
+  const base = parseNatsAddress(address);
+  const liveness = options.livenessMs ?? resolveConfig()['nats.livenessMs'];
+  return {
+    async listen<In, Out>(at: string, accept: (comm: Comm<In, Out>) => void, options?: HandleOptions): Promise<Listener> {
+      const a = { ...base, ...pick(parseNatsAddress(at)) };
+      const unref = options?.unref === true;
+      const shared = acquire(a, unref);
+      let nc: NatsConnection;
+      try {
+        nc = await shared.nc;
+      } catch (error) {
+        release(shared, unref);
+        throw error;
+      }
+      const comms = new Set<Comm<In, Out>>();
+      const listening = nc.subscribe(a.subject, {
+        callback: (error, msg) => {
+          if (error !== null) return;
+          let hello: Hello;
+          try {
+            hello = deserialize(msg.data) as Hello;
+          } catch {
+            return;
+          }
+          if (typeof hello?.inbox !== 'string' || typeof hello.livenessMs !== 'number' || (secret !== '' && !sameSecret({ secret: hello.secret }, secret))) {
+            msg.respond(serialize({ refused: 'the cluster secret does not match' }));
+            return;
+          }
+          const inbox = `_SKEIN.${randomBytes(12).toString('hex')}`;
+          let comm: NatsComm<In, Out> | undefined;
+          const sub = nc.subscribe(inbox, {
+            callback: (e, m) => {
+              if (e === null) comm?.received(m.data);
+            },
+          });
+          shared.users++;
+          if (!unref) shared.held++;
+          comm = new NatsComm<In, Out>(
+            nc,
+            sub,
+            hello.inbox,
+            () => {
+              comms.delete(comm!);
+              release(shared, unref);
+            },
+            liveness,
+            hello.livenessMs,
+          );
+          comms.add(comm);
+          msg.respond(serialize({ inbox, livenessMs: liveness }));
+          accept(comm);
+        },
+      });
+      // the subscription is in place on the server before anyone is told where to connect
+      await nc.flush();
+      return {
+        address: addressOf(a, a.subject),
+        close: async () => {
+          listening.unsubscribe();
+          for (const c of [...comms]) c.close();
+          await nc.flush().catch(() => undefined);
+          release(shared, unref);
+        },
+      };
+    },
+
+    async connect<In, Out>(to: string, options?: HandleOptions): Promise<Comm<In, Out>> {
+      const a = { ...base, ...pick(parseNatsAddress(to)) };
+      const unref = options?.unref === true;
+      const shared = acquire(a, unref);
+      try {
+        const nc = await shared.nc;
+        const inbox = `_SKEIN.${randomBytes(12).toString('hex')}`;
+        let comm: NatsComm<In, Out> | undefined;
+        const early: Uint8Array[] = [];
+        const sub = nc.subscribe(inbox, {
+          callback: (e, m) => {
+            if (e !== null) return;
+            if (comm === undefined) early.push(m.data);
+            else comm.received(m.data);
+          },
+        });
+        let reply: { inbox?: string; livenessMs?: number; refused?: string };
+        try {
+          reply = deserialize((await nc.request(a.subject, serialize({ inbox, livenessMs: liveness, secret } satisfies Hello), { timeout: 10_000 })).data) as typeof reply;
+        } catch (error) {
+          sub.unsubscribe();
+          const why = error instanceof Error ? error.message : String(error);
+          throw new Error(`Cannot connect to ${addressOf(a, a.subject)}: ${/no responders|503/i.test(why) ? `nothing listens there (is the ${a.subject.endsWith('.scheduler') ? 'scheduler' : 'worker'} running, with the same NATS server and prefix?)` : why}`);
+        }
+        if (reply.inbox === undefined) {
+          sub.unsubscribe();
+          throw new Error(`Cannot connect to ${addressOf(a, a.subject)}: ${reply.refused ?? 'refused'}`);
+        }
+        comm = new NatsComm<In, Out>(nc, sub, reply.inbox, () => release(shared, unref), liveness, reply.livenessMs ?? liveness);
+        for (const d of early) comm.received(d);
+        return comm;
+      } catch (error) {
+        release(shared, unref);
+        throw error;
+      }
+    },
+  };
+}
+
+/** What an address adds to the transport's own: its prefix and subject (its server and credentials are the transport's). */
+function pick(a: NatsAddress): Pick<NatsAddress, 'prefix' | 'subject'> {
+  return { prefix: a.prefix, subject: a.subject };
+}

@@ -1,0 +1,217 @@
+// The distributed scheduler through NATS (a nats-server of the test's own, on loopback): the
+// transport's connections (order, V8 values, a value larger than a NATS message in chunks, the
+// secret, a listener that is not there, a peer that dies without a word), then a cluster started
+// with `skein scheduler --nats` and `skein worker --nats` in another folder, with and without a
+// token, and a worker killed in the middle of a run.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Client } from 'skein/distributed';
+import type { Comm } from '../../runtime/distributed/comm.js';
+import { natsTransport } from '../../runtime/distributed/natsComm.js';
+import { inc, sleep, sum } from '../data/ops.js';
+import { ones, total } from '../data/arrays.js';
+import { type NatsServer, startNatsServer } from './natsServer.js';
+import { until } from '../until.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin', 'skein.js');
+
+function receive<T>(comm: Comm<T, unknown>, n: number): Promise<T[]> {
+  const got: T[] = [];
+  return new Promise((resolve) => comm.onMessage((m) => (got.push(m), got.length === n && resolve(got))));
+}
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const e = { ...process.env };
+  for (const name of Object.keys(e)) if (name.startsWith('SKEIN_')) delete e[name];
+  return { ...e, ...extra };
+}
+
+/** Everything `child` wrote to stderr so far, and a wait for a line matching `pattern`. */
+function stderrOf(child: ChildProcess): { text: () => string; line: (pattern: RegExp) => Promise<RegExpMatchArray> } {
+  let text = '';
+  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+  return { text: () => text, line: (pattern) => until(`a line matching ${pattern} (so far: ${text})`, () => pattern.exec(text) ?? undefined, 20_000) };
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+}
+
+/** Processes whose command line has `text`. */
+function processesWith(text: string): string[] {
+  const r = spawnSync('pgrep', ['-af', text], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter((l) => l.trim() !== '' && !l.includes('pgrep'));
+}
+
+describe('NATS transport', () => {
+  let nats: NatsServer;
+  before(async () => (nats = await startNatsServer()));
+  after(() => nats?.stop());
+
+  it('carries messages in order both ways, V8 values intact, and a 3 MB value in chunks of at most 1 MB', async () => {
+    const transport = natsTransport(nats.url, 's3cret');
+    let server: Comm<unknown, unknown> | undefined;
+    const listener = await transport.listen<unknown, unknown>(`${nats.url}/comm-test`, (comm) => {
+      server = comm;
+      comm.onMessage((m) => comm.send({ echo: m }));
+    });
+    try {
+      assert.equal(listener.address, `nats://127.0.0.1:${nats.port}/comm-test`);
+      const client = await transport.connect<unknown, unknown>(listener.address);
+      const replies = receive(client, 3);
+      const big = ones(400_000); // 3.2 MB
+      client.send(1);
+      client.send({ b: Buffer.from('hi'), m: new Map([['k', 2]]), big });
+      client.send('three');
+      const got = (await replies) as Array<{ echo: unknown }>;
+      assert.equal(got[0]!.echo, 1);
+      const second = got[1]!.echo as { b: Uint8Array; m: Map<string, number>; big: Float64Array };
+      assert.equal(Buffer.from(second.b).toString(), 'hi');
+      assert.equal(second.m.get('k'), 2);
+      assert.ok(second.big instanceof Float64Array);
+      assert.equal(total(second.big), 400_000);
+      assert.equal(got[2]!.echo, 'three');
+      const closed = new Promise<Error | undefined>((resolve) => server!.onClose(resolve));
+      client.close();
+      assert.equal(await closed, undefined, 'a close said, not a loss');
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('refuses a connection without the cluster secret, and says when nothing listens', async () => {
+    const listener = await natsTransport(nats.url, 'right').listen<unknown, unknown>(`${nats.url}/guarded`, () => assert.fail('no comm for a stranger'));
+    try {
+      await assert.rejects(natsTransport(nats.url, 'wrong').connect(listener.address), { message: `Cannot connect to nats://127.0.0.1:${nats.port}/guarded: the cluster secret does not match` });
+    } finally {
+      await listener.close();
+    }
+    await assert.rejects(natsTransport(nats.url, '').connect(nats.url), {
+      message: `Cannot connect to nats://127.0.0.1:${nats.port}: nothing listens there (is the scheduler running, with the same NATS server and prefix?)`,
+    });
+  });
+
+  it('takes a peer that dies without a word as gone once it has been silent for livenessMs', async () => {
+    let lost: (error: Error | undefined) => void = () => undefined;
+    const gone = new Promise<Error | undefined>((resolve) => (lost = resolve));
+    const listener = await natsTransport(nats.url, '', { livenessMs: 500 }).listen<unknown, unknown>(`${nats.url}/liveness`, (comm) => {
+      comm.onMessage(() => undefined);
+      comm.onClose(lost);
+    });
+    const peer = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/data/scripts/natsPeer.ts'), nats.url, listener.address], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await until('the peer to connect', () => new Promise<true | undefined>((resolve) => peer.stdout!.once('data', () => resolve(true))));
+      const killedAt = Date.now();
+      peer.kill('SIGKILL');
+      const error = await gone;
+      const after = Date.now() - killedAt;
+      assert.equal(error?.message, 'no word from the other end for 500 ms (nats.livenessMs): taken as gone');
+      assert.ok(after >= 400 && after < 5_000, `noticed after ${after} ms`);
+    } finally {
+      peer.kill('SIGKILL');
+      await listener.close();
+    }
+  });
+});
+
+describe('a cluster through NATS, started from the command line', () => {
+  const elsewhere = mkdtempSync(join(tmpdir(), 'skein-nats-workers-'));
+  after(() => rmSync(elsewhere, { recursive: true, force: true }));
+
+  /** `skein scheduler --nats` and two `skein worker --nats` (in another folder), running `body` with a client; all stopped after. */
+  async function withCluster(url: string, extraEnv: Record<string, string>, body: (client: Client, procs: { scheduler: ChildProcess; workers: ChildProcess[]; said: () => string }) => Promise<void>): Promise<void> {
+    const scheduler = spawn(process.execPath, [bin, 'scheduler', '--nats', url, '--no-dashboard'], { cwd: root, env: env(extraEnv), stdio: ['ignore', 'ignore', 'pipe'] });
+    const schedulerSaid = stderrOf(scheduler);
+    const workers: ChildProcess[] = [];
+    const said: Array<() => string> = [schedulerSaid.text];
+    try {
+      await schedulerSaid.line(/skein scheduler at /);
+      for (const name of ['w1', 'w2']) {
+        const w = spawn(process.execPath, [bin, 'worker', '--nats', url, '--nthreads', '1', '--name', name], { cwd: elsewhere, env: env(extraEnv), stdio: ['ignore', 'ignore', 'pipe'] });
+        workers.push(w);
+        const out = stderrOf(w);
+        said.push(out.text);
+        await out.line(new RegExp(`skein worker ${name} \\(pid \\d+\\) joined nats://`));
+      }
+      const client = new Client({ address: url, setAsDefault: false });
+      try {
+        await until('both workers in the scheduler', async () => (Object.keys((await client.schedulerInfo()).workers).length === 2 ? true : undefined));
+        await body(client, { scheduler, workers, said: () => said.map((f) => f()).join('') });
+      } finally {
+        await client.close();
+      }
+    } finally {
+      for (const w of workers) w.kill('SIGINT');
+      scheduler.kill('SIGINT');
+    }
+    for (const w of workers) assert.equal(await exited(w), 0);
+    assert.equal(await exited(scheduler), 0);
+  }
+
+  it('runs tasks on workers that joined through NATS from another folder, and moves a 3 MB result between them', async () => {
+    const nats = await startNatsServer();
+    try {
+      await withCluster(nats.url, {}, async (client, { said }) => {
+        assert.match(said(), new RegExp(`skein scheduler at nats://127\\.0\\.0\\.1:${nats.port}\\n {2}through NATS`));
+        assert.deepEqual(await client.gather(client.map(inc, [1, 2, 3, 4, 5, 6])), [2, 3, 4, 5, 6, 7]);
+        const info = await client.schedulerInfo();
+        const byName = Object.fromEntries(Object.entries(info.workers).map(([address, w]) => [w.name, address]));
+        assert.deepEqual(Object.keys(byName).sort(), ['w1', 'w2']);
+        assert.match(byName.w1!, new RegExp(`^nats://127\\.0\\.0\\.1:${nats.port}/skein/worker/w1/\\d+$`));
+        // made on w1, summed on w2: the value travels between the workers, in chunks
+        const big = client.submit(ones, 400_000, { workers: 'w1', key: 'ones-big' });
+        const summed = client.submit(total, big, { workers: 'w2', key: 'total-big' });
+        assert.equal(await summed.result(), 400_000);
+        assert.deepEqual((await client.whoHas(['ones-big', 'total-big']))['total-big'], [byName.w2]);
+      });
+      assert.deepEqual(processesWith(elsewhere), []);
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('with a token: joins with it, never prints it; a client without it is refused, saying so', async () => {
+    const nats = await startNatsServer({ token: 'tok3n-s3cret' });
+    try {
+      await withCluster(nats.url, {}, async (client, { said }) => {
+        assert.equal(await client.submit(sum, 1, 2, 3), 6);
+        assert.ok(!said().includes('tok3n-s3cret'), said());
+        assert.match(said(), new RegExp(`joined nats://127\\.0\\.0\\.1:${nats.port}\\n`));
+      });
+      const stranger = new Client({ address: `nats://127.0.0.1:${nats.port}`, setAsDefault: false });
+      await assert.rejects(stranger.ready, (error: Error) => {
+        assert.match(error.message, new RegExp(`^Cannot reach NATS at nats://127\\.0\\.0\\.1:${nats.port}: .*Is nats-server running there, and are the credentials right\\?$`));
+        assert.ok(!error.message.includes('tok3n'));
+        return true;
+      });
+      await stranger.close();
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('a worker killed in the middle of a run: the run completes, its tasks run again elsewhere', async () => {
+    const nats = await startNatsServer();
+    try {
+      await withCluster(nats.url, { SKEIN_NATS__LIVENESS_MS: '1000' }, async (client) => {
+        const info = await client.schedulerInfo();
+        const w1 = Object.values(info.workers).find((w) => w.name === 'w1')!;
+        const futures = client.map(sleep, [300, 301, 302, 303, 304, 305, 306, 307]);
+        await futures[0]!.result();
+        const killedAt = Date.now();
+        process.kill(w1.pid, 'SIGKILL');
+        assert.deepEqual(await client.gather(futures), [300, 301, 302, 303, 304, 305, 306, 307]);
+        const after = Date.now() - killedAt;
+        assert.ok(after < 20_000, `the run completed ${after} ms after the kill`);
+      });
+    } finally {
+      await nats.stop();
+    }
+  });
+});
