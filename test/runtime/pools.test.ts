@@ -181,9 +181,15 @@ for (const scheduler of ['threads', 'processes'] as const) {
       for (let j = 0; j < 40; j++) graph[`small-${j}`] = [sleepAfter, 3];
       graph.report = [sleepAfter, 1, ...Object.keys(graph)];
       const record = await recorded(graph, ['report'], { ...opts, asyncTasksPerWorker: 1 });
-      const ideal = idealMs(record, 2);
-      const makespan = makespanMs(record);
-      assert.ok(makespan <= ideal * 1.15, `makespan ${makespan.toFixed(1)} ms, ideal ${ideal.toFixed(1)} ms`);
+      // streamed: each load's result reached the scheduler as it finished, not with the rest of its
+      // batch (a worker's batch of small tasks runs for tens of ms after it); the makespan, which a
+      // busy machine stretches, is the bench's to judge
+      const at = (key: string): number => record.graph.keys.indexOf(key);
+      for (let i = 0; i < 4; i++) {
+        const t = at(`load-${i}`);
+        const late = (record.tasks.received[t] as number) - (record.tasks.finished[t] as number);
+        assert.ok(late < 25, `load-${i}'s result reached the scheduler ${late.toFixed(1)} ms after it finished`);
+      }
     });
 
     it('overlaps tasks that wait on promises: 8 waits of 100 ms on 2 workers take one wait, not four', async () => {
