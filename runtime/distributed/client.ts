@@ -28,6 +28,7 @@ import { type Comm, type Transport, transportFor } from './comm.js';
 import { LocalCluster, type LocalClusterOptions } from './cluster.js';
 import { encodeGraph, refOf } from './encode.js';
 import { defaultSecretFile, readSecret } from './secret.js';
+import { runtimeFile } from '../loader/register.js';
 import { type SchedulerPlugin, type WorkerPlugin, toWirePlugin } from './plugins.js';
 import type { DataReply, DataRequest, PluginReply, RunOutcome, TaskEvent, TaskSpec, TaskStreamEntry, ToClient, ToScheduler, WireValue, WorkerInfo } from './protocol.js';
 import type { LogEntry } from './schedulerState.js';
@@ -217,6 +218,7 @@ export class Client {
       secret = this.cluster.secret;
     }
     this.#transport = await transportFor(address, secret);
+    this.#overNats = /^(nats|tls):/.test(address);
     const comm = await this.#transport.connect<ToClient, ToScheduler>(address, { unref: true });
     if (this.#closed) {
       comm.close();
@@ -385,12 +387,43 @@ export class Client {
   /** Sends task specs; `wanted` become futures of this client. `follow` asks for every transition. */
   async submitSpecs(specs: readonly TaskSpec[], wanted: readonly string[], follow: { events: boolean; values: boolean } = { events: false, values: false }): Promise<void> {
     const comm = await this.#scheduler();
+    if (this.#overNats) await this.#ship(specs);
     for (const spec of specs) this.#submitted.set(spec.key, spec);
     for (const key of wanted) {
       const ks = this.#state(key);
       if (ks.status !== 'finished') ks.status = 'pending';
     }
     comm.send({ op: 'update-graph', client: this.id, tasks: specs, wanted, events: follow.events, values: follow.values });
+  }
+
+  /** Modules this client shipped to its workers (over NATS), by URL: done once each. */
+  readonly #shipped = new Map<string, Promise<void>>();
+  #overNats = false;
+
+  /**
+   * Over NATS the workers may be on machines without this one's files: the modules the tasks'
+   * functions come from go to them first (ship.ts), each once.
+   */
+  async #ship(specs: readonly TaskSpec[]): Promise<void> {
+    const own = new URL('.', runtimeFile('index.js')).href;
+    const urls = new Set<string>();
+    for (const spec of specs) for (const [url] of spec.fns) if (url.startsWith('file:') && !url.startsWith(own) && !url.includes('/node_modules/')) urls.add(url);
+    await Promise.all(
+      [...urls].map((url) => {
+        let shipping = this.#shipped.get(url);
+        if (shipping === undefined) {
+          shipping = (async () => {
+            const { bundleForShipping, putShipped, ShippedModule } = await import('./ship.js');
+            const b = await bundleForShipping(url);
+            await putShipped(b.hash, b.code);
+            await this.#registerPlugin(new ShippedModule(url, b.filename, b.hash, b.packages), undefined);
+          })();
+          this.#shipped.set(url, shipping);
+          shipping.catch(() => this.#shipped.delete(url));
+        }
+        return shipping;
+      }),
+    );
   }
 
   /** The priority base of the next graph: later graphs run after earlier ones. */

@@ -1,7 +1,8 @@
 /**
  * `skein/distributed`: the distributed scheduler. `new Client()` starts a LocalCluster (worker
  * processes kept running by a nanny, a scheduler on 127.0.0.1, its dashboard on 127.0.0.1:8787) and makes itself the default for `get` and
- * `compute`; `new Client('tcp://HOST:8786')` joins a running scheduler.
+ * `compute`; `new Client('tcp://HOST:8786')` joins a running scheduler, `new Client('nats://HOST:4222')`
+ * one that listens through NATS (workers on other machines).
  */
 export { Client, Future, type ClientOptions, type FutureStatus, type SubmitOptions, isFuture } from './client.js';
 export { Adaptive, type AdaptOptions, LocalCluster, type LocalClusterOptions, defaultSizing, parseDuration, parseMemoryLimit } from './cluster.js';
@@ -14,6 +15,7 @@ export { Dashboard, type DashboardOptions } from './dashboard.js';
 export type { TaskStreamEntry, WorkerInfo } from './protocol.js';
 export { WorkerPlugin, SchedulerPlugin, type PluginWorker, type PluginScheduler, type PluginStatus, type WorkerTaskState } from './plugins.js';
 export { UploadFile } from './uploads.js';
+export { ShippedModule } from './ship.js';
 export { performanceReport } from './report.js';
 export type { PerformanceData } from './dashboard.js';
 export type { ProfileNode, ProfileTree } from '../diagnostics/flame.js';

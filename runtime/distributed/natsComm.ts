@@ -93,6 +93,15 @@ function addressOf(a: NatsAddress, subject: string): string {
   return `${a.server}${path}`;
 }
 
+/**
+ * The NATS connection of this process's Skein transport (its worker's, or its client's), for what
+ * goes beside the scheduler's connections: the object store that code is shipped through.
+ */
+export async function processConnection(): Promise<NatsConnection | undefined> {
+  const s = [...connections.values()].at(-1);
+  return s === undefined ? undefined : await s.nc;
+}
+
 /** One NATS connection per server and credentials in a process, shared by its listeners and comms, closed with the last of them. */
 interface Shared {
   readonly nc: Promise<NatsConnection>;

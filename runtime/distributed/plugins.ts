@@ -8,6 +8,7 @@
  */
 import type { FnRef, WireError } from '../workers/protocol.js';
 import { locateFunction } from '../loader/locate.js';
+import { runtimeFile } from '../loader/register.js';
 import { importExported } from './runExported.js';
 import type { LogEntry, TaskStateName } from './schedulerState.js';
 import type { WorkerInfo } from './protocol.js';
@@ -119,7 +120,7 @@ export async function toWirePlugin(plugin: unknown, name?: string): Promise<Wire
   const cname = plugin.constructor.name || 'its class';
   if (ref === undefined) throw new TypeError(`registerPlugin: plugin "${pname}" cannot be sent: its class ${cname} is not exported from any module, and workers and the scheduler make plugins again by module and export name, as they load task functions. Export the class from a module (export class ${cname} extends …) and import it from there.`);
   if ('evaluating' in ref) throw new TypeError(`registerPlugin: plugin "${pname}" cannot be sent: its class ${cname} is defined in ${ref.evaluating}, a module still running its top-level code (a top-level await is waiting for this call), so it cannot be imported elsewhere. Move the class into a module of its own and import it from there.`);
-  const cls: FnRef = [ref.url, ref.name];
+  const cls: FnRef = (await ownClass(plugin.constructor, ref.url)) ?? [ref.url, ref.name];
   let fields: Record<string, unknown>;
   try {
     fields = structuredClone({ ...plugin });
@@ -127,6 +128,19 @@ export async function toWirePlugin(plugin: unknown, name?: string): Promise<Wire
     throw new TypeError(`registerPlugin: plugin "${pname}" cannot be sent to the ${kind === 'worker' ? 'workers' : 'scheduler'}: its fields must be data (${error instanceof Error ? error.message : String(error)}).`);
   }
   return { name: pname, kind, cls, fields };
+}
+
+/**
+ * A class of Skein's own (UploadFile, ShippedModule) by the name `skein/distributed` exports it
+ * as (`skein:distributed`), not by the file it is in here: a worker on another machine has its own
+ * copy of Skein, elsewhere, with other chunk names.
+ */
+async function ownClass(cls: Function, url: string): Promise<FnRef | undefined> {
+  const entry = runtimeFile('distributed.js');
+  if (!url.startsWith(new URL('.', entry).href)) return undefined;
+  const exports = (await import(entry)) as Record<string, unknown>;
+  const name = Object.keys(exports).find((k) => exports[k] === cls);
+  return name === undefined ? undefined : ['skein:distributed', name];
 }
 
 /** The plugin made again from its wire form: its class's prototype, its fields (not its constructor). */

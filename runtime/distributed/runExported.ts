@@ -3,7 +3,7 @@
  * name in a worker's or the scheduler's process, its result (or error) sent back as it is.
  */
 import { isDelayedFunction } from '../graph/delayed.js';
-import { registerLoader, workersNeedLoader } from '../loader/register.js';
+import { registerLoader, runtimeFile, workersNeedLoader } from '../loader/register.js';
 import { toWireError } from '../workers/runBatch.js';
 import type { FnRef } from '../workers/protocol.js';
 import type { RunOutcome } from './protocol.js';
@@ -23,8 +23,12 @@ export async function runExported(ref: FnRef, args: readonly unknown[], ownProce
   }
 }
 
-/** What module `url` exports as `name` (a delayed function's own function); `ownProcess`: see runExported. */
+/**
+ * What module `url` exports as `name` (a delayed function's own function); `ownProcess`: see
+ * runExported. `skein:distributed` (plugins.ts ownClass) is this process's own Skein.
+ */
 export async function importExported([url, name]: FnRef, ownProcess: boolean): Promise<unknown> {
+  if (url.startsWith('skein:')) return ((await import(runtimeFile(`${url.slice('skein:'.length)}.js`))) as Record<string, unknown>)[name];
   if (ownProcess && workersNeedLoader([url])) registerLoader();
   const ns = (await import(url)) as Record<string, unknown>;
   const value = ns[name];

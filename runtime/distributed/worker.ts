@@ -581,7 +581,9 @@ export class Worker {
     this.#spillOverTarget();
     // one task's outcome comes with the batch's result: streaming (a port per batch) is for several
     const profile = this.#samples === undefined ? undefined : { channel: this.#profileChannel, intervalMs: this.options.profileIntervalMs! };
-    const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), stream: tasks.length > 1, measure: false, asyncTasks: this.options.asyncTasks ?? 16, chains, profile };
+    // a module shipped here (bundled, with an inline source map): errors point at the user's lines
+    const sourceMaps = fns !== tasks[0]!.fns && fns.some((ref, i) => ref[0] !== tasks[0]!.fns[i]![0]);
+    const batch: WireBatch = { fns, loader: workersNeedLoader(fns.map(([url]) => url)), sourceMaps, stream: tasks.length > 1, measure: false, asyncTasks: this.options.asyncTasks ?? 16, chains, profile };
     /** Links not run because a link before them in their chain failed: the scheduler fails them itself. */
     const failedAt = new Set<string>();
     const run = { tasks, stop: new AbortController() };

@@ -47,6 +47,8 @@ export interface WireBatch {
   readonly fns: readonly FnRef[];
   /** Register Skein's module hooks (TypeScript, the `skein` alias) before importing anything. */
   readonly loader: boolean;
+  /** Turn on source maps before importing (modules bundled with inline maps: code shipped to a worker). */
+  readonly sourceMaps?: boolean;
   /** Modules to import before the first task (a warm-up batch has only these and no chains). */
   readonly preload?: readonly string[];
   /** Stream outcomes before the batch ends (a thread streams only where `port` is given). */

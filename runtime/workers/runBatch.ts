@@ -134,6 +134,7 @@ let awaiting = 0;
  */
 export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, markBuffers = false): Promise<WireResult> {
   if (batch.loader) registerLoader();
+  if (batch.sourceMaps === true) process.setSourceMapsEnabled(true);
   (globalThis as Record<symbol, unknown>)[WORKER_MARK] = worker;
   let outcomes: WireOutcome[] = [];
   let streamed = 0;

@@ -5,11 +5,12 @@
 // token, and a worker killed in the middle of a run.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from 'skein/distributed';
 import type { Comm } from '../../runtime/distributed/comm.js';
 import { natsTransport } from '../../runtime/distributed/natsComm.js';
@@ -211,6 +212,84 @@ describe('a cluster through NATS, started from the command line', () => {
         assert.ok(after < 20_000, `the run completed ${after} ms after the kill`);
       });
     } finally {
+      await nats.stop();
+    }
+  });
+});
+
+describe('code shipped through NATS to workers that cannot see the project', { skip: process.getuid?.() !== 0 ? 'hiding the project from the workers needs a mount namespace (unshare --mount), which needs root' : false }, () => {
+  const project = mkdtempSync(join(tmpdir(), 'skein-shipped-project-'));
+  const elsewhere = mkdtempSync(join(tmpdir(), 'skein-shipped-workers-'));
+  after(() => {
+    rmSync(project, { recursive: true, force: true });
+    rmSync(elsewhere, { recursive: true, force: true });
+  });
+  // a project of the user's: skein and yaml installed in it
+  writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n');
+  mkdirSync(join(project, 'node_modules'));
+  symlinkSync(root, join(project, 'node_modules', 'skein'), 'dir');
+  symlinkSync(join(root, 'node_modules', 'yaml'), join(project, 'node_modules', 'yaml'), 'dir');
+  writeFileSync(join(project, 'helper.ts'), 'export const half = (x: number): number => x / 2;\n');
+  writeFileSync(
+    join(project, 'tasks.ts'),
+    [
+      "import { createHash } from 'node:crypto';",
+      "import { delayed } from 'skein';",
+      "import { half } from './helper.js';",
+      'export const quarter = (x: number): number => half(half(x));',
+      "export const digest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 8) + ':' + typeof delayed;",
+      'export const whereAmI = (): string => import.meta.url;',
+      'export function explode(why: string): never {',
+      '  throw new RangeError(why);',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(project, 'needsYaml.ts'), "import { stringify } from 'yaml';\nexport const asYaml = (v: unknown): string => stringify(v);\n");
+
+  it('bundles the modules of the tasks into the object store; each worker runs its copy, packages found where it runs, errors at the user\'s lines', async () => {
+    const nats = await startNatsServer();
+    const workers: ChildProcess[] = [];
+    const scheduler = spawn(process.execPath, [bin, 'scheduler', '--nats', nats.url, '--no-dashboard'], { cwd: root, env: env(), stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      await stderrOf(scheduler).line(/skein scheduler at /);
+      for (const name of ['w1', 'w2']) {
+        // the project's folder, hidden under an empty one in the worker's own mount namespace
+        const w = spawn('unshare', ['--mount', 'sh', '-c', `mount -t tmpfs none "${project}" && exec "${process.execPath}" "${bin}" worker --nats ${nats.url} --nthreads 1 --name ${name}`], { cwd: elsewhere, env: env(), stdio: ['ignore', 'ignore', 'pipe'] });
+        workers.push(w);
+        await stderrOf(w).line(new RegExp(`skein worker ${name} \\(pid \\d+\\) joined`));
+      }
+      const tasks = (await import(pathToFileURL(join(project, 'tasks.ts')).href)) as typeof import('../data/shippedTypes.js');
+      const client = new Client({ address: nats.url, setAsDefault: false });
+      try {
+        await until('both workers in the scheduler', async () => (Object.keys((await client.schedulerInfo()).workers).length === 2 ? true : undefined));
+        assert.deepEqual(await client.gather(client.map(tasks.quarter, [4, 8, 12, 16])), [1, 2, 3, 4]);
+        assert.equal(await client.submit(tasks.digest, 'skein'), `${createHash('sha256').update('skein').digest('hex').slice(0, 8)}:function`);
+        // the copy each worker made, in its own folder
+        const where = (await client.gather([client.submit(tasks.whereAmI, { workers: 'w1', pure: false }), client.submit(tasks.whereAmI, { workers: 'w2', pure: false })])) as string[];
+        for (const [i, url] of where.entries()) assert.match(url, new RegExp(`^file:///tmp/skein-worker-w${i + 1}-\\d+/shipped/[0-9a-f]{32}/tasks\\.mjs$`));
+        // a failure points at the user's line, through the bundle's source map
+        const failed = client.submit(tasks.explode, 'no such region');
+        await assert.rejects(failed.result(), (error: Error) => {
+          const cause = error.cause as Error;
+          assert.equal(cause.name, 'RangeError');
+          assert.equal(cause.message, 'no such region');
+          assert.match(cause.stack ?? '', new RegExp(`${project.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/tasks\\.ts:8:`));
+          return true;
+        });
+        // a package the workers do not have where they run: said before any task starts
+        const yaml = (await import(pathToFileURL(join(project, 'needsYaml.ts')).href)) as { asYaml: (v: unknown) => string };
+        await assert.rejects(client.submit(yaml.asYaml, { a: 1 }).result(), (error: Error) => {
+          assert.match(error.message, new RegExp(`needsYaml\\.ts imports "yaml", which this worker cannot load from ${elsewhere.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: install it there \\(npm install yaml\\), or start the worker in a folder that has it\\.`));
+          return true;
+        });
+      } finally {
+        await client.close();
+      }
+    } finally {
+      for (const w of workers) w.kill('SIGINT');
+      scheduler.kill('SIGINT');
+      await Promise.all([...workers, scheduler].map(exited));
       await nats.stop();
     }
   });
