@@ -50,6 +50,7 @@ function start(command, args, ready) {
   return new Promise((resolve, reject) => {
     let said = '';
     const timer = setTimeout(() => reject(new Error(`${command} ${args.join(' ')} did not start: ${said}`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited (${code}): ${said}`)));
     child.stderr.on('data', (d) => {
       said += d.toString();
       const m = ready.exec(said);
@@ -69,7 +70,7 @@ async function natsServers(n) {
     ports.map((port, i) => {
       const dir = mkdtempSync(join(tmpdir(), 'skein-bench-nats-'));
       dirs.add(dir);
-      const cluster = n > 1 ? ['--cluster_name', 'bench', '--cluster', `nats://127.0.0.1:${routes[i]}`, '--routes', routes.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`).join(',')] : [];
+      const cluster = n > 1 ? ['--server_name', `bench-${i}`, '--cluster_name', 'bench', '--cluster', `nats://127.0.0.1:${routes[i]}`, '--routes', routes.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`).join(',')] : [];
       return start('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...cluster], /Server is ready/);
     }),
   );
