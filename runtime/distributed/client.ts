@@ -73,6 +73,9 @@ export interface SubmitOptions {
 
 const SUBMIT_OPTIONS = new Set(['key', 'pure', 'priority', 'retries', 'workers']);
 
+/** How long a client tries to join its scheduler again after losing it (Dask's connect timeout is 30 s). */
+const RECONNECT_MS = 30_000;
+
 /** The client's connections never keep the process alive by themselves (see #hold). */
 const UNREF = { unref: true } as const;
 
@@ -224,10 +227,49 @@ export class Client {
       comm.close();
       return;
     }
+    this.#attach(comm);
+    // joined a scheduler it did not start: if that goes (restarted), this client joins it again
+    if (this.cluster === undefined) this.#address = address;
+  }
+
+  #attach(comm: Comm<ToClient, ToScheduler>): void {
     this.#comm = comm;
-    comm.onMessage((m) => this.#handle(m));
-    comm.onClose(() => this.#lost());
+    // a scheduler that never said a word (a connection it refused: the wrong secret) is not joined again
+    let heard = false;
+    comm.onMessage((m) => {
+      heard = true;
+      this.#handle(m);
+    });
+    comm.onClose(() => {
+      this.#lost();
+      if (heard && !this.#closed && this.#address !== undefined && this.#comm === comm) this.#reconnecting = this.#reconnect(this.#address);
+    });
     comm.send({ op: 'register-client', client: this.id });
+  }
+
+  /** The scheduler this client joined (not one of its own cluster's): joined again if it goes. */
+  #address: string | undefined;
+  #reconnecting: Promise<void> | undefined;
+
+  /**
+   * The scheduler went (its process restarted, or it was cut off): futures not finished are lost,
+   * and results it knew of are gone with it; this client tries to join it again for
+   * RECONNECT_MS, after which it is closed as before. Work sent meanwhile waits for the new one.
+   */
+  async #reconnect(address: string): Promise<void> {
+    const until = Date.now() + RECONNECT_MS;
+    for (const [key, ks] of this.#keys) if (ks.status === 'finished') this.#settle(key, { status: 'lost' });
+    this.#shipped.clear(); // a new scheduler knows no plugins
+    while (!this.#closed && Date.now() < until) {
+      try {
+        const comm = await this.#transport!.connect<ToClient, ToScheduler>(address, UNREF);
+        if (this.#closed) return comm.close();
+        this.#attach(comm);
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 250).unref());
+      }
+    }
   }
 
   /**
@@ -280,6 +322,8 @@ export class Client {
         resolve?.(message.value);
         return;
       }
+      case 'welcome':
+        return;
       case 'closing':
         return this.#lost();
       default: {
@@ -367,6 +411,7 @@ export class Client {
 
   async #scheduler(): Promise<Comm<ToClient, ToScheduler>> {
     await this.#connected;
+    await this.#reconnecting;
     if (this.#startFailure !== undefined) throw this.#startFailure;
     if (this.#closed || this.#comm === undefined || this.#comm.closed) throw Errors.clientClosed();
     return this.#comm;

@@ -169,6 +169,8 @@ export type PluginReply =
   | { readonly ok: false; readonly message: string };
 
 export type ToClient =
+  /** The answer to register-client: the client knows this scheduler took it. */
+  | { readonly op: 'welcome' }
   | { readonly op: 'events'; readonly events: readonly TaskEvent[] }
   /** A wanted key is in memory on these workers (data addresses). */
   | { readonly op: 'key-in-memory'; readonly key: string; readonly holders: readonly string[] }

@@ -98,6 +98,7 @@ export class Scheduler {
         case 'register-client':
           client = message.client;
           this.#clients.set(client, comm as Comm<ToScheduler, ToClient>);
+          (comm as Comm<ToScheduler, ToClient>).send({ op: 'welcome' });
           return;
         case 'who-has':
         case 'scheduler-info':

@@ -77,11 +77,12 @@ describe('distributed comms', () => {
     process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
     try {
       const comm = await inprocTransport.connect<ToClient, ToScheduler>(scheduler.address);
-      const got = receive(comm, 1);
+      const got = receive(comm, 2);
       comm.send({ op: 'register-client', client: 'c' });
       // a graph whose task list is not a list: a message only a bug would send
       comm.send({ op: 'update-graph', client: 'c', tasks: null as unknown as [], wanted: ['x'], events: false, values: false });
-      const [reply] = await got;
+      const [welcome, reply] = await got;
+      assert.deepEqual(welcome, { op: 'welcome' });
       assert.ok(reply?.op === 'task-erred');
       assert.equal(reply.key, 'x');
       assert.match(reply.error.message, /^The scheduler failed while taking this graph \(a bug in Skein\): /);

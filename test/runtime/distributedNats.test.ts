@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { config } from 'skein';
 import { Client } from 'skein/distributed';
 import type { Comm } from '../../runtime/distributed/comm.js';
 import { natsTransport } from '../../runtime/distributed/natsComm.js';
@@ -212,6 +213,52 @@ describe('a cluster through NATS, started from the command line', () => {
         assert.ok(after < 20_000, `the run completed ${after} ms after the kill`);
       });
     } finally {
+      await nats.stop();
+    }
+  });
+});
+
+describe('a scheduler restarted through NATS', () => {
+  it('with workers up: they join the new one; the client joins it again, its unfinished futures lost', async () => {
+    const nats = await startNatsServer();
+    const liveness = config.set({ 'nats.livenessMs': 1000 });
+    const extra = { SKEIN_NATS__LIVENESS_MS: '1000' };
+    const elsewhere = mkdtempSync(join(tmpdir(), 'skein-nats-restart-'));
+    const workers: ChildProcess[] = [];
+    const schedulers: ChildProcess[] = [];
+    const startScheduler = async (): Promise<void> => {
+      const s = spawn(process.execPath, [bin, 'scheduler', '--nats', nats.url, '--no-dashboard'], { cwd: root, env: env(extra), stdio: ['ignore', 'ignore', 'pipe'] });
+      schedulers.push(s);
+      await stderrOf(s).line(/skein scheduler at /);
+    };
+    try {
+      await startScheduler();
+      for (const name of ['w1', 'w2']) {
+        const w = spawn(process.execPath, [bin, 'worker', '--nats', nats.url, '--nthreads', '1', '--name', name], { cwd: elsewhere, env: env(extra), stdio: ['ignore', 'ignore', 'pipe'] });
+        workers.push(w);
+        await stderrOf(w).line(/joined/);
+      }
+      const client = new Client({ address: nats.url, setAsDefault: false });
+      try {
+        assert.equal(await client.submit(inc, 1), 2);
+        const long = client.submit(sleep, 60_000);
+        await until('the long task running', async () => ((await client.schedulerInfo()).workers && (await client.story(long.key)).some((e) => e.to === 'processing') ? true : undefined));
+        schedulers[0]!.kill('SIGKILL');
+        await assert.rejects(long.result(), { code: 'CLIENT_CLOSED' });
+        const restartedAt = Date.now();
+        await startScheduler();
+        // the same client, without anything done: its next work goes to the new scheduler
+        assert.equal(await client.submit(inc, 41), 42);
+        await until('both workers in the new scheduler', async () => (Object.keys((await client.schedulerInfo()).workers).length === 2 ? true : undefined));
+        process.stdout.write(`# the client had a result from the restarted scheduler, both workers back, ${Date.now() - restartedAt} ms after it started\n`);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      liveness.dispose();
+      for (const c of [...workers, ...schedulers]) c.kill('SIGINT');
+      await Promise.all([...workers, ...schedulers].map(exited));
+      rmSync(elsewhere, { recursive: true, force: true });
       await nats.stop();
     }
   });
