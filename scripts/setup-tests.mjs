@@ -32,6 +32,7 @@ function debianPackages() {
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
   if (!has('nats-server')) missing.push('nats-server');
   if (!has('ip')) missing.push('iproute2'); // test hosts in network namespaces
+  if (!has('faketime')) missing.push('faketime'); // workers whose clocks are off
   if (!has('rg')) missing.push('ripgrep');
   if (spawnSync('dpkg', ['-s', 'libkrb5-dev'], { stdio: 'ignore' }).status !== 0) missing.push('libkrb5-dev');
   if (missing.length === 0) return;

@@ -47,7 +47,8 @@ export interface RunStamps {
 
 export type ToScheduler =
   | { readonly op: 'register-client'; readonly client: string }
-  | { readonly op: 'register-worker'; readonly name: string; readonly dataAddress: string; readonly nthreads: number; readonly pid: number; readonly memoryLimit: number | null }
+  /** `clock`: the worker's clock as it sent this (clock offsets: worker.ts #clockSample). */
+  | { readonly op: 'register-worker'; readonly name: string; readonly dataAddress: string; readonly nthreads: number; readonly pid: number; readonly memoryLimit: number | null; readonly clock: number }
   | {
       readonly op: 'update-graph';
       readonly client: string;
@@ -86,8 +87,12 @@ export type ToScheduler =
   | ({ readonly op: 'task-erred'; readonly key: string; readonly error: WireError } & RunStamps)
   /** A worker could not fetch `dep` from `holder` for `key`: the holder is gone or lost it. */
   | { readonly op: 'missing-data'; readonly key: string; readonly dep: string; readonly holder: string }
-  /** Once a second: its threads running a task, its process's resident memory (bytes) and CPU (1 = one core). */
-  | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number; readonly cpu: number; readonly managed: number; readonly spilled: number; readonly received?: ReadonlyArray<readonly [holder: string, bytes: number]> }
+  /**
+   * Once a second: its threads running a task, its process's resident memory (bytes) and CPU (1 =
+   * one core); `clock`: its clock as it sent this; `offset`: its estimate of the scheduler's clock
+   * minus its own.
+   */
+  | { readonly op: 'heartbeat'; readonly executing: number; readonly memory: number; readonly cpu: number; readonly managed: number; readonly spilled: number; readonly received?: ReadonlyArray<readonly [holder: string, bytes: number]>; readonly clock: number; readonly offset: number }
   /** Its process went over (or back under) the memory limit's pause threshold: no new task starts there meanwhile. */
   | { readonly op: 'worker-paused'; readonly paused: boolean; readonly memory: number }
   /** Its process went over the terminate threshold: it ends now (its nanny starts it again), having run `running`. */
@@ -103,7 +108,9 @@ export type ToScheduler =
 
 export type ToWorker =
   /** With the worker plugins registered so far: it sets them up before it starts a task. */
-  | { readonly op: 'registered'; readonly address: string; readonly name: string; readonly plugins: readonly WirePlugin[] }
+  | { readonly op: 'registered'; readonly address: string; readonly name: string; readonly plugins: readonly WirePlugin[]; readonly clock: number; readonly echo: number }
+  /** The scheduler's clock when a heartbeat sent at `echo` (the worker's clock) arrived. */
+  | { readonly op: 'clock'; readonly clock: number; readonly echo: number }
   /** Set up this plugin (replacing one of the same name); answered by `plugin-result`. */
   | { readonly op: 'plugin-add'; readonly id: number; readonly plugin: WirePlugin }
   /** Tear down this plugin and forget it; answered by `plugin-result`. */
@@ -157,6 +164,12 @@ export interface WorkerInfo {
   readonly executing: number;
   readonly keys: number;
   readonly lastSeen: number;
+  /**
+   * The scheduler's clock minus the worker's (ms), as the worker estimates it from round trips; the
+   * times it reports (the task stream's) are corrected by it, so workers on machines whose clocks
+   * differ line up.
+   */
+  readonly clockOffset: number;
   /** Bytes it fetched from each other worker (by name) since it joined. */
   readonly received: Readonly<Record<string, number>>;
   /** Each worker plugin's setup there: `{ ok: true }`, or what it threw. */

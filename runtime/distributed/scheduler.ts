@@ -89,7 +89,7 @@ export class Scheduler {
         case 'register-worker': {
           worker = message.dataAddress;
           this.#workers.set(worker, comm as Comm<ToScheduler, ToWorker>);
-          (comm as Comm<ToScheduler, ToWorker>).send({ op: 'registered', address: worker, name: message.name, plugins: [...this.#workerPlugins.values()] });
+          (comm as Comm<ToScheduler, ToWorker>).send({ op: 'registered', address: worker, name: message.name, plugins: [...this.#workerPlugins.values()], clock: clock(), echo: message.clock });
           this.#send(this.state.addWorker({ address: worker, name: message.name, pid: message.pid, nthreads: message.nthreads, memoryLimit: message.memoryLimit }, this.#id('add-worker')));
           this.#notify('addWorker', (p) => p.addWorker?.(this.#view, worker!));
           this.onWorkersChanged?.();
@@ -220,8 +220,11 @@ export class Scheduler {
         return this.#send(st.missingData(worker!, message.key, message.dep, message.holder, this.#id('missing-data')));
       case 'heartbeat': {
         const ws = worker === undefined ? undefined : st.workers.get(worker);
+        // the worker keeps its clock's offset from this one's up to date from these
+        this.#workers.get(worker!)?.send({ op: 'clock', clock: clock(), echo: message.clock });
         if (ws !== undefined) {
           ws.lastSeen = clock();
+          ws.clockOffset = message.offset;
           ws.memory = message.memory;
           ws.executing = message.executing;
           ws.cpu = message.cpu;

@@ -117,6 +117,8 @@ export interface WorkerState {
   executing: number;
   /** Its process's CPU over its last heartbeat's second (1 = one core busy). */
   cpu: number;
+  /** The scheduler's clock minus the worker's, as the worker estimates it (ms). */
+  clockOffset: number;
   /** From its last heartbeat: bytes of results in its memory (managed) and spilled to its disk. */
   managed: number;
   spilled: number;
@@ -363,7 +365,7 @@ export class SchedulerState {
 
   addWorker(info: { address: string; name: string; pid: number; nthreads: number; memoryLimit: number | null }, stimulus: string): Outbox {
     return this.#stimulate(stimulus, (_out, rec) => {
-      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock(), memory: 0, executing: 0, cpu: 0, managed: 0, spilled: 0, paused: false, retiring: false, killedForMemory: undefined, plugins: new Map(), receivedFrom: new Map(), history: [] });
+      this.workers.set(info.address, { ...info, processing: new Set(), hasWhat: new Set(), pinned: new Set(), occupancy: 0, lastSeen: clock(), clockOffset: 0, memory: 0, executing: 0, cpu: 0, managed: 0, spilled: 0, paused: false, retiring: false, killedForMemory: undefined, plugins: new Map(), receivedFrom: new Map(), history: [] });
       for (const ts of this.tasks.values()) if (ts.state === 'no-worker') rec.set(ts, 'waiting');
     });
   }
@@ -567,6 +569,7 @@ export class SchedulerState {
         executing: ws.executing,
         keys: ws.hasWhat.size,
         lastSeen: ws.lastSeen,
+        clockOffset: ws.clockOffset,
         plugins: Object.fromEntries(ws.plugins),
         received: this.receivedByName(ws),
       };

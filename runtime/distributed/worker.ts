@@ -222,13 +222,13 @@ export class Worker {
       });
     });
     comm.onClose(() => void this.close());
-    comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null });
+    comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null, clock: clock() });
     await registered;
     const cpu = cpuMeter(); // over each beat, every thread of the process
     this.#heartbeat = setInterval(() => {
       const received = this.#receivedFrom.size === 0 ? undefined : [...this.#receivedFrom];
       this.#receivedFrom = new Map();
-      comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage.rss(), managed: this.#data.managed, spilled: this.#data.spilled, cpu: cpu(), received });
+      comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage.rss(), managed: this.#data.managed, spilled: this.#data.spilled, cpu: cpu(), received, clock: clock(), offset: this.#clockOffset });
       if (this.#unsent !== undefined) {
         comm.send({ op: 'profile', intervalMs: this.options.profileIntervalMs!, root: this.#unsent });
         this.#unsent = undefined;
@@ -362,7 +362,10 @@ export class Worker {
 
   #handle(message: ToWorker): void {
     switch (message.op) {
+      case 'clock':
+        return this.#clockSample(message.clock, message.echo);
       case 'registered':
+        this.#clockSample(message.clock, message.echo);
         if (message.plugins.length > 0) {
           this.#settingUp = true;
           void this.#pluginOp(async () => {
@@ -598,7 +601,8 @@ export class Worker {
         failedAt.add(task.key); // not run: its predecessor's error reaches the scheduler, which fails it
         return;
       }
-      const stamps = { start: outcome.start, end: outcome.end, thread: `${this.options.name}/${thread}` };
+      // in the scheduler's clock: the task streams of workers on other machines line up
+      const stamps = { start: outcome.start + this.#clockOffset, end: outcome.end + this.#clockOffset, thread: `${this.options.name}/${thread}` };
       const signature = task.signature;
       const before = this.#durations.get(signature);
       this.#durations.set(signature, before === undefined ? outcome.end - outcome.start : before * 0.8 + (outcome.end - outcome.start) * 0.2);
@@ -762,6 +766,22 @@ export class Worker {
   #local(ref: FnRef): FnRef {
     const copy = this.#uploaded.get(ref[0]);
     return copy === undefined ? ref : [copy, ref[1]];
+  }
+
+  /**
+   * The scheduler's clock minus this process's (ms), so that the times this worker reports are
+   * the scheduler's, whatever machine it is on: estimated as NTP does, from the round trips of
+   * its registration and heartbeats, `scheduler clock - (sent + received) / 2`, trusting the
+   * sample with the shortest round trip of the latest eight (the least delayed one way or other).
+   */
+  #clockOffset = 0;
+  readonly #clockSamples: Array<{ rtt: number; offset: number }> = [];
+
+  #clockSample(schedulerClock: number, sent: number): void {
+    const now = clock();
+    this.#clockSamples.push({ rtt: now - sent, offset: schedulerClock - (sent + now) / 2 });
+    if (this.#clockSamples.length > 8) this.#clockSamples.shift();
+    this.#clockOffset = this.#clockSamples.reduce((best, s) => (s.rtt < best.rtt ? s : best)).offset;
   }
 
   /** Bytes fetched from each holder since the last heartbeat. */

@@ -218,6 +218,51 @@ describe('a cluster through NATS, started from the command line', () => {
   });
 });
 
+describe('clocks of workers on other machines', () => {
+  it('a worker whose clock is 30 s ahead and one 20 s behind (faketime): offsets estimated, task streams on the scheduler\'s clock', async () => {
+    const nats = await startNatsServer();
+    const elsewhere = mkdtempSync(join(tmpdir(), 'skein-nats-clocks-'));
+    const scheduler = spawn(process.execPath, [bin, 'scheduler', '--nats', nats.url, '--no-dashboard'], { cwd: root, env: env(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const workers: ChildProcess[] = [];
+    try {
+      await stderrOf(scheduler).line(/skein scheduler at /);
+      for (const [name, skew] of [['ahead', '+30s'], ['behind', '-20s']] as const) {
+        // faketime runs the worker as its child and does not pass signals on: a process group of their own, signalled whole
+        const w = spawn('faketime', ['-f', skew, process.execPath, bin, 'worker', '--nats', nats.url, '--nthreads', '1', '--name', name], { cwd: elsewhere, env: env(), stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+        workers.push(w);
+        await stderrOf(w).line(/joined/);
+      }
+      const client = new Client({ address: nats.url, setAsDefault: false });
+      try {
+        await until('both workers in the scheduler', async () => (Object.keys((await client.schedulerInfo()).workers).length === 2 ? true : undefined));
+        // this process's clock is the scheduler's (one machine): 30 s ahead is -30 s to it, 20 s behind +20 s (heartbeats report them)
+        const near = (offsets: Record<string, number>): boolean => Math.abs(offsets.ahead! + 30_000) < 1000 && Math.abs(offsets.behind! - 20_000) < 1000;
+        await until('the offsets in schedulerInfo', async () => {
+          const offsets = Object.fromEntries(Object.values((await client.schedulerInfo()).workers).map((w) => [w.name, w.clockOffset]));
+          return near(offsets) ? offsets : undefined;
+        });
+        const before = Date.now();
+        await client.gather([client.submit(sleep, 50, { workers: 'ahead', key: 'nap-ahead' }), client.submit(sleep, 50, { workers: 'behind', key: 'nap-behind' })]);
+        const after = Date.now();
+        const stream = await client.getTaskStream({ start: before - 1 });
+        for (const key of ['nap-ahead', 'nap-behind']) {
+          const e = stream.find((x) => x.key === key)!;
+          assert.ok(e.start >= before - 1000 && e.end <= after + 1000 && e.end - e.start >= 40, `${key}: ${e.start - before} to ${e.end - before} ms from the submit, which returned at ${after - before}`);
+        }
+      } finally {
+        await client.close();
+      }
+    } finally {
+      for (const w of workers) process.kill(-w.pid!, 'SIGINT');
+      scheduler.kill('SIGINT');
+      await Promise.all([...workers, scheduler].map(exited));
+      await until('no worker of this test left', () => (processesWith(`--nats ${nats.url}`).length === 0 ? true : undefined));
+      rmSync(elsewhere, { recursive: true, force: true });
+      await nats.stop();
+    }
+  });
+});
+
 describe('a scheduler restarted through NATS', () => {
   it('with workers up: they join the new one; the client joins it again, its unfinished futures lost', async () => {
     const nats = await startNatsServer();
