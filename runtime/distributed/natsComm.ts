@@ -13,7 +13,9 @@
  * NATS's own authentication is the gate across machines), answered with the listener's inbox for
  * it. From then on each side publishes frames to the other's inbox: a batch of messages in V8's
  * serialization, cut into chunks of at most 1 MB (NATS's default largest message) and joined
- * again on arrival, in order (NATS keeps a publisher's order). Each side says its
+ * again on arrival, in order (NATS keeps a publisher's order), each numbered: core NATS delivers
+ * at most once, and a frame lost (a server that went, its clients moving to another of the
+ * cluster) ends the connection as a loss, which the scheduler handles as it handles a worker gone. Each side says its
  * `nats.livenessMs` (configuration) as they connect; one that has sent nothing for a quarter of
  * the shorter of the two sends a ping, and one that hears nothing from the other for its own takes
  * it as gone, as a socket's close would say: a worker killed, or cut off from NATS.
@@ -32,12 +34,17 @@ const LAST = 2; // the last chunk of a batch
 const CLOSE = 3;
 const PING = 4;
 
+/** A frame's header: its kind (a byte) and its sequence number on the connection (4 bytes). */
+const HEADER = 5;
+
 /** Largest chunk: 1 MB, or less if the server allows less. */
 const CHUNK_BYTES = 1024 * 1024;
 
 export interface NatsAddress {
-  /** `nats://HOST:PORT` or `tls://HOST:PORT`, without credentials. */
+  /** `nats://HOST:PORT` or `tls://HOST:PORT`, without credentials: the first of `servers`. */
   readonly server: string;
+  /** Every server given (a cluster's: the client moves to another when one goes). */
+  readonly servers: readonly string[];
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
@@ -51,21 +58,32 @@ export function subjectToken(name: string): string {
   return name.replace(/[.*>\s]/g, '_');
 }
 
+/**
+ * `nats://[TOKEN@|USER:PASS@]HOST:PORT[/PREFIX/…]`, or several servers of one NATS cluster
+ * separated by commas (`nats://a:4222,nats://b:4222`): credentials from the first, the path from
+ * whichever has one.
+ */
 export function parseNatsAddress(address: string): NatsAddress {
-  let url: URL;
-  try {
-    url = new URL(address);
-  } catch {
-    throw new TypeError(`Not a NATS address: ${JSON.stringify(address)} (expected nats://HOST:PORT, or nats://TOKEN@HOST:PORT)`);
-  }
-  if (url.protocol !== 'nats:' && url.protocol !== 'tls:') throw new TypeError(`Not a NATS address: ${JSON.stringify(address)} (expected nats://HOST:PORT)`);
-  const parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const scheme = /^[a-z]+:\/\//.exec(address)?.[0] ?? 'nats://';
+  const urls = address.split(',').map((part) => {
+    const text = /^[a-z]+:\/\//.test(part.trim()) ? part.trim() : `${scheme}${part.trim()}`;
+    try {
+      return new URL(text);
+    } catch {
+      throw new TypeError(`Not a NATS address: ${JSON.stringify(shownAddress(address))} (expected nats://HOST:PORT, or nats://TOKEN@HOST:PORT)`);
+    }
+  });
+  for (const url of urls) if (url.protocol !== 'nats:' && url.protocol !== 'tls:') throw new TypeError(`Not a NATS address: ${JSON.stringify(shownAddress(address))} (expected nats://HOST:PORT)`);
+  const first = urls[0]!;
+  const parts = (urls.find((u) => u.pathname.length > 1) ?? first).pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
   const prefix = subjectToken(parts[0] ?? 'skein');
   const role = parts.slice(1).map(subjectToken);
-  const user = decodeURIComponent(url.username);
-  const pass = decodeURIComponent(url.password);
+  const user = decodeURIComponent(first.username);
+  const pass = decodeURIComponent(first.password);
+  const servers = urls.map((url) => `${url.protocol}//${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port || '4222'}`);
   return {
-    server: `${url.protocol}//${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port || '4222'}`,
+    server: servers[0]!,
+    servers,
     ...(user !== '' && pass !== '' ? { user, pass } : user !== '' ? { token: user } : {}),
     prefix,
     subject: [prefix, ...(role.length > 0 ? role : ['scheduler'])].join('.'),
@@ -81,16 +99,16 @@ export function workerAddress(scheduler: string, name: string): string {
   return `${a.server}/${a.prefix}/worker/${encodeURIComponent(subjectToken(name))}/${process.pid}`;
 }
 
-/** An address as it may be shown: a NATS address without its credentials. */
+/** An address as it may be shown: without the credentials a URL may carry. */
 export function shownAddress(address: string): string {
-  return /^(nats|tls):/.test(address) ? address.replace(/^([a-z]+:\/\/)[^@/]*@/, '$1') : address;
+  return address.replace(/([a-z]+:\/\/)[^@/,]*@/g, '$1');
 }
 
 /** The address of `subject` on `a`'s server, as handed out: no credentials. */
 function addressOf(a: NatsAddress, subject: string): string {
   const rest = subject.split('.').slice(1);
   const path = rest.length === 1 && rest[0] === 'scheduler' ? (a.prefix === 'skein' ? '' : `/${a.prefix}`) : `/${[a.prefix, ...rest].join('/')}`;
-  return `${a.server}${path}`;
+  return `${a.servers.join(',')}${path}`;
 }
 
 /**
@@ -115,12 +133,14 @@ async function openConnection(a: NatsAddress): Promise<NatsConnection> {
   const creds = process.env.SKEIN_NATS_CREDS;
   try {
     return await connect({
-      servers: a.server.replace(/^tls:/, 'nats:'),
+      servers: a.servers.map((server) => server.replace(/^tls:/, 'nats:')),
       ...(a.user !== undefined ? { user: a.user, pass: a.pass } : {}),
       ...(a.token !== undefined ? { token: a.token } : {}),
       ...(creds ? { authenticator: credsAuthenticator(readFileSync(creds)) } : {}),
       ...(a.server.startsWith('tls:') ? { tls: {} } : {}),
       name: `skein ${process.pid}`,
+      // the servers in the order given: the first is where this process belongs, the others its fallbacks
+      noRandomize: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
     });
@@ -131,7 +151,7 @@ async function openConnection(a: NatsAddress): Promise<NatsConnection> {
 }
 
 function acquire(a: NatsAddress, unref: boolean): Shared {
-  const key = `${a.server} ${a.user ?? ''} ${a.pass ?? ''} ${a.token ?? ''}`;
+  const key = `${a.servers.join(',')} ${a.user ?? ''} ${a.pass ?? ''} ${a.token ?? ''}`;
   let s = connections.get(key);
   if (s === undefined) {
     s = { nc: openConnection(a), users: 0, held: 0 };
@@ -211,19 +231,36 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
     this.#timer = setInterval(() => {
       const now = Date.now();
       if (now - this.#heard > liveness) return this.#lost(new Error(`no word from the other end for ${liveness} ms (nats.livenessMs): taken as gone`));
-      if (now - this.#said >= pingEvery) this.#publish(Uint8Array.of(PING));
+      if (now - this.#said >= pingEvery) this.#publish(this.#frame(PING, 0));
     }, Math.max(25, Math.floor(Math.min(liveness, theirs) / 8)));
     this.#timer.unref();
     void nc.closed().then(() => this.#lost(new Error('the NATS connection closed')));
+  }
+
+  /** Sequence numbers: of the next frame this end sends, and of the next it should receive. */
+  #sent = 0;
+  #expected = 0;
+
+  /** A frame: its kind, its sequence number (4 bytes), then `length` bytes of body to fill in. */
+  #frame(kind: number, length: number): Buffer {
+    const frame = Buffer.allocUnsafe(HEADER + length);
+    frame[0] = kind;
+    frame.writeUInt32LE(this.#sent++ >>> 0, 1);
+    return frame;
   }
 
   /** A message on this comm's inbox. */
   received(data: Uint8Array): void {
     this.#heard = Date.now();
     const kind = data[0];
+    // core NATS delivers at most once: a frame lost (its server went, the client moved to
+    // another) leaves a gap, and a gap means this connection can no longer be trusted
+    const seq = Buffer.from(data.buffer, data.byteOffset, data.byteLength).readUInt32LE(1);
+    if (seq !== this.#expected >>> 0) return this.#lost(new Error(`frame ${this.#expected} from the other end never arrived (its NATS server went away?): taken as gone`));
+    this.#expected++;
     if (kind === PING) return;
     if (kind === CLOSE) return this.#lost();
-    const body = data.subarray(1);
+    const body = data.subarray(HEADER);
     if (kind === CHUNK) {
       this.#chunks.push(body);
       return;
@@ -249,22 +286,20 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
   protected write(batch: Out[]): void {
     const body = serialize(batch);
     if (body.length <= this.#maxChunk) {
-      const frame = Buffer.allocUnsafe(body.length + 1);
-      frame[0] = WHOLE;
-      body.copy(frame, 1);
+      const frame = this.#frame(WHOLE, body.length);
+      body.copy(frame, HEADER);
       return this.#publish(frame);
     }
     for (let at = 0; at < body.length; at += this.#maxChunk) {
       const part = body.subarray(at, Math.min(body.length, at + this.#maxChunk));
-      const frame = Buffer.allocUnsafe(part.length + 1);
-      frame[0] = at + this.#maxChunk >= body.length ? LAST : CHUNK;
-      part.copy(frame, 1);
+      const frame = this.#frame(at + this.#maxChunk >= body.length ? LAST : CHUNK, part.length);
+      part.copy(frame, HEADER);
       this.#publish(frame);
     }
   }
 
   protected end(): void {
-    this.#publish(Uint8Array.of(CLOSE));
+    this.#publish(this.#frame(CLOSE, 0));
     this.#stop();
   }
 
@@ -277,7 +312,7 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
   #lost(error?: Error): void {
     if (this.closed) return;
     // taken as gone here: if the other end still runs, it hears so now rather than by its own silence
-    if (error !== undefined && !this.nc.isClosed()) this.#publish(Uint8Array.of(CLOSE));
+    if (error !== undefined && !this.nc.isClosed()) this.#publish(this.#frame(CLOSE, 0));
     this.#stop();
     this.ended(error);
   }

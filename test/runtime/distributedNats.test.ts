@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { config } from 'skein';
 import { Client } from 'skein/distributed';
 import type { Comm } from '../../runtime/distributed/comm.js';
-import { natsTransport } from '../../runtime/distributed/natsComm.js';
+import { natsTransport, parseNatsAddress, shownAddress } from '../../runtime/distributed/natsComm.js';
 import { inc, sleep, sum } from '../data/ops.js';
 import { ones, total } from '../data/arrays.js';
 import { type NatsServer, startNatsServer } from './natsServer.js';
@@ -50,6 +50,16 @@ function processesWith(text: string): string[] {
   const r = spawnSync('pgrep', ['-af', text], { encoding: 'utf8' });
   return r.stdout.split('\n').filter((l) => l.trim() !== '' && !l.includes('pgrep'));
 }
+
+describe('NATS addresses', () => {
+  it('name a server, or several of one NATS cluster, with credentials that are never shown, and a prefix', () => {
+    const a = parseNatsAddress('nats://s3cret@10.0.0.5:4222,10.0.0.6:4223,nats://10.0.0.7/team-a');
+    assert.deepEqual({ ...a }, { server: 'nats://10.0.0.5:4222', servers: ['nats://10.0.0.5:4222', 'nats://10.0.0.6:4223', 'nats://10.0.0.7:4222'], token: 's3cret', prefix: 'team-a', subject: 'team-a.scheduler' });
+    assert.equal(parseNatsAddress('nats://u:p@h:1/skein/worker/w.1/42').subject, 'skein.worker.w_1.42');
+    assert.equal(shownAddress('nats://s3cret@10.0.0.5:4222,nats://u:p@10.0.0.6:4223'), 'nats://10.0.0.5:4222,nats://10.0.0.6:4223');
+    assert.throws(() => parseNatsAddress('http://s3cret@h:4222'), { message: 'Not a NATS address: "http://h:4222" (expected nats://HOST:PORT)' });
+  });
+});
 
 describe('NATS transport', () => {
   let nats: NatsServer;

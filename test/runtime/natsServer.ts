@@ -11,6 +11,8 @@ export interface NatsServer {
   readonly url: string;
   readonly port: number;
   readonly process: ChildProcess;
+  /** What it has written to stderr so far. */
+  said(): string;
   stop(): Promise<void>;
 }
 
@@ -22,13 +24,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startNatsServer(options: { token?: string } = {}): Promise<NatsServer> {
+export async function startNatsServer(options: { token?: string; extra?: readonly string[] } = {}): Promise<NatsServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'skein-nats-'));
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...(options.token ? ['--auth', options.token] : [])];
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...(options.token ? ['--auth', options.token] : []), ...(options.extra ?? [])];
   const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let said = '';
   await new Promise<void>((resolve, reject) => {
-    let said = '';
     const timer = setTimeout(() => reject(new Error(`nats-server did not start: ${said}`)), 10_000);
     child.once('error', (error) => reject(new Error(`cannot start nats-server (node scripts/setup-tests.mjs --debian installs it): ${error.message}`)));
     child.stderr!.on('data', (d: Buffer) => {
@@ -43,6 +45,7 @@ export async function startNatsServer(options: { token?: string } = {}): Promise
     url: `nats://${options.token ? `${options.token}@` : ''}127.0.0.1:${port}`,
     port,
     process: child,
+    said: () => said,
     stop: async () => {
       if (child.exitCode === null) {
         const gone = new Promise((resolve) => child.once('exit', resolve));
@@ -53,3 +56,4 @@ export async function startNatsServer(options: { token?: string } = {}): Promise
     },
   };
 }
+
