@@ -772,7 +772,8 @@ export class Worker {
    * The scheduler's clock minus this process's (ms), so that the times this worker reports are
    * the scheduler's, whatever machine it is on: estimated as NTP does, from the round trips of
    * its registration and heartbeats, `scheduler clock - (sent + received) / 2`, trusting the
-   * sample with the shortest round trip of the latest eight (the least delayed one way or other).
+   * sample with the shortest round trip of the latest eight (the least delayed one way or other),
+   * and only beyond half that round trip (within it, the clocks agree as far as can be measured).
    */
   #clockOffset = 0;
   readonly #clockSamples: Array<{ rtt: number; offset: number }> = [];
@@ -781,7 +782,10 @@ export class Worker {
     const now = clock();
     this.#clockSamples.push({ rtt: now - sent, offset: schedulerClock - (sent + now) / 2 });
     if (this.#clockSamples.length > 8) this.#clockSamples.shift();
-    this.#clockOffset = this.#clockSamples.reduce((best, s) => (s.rtt < best.rtt ? s : best)).offset;
+    // an offset within half the round trip is what the round trip alone can explain (the error of
+    // the estimate): the clocks agree (one machine, or well synchronised ones), and stamps stay as taken
+    const best = this.#clockSamples.reduce((b, s) => (s.rtt < b.rtt ? s : b));
+    this.#clockOffset = Math.abs(best.offset) <= best.rtt / 2 ? 0 : best.offset;
   }
 
   /** Bytes fetched from each holder since the last heartbeat. */
