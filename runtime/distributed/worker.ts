@@ -686,12 +686,16 @@ export class Worker {
       } else if (request.op === 'run') {
         // client.run: in this process's main thread, not a task thread
         void runExported(this.#local(request.fn), request.args, this.options.exit !== undefined).then((outcome) => comm.send({ op: 'ran', id: request.id, ...outcome }));
-      } else {
+      } else if (request.op === 'put-data' && Array.isArray(request.items)) {
         for (const [key, value] of request.items) {
           this.#data.set(key, value, sizeOf(value.value));
           this.#tr(key, 'memory');
         }
         comm.send({ op: 'put-done', id: request.id });
+      } else {
+        // not a peer's or a client's request (something that took this port for another's: a
+        // worker of a cluster closed while it booted, still joining its old scheduler's address)
+        comm.close();
       }
     });
   }
