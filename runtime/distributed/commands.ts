@@ -58,6 +58,8 @@ export async function startWorkerCommand(address: string, opts: { nthreads: numb
     {
       started: (pid) => process.stderr.write(`skein worker ${name} (pid ${pid}) joined ${shown}\n`),
       died: (pid, code, signal) => process.stderr.write(`skein worker ${name} (pid ${pid}) died (${signal ?? `exit code ${code}`}); starting it again\n`),
+      // it said why; nothing to start again
+      refused: () => process.exit(1),
     },
   );
   supervised.configure({ op: 'start', scheduler: address, secret, name, nthreads: opts.nthreads, memoryLimit, memory: memoryThresholds(), profileIntervalMs });

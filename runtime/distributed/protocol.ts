@@ -48,7 +48,7 @@ export interface RunStamps {
 export type ToScheduler =
   | { readonly op: 'register-client'; readonly client: string }
   /** `clock`: the worker's clock as it sent this (clock offsets: worker.ts #clockSample). */
-  | { readonly op: 'register-worker'; readonly name: string; readonly dataAddress: string; readonly nthreads: number; readonly pid: number; readonly memoryLimit: number | null; readonly clock: number }
+  | { readonly op: 'register-worker'; readonly name: string; readonly dataAddress: string; readonly nthreads: number; readonly pid: number; readonly memoryLimit: number | null; readonly clock: number; readonly node: string }
   | {
       readonly op: 'update-graph';
       readonly client: string;
@@ -109,6 +109,8 @@ export type ToScheduler =
 export type ToWorker =
   /** With the worker plugins registered so far: it sets them up before it starts a task. */
   | { readonly op: 'registered'; readonly address: string; readonly name: string; readonly plugins: readonly WirePlugin[]; readonly clock: number; readonly echo: number }
+  /** The scheduler will not take this worker (another major version of Node.js): why, said to the user. */
+  | { readonly op: 'refused'; readonly reason: string }
   /** The scheduler's clock when a heartbeat sent at `echo` (the worker's clock) arrived. */
   | { readonly op: 'clock'; readonly clock: number; readonly echo: number }
   /** Set up this plugin (replacing one of the same name); answered by `plugin-result`. */

@@ -87,6 +87,16 @@ export class Scheduler {
     comm.onMessage((message) => {
       switch (message.op) {
         case 'register-worker': {
+          // values travel V8-serialized and code is shipped bundled for this Node.js: one major version
+          const major = (v: string): string => v.split('.')[0]!;
+          if (message.node !== undefined && major(message.node) !== major(process.versions.node)) {
+            (comm as Comm<ToScheduler, ToWorker>).send({
+              op: 'refused',
+              reason: `worker ${message.name} runs Node.js ${message.node} and the scheduler ${process.versions.node}: a cluster runs one major version (values travel in V8's serialization, code is shipped bundled for it). Start the worker with Node.js ${major(process.versions.node)}.`,
+            });
+            comm.close();
+            return;
+          }
           worker = message.dataAddress;
           this.#workers.set(worker, comm as Comm<ToScheduler, ToWorker>);
           (comm as Comm<ToScheduler, ToWorker>).send({ op: 'registered', address: worker, name: message.name, plugins: [...this.#workerPlugins.values()], clock: clock(), echo: message.clock });

@@ -9,6 +9,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorkerStart } from './cluster.js';
 
+/** A worker process's exit code when the scheduler refused it (its supervisor does not start it again). */
+export const REFUSED_EXIT = 78;
+
 export interface Supervised {
   /** Gives the worker (and every worker started after it) where to join; until then it boots. */
   configure(config: WorkerStart): void;
@@ -25,7 +28,7 @@ export interface Supervised {
  */
 export function superviseWorker(
   identity: { readonly name: string; readonly nthreads: number; readonly env?: NodeJS.ProcessEnv; readonly profiled?: boolean },
-  events: { started?(pid: number): void; died?(pid: number, code: number | null, signal: string | null): void } = {},
+  events: { started?(pid: number): void; died?(pid: number, code: number | null, signal: string | null): void; refused?(pid: number): void } = {},
 ): Supervised {
   let worker: ChildProcess | undefined;
   let config: WorkerStart | undefined;
@@ -54,6 +57,8 @@ export function superviseWorker(
       // a worker killed (out of memory, SIGKILL) could not remove what it spilled: its supervisor does
       removeFolders(identity.name, child.pid!);
       if (stopping) return stopped();
+      // refused by the scheduler (another Node.js): starting it again would be refused again
+      if (code === REFUSED_EXIT) return events.refused?.(child.pid!);
       events.died?.(child.pid!, code, signal);
       start();
     });

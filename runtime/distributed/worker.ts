@@ -13,6 +13,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { clock } from '../core/timings.js';
+import { REFUSED_EXIT } from './supervise.js';
 import { cpuMeter } from '../diagnostics/resources.js';
 import { workersNeedLoader } from '../loader/register.js';
 import { createThreadPool, runOn } from '../schedulers/threadPool.js';
@@ -222,7 +223,7 @@ export class Worker {
       });
     });
     comm.onClose(() => void this.close());
-    comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null, clock: clock() });
+    comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null, clock: clock(), node: process.versions.node });
     await registered;
     const cpu = cpuMeter(); // over each beat, every thread of the process
     this.#heartbeat = setInterval(() => {
@@ -364,6 +365,11 @@ export class Worker {
     switch (message.op) {
       case 'clock':
         return this.#clockSample(message.clock, message.echo);
+      case 'refused':
+        process.stderr.write(`skein worker ${this.options.name}: refused by the scheduler: ${message.reason}\n`);
+        // not started again by its supervisor: it would be refused again
+        if (this.options.exit !== undefined) return this.options.exit(REFUSED_EXIT);
+        return void this.close();
       case 'registered':
         this.#clockSample(message.clock, message.echo);
         if (message.plugins.length > 0) {

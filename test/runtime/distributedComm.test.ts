@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type Comm, inprocTransport, socketTransport } from '../../runtime/distributed/comm.js';
-import type { ToClient, ToScheduler } from '../../runtime/distributed/protocol.js';
+import type { ToClient, ToScheduler, ToWorker } from '../../runtime/distributed/protocol.js';
 import { Scheduler } from '../../runtime/distributed/scheduler.js';
 
 /** Collects what arrives on `comm` until `n` messages came. */
@@ -94,6 +94,28 @@ describe('distributed comms', () => {
       comm.close();
     } finally {
       process.stderr.write = write;
+      await scheduler.close();
+    }
+  });
+
+  it('refuses a worker on another major version of Node.js, saying which to start it with', async () => {
+    const scheduler = new Scheduler({ listen: 'inproc://', transport: inprocTransport, validate: true });
+    await scheduler.start();
+    try {
+      const major = process.versions.node.split('.')[0];
+      const comm = await inprocTransport.connect<ToWorker, ToScheduler>(scheduler.address);
+      const got = receive(comm, 1);
+      const closed = new Promise<void>((resolve) => comm.onClose(() => resolve()));
+      comm.send({ op: 'register-worker', name: 'old-node', dataAddress: 'inproc://old-node', nthreads: 1, pid: 1, memoryLimit: null, clock: Date.now(), node: '18.20.4' });
+      assert.deepEqual(await got, [
+        {
+          op: 'refused',
+          reason: `worker old-node runs Node.js 18.20.4 and the scheduler ${process.versions.node}: a cluster runs one major version (values travel in V8's serialization, code is shipped bundled for it). Start the worker with Node.js ${major}.`,
+        },
+      ]);
+      await closed;
+      assert.equal(scheduler.state.workers.size, 0);
+    } finally {
       await scheduler.close();
     }
   });
