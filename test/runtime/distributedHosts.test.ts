@@ -37,14 +37,17 @@ function exited(child: ChildProcess): Promise<unknown> {
 describe('a cluster on three hosts through a NATS cluster', { skip: process.getuid?.() !== 0 ? 'network and mount namespaces need root' : false }, () => {
   let hosts: Hosts;
   const children: ChildProcess[] = [];
-  const project = mkdtempSync(join(tmpdir(), 'skein-hosts-project-'));
-  const elsewhere = mkdtempSync(join(tmpdir(), 'skein-hosts-workers-'));
+  // made when the suite runs (not when the file loads: a filtered run would leave them)
+  let project = '';
+  let elsewhere = '';
   const stores: string[] = [];
   let client: Client;
   let tasks: { quarter: (x: number) => number; nap: (ms: number) => Promise<number>; ones: (n: number) => Float64Array; total: (a: Float64Array) => number };
   let workerSaid: Array<ReturnType<typeof said>> = [];
 
   before(async () => {
+    project = mkdtempSync(join(tmpdir(), 'skein-hosts-project-'));
+    elsewhere = mkdtempSync(join(tmpdir(), 'skein-hosts-workers-'));
     hosts = makeHosts(3);
     const [h1, h2, h3] = hosts.hosts;
     // the NATS cluster: a server on each host, routes to the others
@@ -100,7 +103,7 @@ describe('a cluster on three hosts through a NATS cluster', { skip: process.getu
     await Promise.race([Promise.all(children.map(exited)), new Promise((r) => setTimeout(r, 10_000))]);
     for (const c of children) c.kill('SIGKILL');
     hosts?.remove();
-    for (const d of [project, elsewhere, ...stores]) rmSync(d, { recursive: true, force: true });
+    for (const d of [project, elsewhere, ...stores]) if (d !== '') rmSync(d, { recursive: true, force: true });
   });
 
   it('runs tasks on workers on other hosts, their code through the object store, a 3 MB value moved between hosts', async () => {

@@ -133,7 +133,9 @@ describe('NATS transport', () => {
 });
 
 describe('a cluster through NATS, started from the command line', () => {
-  const elsewhere = mkdtempSync(join(tmpdir(), 'skein-nats-workers-'));
+  // made when the suite runs (not when the file loads: a filtered run would leave it)
+  let elsewhere = '';
+  before(() => (elsewhere = mkdtempSync(join(tmpdir(), 'skein-nats-workers-'))));
   after(() => rmSync(elsewhere, { recursive: true, force: true }));
 
   /** `skein scheduler --nats` and two `skein worker --nats` (in another folder), running `body` with a client; all stopped after. */
@@ -320,34 +322,39 @@ describe('a scheduler restarted through NATS', () => {
 });
 
 describe('code shipped through NATS to workers that cannot see the project', { skip: process.getuid?.() !== 0 ? 'hiding the project from the workers needs a mount namespace (unshare --mount), which needs root' : false }, () => {
-  const project = mkdtempSync(join(tmpdir(), 'skein-shipped-project-'));
-  const elsewhere = mkdtempSync(join(tmpdir(), 'skein-shipped-workers-'));
+  // made when the suite runs (not when the file loads: a filtered run would leave them)
+  let project = '';
+  let elsewhere = '';
   after(() => {
-    rmSync(project, { recursive: true, force: true });
-    rmSync(elsewhere, { recursive: true, force: true });
+    if (project !== '') rmSync(project, { recursive: true, force: true });
+    if (elsewhere !== '') rmSync(elsewhere, { recursive: true, force: true });
   });
-  // a project of the user's: skein and yaml installed in it
-  writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n');
-  mkdirSync(join(project, 'node_modules'));
-  symlinkSync(root, join(project, 'node_modules', 'skein'), 'dir');
-  symlinkSync(join(root, 'node_modules', 'yaml'), join(project, 'node_modules', 'yaml'), 'dir');
-  writeFileSync(join(project, 'helper.ts'), 'export const half = (x: number): number => x / 2;\n');
-  writeFileSync(
-    join(project, 'tasks.ts'),
-    [
-      "import { createHash } from 'node:crypto';",
-      "import { delayed } from 'skein';",
-      "import { half } from './helper.js';",
-      'export const quarter = (x: number): number => half(half(x));',
-      "export const digest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 8) + ':' + typeof delayed;",
-      'export const whereAmI = (): string => import.meta.url;',
-      'export function explode(why: string): never {',
-      '  throw new RangeError(why);',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(join(project, 'needsYaml.ts'), "import { stringify } from 'yaml';\nexport const asYaml = (v: unknown): string => stringify(v);\n");
+  before(() => {
+    project = mkdtempSync(join(tmpdir(), 'skein-shipped-project-'));
+    elsewhere = mkdtempSync(join(tmpdir(), 'skein-shipped-workers-'));
+    // a project of the user's: skein and yaml installed in it
+    writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n');
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(root, join(project, 'node_modules', 'skein'), 'dir');
+    symlinkSync(join(root, 'node_modules', 'yaml'), join(project, 'node_modules', 'yaml'), 'dir');
+    writeFileSync(join(project, 'helper.ts'), 'export const half = (x: number): number => x / 2;\n');
+    writeFileSync(
+      join(project, 'tasks.ts'),
+      [
+        "import { createHash } from 'node:crypto';",
+        "import { delayed } from 'skein';",
+        "import { half } from './helper.js';",
+        'export const quarter = (x: number): number => half(half(x));',
+        "export const digest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 8) + ':' + typeof delayed;",
+        'export const whereAmI = (): string => import.meta.url;',
+        'export function explode(why: string): never {',
+        '  throw new RangeError(why);',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(project, 'needsYaml.ts'), "import { stringify } from 'yaml';\nexport const asYaml = (v: unknown): string => stringify(v);\n");
+  });
 
   it('bundles the modules of the tasks into the object store; each worker runs its copy, packages found where it runs, errors at the user\'s lines', async () => {
     const nats = await startNatsServer();
