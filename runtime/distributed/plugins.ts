@@ -33,6 +33,11 @@ export interface PluginWorker {
 /** On a PluginWorker: uploaded modules (client.uploadFile), the original URL → the copy on this worker. */
 export const UPLOADED_MODULES = Symbol('skein.uploadedModules');
 
+/** A worker's modules uploaded or shipped to it: the original URL → its copy there. */
+export function uploadedModules(worker: PluginWorker): Map<string, string> {
+  return (worker as PluginWorker & { [UPLOADED_MODULES]: Map<string, string> })[UPLOADED_MODULES];
+}
+
 /** What a scheduler plugin's methods get: the scheduler they run in. */
 export interface PluginScheduler {
   readonly address: string;

@@ -16,8 +16,9 @@ import { isBuiltin } from 'node:module';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
+import { bundleOptions } from '../loader/bundle.js';
 import { runtimeFile } from '../loader/register.js';
-import { type PluginWorker, UPLOADED_MODULES, WorkerPlugin } from './plugins.js';
+import { type PluginWorker, WorkerPlugin, uploadedModules } from './plugins.js';
 
 /** The object store bucket code is shipped through. */
 export const CODE_BUCKET = 'skein-code';
@@ -49,18 +50,10 @@ export async function bundleForShipping(url: string): Promise<{ code: string; ha
   const filename = `${basename(path, extname(path))}.mjs`;
   const packages = new Set<string>();
   const result = await build({
+    ...bundleOptions(join(dirname(path), filename), [packagesByName(packages)]),
     entryPoints: [path],
-    outfile: join(dirname(path), filename),
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    sourcemap: 'inline',
     // the map names the user's files where the client has them, wherever the copy is
     sourceRoot: `${pathToFileURL(dirname(path)).href}/`,
-    logLevel: 'silent',
-    plugins: [packagesByName(packages)],
   });
   const code = result.outputFiles[0]!.text;
   return { code, hash: createHash('sha256').update(code).digest('hex').slice(0, 32), packages: [...packages].sort(), filename };
@@ -148,10 +141,10 @@ export class ShippedModule extends WorkerPlugin {
       mkdirSync(dir, { recursive: true });
       writeFileSync(file, data);
     }
-    (worker as PluginWorker & { [UPLOADED_MODULES]: Map<string, string> })[UPLOADED_MODULES].set(this.url, pathToFileURL(file).href);
+    uploadedModules(worker).set(this.url, pathToFileURL(file).href);
   }
 
   override teardown(worker: PluginWorker): void {
-    (worker as PluginWorker & { [UPLOADED_MODULES]: Map<string, string> })[UPLOADED_MODULES].delete(this.url);
+    uploadedModules(worker).delete(this.url);
   }
 }

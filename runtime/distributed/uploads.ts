@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundleModule } from '../loader/bundle.js';
-import { type PluginWorker, UPLOADED_MODULES, WorkerPlugin } from './plugins.js';
+import { type PluginWorker, WorkerPlugin, uploadedModules } from './plugins.js';
 
 export class UploadFile extends WorkerPlugin {
   /**
@@ -37,17 +37,14 @@ export class UploadFile extends WorkerPlugin {
       mkdirSync(dir, { recursive: true });
       writeFileSync(file, this.code);
     }
-    modulesOf(worker).set(this.url, pathToFileURL(file).href);
+    uploadedModules(worker).set(this.url, pathToFileURL(file).href);
   }
 
   override teardown(worker: PluginWorker): void {
-    modulesOf(worker).delete(this.url);
+    uploadedModules(worker).delete(this.url);
   }
 }
 
-function modulesOf(worker: PluginWorker): Map<string, string> {
-  return (worker as PluginWorker & { [UPLOADED_MODULES]: Map<string, string> })[UPLOADED_MODULES];
-}
 
 /**
  * The upload plugin of the module at `path`: bundled with its local imports, packages left as

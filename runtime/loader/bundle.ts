@@ -67,9 +67,13 @@ function ownImportMeta(): Plugin {
   };
 }
 
-/** What both bundles share: one ES module for Node 20 with an inline source map, packages where they are. */
-function bundleOptions(outfile: string): BuildOptions & { write: false } {
-  return { outfile, bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'inline', logLevel: 'silent', plugins: [packagesWhereTheyAre(), ownImportMeta()] };
+/**
+ * What every bundle of a user's module shares: one ES module for Node 20 with an inline source
+ * map; `plugins` by default leave packages where they are and each module its own import.meta
+ * (code shipped to other machines has its own: ship.ts).
+ */
+export function bundleOptions(outfile: string, plugins: Plugin[] = [packagesWhereTheyAre(), ownImportMeta()]): BuildOptions & { write: false } {
+  return { outfile, bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'inline', logLevel: 'silent', plugins };
 }
 
 /**
