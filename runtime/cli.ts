@@ -254,6 +254,23 @@ export function buildProgram(): Command {
       await startWorkerCommand(target, opts);
     });
   program
+    .command('kube')
+    .description('Kubernetes: workers as pods (see also KubeCluster in skein/distributed)')
+    .command('manifest')
+    .description('print a Deployment of worker pods joining the scheduler at a NATS address, for kubectl apply -f -')
+    .requiredOption('--nats <url>', 'where pods reach the scheduler (nats://nats.default.svc:4222)')
+    .option('--workers <n>', 'worker pods (replicas)', positiveInt, 2)
+    .option('--nthreads <n>', 'tasks each worker runs at once (and the cores its pod asks for)', positiveInt, 1)
+    .option('--memory <size>', 'memory each pod asks for and its worker may use', '2GB')
+    .option('--image <image>', 'container image with Node.js 20', 'node:20-bookworm-slim')
+    .option('--name <name>', "the Deployment's name", 'skein-worker')
+    .option('--namespace <namespace>', 'its namespace (default: kubectl\'s)')
+    .addHelpText('after', '\nExample:\n  skein kube manifest --nats nats://nats.default.svc:4222 --workers 4 | kubectl apply -f -')
+    .action(async (opts: { nats: string; workers: number; nthreads: number; memory: string; image: string; name: string; namespace?: string }) => {
+      const { kubeManifest } = await import('./distributed/kube.js');
+      process.stdout.write(kubeManifest(opts));
+    });
+  program
     .command('config')
     .description('print the merged configuration and where each value came from')
     .option('--json', 'print as JSON')

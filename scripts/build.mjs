@@ -87,8 +87,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // nice: piscina's optional thread-priority addon; bufferutil, utf-8-validate: ws's optional speed-ups; each loaded only when present, and caught
-  external: ['esbuild', '@napi-rs/nice', 'bufferutil', 'utf-8-validate'],
+  // nice: piscina's optional thread-priority addon; bufferutil, utf-8-validate: ws's optional speed-ups; each loaded only when present, and caught;
+  // @kubernetes/client-node: KubeCluster's, an optional peer the user installs (72 MB no one else needs)
+  external: ['esbuild', '@napi-rs/nice', 'bufferutil', 'utf-8-validate', '@kubernetes/client-node'],
   banner: { js: BANNER },
   sourcemap: true,
   logLevel: 'warning',

@@ -25,7 +25,7 @@ import type { FnRef, WireError } from '../workers/protocol.js';
 import { restoreValue, scanResult } from '../workers/wireValues.js';
 import { toWireError } from '../workers/runBatch.js';
 import { type Comm, type Transport, transportFor } from './comm.js';
-import { LocalCluster, type LocalClusterOptions } from './cluster.js';
+import { type Cluster, isCluster, LocalCluster, type LocalClusterOptions } from './cluster.js';
 import { encodeGraph, refOf } from './encode.js';
 import { defaultSecretFile, readSecret } from './secret.js';
 import { runtimeFile } from '../loader/register.js';
@@ -160,8 +160,8 @@ export class Client {
   readonly #connected: Promise<void>;
   /** Why the cluster this client started could not start (reported instead of a bare "closed"). */
   #startFailure: Error | undefined;
-  /** The LocalCluster this client started, if it started one. */
-  cluster: LocalCluster | undefined;
+  /** The cluster this client started (a LocalCluster) or was given (any cluster), if any. */
+  cluster: Cluster | undefined;
   #comm: Comm<ToClient, ToScheduler> | undefined;
   #transport: Transport | undefined;
   readonly #keys = new Map<string, KeyState>();
@@ -183,8 +183,8 @@ export class Client {
   /** The cluster was given (`new Client(cluster)`): closing this client leaves it running. */
   #ownsCluster = true;
 
-  constructor(options?: string | ClientOptions | LocalCluster) {
-    const given = options instanceof LocalCluster ? options : undefined;
+  constructor(options?: string | ClientOptions | Cluster) {
+    const given = isCluster(options) ? options : undefined;
     const opts: ClientOptions = typeof options === 'string' ? { address: options } : given !== undefined ? {} : ((options as ClientOptions | undefined) ?? {});
     if (given !== undefined) {
       this.cluster = given;

@@ -153,7 +153,34 @@ export async function startDashboard(scheduler: Scheduler, options: { readonly d
   }
 }
 
-export class LocalCluster {
+/** What a Client needs of a cluster it is given or starts: LocalCluster, SlurmCluster, KubeCluster. */
+export interface Cluster {
+  readonly scheduler: Scheduler;
+  readonly schedulerAddress: string;
+  readonly secret: string;
+  /** Resolves once the scheduler listens. */
+  readonly listening: Promise<void>;
+  /** Resolves once the workers it starts by itself have joined. */
+  readonly up: Promise<void>;
+  readonly dashboard: Dashboard | undefined;
+  scale(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A value given to `new Client(…)` that is a cluster rather than options. */
+export function isCluster(value: unknown): value is Cluster {
+  return typeof value === 'object' && value !== null && 'scheduler' in value && 'schedulerAddress' in value && typeof (value as Cluster).close === 'function';
+}
+
+/** What `adapt` scales: a cluster's workers (a job cluster counts them in jobs). */
+export interface AdaptTarget {
+  readonly scheduler: Scheduler;
+  readonly threadsPerWorker: number;
+  readonly workers: readonly string[];
+  scale(n: number): Promise<void>;
+}
+
+export class LocalCluster implements Cluster {
   readonly #inproc: Worker[] = [];
   #nanny: ChildProcess | undefined;
   /** Worker process ids by worker name (processes: true). */
@@ -469,7 +496,7 @@ export class Adaptive {
   #busy = false;
 
   constructor(
-    readonly cluster: LocalCluster,
+    readonly cluster: AdaptTarget,
     options: AdaptOptions,
   ) {
     this.minimum = options.minimum ?? 0;

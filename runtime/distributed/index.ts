@@ -5,7 +5,7 @@
  * one that listens through NATS (workers on other machines).
  */
 export { Client, Future, type ClientOptions, type FutureStatus, type SubmitOptions, isFuture } from './client.js';
-export { Adaptive, type AdaptOptions, LocalCluster, type LocalClusterOptions, defaultSizing, parseDuration, parseMemoryLimit } from './cluster.js';
+export { Adaptive, type AdaptOptions, type AdaptTarget, type Cluster, LocalCluster, type LocalClusterOptions, defaultSizing, parseDuration, parseMemoryLimit } from './cluster.js';
 export { wait, asCompleted, AsCompleted, type ReturnWhen } from './futures.js';
 export { Scheduler, type SchedulerOptions } from './scheduler.js';
 export { Worker, type WorkerOptions } from './worker.js';
@@ -19,3 +19,6 @@ export { ShippedModule } from './ship.js';
 export { performanceReport } from './report.js';
 export type { PerformanceData } from './dashboard.js';
 export type { ProfileNode, ProfileTree } from '../diagnostics/flame.js';
+export { JobCluster, type JobClusterOptions, type AdaptJobsOptions } from './jobCluster.js';
+export { SlurmCluster, type SlurmClusterOptions } from './slurm.js';
+export { KubeCluster, type KubeClusterOptions, type PodTemplate, kubeManifest } from './kube.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Profiler, TaskError, compute, delayed, get } from 'skein';
-import { Client, type Future, Worker, asCompleted, inprocTransport, wait } from 'skein/distributed';
+import { Client, type Future, type LocalCluster, Worker, asCompleted, inprocTransport, wait } from 'skein/distributed';
 import { add, fail, failFirstTime, inc, incUpTo, killOwnProcess, pidOf, readEnv, sleep, slowInc, spinThenPid, sum } from '../data/ops.js';
 
 /** Processes whose parent is this test process, or whose parent is one of those (nannies and their workers). */
@@ -293,7 +293,7 @@ describe('distributed client, start-up', () => {
       else process.env.NODE_EXTRA_CA_CERTS = before;
     }
     try {
-      const cluster = client.cluster!;
+      const cluster = client.cluster as LocalCluster;
       const environ = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
       const ppid = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
       // the nanny reports each worker's pid over IPC, after the worker registered with the scheduler
