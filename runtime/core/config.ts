@@ -80,6 +80,11 @@ export interface SkeinConfig {
    * even its ping, for this long is taken as gone (a worker killed, or cut off).
    */
   'nats.livenessMs': number;
+  /**
+   * Over NATS with JetStream: replicas of the stream that carries the scheduler's connections
+   * (1 on one server; 3 on a cluster of three or more survives one server's loss).
+   */
+  'nats.replicas': number;
   /** Callbacks for every run in scope. */
   callbacks: readonly Callback[];
   /** A user-created pool (e.g. a Piscina instance) for the threads scheduler; Skein never closes it. */
@@ -161,6 +166,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   'memory.pause': fractionSpec(0.8),
   'memory.terminate': fractionSpec(0.95),
   'nats.livenessMs': intSpec(10_000, 100, false) as KeySpec<number>,
+  'nats.replicas': intSpec(1, 1, false) as KeySpec<number>,
   callbacks: {
     default: [],
     expected: 'an array of callback objects',

@@ -23,7 +23,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
-import { type NatsConnection, type Subscription, connect, credsAuthenticator } from '@nats-io/transport-node';
+import { type NatsConnection, type Subscription, connect, credsAuthenticator, nanos } from '@nats-io/transport-node';
+import { AckPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { resolveConfig } from '../core/config.js';
 import { BatchingComm, type Comm, type HandleOptions, type Listener, type Transport, sameSecret } from './comm.js';
 
@@ -32,7 +33,10 @@ const WHOLE = 0;
 const CHUNK = 1; // more follow
 const LAST = 2; // the last chunk of a batch
 const CLOSE = 3;
+/** Unnumbered: I am here (sent when idle). */
 const PING = 4;
+/** Unnumbered: this end has taken the other as gone. */
+const ABORT = 5;
 
 /** A frame's header: its kind (a byte) and its sequence number on the connection (4 bytes). */
 const HEADER = 5;
@@ -208,6 +212,95 @@ function refresh(s: Shared): void {
   });
 }
 
+/** A prefix's JetStream: the stream that carries its scheduler's connections (one per process and NATS connection). */
+interface DurableStream {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly stream: string;
+}
+const streams = new WeakMap<NatsConnection, Map<string, Promise<DurableStream | undefined>>>();
+
+/**
+ * The stream `SKEIN_<prefix>` (subjects `<prefix>.d.>`, work-queue retention: a frame is kept until
+ * its consumer acknowledges it, in `nats.replicas` copies), made if missing; undefined when the
+ * server has no JetStream (connections then go over core NATS alone).
+ */
+function durableStream(nc: NatsConnection, prefix: string): Promise<DurableStream | undefined> {
+  let byPrefix = streams.get(nc);
+  if (byPrefix === undefined) streams.set(nc, (byPrefix = new Map()));
+  let made = byPrefix.get(prefix);
+  if (made === undefined) {
+    made = (async () => {
+      let jsm: JetStreamManager;
+      try {
+        jsm = await jetstreamManager(nc, { timeout: 5000 });
+      } catch {
+        return undefined;
+      }
+      const stream = `SKEIN_${prefix}`;
+      try {
+        await jsm.streams.info(stream);
+      } catch {
+        try {
+          await jsm.streams.add({
+            name: stream,
+            subjects: [`${prefix}.d.>`],
+            retention: RetentionPolicy.Workqueue,
+            storage: StorageType.File,
+            num_replicas: resolveConfig()['nats.replicas'],
+            // frames no one consumed (both ends gone) do not stay
+            max_age: nanos(3_600_000),
+            duplicate_window: nanos(120_000),
+          });
+        } catch (error) {
+          // made by another process meanwhile
+          if (!/already in use/i.test(error instanceof Error ? error.message : String(error))) throw error;
+        }
+      }
+      return { js: jetstream(nc), jsm, stream };
+    })();
+    made.catch(() => byPrefix.delete(prefix));
+    byPrefix.set(prefix, made);
+  }
+  return made;
+}
+
+/** One end's durable part: the subject it publishes frames to (the other's), and its own consumer. */
+interface Durable {
+  readonly d: DurableStream;
+  readonly peer: string;
+  /** Message ids `<id>.<seq>`: a frame published again (no acknowledgement came) is stored once. */
+  readonly id: string;
+  stop(): void;
+}
+
+/**
+ * A consumer of `subject` in `d`'s stream, each frame handed to `take` and acknowledged; it lives
+ * on through a server's loss (another server of the cluster takes the stream over) and is deleted
+ * when this end closes (or by the server after a while without this end).
+ */
+async function consumeFrames(d: DurableStream, subject: string, name: string, livenessMs: number, take: (data: Uint8Array) => void): Promise<() => void> {
+  await d.jsm.consumers.add(d.stream, {
+    durable_name: name,
+    filter_subject: subject,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(30_000),
+    inactive_threshold: nanos(Math.max(60_000, 6 * livenessMs)),
+    max_ack_pending: 20_000,
+  });
+  const consumer = await d.js.consumers.get(d.stream, name);
+  const messages = await consumer.consume({
+    max_messages: 1000,
+    callback: (m) => {
+      take(m.data);
+      m.ack();
+    },
+  });
+  return () => {
+    void messages.close().catch(() => undefined);
+    void d.jsm.consumers.delete(d.stream, name).catch(() => undefined);
+  };
+}
 
 class NatsComm<In, Out> extends BatchingComm<In, Out> {
   #chunks: Uint8Array[] = [];
@@ -222,8 +315,10 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
     private readonly peer: string,
     private readonly done: () => void,
     /** This end's `nats.livenessMs`, and the other end's (it pings often enough for the stricter). */
-    liveness: number,
+    private readonly liveness: number,
     theirs: number,
+    /** Frames through JetStream (a connection to the scheduler, where the server has it): none lost when a NATS server goes. */
+    private readonly durable?: Durable,
   ) {
     super();
     this.#maxChunk = Math.min(CHUNK_BYTES, (nc.info?.max_payload ?? CHUNK_BYTES) - 1024);
@@ -231,7 +326,7 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
     this.#timer = setInterval(() => {
       const now = Date.now();
       if (now - this.#heard > liveness) return this.#lost(new Error(`no word from the other end for ${liveness} ms (nats.livenessMs): taken as gone`));
-      if (now - this.#said >= pingEvery) this.#publish(this.#frame(PING, 0));
+      if (now - this.#said >= pingEvery) this.#core(this.#control(PING));
     }, Math.max(25, Math.floor(Math.min(liveness, theirs) / 8)));
     this.#timer.unref();
     void nc.closed().then(() => this.#lost(new Error('the NATS connection closed')));
@@ -240,8 +335,10 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
   /** Sequence numbers: of the next frame this end sends, and of the next it should receive. */
   #sent = 0;
   #expected = 0;
+  /** Durable frames that came ahead of one still on its way (a publish retried), by number. */
+  #ahead = new Map<number, Uint8Array>();
 
-  /** A frame: its kind, its sequence number (4 bytes), then `length` bytes of body to fill in. */
+  /** A numbered frame: its kind, its sequence number (4 bytes), then `length` bytes of body to fill in. */
   #frame(kind: number, length: number): Buffer {
     const frame = Buffer.allocUnsafe(HEADER + length);
     frame[0] = kind;
@@ -249,16 +346,43 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
     return frame;
   }
 
-  /** A message on this comm's inbox. */
+  /** An unnumbered frame (PING, ABORT): outside the order, never through JetStream. */
+  #control(kind: number): Buffer {
+    const frame = Buffer.alloc(HEADER);
+    frame[0] = kind;
+    return frame;
+  }
+
+  /** A message on this comm's inbox, or from its consumer. */
   received(data: Uint8Array): void {
     this.#heard = Date.now();
     const kind = data[0];
+    if (kind === PING) return;
+    if (kind === ABORT) return this.#lost(new Error('the other end took this connection as gone'));
+    const seq = Buffer.from(data.buffer, data.byteOffset, data.byteLength).readUInt32LE(1);
+    if (this.durable !== undefined) {
+      // JetStream: a frame may come twice (its acknowledgement lost) or after a later one (its publish retried)
+      if (seq < this.#expected) return;
+      if (seq > this.#expected) {
+        this.#ahead.set(seq, data);
+        return;
+      }
+      this.#take(data);
+      for (let next = this.#ahead.get(this.#expected); next !== undefined && !this.closed; next = this.#ahead.get(this.#expected)) {
+        this.#ahead.delete(this.#expected);
+        this.#take(next);
+      }
+      return;
+    }
     // core NATS delivers at most once: a frame lost (its server went, the client moved to
     // another) leaves a gap, and a gap means this connection can no longer be trusted
-    const seq = Buffer.from(data.buffer, data.byteOffset, data.byteLength).readUInt32LE(1);
     if (seq !== this.#expected >>> 0) return this.#lost(new Error(`frame ${this.#expected} from the other end never arrived (its NATS server went away?): taken as gone`));
+    this.#take(data);
+  }
+
+  #take(data: Uint8Array): void {
     this.#expected++;
-    if (kind === PING) return;
+    const kind = data[0];
     if (kind === CLOSE) return this.#lost();
     const body = data.subarray(HEADER);
     if (kind === CHUNK) {
@@ -274,7 +398,29 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
     this.deliver(deserialize(frame) as In[]);
   }
 
-  #publish(data: Uint8Array): void {
+  /** A numbered frame to the other end: through JetStream when durable (published again until stored), else core NATS. */
+  #send(frame: Buffer): void {
+    const durable = this.durable;
+    if (durable === undefined) return this.#core(frame);
+    this.#said = Date.now();
+    const seq = frame.readUInt32LE(1);
+    let failingSince = 0;
+    const attempt = (): void => {
+      durable.d.js.publish(durable.peer, frame, { msgID: `${durable.id}.${seq}`, timeout: 5000 }).then(
+        () => undefined,
+        (error: unknown) => {
+          if (this.closed && frame[0] !== CLOSE) return;
+          failingSince ||= Date.now();
+          if (Date.now() - failingSince > this.liveness || this.nc.isClosed()) return this.#lost(new Error(`JetStream did not store frame ${seq} for ${this.liveness} ms (nats.livenessMs): ${error instanceof Error ? error.message : String(error)}`));
+          setTimeout(attempt, 200).unref();
+        },
+      );
+    };
+    attempt();
+  }
+
+  /** A frame to the other end's inbox (core NATS). */
+  #core(data: Uint8Array): void {
     this.#said = Date.now();
     try {
       this.nc.publish(this.peer, data);
@@ -288,31 +434,33 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
     if (body.length <= this.#maxChunk) {
       const frame = this.#frame(WHOLE, body.length);
       body.copy(frame, HEADER);
-      return this.#publish(frame);
+      return this.#send(frame);
     }
     for (let at = 0; at < body.length; at += this.#maxChunk) {
       const part = body.subarray(at, Math.min(body.length, at + this.#maxChunk));
       const frame = this.#frame(at + this.#maxChunk >= body.length ? LAST : CHUNK, part.length);
       part.copy(frame, HEADER);
-      this.#publish(frame);
+      this.#send(frame);
     }
   }
 
   protected end(): void {
-    this.#publish(this.#frame(CLOSE, 0));
+    // after every frame before it
+    this.#send(this.#frame(CLOSE, 0));
     this.#stop();
   }
 
   #stop(): void {
     clearInterval(this.#timer);
     this.sub.unsubscribe();
+    this.durable?.stop();
     this.done();
   }
 
   #lost(error?: Error): void {
     if (this.closed) return;
     // taken as gone here: if the other end still runs, it hears so now rather than by its own silence
-    if (error !== undefined && !this.nc.isClosed()) this.#publish(this.#frame(CLOSE, 0));
+    if (error !== undefined && !this.nc.isClosed()) this.#core(this.#control(ABORT));
     this.#stop();
     this.ended(error);
   }
@@ -323,6 +471,8 @@ interface Hello {
   readonly inbox: string;
   readonly livenessMs: number;
   readonly secret: string;
+  /** The connector asks for frames through JetStream: this connection's id in the stream's subjects (`<prefix>.d.<id>.c` to it, `.l` to the listener). */
+  readonly durable?: string;
 }
 
 /**
@@ -358,29 +508,39 @@ export function natsTransport(address: string, secret: string, options: { readon
             msg.respond(serialize({ refused: 'the cluster secret does not match' }));
             return;
           }
-          const inbox = `_SKEIN.${randomBytes(12).toString('hex')}`;
-          let comm: NatsComm<In, Out> | undefined;
-          const sub = nc.subscribe(inbox, {
-            callback: (e, m) => {
-              if (e === null) comm?.received(m.data);
-            },
-          });
-          shared.users++;
-          if (!unref) shared.held++;
-          comm = new NatsComm<In, Out>(
-            nc,
-            sub,
-            hello.inbox,
-            () => {
-              comms.delete(comm!);
-              release(shared, unref);
-            },
-            liveness,
-            hello.livenessMs,
-          );
-          comms.add(comm);
-          msg.respond(serialize({ inbox, livenessMs: liveness }));
-          accept(comm);
+          void (async () => {
+            const inbox = `_SKEIN.${randomBytes(12).toString('hex')}`;
+            let comm: NatsComm<In, Out> | undefined;
+            const early: Uint8Array[] = [];
+            const take = (data: Uint8Array): void => void (comm === undefined ? early.push(data) : comm.received(data));
+            const sub = nc.subscribe(inbox, { callback: (e, m) => void (e === null && take(m.data)) });
+            let durable: Durable | undefined;
+            if (typeof hello.durable === 'string' && /^[0-9a-f]{24}$/.test(hello.durable)) {
+              const d = await durableStream(nc, a.prefix).catch(() => undefined);
+              if (d !== undefined) {
+                const stop = await consumeFrames(d, `${a.prefix}.d.${hello.durable}.l`, `${hello.durable}-l`, liveness, take).catch(() => undefined);
+                if (stop !== undefined) durable = { d, peer: `${a.prefix}.d.${hello.durable}.c`, id: `${hello.durable}.l`, stop };
+              }
+            }
+            shared.users++;
+            if (!unref) shared.held++;
+            comm = new NatsComm<In, Out>(
+              nc,
+              sub,
+              hello.inbox,
+              () => {
+                comms.delete(comm!);
+                release(shared, unref);
+              },
+              liveness,
+              hello.livenessMs,
+              durable,
+            );
+            comms.add(comm);
+            msg.respond(serialize({ inbox, livenessMs: liveness, durable: durable !== undefined }));
+            for (const d of early.splice(0)) comm.received(d);
+            accept(comm);
+          })();
         },
       });
       // the subscription is in place on the server before anyone is told where to connect
@@ -405,26 +565,36 @@ export function natsTransport(address: string, secret: string, options: { readon
         const inbox = `_SKEIN.${randomBytes(12).toString('hex')}`;
         let comm: NatsComm<In, Out> | undefined;
         const early: Uint8Array[] = [];
-        const sub = nc.subscribe(inbox, {
-          callback: (e, m) => {
-            if (e !== null) return;
-            if (comm === undefined) early.push(m.data);
-            else comm.received(m.data);
-          },
-        });
-        let reply: { inbox?: string; livenessMs?: number; refused?: string };
+        const take = (data: Uint8Array): void => void (comm === undefined ? early.push(data) : comm.received(data));
+        const sub = nc.subscribe(inbox, { callback: (e, m) => void (e === null && take(m.data)) });
+        // to the scheduler, frames through JetStream where the server has it: a NATS server lost loses none
+        let durable: Omit<Durable, 'peer'> | undefined;
+        const id = randomBytes(12).toString('hex');
+        if (a.subject.endsWith('.scheduler')) {
+          const d = await durableStream(nc, a.prefix).catch(() => undefined);
+          const stop = d === undefined ? undefined : await consumeFrames(d, `${a.prefix}.d.${id}.c`, `${id}-c`, liveness, take).catch(() => undefined);
+          if (d !== undefined && stop !== undefined) durable = { d, id: `${id}.c`, stop };
+        }
+        let reply: { inbox?: string; livenessMs?: number; refused?: string; durable?: boolean };
         try {
-          reply = deserialize((await nc.request(a.subject, serialize({ inbox, livenessMs: liveness, secret } satisfies Hello), { timeout: 10_000 })).data) as typeof reply;
+          reply = deserialize((await nc.request(a.subject, serialize({ inbox, livenessMs: liveness, secret, ...(durable !== undefined ? { durable: id } : {}) } satisfies Hello), { timeout: 10_000 })).data) as typeof reply;
         } catch (error) {
           sub.unsubscribe();
+          durable?.stop();
           const why = error instanceof Error ? error.message : String(error);
           throw new Error(`Cannot connect to ${addressOf(a, a.subject)}: ${/no responders|503/i.test(why) ? `nothing listens there (is the ${a.subject.endsWith('.scheduler') ? 'scheduler' : 'worker'} running, with the same NATS server and prefix?)` : why}`);
         }
         if (reply.inbox === undefined) {
           sub.unsubscribe();
+          durable?.stop();
           throw new Error(`Cannot connect to ${addressOf(a, a.subject)}: ${reply.refused ?? 'refused'}`);
         }
-        comm = new NatsComm<In, Out>(nc, sub, reply.inbox, () => release(shared, unref), liveness, reply.livenessMs ?? liveness);
+        // a listener without JetStream: core NATS both ways
+        if (reply.durable !== true) {
+          durable?.stop();
+          durable = undefined;
+        }
+        comm = new NatsComm<In, Out>(nc, sub, reply.inbox, () => release(shared, unref), liveness, reply.livenessMs ?? liveness, durable && { ...durable, peer: `${a.prefix}.d.${id}.l` });
         for (const d of early) comm.received(d);
         return comm;
       } catch (error) {

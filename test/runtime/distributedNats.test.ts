@@ -62,7 +62,7 @@ describe('NATS addresses', () => {
 });
 
 describe('NATS transport', () => {
-  let nats: NatsServer;
+  let nats: Awaited<ReturnType<typeof startNatsServer>>;
   before(async () => (nats = await startNatsServer()));
   after(() => nats?.stop());
 
@@ -107,6 +107,38 @@ describe('NATS transport', () => {
     await assert.rejects(natsTransport(nats.url, '').connect(nats.url), {
       message: `Cannot connect to nats://127.0.0.1:${nats.port}: nothing listens there (is the scheduler running, with the same NATS server and prefix?)`,
     });
+  });
+
+  it('carries a connection to the scheduler through JetStream: its NATS server killed and started again, nothing lost, nothing twice, in order', async () => {
+    const transport = natsTransport(nats.url, '');
+    const got: number[] = [];
+    let server: Comm<number, number> | undefined;
+    const listener = await transport.listen<number, number>(`${nats.url}/durable`, (comm) => {
+      server = comm;
+      comm.onMessage((m) => got.push(m));
+    });
+    try {
+      const client = await transport.connect<number, number>(listener.address);
+      const echoed: number[] = [];
+      client.onMessage((m) => echoed.push(m));
+      let closed: Error | undefined | 'open' = 'open';
+      client.onClose((e) => (closed = e));
+      for (let i = 0; i < 100; i++) client.send(i);
+      await until('the first 100', () => (got.length === 100 ? true : undefined));
+      const restarted = nats.restart(1500);
+      // sent while the server is down: published again until it is back
+      for (let i = 100; i < 200; i++) client.send(i);
+      await restarted;
+      for (let i = 200; i < 300; i++) client.send(i);
+      server!.send(-1);
+      await until('all 300 at the listener, and its reply', () => (got.length >= 300 && echoed.length === 1 ? true : undefined), 30_000);
+      assert.deepEqual(got, Array.from({ length: 300 }, (_, i) => i));
+      assert.deepEqual(echoed, [-1]);
+      assert.equal(closed, 'open', 'the connection lived through it');
+      client.close();
+    } finally {
+      await listener.close();
+    }
   });
 
   it('takes a peer that dies without a word as gone once it has been silent for livenessMs', async () => {

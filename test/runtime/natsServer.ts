@@ -24,36 +24,51 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startNatsServer(options: { token?: string; extra?: readonly string[] } = {}): Promise<NatsServer> {
+export async function startNatsServer(options: { token?: string; extra?: readonly string[] } = {}): Promise<NatsServer & { restart(downMs: number): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'skein-nats-'));
   const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...(options.token ? ['--auth', options.token] : []), ...(options.extra ?? [])];
-  const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let said = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nats-server did not start: ${said}`)), 10_000);
-    child.once('error', (error) => reject(new Error(`cannot start nats-server (node scripts/setup-tests.mjs --debian installs it): ${error.message}`)));
-    child.stderr!.on('data', (d: Buffer) => {
-      said += d.toString();
-      if (said.includes('Server is ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const before = said.length;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`nats-server did not start: ${said}`)), 10_000);
+      child.once('error', (error) => reject(new Error(`cannot start nats-server (node scripts/setup-tests.mjs --debian installs it): ${error.message}`)));
+      child.stderr!.on('data', (d: Buffer) => {
+        said += d.toString();
+        if (said.indexOf('Server is ready', before) >= 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
     });
-  });
+    return child;
+  };
+  let child = await launch();
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+    }
+  };
   return {
     url: `nats://${options.token ? `${options.token}@` : ''}127.0.0.1:${port}`,
     port,
-    process: child,
+    get process() {
+      return child;
+    },
     said: () => said,
+    /** Killed (SIGKILL), and started again on the same port and store after `downMs`. */
+    restart: async (downMs: number) => {
+      await kill();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      child = await launch();
+    },
     stop: async () => {
-      if (child.exitCode === null) {
-        const gone = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await gone;
-      }
+      await kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
-
