@@ -1,6 +1,7 @@
 // Installs what the tests need, once (idempotent; a marker file records success):
 //   - Debian's nats-server (the NATS transport's tests start their own, on loopback, and a
-//     cluster of three in network namespaces made with iproute2's ip);
+//     cluster of three in network namespaces made with iproute2's ip), faketime, and SLURM
+//     (slurmctld, slurmd, slurm-client, munge: the SlurmCluster test starts a single-node one);
 //   - Debian's chromium (headless browser that drives the VS Code web workbench) and the
 //     packages code-server's native modules build against (libkrb5-dev, ripgrep);
 //   - code-server 4.96.4 (VS Code 1.96.4) from npm into .vscode-test/cs, with the three offline
@@ -33,6 +34,8 @@ function debianPackages() {
   if (!has('nats-server')) missing.push('nats-server');
   if (!has('ip')) missing.push('iproute2'); // test hosts in network namespaces
   if (!has('faketime')) missing.push('faketime'); // workers whose clocks are off
+  // a single-node SLURM the SlurmCluster test starts (as root): controller, node daemon, client commands, munge
+  for (const [command, pkg] of [['slurmctld', 'slurmctld'], ['slurmd', 'slurmd'], ['sbatch', 'slurm-client'], ['munged', 'munge']]) if (!has(command)) missing.push(pkg);
   if (!has('rg')) missing.push('ripgrep');
   if (spawnSync('dpkg', ['-s', 'libkrb5-dev'], { stdio: 'ignore' }).status !== 0) missing.push('libkrb5-dev');
   if (missing.length === 0) return;

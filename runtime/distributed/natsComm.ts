@@ -291,6 +291,8 @@ async function consumeFrames(d: DurableStream, subject: string, name: string, li
   const consumer = await d.js.consumers.get(d.stream, name);
   const messages = await consumer.consume({
     max_messages: 1000,
+    // pull requests that end soon: one held by a server that went is noticed (two missed heartbeats) in seconds, not in a minute
+    expires: Math.max(1000, Math.min(5000, Math.floor(livenessMs / 4))),
     callback: (m) => {
       take(m.data);
       m.ack();

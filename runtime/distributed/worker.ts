@@ -222,7 +222,11 @@ export class Worker {
         this.#handle(message);
       });
     });
-    comm.onClose(() => void this.close());
+    comm.onClose((error) => {
+      // lost, not closed: said where the worker's owner reads (its supervisor starts it again)
+      if (error !== undefined && !this.#closed) process.stderr.write(`skein worker ${this.options.name}: lost the scheduler (${error.message}); leaving\n`);
+      void this.close();
+    });
     comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null, clock: clock(), node: process.versions.node });
     await registered;
     const cpu = cpuMeter(); // over each beat, every thread of the process

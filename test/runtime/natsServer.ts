@@ -72,3 +72,21 @@ export async function startNatsServer(options: { token?: string; extra?: readonl
     },
   };
 }
+
+/** A NATS cluster of `n` servers on loopback (routes between them, JetStream on each), each killable alone. */
+export async function startNatsCluster(n: number): Promise<{ servers: Array<NatsServer & { readonly name: string }>; stop(): Promise<void> }> {
+  const clusterPorts = await Promise.all(Array.from({ length: n }, () => freePort()));
+  const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
+  const servers = await Promise.all(
+    clusterPorts.map(async (cp, i) => ({
+      name: `s${i + 1}`,
+      ...(await startNatsServer({ extra: ['--server_name', `s${i + 1}`, '--cluster_name', 'skein-test', '--cluster', `nats://127.0.0.1:${cp}`, '--routes', routes] })),
+    })),
+  );
+  return {
+    servers,
+    stop: async () => {
+      await Promise.all(servers.map((s) => s.stop()));
+    },
+  };
+}
