@@ -292,7 +292,8 @@ async function consumeFrames(d: DurableStream, subject: string, name: string, li
   const messages = await consumer.consume({
     max_messages: 1000,
     // pull requests that end soon: one held by a server that went is noticed (two missed heartbeats) in seconds, not in a minute
-    expires: Math.max(1000, Math.min(5000, Math.floor(livenessMs / 4))),
+    expires: Math.max(2000, Math.min(5000, Math.floor(livenessMs / 4))),
+    idle_heartbeat: 1000,
     callback: (m) => {
       take(m.data);
       m.ack();

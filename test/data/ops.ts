@@ -151,8 +151,3 @@ export const spinThen = (ms: number, x: number): number => {
 };
 /** The process it runs in and an argument: what client.run and runOnScheduler report. */
 export const tagWithPid = (tag: string): string => `${tag}:${process.pid}`;
-/** x + 1 after `ms` (default 3) of work: a task that keeps its thread busy a while. */
-export function busyInc(x: number, ms = 3): number {
-  spin(ms);
-  return x + 1;
-}
