@@ -120,6 +120,17 @@ export abstract class JobCluster implements Cluster {
     }
   }
 
+  /** `cluster` once its scheduler listens; closed (and the error thrown) if it cannot start. */
+  protected static async listeningOrClosed<T extends JobCluster>(cluster: T): Promise<T> {
+    try {
+      await cluster.listening;
+    } catch (error) {
+      await cluster.close();
+      throw error;
+    }
+    return cluster;
+  }
+
   /** Resolves once the scheduler listens. */
   get listening(): Promise<void> {
     return this.#started;

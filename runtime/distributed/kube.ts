@@ -89,24 +89,18 @@ export class KubeCluster extends JobCluster {
   #api: Promise<{ core: CoreV1Api; namespace: string }> | undefined;
 
   constructor(options: KubeClusterOptions) {
+    // checked before the scheduler starts (a refused option leaves nothing running)
     if (!/^(nats|tls):\/\//.test(options.nats ?? '')) throw new TypeError(`KubeCluster needs nats: the NATS server pods and scheduler meet at (nats://HOST:4222); got ${JSON.stringify(options.nats)}`);
-    super(options);
     const name = options.name ?? `skein-${randomBytes(3).toString('hex')}`;
     if (!/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(name)) throw new TypeError(`name must be a Kubernetes name: lower-case letters, digits and '-', at most 42 characters; got ${JSON.stringify(name)}`);
+    super(options);
     this.name = name;
     this.#kube = options;
   }
 
   /** Starts the scheduler; resolves once it listens (no pod is created until `scale` or `adapt`). */
-  static async start(options: KubeClusterOptions): Promise<KubeCluster> {
-    const cluster = new KubeCluster(options);
-    try {
-      await cluster.listening;
-    } catch (error) {
-      await cluster.close();
-      throw error;
-    }
-    return cluster;
+  static start(options: KubeClusterOptions): Promise<KubeCluster> {
+    return JobCluster.listeningOrClosed(new KubeCluster(options));
   }
 
   protected override launcher(): string[] {

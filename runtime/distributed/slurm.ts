@@ -50,23 +50,17 @@ export class SlurmCluster extends JobCluster {
   readonly walltime: string;
 
   constructor(options: SlurmClusterOptions) {
-    super(options);
+    // checked before the scheduler starts (a refused option leaves nothing running)
     const walltime = options.walltime ?? '00:30:00';
     if (!/^(\d+-)?\d+(:\d{2}){0,2}$/.test(walltime)) throw new TypeError(`walltime must be as SLURM writes it ('00:30:00', '2:00:00', '1-00:00:00'); got ${JSON.stringify(walltime)}`);
+    super(options);
     this.walltime = walltime;
     this.#slurm = options;
   }
 
   /** Starts the scheduler; resolves once it listens (no job is submitted until `scale` or `adapt`). */
-  static async start(options: SlurmClusterOptions): Promise<SlurmCluster> {
-    const cluster = new SlurmCluster(options);
-    try {
-      await cluster.listening;
-    } catch (error) {
-      await cluster.close();
-      throw error;
-    }
-    return cluster;
+  static start(options: SlurmClusterOptions): Promise<SlurmCluster> {
+    return JobCluster.listeningOrClosed(new SlurmCluster(options));
   }
 
   /** The script each job runs, as `sbatch` takes it. */

@@ -6,10 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../until.js';
+import { freePort } from './natsServer.js';
 
 export interface SlurmHost {
   /** The environment that points SLURM's commands at this one (SLURM_CONF). */
@@ -18,14 +18,6 @@ export interface SlurmHost {
   /** A SLURM command's output (throws on failure). */
   run(command: string, args: readonly string[]): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function alive(pid: number): boolean {
