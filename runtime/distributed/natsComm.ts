@@ -284,7 +284,9 @@ async function consumeFrames(d: DurableStream, subject: string, name: string, li
     durable_name: name,
     filter_subject: subject,
     ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(30_000),
+    // a frame delivered through a server that then went never arrives, and the ones after it wait
+    // for it: it comes again after this long (a copy of one that did arrive is dropped by number)
+    ack_wait: nanos(2_000),
     inactive_threshold: nanos(Math.max(60_000, 6 * livenessMs)),
     max_ack_pending: 20_000,
   });
@@ -299,6 +301,11 @@ async function consumeFrames(d: DurableStream, subject: string, name: string, li
       m.ack();
     },
   });
+  if (process.env.SKEIN_NATS_DEBUG === '1') {
+    void (async () => {
+      for await (const n of messages.status()) if (n.type !== 'heartbeat' && n.type !== 'next') process.stderr.write(`skein nats ${process.pid} ${name}: ${JSON.stringify(n)} at ${Date.now()}\n`);
+    })();
+  }
   return () => {
     void messages.close().catch(() => undefined);
     void d.jsm.consumers.delete(d.stream, name).catch(() => undefined);
@@ -414,6 +421,7 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
         (error: unknown) => {
           if (this.closed && frame[0] !== CLOSE) return;
           failingSince ||= Date.now();
+          if (process.env.SKEIN_NATS_DEBUG === '1') process.stderr.write(`skein nats ${process.pid} publish ${durable.id}.${seq} failed at ${Date.now()}: ${error instanceof Error ? error.message : String(error)}\n`);
           if (Date.now() - failingSince > this.liveness || this.nc.isClosed()) return this.#lost(new Error(`JetStream did not store frame ${seq} for ${this.liveness} ms (nats.livenessMs): ${error instanceof Error ? error.message : String(error)}`));
           setTimeout(attempt, 200).unref();
         },

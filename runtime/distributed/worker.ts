@@ -820,12 +820,35 @@ export class Worker {
 /** Requests in flight from this process, by id: how to resolve each, whom it went to, what it asked. */
 const inFlight = new Map<number, { resolve: (reply: DataReply) => void; address: string; keys: readonly string[] }>();
 let lastRequestId = 0;
+/** Replies made here because a connection was lost (not closed), not sent by the holder. */
+const lostReplies = new WeakSet<DataReply>();
+/** Waits before asking a lost get-data again: the holder's NATS client may be moving to another server meanwhile. */
+const AGAIN_AFTER_MS = [250, 500, 1000, 2000];
 
 /**
- * Sends a data request on a (cached) connection to `address` and waits for its reply. A holder
- * that goes away before answering has nothing: the reply lists every key asked for as missing.
+ * Sends a data request on a (cached) connection to `address` and waits for its reply. A get-data
+ * whose connection is lost (not closed: a NATS server that went, a link down for a moment), or
+ * that finds no one at a NATS address, is asked again on a new connection after 0.25, 0.5, 1 and
+ * 2 s (its holder's NATS client may be moving to another server); a holder that still cannot be
+ * reached, or that goes away before answering, has nothing: the reply lists every key asked for
+ * as missing. Other requests are sent once (a run must not run twice).
  */
 export async function requestData(transport: Transport, peers: Map<string, Promise<Comm<DataReply, DataRequest>>>, address: string, request: DataRequest, options?: HandleOptions): Promise<DataReply> {
+  if (request.op !== 'get-data') return requestOnce(transport, peers, address, request, options);
+  const overNats = /^(nats|tls):/.test(address);
+  for (let attempt = 0; ; attempt++) {
+    const last = attempt === AGAIN_AFTER_MS.length;
+    try {
+      const reply = await requestOnce(transport, peers, address, request, options);
+      if (!lostReplies.has(reply) || last) return reply;
+    } catch (error) {
+      if (!overNats || last) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, AGAIN_AFTER_MS[attempt]));
+  }
+}
+
+async function requestOnce(transport: Transport, peers: Map<string, Promise<Comm<DataReply, DataRequest>>>, address: string, request: DataRequest, options?: HandleOptions): Promise<DataReply> {
   let peer = peers.get(address);
   if (peer === undefined) {
     peer = transport.connect<DataReply, DataRequest>(address, options).then((comm) => {
@@ -834,12 +857,14 @@ export async function requestData(transport: Transport, peers: Map<string, Promi
         inFlight.delete(reply.id);
         pending?.resolve(reply);
       });
-      comm.onClose(() => {
+      comm.onClose((error) => {
         peers.delete(address);
         for (const [id, pending] of inFlight) {
           if (pending.address !== address) continue;
           inFlight.delete(id);
-          pending.resolve({ op: 'data', id, items: [], missing: [...pending.keys] });
+          const missing: DataReply = { op: 'data', id, items: [], missing: [...pending.keys] };
+          if (error !== undefined) lostReplies.add(missing);
+          pending.resolve(missing);
         }
       });
       return comm;
