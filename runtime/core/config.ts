@@ -81,10 +81,11 @@ export interface SkeinConfig {
    */
   'nats.livenessMs': number;
   /**
-   * Over NATS with JetStream: replicas of the stream that carries the scheduler's connections
-   * (1 on one server; 3 on a cluster of three or more survives one server's loss).
+   * Over NATS with JetStream: replicas of the stream that carries the scheduler's connections;
+   * null (the default): 3 on a NATS cluster of three servers or more (it survives one server's
+   * loss), else 1.
    */
-  'nats.replicas': number;
+  'nats.replicas': number | null;
   /** Callbacks for every run in scope. */
   callbacks: readonly Callback[];
   /** A user-created pool (e.g. a Piscina instance) for the threads scheduler; Skein never closes it. */
@@ -166,7 +167,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   'memory.pause': fractionSpec(0.8),
   'memory.terminate': fractionSpec(0.95),
   'nats.livenessMs': intSpec(10_000, 100, false) as KeySpec<number>,
-  'nats.replicas': intSpec(1, 1, false) as KeySpec<number>,
+  'nats.replicas': intSpec(null, 1, true),
   callbacks: {
     default: [],
     expected: 'an array of callback objects',

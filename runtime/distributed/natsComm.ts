@@ -247,7 +247,7 @@ function durableStream(nc: NatsConnection, prefix: string): Promise<DurableStrea
             subjects: [`${prefix}.d.>`],
             retention: RetentionPolicy.Workqueue,
             storage: StorageType.File,
-            num_replicas: resolveConfig()['nats.replicas'],
+            num_replicas: resolveConfig()['nats.replicas'] ?? clusterReplicas(nc),
             // frames no one consumed (both ends gone) do not stay
             max_age: nanos(3_600_000),
             duplicate_window: nanos(120_000),
@@ -263,6 +263,16 @@ function durableStream(nc: NatsConnection, prefix: string): Promise<DurableStrea
     byPrefix.set(prefix, made);
   }
   return made;
+}
+
+/**
+ * Replicas for a stream on this NATS: 3 on a cluster of three servers or more (it survives the
+ * loss of any one; with one copy, the server holding it would be every connection's weak point),
+ * else 1.
+ */
+function clusterReplicas(nc: NatsConnection): number {
+  const info = nc.info as { cluster?: string; connect_urls?: string[] } | undefined;
+  return info?.cluster !== undefined && (info.connect_urls?.length ?? 0) >= 2 ? 3 : 1;
 }
 
 /** One end's durable part: the subject it publishes frames to (the other's), and its own consumer. */
@@ -422,7 +432,9 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
           if (this.closed && frame[0] !== CLOSE) return;
           failingSince ||= Date.now();
           if (process.env.SKEIN_NATS_DEBUG === '1') process.stderr.write(`skein nats ${process.pid} publish ${durable.id}.${seq} failed at ${Date.now()}: ${error instanceof Error ? error.message : String(error)}\n`);
-          if (Date.now() - failingSince > this.liveness || this.nc.isClosed()) return this.#lost(new Error(`JetStream did not store frame ${seq} for ${this.liveness} ms (nats.livenessMs): ${error instanceof Error ? error.message : String(error)}`));
+          // a stream electing a leader takes seconds: the other end's silence (pings on core NATS) decides it is gone, not this
+          const patience = Math.max(30_000, this.liveness);
+          if (Date.now() - failingSince > patience || this.nc.isClosed()) return this.#lost(new Error(`JetStream did not store frame ${seq} for ${patience / 1000} s: ${error instanceof Error ? error.message : String(error)}`));
           setTimeout(attempt, 200).unref();
         },
       );
