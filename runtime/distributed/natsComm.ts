@@ -270,7 +270,7 @@ function durableStream(nc: NatsConnection, prefix: string): Promise<DurableStrea
  * loss of any one; with one copy, the server holding it would be every connection's weak point),
  * else 1.
  */
-function clusterReplicas(nc: NatsConnection): number {
+export function clusterReplicas(nc: NatsConnection): number {
   const info = nc.info as { cluster?: string; connect_urls?: string[] } | undefined;
   return info?.cluster !== undefined && (info.connect_urls?.length ?? 0) >= 2 ? 3 : 1;
 }

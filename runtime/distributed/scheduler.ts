@@ -58,10 +58,24 @@ export class Scheduler {
       for (const ws of [...this.state.workers.values()]) if (now - ws.lastSeen > ttl) this.#workerGone(ws.address, 'silent');
     }, Math.min(ttl, 1000));
     this.#sweep.unref();
+    // over NATS: workers whose key in the liveness bucket expired are gone (natsLiveness.ts)
+    if (/^(nats|tls):/.test(this.options.listen)) {
+      const { processConnection } = await import('./natsComm.js');
+      const nc = await processConnection();
+      if (nc !== undefined) {
+        const { sweepLiveness } = await import('./natsLiveness.js');
+        this.#stopLiveness = await sweepLiveness(nc, this.options.listen, () => this.#joined, (address) => this.#workerGone(address, 'expired'));
+      }
+    }
   }
+
+  /** When each worker joined (by data address): the liveness sweep spares those younger than a key's lifetime. */
+  readonly #joined = new Map<string, number>();
+  #stopLiveness: (() => void) | undefined;
 
   async close(): Promise<void> {
     clearInterval(this.#sweep);
+    this.#stopLiveness?.();
     for (const [name, plugin] of this.#schedulerPlugins) await this.#closePlugin(name, plugin);
     this.#schedulerPlugins.clear();
     // retirements waiting for copies: nothing more will come
@@ -99,6 +113,7 @@ export class Scheduler {
           }
           worker = message.dataAddress;
           this.#workers.set(worker, comm as Comm<ToScheduler, ToWorker>);
+          this.#joined.set(worker, Date.now());
           (comm as Comm<ToScheduler, ToWorker>).send({ op: 'registered', address: worker, name: message.name, plugins: [...this.#workerPlugins.values()], clock: clock(), echo: message.clock });
           this.#send(this.state.addWorker({ address: worker, name: message.name, pid: message.pid, nthreads: message.nthreads, memoryLimit: message.memoryLimit }, this.#id('add-worker')));
           this.#notify('addWorker', (p) => p.addWorker?.(this.#view, worker!));
@@ -172,6 +187,7 @@ export class Scheduler {
     const comm = this.#workers.get(address);
     if (comm === undefined && !this.state.workers.has(address)) return;
     this.#workers.delete(address);
+    this.#joined.delete(address);
     // the state first: closing the comm calls this again, which must then find nothing to do
     this.#send(this.state.removeWorker(address, this.#id(`remove-worker-${how}`)));
     comm?.close();

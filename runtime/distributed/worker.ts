@@ -149,6 +149,8 @@ export class Worker {
   #listener: Listener | undefined;
   readonly #peers = new Map<string, Promise<Comm<DataReply, DataRequest>>>();
   #heartbeat: NodeJS.Timeout | undefined;
+  /** Its key in the NATS liveness bucket (over NATS with JetStream). */
+  #announced: { beat(): void; stop(): Promise<void> } | undefined;
   readonly #abort = new AbortController();
   #closed = false;
   /** With profiling: where the threads post their samples, and those not sent to the scheduler yet. */
@@ -229,8 +231,15 @@ export class Worker {
     });
     comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null, clock: clock(), node: process.versions.node });
     await registered;
+    // over NATS: this worker's key in the liveness bucket, put at each heartbeat (natsLiveness.ts)
+    if (/^(nats|tls):/.test(this.options.scheduler)) {
+      const { processConnection } = await import('./natsComm.js');
+      const nc = await processConnection();
+      if (nc !== undefined) this.#announced = await (await import('./natsLiveness.js')).announceWorker(nc, this.options.scheduler, this.address, { name: this.options.name, nthreads: this.options.nthreads });
+    }
     const cpu = cpuMeter(); // over each beat, every thread of the process
     this.#heartbeat = setInterval(() => {
+      this.#announced?.beat();
       const received = this.#receivedFrom.size === 0 ? undefined : [...this.#receivedFrom];
       this.#receivedFrom = new Map();
       comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage.rss(), managed: this.#data.managed, spilled: this.#data.spilled, cpu: cpu(), received, clock: clock(), offset: this.#clockOffset });
@@ -350,6 +359,7 @@ export class Worker {
     clearInterval(this.#memoryTimer);
     this.#samples?.close();
     this.#abort.abort();
+    await this.#announced?.stop();
     this.#comm?.close();
     await this.#teardownAll();
     for (const peer of this.#peers.values()) void peer.then((c) => c.close(), () => undefined);
