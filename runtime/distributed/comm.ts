@@ -28,6 +28,11 @@ export interface Comm<In, Out> {
   onClose(handler: (error?: Error) => void): void;
   close(): void;
   readonly closed: boolean;
+  /**
+   * When the other end was last heard, pings included, where the transport pings (NATS): messages
+   * may wait in a stream that is electing a leader while the other end is plainly there.
+   */
+  heardAt?(): number;
 }
 
 export interface Listener {

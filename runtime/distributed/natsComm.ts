@@ -352,6 +352,10 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
     void nc.closed().then(() => this.#lost(new Error('the NATS connection closed')));
   }
 
+  heardAt(): number {
+    return this.#heard;
+  }
+
   /** Sequence numbers: of the next frame this end sends, and of the next it should receive. */
   #sent = 0;
   #expected = 0;

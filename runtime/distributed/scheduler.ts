@@ -55,7 +55,11 @@ export class Scheduler {
     const ttl = this.options.workerTtlMs ?? 30_000;
     this.#sweep = setInterval(() => {
       const now = clock();
-      for (const ws of [...this.state.workers.values()]) if (now - ws.lastSeen > ttl) this.#workerGone(ws.address, 'silent');
+      for (const ws of [...this.state.workers.values()]) {
+        // heard from, if only its pings (its messages may be waiting in a NATS stream that elects a leader)
+        const heard = this.#workers.get(ws.address)?.heardAt?.();
+        if (now - Math.max(ws.lastSeen, heard === undefined ? 0 : heard - Date.now() + now) > ttl) this.#workerGone(ws.address, 'silent');
+      }
     }, Math.min(ttl, 1000));
     this.#sweep.unref();
     // over NATS: workers whose key in the liveness bucket expired are gone (natsLiveness.ts)
