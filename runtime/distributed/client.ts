@@ -24,7 +24,7 @@ import { fromWireError } from '../schedulers/batchExecutor.js';
 import type { FnRef, WireError } from '../workers/protocol.js';
 import { restoreValue, scanResult } from '../workers/wireValues.js';
 import { toWireError } from '../workers/runBatch.js';
-import { type Comm, type Transport, transportFor } from './comm.js';
+import { type Comm, type Transport, overNats, transportFor } from './comm.js';
 import { type Cluster, isCluster, LocalCluster, type LocalClusterOptions } from './cluster.js';
 import { encodeGraph, refOf } from './encode.js';
 import { defaultSecretFile, readSecret } from './secret.js';
@@ -221,7 +221,7 @@ export class Client {
       secret = this.cluster.secret;
     }
     this.#transport = await transportFor(address, secret);
-    this.#overNats = /^(nats|tls):/.test(address);
+    this.#overNats = overNats(address);
     const comm = await this.#transport.connect<ToClient, ToScheduler>(address, { unref: true });
     if (this.#closed) {
       comm.close();

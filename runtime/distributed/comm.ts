@@ -51,11 +51,16 @@ export interface Transport {
   connect<In, Out>(address: string, options?: HandleOptions): Promise<Comm<In, Out>>;
 }
 
+/** An address reached through NATS (`nats://`, `tls://`): natsComm.ts. */
+export function overNats(address: string): boolean {
+  return /^(nats|tls):\/\//.test(address);
+}
+
 /** The transport for an address's scheme (`nats://`: natsComm.ts, given the address with its credentials). */
 export async function transportFor(address: string, secret: string): Promise<Transport> {
   if (address.startsWith('inproc://')) return inprocTransport;
   if (address.startsWith('tcp://') || address.startsWith('unix://')) return socketTransport(secret);
-  if (address.startsWith('nats://') || address.startsWith('tls://')) return (await import('./natsComm.js')).natsTransport(address, secret);
+  if (overNats(address)) return (await import('./natsComm.js')).natsTransport(address, secret);
   throw new TypeError(`Cannot connect to ${JSON.stringify(address)}: a scheduler address starts with tcp://, unix://, nats:// or inproc:// (for example tcp://127.0.0.1:8786).`);
 }
 

@@ -4,11 +4,12 @@
  */
 import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { socketTransport } from './comm.js';
+import { overNats } from './comm.js';
 import { memoryThresholds, parseMemoryLimit, profileInterval, startDashboard } from './cluster.js';
 import { Scheduler } from './scheduler.js';
 import { defaultSecretFile, newSecret, readSecret, writeSecret } from './secret.js';
 import { superviseWorker } from './supervise.js';
+import { schedulerListen } from './jobCluster.js';
 import { shownAddress } from './natsComm.js';
 
 function untilStopped(): Promise<void> {
@@ -21,10 +22,7 @@ function untilStopped(): Promise<void> {
 export async function startSchedulerCommand(opts: { port: number; host: string; secretFile?: string; dashboardAddress?: string; dashboard?: boolean; dashboardToken?: string; nats?: string }): Promise<void> {
   // over NATS, NATS's credentials are the gate (workers elsewhere cannot read a secret file here)
   const secret = opts.nats === undefined ? newSecret() : '';
-  const scheduler =
-    opts.nats === undefined
-      ? new Scheduler({ listen: `tcp://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, transport: socketTransport(secret) })
-      : new Scheduler({ listen: opts.nats, transport: (await import('./natsComm.js')).natsTransport(opts.nats, '') });
+  const scheduler = new Scheduler(schedulerListen(opts, secret));
   await scheduler.start();
   let dashboard: Awaited<ReturnType<typeof startDashboard>>;
   try {
@@ -47,8 +45,7 @@ export async function startSchedulerCommand(opts: { port: number; host: string; 
 }
 
 export async function startWorkerCommand(address: string, opts: { nthreads: number; memoryLimit?: string; name?: string; secretFile?: string; profile?: boolean | string }): Promise<void> {
-  const overNats = /^(nats|tls):/.test(address);
-  const secret = overNats && opts.secretFile === undefined ? '' : readSecret(opts.secretFile ?? defaultSecretFile(address), address);
+  const secret = overNats(address) && opts.secretFile === undefined ? '' : readSecret(opts.secretFile ?? defaultSecretFile(address), address);
   const shown = shownAddress(address);
   const name = opts.name ?? `${hostname()}-${process.pid}`;
   const memoryLimit = parseMemoryLimit(opts.memoryLimit === '0' ? null : opts.memoryLimit, 1);

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Adaptive, type AdaptOptions, type Cluster, parseMemoryLimit, startDashboard } from './cluster.js';
-import { socketTransport } from './comm.js';
+import { type Transport, socketTransport } from './comm.js';
 import type { Dashboard } from './dashboard.js';
 import { natsTransport } from './natsComm.js';
 import { Scheduler } from './scheduler.js';
@@ -65,6 +65,16 @@ export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * Where and how a scheduler started by hand listens (`skein scheduler`, SlurmCluster,
+ * KubeCluster): through NATS at `nats` (NATS's credentials the gate, no secret), else on
+ * `host:port` with `secret`.
+ */
+export function schedulerListen(where: { readonly nats?: string; readonly host: string; readonly port: number }, secret: string): { listen: string; transport: Transport } {
+  if (where.nats !== undefined) return { listen: where.nats, transport: natsTransport(where.nats, '') };
+  return { listen: `tcp://${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`, transport: socketTransport(secret) };
+}
+
 export abstract class JobCluster implements Cluster {
   readonly scheduler: Scheduler;
   readonly secret: string;
@@ -98,10 +108,7 @@ export abstract class JobCluster implements Cluster {
     this.jobMemory = memory;
     this.workerMemory = Math.floor(memory / processes);
     this.secret = options.nats === undefined ? newSecret() : '';
-    const host = options.host ?? hostname();
-    this.scheduler = options.nats === undefined
-      ? new Scheduler({ listen: `tcp://${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`, transport: socketTransport(this.secret), allowedFailures: options.allowedFailures })
-      : new Scheduler({ listen: options.nats, transport: natsTransport(options.nats, ''), allowedFailures: options.allowedFailures });
+    this.scheduler = new Scheduler({ ...schedulerListen({ nats: options.nats, host: options.host ?? hostname(), port: options.port ?? 0 }, this.secret), allowedFailures: options.allowedFailures });
     this.#started = this.#begin();
     this.#started.catch(() => undefined);
   }

@@ -15,6 +15,7 @@ import { SKEIN_VERSION } from '../version.js';
 import { JobCluster, type JobClusterOptions } from './jobCluster.js';
 import { parseMemoryLimit } from './cluster.js';
 import { shownAddress } from './natsComm.js';
+import { overNats } from './comm.js';
 
 type KubeConfig = import('@kubernetes/client-node').KubeConfig;
 type CoreV1Api = import('@kubernetes/client-node').CoreV1Api;
@@ -46,6 +47,9 @@ export interface KubeClusterOptions extends Omit<JobClusterOptions, 'nats' | 'pr
 }
 
 export const CLUSTER_LABEL = 'skein.dev/cluster';
+
+/** How a pod starts Skein's CLI unless told: this version from the npm registry. */
+const NPX_SKEIN: readonly string[] = ['npx', '--yes', `skein@${SKEIN_VERSION}`];
 
 /** What a worker pod runs and asks for: used by KubeCluster's pods and by the manifest's Deployment. */
 export function workerPodSpec(o: { readonly image?: string; readonly command: readonly string[]; readonly cores: number; readonly memory: number; readonly env?: Readonly<Record<string, string>>; readonly template?: PodTemplate; readonly podNameEnv?: boolean }): PodTemplate & { spec: NonNullable<PodTemplate['spec']> } {
@@ -90,7 +94,7 @@ export class KubeCluster extends JobCluster {
 
   constructor(options: KubeClusterOptions) {
     // checked before the scheduler starts (a refused option leaves nothing running)
-    if (!/^(nats|tls):\/\//.test(options.nats ?? '')) throw new TypeError(`KubeCluster needs nats: the NATS server pods and scheduler meet at (nats://HOST:4222); got ${JSON.stringify(options.nats)}`);
+    if (!overNats(options.nats ?? '')) throw new TypeError(`KubeCluster needs nats: the NATS server pods and scheduler meet at (nats://HOST:4222); got ${JSON.stringify(options.nats)}`);
     const name = options.name ?? `skein-${randomBytes(3).toString('hex')}`;
     if (!/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(name)) throw new TypeError(`name must be a Kubernetes name: lower-case letters, digits and '-', at most 42 characters; got ${JSON.stringify(name)}`);
     super(options);
@@ -104,7 +108,7 @@ export class KubeCluster extends JobCluster {
   }
 
   protected override launcher(): string[] {
-    return [...(this.#kube.command ?? ['npx', '--yes', `skein@${SKEIN_VERSION}`])];
+    return [...(this.#kube.command ?? NPX_SKEIN)];
   }
 
   /** The pod a worker runs in, named `podName`. */
@@ -192,7 +196,7 @@ export function kubeManifest(o: ManifestOptions): string {
   const nthreads = o.nthreads ?? 1;
   const memory = parseMemoryLimit(o.memory ?? '2GB', 1)!;
   const labels = { 'app.kubernetes.io/name': 'skein-worker', [CLUSTER_LABEL]: name };
-  const command = [...(o.command ?? ['npx', '--yes', `skein@${SKEIN_VERSION}`]), 'worker', '--nats', o.nats, '--nthreads', String(nthreads), '--memory-limit', String(memory), '--name', '$(POD_NAME)'];
+  const command = [...(o.command ?? NPX_SKEIN), 'worker', '--nats', o.nats, '--nthreads', String(nthreads), '--memory-limit', String(memory), '--name', '$(POD_NAME)'];
   const pod = workerPodSpec({ image: o.image, command, cores: nthreads, memory, podNameEnv: true });
   // a Deployment's pods are started again when they end
   pod.spec.restartPolicy = 'Always';

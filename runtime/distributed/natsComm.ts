@@ -15,7 +15,10 @@
  * serialization, cut into chunks of at most 1 MB (NATS's default largest message) and joined
  * again on arrival, in order (NATS keeps a publisher's order), each numbered: core NATS delivers
  * at most once, and a frame lost (a server that went, its clients moving to another of the
- * cluster) ends the connection as a loss, which the scheduler handles as it handles a worker gone. Each side says its
+ * cluster) ends the connection as a loss, which the scheduler handles as it handles a worker gone.
+ * A connection to the scheduler, where the server has JetStream, carries its frames through a
+ * stream instead (durableStream, openDurable): stored until taken, published again until stored,
+ * taken by number once and in order, so a server lost loses none. Each side says its
  * `nats.livenessMs` (configuration) as they connect; one that has sent nothing for a quarter of
  * the shorter of the two sends a ping, and one that hears nothing from the other for its own takes
  * it as gone, as a socket's close would say: a worker killed, or cut off from NATS.
@@ -40,6 +43,9 @@ const ABORT = 5;
 
 /** A frame's header: its kind (a byte) and its sequence number on the connection (4 bytes). */
 const HEADER = 5;
+
+/** SKEIN_NATS_DEBUG=1: what consumers report and the publishes retried, on stderr. */
+const DEBUG = process.env.SKEIN_NATS_DEBUG === '1';
 
 /** Largest chunk: 1 MB, or less if the server allows less. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -311,7 +317,7 @@ async function consumeFrames(d: DurableStream, subject: string, name: string, li
       m.ack();
     },
   });
-  if (process.env.SKEIN_NATS_DEBUG === '1') {
+  if (DEBUG) {
     void (async () => {
       for await (const n of messages.status()) if (n.type !== 'heartbeat' && n.type !== 'next') process.stderr.write(`skein nats ${process.pid} ${name}: ${JSON.stringify(n)} at ${Date.now()}\n`);
     })();
@@ -320,6 +326,18 @@ async function consumeFrames(d: DurableStream, subject: string, name: string, li
     void messages.close().catch(() => undefined);
     void d.jsm.consumers.delete(d.stream, name).catch(() => undefined);
   };
+}
+
+/**
+ * An end's durable part of connection `id`: its consumer of `<prefix>.d.<id>.<side>` (frames to it
+ * handed to `take`), frames to the other end published to the other side's subject; undefined
+ * where the server has no JetStream or the consumer cannot be made.
+ */
+async function openDurable(nc: NatsConnection, prefix: string, id: string, side: 'c' | 'l', livenessMs: number, take: (data: Uint8Array) => void): Promise<Durable | undefined> {
+  const d = await durableStream(nc, prefix).catch(() => undefined);
+  if (d === undefined) return undefined;
+  const stop = await consumeFrames(d, `${prefix}.d.${id}.${side}`, `${id}-${side}`, livenessMs, take).catch(() => undefined);
+  return stop === undefined ? undefined : { d, peer: `${prefix}.d.${id}.${side === 'c' ? 'l' : 'c'}`, id: `${id}.${side}`, stop };
 }
 
 class NatsComm<In, Out> extends BatchingComm<In, Out> {
@@ -435,7 +453,7 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
         (error: unknown) => {
           if (this.closed && frame[0] !== CLOSE) return;
           failingSince ||= Date.now();
-          if (process.env.SKEIN_NATS_DEBUG === '1') process.stderr.write(`skein nats ${process.pid} publish ${durable.id}.${seq} failed at ${Date.now()}: ${error instanceof Error ? error.message : String(error)}\n`);
+          if (DEBUG) process.stderr.write(`skein nats ${process.pid} publish ${durable.id}.${seq} failed at ${Date.now()}: ${error instanceof Error ? error.message : String(error)}\n`);
           // a stream electing a leader takes seconds: the other end's silence (pings on core NATS) decides it is gone, not this
           const patience = Math.max(30_000, this.liveness);
           if (Date.now() - failingSince > patience || this.nc.isClosed()) return this.#lost(new Error(`JetStream did not store frame ${seq} for ${patience / 1000} s: ${error instanceof Error ? error.message : String(error)}`));
@@ -541,14 +559,7 @@ export function natsTransport(address: string, secret: string, options: { readon
             const early: Uint8Array[] = [];
             const take = (data: Uint8Array): void => void (comm === undefined ? early.push(data) : comm.received(data));
             const sub = nc.subscribe(inbox, { callback: (e, m) => void (e === null && take(m.data)) });
-            let durable: Durable | undefined;
-            if (typeof hello.durable === 'string' && /^[0-9a-f]{24}$/.test(hello.durable)) {
-              const d = await durableStream(nc, a.prefix).catch(() => undefined);
-              if (d !== undefined) {
-                const stop = await consumeFrames(d, `${a.prefix}.d.${hello.durable}.l`, `${hello.durable}-l`, liveness, take).catch(() => undefined);
-                if (stop !== undefined) durable = { d, peer: `${a.prefix}.d.${hello.durable}.c`, id: `${hello.durable}.l`, stop };
-              }
-            }
+            const durable = typeof hello.durable === 'string' && /^[0-9a-f]{24}$/.test(hello.durable) ? await openDurable(nc, a.prefix, hello.durable, 'l', liveness, take) : undefined;
             shared.users++;
             if (!unref) shared.held++;
             comm = new NatsComm<In, Out>(
@@ -595,13 +606,8 @@ export function natsTransport(address: string, secret: string, options: { readon
         const take = (data: Uint8Array): void => void (comm === undefined ? early.push(data) : comm.received(data));
         const sub = nc.subscribe(inbox, { callback: (e, m) => void (e === null && take(m.data)) });
         // to the scheduler, frames through JetStream where the server has it: a NATS server lost loses none
-        let durable: Omit<Durable, 'peer'> | undefined;
         const id = randomBytes(12).toString('hex');
-        if (a.subject.endsWith('.scheduler')) {
-          const d = await durableStream(nc, a.prefix).catch(() => undefined);
-          const stop = d === undefined ? undefined : await consumeFrames(d, `${a.prefix}.d.${id}.c`, `${id}-c`, liveness, take).catch(() => undefined);
-          if (d !== undefined && stop !== undefined) durable = { d, id: `${id}.c`, stop };
-        }
+        let durable = a.subject.endsWith('.scheduler') ? await openDurable(nc, a.prefix, id, 'c', liveness, take) : undefined;
         let reply: { inbox?: string; livenessMs?: number; refused?: string; durable?: boolean };
         try {
           reply = deserialize((await nc.request(a.subject, serialize({ inbox, livenessMs: liveness, secret, ...(durable !== undefined ? { durable: id } : {}) } satisfies Hello), { timeout: 10_000 })).data) as typeof reply;
@@ -621,7 +627,7 @@ export function natsTransport(address: string, secret: string, options: { readon
           durable?.stop();
           durable = undefined;
         }
-        comm = new NatsComm<In, Out>(nc, sub, reply.inbox, () => release(shared, unref), liveness, reply.livenessMs ?? liveness, durable && { ...durable, peer: `${a.prefix}.d.${id}.l` });
+        comm = new NatsComm<In, Out>(nc, sub, reply.inbox, () => release(shared, unref), liveness, reply.livenessMs ?? liveness, durable);
         for (const d of early) comm.received(d);
         return comm;
       } catch (error) {

@@ -15,6 +15,11 @@ import { type KV, Kvm } from '@nats-io/kv';
 import { resolveConfig } from '../core/config.js';
 import { clusterReplicas, parseNatsAddress, subjectToken } from './natsComm.js';
 
+/** How long a key lives after its last put: half of `nats.livenessMs` (a second at least). */
+function keyLifetimeMs(): number {
+  return Math.max(1000, Math.floor(resolveConfig()['nats.livenessMs'] / 2));
+}
+
 /** The bucket's name for a Skein cluster's prefix. */
 export function livenessBucketName(prefix: string): string {
   return `skein_${prefix}_workers`;
@@ -39,7 +44,7 @@ export async function livenessBucket(nc: NatsConnection, address: string, ttlMs:
 /** A worker's side: its key put now and at every `beat()`, deleted at `stop()`. */
 export async function announceWorker(nc: NatsConnection, scheduler: string, dataAddress: string, info: { readonly name: string; readonly nthreads: number }): Promise<{ beat(): void; stop(): Promise<void> } | undefined> {
   const key = livenessKey(dataAddress);
-  const kv = key === undefined ? undefined : await livenessBucket(nc, scheduler, Math.max(1000, Math.floor(resolveConfig()['nats.livenessMs'] / 2)));
+  const kv = key === undefined ? undefined : await livenessBucket(nc, scheduler, keyLifetimeMs());
   if (kv === undefined || key === undefined) return undefined;
   const value = () => JSON.stringify({ ...info, address: dataAddress, pid: process.pid, time: Date.now() });
   const beat = (): void => void kv.put(key, value()).catch(() => undefined);
@@ -53,7 +58,7 @@ export async function announceWorker(nc: NatsConnection, scheduler: string, data
  * data addresses, each with the time it joined) whose key is missing and that joined before that.
  */
 export async function sweepLiveness(nc: NatsConnection, address: string, workers: () => Iterable<readonly [address: string, joined: number]>, gone: (address: string) => void): Promise<(() => void) | undefined> {
-  const ttl = Math.max(1000, Math.floor(resolveConfig()['nats.livenessMs'] / 2));
+  const ttl = keyLifetimeMs();
   const kv = await livenessBucket(nc, address, ttl);
   if (kv === undefined) return undefined;
   let healthySince = 0;

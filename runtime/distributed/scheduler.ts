@@ -5,7 +5,7 @@
  * heartbeats for `workerTtlMs` is removed too.
  */
 import { clock } from '../core/timings.js';
-import type { Comm, Listener, Transport } from './comm.js';
+import { type Comm, type Listener, type Transport, overNats } from './comm.js';
 import type { ToClient, ToScheduler, ToWorker } from './protocol.js';
 import { MEMORY_HISTORY, type Outbox, SchedulerState } from './schedulerState.js';
 import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
@@ -63,7 +63,7 @@ export class Scheduler {
     }, Math.min(ttl, 1000));
     this.#sweep.unref();
     // over NATS: workers whose key in the liveness bucket expired are gone (natsLiveness.ts)
-    if (/^(nats|tls):/.test(this.options.listen)) {
+    if (overNats(this.options.listen)) {
       const { processConnection } = await import('./natsComm.js');
       const nc = await processConnection();
       if (nc !== undefined) {

@@ -19,7 +19,7 @@ import { workersNeedLoader } from '../loader/register.js';
 import { createThreadPool, runOn } from '../schedulers/threadPool.js';
 import { warmupBatch } from '../workers/spawn.js';
 import type { FnRef, ProfileSamples, WireBatch, WireError, WireLink, WireOutcome } from '../workers/protocol.js';
-import type { Comm, HandleOptions, Listener, Transport } from './comm.js';
+import { type Comm, type HandleOptions, type Listener, type Transport, overNats } from './comm.js';
 import type { DataReply, DataRequest, ToScheduler, ToWorker, WireValue } from './protocol.js';
 import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
 import { formatBytes, sizeOf } from '../core/sizeOf.js';
@@ -232,7 +232,7 @@ export class Worker {
     comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null, clock: clock(), node: process.versions.node });
     await registered;
     // over NATS: this worker's key in the liveness bucket, put at each heartbeat (natsLiveness.ts)
-    if (/^(nats|tls):/.test(this.options.scheduler)) {
+    if (overNats(this.options.scheduler)) {
       const { processConnection } = await import('./natsComm.js');
       const nc = await processConnection();
       if (nc !== undefined) this.#announced = await (await import('./natsLiveness.js')).announceWorker(nc, this.options.scheduler, this.address, { name: this.options.name, nthreads: this.options.nthreads });
@@ -845,14 +845,14 @@ const AGAIN_AFTER_MS = [250, 500, 1000, 2000];
  */
 export async function requestData(transport: Transport, peers: Map<string, Promise<Comm<DataReply, DataRequest>>>, address: string, request: DataRequest, options?: HandleOptions): Promise<DataReply> {
   if (request.op !== 'get-data') return requestOnce(transport, peers, address, request, options);
-  const overNats = /^(nats|tls):/.test(address);
+  const throughNats = overNats(address);
   for (let attempt = 0; ; attempt++) {
     const last = attempt === AGAIN_AFTER_MS.length;
     try {
       const reply = await requestOnce(transport, peers, address, request, options);
       if (!lostReplies.has(reply) || last) return reply;
     } catch (error) {
-      if (!overNats || last) throw error;
+      if (!throughNats || last) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, AGAIN_AFTER_MS[attempt]));
   }

@@ -5,7 +5,7 @@
  * closes it, when the connection is lost, or when its nanny is gone.
  */
 import type { WorkerStart } from './cluster.js';
-import { socketTransport } from './comm.js';
+import { overNats, socketTransport } from './comm.js';
 import { destroyPool, startWarmPool, Worker } from './worker.js';
 
 const nthreads = Number(process.argv[3]);
@@ -26,8 +26,7 @@ process.on('message', async (message: WorkerStart | { readonly op: 'close' }) =>
   }
   if (worker !== undefined) return;
   // over NATS its peers reach it at its own subject; otherwise on a port of this machine
-  const overNats = /^(nats|tls):/.test(message.scheduler);
-  const nats = overNats ? await import('./natsComm.js') : undefined;
+  const nats = overNats(message.scheduler) ? await import('./natsComm.js') : undefined;
   if (worker !== undefined) return;
   const w = new Worker({
     scheduler: message.scheduler,
