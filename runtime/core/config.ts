@@ -81,6 +81,12 @@ export interface SkeinConfig {
    */
   'nats.livenessMs': number;
   /**
+   * Distributed: times a task may be running on a worker that dies (its connection lost, its
+   * liveness key expired, its queue message delivered again while it stays silent) before the
+   * task fails instead of running again (Dask's `distributed.scheduler.allowed-failures`).
+   */
+  allowedFailures: number;
+  /**
    * Over NATS with JetStream: replicas of the stream that carries the scheduler's connections;
    * null (the default): 3 on a NATS cluster of three servers or more (it survives one server's
    * loss), else 1.
@@ -167,6 +173,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   'memory.pause': fractionSpec(0.8),
   'memory.terminate': fractionSpec(0.95),
   'nats.livenessMs': intSpec(10_000, 100, false) as KeySpec<number>,
+  allowedFailures: intSpec(3, 0, false) as KeySpec<number>,
   'nats.replicas': intSpec(null, 1, true),
   callbacks: {
     default: [],

@@ -50,6 +50,11 @@ const DEBUG = process.env.SKEIN_NATS_DEBUG === '1';
 /** Largest chunk: 1 MB, or less if the server allows less. */
 const CHUNK_BYTES = 1024 * 1024;
 
+/** A connection through JetStream pings on core NATS this often, so its silence means the process, not a stream. */
+const DURABLE_PING_MS = 1000;
+/** Silence (no frame, no ping) after which the other end of a durable connection may be taken as dead for a task whose queue message came again. */
+export const DURABLE_SILENCE_MS = 3000;
+
 export interface NatsAddress {
   /** `nats://HOST:PORT` or `tls://HOST:PORT`, without credentials: the first of `servers`. */
   readonly server: string;
@@ -219,7 +224,7 @@ function refresh(s: Shared): void {
 }
 
 /** A prefix's JetStream: the stream that carries its scheduler's connections (one per process and NATS connection). */
-interface DurableStream {
+export interface DurableStream {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly stream: string;
@@ -231,7 +236,7 @@ const streams = new WeakMap<NatsConnection, Map<string, Promise<DurableStream | 
  * its consumer acknowledges it, in `nats.replicas` copies), made if missing; undefined when the
  * server has no JetStream (connections then go over core NATS alone).
  */
-function durableStream(nc: NatsConnection, prefix: string): Promise<DurableStream | undefined> {
+export function durableStream(nc: NatsConnection, prefix: string): Promise<DurableStream | undefined> {
   let byPrefix = streams.get(nc);
   if (byPrefix === undefined) streams.set(nc, (byPrefix = new Map()));
   let made = byPrefix.get(prefix);
@@ -360,12 +365,15 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
   ) {
     super();
     this.#maxChunk = Math.min(CHUNK_BYTES, (nc.info?.max_payload ?? CHUNK_BYTES) - 1024);
-    const pingEvery = Math.min(liveness, theirs) / 4;
+    // through JetStream, pings go on core NATS every second whatever else is sent: frames may wait
+    // in a stream electing a leader, and the other end judges silence by what reaches it (a worker
+    // whose task's queue message came again is taken as dead after DURABLE_SILENCE_MS of it)
+    const pingEvery = durable === undefined ? Math.min(liveness, theirs) / 4 : Math.min(liveness / 4, theirs / 4, DURABLE_PING_MS);
     this.#timer = setInterval(() => {
       const now = Date.now();
       if (now - this.#heard > liveness) return this.#lost(new Error(`no word from the other end for ${liveness} ms (nats.livenessMs): taken as gone`));
       if (now - this.#said >= pingEvery) this.#core(this.#control(PING));
-    }, Math.max(25, Math.floor(Math.min(liveness, theirs) / 8)));
+    }, Math.max(25, Math.floor(pingEvery / 2)));
     this.#timer.unref();
     void nc.closed().then(() => this.#lost(new Error('the NATS connection closed')));
   }
@@ -444,7 +452,6 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
   #send(frame: Buffer): void {
     const durable = this.durable;
     if (durable === undefined) return this.#core(frame);
-    this.#said = Date.now();
     const seq = frame.readUInt32LE(1);
     let failingSince = 0;
     const attempt = (): void => {

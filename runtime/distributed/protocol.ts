@@ -102,7 +102,9 @@ export type ToScheduler =
   /** It now holds copies of these results (an `acquire`); `missing`: ones no holder had. */
   | { readonly op: 'keys-added'; readonly keys: readonly string[]; readonly missing: readonly string[] }
   /** The answer to a steal: `stolen` when the task had not started and was dropped. */
-  | { readonly op: 'steal-response'; readonly key: string; readonly stolen: boolean };
+  | { readonly op: 'steal-response'; readonly key: string; readonly stolen: boolean }
+  /** Tasks it pulled from the shared work queue (over NATS): each with its queue number, and whether JetStream delivered it before. */
+  | { readonly op: 'claim'; readonly claims: ReadonlyArray<{ readonly key: string; readonly seq: number; readonly redelivered: boolean }> };
 
 // ---- to a worker -------------------------------------------------------------------------
 
@@ -135,6 +137,12 @@ export type ToWorker =
   | { readonly op: 'acquire'; readonly keys: ReadonlyArray<readonly [key: string, holders: readonly string[]]> }
   /** Give these tasks back if they have not started (work stealing); answered by `steal-response`. */
   | { readonly op: 'steal'; readonly keys: readonly string[] }
+  /**
+   * A claim of a task from the shared work queue that is not this worker's to run (done, let go,
+   * queued again since), or not yet (`later`: running on a worker not yet silent long enough to be
+   * taken as dead).
+   */
+  | { readonly op: 'claim-refused'; readonly key: string; readonly seq: number; readonly later: boolean }
   | { readonly op: 'close' };
 
 // ---- to a client -------------------------------------------------------------------------

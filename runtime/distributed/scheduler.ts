@@ -5,6 +5,7 @@
  * heartbeats for `workerTtlMs` is removed too.
  */
 import { clock } from '../core/timings.js';
+import { resolveConfig } from '../core/config.js';
 import { type Comm, type Listener, type Transport, overNats } from './comm.js';
 import type { ToClient, ToScheduler, ToWorker } from './protocol.js';
 import { MEMORY_HISTORY, type Outbox, SchedulerState } from './schedulerState.js';
@@ -13,6 +14,7 @@ import { runExported } from './runExported.js';
 import { performanceData } from './dashboard.js';
 import { type PluginScheduler, type PluginStatus, type SchedulerPlugin, type WirePlugin, callPlugin, fromWirePlugin } from './plugins.js';
 import type { PluginReply } from './protocol.js';
+import type { QueueFeeder } from './natsQueue.js';
 
 export interface SchedulerOptions {
   readonly listen: string;
@@ -43,7 +45,7 @@ export class Scheduler {
   onWorkersChanged: (() => void) | undefined;
 
   constructor(readonly options: SchedulerOptions) {
-    this.state = new SchedulerState({ validate: options.validate, allowedFailures: options.allowedFailures });
+    this.state = new SchedulerState({ validate: options.validate, allowedFailures: options.allowedFailures ?? resolveConfig().allowedFailures });
   }
 
   get address(): string {
@@ -64,11 +66,15 @@ export class Scheduler {
     this.#sweep.unref();
     // over NATS: workers whose key in the liveness bucket expired are gone (natsLiveness.ts)
     if (overNats(this.options.listen)) {
-      const { processConnection } = await import('./natsComm.js');
+      const { processConnection, parseNatsAddress } = await import('./natsComm.js');
       const nc = await processConnection();
       if (nc !== undefined) {
         const { sweepLiveness } = await import('./natsLiveness.js');
         this.#stopLiveness = await sweepLiveness(nc, this.options.listen, () => this.#joined, (address) => this.#workerGone(address, 'expired'));
+        // ready tasks beyond the workers' room wait in JetStream, for any worker to claim (natsQueue.ts)
+        const { openQueueFeeder } = await import('./natsQueue.js');
+        this.#queue = await openQueueFeeder(nc, parseNatsAddress(this.options.listen).prefix).catch(() => undefined);
+        if (this.#queue !== undefined) this.state.sharedQueue = true;
       }
     }
   }
@@ -76,10 +82,12 @@ export class Scheduler {
   /** When each worker joined (by data address): the liveness sweep spares those younger than a key's lifetime. */
   readonly #joined = new Map<string, number>();
   #stopLiveness: (() => void) | undefined;
+  #queue: QueueFeeder | undefined;
 
   async close(): Promise<void> {
     clearInterval(this.#sweep);
     this.#stopLiveness?.();
+    await this.#queue?.close();
     for (const [name, plugin] of this.#schedulerPlugins) await this.#closePlugin(name, plugin);
     this.#schedulerPlugins.clear();
     // retirements waiting for copies: nothing more will come
@@ -244,6 +252,16 @@ export class Scheduler {
         return this.#send(st.taskFinished(worker!, message.key, message.nbytes, message, message.value, this.#id(`task-finished-${message.key}`)));
       case 'task-erred':
         return this.#send(st.taskErred(worker!, message.key, message.error, message, this.#id(`task-erred-${message.key}`)));
+      case 'claim': {
+        // a worker that ran the task is taken as dead for it when JetStream delivered its message
+        // again and the worker has said nothing (its pings included) for the queue's silenceMs
+        const silentFor = (address: string): number => {
+          const heard = this.#workers.get(address)?.heardAt?.();
+          const ws = st.workers.get(address);
+          return Math.min(heard === undefined ? Infinity : Date.now() - heard, ws === undefined ? Infinity : clock() - ws.lastSeen);
+        };
+        return this.#send(st.claimTasks(worker!, message.claims, silentFor, this.#queue?.silenceMs ?? Infinity, this.#id('claim')));
+      }
       case 'steal-response':
         return this.#send(st.stealResponse(worker!, message.key, message.stolen, this.#id('steal-response')));
       case 'missing-data':
@@ -503,5 +521,6 @@ export class Scheduler {
       if (comm !== undefined) for (const m of messages) comm.send(m);
     }
     for (const [client, events] of out.events) this.#clients.get(client)?.send({ op: 'events', events });
+    if (out.queue.length > 0) this.#queue?.publish(out.queue);
   }
 }

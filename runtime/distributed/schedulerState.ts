@@ -97,6 +97,11 @@ export interface TaskState {
   readyTime: number;
   /** Its estimated duration when it was handed to its worker. */
   estimate: number;
+  /**
+   * Its number in the shared work queue (over NATS), while it waits there and while the worker
+   * that claimed it runs it: a claim naming another number is for an earlier queuing of it.
+   */
+  queuedAs: number | undefined;
 }
 
 export interface WorkerState {
@@ -150,6 +155,8 @@ export class Outbox {
   readonly workers = new Map<string, ToWorker[]>();
   readonly clients = new Map<string, ToClient[]>();
   readonly events = new Map<string, TaskEvent[]>();
+  /** Tasks for the shared work queue (over NATS): any worker with room claims them. */
+  readonly queue: Array<{ readonly key: string; readonly seq: number }> = [];
 
   toWorker(address: string, message: ToWorker): void {
     let list = this.workers.get(address);
@@ -176,6 +183,8 @@ export interface LogEntry {
   readonly time: number;
   /** What the transition recommended next. */
   readonly recommended: ReadonlyArray<readonly [string, TaskStateName]>;
+  /** To processing: the worker it went to (its name). */
+  readonly worker?: string;
 }
 
 type Recommendations = Map<TaskState, TaskStateName>;
@@ -208,6 +217,13 @@ export class SchedulerState {
   readonly #allowedFailures: number;
   readonly #validate: boolean;
   #stimulus = '';
+  /**
+   * Ready tasks no worker has room for and that need nothing from a worker (no inputs, no
+   * restriction) wait in the shared work queue (the NATS transport's, natsQueue.ts) rather than
+   * here: set once the scheduler has one.
+   */
+  sharedQueue = false;
+  #queueSeq = 0;
 
   constructor(options: SchedulerStateOptions = {}) {
     this.#allowedFailures = options.allowedFailures ?? 3;
@@ -316,6 +332,53 @@ export class SchedulerState {
       ts.nbytes = nbytes;
       this.#finished = { stamps, value };
       rec.set(ts, 'memory');
+    });
+  }
+
+  /**
+   * A worker pulled tasks from the shared work queue and claims them: each still waiting there
+   * (same queue number) is its to run (`compute-task`); any other claim is refused. A claim of a
+   * message JetStream delivered again, for a task whose worker has stopped saying it runs it and
+   * has been silent for `silentMs`, takes that worker as dead for the task: it runs again on the
+   * claimer, counted among the task's deaths (`allowedFailures`) as a lost connection is.
+   */
+  claimTasks(address: string, claims: ReadonlyArray<{ readonly key: string; readonly seq: number; readonly redelivered: boolean }>, silentFor: (address: string) => number, silentMs: number, stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (out, rec) => {
+      const ws = this.workers.get(address);
+      if (ws === undefined) return;
+      ws.lastSeen = clock();
+      for (const claim of claims) {
+        const ts = this.tasks.get(claim.key);
+        const current = ts !== undefined && ts.queuedAs === claim.seq;
+        if (current && ts.state === 'queued' && !ws.retiring) {
+          this.#startOn(ts, ws, out);
+          ts.queuedAs = claim.seq;
+          this.#record({ key: ts.key, from: 'queued', to: 'processing', stimulus: this.#stimulus, time: clock(), recommended: [] }, ts);
+          continue;
+        }
+        const holder = current && ts.state === 'processing' ? ts.processingOn! : undefined;
+        // delivered again to the worker that runs it (JetStream missed its word for a while): it still runs it
+        if (holder === ws) continue;
+        if (holder !== undefined && claim.redelivered && silentFor(holder.address) >= silentMs) {
+          ts!.killedOn.push(holder.name);
+          out.toWorker(holder.address, { op: 'free-keys', keys: [ts!.key] });
+          if (ts!.killedOn.length > this.#allowedFailures) {
+            ts!.exception = killedWorker(ts!, this.#allowedFailures);
+            ts!.erredBecause = ts!.key;
+            rec.set(ts!, 'erred');
+            out.toWorker(address, { op: 'claim-refused', key: claim.key, seq: claim.seq, later: false });
+            continue;
+          } else {
+            this.#stopProcessing(ts!);
+            this.#startOn(ts!, ws, out);
+            ts!.queuedAs = claim.seq;
+            this.#record({ key: ts!.key, from: 'processing', to: 'processing', stimulus: this.#stimulus, time: clock(), recommended: [] }, ts);
+            continue;
+          }
+        }
+        // its worker not (yet) silent for long enough: the message is to come again a second on
+        out.toWorker(address, { op: 'claim-refused', key: claim.key, seq: claim.seq, later: holder !== undefined });
+      }
     });
   }
 
@@ -670,7 +733,7 @@ export class SchedulerState {
     const mine: Recommendations = new Map();
     const from = ts.state;
     transition.call(this, ts, out, mine);
-    this.#record({ key: ts.key, from, to: ts.state, stimulus: this.#stimulus, time: clock(), recommended: [...mine].map(([t, s]) => [t.key, s] as const) });
+    this.#record({ key: ts.key, from, to: ts.state, stimulus: this.#stimulus, time: clock(), recommended: [...mine].map(([t, s]) => [t.key, s] as const) }, ts);
     for (const [t, s] of mine) rec.set(t, s);
   }
 
@@ -693,7 +756,7 @@ export class SchedulerState {
       if (ws === undefined || this.#full(ws)) return;
       this.#queued.pop();
       this.#startOn(ts, ws, out);
-      this.#record({ key: ts.key, from: 'queued', to: 'processing', stimulus: this.#stimulus, time: clock(), recommended: [] });
+      this.#record({ key: ts.key, from: 'queued', to: 'processing', stimulus: this.#stimulus, time: clock(), recommended: [] }, ts);
     }
   }
 
@@ -736,7 +799,8 @@ export class SchedulerState {
   }
 
   /** Every transition goes in the log, and to `onTransition` (scheduler plugins). */
-  #record(entry: LogEntry): void {
+  #record(entry: LogEntry, ts?: TaskState): void {
+    if (entry.to === 'processing' && ts?.processingOn !== undefined) entry = { ...entry, worker: ts.processingOn.name };
     this.log.push(entry);
     if (this.log.length >= 2 * this.#logKept) {
       const drop = this.log.length - this.#logKept;
@@ -792,6 +856,7 @@ export class SchedulerState {
   #startOn(ts: TaskState, ws: WorkerState, out: Outbox): void {
     const sent = ts.pinnedTo === ws;
     this.#unpin(ts);
+    ts.queuedAs = undefined;
     ts.state = 'processing';
     ts.processingOn = ws;
     ts.estimate = this.#estimate(ts);
@@ -928,7 +993,10 @@ export class SchedulerState {
     // the queue is for tasks any worker can take)
     if (this.#full(ws) && ts.spec.workers === undefined) {
       ts.state = 'queued';
-      this.#queued.push(ts);
+      if (this.sharedQueue && ts.dependencies.length === 0) {
+        ts.queuedAs = ++this.#queueSeq;
+        out.queue.push({ key: ts.key, seq: ts.queuedAs });
+      } else this.#queued.push(ts);
       return;
     }
     this.#startOn(ts, ws, out);
@@ -1130,6 +1198,7 @@ function newTask(spec: TaskSpec): TaskState {
     ran: undefined,
     readyTime: Number.NaN,
     estimate: 0,
+    queuedAs: undefined,
   };
 }
 

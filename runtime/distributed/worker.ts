@@ -20,6 +20,8 @@ import { createThreadPool, runOn } from '../schedulers/threadPool.js';
 import { warmupBatch } from '../workers/spawn.js';
 import type { FnRef, ProfileSamples, WireBatch, WireError, WireLink, WireOutcome } from '../workers/protocol.js';
 import { type Comm, type HandleOptions, type Listener, type Transport, overNats } from './comm.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { QueueItem, QueueTaker } from './natsQueue.js';
 import type { DataReply, DataRequest, ToScheduler, ToWorker, WireValue } from './protocol.js';
 import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
 import { formatBytes, sizeOf } from '../core/sizeOf.js';
@@ -105,6 +107,8 @@ const MAX_CHAIN = 64;
 /** A batch holds about this much work (by the measured durations of its functions), so what waits stays stealable. */
 const BATCH_TARGET_MS = 5;
 const HEARTBEAT_MS = 1000;
+/** A shared queue's message refused for now (its task runs on a worker not yet taken as dead) comes again after this long. */
+const CLAIM_AGAIN_MS = 1000;
 
 /** A pool whose threads load Skein's worker code at once, not with the first task (`profiled`: see createThreadPool's `eventLoop`). */
 export function startWarmPool(nthreads: number, profiled = false): Piscina {
@@ -151,6 +155,13 @@ export class Worker {
   #heartbeat: NodeJS.Timeout | undefined;
   /** Its key in the NATS liveness bucket (over NATS with JetStream). */
   #announced: { beat(): void; stop(): Promise<void> } | undefined;
+  /** Over NATS: the shared work queue this worker takes tasks from when it has room (natsQueue.ts). */
+  #taker: QueueTaker | undefined;
+  /** Messages of the shared queue claimed and not yet granted or refused, by key. */
+  readonly #claimed = new Map<string, QueueItem>();
+  /** Messages of tasks granted here, acknowledged when the task ends, by key. */
+  readonly #holding = new Map<string, QueueItem>();
+  #working: NodeJS.Timeout | undefined;
   readonly #abort = new AbortController();
   #closed = false;
   /** With profiling: where the threads post their samples, and those not sent to the scheduler yet. */
@@ -236,6 +247,7 @@ export class Worker {
       const { processConnection } = await import('./natsComm.js');
       const nc = await processConnection();
       if (nc !== undefined) this.#announced = await (await import('./natsLiveness.js')).announceWorker(nc, this.options.scheduler, this.address, { name: this.options.name, nthreads: this.options.nthreads });
+      if (nc !== undefined && !this.#closed) await this.#takeFromQueue(nc);
     }
     const cpu = cpuMeter(); // over each beat, every thread of the process
     this.#heartbeat = setInterval(() => {
@@ -253,6 +265,40 @@ export class Worker {
       this.#memoryTimer = setInterval(() => this.#checkMemory(), MEMORY_CHECK_MS);
       this.#memoryTimer.unref();
     }
+  }
+
+  /**
+   * Pull requests on the shared work queue for as many tasks as this worker has room for (twice
+   * its threads, counting what it was given and what it claimed); each message pulled is claimed
+   * from the scheduler, which grants it (`compute-task`) or refuses it. While a granted task runs,
+   * JetStream hears every half ack-wait that it still does, so only a worker gone quiet has its
+   * message delivered to another.
+   */
+  async #takeFromQueue(nc: NatsConnection): Promise<void> {
+    const { openQueueTaker, ACK_WAIT_MS } = await import('./natsQueue.js');
+    const { parseNatsAddress } = await import('./natsComm.js');
+    const slots = (): number => (this.#closed || this.#paused ? 0 : Math.max(0, 2 * this.options.nthreads - this.#assigned.size - this.#claimed.size));
+    this.#taker = await openQueueTaker(nc, parseNatsAddress(this.options.scheduler).prefix, slots, (item) => {
+      const mine = this.#holding.has(item.key) ? this.#holding : this.#claimed.get(item.key)?.seq === item.seq ? this.#claimed : undefined;
+      // the same message again (an acknowledgement that did not arrive): kept, not claimed twice
+      if (mine !== undefined) return void mine.set(item.key, item);
+      this.#claimed.set(item.key, item);
+      this.#comm?.send({ op: 'claim', claims: [{ key: item.key, seq: item.seq, redelivered: item.redelivered }] });
+    }).catch(() => undefined);
+    if (this.#taker === undefined) return;
+    this.#working = setInterval(() => {
+      for (const item of this.#holding.values()) item.working();
+      for (const item of this.#claimed.values()) item.working();
+    }, ACK_WAIT_MS / 2);
+    this.#working.unref();
+  }
+
+  /** A task of the shared queue ended here, or is not this worker's any more: its message leaves the queue. */
+  #settled(key: string): void {
+    const item = this.#holding.get(key);
+    if (item === undefined) return;
+    this.#holding.delete(key);
+    item.done();
   }
 
   /** Bytes of results in memory and spilled to disk (tests, introspection). */
@@ -306,7 +352,10 @@ export class Worker {
     if (paused !== this.#paused) {
       this.#paused = paused;
       this.#comm?.send({ op: 'worker-paused', paused, memory: rss });
-      if (!paused) this.#pump();
+      if (!paused) {
+        this.#pump();
+        this.#taker?.refill();
+      }
     }
   }
 
@@ -357,6 +406,12 @@ export class Worker {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     clearInterval(this.#memoryTimer);
+    clearInterval(this.#working);
+    // tasks of the shared queue not run here go to another worker at once, not after the ack wait
+    this.#taker?.close();
+    for (const item of [...this.#claimed.values(), ...this.#holding.values()]) item.giveBack();
+    this.#claimed.clear();
+    this.#holding.clear();
     this.#samples?.close();
     this.#abort.abort();
     await this.#announced?.stop();
@@ -402,6 +457,11 @@ export class Worker {
         void this.#pluginOp(async () => this.#comm?.send({ op: 'plugin-result', id: message.id, name: message.name, error: await this.#removePlugin(message.name) }));
         return;
       case 'compute-task': {
+        const claimed = this.#claimed.get(message.key);
+        if (claimed !== undefined) {
+          this.#claimed.delete(message.key);
+          this.#holding.set(message.key, claimed);
+        }
         const task: Ready = { ...message, signature: message.fns.map((r) => `${r[0]}#${r[1]}`).join('|') };
         this.#assigned.set(message.key, task);
         this.#tr(message.key, 'waiting');
@@ -412,8 +472,19 @@ export class Worker {
         } else this.#gather(task);
         return;
       }
+      case 'claim-refused': {
+        const item = this.#claimed.get(message.key);
+        if (item !== undefined && item.seq === message.seq) {
+          this.#claimed.delete(message.key);
+          if (message.later) item.giveBack(CLAIM_AGAIN_MS);
+          else item.drop();
+          this.#taker?.refill();
+        }
+        return;
+      }
       case 'free-keys':
         for (const key of message.keys) {
+          this.#settled(key);
           this.#data.delete(key);
           this.#assigned.delete(key); // if it is still queued here, #pump skips it
           this.#tr(key, 'released');
@@ -431,6 +502,7 @@ export class Worker {
             this.#release(this.#assigned.get(key)!);
             this.#assigned.delete(key);
             this.#tr(key, 'released');
+            this.#settled(key);
           }
           this.#comm?.send({ op: 'steal-response', key, stolen });
         }
@@ -636,12 +708,14 @@ export class Worker {
         // over the target, the oldest results go to disk at once: a burst of results is not held until the next look
         this.#spillOverTarget();
         this.#comm?.send({ op: 'task-finished', key: task.key, nbytes, value: task.sendValue ? value : undefined, ...stamps });
+        this.#settled(task.key);
         // the next links of its chain, sent ahead, run now (unless let go meanwhile)
         for (const t of next ?? []) if (this.#assigned.get(t.key) === t) this.#gather(t);
       } else {
         failedAt.add(task.key);
         this.#tr(task.key, 'error');
         this.#comm?.send({ op: 'task-erred', key: task.key, error: outcome.error, ...stamps });
+        this.#settled(task.key);
       }
     };
     runOn(pool, batch, signal, tasks.length > 1 ? (partial) => {
@@ -660,6 +734,7 @@ export class Worker {
       this.#running.delete(run);
       this.#inFlight--;
       this.#pump();
+      this.#taker?.refill();
     });
   }
 

@@ -151,3 +151,8 @@ export const spinThen = (ms: number, x: number): number => {
 };
 /** The process it runs in and an argument: what client.run and runOnScheduler report. */
 export const tagWithPid = (tag: string): string => `${tag}:${process.pid}`;
+/** Sleeps, then says which process ran it (a worker's pid, across the threads of its pool). */
+export const napPid = async (ms: number): Promise<number> => {
+  await sleep(ms);
+  return process.pid;
+};

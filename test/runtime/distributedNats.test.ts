@@ -15,7 +15,7 @@ import { config } from 'skein';
 import { Client } from 'skein/distributed';
 import type { Comm } from '../../runtime/distributed/comm.js';
 import { natsTransport, parseNatsAddress, shownAddress } from '../../runtime/distributed/natsComm.js';
-import { inc, sleep, slowInc, sum } from '../data/ops.js';
+import { inc, napPid, sleep, slowInc, sum } from '../data/ops.js';
 import { ones, total } from '../data/arrays.js';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -291,6 +291,45 @@ describe('a cluster through NATS, started from the command line', () => {
         assert.deepEqual(await client.gather(futures), [300, 301, 302, 303, 304, 305, 306, 307]);
         const after = Date.now() - killedAt;
         assert.ok(after < 20_000, `the run completed ${after} ms after the kill`);
+      });
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('ready tasks beyond the workers\' room wait in the shared work queue; a worker killed running one: JetStream delivers it to the other, where it runs again, counted among its deaths', async () => {
+    const nats = await startNatsServer();
+    try {
+      // connections and keys outlive the test: JetStream's redelivery, not the liveness, finds the death
+      await withCluster(nats.url, { SKEIN_NATS__LIVENESS_MS: '60000' }, async (client, { said }) => {
+        const pids = Object.fromEntries(Object.values((await client.schedulerInfo()).workers).map((w) => [w.name, w.pid]));
+        // the group measured first: then two naps fill a worker, and the rest wait in the queue
+        await client.submit(napPid, 100, { key: 'nap-warm' }).result();
+        const naps = Array.from({ length: 8 }, (_, i) => client.submit(napPid, 1500, { key: `nap-${i}` }));
+        const stories = async () => Object.fromEntries(await Promise.all(naps.map(async (f) => [f.key, await client.story(f.key)] as const)));
+        const claimed = await until('a nap claimed from the queue', async () => {
+          for (const [key, story] of Object.entries(await stories())) {
+            const grant = story.find((e) => e.from === 'queued' && e.to === 'processing' && /^claim-\d+$/.test(e.stimulus));
+            if (grant !== undefined) return { key, worker: grant.worker! };
+          }
+          return undefined;
+        }, 20_000);
+        const direct = Object.values(await stories()).filter((story) => story.some((e) => e.from === 'waiting' && e.to === 'processing')).length;
+        assert.equal(direct, 4, 'two naps sent to each worker, the other four queued');
+        const killedAt = Date.now();
+        process.kill(pids[claimed.worker]!, 'SIGKILL');
+        const rerun = await until(`${claimed.key} run again`, async () => (await client.story(claimed.key)).find((e) => e.from === 'processing' && e.to === 'processing'), 20_000);
+        const after = Date.now() - killedAt;
+        process.stdout.write(`# ${claimed.key}: running on ${claimed.worker} when it was killed, taken by ${rerun.worker} ${after} ms later (JetStream's ack wait: 2 s)\n`);
+        assert.match(rerun.stimulus, /^claim-\d+$/);
+        assert.ok(after < 10_000, `taken again after ${after} ms`);
+        // by the other worker, or by the killed one started again by its supervisor (a new process, same name)
+        const ranBy = await naps.find((f) => f.key === claimed.key)!.result();
+        assert.notEqual(ranBy, pids[claimed.worker]);
+        const now = Object.values((await client.schedulerInfo()).workers).find((w) => w.pid === ranBy);
+        assert.equal(now?.name, rerun.worker);
+        assert.doesNotMatch(said(), /bug in Skein/);
+        await client.cancel(naps);
       });
     } finally {
       await nats.stop();

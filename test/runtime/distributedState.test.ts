@@ -178,6 +178,52 @@ describe('distributed scheduler state', () => {
     assert.deepEqual(story(st, 't-9').map(([f, t]) => `${f}→${t}`), ['released→waiting', 'waiting→queued', 'queued→processing']);
   });
 
+  it('over NATS, queues what no worker has room for in the shared work queue: claims granted once, stale and duplicate ones refused, a redelivery from a silent worker a re-run counted toward allowedFailures', () => {
+    const st = new SchedulerState({ validate: true, allowedFailures: 1 });
+    st.sharedQueue = true;
+    st.addWorker({ address: W1, name: 'worker-0', pid: 1, nthreads: 1, memoryLimit: null }, 'add-1');
+    st.addWorker({ address: W2, name: 'worker-1', pid: 2, nthreads: 1, memoryLimit: null }, 'add-2');
+    const specs = Array.from({ length: 44 }, (_, i) => spec(`t-${i}`, [], i));
+    // a task with an input is never queued there: a worker holding its input is the place for it
+    const out = st.updateGraph('c', [...specs, spec('sum', ['t-0'], 99)], ['sum', ...specs.map((s) => s.key)], { events: false, values: false }, 'update');
+    // 20 unmeasured tasks (0.5 ms each) fill a thread: 40 sent, the last 4 published, in priority order
+    assert.deepEqual(out.queue, [40, 41, 42, 43].map((i, n) => ({ key: `t-${i}`, seq: n + 1 })));
+    assert.equal(st.tasks.get('t-40')!.state, 'queued');
+    const refusals = (o: ReturnType<SchedulerState['claimTasks']>, w: string) => (o.workers.get(w) ?? []).map((m) => (m.op === 'claim-refused' ? `refused ${m.key}#${m.seq}${m.later ? ' for now' : ''}` : m.op === 'compute-task' ? `run ${m.key}` : m.op));
+    const quiet = () => 0;
+    // granted: the task goes to the claimer, as any task does
+    assert.deepEqual(refusals(st.claimTasks(W1, [{ key: 't-40', seq: 1, redelivered: false }], quiet, 2000, 'claim-1'), W1), ['run t-40']);
+    assert.deepEqual(story(st, 't-40').slice(-1), [['queued', 'processing', 'claim-1']]);
+    assert.equal(st.story('t-40').at(-1)!.worker, 'worker-0');
+    // the same message claimed by another worker (delivered twice) while its runner is heard from: refused for now
+    assert.deepEqual(refusals(st.claimTasks(W2, [{ key: 't-40', seq: 1, redelivered: true }], quiet, 2000, 'claim-2'), W2), ['refused t-40#1 for now']);
+    // a number from an earlier queuing, or a key no one knows: refused
+    assert.deepEqual(refusals(st.claimTasks(W2, [{ key: 't-41', seq: 9, redelivered: false }, { key: 'nope', seq: 3, redelivered: false }], quiet, 2000, 'claim-3'), W2), ['refused t-41#9', 'refused nope#3']);
+    // delivered again to the worker that runs it: nothing to say
+    assert.equal(st.claimTasks(W1, [{ key: 't-40', seq: 1, redelivered: true }], quiet, 2000, 'claim-4').workers.size, 0);
+    // delivered again after its worker has been silent for the ack wait: run again on the claimer, its worker told to drop it
+    const silent = (address: string) => (address === W1 ? 2500 : 0);
+    const rerun = st.claimTasks(W2, [{ key: 't-40', seq: 1, redelivered: true }], silent, 2000, 'claim-5');
+    assert.deepEqual(refusals(rerun, W2), ['run t-40']);
+    assert.deepEqual(rerun.workers.get(W1)?.map((m) => m.op), ['free-keys']);
+    assert.deepEqual(story(st, 't-40').slice(-1), [['processing', 'processing', 'claim-5']]);
+    assert.deepEqual(st.tasks.get('t-40')!.killedOn, ['worker-0']);
+    // and once more, from the other: a second death is more than allowedFailures (1)
+    const failed = st.claimTasks(W1, [{ key: 't-40', seq: 1, redelivered: true }], (a) => (a === W2 ? 2500 : 0), 2000, 'claim-6');
+    assert.deepEqual(refusals(failed, W1), ['refused t-40#1']);
+    const [message] = failed.clients.get('c')!;
+    assert.ok(message?.op === 'task-erred');
+    assert.deepEqual(message.killed, ['worker-0', 'worker-1']);
+    // a worker that dies with a claimed task: the task is queued again under a new number
+    assert.deepEqual(refusals(st.claimTasks(W2, [{ key: 't-41', seq: 2, redelivered: false }], quiet, 2000, 'claim-7'), W2), ['run t-41']);
+    const ran = [...st.workers.get(W2)!.processing].sort((a, b) => a.spec.priority - b.spec.priority).map((t) => t.key);
+    assert.equal(ran.length, 21);
+    const removed = st.removeWorker(W2, 'gone');
+    // (and what it ran directly: worker-0 has no room, so all of it waits in the queue, by priority)
+    assert.deepEqual(removed.queue, ran.map((key, n) => ({ key, seq: 5 + n })));
+    assert.deepEqual(st.tasks.get('t-41')!.killedOn, ['worker-1']);
+  });
+
   it('drops at once what a new graph brings that no wanted key needs: the inputs of a result already in memory', () => {
     //  w ─▶ x (in memory: scattered by client a) ─▶ y (wanted by client b)
     const st = cluster();
