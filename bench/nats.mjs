@@ -108,6 +108,28 @@ async function shapeTimes(address) {
   return out;
 }
 
+/**
+ * 2,000 tasks of 1 ms each (spin) and one that sums them: beyond a few per worker they wait in the
+ * scheduler's queue, or over NATS in JetStream's shared work queue, claimed one by one. ms beyond
+ * the ideal (2 s of work over 2 threads) per task.
+ */
+async function queued(address) {
+  const client = new Client({ address, setAsDefault: false });
+  await client.ready;
+  const samples = [];
+  for (let r = 0; r < WARMUP + RUNS; r++) {
+    const g = {};
+    for (let i = 0; i < QUEUED; i++) g[`spin-${r}-${i}`] = [shapes.spin, 1];
+    g[`total-${r}`] = [shapes.sum, ...Object.keys(g)];
+    const t0 = performance.now();
+    await client.get(g, `total-${r}`);
+    if (r >= WARMUP) samples.push((((performance.now() - t0) - QUEUED / 2) * 1000) / QUEUED);
+  }
+  await client.close();
+  return median(samples);
+}
+const QUEUED = 2000;
+
 async function throughput(address) {
   const client = new Client({ address, setAsDefault: false });
   await client.ready;
@@ -125,10 +147,12 @@ async function throughput(address) {
 const [single] = await natsServers(1);
 const overNats = await cluster(['--nats', single], (address) => [address, address]);
 const nats = await shapeTimes(single);
+const natsQueued = await queued(single);
 overNats.stop();
 
 const overSockets = await cluster(['--port', '0'], (address) => [address, address]);
 const sockets = await shapeTimes(overSockets.address);
+const socketsQueued = await queued(overSockets.address);
 overSockets.stop();
 
 const three = await natsServers(3);
@@ -142,6 +166,8 @@ for (const shape of SHAPES) {
   process.stdout.write(`nats       ${shape.padEnd(6)} ${n.usPerTask.toFixed(1).padStart(7)} µs/task (min ${n.min.toFixed(1)}, max ${n.max.toFixed(1)})  one nats-server; target ≤ 500\n`);
   process.stdout.write(`baseline   ${shape.padEnd(6)} ${s.usPerTask.toFixed(1).padStart(7)} µs/task through local sockets (skein scheduler --port 0); ratio nats / sockets ${(n.usPerTask / s.usPerTask).toFixed(2)}x\n`);
 }
+process.stdout.write(`nats       queued ${natsQueued.toFixed(1).padStart(7)} µs/task beyond the work, ${QUEUED} tasks of 1 ms (JetStream's shared work queue, claimed one by one)\n`);
+process.stdout.write(`baseline   queued ${socketsQueued.toFixed(1).padStart(7)} µs/task beyond the work, through local sockets (the scheduler's own queue); ratio ${(natsQueued / socketsQueued).toFixed(2)}x\n`);
 process.stdout.write(`nats 3-server cluster (scheduler on one, a worker on each of the others): wide ${Math.round(perSecond).toLocaleString('en')} tasks/s\n`);
 process.stdout.write(`\n${cpus().length} CPUs, ${availableParallelism()} available, Node ${process.version}; 2 workers x 1 thread, each cluster started with skein scheduler / skein worker; median of ${RUNS} runs after ${WARMUP}\n`);
 process.exit(0);

@@ -230,6 +230,7 @@ export class Client {
     this.#attach(comm);
     // joined a scheduler it did not start: if that goes (restarted), this client joins it again
     if (this.cluster === undefined) this.#address = address;
+    if (this.#address !== undefined && this.#overNats) await this.#watchAnnouncements(this.#address);
   }
 
   #attach(comm: Comm<ToClient, ToScheduler>): void {
@@ -241,10 +242,46 @@ export class Client {
       this.#handle(m);
     });
     comm.onClose(() => {
-      this.#lost();
-      if (heard && !this.#closed && this.#address !== undefined && this.#comm === comm) this.#reconnecting = this.#reconnect(this.#address);
+      if (this.#comm !== comm) return;
+      const again = heard && !this.#closed && this.#address !== undefined;
+      // a scheduler that keeps a journal is taken up by the next one: futures wait for it
+      if (!(again && this.#journal)) this.#lost();
+      else this.#unanswered();
+      if (again) this.#reconnecting = this.#reconnect(this.#address!);
     });
     comm.send({ op: 'register-client', client: this.id });
+  }
+
+  /** The scheduler keeps a journal (over NATS with JetStream): one started after it takes up its work. */
+  #journal = false;
+  /** The id of the scheduler this client joined. */
+  #instance: string | undefined;
+  #unannounce: (() => void) | undefined;
+
+  /**
+   * Over NATS: a scheduler announcing itself that is not the one this client knows was started
+   * again; the client joins it now rather than after its connection's silence.
+   */
+  async #watchAnnouncements(address: string): Promise<void> {
+    const { processConnection, parseNatsAddress } = await import('./natsComm.js');
+    const nc = await processConnection();
+    if (nc === undefined || this.#closed) return;
+    const sub = nc.subscribe(`${parseNatsAddress(address).prefix}.announce`, {
+      callback: (_error, m) => {
+        if (this.#instance !== undefined && m.string() !== this.#instance) this.#comm?.close();
+      },
+    });
+    this.#unannounce = () => sub.unsubscribe();
+  }
+
+  /** The welcome of a scheduler: joined again, the futures it does not know are lost (the others come as they would have). */
+  #welcome(message: Extract<ToClient, { op: 'welcome' }>): void {
+    const again = this.#instance !== undefined;
+    this.#instance = message.instance;
+    this.#journal = message.journal;
+    if (!again) return;
+    const known = new Set(message.known);
+    for (const [key, ks] of this.#keys) if ((ks.status === 'pending' || ks.status === 'finished') && !known.has(key)) this.#settle(key, { status: 'lost' });
   }
 
   /** The scheduler this client joined (not one of its own cluster's): joined again if it goes. */
@@ -258,7 +295,8 @@ export class Client {
    */
   async #reconnect(address: string): Promise<void> {
     const until = Date.now() + RECONNECT_MS;
-    for (const [key, ks] of this.#keys) if (ks.status === 'finished') this.#settle(key, { status: 'lost' });
+    // without a journal, results it knew of are gone with it (with one, its welcome says which are)
+    if (!this.#journal) for (const [key, ks] of this.#keys) if (ks.status === 'finished') this.#settle(key, { status: 'lost' });
     this.#shipped.clear(); // a new scheduler knows no plugins
     while (!this.#closed && Date.now() < until) {
       try {
@@ -270,6 +308,8 @@ export class Client {
         await new Promise((resolve) => setTimeout(resolve, 250).unref());
       }
     }
+    // no scheduler came back: what waited for one is lost
+    this.#lost();
   }
 
   /**
@@ -323,7 +363,7 @@ export class Client {
         return;
       }
       case 'welcome':
-        return;
+        return this.#welcome(message);
       case 'closing':
         return this.#lost();
       default: {
@@ -335,6 +375,11 @@ export class Client {
 
   #lost(): void {
     for (const [key, ks] of this.#keys) if (ks.status === 'pending') this.#settle(key, { status: 'lost' });
+    this.#unanswered();
+  }
+
+  /** Requests the scheduler that went will not answer. */
+  #unanswered(): void {
     for (const resolve of this.#replies.values()) resolve(undefined);
     this.#replies.clear();
   }
@@ -835,6 +880,7 @@ export class Client {
     this.#configHandle?.dispose();
     await this.#connected.catch(() => undefined);
     for (const peer of this.#peers.values()) void peer.then((c) => c.close(), () => undefined);
+    this.#unannounce?.();
     this.#comm?.close();
     this.#lost();
     if (this.#ownsCluster) await this.cluster?.close();

@@ -93,3 +93,12 @@ export async function sweepLiveness(nc: NatsConnection, address: string, workers
   void sweep();
   return () => clearInterval(timer);
 }
+
+/** The keys of the workers alive in the bucket now (the scheduler's own left out), or undefined without one. */
+export async function liveWorkerKeys(nc: NatsConnection, address: string): Promise<Set<string> | undefined> {
+  const kv = await livenessBucket(nc, address, keyLifetimeMs());
+  if (kv === undefined) return undefined;
+  const keys = new Set<string>();
+  for await (const k of await kv.keys()) if (k !== 'scheduler') keys.add(k);
+  return keys;
+}

@@ -108,26 +108,33 @@ export async function openQueueTaker(nc: NatsConnection, prefix: string, slots: 
   if (d === undefined) return undefined;
   const consumer = await d.js.consumers.get(d.stream, CONSUMER).catch(() => undefined);
   if (consumer === undefined) return undefined;
+  /** Messages asked for and not yet come, over all pull requests open. */
   let open = 0;
   let closed = false;
   const refill = (): void => {
-    while (!closed && open < slots()) pull();
+    const wanted = closed ? 0 : slots() - open;
+    if (wanted > 0) void pull(wanted);
   };
-  const pull = (): void => {
-    open++;
-    consumer.next({ expires: 5000 }).then(
-      (m) => {
+  // one pull request for as many messages as there are free slots: messages come as they are
+  // published, and the request ends when it has them all or after 5 s
+  const pull = async (n: number): Promise<void> => {
+    open += n;
+    let left = n;
+    try {
+      const batch = await consumer.fetch({ max_messages: n, expires: 5000 });
+      for await (const m of batch) {
+        left--;
         open--;
-        if (m !== null && closed) return m.nak();
-        if (m !== null) onItem(item(m));
-        refill();
-      },
-      () => {
-        open--;
-        // a server lost while the request was open: asked again shortly, not in a tight loop
-        if (!closed) setTimeout(refill, 250).unref();
-      },
-    );
+        if (closed) m.nak();
+        else onItem(item(m));
+      }
+    } catch {
+      // a server lost while the request was open: asked again shortly, not in a tight loop
+      await new Promise((resolve) => setTimeout(resolve, 250).unref());
+    } finally {
+      open -= left;
+    }
+    refill();
   };
   refill();
   return {

@@ -48,7 +48,7 @@ export interface RunStamps {
 export type ToScheduler =
   | { readonly op: 'register-client'; readonly client: string }
   /** `clock`: the worker's clock as it sent this (clock offsets: worker.ts #clockSample). */
-  | { readonly op: 'register-worker'; readonly name: string; readonly dataAddress: string; readonly nthreads: number; readonly pid: number; readonly memoryLimit: number | null; readonly clock: number; readonly node: string }
+  | { readonly op: 'register-worker'; readonly name: string; readonly dataAddress: string; readonly nthreads: number; readonly pid: number; readonly memoryLimit: number | null; readonly clock: number; readonly node: string; readonly held?: ReadonlyArray<readonly [key: string, nbytes: number]> }
   | {
       readonly op: 'update-graph';
       readonly client: string;
@@ -110,7 +110,7 @@ export type ToScheduler =
 
 export type ToWorker =
   /** With the worker plugins registered so far: it sets them up before it starts a task. */
-  | { readonly op: 'registered'; readonly address: string; readonly name: string; readonly plugins: readonly WirePlugin[]; readonly clock: number; readonly echo: number }
+  | { readonly op: 'registered'; readonly address: string; readonly instance: string; readonly name: string; readonly plugins: readonly WirePlugin[]; readonly clock: number; readonly echo: number }
   /** The scheduler will not take this worker (another major version of Node.js): why, said to the user. */
   | { readonly op: 'refused'; readonly reason: string }
   /** The scheduler's clock when a heartbeat sent at `echo` (the worker's clock) arrived. */
@@ -193,7 +193,12 @@ export type PluginReply =
 
 export type ToClient =
   /** The answer to register-client: the client knows this scheduler took it. */
-  | { readonly op: 'welcome' }
+  /**
+   * `instance`: the scheduler's id; `journal`: it keeps one (over NATS with JetStream), so a
+   * scheduler started after it takes up its work; `known`: the keys this client holds futures
+   * for that it knows (a client joining again: the others are lost).
+   */
+  | { readonly op: 'welcome'; readonly instance: string; readonly journal: boolean; readonly known: readonly string[] }
   | { readonly op: 'events'; readonly events: readonly TaskEvent[] }
   /** A wanted key is in memory on these workers (data addresses). */
   | { readonly op: 'key-in-memory'; readonly key: string; readonly holders: readonly string[] }

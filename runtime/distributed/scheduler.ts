@@ -15,6 +15,10 @@ import { performanceData } from './dashboard.js';
 import { type PluginScheduler, type PluginStatus, type SchedulerPlugin, type WirePlugin, callPlugin, fromWirePlugin } from './plugins.js';
 import type { PluginReply } from './protocol.js';
 import type { QueueFeeder } from './natsQueue.js';
+import type { Journal, JournalRecord } from './natsJournal.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { TaskSpec } from './protocol.js';
+import { randomBytes } from 'node:crypto';
 
 export interface SchedulerOptions {
   readonly listen: string;
@@ -28,6 +32,9 @@ export interface SchedulerOptions {
 }
 
 type AnyComm = Comm<ToScheduler, ToWorker | ToClient>;
+
+/** A client of a journal taken up that has not joined again after this long lets go of its keys. */
+const CLIENT_RETURN_MS = 60_000;
 
 export class Scheduler {
   readonly state: SchedulerState;
@@ -53,6 +60,8 @@ export class Scheduler {
   }
 
   async start(): Promise<void> {
+    // over NATS, the journal of a scheduler before this one is read before anyone is served
+    if (overNats(this.options.listen)) this.#recovering = { records: [], held: new Map(), deferred: [] };
     this.#listener = await this.options.transport.listen<ToScheduler, ToWorker | ToClient>(this.options.listen, (comm) => this.#accept(comm), { unref: this.options.unref });
     const ttl = this.options.workerTtlMs ?? 30_000;
     this.#sweep = setInterval(() => {
@@ -75,8 +84,120 @@ export class Scheduler {
         const { openQueueFeeder } = await import('./natsQueue.js');
         this.#queue = await openQueueFeeder(nc, parseNatsAddress(this.options.listen).prefix).catch(() => undefined);
         if (this.#queue !== undefined) this.state.sharedQueue = true;
+        const prefix = parseNatsAddress(this.options.listen).prefix;
+        const { openJournal } = await import('./natsJournal.js');
+        const opened = await openJournal(nc, prefix).catch(() => undefined);
+        this.#journal = opened?.journal;
+        // workers and clients of a scheduler before this one hear of this one at once (not after their liveness)
+        const announce = (): void => nc.publish(`${prefix}.announce`, this.instance);
+        announce();
+        if (opened !== undefined && opened.replayed.length > 0 && this.#recovering !== undefined) {
+          this.#recovering.records = opened.replayed;
+          await this.#awaitWorkers(nc, announce);
+        }
       }
     }
+    this.#endRecovery();
+  }
+
+  /** This scheduler's own id: workers and clients of one before it know it is another. */
+  readonly instance = randomBytes(8).toString('hex');
+  #journal: Journal | undefined;
+  /**
+   * Set while this scheduler takes up the journal of the one before it: workers join (saying
+   * which results they kept), everything else waits in `deferred`.
+   */
+  #recovering: { records: JournalRecord[]; readonly held: Map<string, ReadonlyArray<readonly [string, number]>>; readonly deferred: Array<() => void> } | undefined;
+  /** Replaying the journal: nothing is appended, and it is not purged even when the tasks run out. */
+  #replaying = false;
+
+  /**
+   * Waits for the workers alive in the liveness bucket (their keys kept up while they looked for a
+   * scheduler) to join, for twice `nats.livenessMs` at most, announcing this scheduler each second.
+   */
+  async #awaitWorkers(nc: NatsConnection, announce: () => void): Promise<void> {
+    const { liveWorkerKeys, livenessKey } = await import('./natsLiveness.js');
+    const until = Date.now() + Math.max(5000, 2 * resolveConfig()['nats.livenessMs']);
+    let announced = Date.now();
+    while (Date.now() < until && !this.#closing) {
+      const live = await liveWorkerKeys(nc, this.options.listen).catch(() => undefined);
+      if (live === undefined) return;
+      const joined = new Set([...this.#workers.keys()].map((a) => livenessKey(a)));
+      if ([...live].every((k) => joined.has(k))) return;
+      if (Date.now() - announced >= 1000) {
+        announce();
+        announced = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** The journal taken up (or none), what waited is served. */
+  #endRecovery(): void {
+    const r = this.#recovering;
+    if (r === undefined) return;
+    this.#recovering = undefined;
+    if (r.records.length > 0) this.#replay(r.records, r.held);
+    for (const step of r.deferred) step();
+  }
+
+  /**
+   * The journal of the scheduler before this one, taken up: results the workers kept that it says
+   * were computed are known again where they are, then its graphs, scatters, releases and departed
+   * clients are applied in their order (what is done is not computed again). A client of the
+   * journal that does not join again within CLIENT_RETURN_MS lets go of its keys.
+   */
+  #replay(records: readonly JournalRecord[], held: ReadonlyMap<string, ReadonlyArray<readonly [string, number]>>): void {
+    const st = this.state;
+    const specs = new Map<string, TaskSpec>();
+    const done = new Set<string>();
+    for (const r of records) {
+      if (r.t === 'graph') for (const t of r.tasks) specs.set(t.key, t);
+      else if (r.t === 'scatter') for (const key of r.keys) (specs.set(key, { key, task: null, fns: [], deps: [], priority: 0 }), done.add(key));
+      else if (r.t === 'done') for (const key of r.keys) done.add(key);
+    }
+    this.#replaying = true;
+    let kept = 0;
+    try {
+      for (const [address, keys] of held) {
+        if (!st.workers.has(address)) continue;
+        const keep = keys.filter(([key]) => done.has(key) && specs.has(key));
+        kept += keep.length;
+        this.#send(st.restoreHeld(address, keep, specs, this.#id('restore-held')));
+        const unknown = keys.filter(([key]) => !(done.has(key) && specs.has(key))).map(([key]) => key);
+        if (unknown.length > 0) this.#workers.get(address)?.send({ op: 'free-keys', keys: unknown });
+      }
+      const follow = { events: false, values: false };
+      for (const r of records) {
+        if (r.t === 'graph') this.#send(st.updateGraph(r.client, r.tasks, r.wanted, follow, this.#id('journal-graph')));
+        else if (r.t === 'scatter') this.#send(st.updateGraph(r.client, [], r.keys, follow, this.#id('journal-scatter')));
+        else if (r.t === 'release') this.#send(st.releaseKeys(r.client, r.keys, this.#id('journal-release')));
+        else if (r.t === 'client-gone') this.#send(st.releaseKeys(r.client, this.#keysOf(r.client), this.#id('journal-client-gone')));
+      }
+      this.#send(st.releaseUnneeded(this.#id('journal-taken-up')));
+    } finally {
+      this.#replaying = false;
+    }
+    const clients = new Set<string>();
+    for (const ts of st.tasks.values()) for (const c of ts.whoWants) clients.add(c);
+    for (const client of clients) {
+      setTimeout(() => {
+        if (this.#clients.has(client) || this.#closing) return;
+        this.#journal?.append({ t: 'client-gone', client });
+        this.#send(st.releaseKeys(client, this.#keysOf(client), this.#id('client-not-back')));
+      }, CLIENT_RETURN_MS).unref();
+    }
+    let computing = 0;
+    for (const ts of st.tasks.values()) if (ts.state !== 'memory' && ts.state !== 'erred') computing++;
+    process.stderr.write(`skein scheduler: took up the journal of the scheduler before this one: ${records.filter((r) => r.t === 'graph').length} graphs, ${kept} ${kept === 1 ? 'result' : 'results'} kept by ${held.size} ${held.size === 1 ? 'worker' : 'workers'}, ${computing} ${computing === 1 ? 'task' : 'tasks'} to compute, ${clients.size} ${clients.size === 1 ? 'client' : 'clients'} to join again\n`);
+    if (st.tasks.size === 0) this.#journal?.reset();
+  }
+
+  /** The keys `client` holds futures for. */
+  #keysOf(client: string): string[] {
+    const keys: string[] = [];
+    for (const ts of this.state.tasks.values()) if (ts.whoWants.has(client)) keys.push(ts.key);
+    return keys;
   }
 
   /** When each worker joined (by data address): the liveness sweep spares those younger than a key's lifetime. */
@@ -84,10 +205,17 @@ export class Scheduler {
   #stopLiveness: (() => void) | undefined;
   #queue: QueueFeeder | undefined;
 
+  #closing = false;
+
   async close(): Promise<void> {
+    this.#closing = true;
+    this.#recovering = undefined;
     clearInterval(this.#sweep);
     this.#stopLiveness?.();
     await this.#queue?.close();
+    // closed on purpose: its clients are told, and no scheduler after it takes its work up
+    this.#journal?.reset();
+    await this.#journal?.close();
     for (const [name, plugin] of this.#schedulerPlugins) await this.#closePlugin(name, plugin);
     this.#schedulerPlugins.clear();
     // retirements waiting for copies: nothing more will come
@@ -111,6 +239,14 @@ export class Scheduler {
     let worker: string | undefined;
     let client: string | undefined;
     comm.onMessage((message) => {
+      // taking up a journal: clients wait until it is done (workers join meanwhile)
+      if (this.#recovering !== undefined && worker === undefined && message.op !== 'register-worker') {
+        this.#recovering.deferred.push(() => comm.closed || dispatch(message));
+        return;
+      }
+      dispatch(message);
+    });
+    const dispatch = (message: ToScheduler): void => {
       switch (message.op) {
         case 'register-worker': {
           // values travel V8-serialized and code is shipped bundled for this Node.js: one major version
@@ -124,19 +260,31 @@ export class Scheduler {
             return;
           }
           worker = message.dataAddress;
+          // the same worker joining again before its old line was found dead: that line is gone now
+          if (this.#workers.has(worker)) this.#workerGone(worker, 'rejoined');
           this.#workers.set(worker, comm as Comm<ToScheduler, ToWorker>);
           this.#joined.set(worker, Date.now());
-          (comm as Comm<ToScheduler, ToWorker>).send({ op: 'registered', address: worker, name: message.name, plugins: [...this.#workerPlugins.values()], clock: clock(), echo: message.clock });
+          (comm as Comm<ToScheduler, ToWorker>).send({ op: 'registered', address: worker, instance: this.instance, name: message.name, plugins: [...this.#workerPlugins.values()], clock: clock(), echo: message.clock });
           this.#send(this.state.addWorker({ address: worker, name: message.name, pid: message.pid, nthreads: message.nthreads, memoryLimit: message.memoryLimit }, this.#id('add-worker')));
+          // results it kept from a scheduler before this one: taken up with the journal, else let go
+          if (message.held !== undefined && message.held.length > 0) {
+            if (this.#recovering !== undefined) this.#recovering.held.set(worker, message.held);
+            else (comm as Comm<ToScheduler, ToWorker>).send({ op: 'free-keys', keys: message.held.map(([key]) => key) });
+          }
           this.#notify('addWorker', (p) => p.addWorker?.(this.#view, worker!));
           this.onWorkersChanged?.();
           return;
         }
-        case 'register-client':
+        case 'register-client': {
           client = message.client;
-          this.#clients.set(client, comm as Comm<ToScheduler, ToClient>);
-          (comm as Comm<ToScheduler, ToClient>).send({ op: 'welcome' });
+          const c = comm as Comm<ToScheduler, ToClient>;
+          this.#clients.set(client, c);
+          // a client joining again (this scheduler took up the journal of the one it knew): where its futures are
+          const known = this.#keysOf(client);
+          c.send({ op: 'welcome', instance: this.instance, journal: this.#journal !== undefined, known });
+          for (const m of this.state.whereAre(known)) c.send(m);
           return;
+        }
         case 'who-has':
         case 'scheduler-info':
         case 'story':
@@ -169,11 +317,13 @@ export class Scheduler {
             this.#internalError(message, error);
           }
       }
-    });
+    };
     comm.onClose(() => {
-      if (worker !== undefined) this.#workerGone(worker, 'closed');
+      // (a worker that joined again on another line is not this line's to remove)
+      if (worker !== undefined && (this.#workers.get(worker) ?? comm) === comm) this.#workerGone(worker, 'closed');
       if (client !== undefined) {
         this.#clients.delete(client);
+        this.#journal?.append({ t: 'client-gone', client });
         // a client that went away lets go of everything it held
         const keys = [...this.state.tasks.values()].filter((ts) => ts.whoWants.has(client!)).map((ts) => ts.key);
         this.#send(this.state.releaseKeys(client, keys, this.#id('client-gone')));
@@ -212,6 +362,7 @@ export class Scheduler {
     const st = this.state;
     switch (message.op) {
       case 'update-graph':
+        this.#journal?.append({ t: 'graph', client: message.client, tasks: message.tasks, wanted: message.wanted });
         // plugins hear of the graph before its first transitions (as in Dask)
         if (this.#schedulerPlugins.size > 0) {
           const update = { client: message.client, keys: message.tasks.map((t) => t.key) };
@@ -219,10 +370,13 @@ export class Scheduler {
         }
         return this.#send(st.updateGraph(message.client, message.tasks, message.wanted, { events: message.events, values: message.values }, this.#id('update-graph')));
       case 'scatter':
+        this.#journal?.append({ t: 'scatter', client: message.client, keys: message.keys });
         return this.#send(st.scatter(message.client, message.keys, message.nbytes, message.worker, this.#id('scatter')));
       case 'release-keys':
+        this.#journal?.append({ t: 'release', client: message.client, keys: message.keys });
         return this.#send(st.releaseKeys(message.client, message.keys, this.#id('release-keys')));
       case 'cancel-keys':
+        this.#journal?.append({ t: 'release', client: message.client, keys: message.keys });
         return this.#send(st.cancelKeys(message.client, message.keys, this.#id('cancel-keys')));
       case 'retry-keys':
         return this.#send(st.retryKeys(message.client, message.keys, this.#id('retry-keys')));
@@ -522,5 +676,11 @@ export class Scheduler {
     }
     for (const [client, events] of out.events) this.#clients.get(client)?.send({ op: 'events', events });
     if (out.queue.length > 0) this.#queue?.publish(out.queue);
+    const journal = this.#journal;
+    if (journal !== undefined && !this.#replaying) {
+      if (out.completed.length > 0) journal.append({ t: 'done', keys: out.completed });
+      // no task left: nothing for a scheduler after this one to take up
+      if (journal.dirty && this.state.tasks.size === 0) journal.reset();
+    }
   }
 }

@@ -155,6 +155,8 @@ export class Outbox {
   readonly workers = new Map<string, ToWorker[]>();
   readonly clients = new Map<string, ToClient[]>();
   readonly events = new Map<string, TaskEvent[]>();
+  /** Keys that reached memory (the scheduler's journal over NATS records them). */
+  readonly completed: string[] = [];
   /** Tasks for the shared work queue (over NATS): any worker with room claims them. */
   readonly queue: Array<{ readonly key: string; readonly seq: number }> = [];
 
@@ -253,7 +255,13 @@ export class SchedulerState {
         }
         if (follow.events) ts.followers.set(client, follow.values);
       }
-      for (const ts of added) {
+      // and a result known again after a restart (restoreHeld), its inputs not yet linked
+      const link = [...added];
+      for (const spec of specs) {
+        const ts = this.tasks.get(spec.key)!;
+        if (ts.dependencies.length === 0 && ts.spec.deps.length > 0 && !added.includes(ts)) link.push(ts);
+      }
+      for (const ts of link) {
         const missing = ts.spec.deps.filter((d) => !this.tasks.has(d));
         if (missing.length > 0) {
           // a dependency the scheduler no longer knows: a released future passed to submit
@@ -285,6 +293,48 @@ export class SchedulerState {
         if (ts.state !== 'memory') for (const dep of ts.dependencies) stack.push(dep);
       }
       for (const ts of added) if (!needed.has(ts) && ts.whoWants.size === 0 && (ts.state === 'released' || ts.state === 'erred')) rec.set(ts, 'forgotten');
+    });
+  }
+
+  /**
+   * A scheduler started again (natsJournal.ts): results a worker kept that the journal says were
+   * computed are known again as in memory there, before the journal's graphs are taken up (which
+   * then find them done). `specs`: each key's task as the journal has it (a scattered key's has no
+   * task), so a result lost later can be computed again.
+   */
+  restoreHeld(address: string, held: ReadonlyArray<readonly [key: string, nbytes: number]>, specs: ReadonlyMap<string, TaskSpec>, stimulus: string): Outbox {
+    return this.#stimulate(stimulus, () => {
+      const ws = this.workers.get(address);
+      if (ws === undefined) return;
+      for (const [key, nbytes] of held) {
+        const spec = specs.get(key);
+        if (spec === undefined) continue;
+        let ts = this.tasks.get(key);
+        if (ts === undefined) this.tasks.set(key, (ts = newTask(spec)));
+        if (ts.state !== 'memory' && ts.state !== 'released') continue;
+        if (ts.state !== 'memory') this.#logged(ts, 'memory');
+        ts.nbytes = nbytes;
+        ts.whoHas.add(ws);
+        ws.hasWhat.add(ts);
+      }
+    });
+  }
+
+  /** For a client joining again: where each of `keys` is (in memory, or failed); the others are still to come. */
+  whereAre(keys: readonly string[]): ToClient[] {
+    const messages: ToClient[] = [];
+    for (const key of keys) {
+      const ts = this.tasks.get(key);
+      if (ts?.state === 'memory') messages.push({ op: 'key-in-memory', key, holders: [...ts.whoHas].map((w) => w.address) });
+      else if (ts?.state === 'erred') messages.push(this.#erredMessage(ts));
+    }
+    return messages;
+  }
+
+  /** Results no one wants and no task waits for are let go (after a restart's graphs are taken up). */
+  releaseUnneeded(stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (_out, rec) => {
+      for (const ts of this.tasks.values()) if (ts.state === 'memory' && ts.whoWants.size === 0 && ts.waiters.size === 0) rec.set(ts, 'released');
     });
   }
 
@@ -1025,6 +1075,7 @@ export class SchedulerState {
       if (dep.waiters.size === 0 && dep.whoWants.size === 0 && dep.state === 'memory') rec.set(dep, 'released');
     }
     for (const [client, values] of ts.followers) out.event(client, { key: ts.key, state: 'memory', time: now, ...finished.stamps, value: values ? finished.value : undefined });
+    out.completed.push(ts.key);
     const holders = [ws.address];
     for (const client of ts.whoWants) out.toClient(client, { op: 'key-in-memory', key: ts.key, holders });
     if (ts.whoWants.size === 0 && ts.waiters.size === 0) rec.set(ts, 'released');

@@ -107,6 +107,10 @@ const MAX_CHAIN = 64;
 /** A batch holds about this much work (by the measured durations of its functions), so what waits stays stealable. */
 const BATCH_TARGET_MS = 5;
 const HEARTBEAT_MS = 1000;
+/** Most tasks of the shared queue a worker holds per thread (claimed, or given and not finished). */
+const MAX_CLAIMED_PER_THREAD = 16;
+/** A worker that lost its scheduler over NATS waits this long for one to join (the same, or one started again). */
+const WORKER_REJOIN_MS = 60_000;
 /** A shared queue's message refused for now (its task runs on a worker not yet taken as dead) comes again after this long. */
 const CLAIM_AGAIN_MS = 1000;
 
@@ -162,6 +166,10 @@ export class Worker {
   /** Messages of tasks granted here, acknowledged when the task ends, by key. */
   readonly #holding = new Map<string, QueueItem>();
   #working: NodeJS.Timeout | undefined;
+  /** When each claim went (ms), and the mean time a claim takes to be granted and a task to run. */
+  readonly #claimSent = new Map<string, number>();
+  #claimMs = 2;
+  #taskMs = 1;
   readonly #abort = new AbortController();
   #closed = false;
   /** With profiling: where the threads post their samples, and those not sent to the scheduler yet. */
@@ -227,36 +235,39 @@ export class Worker {
     }
     this.#listener = await transport.listen<DataRequest, DataReply>(this.options.listen, (comm) => this.#serve(comm));
     this.address = this.#listener.address;
-    const comm = await transport.connect<ToWorker, ToScheduler>(this.options.scheduler);
-    this.#comm = comm;
-    const registered = new Promise<void>((resolve) => {
-      comm.onMessage((message) => {
-        if (message.op === 'registered') resolve();
-        this.#handle(message);
-      });
+    await this.#join(await transport.connect<ToWorker, ToScheduler>(this.options.scheduler)).catch((error: unknown) => {
+      // refused (said on stderr, and closing): not an error of start
+      if (!this.#closed) throw error;
     });
-    comm.onClose((error) => {
-      // lost, not closed: said where the worker's owner reads (its supervisor starts it again)
-      if (error !== undefined && !this.#closed) process.stderr.write(`skein worker ${this.options.name}: lost the scheduler (${error.message}); leaving\n`);
-      void this.close();
-    });
-    comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null, clock: clock(), node: process.versions.node });
-    await registered;
+    if (this.#closed) return;
     // over NATS: this worker's key in the liveness bucket, put at each heartbeat (natsLiveness.ts)
     if (overNats(this.options.scheduler)) {
       const { processConnection } = await import('./natsComm.js');
       const nc = await processConnection();
       if (nc !== undefined) this.#announced = await (await import('./natsLiveness.js')).announceWorker(nc, this.options.scheduler, this.address, { name: this.options.name, nthreads: this.options.nthreads });
       if (nc !== undefined && !this.#closed) await this.#takeFromQueue(nc);
+      // a scheduler started after the one this worker knows: joined at once (not after its liveness)
+      if (nc !== undefined) {
+        const sub = nc.subscribe(`${(await import('./natsComm.js')).parseNatsAddress(this.options.scheduler).prefix}.announce`, {
+          callback: (_error, m) => {
+            const comm = this.#comm;
+            if (comm !== undefined && this.#schedulerInstance !== undefined && m.string() !== this.#schedulerInstance) {
+              this.#schedulerLost(comm, new Error('another scheduler started'));
+              comm.close();
+            }
+          },
+        });
+        this.#unannounce = () => sub.unsubscribe();
+      }
     }
     const cpu = cpuMeter(); // over each beat, every thread of the process
     this.#heartbeat = setInterval(() => {
       this.#announced?.beat();
       const received = this.#receivedFrom.size === 0 ? undefined : [...this.#receivedFrom];
       this.#receivedFrom = new Map();
-      comm.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage.rss(), managed: this.#data.managed, spilled: this.#data.spilled, cpu: cpu(), received, clock: clock(), offset: this.#clockOffset });
+      this.#comm?.send({ op: 'heartbeat', executing: Math.min(this.#inFlight, this.options.nthreads), memory: process.memoryUsage.rss(), managed: this.#data.managed, spilled: this.#data.spilled, cpu: cpu(), received, clock: clock(), offset: this.#clockOffset });
       if (this.#unsent !== undefined) {
-        comm.send({ op: 'profile', intervalMs: this.options.profileIntervalMs!, root: this.#unsent });
+        this.#comm?.send({ op: 'profile', intervalMs: this.options.profileIntervalMs!, root: this.#unsent });
         this.#unsent = undefined;
       }
     }, HEARTBEAT_MS);
@@ -265,6 +276,84 @@ export class Worker {
       this.#memoryTimer = setInterval(() => this.#checkMemory(), MEMORY_CHECK_MS);
       this.#memoryTimer.unref();
     }
+  }
+
+  /** Connects `comm` as this worker's line to the scheduler and registers (with the results it kept, if any). Resolves once registered. */
+  #join(comm: Comm<ToWorker, ToScheduler>): Promise<void> {
+    this.#comm = comm;
+    const registered = new Promise<void>((resolve, reject) => {
+      comm.onMessage((message) => {
+        if (message.op === 'registered') {
+          this.#schedulerInstance = message.instance;
+          resolve();
+        }
+        this.#handle(message);
+      });
+      comm.onClose((error) => {
+        reject(error ?? new Error('the scheduler closed the connection'));
+        this.#schedulerLost(comm, error);
+      });
+    });
+    registered.catch(() => undefined);
+    const held = this.#data.size === 0 ? undefined : [...this.#data.keys()].map((key) => [key, this.#data.bytes(key)] as const);
+    comm.send({ op: 'register-worker', name: this.options.name, dataAddress: this.address, nthreads: this.options.nthreads, pid: process.pid, memoryLimit: this.options.memoryLimit ?? null, clock: clock(), node: process.versions.node, held });
+    return registered;
+  }
+
+  /** The scheduler's id (from `registered`): an announcement of another means it was started again. */
+  #schedulerInstance: string | undefined;
+  #unannounce: (() => void) | undefined;
+
+  /**
+   * The line to the scheduler ended. Closed on purpose, or over a transport without a journal:
+   * this worker leaves (its supervisor starts it again). Lost over NATS: the scheduler may be
+   * started again and take up its journal, so the worker keeps its results, stops what it was
+   * given, and joins whichever scheduler answers at the address, for WORKER_REJOIN_MS at most.
+   */
+  #schedulerLost(comm: Comm<ToWorker, ToScheduler>, error: Error | undefined): void {
+    if (this.#closed || this.#comm !== comm) return;
+    this.#comm = undefined;
+    if (error === undefined || !overNats(this.options.scheduler) || this.#schedulerInstance === undefined) {
+      if (error !== undefined) process.stderr.write(`skein worker ${this.options.name}: lost the scheduler (${error.message}); leaving\n`);
+      void this.close();
+      return;
+    }
+    process.stderr.write(`skein worker ${this.options.name}: lost the scheduler (${error.message}); keeping ${this.#data.size} ${this.#data.size === 1 ? 'result' : 'results'} for the next one, for ${WORKER_REJOIN_MS / 1000} s\n`);
+    this.#dropAssigned();
+    void this.#rejoin();
+  }
+
+  /** What the scheduler that went had given this worker is stopped: the next one gives work anew. */
+  #dropAssigned(): void {
+    this.#assigned.clear();
+    this.#ready = [];
+    this.#readyHead = 0;
+    this.#after.clear();
+    for (const run of this.#running) run.stop.abort();
+    for (const item of [...this.#claimed.values(), ...this.#holding.values()]) item.giveBack();
+    this.#claimed.clear();
+    this.#claimSent.clear();
+    this.#holding.clear();
+  }
+
+  async #rejoin(): Promise<void> {
+    const until = Date.now() + WORKER_REJOIN_MS;
+    while (!this.#closed && Date.now() < until) {
+      try {
+        const comm = await this.options.transport.connect<ToWorker, ToScheduler>(this.options.scheduler);
+        if (this.#closed) return comm.close();
+        await this.#join(comm);
+        process.stderr.write(`skein worker ${this.options.name}: joined the scheduler again, with ${this.#data.size} ${this.#data.size === 1 ? 'result' : 'results'}\n`);
+        this.#taker?.refill();
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 500).unref());
+      }
+    }
+    if (this.#closed) return;
+    const { shownAddress } = await import('./natsComm.js');
+    process.stderr.write(`skein worker ${this.options.name}: no scheduler answered at ${shownAddress(this.options.scheduler)} for ${WORKER_REJOIN_MS / 1000} s; leaving\n`);
+    void this.close();
   }
 
   /**
@@ -277,12 +366,19 @@ export class Worker {
   async #takeFromQueue(nc: NatsConnection): Promise<void> {
     const { openQueueTaker, ACK_WAIT_MS } = await import('./natsQueue.js');
     const { parseNatsAddress } = await import('./natsComm.js');
-    const slots = (): number => (this.#closed || this.#paused ? 0 : Math.max(0, 2 * this.options.nthreads - this.#assigned.size - this.#claimed.size));
+    // enough claimed ahead that a thread finishing a task finds the next one here, not a claim's
+    // round trip away: per thread, the round trip over the tasks' mean time, plus two
+    const slots = (): number => {
+      if (this.#closed || this.#paused) return 0;
+      const perThread = Math.min(MAX_CLAIMED_PER_THREAD, 2 + Math.ceil(this.#claimMs / Math.max(this.#taskMs, 0.05)));
+      return Math.max(0, perThread * this.options.nthreads - this.#assigned.size - this.#claimed.size);
+    };
     this.#taker = await openQueueTaker(nc, parseNatsAddress(this.options.scheduler).prefix, slots, (item) => {
       const mine = this.#holding.has(item.key) ? this.#holding : this.#claimed.get(item.key)?.seq === item.seq ? this.#claimed : undefined;
       // the same message again (an acknowledgement that did not arrive): kept, not claimed twice
       if (mine !== undefined) return void mine.set(item.key, item);
       this.#claimed.set(item.key, item);
+      this.#claimSent.set(item.key, performance.now());
       this.#comm?.send({ op: 'claim', claims: [{ key: item.key, seq: item.seq, redelivered: item.redelivered }] });
     }).catch(() => undefined);
     if (this.#taker === undefined) return;
@@ -407,10 +503,12 @@ export class Worker {
     clearInterval(this.#heartbeat);
     clearInterval(this.#memoryTimer);
     clearInterval(this.#working);
+    this.#unannounce?.();
     // tasks of the shared queue not run here go to another worker at once, not after the ack wait
     this.#taker?.close();
     for (const item of [...this.#claimed.values(), ...this.#holding.values()]) item.giveBack();
     this.#claimed.clear();
+    this.#claimSent.clear();
     this.#holding.clear();
     this.#samples?.close();
     this.#abort.abort();
@@ -458,6 +556,11 @@ export class Worker {
         return;
       case 'compute-task': {
         const claimed = this.#claimed.get(message.key);
+        const sent = this.#claimSent.get(message.key);
+        if (sent !== undefined) {
+          this.#claimSent.delete(message.key);
+          this.#claimMs = this.#claimMs * 0.8 + (performance.now() - sent) * 0.2;
+        }
         if (claimed !== undefined) {
           this.#claimed.delete(message.key);
           this.#holding.set(message.key, claimed);
@@ -476,6 +579,7 @@ export class Worker {
         const item = this.#claimed.get(message.key);
         if (item !== undefined && item.seq === message.seq) {
           this.#claimed.delete(message.key);
+          this.#claimSent.delete(message.key);
           if (message.later) item.giveBack(CLAIM_AGAIN_MS);
           else item.drop();
           this.#taker?.refill();
@@ -696,6 +800,7 @@ export class Worker {
       // in the scheduler's clock: the task streams of workers on other machines line up
       const stamps = { start: outcome.start + this.#clockOffset, end: outcome.end + this.#clockOffset, thread: `${this.options.name}/${thread}` };
       const signature = task.signature;
+      this.#taskMs = this.#taskMs * 0.9 + (outcome.end - outcome.start) * 0.1;
       const before = this.#durations.get(signature);
       this.#durations.set(signature, before === undefined ? outcome.end - outcome.start : before * 0.8 + (outcome.end - outcome.start) * 0.2);
       const next = this.#after.get(task.key);

@@ -82,7 +82,7 @@ describe('distributed comms', () => {
       // a graph whose task list is not a list: a message only a bug would send
       comm.send({ op: 'update-graph', client: 'c', tasks: null as unknown as [], wanted: ['x'], events: false, values: false });
       const [welcome, reply] = await got;
-      assert.deepEqual(welcome, { op: 'welcome' });
+      assert.deepEqual(welcome, { op: 'welcome', instance: scheduler.instance, journal: false, known: [] });
       assert.ok(reply?.op === 'task-erred');
       assert.equal(reply.key, 'x');
       assert.match(reply.error.message, /^The scheduler failed while taking this graph \(a bug in Skein\): /);

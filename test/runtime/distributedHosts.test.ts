@@ -132,8 +132,8 @@ describe('a cluster on three hosts through a NATS cluster', { skip: process.getu
     } finally {
       hosts.link(1, true);
     }
-    // back: h2 joins again (a new worker process, another address); what the old one finished
-    // while cut off is not taken: every result is held by h3 alone, made once after h2 was removed
+    // back: h2 joins again (the same process, which kept what it finished while cut off and says
+    // so); none of that is taken: every result is held by h3 alone, made once after h2 was removed
     await until('h2 back', async () => (Object.values((await client.schedulerInfo()).workers).some((w) => w.name === 'h2') ? true : undefined), 60_000);
     await new Promise((r) => setTimeout(r, LIVENESS_MS));
     const now = (await client.schedulerInfo()).workers;
@@ -141,7 +141,7 @@ describe('a cluster on three hosts through a NATS cluster', { skip: process.getu
     const keys = naps.map((f) => f.key);
     const holders = await client.whoHas(keys);
     for (const key of keys) {
-      assert.deepEqual(holders[key], [h3], key);
+      assert.deepEqual(holders[key], [h3], `${key}: ${JSON.stringify((await client.story(key)).map((e) => [e.from, e.to, e.stimulus, e.worker]))}`);
       const story = await client.story(key);
       const removed = story.findIndex((e) => e.stimulus.startsWith('remove-worker'));
       const since = removed < 0 ? story : story.slice(removed);
