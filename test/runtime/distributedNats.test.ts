@@ -337,9 +337,9 @@ describe('a cluster through NATS, started from the command line', () => {
   });
 
   // Beyond the first few per worker, the tasks wait in the shared work queue (3,000 of a millisecond
-  // on two threads): the
-  // stall covers the queue's stream, the connections' and the liveness bucket's. On failure it says
-  // what every process said (SKEIN_NATS_DEBUG=1 adds the consumers' status and the retries).
+  // on two threads): the stall covers the queue's stream, the connections' and the liveness
+  // bucket's. On failure it says what every process said (SKEIN_NATS_DEBUG=1 adds the consumers'
+  // status and the retries).
   it('a NATS cluster of three losing the server that leads the stream, during 3,000 tasks: every result, none computed twice, the stall measured', async () => {
     const cluster = await startNatsCluster(3);
     const [s1, s2, s3] = cluster.servers.map((s) => `nats://127.0.0.1:${s.port}`);
