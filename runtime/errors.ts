@@ -139,6 +139,11 @@ export const Errors = {
       'UNLOCATABLE_FUNCTION',
       `Task ${JSON.stringify(key)} uses ${fn}, which ${scheduler} workers cannot load: they import task functions by module and export name, and this one is not exported from any module (an inline closure, a bound or a native function). Export it from a module (export function ...), or run with --scheduler sync.`,
     ),
+  capturesLocals: (key: Key, fn: string, names: readonly string[], scheduler: string) =>
+    new SkeinError(
+      'UNLOCATABLE_FUNCTION',
+      `Task ${JSON.stringify(key)} uses ${fn}, which closes over ${names.map((n) => `\`${n}\``).join(', ')}: ${scheduler} workers get a function no module exports as its source alone, without ${names.length === 1 ? 'that variable' : 'those variables'}. Pass ${names.length === 1 ? 'it as an argument' : 'them as arguments'} of the task, export the function from a module (export function ...), or run with --scheduler sync.`,
+    ),
   moduleStillEvaluating: (key: Key, fn: string, file: string, scheduler: string) =>
     new SkeinError(
       'UNLOCATABLE_FUNCTION',

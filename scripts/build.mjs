@@ -24,6 +24,8 @@ const runtimeEntries = {
   processWorker: 'runtime/workers/processWorker.ts',
   runner: 'runtime/runner/main.ts',
   distributed: 'runtime/distributed/index.ts',
+  bag: 'runtime/bag/index.ts',
+  bagOps: 'runtime/bag/ops.ts',
   nanny: 'runtime/distributed/nanny.ts',
   distributedWorker: 'runtime/distributed/workerMain.ts',
   lspEvaluate: 'runtime/lsp/evaluate.ts',

@@ -19,6 +19,7 @@ export async function refOf(fn: Function, key: string): Promise<FnRef> {
   if (known !== undefined) return known;
   const ref = await locateFunction(fn);
   if (ref === undefined) throw Errors.unlocatable(key, describeFunction(fn), 'distributed');
+  if ('captures' in ref) throw Errors.capturesLocals(key, describeFunction(fn), ref.captures, 'distributed');
   if ('evaluating' in ref) throw Errors.moduleStillEvaluating(key, describeFunction(fn), ref.evaluating, 'distributed');
   const out: FnRef = [ref.url, ref.name];
   located.set(fn, out);

@@ -123,7 +123,7 @@ export async function toWirePlugin(plugin: unknown, name?: string): Promise<Wire
   if (kind === undefined) throw new TypeError(`registerPlugin: plugin "${pname}" is neither a WorkerPlugin (setup, teardown, transition) nor a SchedulerPlugin (start, close, transition, addWorker, removeWorker, updateGraph): extend one of them.`);
   const ref = await locateFunction(plugin.constructor);
   const cname = plugin.constructor.name || 'its class';
-  if (ref === undefined) throw new TypeError(`registerPlugin: plugin "${pname}" cannot be sent: its class ${cname} is not exported from any module, and workers and the scheduler make plugins again by module and export name, as they load task functions. Export the class from a module (export class ${cname} extends …) and import it from there.`);
+  if (ref === undefined || 'captures' in ref) throw new TypeError(`registerPlugin: plugin "${pname}" cannot be sent: its class ${cname} is not exported from any module, and workers and the scheduler make plugins again by module and export name, as they load task functions. Export the class from a module (export class ${cname} extends …) and import it from there.`);
   if ('evaluating' in ref) throw new TypeError(`registerPlugin: plugin "${pname}" cannot be sent: its class ${cname} is defined in ${ref.evaluating}, a module still running its top-level code (a top-level await is waiting for this call), so it cannot be imported elsewhere. Move the class into a module of its own and import it from there.`);
   const cls: FnRef = (await ownClass(plugin.constructor, ref.url)) ?? [ref.url, ref.name];
   let fields: Record<string, unknown>;

@@ -20,6 +20,7 @@ import { dirname, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { staticLocalImports } from './register.js';
 import { isDelayedFunction } from '../graph/delayed.js';
+import { GLOBAL_URL, SOURCE_URL, builtInPath, sourceVerdict } from './lambda.js';
 
 export interface FunctionRef {
   readonly url: string;
@@ -109,6 +110,22 @@ function functionPosition(fn: Function): ScriptPosition | undefined {
   }
 }
 
+/** A function no module exports that uses names workers do not have (see lambda.ts). */
+export interface CapturingFunction {
+  readonly captures: readonly string[];
+}
+
+/** `fn` by its source when it closes over nothing workers lack; else what it closes over, or undefined (native, bound, class). */
+function bySource(fn: Function): FunctionRef | CapturingFunction | undefined {
+  const path = builtInPath(fn);
+  if (path !== undefined) return { url: GLOBAL_URL, name: path };
+  const verdict = sourceVerdict(fn);
+  if ('captures' in verdict) return verdict.captures.length > 0 ? verdict : undefined;
+  const ref = { url: SOURCE_URL, name: verdict.source };
+  located.set(fn, ref);
+  return ref;
+}
+
 /** A function defined in a module whose top-level code has not finished (see `locateFunction`). */
 export interface EvaluatingModule {
   readonly evaluating: string;
@@ -134,28 +151,36 @@ async function importLoaded(url: string): Promise<Record<string, unknown> | 'stu
 }
 
 /**
- * Module URL + export name of `fn`; undefined when no module exports it; `{evaluating}` when the
- * module that defines it is still running its top-level code (a script whose top-level await
- * waits for this very compute: importing it would wait forever).
+ * Module URL + export name of `fn`; for a function no module exports, its source when it closes
+ * over nothing workers lack (`SOURCE_URL`), `{captures}` when it does, undefined for a native or
+ * bound function; `{evaluating}` when the module that defines it is still running its top-level
+ * code (a script whose top-level await waits for this very compute: importing it would wait
+ * forever) and it cannot travel by its source.
  */
-export async function locateFunction(fn: Function): Promise<FunctionRef | EvaluatingModule | undefined> {
+export async function locateFunction(fn: Function): Promise<FunctionRef | EvaluatingModule | CapturingFunction | undefined> {
   const known = located.get(fn);
   if (known !== undefined) return known;
+  // an inline lambda has no name a module could export it by, and a built-in is no module's: by
+  // their source, or their path from the global object
+  if (fn.name === '' || builtInPath(fn) !== undefined) return bySource(fn);
   // most task functions come from the helpers of the graph module or of the script that calls
   // Skein: scan those first (the inspector, below, is the general way, and costs tens of
   // milliseconds of CPU on first use)
   const found = (await scanLocalImports(fn)) ?? (noteCallers() ? await scanLocalImports(fn) : undefined);
   if (found !== undefined) return found;
   const url = definingScript(fn);
-  if (url === undefined || !(url.startsWith('file:') || url.startsWith('data:')) || scannedUrls.has(url)) return undefined;
+  if (url === undefined || !(url.startsWith('file:') || url.startsWith('data:')) || scannedUrls.has(url)) return bySource(fn);
   const namespace = await importLoaded(url);
-  if (namespace === 'stuck') return { evaluating: url };
+  if (namespace === 'stuck') {
+    const ref = bySource(fn);
+    return ref !== undefined && 'url' in ref ? ref : { evaluating: url };
+  }
   if (namespace === undefined) {
     scannedUrls.add(url); // a CommonJS or unloadable script: nothing to find there
-    return undefined;
+    return bySource(fn);
   }
   registerModule(url, namespace);
-  return located.get(fn);
+  return located.get(fn) ?? bySource(fn);
 }
 
 /** Scans the local imports of the modules queued so far, until `fn` is found. */

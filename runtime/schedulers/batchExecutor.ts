@@ -279,6 +279,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
           seen.add(fn);
           const ref = await locateFunction(fn);
           if (ref === undefined) throw Errors.unlocatable(graph.keys[t]!, describeFunction(fn), name);
+          if ('captures' in ref) throw Errors.capturesLocals(graph.keys[t]!, describeFunction(fn), ref.captures, name);
           if ('evaluating' in ref) throw Errors.moduleStillEvaluating(graph.keys[t]!, describeFunction(fn), displayPath(ref.evaluating), name);
           fnIndex.set(fn, fnRefs.length);
           fnRefs.push([ref.url, ref.name]);

@@ -14,6 +14,7 @@ import { isDelayedFunction } from '../graph/delayed.js';
 import { registerLoader } from '../loader/register.js';
 import { restoreValue, scanResult } from './wireValues.js';
 import { decodeTask } from './wireTasks.js';
+import { GLOBAL_URL, SOURCE_URL, builtInFunction, functionFromSource } from '../loader/lambda.js';
 import { Errors } from '../errors.js';
 import type { FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from './protocol.js';
 
@@ -24,6 +25,9 @@ const imported = new Map<string, Record<string, unknown>>();
 function importFunction([url, name]: FnRef): Promise<Function> {
   const id = `${url}#${name}`;
   let found = functions.get(id);
+  // a function no module exports, sent by its source (loader/lambda.ts)
+  if (found === undefined && url === SOURCE_URL) functions.set(id, (found = Promise.resolve().then(() => functionFromSource(name))));
+  if (found === undefined && url === GLOBAL_URL) functions.set(id, (found = Promise.resolve().then(() => builtInFunction(name))));
   if (found === undefined) {
     found = import(url).then((ns: Record<string, unknown>) => {
       imported.set(url, ns);
@@ -45,7 +49,7 @@ async function classRef(cls: Function, key: string): Promise<FnRef> {
   const locate = await import('../loader/locate.js');
   for (const [url, ns] of imported) locate.registerModule(url, ns);
   const ref = await locate.locateFunction(cls);
-  if (ref !== undefined && !('evaluating' in ref)) return [ref.url, ref.name];
+  if (ref !== undefined && 'url' in ref) return [ref.url, ref.name];
   throw Errors.classNotExported(key, cls.name || '(anonymous class)');
 }
 

@@ -73,6 +73,21 @@ describe('distributed client', () => {
     assert.notEqual(client.submit(inc, 1, { pure: false }).key, a.key);
   });
 
+  it('submits lambdas that close over nothing, by their source; one that captures a variable is refused before anything is sent', async () => {
+    const words = client.submit((line: string) => line.split(' '), 'to be or not');
+    assert.equal(await client.submit((ws: string[], f: (w: string) => string) => ws.map(f).join(''), words, (w: string) => w[0]!.toUpperCase()), 'TBON');
+    assert.deepEqual(await client.gather(client.map((x: number) => x * x, [1, 2, 3])), [1, 4, 9]);
+    assert.equal(await delayed((x: number) => x + 1)(41).compute(), 42);
+    const limit = 2;
+    const capturing = (x: number) => Math.min(x, limit);
+    const refused = client.submit(capturing, 5);
+    await assert.rejects(refused.result(), {
+      name: 'TaskError',
+      message: `Task "${refused.key}" failed: Task "${refused.key}" uses capturing, which closes over \`limit\`: distributed workers get a function no module exports as its source alone, without that variable. Pass it as an argument of the task, export the function from a module (export function ...), or run with --scheduler sync.\n  finished before the failure: none`,
+    });
+    assert.deepEqual(await client.story(refused.key), [], 'never sent to the scheduler');
+  });
+
   it('scatters data to a worker, or to every worker with broadcast', async () => {
     const [x, y] = await client.scatter([5, 7]);
     assert.equal(await client.submit(add, x!, y!), 12);

@@ -22,14 +22,31 @@ for (const scheduler of ['threads', 'processes'] as const) {
   describe(`workers: ${scheduler}`, () => {
     const opts = { scheduler, numWorkers: 2 };
 
-    it('refuses a closure before any task starts, naming the key, the function and the fix', async () => {
+    it('runs lambdas that close over nothing workers lack, by their source (heads, arguments, method shorthand, inner functions)', async () => {
+      const parts = { split(line: string) { return line.split(' '); } };
+      const graph = {
+        line: [(a: string, b: string) => `${a} ${b}`, 'to be', 'or not'],
+        words: [parts.split, 'line'],
+        roots: [(xs: number[], f: (x: number) => number) => xs.map(f), [1, 4, 9], Math.sqrt],
+        shout: [(ws: string[]) => ws.map(function up(w) { return w.toUpperCase(); }).join('-'), 'words'],
+        lengths: [(ws: string[], f: (w: string) => number) => ws.map(f), 'words', (w: string) => w.length],
+      };
+      assert.deepEqual(await get(graph, ['words', 'roots', 'shout', 'lengths'], opts), [['to', 'be', 'or', 'not'], [1, 2, 3], 'TO-BE-OR-NOT', [2, 2, 2, 3]]);
+    });
+
+    it('refuses a lambda that closes over a local variable before any task starts, naming the key, the variables and the fix', async () => {
       const started: string[] = [];
       const spy: Callback = { pretask: (key) => void started.push(key) };
-      const graph = { a: [inc, 1], b: [(x: number) => x * 2, 'a'] };
+      const factor = 2;
+      const offset = 1;
+      const graph = { a: [inc, 1], b: [(x: number) => x * factor + offset, 'a'] };
       const source = String(graph.b[0]); // as the transpiler printed it
       await assert.rejects(get(graph, 'b', { ...opts, callbacks: [spy] }), {
-        message: `Task "b" uses ${source}, which ${scheduler} workers cannot load: they import task functions by module and export name, and this one is not exported from any module (an inline closure, a bound or a native function). Export it from a module (export function ...), or run with --scheduler sync.`,
+        name: 'SkeinError',
+        message: `Task "b" uses ${source}, which closes over \`factor\`, \`offset\`: ${scheduler} workers get a function no module exports as its source alone, without those variables. Pass them as arguments of the task, export the function from a module (export function ...), or run with --scheduler sync.`,
       });
+      // an import is a variable of its module too
+      await assert.rejects(get({ c: [(x: number) => inc(x), 1] }, 'c', opts), { message: /^Task "c" uses .*, which closes over `(inc|import_ops\.inc|\w+)`: / });
       assert.deepEqual(started, []);
       await assert.rejects(get({ c: [inc.bind(null), 1] }, 'c', opts), { message: /^Task "c" uses bound inc \(a bound function\), which / });
     });

@@ -1,0 +1,227 @@
+/**
+ * The task functions of bags (bag/index.ts): each takes partitions (arrays) and the user's
+ * functions as arguments, and returns a partition or a partial result. Exported, so every
+ * scheduler's workers import them by module and name, as they import yours (this module is the
+ * package's `bagOps` entry).
+ */
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { once } from 'node:events';
+
+type Fn<A extends unknown[], R> = (...args: A) => R;
+
+/** A partition given as data: held in a Map so the graph does not read its strings as keys. */
+export function unquote<T>(held: ReadonlyMap<0, T[]>): T[] {
+  return held.get(0)!;
+}
+
+export function mapPartition<T, U>(fn: Fn<[T], U>, part: readonly T[]): U[] {
+  const out = new Array<U>(part.length);
+  for (let i = 0; i < part.length; i++) out[i] = fn(part[i]!);
+  return out;
+}
+
+export function filterPartition<T>(predicate: Fn<[T], unknown>, part: readonly T[]): T[] {
+  return part.filter((x) => predicate(x));
+}
+
+export function flattenPartition<T>(part: ReadonlyArray<Iterable<T>>): T[] {
+  const out: T[] = [];
+  for (const inner of part) for (const x of inner) out.push(x);
+  return out;
+}
+
+export async function mapPartitionsWith<T, U>(fn: Fn<[T[]], Iterable<U> | Promise<Iterable<U>>>, part: T[]): Promise<U[]> {
+  return Array.from(await fn(part));
+}
+
+export function pluckPartition<T>(field: string | number, part: readonly T[]): unknown[] {
+  return part.map((x) => (x as Record<string | number, unknown>)[field]);
+}
+
+/** The partitions, one after the other. */
+export function concatPartitions<T>(...parts: ReadonlyArray<readonly T[]>): T[] {
+  return ([] as T[]).concat(...parts);
+}
+
+export function listOf<T>(...xs: T[]): T[] {
+  return xs;
+}
+
+export function countPartition(part: readonly unknown[]): number {
+  return part.length;
+}
+
+export function sumValues(...xs: number[]): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
+}
+
+export function sumPartition(part: readonly number[]): number {
+  let s = 0;
+  for (const x of part) s += x;
+  return s;
+}
+
+/** Each value of a partition and how often it occurs (a Map: equal strings and numbers are one). */
+export function frequenciesPartition<T>(part: readonly T[]): Map<T, number> {
+  const counts = new Map<T, number>();
+  for (const x of part) counts.set(x, (counts.get(x) ?? 0) + 1);
+  return counts;
+}
+
+export function mergeFrequencies<T>(...partials: ReadonlyArray<ReadonlyMap<T, number>>): Map<T, number> {
+  const total = new Map<T, number>();
+  for (const counts of partials) for (const [k, n] of counts) total.set(k, (total.get(k) ?? 0) + n);
+  return total;
+}
+
+export function entriesOf<K, V>(map: ReadonlyMap<K, V>): Array<[K, V]> {
+  return [...map];
+}
+
+/** foldby, in one partition: each key's values folded with `binop` from `initial`. */
+export function foldPartition<T, K, V>(key: Fn<[T], K>, binop: Fn<[V, T], V>, initial: V, part: readonly T[]): Map<K, V> {
+  const acc = new Map<K, V>();
+  for (const x of part) {
+    const k = key(x);
+    acc.set(k, binop(acc.has(k) ? acc.get(k)! : initial, x));
+  }
+  return acc;
+}
+
+/** foldby, across partitions: each key's partial folds combined with `combine` from `initial`. */
+export function combineFolds<K, V>(combine: Fn<[V, V], V>, initial: V, ...partials: ReadonlyArray<ReadonlyMap<K, V>>): Map<K, V> {
+  const acc = new Map<K, V>();
+  for (const partial of partials) for (const [k, v] of partial) acc.set(k, combine(acc.has(k) ? acc.get(k)! : initial, v));
+  return acc;
+}
+
+/** groupby, in one partition: each key's items, in order. */
+export function groupPartition<T, K>(key: Fn<[T], K>, part: readonly T[]): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const x of part) {
+    const k = key(x);
+    let g = groups.get(k);
+    if (g === undefined) groups.set(k, (g = []));
+    g.push(x);
+  }
+  return groups;
+}
+
+export function mergeGroups<K, T>(...partials: ReadonlyArray<ReadonlyMap<K, T[]>>): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const partial of partials) {
+    for (const [k, items] of partial) {
+      const g = groups.get(k);
+      if (g === undefined) groups.set(k, [...items]);
+      else for (const x of items) g.push(x);
+    }
+  }
+  return groups;
+}
+
+/** The entries of `map` whose key hashes to shard `i` of `n`: a shuffled bag's partition. */
+export function shardOf<K, V>(i: number, n: number, map: ReadonlyMap<K, V>): Array<[K, V]> {
+  const out: Array<[K, V]> = [];
+  for (const entry of map) if (hashKey(entry[0]) % n === i) out.push(entry);
+  return out;
+}
+
+function hashKey(value: unknown): number {
+  const text = typeof value === 'string' ? value : `${typeof value}:${JSON.stringify(value) ?? String(value)}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+export function distinctPartition<T>(part: readonly T[]): Set<T> {
+  return new Set(part);
+}
+
+export function mergeDistinct<T>(...sets: ReadonlyArray<ReadonlySet<T>>): Set<T> {
+  const all = new Set<T>();
+  for (const s of sets) for (const x of s) all.add(x);
+  return all;
+}
+
+export function valuesOf<T>(set: ReadonlySet<T>): T[] {
+  return [...set];
+}
+
+/** The `k` largest items (by `key`, or by the items themselves), largest first. */
+export function topkPartition<T>(k: number, key: Fn<[T], number | string> | null, ...parts: ReadonlyArray<readonly T[]>): T[] {
+  const by = key ?? ((x: T) => x as unknown as number | string);
+  const all = ([] as T[]).concat(...parts);
+  return all
+    .map((x) => [by(x), x] as const)
+    .sort((a, b) => (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0))
+    .slice(0, k)
+    .map(([, x]) => x);
+}
+
+/** A user's reduction: `perPartition` on a partition. */
+export async function applyToPartition<T, U>(fn: Fn<[T[]], U | Promise<U>>, part: T[]): Promise<U> {
+  return await fn(part);
+}
+
+/** A user's reduction: `aggregate` on the partials, as an array. */
+export async function aggregatePartials<U, R>(fn: Fn<[U[]], R | Promise<R>>, ...partials: U[]): Promise<R> {
+  return await fn(partials);
+}
+
+/**
+ * The lines of `path` that start in bytes [start, end) (end null: to the end of the file), without
+ * their line endings, read as a stream: a line that crosses `end` belongs to this block, one
+ * that crosses `start` to the block before.
+ */
+export async function readLines(path: string, start: number, end: number | null): Promise<string[]> {
+  // a block that starts inside a line skips it: reading from the byte before `start` tells
+  const from = Math.max(0, start - 1);
+  const input = createReadStream(path, { start: from, highWaterMark: 1 << 20 });
+  const out: string[] = [];
+  let skipping = start > 0;
+  /** The file offset of the first byte of `pending`. */
+  let lineStart = from;
+  let pending: Buffer[] = [];
+  const take = (line: Buffer): void => {
+    const text = line.toString('utf8');
+    out.push(text.endsWith('\r') ? text.slice(0, -1) : text);
+  };
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let at = 0;
+      for (let nl = chunk.indexOf(10, at); nl >= 0; nl = chunk.indexOf(10, at)) {
+        const piece = chunk.subarray(at, nl);
+        const line = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
+        pending = [];
+        const startedAt = lineStart;
+        lineStart += line.length + 1;
+        at = nl + 1;
+        if (skipping) {
+          skipping = false;
+          continue; // the rest of the line the byte before `start` is in (just its newline when a line starts at `start`)
+        }
+        if (end !== null && startedAt >= end) return out;
+        take(line);
+      }
+      if (at < chunk.length) pending.push(chunk.subarray(at));
+    }
+    // the last line, without a newline at the end of the file
+    if (pending.length > 0 && !skipping && (end === null || lineStart < end)) take(Buffer.concat(pending));
+    return out;
+  } finally {
+    input.destroy();
+  }
+}
+
+/** Writes a partition's items as lines of text to `path` (folders made), streamed; returns the path. */
+export async function writeLines(path: string, part: readonly unknown[]): Promise<string> {
+  mkdirSync(dirname(path), { recursive: true });
+  const out = createWriteStream(path);
+  for (const x of part) if (!out.write(`${String(x)}\n`)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+  return path;
+}
