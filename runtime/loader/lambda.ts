@@ -9,7 +9,6 @@
  * it uses.
  */
 import { runInNewContext } from 'node:vm';
-import findGlobals from 'acorn-globals';
 
 /** The module URL of a function sent by its source (its "export name" is the source). */
 export const SOURCE_URL = 'skein:source';
@@ -67,18 +66,24 @@ export type SourceVerdict = { readonly source: string } | { readonly captures: r
 
 const verdicts = new WeakMap<Function, SourceVerdict>();
 
+/** The parser, loaded with the first function judged (a graph of exported functions never needs it). */
+let findGlobals: typeof import('acorn-globals').default | undefined;
+
 /** Whether `fn` can travel by its source, and if not, what it closes over. */
-export function sourceVerdict(fn: Function): SourceVerdict {
+export async function sourceVerdict(fn: Function): Promise<SourceVerdict> {
   let verdict = verdicts.get(fn);
-  if (verdict === undefined) verdicts.set(fn, (verdict = judge(fn)));
+  if (verdict === undefined) {
+    findGlobals ??= (await import('acorn-globals')).default;
+    verdicts.set(fn, (verdict = judge(fn, findGlobals)));
+  }
   return verdict;
 }
 
-function judge(fn: Function): SourceVerdict {
+function judge(fn: Function, findGlobals: typeof import('acorn-globals').default): SourceVerdict {
   const source = Function.prototype.toString.call(fn);
   // native and bound functions have no source to send; a class's methods may use `super`
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source) || /^class\b/.test(source)) return { captures: [] };
-  const expression = asExpression(source);
+  const expression = asExpression(source, findGlobals);
   if (expression === undefined) return { captures: [] };
   // in the order they first appear
   const free = findGlobals(`(${expression});`)
@@ -94,7 +99,7 @@ function judge(fn: Function): SourceVerdict {
  * they are; a method written in shorthand (`double(x) { … }`, from an object literal) as a
  * function expression. Undefined when it does not parse either way.
  */
-function asExpression(source: string): string | undefined {
+function asExpression(source: string, findGlobals: typeof import('acorn-globals').default): string | undefined {
   const method = /^(async\s+)?(\*?)\s*([\s\S]*)$/.exec(source)!;
   const shorthand = `${method[1] ? 'async ' : ''}function${method[2]} ${method[3]}`;
   for (const candidate of [source, shorthand]) {

@@ -116,10 +116,10 @@ export interface CapturingFunction {
 }
 
 /** `fn` by its source when it closes over nothing workers lack; else what it closes over, or undefined (native, bound, class). */
-function bySource(fn: Function): FunctionRef | CapturingFunction | undefined {
+async function bySource(fn: Function): Promise<FunctionRef | CapturingFunction | undefined> {
   const path = builtInPath(fn);
   if (path !== undefined) return { url: GLOBAL_URL, name: path };
-  const verdict = sourceVerdict(fn);
+  const verdict = await sourceVerdict(fn);
   if ('captures' in verdict) return verdict.captures.length > 0 ? verdict : undefined;
   const ref = { url: SOURCE_URL, name: verdict.source };
   located.set(fn, ref);
@@ -172,7 +172,7 @@ export async function locateFunction(fn: Function): Promise<FunctionRef | Evalua
   if (url === undefined || !(url.startsWith('file:') || url.startsWith('data:')) || scannedUrls.has(url)) return bySource(fn);
   const namespace = await importLoaded(url);
   if (namespace === 'stuck') {
-    const ref = bySource(fn);
+    const ref = await bySource(fn);
     return ref !== undefined && 'url' in ref ? ref : { evaluating: url };
   }
   if (namespace === undefined) {
