@@ -51,17 +51,62 @@ export class Item<T> {
 }
 
 export class Bag<T> {
+  readonly #source: Readonly<Graph>;
+  readonly #sourceName: string;
+  /**
+   * What each partition's task takes: the key of a partition in `#source` (`${name}-${i}`), or a
+   * block of a text file to read there (readText: lines go straight into the steps, never all in
+   * one array first).
+   */
+  readonly #parts: readonly unknown[];
+  /** Item steps not yet in any task: fused into the task that takes this bag's partitions. */
+  readonly #steps: readonly ops.Step[];
+  /** The name of the last step (the key group of the partitions once made). */
+  readonly #label: string;
+  #made: { graph: Graph; name: string } | undefined;
+
   constructor(
-    /** The tasks that compute the partitions. */
-    readonly graph: Readonly<Graph>,
-    /** The partitions' key prefix: partition i is `${name}-${i}`. */
-    readonly name: string,
+    graph: Readonly<Graph>,
+    name: string,
     readonly npartitions: number,
-  ) {}
+    steps: readonly ops.Step[] = [],
+    label = '',
+    parts?: readonly unknown[],
+  ) {
+    this.#source = graph;
+    this.#sourceName = name;
+    this.#steps = steps;
+    this.#label = label;
+    this.#parts = parts ?? Array.from({ length: npartitions }, (_, i) => `${name}-${i}`);
+    this.#readsFiles = parts !== undefined;
+  }
+
+  /** The partitions are blocks of files, read by the tasks that take them. */
+  readonly #readsFiles: boolean;
+
+  /** The tasks that compute the partitions (the pending steps made into one task per partition). */
+  get graph(): Readonly<Graph> {
+    return this.#make().graph;
+  }
+
+  /** The partitions' key prefix: partition i is `${name}-${i}`. */
+  get name(): string {
+    return this.#make().name;
+  }
 
   /** The keys of the partitions. */
   get keys(): string[] {
-    return Array.from({ length: this.npartitions }, (_, i) => `${this.name}-${i}`);
+    const name = this.name;
+    return Array.from({ length: this.npartitions }, (_, i) => `${name}-${i}`);
+  }
+
+  #make(): { graph: Graph; name: string } {
+    if (this.#made !== undefined) return this.#made;
+    if (this.#steps.length === 0 && !this.#readsFiles) return (this.#made = { graph: this.#source as Graph, name: this.#sourceName });
+    const name = `${this.#label}-${tokenize([this.#sourceName, ...this.#steps])}`;
+    const tasks: Graph = {};
+    for (let i = 0; i < this.npartitions; i++) tasks[`${name}-${i}`] = [ops.pipeline, this.#steps, this.#parts[i]];
+    return (this.#made = { graph: merged(this.#source as Graph, tasks), name });
   }
 
   /** Runs the graph and resolves to every item, partition after partition. */
@@ -75,49 +120,49 @@ export class Bag<T> {
     return (await get(this.graph, this.keys, options)) as T[][];
   }
 
-  /** A bag of one task per partition: `[fn, ...before, partition]`. */
-  #perPartition<U>(op: string, fn: Function, ...before: unknown[]): Bag<U> {
-    const name = `${op}-${tokenize([this.name, ...before])}`;
-    const tasks: Graph = {};
-    for (let i = 0; i < this.npartitions; i++) tasks[`${name}-${i}`] = [fn, ...before, `${this.name}-${i}`];
-    return new Bag<U>(merged(this.graph, tasks), name, this.npartitions);
+  #step<U>(label: string, step: ops.Step): Bag<U> {
+    return new Bag<U>(this.#source, this.#sourceName, this.npartitions, [...this.#steps, step], label, this.#readsFiles ? this.#parts : undefined);
   }
 
   /** Each item through `fn`. */
-  map<U>(fn: (item: T) => U): Bag<Awaited<U>> {
-    return this.#perPartition(opName('map', fn), ops.mapPartition, fn);
+  map<U>(fn: (item: T) => U): Bag<U> {
+    return this.#step(opName('map', fn), ['map', fn as (x: unknown) => unknown]);
   }
 
   /** The items `predicate` holds for. */
   filter(predicate: (item: T) => unknown): Bag<T> {
-    return this.#perPartition(opName('filter', predicate), ops.filterPartition, predicate);
+    return this.#step(opName('filter', predicate), ['filter', predicate as (x: unknown) => unknown]);
   }
 
   /** Items that are lists (or any iterable) become their elements. */
   flatten(): Bag<T extends Iterable<infer U> ? U : never> {
-    return this.#perPartition('flatten', ops.flattenPartition);
-  }
-
-  /** `fn` on each whole partition (an array), returning the new partition (any iterable). */
-  mapPartitions<U>(fn: (partition: T[]) => Iterable<U> | Promise<Iterable<U>>): Bag<U> {
-    return this.#perPartition(opName('map-partitions', fn), ops.mapPartitionsWith, fn);
+    return this.#step('flatten', ['flatten']);
   }
 
   /** The field `field` of each item. */
   pluck<K extends keyof T>(field: K & (string | number)): Bag<T[K]> {
-    return this.#perPartition('pluck', ops.pluckPartition, field);
+    return this.#step('pluck', ['pluck', field]);
+  }
+
+  /** `fn` on each whole partition (an array), returning the new partition (any iterable). */
+  mapPartitions<U>(fn: (partition: T[]) => Iterable<U> | Promise<Iterable<U>>): Bag<U> {
+    const name = `${opName('map-partitions', fn)}-${tokenize([this.name, fn])}`;
+    const tasks: Graph = {};
+    this.keys.forEach((part, i) => (tasks[`${name}-${i}`] = [ops.mapPartitionsWith, fn, part]));
+    return new Bag<U>(merged(this.graph, tasks), name, this.npartitions);
   }
 
   /**
-   * A tree reduction: `perPartition(partition)` on each partition, then `combine(...partials)`
-   * over at most SPLIT_EVERY partials per task, until one is left; `finish` on it if given.
+   * A tree reduction: `first` (with the pending steps, then the source partition) on each
+   * partition, then `combine(...partials)` over at most SPLIT_EVERY partials per task, until one
+   * is left; `finish` on it if given.
    */
-  #tree<R>(op: string, perPartition: unknown[], combine: unknown[], finish?: unknown[]): Item<R> {
-    const token = tokenize([this.name, op, ...perPartition, ...combine, ...(finish ?? [])]);
+  #tree<R>(op: string, first: unknown[], combine: unknown[], finish?: unknown[]): Item<R> {
+    const token = tokenize([this.#sourceName, ...this.#steps, op, ...first, ...combine, ...(finish ?? [])]);
     const tasks: Graph = {};
-    let level = this.keys.map((part, i) => {
+    let level = Array.from({ length: this.npartitions }, (_, i) => {
       const key = `${op}-part-${token}-${i}`;
-      tasks[key] = [...perPartition, part];
+      tasks[key] = [first[0], this.#steps, ...first.slice(1), this.#parts[i]];
       return key;
     });
     for (let depth = 0; level.length > 1; depth++) {
@@ -131,17 +176,17 @@ export class Bag<T> {
     }
     const key = `${op}-${token}`;
     tasks[key] = finish === undefined ? [...combine, level[0]!] : [...finish, level[0]!];
-    return new Item<R>(merged(this.graph, tasks), key);
+    return new Item<R>(merged(this.#source as Graph, tasks), key);
   }
 
   /** How many items. */
   count(): Item<number> {
-    return this.#tree('count', [ops.countPartition], [ops.sumValues]);
+    return this.#tree('count', [ops.countThrough], [ops.sumValues]);
   }
 
   /** The sum of the items (numbers). */
   sum(): Item<number> {
-    return this.#tree('sum', [ops.sumPartition], [ops.sumValues]);
+    return this.#tree('sum', [ops.sumThrough], [ops.sumValues]);
   }
 
   /** A reduction of your own: `perPartition` on each partition, `aggregate` on the array of their results. */
@@ -161,7 +206,7 @@ export class Bag<T> {
 
   /** Each distinct item and how often it occurs, as [item, count] pairs, in one partition. */
   frequencies(): Bag<[T, number]> {
-    return this.#single(this.#tree('frequencies', [ops.frequenciesPartition], [ops.mergeFrequencies], [ops.entriesOf]));
+    return this.#single(this.#tree('frequencies', [ops.frequenciesThrough], [ops.mergeFrequencies], [ops.entriesOf]));
   }
 
   /**
@@ -170,12 +215,12 @@ export class Bag<T> {
    */
   foldby<K, V>(key: (item: T) => K, binop: (acc: V, item: T) => V, initial: V, combine?: (a: V, b: V) => V, combineInitial?: V): Bag<[K, V]> {
     const across = combine ?? (binop as unknown as (a: V, b: V) => V);
-    return this.#single(this.#tree('foldby', [ops.foldPartition, key, binop, initial], [ops.combineFolds, across, combineInitial ?? initial], [ops.entriesOf]));
+    return this.#single(this.#tree('foldby', [ops.foldThrough, key, binop, initial], [ops.combineFolds, across, combineInitial ?? initial], [ops.entriesOf]));
   }
 
   /** The items of each key, as [key, items] pairs, spread over `npartitions` partitions (this bag's by default) by the key's hash. */
   groupby<K>(key: (item: T) => K, options: { npartitions?: number } = {}): Bag<[K, T[]]> {
-    const groups = this.#tree<Map<K, T[]>>('groupby', [ops.groupPartition, key], [ops.mergeGroups]);
+    const groups = this.#tree<Map<K, T[]>>('groupby', [ops.groupThrough, key], [ops.mergeGroups]);
     const n = options.npartitions ?? this.npartitions;
     const name = `groupby-shard-${tokenize([groups.key, n])}`;
     const tasks: Graph = {};
@@ -185,12 +230,12 @@ export class Bag<T> {
 
   /** Each item once (by SameValueZero, as a Set), in one partition. */
   distinct(): Bag<T> {
-    return this.#single(this.#tree('distinct', [ops.distinctPartition], [ops.mergeDistinct], [ops.valuesOf]));
+    return this.#single(this.#tree('distinct', [ops.distinctThrough], [ops.mergeDistinct], [ops.valuesOf]));
   }
 
   /** The `k` largest items (by `key` when given), largest first, in one partition. */
   topk(k: number, key?: (item: T) => number | string): Bag<T> {
-    return this.#single(this.#tree('topk', [ops.topkPartition, k, key ?? null], [ops.topkPartition, k, key ?? null]));
+    return this.#single(this.#tree('topk', [ops.topkThrough, k, key ?? null], [ops.topkPartition, k, key ?? null]));
   }
 
   /** A one-partition bag whose partition is `item`'s value (an array). */
@@ -251,9 +296,8 @@ export async function readText(paths: string | readonly string[], options: { blo
     else for (let start = 0; start < size; start += blocksize) blocks.push([file, start, start + blocksize >= size ? null : start + blocksize]);
   }
   const name = `read-text-${tokenize([blocks.map(([f, s, e]) => `${f}:${s}:${e}`).join('|'), files.map((f) => statSync(f).mtimeMs)])}`;
-  const graph: Graph = {};
-  blocks.forEach(([file, start, end], i) => (graph[`${name}-${i}`] = [ops.readLines, file, start, end]));
-  return new Bag<string>(graph, name, blocks.length);
+  // each block read by the task that takes it (in a Map, which the graph keeps as data)
+  return new Bag<string>({}, name, blocks.length, [], 'read-text', blocks.map((block) => new Map([[0, block]])));
 }
 
 /** Bytes from `64MB`, `128 KiB`, or a number. */

@@ -10,33 +10,124 @@ import { once } from 'node:events';
 
 type Fn<A extends unknown[], R> = (...args: A) => R;
 
+/**
+ * Item steps a bag applies lazily, fused into the one task that needs their output (a partition
+ * made, a count, frequencies …): each item flows through all of them in one pass, and no array is
+ * made between steps (as Dask's bag chains iterators).
+ */
+export type Step = readonly ['map', Fn<[unknown], unknown>] | readonly ['filter', Fn<[unknown], unknown>] | readonly ['flatten'] | readonly ['pluck', string | number];
+
+type Sink = (item: unknown) => void;
+
+/** A function that puts an item through `steps`, then into `sink`. */
+function through(steps: readonly Step[], sink: Sink): Sink {
+  let next = sink;
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const step = steps[i]!;
+    const after = next;
+    switch (step[0]) {
+      case 'map': {
+        const fn = step[1];
+        next = (x) => after(fn(x));
+        break;
+      }
+      case 'filter': {
+        const fn = step[1];
+        next = (x) => {
+          if (fn(x)) after(x);
+        };
+        break;
+      }
+      case 'flatten':
+        next = (x) => {
+          if (Array.isArray(x)) for (let j = 0; j < x.length; j++) after(x[j]);
+          else for (const y of x as Iterable<unknown>) after(y);
+        };
+        break;
+      case 'pluck': {
+        const field = step[1];
+        next = (x) => after((x as Record<string | number, unknown>)[field]);
+        break;
+      }
+    }
+  }
+  return next;
+}
+
+/** A block of a text file (readText): its lines, read there, are the partition's items. */
+type Block = ReadonlyMap<0, readonly [path: string, start: number, end: number | null]>;
+/** What a partition's task takes: the partition (an array), or a block of a file to read. */
+type Part = readonly unknown[] | Block;
+
+async function each(steps: readonly Step[], part: Part, sink: Sink): Promise<void> {
+  const f = through(steps, sink);
+  if (!Array.isArray(part)) {
+    const [path, start, end] = (part as Block).get(0)!;
+    return eachLine(path, start, end, f);
+  }
+  const items = part as readonly unknown[];
+  for (let i = 0; i < items.length; i++) f(items[i]);
+}
+
+/** A partition through `steps`: the new partition. */
+export async function pipeline(steps: readonly Step[], part: Part): Promise<unknown[]> {
+  const out: unknown[] = [];
+  await each(steps, part, (x) => out.push(x));
+  return out;
+}
+
+/** How many items come out of `steps`. */
+export async function countThrough(steps: readonly Step[], part: Part): Promise<number> {
+  let n = 0;
+  await each(steps, part, () => n++);
+  return n;
+}
+
+export async function sumThrough(steps: readonly Step[], part: Part): Promise<number> {
+  let s = 0;
+  await each(steps, part, (x) => (s += x as number));
+  return s;
+}
+
+export async function frequenciesThrough(steps: readonly Step[], part: Part): Promise<Map<unknown, number>> {
+  const counts = new Map<unknown, number>();
+  await each(steps, part, (x) => counts.set(x, (counts.get(x) ?? 0) + 1));
+  return counts;
+}
+
+export async function distinctThrough(steps: readonly Step[], part: Part): Promise<Set<unknown>> {
+  const seen = new Set<unknown>();
+  await each(steps, part, (x) => seen.add(x));
+  return seen;
+}
+
+export async function foldThrough(steps: readonly Step[], key: Fn<[unknown], unknown>, binop: Fn<[unknown, unknown], unknown>, initial: unknown, part: Part): Promise<Map<unknown, unknown>> {
+  const acc = new Map<unknown, unknown>();
+  await each(steps, part, (x) => {
+    const k = key(x);
+    acc.set(k, binop(acc.has(k) ? acc.get(k) : initial, x));
+  });
+  return acc;
+}
+
+export async function groupThrough(steps: readonly Step[], key: Fn<[unknown], unknown>, part: Part): Promise<Map<unknown, unknown[]>> {
+  const groups = new Map<unknown, unknown[]>();
+  await each(steps, part, (x) => {
+    const k = key(x);
+    let g = groups.get(k);
+    if (g === undefined) groups.set(k, (g = []));
+    g.push(x);
+  });
+  return groups;
+}
+
 /** A partition given as data: held in a Map so the graph does not read its strings as keys. */
 export function unquote<T>(held: ReadonlyMap<0, T[]>): T[] {
   return held.get(0)!;
 }
 
-export function mapPartition<T, U>(fn: Fn<[T], U>, part: readonly T[]): U[] {
-  const out = new Array<U>(part.length);
-  for (let i = 0; i < part.length; i++) out[i] = fn(part[i]!);
-  return out;
-}
-
-export function filterPartition<T>(predicate: Fn<[T], unknown>, part: readonly T[]): T[] {
-  return part.filter((x) => predicate(x));
-}
-
-export function flattenPartition<T>(part: ReadonlyArray<Iterable<T>>): T[] {
-  const out: T[] = [];
-  for (const inner of part) for (const x of inner) out.push(x);
-  return out;
-}
-
 export async function mapPartitionsWith<T, U>(fn: Fn<[T[]], Iterable<U> | Promise<Iterable<U>>>, part: T[]): Promise<U[]> {
   return Array.from(await fn(part));
-}
-
-export function pluckPartition<T>(field: string | number, part: readonly T[]): unknown[] {
-  return part.map((x) => (x as Record<string | number, unknown>)[field]);
 }
 
 /** The partitions, one after the other. */
@@ -48,27 +139,10 @@ export function listOf<T>(...xs: T[]): T[] {
   return xs;
 }
 
-export function countPartition(part: readonly unknown[]): number {
-  return part.length;
-}
-
 export function sumValues(...xs: number[]): number {
   let s = 0;
   for (const x of xs) s += x;
   return s;
-}
-
-export function sumPartition(part: readonly number[]): number {
-  let s = 0;
-  for (const x of part) s += x;
-  return s;
-}
-
-/** Each value of a partition and how often it occurs (a Map: equal strings and numbers are one). */
-export function frequenciesPartition<T>(part: readonly T[]): Map<T, number> {
-  const counts = new Map<T, number>();
-  for (const x of part) counts.set(x, (counts.get(x) ?? 0) + 1);
-  return counts;
 }
 
 export function mergeFrequencies<T>(...partials: ReadonlyArray<ReadonlyMap<T, number>>): Map<T, number> {
@@ -81,33 +155,11 @@ export function entriesOf<K, V>(map: ReadonlyMap<K, V>): Array<[K, V]> {
   return [...map];
 }
 
-/** foldby, in one partition: each key's values folded with `binop` from `initial`. */
-export function foldPartition<T, K, V>(key: Fn<[T], K>, binop: Fn<[V, T], V>, initial: V, part: readonly T[]): Map<K, V> {
-  const acc = new Map<K, V>();
-  for (const x of part) {
-    const k = key(x);
-    acc.set(k, binop(acc.has(k) ? acc.get(k)! : initial, x));
-  }
-  return acc;
-}
-
 /** foldby, across partitions: each key's partial folds combined with `combine` from `initial`. */
 export function combineFolds<K, V>(combine: Fn<[V, V], V>, initial: V, ...partials: ReadonlyArray<ReadonlyMap<K, V>>): Map<K, V> {
   const acc = new Map<K, V>();
   for (const partial of partials) for (const [k, v] of partial) acc.set(k, combine(acc.has(k) ? acc.get(k)! : initial, v));
   return acc;
-}
-
-/** groupby, in one partition: each key's items, in order. */
-export function groupPartition<T, K>(key: Fn<[T], K>, part: readonly T[]): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const x of part) {
-    const k = key(x);
-    let g = groups.get(k);
-    if (g === undefined) groups.set(k, (g = []));
-    g.push(x);
-  }
-  return groups;
 }
 
 export function mergeGroups<K, T>(...partials: ReadonlyArray<ReadonlyMap<K, T[]>>): Map<K, T[]> {
@@ -136,10 +188,6 @@ function hashKey(value: unknown): number {
   return h >>> 0;
 }
 
-export function distinctPartition<T>(part: readonly T[]): Set<T> {
-  return new Set(part);
-}
-
 export function mergeDistinct<T>(...sets: ReadonlyArray<ReadonlySet<T>>): Set<T> {
   const all = new Set<T>();
   for (const s of sets) for (const x of s) all.add(x);
@@ -148,6 +196,11 @@ export function mergeDistinct<T>(...sets: ReadonlyArray<ReadonlySet<T>>): Set<T>
 
 export function valuesOf<T>(set: ReadonlySet<T>): T[] {
   return [...set];
+}
+
+/** The `k` largest items of a partition through `steps`. */
+export async function topkThrough<T>(steps: readonly Step[], k: number, key: Fn<[T], number | string> | null, part: Part): Promise<T[]> {
+  return topkPartition(k, key, (await pipeline(steps, part)) as T[]);
 }
 
 /** The `k` largest items (by `key`, or by the items themselves), largest first. */
@@ -172,22 +225,21 @@ export async function aggregatePartials<U, R>(fn: Fn<[U[]], R | Promise<R>>, ...
 }
 
 /**
- * The lines of `path` that start in bytes [start, end) (end null: to the end of the file), without
- * their line endings, read as a stream: a line that crosses `end` belongs to this block, one
- * that crosses `start` to the block before.
+ * Each line of `path` that starts in bytes [start, end) (end null: to the end of the file),
+ * without its line ending, to `take`, read as a stream: a line that crosses `end` belongs to this
+ * block, one that crosses `start` to the block before.
  */
-export async function readLines(path: string, start: number, end: number | null): Promise<string[]> {
+async function eachLine(path: string, start: number, end: number | null, take: (line: string) => void): Promise<void> {
   // a block that starts inside a line skips it: reading from the byte before `start` tells
   const from = Math.max(0, start - 1);
   const input = createReadStream(path, { start: from, highWaterMark: 1 << 20 });
-  const out: string[] = [];
   let skipping = start > 0;
   /** The file offset of the first byte of `pending`. */
   let lineStart = from;
   let pending: Buffer[] = [];
-  const take = (line: Buffer): void => {
+  const emit = (line: Buffer): void => {
     const text = line.toString('utf8');
-    out.push(text.endsWith('\r') ? text.slice(0, -1) : text);
+    take(text.endsWith('\r') ? text.slice(0, -1) : text);
   };
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
@@ -203,14 +255,13 @@ export async function readLines(path: string, start: number, end: number | null)
           skipping = false;
           continue; // the rest of the line the byte before `start` is in (just its newline when a line starts at `start`)
         }
-        if (end !== null && startedAt >= end) return out;
-        take(line);
+        if (end !== null && startedAt >= end) return;
+        emit(line);
       }
       if (at < chunk.length) pending.push(chunk.subarray(at));
     }
     // the last line, without a newline at the end of the file
-    if (pending.length > 0 && !skipping && (end === null || lineStart < end)) take(Buffer.concat(pending));
-    return out;
+    if (pending.length > 0 && !skipping && (end === null || lineStart < end)) emit(Buffer.concat(pending));
   } finally {
     input.destroy();
   }
