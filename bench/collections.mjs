@@ -2,6 +2,8 @@
 // same run (Debian's python3-dask, when installed). Each measurement runs in a fresh process that
 // computes twice: the first call (pool start included) and the second are reported, and the peak
 // memory of the process and its workers (the sum of their resident sizes, sampled every 50 ms).
+// - the mean of a 10,000 × 10,000 random array in 1,000 × 1,000 blocks (800 MB were it whole):
+//   skein/array and Dask's array, on threads (the default for both);
 // - word frequencies over 200 MB of text (8 files, generated here, deterministic) with bag:
 //   readText(glob, {blocksize: '16MB'}).map(split).flatten().frequencies(), on processes and threads;
 //   Dask: db.read_text(...).str.split().flatten().frequencies() on processes and threads.
@@ -50,6 +52,13 @@ function measure(command, args) {
   });
 }
 
+const daskOk = existsSync(DEBIAN_PYTHON) && spawnSync(DEBIAN_PYTHON, ['-c', 'import dask.bag, dask.array'], { stdio: 'ignore' }).status === 0;
+const show = (what, name, r, base, extra) => process.stdout.write(`${what}  ${name.padEnd(20)} first ${String(Math.round(r.firstMs)).padStart(6)} ms, second ${String(Math.round(r.secondMs)).padStart(6)} ms, peak memory ${Math.round(r.peakMb)} MB${extra}${base ? `; ${(r.secondMs / base.secondMs).toFixed(2)}x Dask (second calls)` : ''}\n`);
+
+const arrays = [['skein array threads', await measure(process.execPath, [here('./collections/arraymean.mjs'), 'threads'])]];
+if (daskOk) arrays.push(['Dask array threads', await measure(DEBIAN_PYTHON, [here('./collections/arraymean.py'), 'threads'])]);
+for (const [name, r] of arrays) show('array mean 10,000²', name, r, arrays[1]?.[1], `, mean ${r.mean.toFixed(5)}`);
+
 process.stdout.write(`collections: generating ${MB} MB of text…\n`);
 const gen = spawnSync(process.execPath, [here('./collections/text.mjs'), dir, String(MB), '8'], { stdio: 'inherit' });
 if (gen.status !== 0) process.exit(1);
@@ -60,7 +69,6 @@ for (const scheduler of ['processes', 'threads']) {
   const r = await measure(process.execPath, [here('./collections/wordcount.mjs'), glob, scheduler]);
   rows.push([`skein bag ${scheduler}`, r]);
 }
-const daskOk = existsSync(DEBIAN_PYTHON) && spawnSync(DEBIAN_PYTHON, ['-c', 'import dask.bag'], { stdio: 'ignore' }).status === 0;
 if (daskOk) {
   for (const scheduler of ['processes', 'threads']) rows.push([`Dask bag ${scheduler}`, await measure(DEBIAN_PYTHON, [here('./collections/wordcount.py'), glob, scheduler])]);
 } else process.stdout.write('baseline   Dask bag: not measured (python3-dask is not installed: apt-get install python3-dask)\n');

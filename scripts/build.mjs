@@ -26,6 +26,8 @@ const runtimeEntries = {
   distributed: 'runtime/distributed/index.ts',
   bag: 'runtime/bag/index.ts',
   bagOps: 'runtime/bag/ops.ts',
+  array: 'runtime/array/index.ts',
+  arrayOps: 'runtime/array/ops.ts',
   nanny: 'runtime/distributed/nanny.ts',
   distributedWorker: 'runtime/distributed/workerMain.ts',
   lspEvaluate: 'runtime/lsp/evaluate.ts',

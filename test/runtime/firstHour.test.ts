@@ -54,14 +54,20 @@ describe('a failing task under threads', () => {
 
 describe('a script with top-level await', () => {
   for (const scheduler of ['threads', 'processes']) {
-    it(`is refused under ${scheduler} before any task starts, naming the function, the file and the fix`, () => {
+    it(`runs under ${scheduler}: its task function closes over nothing, so it goes to the workers by its source`, () => {
       const r = node(['test/data/scripts/topLevelAwait.mjs', scheduler]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '[ 42 ]\n');
+    });
+
+    it(`is refused under ${scheduler} before any task starts when its task function uses a variable of the script, naming the function, the file and the fix`, () => {
+      const r = node(['test/data/scripts/topLevelAwaitCapture.mjs', scheduler]);
       assert.equal(r.code, 1);
       assert.equal(r.stdout, '');
       assert.match(
         r.stderr,
         new RegExp(
-          `SkeinError: Task "double-[0-9a-f]+" uses double, defined in test/data/scripts/topLevelAwait\\.mjs, a module that is still running its top-level code \\(a top-level await there is waiting for this compute\\), so ${scheduler} workers cannot import it\\. Move the task functions into a module of their own and import them from there \\(export const double = … in tasks\\.mjs\\), or compute with \\{scheduler: 'sync'\\}\\.`,
+          `SkeinError: Task "double-[0-9a-f]+" uses double, defined in test/data/scripts/topLevelAwaitCapture\\.mjs, a module that is still running its top-level code \\(a top-level await there is waiting for this compute\\), so ${scheduler} workers cannot import it\\. Move the task functions into a module of their own and import them from there \\(export const double = … in tasks\\.mjs\\), or compute with \\{scheduler: 'sync'\\}\\.`,
         ),
       );
     });
