@@ -211,6 +211,157 @@ export class ChunkedArray {
     return this.#blockwise(name === '' ? 'map-blocks' : `map-blocks-${name}`, options.dtype ?? this.dtype, ops.mapBlock, [fn, options.dtype ?? null]);
   }
 
+  /** The axes in the order `axes` (reversed by default, as NumPy's `transpose`). */
+  transpose(axes?: readonly number[]): ChunkedArray {
+    const order = axes ?? this.shape.map((_, i) => this.ndim - 1 - i);
+    if (order.length !== this.ndim || [...order].sort((a, b) => a - b).some((a, i) => a !== i)) throw new RangeError(`transpose: ${JSON.stringify(order)} is not an order of the ${this.ndim} axes`);
+    const name = `transpose-${tokenize([this.name, ...order])}`;
+    const tasks: Graph = {};
+    for (const idx of blockIndices(order.map((a) => this.numblocks[a]!))) {
+      const from = new Array<number>(this.ndim);
+      order.forEach((a, i) => (from[a] = idx[i]!));
+      tasks[`${name}-${idx.join('-')}`] = [ops.transposeBlock, [...order], this.keyOf(from)];
+    }
+    return new ChunkedArray(merged(this.graph, tasks), name, order.map((a) => this.shape[a]!), order.map((a) => this.chunks[a]!), this.dtype);
+  }
+
+  /** `transpose()`. */
+  get T(): ChunkedArray {
+    return this.transpose();
+  }
+
+  /**
+   * The matrix product with `other` (both 2-D), block by block: block (i, j) is the sum over k of
+   * block (i, k) times block (k, j). The blocks of this one's columns must match the other's rows.
+   */
+  matmul(other: ChunkedArray): ChunkedArray {
+    if (this.ndim !== 2 || other.ndim !== 2) throw new RangeError(`matmul: both arrays must have 2 dimensions (shapes ${JSON.stringify(this.shape)} and ${JSON.stringify(other.shape)})`);
+    if (this.shape[1] !== other.shape[0]) throw new RangeError(`matmul: shapes ${JSON.stringify(this.shape)} and ${JSON.stringify(other.shape)} do not fit (${this.shape[1]} columns, ${other.shape[0]} rows)`);
+    if (JSON.stringify(this.chunks[1]) !== JSON.stringify(other.chunks[0])) throw new RangeError(`matmul: the blocks of the columns (${JSON.stringify(this.chunks[1])}) and of the rows (${JSON.stringify(other.chunks[0])}) differ: rechunk one of them`);
+    const token = tokenize([this.name, other.name]);
+    const name = `matmul-${token}`;
+    const tasks: Graph = {};
+    const [bi, bk] = this.numblocks as [number, number];
+    const bj = other.numblocks[1]!;
+    for (let i = 0; i < bi; i++) {
+      for (let j = 0; j < bj; j++) {
+        const parts: string[] = [];
+        for (let k = 0; k < bk; k++) {
+          const key = `matmul-part-${token}-${i}-${j}-${k}`;
+          tasks[key] = [ops.matmulBlock, this.keyOf([i, k]), other.keyOf([k, j])];
+          parts.push(key);
+        }
+        let level = parts;
+        for (let depth = 0; level.length > SPLIT_EVERY; depth++) {
+          const next: string[] = [];
+          for (let g = 0; g < level.length; g += SPLIT_EVERY) {
+            const key = `matmul-sum-${token}-${i}-${j}-${depth}-${g / SPLIT_EVERY}`;
+            tasks[key] = [ops.sumBlocks, ...level.slice(g, g + SPLIT_EVERY)];
+            next.push(key);
+          }
+          level = next;
+        }
+        tasks[`${name}-${i}-${j}`] = [ops.sumBlocks, ...level];
+      }
+    }
+    const dtype: DType = this.dtype === 'float32' && other.dtype === 'float32' ? 'float32' : 'float64';
+    return new ChunkedArray(merged(this.graph, other.graph, tasks), name, [this.shape[0]!, other.shape[1]!], [this.chunks[0]!, other.chunks[1]!], dtype);
+  }
+
+  /** `matmul`, as NumPy's `dot` for 2-D arrays. */
+  dot(other: ChunkedArray): ChunkedArray {
+    return this.matmul(other);
+  }
+
+  /**
+   * Part of the array, per axis a `[start, stop, step]` (any may be null or left out; negative
+   * values count from the end, as Python's slices; a negative step walks backwards), a number (that
+   * index, and the axis goes), or null (the whole axis). Each block of the result is part of one
+   * block of this array.
+   */
+  slice(...specs: Array<number | null | readonly [start?: number | null, stop?: number | null, step?: number | null]>): ChunkedArray {
+    if (specs.length > this.ndim) throw new RangeError(`slice: ${specs.length} indices for an array of ${this.ndim} dimensions`);
+    const token = tokenize([this.name, JSON.stringify(specs)]);
+    const name = `getitem-${token}`;
+    const drop: number[] = [];
+    // per axis: the output blocks, each [input block, local start, count, step]
+    const perAxis = this.shape.map((n, axis) => {
+      const spec = specs[axis] ?? null;
+      let start: number;
+      let count: number;
+      let step: number;
+      if (typeof spec === 'number') {
+        const i = spec < 0 ? spec + n : spec;
+        if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`slice: index ${spec} is out of bounds for axis ${axis} of length ${n}`);
+        drop.push(axis);
+        [start, count, step] = [i, 1, 1];
+      } else {
+        const [a, b, c] = spec ?? [];
+        step = c ?? 1;
+        if (!Number.isInteger(step) || step === 0) throw new RangeError(`slice: step ${c} along axis ${axis}: give a non-zero integer`);
+        const clamp = (v: number, low: number, high: number) => Math.min(Math.max(v, low), high);
+        const norm = (v: number | null | undefined, fallback: number, low: number, high: number) => (v === null || v === undefined ? fallback : clamp(v < 0 ? v + n : v, low, high));
+        start = step > 0 ? norm(a, 0, 0, n) : norm(a, n - 1, -1, n - 1);
+        const stop = step > 0 ? norm(b, n, 0, n) : norm(b, -1, -1, n - 1);
+        count = Math.max(0, Math.ceil((stop - start) / step));
+      }
+      // the selected indices start + t·step, cut where the blocks of this axis end
+      const starts = this.chunks[axis]!.reduce<number[]>((acc, c) => (acc.push(acc.at(-1)! + c), acc), [0]);
+      const pieces: Array<[number, number, number, number]> = [];
+      let t = 0;
+      while (t < count) {
+        const index = start + t * step;
+        let b = 0;
+        while (starts[b + 1]! <= index) b++;
+        // how many of the next selected indices fall in block b
+        const [lo, hi] = [starts[b]!, starts[b + 1]!];
+        const fit = step > 0 ? Math.ceil((hi - index) / step) : Math.floor((index - lo) / -step) + 1;
+        const take = Math.min(count - t, fit);
+        pieces.push([b, index - lo, take, step]);
+        t += take;
+      }
+      return pieces;
+    });
+    const tasks: Graph = {};
+    for (const idx of blockIndices(perAxis.map((p) => p.length))) {
+      const parts = idx.map((b, axis) => perAxis[axis]![b]!);
+      tasks[`${name}-${idx.filter((_, axis) => !drop.includes(axis)).join('-')}`] = [ops.sliceBlock, parts.map(([, s, c, st]) => [s, c, st]), drop, this.keyOf(parts.map(([b]) => b))];
+    }
+    const keep = (_: unknown, axis: number) => !drop.includes(axis);
+    return new ChunkedArray(merged(this.graph, tasks), name, perAxis.map((p) => p.reduce((a, [, , c]) => a + c, 0)).filter(keep), perAxis.map((p) => p.map(([, , c]) => c)).filter(keep), this.dtype);
+  }
+
+  /** The same values in blocks of other sizes: each new block put together from the parts of the old ones it overlaps. */
+  rechunk(chunks: Chunks): ChunkedArray {
+    const sizes = normalizeChunks(this.shape, chunks);
+    const name = `rechunk-${tokenize([this.name, JSON.stringify(sizes)])}`;
+    const oldStarts = this.chunks.map((c) => c.reduce<number[]>((acc, n) => (acc.push(acc.at(-1)! + n), acc), [0]));
+    const newStarts = sizes.map((c) => c.reduce<number[]>((acc, n) => (acc.push(acc.at(-1)! + n), acc), [0]));
+    const tasks: Graph = {};
+    for (const idx of blockIndices(sizes.map((c) => c.length))) {
+      // per axis, the old blocks it overlaps: [old block, offset there, offset here, extent]
+      const overlaps = idx.map((b, axis) => {
+        const [lo, hi] = [newStarts[axis]![b]!, newStarts[axis]![b + 1]!];
+        const out: Array<[number, number, number, number]> = [];
+        const old = oldStarts[axis]!;
+        for (let o = 0; o < old.length - 1; o++) {
+          const [olo, ohi] = [old[o]!, old[o + 1]!];
+          const from = Math.max(lo, olo);
+          const to = Math.min(hi, ohi);
+          if (to > from) out.push([o, from - olo, from - lo, to - from]);
+        }
+        return out;
+      });
+      const pieces: unknown[] = [];
+      for (const pick of blockIndices(overlaps.map((o) => o.length))) {
+        const parts = pick.map((p, axis) => overlaps[axis]![p]!);
+        pieces.push([parts.map(([, f]) => f), parts.map(([, , t]) => t), parts.map(([, , , e]) => e)], this.keyOf(parts.map(([o]) => o)));
+      }
+      tasks[`${name}-${idx.join('-')}`] = [ops.rechunkBlock, idx.map((b, axis) => sizes[axis]![b]!), this.dtype, ...pieces];
+    }
+    return new ChunkedArray(merged(this.graph, tasks), name, this.shape, sizes, this.dtype);
+  }
+
   /**
    * A reduction as a tree: each block's partial (per element of the reduced shape), partials
    * combined eight at a time along the reduced axis (all blocks for a full reduction), then

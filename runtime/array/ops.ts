@@ -394,3 +394,111 @@ export function assemble(shape: readonly number[], grid: readonly number[], ...b
   });
   return { data: out, shape };
 }
+
+/** A block with its axes in the order `axes` (transpose). */
+export function transposeBlock(axes: readonly number[], x: Block): Block {
+  const shape = axes.map((a) => x.shape[a]!);
+  const out = allocate(dtypeOf(x.data), x.data.length);
+  const inStrides = x.shape.map((_, i) => sizeOf(x.shape.slice(i + 1)));
+  const strides = axes.map((a) => inStrides[a]!);
+  const ndim = shape.length;
+  const index = new Array<number>(ndim).fill(0);
+  let from = 0;
+  for (let o = 0; o < out.length; o++) {
+    out[o] = x.data[from]!;
+    for (let axis = ndim - 1; axis >= 0; axis--) {
+      from += strides[axis]!;
+      if (++index[axis]! < shape[axis]!) break;
+      from -= strides[axis]! * shape[axis]!;
+      index[axis] = 0;
+    }
+  }
+  return { data: out, shape };
+}
+
+/** The product of two 2-D blocks (rows of `a` by columns of `b`). */
+export function matmulBlock(a: Block, b: Block): Block {
+  const [m, k] = a.shape as [number, number];
+  const n = b.shape[1]!;
+  const type: DType = dtypeOf(a.data) === 'float32' && dtypeOf(b.data) === 'float32' ? 'float32' : 'float64';
+  const out = allocate(type, m * n);
+  const A = a.data;
+  const B = b.data;
+  // i-k-j: the inner loop runs along rows of B and of the result
+  for (let i = 0; i < m; i++) {
+    const row = i * n;
+    for (let p = 0; p < k; p++) {
+      const v = A[i * k + p]!;
+      if (v === 0) continue;
+      const brow = p * n;
+      for (let j = 0; j < n; j++) out[row + j]! += v * B[brow + j]!;
+    }
+  }
+  return { data: out, shape: [m, n] };
+}
+
+/** The elementwise sum of blocks of one shape. */
+export function sumBlocks(...blocks: Block[]): Block {
+  const first = blocks[0]!;
+  const out = allocate(blocks.some((b) => dtypeOf(b.data) === 'float64') ? 'float64' : dtypeOf(first.data), first.data.length);
+  for (const b of blocks) for (let i = 0; i < out.length; i++) out[i]! += b.data[i]!;
+  return { data: out, shape: first.shape };
+}
+
+/**
+ * Part of a block, per axis `[start, count, step]` in the block's own indices (step may be
+ * negative); `drop`: the axes an integer index took away.
+ */
+export function sliceBlock(specs: ReadonlyArray<readonly [number, number, number]>, drop: readonly number[], x: Block): Block {
+  const inStrides = x.shape.map((_, i) => sizeOf(x.shape.slice(i + 1)));
+  const counts = specs.map(([, count]) => count);
+  const out = allocate(dtypeOf(x.data), sizeOf(counts));
+  const ndim = specs.length;
+  const index = new Array<number>(ndim).fill(0);
+  let from = 0;
+  for (let axis = 0; axis < ndim; axis++) from += specs[axis]![0] * inStrides[axis]!;
+  for (let o = 0; o < out.length; o++) {
+    out[o] = x.data[from]!;
+    for (let axis = ndim - 1; axis >= 0; axis--) {
+      const step = specs[axis]![2] * inStrides[axis]!;
+      from += step;
+      if (++index[axis]! < counts[axis]!) break;
+      from -= step * counts[axis]!;
+      index[axis] = 0;
+    }
+  }
+  return { data: out, shape: counts.filter((_, axis) => !drop.includes(axis)) };
+}
+
+/**
+ * A block put together from parts of others (rechunk): `pieces` holds, for each part, the source
+ * block's offset of the part, the part's offset in the new block and its extent, per axis, each
+ * followed by the source block (the graph passes its value).
+ */
+export function rechunkBlock(shape: readonly number[], dtype: DType, ...pieces: unknown[]): Block {
+  const out = allocate(dtype, sizeOf(shape));
+  const outStrides = shape.map((_, i) => sizeOf(shape.slice(i + 1)));
+  for (let p = 0; p < pieces.length; p += 2) {
+    const [from, to, extent] = pieces[p] as [number[], number[], number[]];
+    const src = pieces[p + 1] as Block;
+    const srcStrides = src.shape.map((_, i) => sizeOf(src.shape.slice(i + 1)));
+    const ndim = shape.length;
+    const rows = sizeOf(extent.slice(0, -1));
+    const width = extent[ndim - 1]!;
+    const local = new Array<number>(Math.max(0, ndim - 1)).fill(0);
+    for (let r = 0; r < rows; r++) {
+      let s = from[ndim - 1]!;
+      let d = to[ndim - 1]!;
+      for (let axis = 0; axis < ndim - 1; axis++) {
+        s += (from[axis]! + local[axis]!) * srcStrides[axis]!;
+        d += (to[axis]! + local[axis]!) * outStrides[axis]!;
+      }
+      out.set(src.data.subarray(s, s + width), d);
+      for (let axis = ndim - 2; axis >= 0; axis--) {
+        if (++local[axis]! < extent[axis]!) break;
+        local[axis] = 0;
+      }
+    }
+  }
+  return { data: out, shape };
+}

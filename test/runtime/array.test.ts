@@ -53,6 +53,26 @@ for (const scheduler of ['sync', 'threads', 'processes'] as const) {
       assert.deepEqual(list(await x.mapBlocks((b) => Array.from(b, Math.sqrt)).sum(0).compute(o)).length, 4);
     });
 
+    it('transposes, multiplies matrices block by block, slices with steps and rechunks', async () => {
+      const t = x.T;
+      assert.deepEqual([t.shape, t.chunks], [[4, 3], [[3, 1], [2, 1]]]);
+      assert.deepEqual(list(await t.compute(o)), [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
+      assert.deepEqual(list(await x.matmul(t).compute(o)), [14, 38, 62, 38, 126, 214, 62, 214, 366]);
+      const rows = da.fromArray(Float64Array.from({ length: 40 }, (_, i) => i % 7), { shape: [4, 10], chunks: [2, 1] });
+      const product = await rows.matmul(rows.T).compute(o);
+      const plain = (i: number, j: number) => Array.from({ length: 10 }, (_, k) => ((i * 10 + k) % 7) * ((j * 10 + k) % 7)).reduce((a, b) => a + b, 0);
+      assert.deepEqual(list(product), Array.from({ length: 16 }, (_, n) => plain(Math.floor(n / 4), n % 4)));
+      assert.deepEqual(list(await x.slice([null, null, 2], [1, null, 2]).compute(o)), [1, 3, 9, 11]);
+      const row = x.slice(1);
+      assert.deepEqual([row.shape, list(await row.compute(o))], [[4], [4, 5, 6, 7]]);
+      assert.deepEqual(list(await x.slice(null, [null, null, -1]).compute(o)), [3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8]);
+      assert.deepEqual(list(await x.slice([-2], [3, 0, -2]).compute(o)), [7, 5, 11, 9]);
+      const re = x.rechunk([1, 2]);
+      assert.deepEqual(re.chunks, [[1, 1, 1], [2, 2]]);
+      assert.deepEqual(list(await re.compute(o)), list(await x.compute(o)));
+      assert.deepEqual(list(await x.rechunk(4).sum(1).compute(o)), [6, 22, 38]);
+    });
+
     it('makes the same random blocks for the same seed, whatever runs them', async () => {
       const r = da.random.random([20, 30], { chunks: [7, 11], seed: 42 });
       const here = await r.compute({ scheduler: 'sync' });
@@ -80,5 +100,10 @@ describe('array', () => {
     assert.throws(() => da.ones([5], { chunks: [[2, 2]] }), { message: 'chunks [2,2] along axis 0 do not add up to its length 5' });
     assert.throws(() => a.sum(2), { message: 'sum: axis 2 is not an axis of an array of 2 dimensions' });
     assert.throws(() => da.fromArray([1, 2, 3], { shape: [2, 2], chunks: 1 }), { message: 'fromArray: shape [2,2] holds 4 values, the data 3' });
+    assert.throws(() => a.matmul(da.ones([3, 2], { chunks: 3 })), { message: 'matmul: shapes [4,4] and [3,2] do not fit (4 columns, 3 rows)' });
+    assert.throws(() => a.matmul(da.ones([4, 2], { chunks: 4 })), { message: 'matmul: the blocks of the columns ([2,2]) and of the rows ([4]) differ: rechunk one of them' });
+    assert.throws(() => a.slice(4), { message: 'slice: index 4 is out of bounds for axis 0 of length 4' });
+    assert.throws(() => a.slice([0, 4, 0]), { message: 'slice: step 0 along axis 0: give a non-zero integer' });
+    assert.throws(() => a.transpose([0, 0]), { message: 'transpose: [0,0] is not an order of the 2 axes' });
   });
 });
