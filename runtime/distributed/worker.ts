@@ -252,7 +252,7 @@ export class Worker {
           callback: (_error, m) => {
             const comm = this.#comm;
             if (comm !== undefined && this.#schedulerInstance !== undefined && m.string() !== this.#schedulerInstance) {
-              this.#schedulerLost(comm, new Error('another scheduler started'));
+              this.#schedulerLost(comm, new Error('another scheduler started'), true);
               comm.close();
             }
           },
@@ -305,20 +305,21 @@ export class Worker {
   #unannounce: (() => void) | undefined;
 
   /**
-   * The line to the scheduler ended. Closed on purpose, or over a transport without a journal:
-   * this worker leaves (its supervisor starts it again). Lost over NATS: the scheduler may be
-   * started again and take up its journal, so the worker keeps its results, stops what it was
-   * given, and joins whichever scheduler answers at the address, for WORKER_REJOIN_MS at most.
+   * The line to the scheduler ended. Closed, lost, or taken as gone by the scheduler: this worker
+   * leaves (its supervisor starts a fresh one, which joins when it can). Over NATS, when another
+   * scheduler announced itself at the address (`replaced`: one started again, which takes up its
+   * journal), the worker keeps its results, stops what it was given, and joins the new one (for
+   * WORKER_REJOIN_MS at most).
    */
-  #schedulerLost(comm: Comm<ToWorker, ToScheduler>, error: Error | undefined): void {
+  #schedulerLost(comm: Comm<ToWorker, ToScheduler>, error: Error | undefined, replaced = false): void {
     if (this.#closed || this.#comm !== comm) return;
     this.#comm = undefined;
-    if (error === undefined || !overNats(this.options.scheduler) || this.#schedulerInstance === undefined) {
+    if (!replaced || !overNats(this.options.scheduler) || this.#schedulerInstance === undefined) {
       if (error !== undefined) process.stderr.write(`skein worker ${this.options.name}: lost the scheduler (${error.message}); leaving\n`);
       void this.close();
       return;
     }
-    process.stderr.write(`skein worker ${this.options.name}: lost the scheduler (${error.message}); keeping ${this.#data.size} ${this.#data.size === 1 ? 'result' : 'results'} for the next one, for ${WORKER_REJOIN_MS / 1000} s\n`);
+    process.stderr.write(`skein worker ${this.options.name}: another scheduler started at the address; keeping ${this.#data.size} ${this.#data.size === 1 ? 'result' : 'results'} for the next one, for ${WORKER_REJOIN_MS / 1000} s\n`);
     this.#dropAssigned();
     void this.#rejoin();
   }

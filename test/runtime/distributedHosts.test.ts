@@ -132,8 +132,8 @@ describe('a cluster on three hosts through a NATS cluster', { skip: process.getu
     } finally {
       hosts.link(1, true);
     }
-    // back: h2 joins again (the same process, which kept what it finished while cut off and says
-    // so); none of that is taken: every result is held by h3 alone, made once after h2 was removed
+    // back: h2 joins again (a new worker process, another address); what the old one finished
+    // while cut off is not taken: every result is held by h3 alone, made once after h2 was removed
     await until('h2 back', async () => (Object.values((await client.schedulerInfo()).workers).some((w) => w.name === 'h2') ? true : undefined), 60_000);
     await new Promise((r) => setTimeout(r, LIVENESS_MS));
     const now = (await client.schedulerInfo()).workers;
