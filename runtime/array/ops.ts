@@ -14,14 +14,8 @@ export interface Block {
 
 const CONSTRUCTORS = { float64: Float64Array, float32: Float32Array, int32: Int32Array } as const;
 
-/**
- * A new typed array; in a thread of the threads scheduler, in a SharedArrayBuffer, so it goes to
- * the next task in another thread without a copy (runBatch sets the mark).
- */
 export function allocate(dtype: DType, length: number): TypedArray {
-  const Ctor = CONSTRUCTORS[dtype];
-  if ((globalThis as Record<symbol, unknown>)[Symbol.for('skein.sharedMemory')] === true) return new Ctor(new SharedArrayBuffer(length * Ctor.BYTES_PER_ELEMENT) as unknown as ArrayBuffer);
-  return new Ctor(length);
+  return new CONSTRUCTORS[dtype](length);
 }
 
 export function dtypeOf(data: TypedArray): DType {

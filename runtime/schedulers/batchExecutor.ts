@@ -346,7 +346,6 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       starts,
       budgetMs: runs.length > 1 ? budgetMs : undefined,
       asyncTasks: timeout === null ? options.asyncTasksPerWorker : 1,
-      shared: name === 'threads',
     };
     const limit = timeout === null ? undefined : new AbortController();
     let timer: NodeJS.Timeout | undefined;

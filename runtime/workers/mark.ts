@@ -8,9 +8,3 @@ export const WORKER_MARK: unique symbol = Symbol.for('skein.worker') as never;
 export function inSkeinWorker(): boolean {
   return (globalThis as Record<symbol, unknown>)[WORKER_MARK] !== undefined;
 }
-
-/**
- * Set while a batch of the threads scheduler runs (`WireBatch.shared`): its results stay in this
- * process, so collections may allocate blocks in SharedArrayBuffers (array/ops.ts).
- */
-export const SHARED_MEMORY: unique symbol = Symbol.for('skein.sharedMemory') as never;

@@ -65,13 +65,6 @@ export interface WireBatch {
   readonly budgetMs?: number;
   /** Threads: where to stream outcomes before the batch ends (processes stream over IPC). */
   readonly port?: MessagePort;
-  /**
-   * The tasks' results stay in this process's threads (the threads scheduler): memory may be
-   * shared. Collections allocate their blocks in SharedArrayBuffers then, so a block crosses
-   * threads without a copy (never where results cross processes: a SharedArrayBuffer would arrive
-   * empty).
-   */
-  readonly shared?: boolean;
   /** Measure result sizes (only while timings are recorded: serializing twice costs). */
   readonly measure: boolean;
   readonly chains: ReadonlyArray<readonly WireLink[]>;

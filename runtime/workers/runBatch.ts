@@ -9,7 +9,7 @@ import { executeTask, isThenable, mapInputs } from '../core/execute.js';
 import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 import { clock as now } from '../core/timings.js';
-import { SHARED_MEMORY, WORKER_MARK } from './mark.js';
+import { WORKER_MARK } from './mark.js';
 import { isDelayedFunction } from '../graph/delayed.js';
 import { registerLoader } from '../loader/register.js';
 import { restoreValue, scanResult } from './wireValues.js';
@@ -140,7 +140,6 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
   if (batch.loader) registerLoader();
   if (batch.sourceMaps === true) process.setSourceMapsEnabled(true);
   (globalThis as Record<symbol, unknown>)[WORKER_MARK] = worker;
-  (globalThis as Record<symbol, unknown>)[SHARED_MEMORY] = batch.shared === true;
   let outcomes: WireOutcome[] = [];
   let streamed = 0;
   let fns: Function[];
