@@ -4,6 +4,9 @@
 // memory of the process and its workers (the sum of their resident sizes, sampled every 50 ms).
 // - the mean of a 10,000 × 10,000 random array in 1,000 × 1,000 blocks (800 MB were it whole):
 //   skein/array and Dask's array, on threads (the default for both);
+// - groupby-mean over a 5,000,000-row CSV (126 MB, generated here) with skein/dataframe (polars
+//   partitions, blocks of 64 MB) on threads and processes; Dask: dd.read_csv(..., blocksize='64MB')
+//   .groupby('category').value.mean() on threads and processes;
 // - word frequencies over 200 MB of text (8 files, generated here, deterministic) with bag:
 //   readText(glob, {blocksize: '16MB'}).map(split).flatten().frequencies(), on processes and threads;
 //   Dask: db.read_text(...).str.split().flatten().frequencies() on processes and threads.
@@ -52,12 +55,24 @@ function measure(command, args) {
   });
 }
 
-const daskOk = existsSync(DEBIAN_PYTHON) && spawnSync(DEBIAN_PYTHON, ['-c', 'import dask.bag, dask.array'], { stdio: 'ignore' }).status === 0;
+const daskOk = existsSync(DEBIAN_PYTHON) && spawnSync(DEBIAN_PYTHON, ['-c', 'import dask.bag, dask.array, dask.dataframe'], { stdio: 'ignore' }).status === 0;
+if (!daskOk) process.stdout.write('baseline   Dask: not measured (Debian\'s python3-dask, numpy and pandas are not installed: apt-get install python3-dask python3-pandas)\n');
 const show = (what, name, r, base, extra) => process.stdout.write(`${what}  ${name.padEnd(20)} first ${String(Math.round(r.firstMs)).padStart(6)} ms, second ${String(Math.round(r.secondMs)).padStart(6)} ms, peak memory ${Math.round(r.peakMb)} MB${extra}${base ? `; ${(r.secondMs / base.secondMs).toFixed(2)}x Dask (second calls)` : ''}\n`);
 
-const arrays = [['skein array threads', await measure(process.execPath, [here('./collections/arraymean.mjs'), 'threads'])]];
+const arrays = [];
+for (const scheduler of ['threads', 'processes']) arrays.push([`skein array ${scheduler}`, await measure(process.execPath, [here('./collections/arraymean.mjs'), scheduler])]);
 if (daskOk) arrays.push(['Dask array threads', await measure(DEBIAN_PYTHON, [here('./collections/arraymean.py'), 'threads'])]);
-for (const [name, r] of arrays) show('array mean 10,000²', name, r, arrays[1]?.[1], `, mean ${r.mean.toFixed(5)}`);
+const daskArray = arrays.find(([name]) => name.startsWith('Dask'))?.[1];
+for (const [name, r] of arrays) show('array mean 10,000²', name, r, daskArray, `, mean ${r.mean.toFixed(5)}`);
+
+const csv = join(dir, 'rows.csv');
+spawnSync(process.execPath, [here('./collections/csv.mjs'), csv, '5000000'], { stdio: 'inherit' });
+const frames = [];
+for (const scheduler of ['threads', 'processes']) frames.push([`skein dataframe ${scheduler}`, await measure(process.execPath, [here('./collections/groupby.mjs'), csv, scheduler])]);
+if (daskOk) for (const scheduler of ['threads', 'processes']) frames.push([`Dask dataframe ${scheduler}`, await measure(DEBIAN_PYTHON, [here('./collections/groupby.py'), csv, scheduler])]);
+const daskFrame = frames.find(([name]) => name === 'Dask dataframe threads')?.[1];
+for (const [name, r] of frames) show('groupby-mean 5M rows', name, r, daskFrame, `, ${r.groups} groups`);
+rmSync(csv, { force: true });
 
 process.stdout.write(`collections: generating ${MB} MB of text…\n`);
 const gen = spawnSync(process.execPath, [here('./collections/text.mjs'), dir, String(MB), '8'], { stdio: 'inherit' });
@@ -71,7 +86,7 @@ for (const scheduler of ['processes', 'threads']) {
 }
 if (daskOk) {
   for (const scheduler of ['processes', 'threads']) rows.push([`Dask bag ${scheduler}`, await measure(DEBIAN_PYTHON, [here('./collections/wordcount.py'), glob, scheduler])]);
-} else process.stdout.write('baseline   Dask bag: not measured (python3-dask is not installed: apt-get install python3-dask)\n');
+}
 
 const daskProcesses = rows.find(([name]) => name === 'Dask bag processes')?.[1];
 for (const [name, r] of rows) {

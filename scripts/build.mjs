@@ -28,6 +28,8 @@ const runtimeEntries = {
   bagOps: 'runtime/bag/ops.ts',
   array: 'runtime/array/index.ts',
   arrayOps: 'runtime/array/ops.ts',
+  dataframe: 'runtime/dataframe/index.ts',
+  dataframeOps: 'runtime/dataframe/ops.ts',
   nanny: 'runtime/distributed/nanny.ts',
   distributedWorker: 'runtime/distributed/workerMain.ts',
   lspEvaluate: 'runtime/lsp/evaluate.ts',
@@ -93,7 +95,7 @@ await build({
   target: 'node20',
   // nice: piscina's optional thread-priority addon; bufferutil, utf-8-validate: ws's optional speed-ups; each loaded only when present, and caught;
   // @kubernetes/client-node: KubeCluster's, an optional peer the user installs (72 MB no one else needs)
-  external: ['esbuild', '@napi-rs/nice', 'bufferutil', 'utf-8-validate', '@kubernetes/client-node'],
+  external: ['esbuild', '@napi-rs/nice', 'bufferutil', 'utf-8-validate', '@kubernetes/client-node', 'nodejs-polars'],
   banner: { js: BANNER },
   sourcemap: true,
   logLevel: 'warning',
