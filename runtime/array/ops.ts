@@ -40,26 +40,19 @@ export function randomBlock(seed: number, block: number, shape: readonly number[
   let b = mix();
   let c = mix();
   let d = mix();
-  for (let i = 0; i < data.length; i++) {
-    // xoshiro128+ : 32-bit state words, 53 bits from two outputs
-    const r1 = (a + d) >>> 0;
-    let t = b << 9;
+  // xoshiro128+: 32-bit state words; a double takes 53 bits from two outputs
+  const next = (): number => {
+    const result = (a + d) >>> 0;
+    const t = b << 9;
     c ^= a;
     d ^= b;
     b ^= c;
     a ^= d;
     c ^= t;
     d = (d << 11) | (d >>> 21);
-    const r2 = (a + d) >>> 0;
-    t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = (d << 11) | (d >>> 21);
-    data[i] = ((r1 >>> 5) * 67108864 + (r2 >>> 6)) / 9007199254740992;
-  }
+    return result;
+  };
+  for (let i = 0; i < data.length; i++) data[i] = ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
   return { data, shape };
 }
 

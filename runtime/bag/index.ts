@@ -12,23 +12,16 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { glob } from 'tinyglobby';
 import { type ComputeOptions, get } from '../schedule.js';
 import { tokenize } from '../graph/tokenize.js';
 import { registerModule } from '../loader/locate.js';
 import { runtimeFile } from '../loader/register.js';
 import * as ops from './ops.js';
+import { type Graph, Partitioned, SPLIT_EVERY, matchFiles, merged, parseSize } from '../collections/partitioned.js';
 
 // the task functions are imported by workers from the package's bagOps entry (or ops.ts, run from source)
 registerModule(import.meta.url.endsWith('.ts') ? new URL('./ops.ts', import.meta.url).href : runtimeFile('bagOps.js'), ops);
 
-type Graph = Record<string, unknown>;
-/** Reductions combine this many partials per task. */
-const SPLIT_EVERY = 8;
-
-function merged(...graphs: Graph[]): Graph {
-  return Object.assign({}, ...graphs) as Graph;
-}
 
 /** A single value computed from a bag (a count, a sum, a reduction). */
 export class Item<T> {
@@ -50,63 +43,13 @@ export class Item<T> {
   }
 }
 
-export class Bag<T> {
-  readonly #source: Readonly<Graph>;
-  readonly #sourceName: string;
-  /**
-   * What each partition's task takes: the key of a partition in `#source` (`${name}-${i}`), or a
-   * block of a text file to read there (readText: lines go straight into the steps, never all in
-   * one array first).
-   */
-  readonly #parts: readonly unknown[];
-  /** Item steps not yet in any task: fused into the task that takes this bag's partitions. */
-  readonly #steps: readonly ops.Step[];
-  /** The name of the last step (the key group of the partitions once made). */
-  readonly #label: string;
-  #made: { graph: Graph; name: string } | undefined;
-
-  constructor(
-    graph: Readonly<Graph>,
-    name: string,
-    readonly npartitions: number,
-    steps: readonly ops.Step[] = [],
-    label = '',
-    parts?: readonly unknown[],
-  ) {
-    this.#source = graph;
-    this.#sourceName = name;
-    this.#steps = steps;
-    this.#label = label;
-    this.#parts = parts ?? Array.from({ length: npartitions }, (_, i) => `${name}-${i}`);
-    this.#readsFiles = parts !== undefined;
+export class Bag<T> extends Partitioned<ops.Step> {
+  constructor(graph: Readonly<Graph>, name: string, npartitions: number, steps: readonly ops.Step[] = [], label = '', parts?: readonly unknown[]) {
+    super(graph, name, npartitions, steps, label, parts);
   }
 
-  /** The partitions are blocks of files, read by the tasks that take them. */
-  readonly #readsFiles: boolean;
-
-  /** The tasks that compute the partitions (the pending steps made into one task per partition). */
-  get graph(): Readonly<Graph> {
-    return this.#make().graph;
-  }
-
-  /** The partitions' key prefix: partition i is `${name}-${i}`. */
-  get name(): string {
-    return this.#make().name;
-  }
-
-  /** The keys of the partitions. */
-  get keys(): string[] {
-    const name = this.name;
-    return Array.from({ length: this.npartitions }, (_, i) => `${name}-${i}`);
-  }
-
-  #make(): { graph: Graph; name: string } {
-    if (this.#made !== undefined) return this.#made;
-    if (this.#steps.length === 0 && !this.#readsFiles) return (this.#made = { graph: this.#source as Graph, name: this.#sourceName });
-    const name = `${this.#label}-${tokenize([this.#sourceName, ...this.#steps])}`;
-    const tasks: Graph = {};
-    for (let i = 0; i < this.npartitions; i++) tasks[`${name}-${i}`] = [ops.pipeline, this.#steps, this.#parts[i]];
-    return (this.#made = { graph: merged(this.#source as Graph, tasks), name });
+  protected get pipeline(): Function {
+    return ops.pipeline;
   }
 
   /** Runs the graph and resolves to every item, partition after partition. */
@@ -121,7 +64,7 @@ export class Bag<T> {
   }
 
   #step<U>(label: string, step: ops.Step): Bag<U> {
-    return new Bag<U>(this.#source, this.#sourceName, this.npartitions, [...this.#steps, step], label, this.#readsFiles ? this.#parts : undefined);
+    return new Bag<U>(this.source, this.sourceName, this.npartitions, [...this.steps, step], label, this.readsFiles ? this.parts : undefined);
   }
 
   /** Each item through `fn`. */
@@ -158,11 +101,11 @@ export class Bag<T> {
    * is left; `finish` on it if given.
    */
   #tree<R>(op: string, first: unknown[], combine: unknown[], finish?: unknown[]): Item<R> {
-    const token = tokenize([this.#sourceName, ...this.#steps, op, ...first, ...combine, ...(finish ?? [])]);
+    const token = this.token(op, ...first, ...combine, ...(finish ?? []));
     const tasks: Graph = {};
     let level = Array.from({ length: this.npartitions }, (_, i) => {
       const key = `${op}-part-${token}-${i}`;
-      tasks[key] = [first[0], this.#steps, ...first.slice(1), this.#parts[i]];
+      tasks[key] = [first[0], this.steps, ...first.slice(1), this.parts[i]];
       return key;
     });
     for (let depth = 0; level.length > 1; depth++) {
@@ -176,7 +119,7 @@ export class Bag<T> {
     }
     const key = `${op}-${token}`;
     tasks[key] = finish === undefined ? [...combine, level[0]!] : [...finish, level[0]!];
-    return new Item<R>(merged(this.#source as Graph, tasks), key);
+    return new Item<R>(merged(this.source as Graph, tasks), key);
   }
 
   /** How many items. */
@@ -286,8 +229,7 @@ export function fromSequence<T>(items: Iterable<T>, options: { npartitions?: num
  * crossing a block's end belongs to that block). Files are read by the workers, as streams.
  */
 export async function readText(paths: string | readonly string[], options: { blocksize?: number | string } = {}): Promise<Bag<string>> {
-  const files = typeof paths === 'string' ? (/[*?[{]/.test(paths) ? (await glob(paths, { absolute: true, onlyFiles: true })).sort() : [resolve(paths)]) : paths.map((p) => resolve(p));
-  if (files.length === 0) throw new Error(`readText(${JSON.stringify(paths)}): no file matches`);
+  const files = await matchFiles(paths, 'readText');
   const blocksize = options.blocksize === undefined ? undefined : parseSize(options.blocksize);
   const blocks: Array<[string, number, number | null]> = [];
   for (const file of files) {
@@ -300,13 +242,3 @@ export async function readText(paths: string | readonly string[], options: { blo
   return new Bag<string>({}, name, blocks.length, [], 'read-text', blocks.map((block) => new Map([[0, block]])));
 }
 
-/** Bytes from `64MB`, `128 KiB`, or a number. */
-function parseSize(size: number | string): number {
-  if (typeof size === 'number') return size;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*$/i.exec(size);
-  if (m === null) throw new TypeError(`blocksize ${JSON.stringify(size)}: give bytes, or a size such as "64MB"`);
-  const unit = m[2]!.toLowerCase().replace(/b$/, '');
-  const power = { '': 0, k: 1, m: 2, g: 3, t: 4, ki: 1, mi: 2, gi: 3, ti: 4 }[unit] ?? 0;
-  const base = unit.endsWith('i') ? 1024 : 1000;
-  return Math.floor(Number(m[1]) * base ** power);
-}

@@ -11,22 +11,16 @@
  */
 import { statSync, openSync, readSync, closeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { glob } from 'tinyglobby';
 import { type ComputeOptions, get } from '../schedule.js';
 import { tokenize } from '../graph/tokenize.js';
 import { registerModule } from '../loader/locate.js';
 import { runtimeFile } from '../loader/register.js';
 import * as ops from './ops.js';
+import { type Graph, Partitioned, SPLIT_EVERY, matchFiles, merged, parseSize } from '../collections/partitioned.js';
 import type { Agg, BinaryOp, Bytes, ExprSpec, Step } from './ops.js';
 
 registerModule(import.meta.url.endsWith('.ts') ? new URL('./ops.ts', import.meta.url).href : runtimeFile('dataframeOps.js'), ops);
 
-type Graph = Record<string, unknown>;
-const SPLIT_EVERY = 8;
-
-function merged(...graphs: Array<Readonly<Graph>>): Graph {
-  return Object.assign({}, ...graphs) as Graph;
-}
 
 /** An expression over a partition's columns, as data. */
 export class Expr {
@@ -126,49 +120,17 @@ export class FrameItem {
   }
 }
 
-export class DataFrame {
-  readonly #source: Readonly<Graph>;
-  readonly #sourceName: string;
-  /** What each partition's task takes: a key of `#source`, or a CSV block to read. */
-  readonly #parts: readonly unknown[];
-  readonly #readsFiles: boolean;
-  readonly #steps: readonly Step[];
-  readonly #label: string;
-  #made: { graph: Graph; name: string } | undefined;
-
-  constructor(graph: Readonly<Graph>, name: string, readonly npartitions: number, steps: readonly Step[] = [], label = '', parts?: readonly unknown[]) {
-    this.#source = graph;
-    this.#sourceName = name;
-    this.#steps = steps;
-    this.#label = label;
-    this.#parts = parts ?? Array.from({ length: npartitions }, (_, i) => `${name}-${i}`);
-    this.#readsFiles = parts !== undefined;
+export class DataFrame extends Partitioned<Step> {
+  constructor(graph: Readonly<Graph>, name: string, npartitions: number, steps: readonly Step[] = [], label = '', parts?: readonly unknown[]) {
+    super(graph, name, npartitions, steps, label, parts);
   }
 
-  get graph(): Readonly<Graph> {
-    return this.#make().graph;
-  }
-
-  get name(): string {
-    return this.#make().name;
-  }
-
-  get keys(): string[] {
-    const name = this.name;
-    return Array.from({ length: this.npartitions }, (_, i) => `${name}-${i}`);
-  }
-
-  #make(): { graph: Graph; name: string } {
-    if (this.#made !== undefined) return this.#made;
-    if (this.#steps.length === 0 && !this.#readsFiles) return (this.#made = { graph: this.#source as Graph, name: this.#sourceName });
-    const name = `${this.#label}-${tokenize([this.#sourceName, JSON.stringify(this.#steps)])}`;
-    const tasks: Graph = {};
-    for (let i = 0; i < this.npartitions; i++) tasks[`${name}-${i}`] = [ops.pipeline, this.#steps, this.#parts[i]];
-    return (this.#made = { graph: merged(this.#source, tasks), name });
+  protected get pipeline(): Function {
+    return ops.pipeline;
   }
 
   #step(label: string, step: Step): DataFrame {
-    return new DataFrame(this.#source, this.#sourceName, this.npartitions, [...this.#steps, step], label, this.#readsFiles ? this.#parts : undefined);
+    return new DataFrame(this.source, this.sourceName, this.npartitions, [...this.steps, step], label, this.readsFiles ? this.parts : undefined);
   }
 
   /** Runs the graph and gives the whole frame. */
@@ -204,11 +166,11 @@ export class DataFrame {
 
   /** @internal A tree reduction of group partials: the grouped result as one frame. */
   aggregate(op: string, by: readonly string[], aggs: ReadonlyArray<readonly [string, Agg]>, sortBy: readonly string[] | null, descending: boolean): FrameItem {
-    const token = tokenize([this.#sourceName, JSON.stringify(this.#steps), op, JSON.stringify(by), JSON.stringify(aggs)]);
+    const token = this.token(op, JSON.stringify(by), JSON.stringify(aggs));
     const tasks: Graph = {};
     let level = Array.from({ length: this.npartitions }, (_, i) => {
       const key = `${op}-part-${token}-${i}`;
-      tasks[key] = [ops.groupPartial, this.#steps, [...by], aggs, this.#parts[i]];
+      tasks[key] = [ops.groupPartial, this.steps, [...by], aggs, this.parts[i]];
       return key;
     });
     for (let depth = 0; level.length > 1; depth++) {
@@ -228,27 +190,27 @@ export class DataFrame {
     }
     const key = `${op}-${token}`;
     tasks[key] = [ops.groupFinish, [...by], aggs, sortBy, descending, level[0]!];
-    return new FrameItem(merged(this.#source, tasks), key);
+    return new FrameItem(merged(this.source, tasks), key);
   }
 
   /** The first `n` rows (of the first partition, as Dask's head). */
   head(n = 5): FrameItem {
-    const key = `head-${tokenize([this.#sourceName, JSON.stringify(this.#steps), n])}`;
-    return new FrameItem(merged(this.#source, { [key]: [ops.headOf, this.#steps, n, this.#parts[0]] }), key);
+    const key = `head-${this.token(n)}`;
+    return new FrameItem(merged(this.source, { [key]: [ops.headOf, this.steps, n, this.parts[0]] }), key);
   }
 
   /** count, mean, std, min and max of each numeric column, one row per statistic. */
   describe(): FrameItem {
-    const token = tokenize([this.#sourceName, JSON.stringify(this.#steps), 'describe']);
+    const token = this.token('describe');
     const tasks: Graph = {};
     const parts = Array.from({ length: this.npartitions }, (_, i) => {
       const key = `describe-part-${token}-${i}`;
-      tasks[key] = [ops.describePartial, this.#steps, this.#parts[i]];
+      tasks[key] = [ops.describePartial, this.steps, this.parts[i]];
       return key;
     });
     const key = `describe-${token}`;
     tasks[key] = [ops.describeFinish, ...parts];
-    return new FrameItem(merged(this.#source, tasks), key);
+    return new FrameItem(merged(this.source, tasks), key);
   }
 
   /**
@@ -259,10 +221,10 @@ export class DataFrame {
     const on = typeof options.on === 'string' ? [options.on] : [...options.on];
     const how = options.how ?? 'inner';
     const n = options.npartitions ?? Math.max(this.npartitions, other.npartitions);
-    const token = tokenize([this.#sourceName, JSON.stringify(this.#steps), other.name, JSON.stringify(on), how, n]);
+    const token = this.token(other.name, JSON.stringify(on), how, n);
     const tasks: Graph = {};
     const shards = (side: 'left' | 'right', frame: DataFrame): string[] => {
-      const { steps, parts } = frame.#inputs();
+      const { steps, parts } = frame.inputs();
       return parts.map((part, i) => {
         const key = `merge-shard-${side}-${token}-${i}`;
         tasks[key] = [ops.shardFrame, steps, on, n, part];
@@ -280,27 +242,27 @@ export class DataFrame {
       };
       tasks[`${name}-${i}`] = [ops.joinShards, on, how, left.length, ...left.map((k, j) => pick(k, j, 'left')), ...right.map((k, j) => pick(k, j, 'right'))];
     }
-    return new DataFrame(merged(this.#source, other.#source, tasks), name, n);
+    return new DataFrame(merged(this.source, other.source, tasks), name, n);
   }
 
   /** The pending steps and the partitions' inputs (for operations that fuse them into their own tasks). */
-  #inputs(): { steps: readonly Step[]; parts: readonly unknown[] } {
-    return { steps: this.#steps, parts: this.#parts };
+  protected inputs(): { steps: readonly Step[]; parts: readonly unknown[] } {
+    return { steps: this.steps, parts: this.parts };
   }
 
   /** Writes each partition as a CSV file: `pattern` with its `*` replaced by the partition's number. The item's value is the paths. */
   toCsv(pattern: string): { graph: Readonly<Graph>; key: string; compute(options?: ComputeOptions): Promise<string[]> } {
     if (!pattern.includes('*')) throw new TypeError(`toCsv(${JSON.stringify(pattern)}): the pattern needs a * for the partition's number (out/part-*.csv)`);
-    const token = tokenize([this.#sourceName, JSON.stringify(this.#steps), pattern]);
+    const token = this.token(pattern);
     const tasks: Graph = {};
     const written = Array.from({ length: this.npartitions }, (_, i) => {
       const key = `to-csv-${token}-${i}`;
-      tasks[key] = [ops.writeCsv, resolve(pattern.replace('*', String(i))), this.#steps, this.#parts[i]];
+      tasks[key] = [ops.writeCsv, resolve(pattern.replace('*', String(i))), this.steps, this.parts[i]];
       return key;
     });
     const key = `to-csv-${token}`;
     tasks[key] = [ops.listOf, ...written];
-    const graph = merged(this.#source, tasks);
+    const graph = merged(this.source, tasks);
     return { graph, key, compute: (options) => get(graph, key, options) as Promise<string[]> };
   }
 }
@@ -356,8 +318,7 @@ export function fromRecords(records: ReadonlyArray<Record<string, unknown>>, opt
  * column types from the start of the first file, so every partition has the same types.
  */
 export async function readCsv(paths: string | readonly string[], options: { blocksize?: number | string } = {}): Promise<DataFrame> {
-  const files = typeof paths === 'string' ? (/[*?[{]/.test(paths) ? (await glob(paths, { absolute: true, onlyFiles: true })).sort() : [resolve(paths)]) : paths.map((p) => resolve(p));
-  if (files.length === 0) throw new Error(`readCsv(${JSON.stringify(paths)}): no file matches`);
+  const files = await matchFiles(paths, 'readCsv');
   const blocksize = options.blocksize === undefined ? undefined : parseSize(options.blocksize);
   // the header and a sample of the first file: the columns' types for every partition
   const sample = readStart(files[0]!, 1 << 20);
@@ -389,12 +350,3 @@ function readStart(path: string, bytes: number): Buffer {
   }
 }
 
-/** Bytes from `64MB`, `128 KiB`, or a number. */
-function parseSize(size: number | string): number {
-  if (typeof size === 'number') return size;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*$/i.exec(size);
-  if (m === null) throw new TypeError(`blocksize ${JSON.stringify(size)}: give bytes, or a size such as "64MB"`);
-  const unit = m[2]!.toLowerCase().replace(/b$/, '');
-  const power = { '': 0, k: 1, m: 2, g: 3, t: 4, ki: 1, mi: 2, gi: 3, ti: 4 }[unit] ?? 0;
-  return Math.floor(Number(m[1]) * (unit.endsWith('i') ? 1024 : 1000) ** power);
-}
