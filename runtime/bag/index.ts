@@ -17,6 +17,7 @@ import { tokenize } from '../graph/tokenize.js';
 import { registerModule } from '../loader/locate.js';
 import { runtimeFile } from '../loader/register.js';
 import * as ops from './ops.js';
+import { blockRanges } from '../collections/blocks.js';
 import { type Graph, Partitioned, SPLIT_EVERY, matchFiles, merged, parseSize } from '../collections/partitioned.js';
 
 // the task functions are imported by workers from the package's bagOps entry (or ops.ts, run from source)
@@ -231,13 +232,9 @@ export function fromSequence<T>(items: Iterable<T>, options: { npartitions?: num
 export async function readText(paths: string | readonly string[], options: { blocksize?: number | string } = {}): Promise<Bag<string>> {
   const files = await matchFiles(paths, 'readText');
   const blocksize = options.blocksize === undefined ? undefined : parseSize(options.blocksize);
-  const blocks: Array<[string, number, number | null]> = [];
-  for (const file of files) {
-    const size = statSync(file).size;
-    if (blocksize === undefined || size <= blocksize) blocks.push([file, 0, null]);
-    else for (let start = 0; start < size; start += blocksize) blocks.push([file, start, start + blocksize >= size ? null : start + blocksize]);
-  }
-  const name = `read-text-${tokenize([blocks.map(([f, s, e]) => `${f}:${s}:${e}`).join('|'), files.map((f) => statSync(f).mtimeMs)])}`;
+  const stats = files.map((file) => statSync(file));
+  const blocks = files.flatMap((file, i) => blockRanges(0, stats[i]!.size, blocksize).map(([start, end]) => [file, start, end] as const));
+  const name = `read-text-${tokenize([blocks.map(([f, s, e]) => `${f}:${s}:${e}`).join('|'), stats.map((s) => s.mtimeMs)])}`;
   // each block read by the task that takes it (in a Map, which the graph keeps as data)
   return new Bag<string>({}, name, blocks.length, [], 'read-text', blocks.map((block) => new Map([[0, block]])));
 }

@@ -4,7 +4,8 @@
  * scheduler's workers import them by module and name, as they import yours (this module is the
  * package's `bagOps` entry).
  */
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { blockBytes } from '../collections/blocks.js';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 
@@ -224,47 +225,25 @@ export async function aggregatePartials<U, R>(fn: Fn<[U[]], R | Promise<R>>, ...
   return await fn(partials);
 }
 
-/**
- * Each line of `path` that starts in bytes [start, end) (end null: to the end of the file),
- * without its line ending, to `take`, read as a stream: a line that crosses `end` belongs to this
- * block, one that crosses `start` to the block before.
- */
+/** Each line of a block of `path` (collections/blocks.ts), without its line ending, to `take`, read as a stream. */
 async function eachLine(path: string, start: number, end: number | null, take: (line: string) => void): Promise<void> {
-  // a block that starts inside a line skips it: reading from the byte before `start` tells
-  const from = Math.max(0, start - 1);
-  const input = createReadStream(path, { start: from, highWaterMark: 1 << 20 });
-  let skipping = start > 0;
-  /** The file offset of the first byte of `pending`. */
-  let lineStart = from;
-  let pending: Buffer[] = [];
   const emit = (line: Buffer): void => {
     const text = line.toString('utf8');
     take(text.endsWith('\r') ? text.slice(0, -1) : text);
   };
-  try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      let at = 0;
-      for (let nl = chunk.indexOf(10, at); nl >= 0; nl = chunk.indexOf(10, at)) {
-        const piece = chunk.subarray(at, nl);
-        const line = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
-        pending = [];
-        const startedAt = lineStart;
-        lineStart += line.length + 1;
-        at = nl + 1;
-        if (skipping) {
-          skipping = false;
-          continue; // the rest of the line the byte before `start` is in (just its newline when a line starts at `start`)
-        }
-        if (end !== null && startedAt >= end) return;
-        emit(line);
-      }
-      if (at < chunk.length) pending.push(chunk.subarray(at));
+  let pending: Buffer[] = [];
+  for await (const chunk of blockBytes(path, start, end)) {
+    let at = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, at)) {
+      const piece = chunk.subarray(at, nl);
+      emit(pending.length === 0 ? piece : Buffer.concat([...pending, piece]));
+      pending = [];
+      at = nl + 1;
     }
-    // the last line, without a newline at the end of the file
-    if (pending.length > 0 && !skipping && (end === null || lineStart < end)) emit(Buffer.concat(pending));
-  } finally {
-    input.destroy();
+    if (at < chunk.length) pending.push(chunk.subarray(at));
   }
+  // the last line, without a newline at the end of the file
+  if (pending.length > 0) emit(Buffer.concat(pending));
 }
 
 /** Writes a partition's items as lines of text to `path` (folders made), streamed; returns the path. */

@@ -16,6 +16,7 @@ import { tokenize } from '../graph/tokenize.js';
 import { registerModule } from '../loader/locate.js';
 import { runtimeFile } from '../loader/register.js';
 import * as ops from './ops.js';
+import { blockRanges } from '../collections/blocks.js';
 import { type Graph, Partitioned, SPLIT_EVERY, matchFiles, merged, parseSize } from '../collections/partitioned.js';
 import type { Agg, BinaryOp, Bytes, ExprSpec, Step } from './ops.js';
 
@@ -328,14 +329,12 @@ export async function readCsv(paths: string | readonly string[], options: { bloc
   const pl = ops.polars();
   const typed = pl.readCSV(lastLine > headerEnd ? sample.subarray(0, lastLine + 1) : sample, { hasHeader: true });
   const schema = typed.columns.map((c) => [c, ops.typeName(typed.getColumn(c).dtype)] as const);
-  const blocks: ops.CsvBlock[] = [];
-  for (const file of files) {
-    const size = statSync(file).size;
-    const bodyStart = file === files[0] ? headerEnd + 1 : readStart(file, 1 << 16).indexOf(10) + 1;
-    if (blocksize === undefined || size - bodyStart <= blocksize) blocks.push([file, bodyStart, null, header, schema]);
-    else for (let start = bodyStart; start < size; start += blocksize) blocks.push([file, start, start + blocksize >= size ? null : start + blocksize, header, schema]);
-  }
-  const name = `read-csv-${tokenize([blocks.map(([f, s, e]) => `${f}:${s}:${e}`).join('|'), files.map((f) => statSync(f).mtimeMs)])}`;
+  const stats = files.map((file) => statSync(file));
+  const blocks = files.flatMap((file, i): ops.CsvBlock[] => {
+    const bodyStart = i === 0 ? headerEnd + 1 : readStart(file, 1 << 16).indexOf(10) + 1;
+    return blockRanges(bodyStart, stats[i]!.size, blocksize).map(([start, end]) => [file, start, end, header, schema]);
+  });
+  const name = `read-csv-${tokenize([blocks.map(([f, s, e]) => `${f}:${s}:${e}`).join('|'), stats.map((s) => s.mtimeMs)])}`;
   return new DataFrame({}, name, blocks.length, [], 'read-csv', blocks.map((block) => new Map([[0, block]])));
 }
 

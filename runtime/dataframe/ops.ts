@@ -5,8 +5,8 @@
  * processes send as they are. Exported, so every scheduler's workers import them by module and
  * name (the package's `dataframeOps` entry).
  */
-import { createReadStream } from 'node:fs';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { blockBytes } from '../collections/blocks.js';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as Polars from 'nodejs-polars';
@@ -125,35 +125,10 @@ export function typeName(dtype: unknown): string {
   return /DataType\((\w+)/.exec(text)?.[1] ?? text;
 }
 
-/** The bytes of the lines starting in [start, end) (end null: the end of the file): a line that crosses `end` is this block's. */
+/** The bytes of a block of `path` (collections/blocks.ts): its rows. */
 async function readBlock(path: string, start: number, end: number | null): Promise<Buffer> {
-  // a block that starts inside a line skips it: reading from the byte before `start` tells
-  const from = Math.max(0, start - 1);
   const chunks: Buffer[] = [];
-  let skipping = start > 0;
-  let at = from;
-  for await (const chunk of createReadStream(path, { start: from, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    let piece = chunk;
-    let pieceStart = at;
-    at += chunk.length;
-    if (skipping) {
-      const nl = piece.indexOf(10);
-      if (nl < 0) continue;
-      skipping = false;
-      piece = piece.subarray(nl + 1);
-      pieceStart += nl + 1;
-      if (end !== null && pieceStart >= end) break;
-    }
-    // the last line is the one holding byte end - 1: up to its newline
-    if (end !== null && pieceStart + piece.length > end - 1) {
-      const nl = piece.indexOf(10, Math.max(0, end - 1 - pieceStart));
-      if (nl >= 0) {
-        chunks.push(piece.subarray(0, nl + 1));
-        break;
-      }
-    }
-    chunks.push(piece);
-  }
+  for await (const chunk of blockBytes(path, start, end)) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 

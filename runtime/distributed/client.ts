@@ -263,15 +263,12 @@ export class Client {
    * again; the client joins it now rather than after its connection's silence.
    */
   async #watchAnnouncements(address: string): Promise<void> {
-    const { processConnection, parseNatsAddress } = await import('./natsComm.js');
+    const { processConnection, onSchedulerAnnounced } = await import('./natsComm.js');
     const nc = await processConnection();
     if (nc === undefined || this.#closed) return;
-    const sub = nc.subscribe(`${parseNatsAddress(address).prefix}.announce`, {
-      callback: (_error, m) => {
-        if (this.#instance !== undefined && m.string() !== this.#instance) this.#comm?.close();
-      },
+    this.#unannounce = onSchedulerAnnounced(nc, address, (instance) => {
+      if (this.#instance !== undefined && instance !== this.#instance) this.#comm?.close();
     });
-    this.#unannounce = () => sub.unsubscribe();
   }
 
   /** The welcome of a scheduler: joined again, the futures it does not know are lost (the others come as they would have). */

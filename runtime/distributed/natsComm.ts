@@ -114,6 +114,22 @@ export function workerAddress(scheduler: string, name: string): string {
   return `${a.server}/${a.prefix}/worker/${encodeURIComponent(subjectToken(name))}/${process.pid}`;
 }
 
+/** The subject on which a scheduler at `address` says it started (its instance id). */
+function announceSubject(address: string): string {
+  return `${parseNatsAddress(address).prefix}.announce`;
+}
+
+/** A scheduler says it started at `address`: workers and clients of one before it join it at once, not after their liveness. */
+export function announceScheduler(nc: NatsConnection, address: string, instance: string): void {
+  nc.publish(announceSubject(address), instance);
+}
+
+/** `heard(instance)` for every scheduler that says it started at `address`; returns the way to stop listening. */
+export function onSchedulerAnnounced(nc: NatsConnection, address: string, heard: (instance: string) => void): () => void {
+  const sub = nc.subscribe(announceSubject(address), { callback: (_error, m) => heard(m.string()) });
+  return () => sub.unsubscribe();
+}
+
 /** An address as it may be shown: without the credentials a URL may carry. */
 export function shownAddress(address: string): string {
   return address.replace(/([a-z]+:\/\/)[^@/,]*@/g, '$1');
@@ -252,31 +268,52 @@ export function durableStream(nc: NatsConnection, prefix: string): Promise<Durab
         return undefined;
       }
       const stream = `SKEIN_${prefix}`;
-      try {
-        await jsm.streams.info(stream);
-      } catch {
-        try {
-          await jsm.streams.add({
-            name: stream,
-            subjects: [`${prefix}.d.>`],
-            retention: RetentionPolicy.Workqueue,
-            storage: StorageType.File,
-            num_replicas: resolveConfig()['nats.replicas'] ?? clusterReplicas(nc),
-            // frames no one consumed (both ends gone) do not stay
-            max_age: nanos(3_600_000),
-            duplicate_window: nanos(120_000),
-          });
-        } catch (error) {
-          // made by another process meanwhile
-          if (!/already in use/i.test(error instanceof Error ? error.message : String(error))) throw error;
-        }
-      }
+      await ensureStream(nc, jsm, {
+        name: stream,
+        subjects: [`${prefix}.d.>`],
+        retention: RetentionPolicy.Workqueue,
+        // frames no one consumed (both ends gone) do not stay
+        max_age: nanos(3_600_000),
+        duplicate_window: nanos(120_000),
+      });
       return { js: jetstream(nc), jsm, stream };
     })();
     made.catch(() => byPrefix.delete(prefix));
     byPrefix.set(prefix, made);
   }
   return made;
+}
+
+/**
+ * The stream `config.name`, made if missing (on disk, in `nats.replicas` copies; one made
+ * meanwhile by another process will do); an error when it can be neither found nor made.
+ */
+export async function ensureStream(nc: NatsConnection, jsm: JetStreamManager, config: Omit<Parameters<JetStreamManager['streams']['add']>[0], 'storage' | 'num_replicas'> & { readonly name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+  } catch {
+    try {
+      await jsm.streams.add({ ...config, storage: StorageType.File, num_replicas: resolveConfig()['nats.replicas'] ?? clusterReplicas(nc) });
+    } catch (error) {
+      if (!/already in use/i.test(error instanceof Error ? error.message : String(error))) throw error;
+    }
+  }
+}
+
+/**
+ * `step` (a JetStream publish, a purge), tried again every 200 ms while it fails (a stream electing
+ * a leader takes seconds), for `forMs` at most or until `stop()`; rejects with the last failure.
+ */
+export async function retrying<T>(step: () => Promise<T>, forMs: number, stop: () => boolean = () => false): Promise<T> {
+  const until = Date.now() + forMs;
+  for (;;) {
+    try {
+      return await step();
+    } catch (error) {
+      if (stop() || Date.now() > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200).unref());
+    }
+  }
 }
 
 /**

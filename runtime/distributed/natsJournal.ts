@@ -16,9 +16,8 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { resolveConfig } from '../core/config.js';
-import { clusterReplicas } from './natsComm.js';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { ensureStream, retrying } from './natsComm.js';
 import type { TaskSpec } from './protocol.js';
 
 export type JournalRecord =
@@ -59,15 +58,7 @@ export async function openJournal(nc: NatsConnection, prefix: string): Promise<{
   }
   const stream = journalStreamName(prefix);
   const subject = `${prefix}.journal`;
-  try {
-    await jsm.streams.info(stream);
-  } catch {
-    try {
-      await jsm.streams.add({ name: stream, subjects: [subject], retention: RetentionPolicy.Limits, storage: StorageType.File, num_replicas: resolveConfig()['nats.replicas'] ?? clusterReplicas(nc) });
-    } catch (error) {
-      if (!/already in use/i.test(error instanceof Error ? error.message : String(error))) return undefined;
-    }
-  }
+  if (!(await ensureStream(nc, jsm, { name: stream, subjects: [subject], retention: RetentionPolicy.Limits }).then(() => true, () => false))) return undefined;
   const js = jetstream(nc);
   const replayed = await readAll(js, jsm, stream);
   return { journal: new NatsJournal(js, jsm, stream, subject, replayed.length > 0), replayed };
@@ -140,22 +131,13 @@ class NatsJournal implements Journal {
     this.#then(() => this.js.publish(this.subject, data, { timeout: 5000 }).then(() => undefined));
   }
 
-  /** `step` after every step before it, tried again every 200 ms while it fails (a stream electing a leader), for a minute at most. */
+  /** `step` after every step before it, tried again while it fails (a stream electing a leader), for a minute at most. */
   #then(step: () => Promise<void>): void {
-    this.#chain = this.#chain.then(async () => {
-      const until = Date.now() + 60_000;
-      for (;;) {
-        try {
-          return await step();
-        } catch (error) {
-          if (Date.now() > until) {
-            process.stderr.write(`skein scheduler: the journal could not be written for a minute (${error instanceof Error ? error.message : String(error)}); a scheduler started again would not find all of it\n`);
-            return;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 200).unref());
-        }
-      }
-    });
+    this.#chain = this.#chain.then(() =>
+      retrying(step, 60_000).catch((error: unknown) => {
+        process.stderr.write(`skein scheduler: the journal could not be written for a minute (${error instanceof Error ? error.message : String(error)}); a scheduler started again would not find all of it\n`);
+      }),
+    );
   }
 
   async close(): Promise<void> {

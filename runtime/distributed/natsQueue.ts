@@ -19,7 +19,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
-import { DURABLE_SILENCE_MS, durableStream } from './natsComm.js';
+import { DURABLE_SILENCE_MS, durableStream, retrying } from './natsComm.js';
 
 /** JetStream hands an unacknowledged message to another worker after this long (while its task runs, the worker says it is working). */
 export const ACK_WAIT_MS = 2000;
@@ -67,14 +67,8 @@ export async function openQueueFeeder(nc: NatsConnection, prefix: string): Promi
     publish(tasks) {
       for (const task of tasks) {
         const body = serialize(task);
-        const started = Date.now();
-        const attempt = (): void => {
-          d.js.publish(subject, body, { msgID: `${run}.${task.seq}`, timeout: 5000 }).catch(() => {
-            // a stream electing a leader: published again (a copy inside the window is stored once)
-            if (!closed && Date.now() - started < 60_000) setTimeout(attempt, 200).unref();
-          });
-        };
-        attempt();
+        // published again while the stream elects a leader (a copy inside the window is stored once)
+        void retrying(() => d.js.publish(subject, body, { msgID: `${run}.${task.seq}`, timeout: 5000 }), 60_000, () => closed).catch(() => undefined);
       }
     },
     async close() {

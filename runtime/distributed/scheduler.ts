@@ -65,31 +65,26 @@ export class Scheduler {
     this.#listener = await this.options.transport.listen<ToScheduler, ToWorker | ToClient>(this.options.listen, (comm) => this.#accept(comm), { unref: this.options.unref });
     const ttl = this.options.workerTtlMs ?? 30_000;
     this.#sweep = setInterval(() => {
-      const now = clock();
-      for (const ws of [...this.state.workers.values()]) {
-        // heard from, if only its pings (its messages may be waiting in a NATS stream that elects a leader)
-        const heard = this.#workers.get(ws.address)?.heardAt?.();
-        if (now - Math.max(ws.lastSeen, heard === undefined ? 0 : heard - Date.now() + now) > ttl) this.#workerGone(ws.address, 'silent');
-      }
+      for (const ws of [...this.state.workers.values()]) if (this.#silentFor(ws.address) > ttl) this.#workerGone(ws.address, 'silent');
     }, Math.min(ttl, 1000));
     this.#sweep.unref();
     // over NATS: workers whose key in the liveness bucket expired are gone (natsLiveness.ts)
     if (overNats(this.options.listen)) {
-      const { processConnection, parseNatsAddress } = await import('./natsComm.js');
+      const { processConnection, parseNatsAddress, announceScheduler } = await import('./natsComm.js');
       const nc = await processConnection();
       if (nc !== undefined) {
+        const prefix = parseNatsAddress(this.options.listen).prefix;
         const { sweepLiveness } = await import('./natsLiveness.js');
         this.#stopLiveness = await sweepLiveness(nc, this.options.listen, () => this.#joined, (address) => this.#workerGone(address, 'expired'));
         // ready tasks beyond the workers' room wait in JetStream, for any worker to claim (natsQueue.ts)
         const { openQueueFeeder } = await import('./natsQueue.js');
-        this.#queue = await openQueueFeeder(nc, parseNatsAddress(this.options.listen).prefix).catch(() => undefined);
+        this.#queue = await openQueueFeeder(nc, prefix).catch(() => undefined);
         if (this.#queue !== undefined) this.state.sharedQueue = true;
-        const prefix = parseNatsAddress(this.options.listen).prefix;
         const { openJournal } = await import('./natsJournal.js');
         const opened = await openJournal(nc, prefix).catch(() => undefined);
         this.#journal = opened?.journal;
         // workers and clients of a scheduler before this one hear of this one at once (not after their liveness)
-        const announce = (): void => nc.publish(`${prefix}.announce`, this.instance);
+        const announce = (): void => announceScheduler(nc, this.options.listen, this.instance);
         announce();
         if (opened !== undefined && opened.replayed.length > 0 && this.#recovering !== undefined) {
           this.#recovering.records = opened.replayed;
@@ -191,6 +186,16 @@ export class Scheduler {
     for (const ts of st.tasks.values()) if (ts.state !== 'memory' && ts.state !== 'erred') computing++;
     process.stderr.write(`skein scheduler: took up the journal of the scheduler before this one: ${records.filter((r) => r.t === 'graph').length} graphs, ${kept} ${kept === 1 ? 'result' : 'results'} kept by ${held.size} ${held.size === 1 ? 'worker' : 'workers'}, ${computing} ${computing === 1 ? 'task' : 'tasks'} to compute, ${clients.size} ${clients.size === 1 ? 'client' : 'clients'} to join again\n`);
     if (st.tasks.size === 0) this.#journal?.reset();
+  }
+
+  /**
+   * How long the worker at `address` has said nothing (ms): no message, and where the transport
+   * has them no ping either (its messages may be waiting in a NATS stream that elects a leader).
+   */
+  #silentFor(address: string): number {
+    const heard = this.#workers.get(address)?.heardAt?.();
+    const ws = this.state.workers.get(address);
+    return Math.min(heard === undefined ? Infinity : Date.now() - heard, ws === undefined ? Infinity : clock() - ws.lastSeen);
   }
 
   /** The keys `client` holds futures for. */
@@ -325,8 +330,7 @@ export class Scheduler {
         this.#clients.delete(client);
         this.#journal?.append({ t: 'client-gone', client });
         // a client that went away lets go of everything it held
-        const keys = [...this.state.tasks.values()].filter((ts) => ts.whoWants.has(client!)).map((ts) => ts.key);
-        this.#send(this.state.releaseKeys(client, keys, this.#id('client-gone')));
+        this.#send(this.state.releaseKeys(client, this.#keysOf(client), this.#id('client-gone')));
       }
     });
   }
@@ -409,12 +413,7 @@ export class Scheduler {
       case 'claim': {
         // a worker that ran the task is taken as dead for it when JetStream delivered its message
         // again and the worker has said nothing (its pings included) for the queue's silenceMs
-        const silentFor = (address: string): number => {
-          const heard = this.#workers.get(address)?.heardAt?.();
-          const ws = st.workers.get(address);
-          return Math.min(heard === undefined ? Infinity : Date.now() - heard, ws === undefined ? Infinity : clock() - ws.lastSeen);
-        };
-        return this.#send(st.claimTasks(worker!, message.claims, silentFor, this.#queue?.silenceMs ?? Infinity, this.#id('claim')));
+        return this.#send(st.claimTasks(worker!, message.claims, (address) => this.#silentFor(address), this.#queue?.silenceMs ?? Infinity, this.#id('claim')));
       }
       case 'steal-response':
         return this.#send(st.stealResponse(worker!, message.key, message.stolen, this.#id('steal-response')));

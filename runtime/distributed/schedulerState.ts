@@ -257,9 +257,10 @@ export class SchedulerState {
       }
       // and a result known again after a restart (restoreHeld), its inputs not yet linked
       const link = [...added];
+      const isAdded = new Set(added);
       for (const spec of specs) {
         const ts = this.tasks.get(spec.key)!;
-        if (ts.dependencies.length === 0 && ts.spec.deps.length > 0 && !added.includes(ts)) link.push(ts);
+        if (ts.dependencies.length === 0 && ts.spec.deps.length > 0 && !isAdded.has(ts)) link.push(ts);
       }
       for (const ts of link) {
         const missing = ts.spec.deps.filter((d) => !this.tasks.has(d));
@@ -418,13 +419,12 @@ export class SchedulerState {
             rec.set(ts!, 'erred');
             out.toWorker(address, { op: 'claim-refused', key: claim.key, seq: claim.seq, later: false });
             continue;
-          } else {
-            this.#stopProcessing(ts!);
-            this.#startOn(ts!, ws, out);
-            ts!.queuedAs = claim.seq;
-            this.#record({ key: ts!.key, from: 'processing', to: 'processing', stimulus: this.#stimulus, time: clock(), recommended: [] }, ts);
-            continue;
           }
+          this.#stopProcessing(ts!);
+          this.#startOn(ts!, ws, out);
+          ts!.queuedAs = claim.seq;
+          this.#record({ key: ts!.key, from: 'processing', to: 'processing', stimulus: this.#stimulus, time: clock(), recommended: [] }, ts);
+          continue;
         }
         // its worker not (yet) silent for long enough: the message is to come again a second on
         out.toWorker(address, { op: 'claim-refused', key: claim.key, seq: claim.seq, later: holder !== undefined });
@@ -850,7 +850,8 @@ export class SchedulerState {
 
   /** Every transition goes in the log, and to `onTransition` (scheduler plugins). */
   #record(entry: LogEntry, ts?: TaskState): void {
-    if (entry.to === 'processing' && ts?.processingOn !== undefined) entry = { ...entry, worker: ts.processingOn.name };
+    // (every caller passes an entry of its own: named here rather than copied)
+    if (entry.to === 'processing' && ts?.processingOn !== undefined) (entry as { worker?: string }).worker = ts.processingOn.name;
     this.log.push(entry);
     if (this.log.length >= 2 * this.#logKept) {
       const drop = this.log.length - this.#logKept;

@@ -161,13 +161,12 @@ export class Worker {
   #announced: { beat(): void; stop(): Promise<void> } | undefined;
   /** Over NATS: the shared work queue this worker takes tasks from when it has room (natsQueue.ts). */
   #taker: QueueTaker | undefined;
-  /** Messages of the shared queue claimed and not yet granted or refused, by key. */
-  readonly #claimed = new Map<string, QueueItem>();
+  /** Messages of the shared queue claimed and not yet granted or refused, by key, with when the claim went (ms). */
+  readonly #claimed = new Map<string, { item: QueueItem; readonly sent: number }>();
   /** Messages of tasks granted here, acknowledged when the task ends, by key. */
   readonly #holding = new Map<string, QueueItem>();
   #working: NodeJS.Timeout | undefined;
-  /** When each claim went (ms), and the mean time a claim takes to be granted and a task to run. */
-  readonly #claimSent = new Map<string, number>();
+  /** The mean time a claim takes to be granted, and a task to run (ms). */
   #claimMs = 2;
   #taskMs = 1;
   readonly #abort = new AbortController();
@@ -240,24 +239,21 @@ export class Worker {
       if (!this.#closed) throw error;
     });
     if (this.#closed) return;
-    // over NATS: this worker's key in the liveness bucket, put at each heartbeat (natsLiveness.ts)
     if (overNats(this.options.scheduler)) {
-      const { processConnection } = await import('./natsComm.js');
+      const { processConnection, parseNatsAddress, onSchedulerAnnounced } = await import('./natsComm.js');
       const nc = await processConnection();
-      if (nc !== undefined) this.#announced = await (await import('./natsLiveness.js')).announceWorker(nc, this.options.scheduler, this.address, { name: this.options.name, nthreads: this.options.nthreads });
-      if (nc !== undefined && !this.#closed) await this.#takeFromQueue(nc);
-      // a scheduler started after the one this worker knows: joined at once (not after its liveness)
       if (nc !== undefined) {
-        const sub = nc.subscribe(`${(await import('./natsComm.js')).parseNatsAddress(this.options.scheduler).prefix}.announce`, {
-          callback: (_error, m) => {
-            const comm = this.#comm;
-            if (comm !== undefined && this.#schedulerInstance !== undefined && m.string() !== this.#schedulerInstance) {
-              this.#schedulerLost(comm, new Error('another scheduler started'), true);
-              comm.close();
-            }
-          },
+        // this worker's key in the liveness bucket, put at each heartbeat (natsLiveness.ts)
+        this.#announced = await (await import('./natsLiveness.js')).announceWorker(nc, this.options.scheduler, this.address, { name: this.options.name, nthreads: this.options.nthreads });
+        if (!this.#closed) await this.#takeFromQueue(nc, parseNatsAddress(this.options.scheduler).prefix);
+        // a scheduler started after the one this worker knows: joined at once (not after its liveness)
+        this.#unannounce = onSchedulerAnnounced(nc, this.options.scheduler, (instance) => {
+          const comm = this.#comm;
+          if (comm !== undefined && this.#schedulerInstance !== undefined && instance !== this.#schedulerInstance) {
+            this.#schedulerLost(comm, new Error('another scheduler started'), true);
+            comm.close();
+          }
         });
-        this.#unannounce = () => sub.unsubscribe();
       }
     }
     const cpu = cpuMeter(); // over each beat, every thread of the process
@@ -331,9 +327,14 @@ export class Worker {
     this.#readyHead = 0;
     this.#after.clear();
     for (const run of this.#running) run.stop.abort();
-    for (const item of [...this.#claimed.values(), ...this.#holding.values()]) item.giveBack();
+    this.#giveBackQueued();
+  }
+
+  /** The shared queue's messages claimed or held here go to another worker at once, not after the ack wait. */
+  #giveBackQueued(): void {
+    for (const claim of this.#claimed.values()) claim.item.giveBack();
+    for (const item of this.#holding.values()) item.giveBack();
     this.#claimed.clear();
-    this.#claimSent.clear();
     this.#holding.clear();
   }
 
@@ -364,9 +365,8 @@ export class Worker {
    * JetStream hears every half ack-wait that it still does, so only a worker gone quiet has its
    * message delivered to another.
    */
-  async #takeFromQueue(nc: NatsConnection): Promise<void> {
+  async #takeFromQueue(nc: NatsConnection, prefix: string): Promise<void> {
     const { openQueueTaker, ACK_WAIT_MS } = await import('./natsQueue.js');
-    const { parseNatsAddress } = await import('./natsComm.js');
     // enough claimed ahead that a thread finishing a task finds the next one here, not a claim's
     // round trip away: per thread, the round trip over the tasks' mean time, plus two
     const slots = (): number => {
@@ -374,18 +374,18 @@ export class Worker {
       const perThread = Math.min(MAX_CLAIMED_PER_THREAD, 2 + Math.ceil(this.#claimMs / Math.max(this.#taskMs, 0.05)));
       return Math.max(0, perThread * this.options.nthreads - this.#assigned.size - this.#claimed.size);
     };
-    this.#taker = await openQueueTaker(nc, parseNatsAddress(this.options.scheduler).prefix, slots, (item) => {
-      const mine = this.#holding.has(item.key) ? this.#holding : this.#claimed.get(item.key)?.seq === item.seq ? this.#claimed : undefined;
+    this.#taker = await openQueueTaker(nc, prefix, slots, (item) => {
       // the same message again (an acknowledgement that did not arrive): kept, not claimed twice
-      if (mine !== undefined) return void mine.set(item.key, item);
-      this.#claimed.set(item.key, item);
-      this.#claimSent.set(item.key, performance.now());
+      if (this.#holding.has(item.key)) return void this.#holding.set(item.key, item);
+      const claim = this.#claimed.get(item.key);
+      if (claim?.item.seq === item.seq) return void (claim.item = item);
+      this.#claimed.set(item.key, { item, sent: performance.now() });
       this.#comm?.send({ op: 'claim', claims: [{ key: item.key, seq: item.seq, redelivered: item.redelivered }] });
     }).catch(() => undefined);
     if (this.#taker === undefined) return;
     this.#working = setInterval(() => {
       for (const item of this.#holding.values()) item.working();
-      for (const item of this.#claimed.values()) item.working();
+      for (const claim of this.#claimed.values()) claim.item.working();
     }, ACK_WAIT_MS / 2);
     this.#working.unref();
   }
@@ -505,12 +505,8 @@ export class Worker {
     clearInterval(this.#memoryTimer);
     clearInterval(this.#working);
     this.#unannounce?.();
-    // tasks of the shared queue not run here go to another worker at once, not after the ack wait
     this.#taker?.close();
-    for (const item of [...this.#claimed.values(), ...this.#holding.values()]) item.giveBack();
-    this.#claimed.clear();
-    this.#claimSent.clear();
-    this.#holding.clear();
+    this.#giveBackQueued();
     this.#samples?.close();
     this.#abort.abort();
     await this.#announced?.stop();
@@ -556,15 +552,11 @@ export class Worker {
         void this.#pluginOp(async () => this.#comm?.send({ op: 'plugin-result', id: message.id, name: message.name, error: await this.#removePlugin(message.name) }));
         return;
       case 'compute-task': {
-        const claimed = this.#claimed.get(message.key);
-        const sent = this.#claimSent.get(message.key);
-        if (sent !== undefined) {
-          this.#claimSent.delete(message.key);
-          this.#claimMs = this.#claimMs * 0.8 + (performance.now() - sent) * 0.2;
-        }
-        if (claimed !== undefined) {
+        const claim = this.#claimed.get(message.key);
+        if (claim !== undefined) {
+          this.#claimMs = this.#claimMs * 0.8 + (performance.now() - claim.sent) * 0.2;
           this.#claimed.delete(message.key);
-          this.#holding.set(message.key, claimed);
+          this.#holding.set(message.key, claim.item);
         }
         const task: Ready = { ...message, signature: message.fns.map((r) => `${r[0]}#${r[1]}`).join('|') };
         this.#assigned.set(message.key, task);
@@ -577,10 +569,9 @@ export class Worker {
         return;
       }
       case 'claim-refused': {
-        const item = this.#claimed.get(message.key);
+        const item = this.#claimed.get(message.key)?.item;
         if (item !== undefined && item.seq === message.seq) {
           this.#claimed.delete(message.key);
-          this.#claimSent.delete(message.key);
           if (message.later) item.giveBack(CLAIM_AGAIN_MS);
           else item.drop();
           this.#taker?.refill();
