@@ -86,34 +86,74 @@ const BINARY: Record<Binary, (a: number, b: number) => number> = {
   minimum: (a, b) => (a < b || Number.isNaN(a) ? a : b),
 };
 
-const UNARY: Record<Unary, (a: number) => number> = {
-  sqrt: Math.sqrt,
-  exp: Math.exp,
-  log: Math.log,
-  abs: Math.abs,
-  sin: Math.sin,
-  cos: Math.cos,
-  tan: Math.tan,
-  negative: (a) => -a,
-  floor: Math.floor,
-  ceil: Math.ceil,
-  round: Math.round,
-};
+const UNARY: ReadonlySet<string> = new Set<Unary>(['sqrt', 'exp', 'log', 'abs', 'sin', 'cos', 'tan', 'negative', 'floor', 'ceil', 'round']);
 
 /** The result's dtype: integers stay integers only under operations that keep them so. */
 function resultType(a: DType, b: DType | undefined, op: string): DType {
-  if (op === 'divide' || op === 'power' || (op in UNARY && !['abs', 'negative', 'floor', 'ceil', 'round'].includes(op))) return a === 'float32' && (b ?? 'float32') === 'float32' ? 'float32' : 'float64';
+  if (op === 'divide' || op === 'power' || (UNARY.has(op) && !['abs', 'negative', 'floor', 'ceil', 'round'].includes(op))) return a === 'float32' && (b ?? 'float32') === 'float32' ? 'float32' : 'float64';
   if (a === 'float64' || b === 'float64') return 'float64';
   if (a === 'float32' || b === 'float32') return 'float32';
   return 'int32';
 }
 
+/*
+ * The loops of elementwise operations are written once per operation: a call per element
+ * through a table of functions costs about ten times the loop (a call site that sees several
+ * functions is not inlined), 14 ms for the sum of two 1,000 × 1,000 blocks against 1.5 ms.
+ */
+
 export function unaryBlock(op: Unary, x: Block): Block {
-  const f = UNARY[op];
   const out = allocate(resultType(dtypeOf(x.data), undefined, op), x.data.length);
   const d = x.data;
-  for (let i = 0; i < d.length; i++) out[i] = f(d[i]!);
+  const n = d.length;
+  switch (op) {
+    case 'sqrt': for (let i = 0; i < n; i++) out[i] = Math.sqrt(d[i]!); break;
+    case 'exp': for (let i = 0; i < n; i++) out[i] = Math.exp(d[i]!); break;
+    case 'log': for (let i = 0; i < n; i++) out[i] = Math.log(d[i]!); break;
+    case 'abs': for (let i = 0; i < n; i++) out[i] = Math.abs(d[i]!); break;
+    case 'sin': for (let i = 0; i < n; i++) out[i] = Math.sin(d[i]!); break;
+    case 'cos': for (let i = 0; i < n; i++) out[i] = Math.cos(d[i]!); break;
+    case 'tan': for (let i = 0; i < n; i++) out[i] = Math.tan(d[i]!); break;
+    case 'negative': for (let i = 0; i < n; i++) out[i] = -d[i]!; break;
+    case 'floor': for (let i = 0; i < n; i++) out[i] = Math.floor(d[i]!); break;
+    case 'ceil': for (let i = 0; i < n; i++) out[i] = Math.ceil(d[i]!); break;
+    case 'round': for (let i = 0; i < n; i++) out[i] = Math.round(d[i]!); break;
+    default: throw new RangeError(`no elementwise operation ${String(op)}`);
+  }
   return { data: out, shape: x.shape };
+}
+
+/** `out[i] = x[i] op y[i]`, for two blocks of one shape. */
+function zipBlocks(op: Binary, x: TypedArray, y: TypedArray, out: TypedArray): void {
+  const n = out.length;
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!; break;
+    case 'subtract': for (let i = 0; i < n; i++) out[i] = x[i]! - y[i]!; break;
+    case 'multiply': for (let i = 0; i < n; i++) out[i] = x[i]! * y[i]!; break;
+    case 'divide': for (let i = 0; i < n; i++) out[i] = x[i]! / y[i]!; break;
+    case 'power': for (let i = 0; i < n; i++) out[i] = x[i]! ** y[i]!; break;
+    default: { const f = BINARY[op]; for (let i = 0; i < n; i++) out[i] = f(x[i]!, y[i]!); }
+  }
+}
+
+/** `out[i] = x[i] op s`, or `s op x[i]` when `scalarFirst`. */
+function zipScalar(op: Binary, x: TypedArray, s: number, scalarFirst: boolean, out: TypedArray): void {
+  const n = out.length;
+  switch (scalarFirst && (op === 'subtract' || op === 'divide' || op === 'power') ? `r${op}` : op) {
+    case 'add': for (let i = 0; i < n; i++) out[i] = x[i]! + s; break;
+    case 'subtract': for (let i = 0; i < n; i++) out[i] = x[i]! - s; break;
+    case 'rsubtract': for (let i = 0; i < n; i++) out[i] = s - x[i]!; break;
+    case 'multiply': for (let i = 0; i < n; i++) out[i] = x[i]! * s; break;
+    case 'divide': for (let i = 0; i < n; i++) out[i] = x[i]! / s; break;
+    case 'rdivide': for (let i = 0; i < n; i++) out[i] = s / x[i]!; break;
+    case 'power': for (let i = 0; i < n; i++) out[i] = x[i]! ** s; break;
+    case 'rpower': for (let i = 0; i < n; i++) out[i] = s ** x[i]!; break;
+    default: {
+      const f = BINARY[op];
+      if (scalarFirst) for (let i = 0; i < n; i++) out[i] = f(s, x[i]!);
+      else for (let i = 0; i < n; i++) out[i] = f(x[i]!, s);
+    }
+  }
 }
 
 /** `op` elementwise, with NumPy's broadcasting (a number, or a block whose axes are 1 or missing where the other's are not). */
@@ -125,17 +165,13 @@ export function binaryBlock(op: Binary, a: Block | number, b: Block | number): B
     const scalar = (typeof a === 'number' ? a : b) as number;
     const type = resultType(dtypeOf(block.data), Number.isInteger(scalar) ? 'int32' : 'float64', op);
     const out = allocate(type, block.data.length);
-    const d = block.data;
-    if (typeof a === 'number') for (let i = 0; i < d.length; i++) out[i] = f(scalar, d[i]!);
-    else for (let i = 0; i < d.length; i++) out[i] = f(d[i]!, scalar);
+    zipScalar(op, block.data, scalar, typeof a === 'number', out);
     return { data: out, shape: block.shape };
   }
   const type = resultType(dtypeOf(a.data), dtypeOf(b.data), op);
   if (a.shape.length === b.shape.length && a.shape.every((n, i) => n === b.shape[i])) {
     const out = allocate(type, a.data.length);
-    const x = a.data;
-    const y = b.data;
-    for (let i = 0; i < x.length; i++) out[i] = f(x[i]!, y[i]!);
+    zipBlocks(op, a.data, b.data, out);
     return { data: out, shape: a.shape };
   }
   // broadcasting: strides of 0 along the axes an operand repeats

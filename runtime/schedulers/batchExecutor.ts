@@ -11,17 +11,19 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Errors } from '../errors.js';
 import type { Executor, TaskOutcome, TaskRun } from '../core/local.js';
-import { type SchedulerState, beginTask } from '../core/state.js';
+import { type SchedulerState, TaskStatus, beginTask } from '../core/state.js';
 import { noteStartup } from '../core/timings.js';
 import type { SkeinConfig } from '../core/config.js';
 import { taskFunction } from '../graph/spec.js';
 import { ownerOf } from '../graph/compile.js';
-import { NOT_CYCLIC } from '../graph/walk.js';
+import { NOT_CYCLIC, containsTask } from '../graph/walk.js';
 import { describeFunction, locateFunction } from '../loader/locate.js';
 import type { FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from '../workers/protocol.js';
 import { workersNeedLoader } from '../loader/register.js';
 import { type Path, type WireClasses, restoreValue, scanResult } from '../workers/wireValues.js';
 import { encodeTask, functionsIn } from '../workers/wireTasks.js';
+import { allBuffers, movableBuffers } from '../workers/movable.js';
+import { RunQueue } from './runQueue.js';
 
 export interface Dispatcher {
   /**
@@ -29,8 +31,10 @@ export interface Dispatcher {
    * `onPartial` is given, outcomes the worker streams before the batch ends go there, and the
    * promise settles only after every streamed outcome was delivered.
    */
-  dispatch(batch: WireBatch, signal: AbortSignal, onPartial?: (partial: WirePartial) => void): Promise<WireResult>;
+  dispatch(batch: WireBatch, signal: AbortSignal, onPartial?: (partial: WirePartial) => void, transfer?: readonly ArrayBuffer[]): Promise<WireResult>;
   readonly numWorkers: number;
+  /** The transport moves the buffers passed as `transfer` instead of copying them (threads). */
+  readonly moves?: boolean;
   /** The transport keeps Buffers as Buffers (child processes' advanced serialization does; postMessage does not). */
   readonly restoresBuffers?: boolean;
 }
@@ -41,11 +45,13 @@ export interface BatchOptions {
   readonly taskTimeoutMs: number | null;
   /** Tasks that may wait on promises at once in one worker. */
   readonly asyncTasksPerWorker: number;
+  /** A failed task runs again in the scheduler's thread with its inputs: none may move away. */
+  readonly rerunLocally: boolean;
 }
 
 /** The batching options of a run's configuration. */
 export function batchOptions(cfg: SkeinConfig): BatchOptions {
-  return { maxTasks: cfg['batching.maxTasks'], targetMs: cfg['batching.targetMs'], taskTimeoutMs: cfg.taskTimeoutMs, asyncTasksPerWorker: cfg.asyncTasksPerWorker };
+  return { maxTasks: cfg['batching.maxTasks'], targetMs: cfg['batching.targetMs'], taskTimeoutMs: cfg.taskTimeoutMs, asyncTasksPerWorker: cfg.asyncTasksPerWorker, rerunLocally: cfg.rerunExceptionsLocally };
 }
 
 /** What the runs of one task function took, in ms (exponentially weighted means of the last runs). */
@@ -120,13 +126,20 @@ export function fromWireError(w: WireError): unknown {
 }
 
 /**
- * The executor. Runs the core hands over wait in `pending` (in the core's priority order); at most
+ * The executor. Runs the core hands over wait in `pending` (best priority first); at most
  * two batches per worker are in flight, each filled to about `targetMs` of estimated work and to
  * a fair share (per worker) of what is pending. Estimates count the time a task keeps its worker
  * busy: for a task that returns a promise, until it returns it, so tasks waiting on I/O share a
  * batch and wait together. Batches estimated at a millisecond or more, or holding a function
  * never measured, stream their outcomes as they finish and hand unstarted chains back when they
  * overrun.
+ *
+ * Where the transport moves memory (threads), an input on its last use is lent: its large
+ * buffers move to the worker instead of being copied (movable.ts). Only a result that came from
+ * a worker and shares no buffer with another value is lent, never one the caller asked for, one
+ * a posttask callback saw, or one a failed task may be re-run with here; and only when every
+ * task that reads it runs in a worker (an alias evaluated here would share its memory). A chain
+ * handed back unstarted gives its lent inputs back.
  */
 export function batchExecutor(name: string, dispatcher: Dispatcher, options: BatchOptions): Executor {
   const fnIndex = new Map<Function, number>();
@@ -135,12 +148,16 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
   const controller = new AbortController();
   setMaxListeners(0, controller.signal); // one listener per batch in flight is expected
   const maxInFlight = IN_FLIGHT_PER_WORKER * dispatcher.numWorkers;
-  let pending: TaskRun[] = [];
-  let head = 0;
+  const pending = new RunQueue();
   let inFlight = 0;
   let stopped = false;
   let loader = false;
   let reported = new Uint8Array(0);
+  const lends = dispatcher.moves === true && !options.rerunLocally;
+  /** Per task: 1 when its result may be lent (came from a worker, shares no buffer). */
+  let lendable = new Uint8Array(0);
+  /** Per task: 1 when only tasks run by workers read its result, 2 when not, 0 not looked at yet. */
+  let readers = new Uint8Array(0);
   let state: SchedulerState | undefined;
   let report: Parameters<Executor['submit']>[2] = () => undefined;
 
@@ -155,10 +172,56 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
     return i !== undefined ? fnRefs[i] : classRefs.get(cls);
   };
 
-  const toLink = (run: TaskRun, st: SchedulerState, previous: number, keep: boolean): WireLink => {
+  /** True when every task that reads `d` runs in a worker (none is evaluated in this thread). */
+  const readByWorkersOnly = (st: SchedulerState, d: number): boolean => {
+    if (readers[d] === 0) {
+      const { dependentStart, dependents, values } = st.graph;
+      let workers = true;
+      for (let e = dependentStart[d]!; e < dependentStart[d + 1]! && workers; e++) workers = containsTask(values[dependents[e]!]);
+      readers[d] = workers ? 1 : 2;
+    }
+    return readers[d] === 1;
+  };
+
+  /**
+   * The results of one message from a worker that a later lend may move: structured clone keeps
+   * shared references within a message, so a result sharing a buffer with another (or arriving
+   * beside one not looked into whole) is never lent.
+   */
+  const noteLendable = (outcomes: readonly WireOutcome[]): void => {
+    if (!lends || stopped) return;
+    const walked: Array<{ readonly i: number; readonly buffers: Set<ArrayBuffer>; readonly complete: boolean }> = [];
+    let incomplete = 0;
+    for (const o of outcomes) {
+      if (!o.ok || o.value === null || typeof o.value !== 'object') continue;
+      const buffers = new Set<ArrayBuffer>();
+      const complete = allBuffers(o.value, buffers);
+      if (!complete) incomplete++;
+      walked.push({ i: o.i, buffers, complete });
+    }
+    if (walked.length === 1) {
+      if (walked[0]!.buffers.size > 0) lendable[walked[0]!.i] = 1;
+      return;
+    }
+    const holders = new Map<ArrayBuffer, number>();
+    for (const w of walked) for (const b of w.buffers) holders.set(b, (holders.get(b) ?? 0) + 1);
+    for (const w of walked) {
+      if (w.buffers.size === 0 || incomplete > (w.complete ? 0 : 1)) continue;
+      let alone = true;
+      for (const b of w.buffers) if (holders.get(b)! > 1) alone = false;
+      if (alone) lendable[w.i] = 1;
+    }
+  };
+
+  /**
+   * Task `run`'s link: its inputs (all but the previous link's), encoded. Inputs it lends add
+   * their buffers to `transfer`.
+   */
+  const toLink = (run: TaskRun, st: SchedulerState, previous: number, keep: boolean, transfer: Set<ArrayBuffer> | undefined): WireLink => {
     const { graph, cache } = st;
     const inputs: Array<readonly [string, unknown]> = [];
     let special: Array<readonly [number, Path[] | undefined, WireClasses | undefined]> | undefined;
+    let lent: number[] | undefined;
     for (let e = graph.depStart[run.index]!; e < graph.depStart[run.index + 1]!; e++) {
       const d = graph.deps[e]!;
       if (d === previous) continue;
@@ -173,12 +236,21 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
           });
           (special ??= []).push([inputs.length, found.buffers, classes]);
         }
+        // this link reads it last: its memory moves (a class instance's would come back without its class)
+        if (transfer !== undefined && lendable[d] === 1 && st.waitingData[d] === 1 && st.isResult[d] === 0 && found?.instances === undefined && readByWorkersOnly(st, d)) {
+          const before = transfer.size;
+          movableBuffers(value, transfer);
+          if (transfer.size > before) {
+            lendable[d] = 0;
+            (lent ??= []).push(inputs.length);
+          }
+        }
       }
       inputs.push([graph.keys[d]!, value]);
     }
     let task = encoded[run.index];
     if (task === undefined) task = encoded[run.index] = encodeTask(run.task, fnIndex, NOT_CYCLIC);
-    return { i: run.index, key: run.key, task, inputs, keep, special };
+    return { i: run.index, key: run.key, task, inputs, keep, special, lent };
   };
 
   /** Hands one outcome to the core, once, learning how long its function takes. */
@@ -230,22 +302,22 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
     const st = state!;
     // a fair share per worker of what is pending now: tasks that take no time (or only wait on
     // promises) are not split further
-    const fair = Math.ceil((pending.length - head) / dispatcher.numWorkers);
+    const fair = Math.ceil(pending.size / dispatcher.numWorkers);
     const overlap = options.asyncTasksPerWorker > 1;
-    while (!stopped && inFlight < maxInFlight && head < pending.length) {
+    while (!stopped && inFlight < maxInFlight && pending.size > 0) {
       const take: TaskRun[] = [];
       let ms = 0;
       let links = 0;
       let waiting = 0;
       let unknown = false;
-      while (head < pending.length) {
-        const run = pending[head]!;
+      while (pending.size > 0) {
+        const run = pending.peek()!;
         const estimate = estimateOf(run, overlap);
         const size = 1 + (run.continuation?.length ?? 0);
         const waits = estimate?.waits === true && overlap;
         if (take.length > 0 && (ms + (estimate?.ms ?? 0) > options.targetMs || take.length >= fair || links + size > options.maxTasks || (waits && waiting >= options.asyncTasksPerWorker))) break;
         take.push(run);
-        head++;
+        pending.pop();
         // never measured: counted as free, but the batch streams and hands back what it has not
         // started once a task overruns, so a slow first call holds nothing back for long
         if (estimate === undefined) unknown = true;
@@ -255,10 +327,6 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
         if (options.taskTimeoutMs !== null) break; // one task per batch: a timeout names exactly one task
       }
       send(take, st, unknown || ms >= STREAM_MIN_MS ? Math.max(2 * ms, options.targetMs) : undefined);
-    }
-    if (head === pending.length) {
-      pending = [];
-      head = 0;
     }
   };
 
@@ -272,6 +340,11 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       const { graph } = st;
       state = st;
       reported = new Uint8Array(graph.size);
+      pending.reset(st.priority);
+      if (lends) {
+        lendable = new Uint8Array(graph.size);
+        readers = new Uint8Array(graph.size);
+      }
       const seen = new Set<Function>();
       for (let t = 0; t < graph.size; t++) {
         for (const fn of functionsIn(graph.values[t], () => ownerOf(graph.keys[t]!, graph.values[t]))) {
@@ -297,25 +370,46 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
 
     cancel(how) {
       stopped = true;
-      pending = [];
-      head = 0;
+      pending.reset(new Int32Array(0));
       // after a task failed, batches still running finish on their own (their results are
       // dropped): stopping a worker mid-task costs a new worker; cancelling the run stops them
       if (how === 'aborted') controller.abort(Errors.stopped());
     },
   } satisfies Executor & { fuseChains: boolean };
 
+  /**
+   * Lent inputs of chains handed back unstarted, back in `state.cache` where the lend left their
+   * detached husks: the same values, made whole as before they left (Buffers restored).
+   */
+  function giveBack(st: SchedulerState, chains: readonly WireLink[][], skipped: readonly number[], returned: NonNullable<WireResult['returned']>): void {
+    let r = 0;
+    for (const c of skipped) {
+      for (const link of chains[c]!) {
+        for (const at of link.lent ?? []) {
+          const value = returned[r++]![1];
+          const d = st.graph.index.get(link.inputs[at]![0])!;
+          if (st.status[d] !== TaskStatus.memory) continue;
+          const buffers = link.special?.find(([input]) => input === at)?.[1];
+          st.cache[d] = buffers === undefined ? value : restoreValue(value, buffers, undefined);
+          lendable[d] = 1;
+        }
+      }
+    }
+  }
+
   /** Sends `runs` as one batch; `budgetMs` set: stream outcomes and hand work back past it. */
   function send(runs: readonly TaskRun[], st: SchedulerState, budgetMs: number | undefined): void {
     const chains: WireLink[][] = [];
     const sent: TaskRun[] = [];
+    // what a posttask callback saw may still be held by it: it is not lent
+    const transfer = lends && runs[0]?.keep !== true ? new Set<ArrayBuffer>() : undefined;
     for (const run of runs) {
       const all = [run, ...(run.continuation ?? [])];
       const links: WireLink[] = [];
       try {
         for (let j = 0; j < all.length; j++) {
           const link = all[j]!;
-          links.push(toLink(link, st, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || link.keep === true || st.isResult[link.index] === 1));
+          links.push(toLink(link, st, j === 0 ? -1 : all[j - 1]!.index, j === all.length - 1 || link.keep === true || st.isResult[link.index] === 1, transfer));
         }
         chains.push(links);
         sent.push(run);
@@ -355,19 +449,21 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       if (partial.startup !== undefined && st.timings !== undefined) noteStartup(st.timings, partial.worker, partial.startup);
       const started = partial.started;
       if (started !== undefined && !stopped) for (let k = 0; k < started.length; k += 2) beginTask(st, started[k]!, started[k + 1]!);
+      noteLendable(partial.outcomes);
       for (const o of partial.outcomes) deliver(o, partial.worker);
     };
     inFlight++;
     dispatcher
-      .dispatch(wire, signal, stream ? onPartial : undefined)
+      .dispatch(wire, signal, stream ? onPartial : undefined, transfer === undefined || transfer.size === 0 ? undefined : [...transfer])
       .then(
         (result) => {
           if (result.startup !== undefined && st.timings !== undefined) noteStartup(st.timings, result.worker, result.startup);
+          noteLendable(result.outcomes);
           for (const o of result.outcomes) deliver(o, result.worker);
+          if (result.returned !== undefined) giveBack(st, chains, result.skipped!, result.returned);
           if (result.skipped !== undefined && !stopped) {
             // handed back unstarted: first in line again
-            pending = [...result.skipped.map((c) => runs[c]!), ...pending.slice(head)];
-            head = 0;
+            for (const c of result.skipped) pending.push(runs[c]!);
           }
         },
         (error: unknown) => {

@@ -32,9 +32,12 @@ export function createThreadPool(numWorkers?: number, eventLoop = false): Piscin
   return pool;
 }
 
-/** Runs a batch; with `onPartial`, over a port of its own on which the worker streams outcomes. */
-export async function runOn(pool: Piscina, batch: WireBatch, signal: AbortSignal, onPartial?: (partial: WirePartial) => void): Promise<WireResult> {
-  if (onPartial === undefined) return (await pool.run(batch, { signal })) as WireResult;
+/**
+ * Runs a batch; with `onPartial`, over a port of its own on which the worker streams outcomes.
+ * `transfer`: buffers of the batch's inputs that move to the worker instead of being copied.
+ */
+export async function runOn(pool: Piscina, batch: WireBatch, signal: AbortSignal, onPartial?: (partial: WirePartial) => void, transfer: readonly ArrayBuffer[] = []): Promise<WireResult> {
+  if (onPartial === undefined) return (await pool.run(batch, { signal, transferList: transfer.length > 0 ? [...transfer] : undefined })) as WireResult;
   const { port1, port2 } = new MessageChannel();
   let received = 0;
   let expected = -1;
@@ -46,7 +49,7 @@ export async function runOn(pool: Piscina, batch: WireBatch, signal: AbortSignal
     if (received === expected) allReceived();
   });
   try {
-    const result = (await pool.run({ ...batch, port: port2 }, { signal, transferList: [port2] })) as WireResult;
+    const result = (await pool.run({ ...batch, port: port2 }, { signal, transferList: [port2, ...transfer] })) as WireResult;
     // the result and the streamed outcomes travel on different ports: wait for the stragglers
     expected = result.streamed;
     if (received < expected) await done;

@@ -27,9 +27,10 @@ export function threadsLease(cfg: SkeinConfig): ExecutorLease {
     'threads',
     {
       numWorkers: pool.options.maxThreads,
-      async dispatch(batch, signal, onPartial) {
+      moves: true,
+      async dispatch(batch, signal, onPartial, transfer) {
         try {
-          return await runOn(pool, batch, signal, onPartial);
+          return await runOn(pool, batch, signal, onPartial, transfer);
         } catch (error) {
           if (signal.aborted) throw error;
           if (error instanceof Error && error.name === 'DataCloneError') {

@@ -41,6 +41,11 @@ export interface WireLink {
    * postMessage turns them into Uint8Arrays) and which class each class instance belongs to.
    */
   readonly special?: ReadonlyArray<readonly [input: number, buffers: readonly Path[] | undefined, classes: WireClasses | undefined]>;
+  /**
+   * Threads: positions of inputs lent to this worker (their memory moved, not copied: this link
+   * is their last reader). A chain handed back unstarted gives them back (`WireResult.returned`).
+   */
+  readonly lent?: readonly number[];
 }
 
 export interface WireBatch {
@@ -92,6 +97,8 @@ export type WireOutcome =
       readonly classes?: WireClasses;
       /** For a task that returned a promise: ms until it returned it (the time it kept the worker busy). */
       readonly syncMs?: number;
+      /** The next link of its chain reads this value in the worker: it must not move (threads copy it). */
+      readonly held?: boolean;
     }
   | { readonly i: number; readonly ok: false; readonly error: WireError; readonly start: number; readonly end: number };
 
@@ -119,6 +126,8 @@ export interface WireResult {
   readonly streamed: number;
   /** Positions in `chains` of the chains handed back unstarted. */
   readonly skipped?: readonly number[];
+  /** Inputs lent to the chains handed back, as they came (key, value): their memory goes back. */
+  readonly returned?: ReadonlyArray<readonly [string, unknown]>;
   /** Thread id or process id of the worker. */
   readonly worker: string;
   /** As in WirePartial. */

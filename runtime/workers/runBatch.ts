@@ -225,7 +225,7 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
   };
 
   /** Records a link's value; false (and the failure recorded) when it cannot be sent. */
-  const succeed = (link: WireLink, value: unknown, start: number, syncMs: number | undefined): boolean => {
+  const succeed = (link: WireLink, value: unknown, start: number, syncMs: number | undefined, held: boolean): boolean => {
     const end = now();
     let special: ReturnType<typeof scanResult>;
     try {
@@ -236,7 +236,7 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
       return false;
     }
     const bytes = batch.measure && link.keep ? serializedSize(value) : undefined;
-    const outcome: WireOutcome = { i: link.i, ok: true, value: link.keep ? value : undefined, start, end, bytes, buffers: special?.buffers, syncMs };
+    const outcome: WireOutcome = { i: link.i, ok: true, value: link.keep ? value : undefined, start, end, bytes, buffers: special?.buffers, syncMs, held: held && link.keep ? true : undefined };
     outcomes.push(outcome);
     const instances = special?.instances;
     if (instances !== undefined) {
@@ -287,7 +287,7 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
             fail(chain, j, error, start);
             return;
           }
-          if (!succeed(link, settled, start, syncMs)) {
+          if (!succeed(link, settled, start, syncMs, j < chain.length - 1)) {
             skipRest(chain, j, start);
             return;
           }
@@ -295,7 +295,7 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
           await runChain(chain, j + 1, [link.key, settled]);
         })();
       }
-      if (!succeed(link, value, start, undefined)) {
+      if (!succeed(link, value, start, undefined, j < chain.length - 1)) {
         skipRest(chain, j, start);
         return undefined;
       }
@@ -320,11 +320,16 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
     // over budget with chains left: hand them back rather than keep another worker waiting
     if (emit !== undefined && batch.budgetMs !== undefined && c < chains.length - 1 && now() - batchStart > batch.budgetMs) {
       const skipped: number[] = [];
-      for (let rest = c + 1; rest < chains.length; rest++) skipped.push(rest);
+      let returned: Array<readonly [string, unknown]> | undefined;
+      for (let rest = c + 1; rest < chains.length; rest++) {
+        skipped.push(rest);
+        // inputs lent to a chain that never started go back as they came
+        for (const link of chains[rest]!) for (const at of link.lent ?? []) (returned ??= []).push(link.inputs[at]!);
+      }
       started = chains.length;
       await Promise.all(waiting);
       await Promise.all(fixups);
-      return { outcomes, worker, streamed, skipped, startup };
+      return { outcomes, worker, streamed, skipped, returned, startup };
     }
   }
   await Promise.all(waiting);

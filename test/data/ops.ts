@@ -156,3 +156,21 @@ export const napPid = async (ms: number): Promise<number> => {
   await sleep(ms);
   return process.pid;
 };
+
+/** The sum of every element of the arrays. */
+export const arraySum = (...xs: Float64Array[]): number => xs.reduce((s, x) => s + x.reduce((a, b) => a + b, 0), 0);
+/** Busy for `ms`, then the sum of the elements of `x` (what comes after is only waited for). */
+export const spinSum = (ms: number, x: Float64Array, ..._after: unknown[]): number => {
+  spin(ms);
+  return arraySum(x);
+};
+/** How many typed arrays it was given, and their total length. */
+export const countArrays = (...xs: unknown[]): string => {
+  const arrays = xs.filter((x): x is Float64Array => x instanceof Float64Array);
+  return `${arrays.length} arrays of ${arrays.reduce((n, x) => n + x.length, 0)}`;
+};
+/** Busy for `ms`, then an array of `n` ones. */
+export const spinArray = (ms: number, n: number): Float64Array => {
+  spin(ms);
+  return bigArray(n);
+};

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Profiler, SkeinError, TaskError, compute, delayed, get, type Callback, type ComputeOptions } from 'skein';
-import { Counter, add, bump, concat, describeBuffers, describeCounter, makeCounter, makeCycle, double, fail, failWithCode, identity, inc, listSum, makeBuffer, pack, sleep, sum, throwValue, wrapBuffer } from '../data/ops.js';
+import { Counter, add, arraySum, bigArray, bump, concat, describeBuffers, describeCounter, makeCounter, makeCycle, double, fail, failWithCode, identity, inc, listSum, makeBuffer, pack, sleep, spinArray, spinSum, sum, throwValue, wrapBuffer } from '../data/ops.js';
 
 export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes' | 'distributed', extra: ComputeOptions = {}, name: string = scheduler): void {
   // every run of the suite checks the scheduler state's invariants after each step
@@ -58,6 +58,13 @@ export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes' | 'di
       const made = (await get({ c: [makeCycle] }, 'c', opts)) as { self: unknown; n: number };
       assert.equal(made.self, made);
       assert.equal(made.n, 7);
+    });
+
+    it('keeps large typed arrays whole between tasks, also a result the next task of its chain reads', async () => {
+      //  a ─▶ b (reads a in the same worker; a is asked for too)    p, q ─▶ c (reads both)
+      const graph = { a: [spinArray, 3, 100_000], b: [spinSum, 3, 'a'], p: [spinArray, 3, 200_000], q: [bigArray, 300_000], c: [arraySum, 'p', 'q'] };
+      const [a, b, c] = (await get(graph, ['a', 'b', 'c'], opts)) as [Float64Array, number, number];
+      assert.deepEqual([a.length, a[0], a[99_999], b, c], [100_000, 1, 1, 100_000, 500_000]);
     });
 
     it('keeps class instances whole: their methods survive as results, inputs and literal arguments', async () => {
