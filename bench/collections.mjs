@@ -4,6 +4,8 @@
 // memory of the process and its workers (the sum of their resident sizes, sampled every 50 ms).
 // - the mean of a 10,000 × 10,000 random array in 1,000 × 1,000 blocks (800 MB were it whole):
 //   skein/array and Dask's array, on threads (the default for both);
+// - the mean of x + y, two such arrays: the blocks of one of them cross from the thread that made
+//   them to the thread that adds (under threads, lent: moved, not copied);
 // - groupby-mean over a 5,000,000-row CSV (126 MB, generated here) with skein/dataframe (polars
 //   partitions, blocks of 64 MB) on threads and processes; Dask: dd.read_csv(..., blocksize='64MB')
 //   .groupby('category').value.mean() on threads and processes;
@@ -59,11 +61,13 @@ const daskOk = existsSync(DEBIAN_PYTHON) && spawnSync(DEBIAN_PYTHON, ['-c', 'imp
 if (!daskOk) process.stdout.write('baseline   Dask: not measured (Debian\'s python3-dask, numpy and pandas are not installed: apt-get install python3-dask python3-pandas)\n');
 const show = (what, name, r, base, extra) => process.stdout.write(`${what}  ${name.padEnd(20)} first ${String(Math.round(r.firstMs)).padStart(6)} ms, second ${String(Math.round(r.secondMs)).padStart(6)} ms, peak memory ${Math.round(r.peakMb)} MB${extra}${base ? `; ${(r.secondMs / base.secondMs).toFixed(2)}x Dask (second calls)` : ''}\n`);
 
-const arrays = [];
-for (const scheduler of ['threads', 'processes']) arrays.push([`skein array ${scheduler}`, await measure(process.execPath, [here('./collections/arraymean.mjs'), scheduler])]);
-if (daskOk) arrays.push(['Dask array threads', await measure(DEBIAN_PYTHON, [here('./collections/arraymean.py'), 'threads'])]);
-const daskArray = arrays.find(([name]) => name.startsWith('Dask'))?.[1];
-for (const [name, r] of arrays) show('array mean 10,000²', name, r, daskArray, `, mean ${r.mean.toFixed(5)}`);
+for (const [workload, what] of [['mean', 'array mean 10,000²'], ['sum', 'mean of x + y     ']]) {
+  const arrays = [];
+  for (const scheduler of ['threads', 'processes']) arrays.push([`skein array ${scheduler}`, await measure(process.execPath, [here('./collections/arraymean.mjs'), scheduler, workload])]);
+  if (daskOk) arrays.push(['Dask array threads', await measure(DEBIAN_PYTHON, [here('./collections/arraymean.py'), 'threads', workload])]);
+  const daskArray = arrays.find(([name]) => name.startsWith('Dask'))?.[1];
+  for (const [name, r] of arrays) show(what, name, r, daskArray, `, mean ${r.mean.toFixed(5)}`);
+}
 
 const csv = join(dir, 'rows.csv');
 spawnSync(process.execPath, [here('./collections/csv.mjs'), csv, '5000000'], { stdio: 'inherit' });

@@ -4,6 +4,8 @@
  * Exported, so every scheduler's workers import them by module and name (the package's
  * `arrayOps` entry).
  */
+import { createCipheriv } from 'node:crypto';
+
 export type DType = 'float64' | 'float32' | 'int32';
 export type TypedArray = Float64Array | Float32Array | Int32Array;
 
@@ -24,36 +26,34 @@ export function dtypeOf(data: TypedArray): DType {
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** A block of uniform random numbers in [0, 1), the same for the same seed and block whatever runs it (xorshift128+). */
+/** Bytes of keystream made at a time (a 64 KiB buffer reused, never the block's whole size). */
+const STREAM_CHUNK = 64 * 1024;
+let zeros: Uint8Array | undefined;
+
+/**
+ * A block of uniform random numbers in [0, 1), the same for the same seed and block whatever
+ * runs it: the keystream of AES-128 in counter mode (Node's crypto, OpenSSL, which uses the CPU's
+ * AES instructions), keyed by (seed, block), 53 bits per float64 and 24 per float32, as NumPy
+ * takes them. A counter-based generator needs no state carried from block to block, and this one
+ * is about twice as fast as computing xoshiro128+ in JavaScript.
+ */
 export function randomBlock(seed: number, block: number, shape: readonly number[], dtype: DType): Block {
   const data = allocate(dtype, sizeOf(shape));
-  // two 32-bit halves of each 64-bit state word, seeded by splitmix32 from (seed, block)
-  let s = (seed ^ Math.imul(block + 1, 0x9e3779b9)) >>> 0;
-  const mix = (): number => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = mix() | 1;
-  let b = mix();
-  let c = mix();
-  let d = mix();
-  // xoshiro128+: 32-bit state words; a double takes 53 bits from two outputs (the step written
-  // inline, not as a closure: a call per output costs 1.6x on the 10,000² mean)
-  let high = 0;
-  for (let i = 0, half = 0; i < data.length; half ^= 1) {
-    const r = (a + d) >>> 0;
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = (d << 11) | (d >>> 21);
-    if (half === 0) high = r >>> 5;
-    else data[i++] = (high * 67108864 + (r >>> 6)) / 9007199254740992;
+  const key = Buffer.alloc(16);
+  key.writeUInt32LE(seed >>> 0, 0);
+  key.writeUInt32LE(Math.floor(seed / 4294967296) >>> 0, 4);
+  key.writeUInt32LE(block >>> 0, 8);
+  key.writeUInt32LE(0x736b6e, 12); // "skn"
+  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  zeros ??= new Uint8Array(STREAM_CHUNK);
+  const wide = dtype === 'float64';
+  const perChunk = STREAM_CHUNK / (wide ? 8 : 4);
+  for (let start = 0; start < data.length; start += perChunk) {
+    const bytes = cipher.update(zeros);
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
+    const end = Math.min(data.length, start + perChunk);
+    if (wide) for (let i = start, j = 0; i < end; i++, j += 2) data[i] = ((w[j]! >>> 5) * 67108864 + (w[j + 1]! >>> 6)) / 9007199254740992;
+    else for (let i = start, j = 0; i < end; i++, j++) data[i] = (w[j]! >>> 8) / 16777216;
   }
   return { data, shape };
 }
