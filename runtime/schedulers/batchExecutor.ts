@@ -391,7 +391,9 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
           if (st.status[d] !== TaskStatus.memory) continue;
           const buffers = link.special?.find(([input]) => input === at)?.[1];
           st.cache[d] = buffers === undefined ? value : restoreValue(value, buffers, undefined);
-          lendable[d] = 1;
+          // a task of the batch that ran may have returned the same input, in the same message:
+          // the two would share memory here, so it is copied from now on
+          lendable[d] = 0;
         }
       }
     }

@@ -9,32 +9,45 @@ import { threadId } from 'node:worker_threads';
 import { markMovable } from '../../node_modules/piscina/dist/common.js';
 import type { WireBatch, WireOutcome, WirePartial, WireResult } from './protocol.js';
 import { runBatch } from './runBatch.js';
-import { movableBuffers } from './movable.js';
+import { allBuffers, movableBuffers } from './movable.js';
 
-/** The buffers of `outcomes` that move, and those of inputs handed back. */
-function buffersOf(outcomes: readonly WireOutcome[], returned?: ReadonlyArray<readonly [string, unknown]>): ArrayBuffer[] {
+/**
+ * The buffers of `outcomes` that move, and those of inputs handed back. A buffer that came in as
+ * an input of the batch never moves with a result (a task that returns its input, or part of
+ * it): other tasks of the batch may read the same input still; such a result is copied.
+ */
+function buffersOf(outcomes: readonly WireOutcome[], inputs: ReadonlySet<ArrayBuffer>, returned?: ReadonlyArray<readonly [string, unknown]>): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   // a held value is still read by the next link of its chain here: it is copied
   for (const o of outcomes) if (o.ok && o.held !== true) movableBuffers(o.value, buffers);
+  for (const b of inputs) buffers.delete(b);
   for (const [, value] of returned ?? []) movableBuffers(value, buffers);
   return [...buffers];
 }
 
+/** Every buffer the inputs of `batch` hold. */
+function inputBuffers(batch: WireBatch): Set<ArrayBuffer> {
+  const found = new Set<ArrayBuffer>();
+  for (const chain of batch.chains) for (const link of chain) for (const [, value] of link.inputs) allBuffers(value, found);
+  return found;
+}
+
 export default async function run(batch: WireBatch): Promise<unknown> {
   const port = batch.port;
+  const inputs = inputBuffers(batch);
   const emit =
     port === undefined
       ? undefined
       : (partial: WirePartial): boolean => {
           try {
-            port.postMessage(partial, buffersOf(partial.outcomes));
+            port.postMessage(partial, buffersOf(partial.outcomes, inputs));
             return true;
           } catch {
             return false; // a value structured clone refuses: the final result names its task
           }
         };
   const result: WireResult = await runBatch(batch, `thread-${threadId}`, emit, true);
-  const list = buffersOf(result.outcomes, result.returned);
+  const list = buffersOf(result.outcomes, inputs, result.returned);
   if (list.length === 0) return result;
   // piscina's Transferable protocol: the list to transfer, and the value to send
   const transferable = {

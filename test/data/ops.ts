@@ -174,3 +174,8 @@ export const spinArray = (ms: number, n: number): Float64Array => {
   spin(ms);
   return bigArray(n);
 };
+/** Busy for `ms`, then its input itself. */
+export const spinIdentity = <T>(ms: number, x: T): T => {
+  spin(ms);
+  return x;
+};

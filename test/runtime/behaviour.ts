@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Profiler, SkeinError, TaskError, compute, delayed, get, type Callback, type ComputeOptions } from 'skein';
-import { Counter, add, arraySum, bigArray, bump, concat, describeBuffers, describeCounter, makeCounter, makeCycle, double, fail, failWithCode, identity, inc, listSum, makeBuffer, pack, sleep, spinArray, spinSum, sum, throwValue, wrapBuffer } from '../data/ops.js';
+import { Counter, add, arraySum, bigArray, bump, concat, describeBuffers, describeCounter, makeCounter, makeCycle, double, fail, failWithCode, identity, inc, listSum, makeBuffer, pack, sleep, spinArray, spinIdentity, spinSum, sum, throwValue, wrapBuffer } from '../data/ops.js';
 
 export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes' | 'distributed', extra: ComputeOptions = {}, name: string = scheduler): void {
   // every run of the suite checks the scheduler state's invariants after each step
@@ -65,6 +65,13 @@ export function behaviourSuite(scheduler: 'sync' | 'threads' | 'processes' | 'di
       const graph = { a: [spinArray, 3, 100_000], b: [spinSum, 3, 'a'], p: [spinArray, 3, 200_000], q: [bigArray, 300_000], c: [arraySum, 'p', 'q'] };
       const [a, b, c] = (await get(graph, ['a', 'b', 'c'], opts)) as [Float64Array, number, number];
       assert.deepEqual([a.length, a[0], a[99_999], b, c], [100_000, 1, 1, 100_000, 500_000]);
+    });
+
+    it('leaves an input whole for the other tasks of a batch when one task returns it', async () => {
+      // one worker, so r1 and r2 go in one batch and read one copy of d; r1 returns d itself
+      const graph = { d: [spinArray, 1, 100_000], r1: [spinIdentity, 1, 'd'], r2: [spinSum, 1, 'd'], r3: [spinSum, 1, 'd'] };
+      const [r1, r2, r3] = (await get(graph, ['r1', 'r2', 'r3'], { ...opts, numWorkers: 1 })) as [Float64Array, number, number];
+      assert.deepEqual([r1.length, r1[99_999], r2, r3], [100_000, 1, 100_000, 100_000]);
     });
 
     it('keeps class instances whole: their methods survive as results, inputs and literal arguments', async () => {
