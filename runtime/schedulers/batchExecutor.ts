@@ -190,26 +190,27 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
    */
   const noteLendable = (outcomes: readonly WireOutcome[]): void => {
     if (!lends || stopped) return;
-    const walked: Array<{ readonly i: number; readonly buffers: Set<ArrayBuffer>; readonly complete: boolean }> = [];
+    const holding: Array<{ readonly i: number; readonly buffers: Set<ArrayBuffer>; readonly complete: boolean }> = [];
     let incomplete = 0;
+    let buffers = new Set<ArrayBuffer>();
     for (const o of outcomes) {
       if (!o.ok || o.value === null || typeof o.value !== 'object') continue;
-      const buffers = new Set<ArrayBuffer>();
       const complete = allBuffers(o.value, buffers);
       if (!complete) incomplete++;
-      walked.push({ i: o.i, buffers, complete });
+      if (buffers.size > 0) {
+        holding.push({ i: o.i, buffers, complete });
+        buffers = new Set<ArrayBuffer>();
+      }
     }
-    if (walked.length === 1) {
-      if (walked[0]!.buffers.size > 0) lendable[walked[0]!.i] = 1;
-      return;
-    }
+    if (holding.length === 0) return;
     const holders = new Map<ArrayBuffer, number>();
-    for (const w of walked) for (const b of w.buffers) holders.set(b, (holders.get(b) ?? 0) + 1);
-    for (const w of walked) {
-      if (w.buffers.size === 0 || incomplete > (w.complete ? 0 : 1)) continue;
+    if (holding.length > 1) for (const h of holding) for (const b of h.buffers) holders.set(b, (holders.get(b) ?? 0) + 1);
+    for (const h of holding) {
+      // another value of the message not looked into whole may hold the same memory
+      if (incomplete > (h.complete ? 0 : 1)) continue;
       let alone = true;
-      for (const b of w.buffers) if (holders.get(b)! > 1) alone = false;
-      if (alone) lendable[w.i] = 1;
+      if (holding.length > 1) for (const b of h.buffers) if (holders.get(b)! > 1) alone = false;
+      if (alone) lendable[h.i] = 1;
     }
   };
 
