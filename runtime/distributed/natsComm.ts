@@ -40,6 +40,18 @@ const CLOSE = 3;
 const PING = 4;
 /** Unnumbered: this end has taken the other as gone. */
 const ABORT = 5;
+/**
+ * Unnumbered, durable connections: frame N (in the header's number) has not come; publish the
+ * frames from N again. A PING there says which frame its sender expects next (the other end may
+ * forget the frames before it), and after the header how many frames it has sent (so that the
+ * other end knows one is missing even when nothing came after it).
+ */
+const RESEND = 6;
+
+/** A durable frame missing for this long while later ones wait (JetStream redelivers in 2 s) is asked for again. */
+const GAP_MS = 3000;
+/** Bytes of frames a durable end keeps until the other end's pings say it has them, at most (the oldest go first). */
+const MAX_UNCONFIRMED_BYTES = 64 * 1024 * 1024;
 
 /** A frame's header: its kind (a byte) and its sequence number on the connection (4 bytes). */
 const HEADER = 5;
@@ -412,7 +424,8 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
     this.#timer = setInterval(() => {
       const now = Date.now();
       if (now - this.#heard > liveness) return this.#lost(new Error(`no word from the other end for ${liveness} ms (nats.livenessMs): taken as gone`));
-      if (now - this.#said >= pingEvery) this.#core(this.#control(PING));
+      if (now - this.#said >= pingEvery) this.#core(this.#control(PING, this.#expected, this.durable === undefined ? undefined : this.#sent));
+      if (this.durable !== undefined) this.#askForGap(now);
     }, Math.max(25, Math.floor(pingEvery / 2)));
     this.#timer.unref();
     void nc.closed().then(() => this.#lost(new Error('the NATS connection closed')));
@@ -427,6 +440,53 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
   #expected = 0;
   /** Durable frames that came ahead of one still on its way (a publish retried), by number. */
   #ahead = new Map<number, Uint8Array>();
+  /** Durable: since when frame `#expected` has been missing (0: none missing). */
+  #gapSince = 0;
+  /** Durable: how many frames the other end said it had sent, in its last ping. */
+  #peerSent = 0;
+  /** Durable: frames sent that the other end has not said it has, by number, oldest first. */
+  #unconfirmed = new Map<number, Buffer>();
+  #unconfirmedBytes = 0;
+  /** Durable: frames published again on request, to give each publish a message id of its own. */
+  #resent = 0;
+
+  /**
+   * A frame that never came (its publish was taken as stored and was not, as seen once with a NATS
+   * server cut off from its cluster) would hold every later one forever while pings say the other
+   * end is alive: once frames after it wait, or the other end says it sent it, ask for it again
+   * after GAP_MS, and again every GAP_MS while it is missing.
+   */
+  #askForGap(now: number): void {
+    if (this.#ahead.size === 0 && this.#peerSent <= this.#expected) {
+      this.#gapSince = 0;
+      return;
+    }
+    if (this.#gapSince === 0) this.#gapSince = now;
+    else if (now - this.#gapSince >= GAP_MS) {
+      if (DEBUG) process.stderr.write(`skein nats ${process.pid} frame ${this.#expected} missing for ${now - this.#gapSince} ms (${this.#ahead.size} after it wait, ${this.#peerSent} sent): asked again\n`);
+      this.#gapSince = now;
+      this.#core(this.#control(RESEND, this.#expected));
+    }
+  }
+
+  /** The other end has every frame before `next`: they need not be kept. */
+  #confirmed(next: number): void {
+    for (const [seq, frame] of this.#unconfirmed) {
+      if (seq >= next) break;
+      this.#forget(seq, frame);
+    }
+  }
+
+  #forget(seq: number, frame: Buffer): void {
+    this.#unconfirmed.delete(seq);
+    this.#unconfirmedBytes -= frame.length;
+  }
+
+  /** The other end misses frame `from`: publish it and those after it again. */
+  #resend(from: number): void {
+    if (!this.#unconfirmed.has(from)) return this.#lost(new Error(`the other end misses frame ${from}, which is no longer kept: taken as gone`));
+    for (const [seq, frame] of this.#unconfirmed) if (seq >= from) this.#publish(frame, seq, `${seq}.r${++this.#resent}`);
+  }
 
   /** A numbered frame: its kind, its sequence number (4 bytes), then `length` bytes of body to fill in. */
   #frame(kind: number, length: number): Buffer {
@@ -436,10 +496,12 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
     return frame;
   }
 
-  /** An unnumbered frame (PING, ABORT): outside the order, never through JetStream. */
-  #control(kind: number): Buffer {
-    const frame = Buffer.alloc(HEADER);
+  /** An unnumbered frame (PING, ABORT, RESEND): outside the order, never through JetStream; `seq`, `extra`: what it says of the order. */
+  #control(kind: number, seq = 0, extra?: number): Buffer {
+    const frame = Buffer.alloc(extra === undefined ? HEADER : HEADER + 4);
     frame[0] = kind;
+    frame.writeUInt32LE(seq >>> 0, 1);
+    if (extra !== undefined) frame.writeUInt32LE(extra >>> 0, HEADER);
     return frame;
   }
 
@@ -447,9 +509,20 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
   received(data: Uint8Array): void {
     this.#heard = Date.now();
     const kind = data[0];
-    if (kind === PING) return;
+    const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const seq = view.readUInt32LE(1);
+    if (kind === PING) {
+      if (this.durable !== undefined) {
+        this.#confirmed(seq);
+        if (view.length >= HEADER + 4) this.#peerSent = view.readUInt32LE(HEADER);
+      }
+      return;
+    }
     if (kind === ABORT) return this.#lost(new Error('the other end took this connection as gone'));
-    const seq = Buffer.from(data.buffer, data.byteOffset, data.byteLength).readUInt32LE(1);
+    if (kind === RESEND) {
+      if (this.durable !== undefined) this.#resend(seq);
+      return;
+    }
     if (this.durable !== undefined) {
       // JetStream: a frame may come twice (its acknowledgement lost) or after a later one (its publish retried)
       if (seq < this.#expected) return;
@@ -488,14 +561,27 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
     this.deliver(deserialize(frame) as In[]);
   }
 
-  /** A numbered frame to the other end: through JetStream when durable (published again until stored), else core NATS. */
+  /** A numbered frame to the other end: through JetStream when durable (published again until stored, kept until the other end has it), else core NATS. */
   #send(frame: Buffer): void {
-    const durable = this.durable;
-    if (durable === undefined) return this.#core(frame);
+    if (this.durable === undefined) return this.#core(frame);
     const seq = frame.readUInt32LE(1);
+    this.#unconfirmed.set(seq, frame);
+    this.#unconfirmedBytes += frame.length;
+    for (const [old, kept] of this.#unconfirmed) {
+      if (this.#unconfirmedBytes <= MAX_UNCONFIRMED_BYTES || old === seq) break;
+      this.#forget(old, kept);
+    }
+    // failure injection for the transport's tests: the first publish of frame N is taken as stored and is not
+    if (process.env.SKEIN_NATS_LOSE_FRAME === String(seq)) return;
+    this.#publish(frame, seq, String(seq));
+  }
+
+  /** Publishes durable frame `seq` under message id `<connection>.<id>` (JetStream stores one message per id), again until stored. */
+  #publish(frame: Buffer, seq: number, id: string): void {
+    const durable = this.durable!;
     let failingSince = 0;
     const attempt = (): void => {
-      durable.d.js.publish(durable.peer, frame, { msgID: `${durable.id}.${seq}`, timeout: 5000 }).then(
+      durable.d.js.publish(durable.peer, frame, { msgID: `${durable.id}.${id}`, timeout: 5000 }).then(
         () => undefined,
         (error: unknown) => {
           if (this.closed && frame[0] !== CLOSE) return;
