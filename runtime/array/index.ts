@@ -134,7 +134,7 @@ export class ChunkedArray {
 
   #binary(op: 'add' | 'subtract' | 'multiply' | 'divide' | 'power' | 'maximum' | 'minimum', other: ChunkedArray | number, swapped = false): ChunkedArray {
     if (typeof other === 'number') {
-      const dtype = op === 'divide' || op === 'power' || !Number.isInteger(other) ? (this.dtype === 'float32' ? 'float32' : 'float64') : this.dtype;
+      const dtype = ops.resultType(this.dtype, other, op);
       const name = `${op}-${tokenize([this.name, other, swapped])}`;
       const tasks: Graph = {};
       for (const idx of blockIndices(this.numblocks)) tasks[`${name}-${idx.join('-')}`] = swapped ? [ops.binaryBlock, op, other, this.keyOf(idx)] : [ops.binaryBlock, op, this.keyOf(idx), other];
@@ -173,8 +173,7 @@ export class ChunkedArray {
   }
 
   #unary(op: 'sqrt' | 'exp' | 'log' | 'abs' | 'sin' | 'cos' | 'tan' | 'negative' | 'floor' | 'ceil' | 'round'): ChunkedArray {
-    const keeps = ['abs', 'negative', 'floor', 'ceil', 'round'].includes(op);
-    return this.#blockwise(op, keeps ? this.dtype : this.dtype === 'float32' ? 'float32' : 'float64', ops.unaryBlock, [op]);
+    return this.#blockwise(op, ops.resultType(this.dtype, undefined, op), ops.unaryBlock, [op]);
   }
   sqrt(): ChunkedArray {
     return this.#unary('sqrt');
@@ -464,8 +463,7 @@ function broadcastBinary(op: string, a: ChunkedArray, b: ChunkedArray): ChunkedA
     shape.push(Math.max(na, nb));
     chunks.push(na === 1 ? pb.chunks[axis]! : pa.chunks[axis]!);
   }
-  const types: DType[] = [a.dtype, b.dtype];
-  const dtype: DType = op === 'divide' || op === 'power' ? (types.every((t) => t === 'float32') ? 'float32' : 'float64') : types.includes('float64') ? 'float64' : types.includes('float32') ? 'float32' : 'int32';
+  const dtype = ops.resultType(a.dtype, b.dtype, op);
   const name = `${op}-${tokenize([a.name, b.name])}`;
   const tasks: Graph = {};
   const blockOf = (x: ChunkedArray, p: { shape: number[]; lead: number }, idx: number[]) => x.keyOf(idx.slice(p.lead).map((v, i) => (p.shape[i + p.lead] === 1 ? 0 : v)));

@@ -88,8 +88,15 @@ const BINARY: Record<Binary, (a: number, b: number) => number> = {
 
 const UNARY: ReadonlySet<string> = new Set<Unary>(['sqrt', 'exp', 'log', 'abs', 'sin', 'cos', 'tan', 'negative', 'floor', 'ceil', 'round']);
 
-/** The result's dtype: integers stay integers only under operations that keep them so. */
-function resultType(a: DType, b: DType | undefined, op: string): DType {
+/**
+ * The dtype of an elementwise result, as NumPy's: integers stay integers only under operations
+ * that keep them so, float32 stays float32 unless float64 joins it. `b`: the other operand's
+ * dtype; a number, which does not widen an array of its kind (float32 + 1.5 is float32, int32 +
+ * 1.5 float64); undefined for a unary operation. The arrays' dtypes (index.ts) and the blocks'
+ * typed arrays come from this one rule.
+ */
+export function resultType(a: DType, b: DType | number | undefined, op: string): DType {
+  if (typeof b === 'number') b = Number.isInteger(b) || a !== 'int32' ? a : 'float64';
   if (op === 'divide' || op === 'power' || (UNARY.has(op) && !['abs', 'negative', 'floor', 'ceil', 'round'].includes(op))) return a === 'float32' && (b ?? 'float32') === 'float32' ? 'float32' : 'float64';
   if (a === 'float64' || b === 'float64') return 'float64';
   if (a === 'float32' || b === 'float32') return 'float32';
@@ -99,7 +106,7 @@ function resultType(a: DType, b: DType | undefined, op: string): DType {
 /*
  * The loops of elementwise operations are written once per operation: a call per element
  * through a table of functions costs about ten times the loop (a call site that sees several
- * functions is not inlined), 14 ms for the sum of two 1,000 × 1,000 blocks against 1.5 ms.
+ * functions is not inlined), 14 ms for the sum of two 1,000 × 1,000 blocks against 4.4 ms here.
  */
 
 export function unaryBlock(op: Unary, x: Block): Block {
@@ -163,7 +170,7 @@ export function binaryBlock(op: Binary, a: Block | number, b: Block | number): B
   if (typeof b === 'number' || typeof a === 'number') {
     const block = (typeof a === 'number' ? b : a) as Block;
     const scalar = (typeof a === 'number' ? a : b) as number;
-    const type = resultType(dtypeOf(block.data), Number.isInteger(scalar) ? 'int32' : 'float64', op);
+    const type = resultType(dtypeOf(block.data), scalar, op);
     const out = allocate(type, block.data.length);
     zipScalar(op, block.data, scalar, typeof a === 'number', out);
     return { data: out, shape: block.shape };

@@ -93,6 +93,30 @@ describe('array', () => {
     assert.deepEqual(x.add(1).keys, x.add(1).keys);
   });
 
+  it("computes each result in the dtype the array says it has, NumPy's way", async () => {
+    const f32 = da.ones([4], { chunks: 2, dtype: 'float32' });
+    const i32 = da.arange(4, undefined, 1, { chunks: 2 });
+    const f64 = da.ones([4], { chunks: 2 });
+    const cases: Array<[da.ChunkedArray, string]> = [
+      [f32.add(1.5), 'float32'], // a number does not widen an array of its kind
+      [f32.rsub(0.5), 'float32'],
+      [f32.div(2), 'float32'],
+      [f32.add(f64), 'float64'],
+      [f32.sqrt(), 'float32'],
+      [i32.add(2), 'int32'],
+      [i32.add(1.5), 'float64'],
+      [i32.div(2), 'float64'],
+      [i32.abs(), 'int32'],
+      [i32.sqrt(), 'float64'],
+      [i32.mul(f32), 'float32'],
+    ];
+    for (const [array, dtype] of cases) {
+      assert.equal(array.dtype, dtype);
+      const { data } = await array.compute({ scheduler: 'sync' });
+      assert.equal(data.constructor.name, { float32: 'Float32Array', float64: 'Float64Array', int32: 'Int32Array' }[dtype], `${array.name}: ${dtype}`);
+    }
+  });
+
   it('says what does not fit: shapes that do not broadcast, blocks that differ, chunks that do not add up, an axis that is not there', () => {
     const a = da.ones([4, 4], { chunks: 2 });
     assert.throws(() => a.add(da.ones([3], { chunks: 3 })), { name: 'RangeError', message: 'add: shapes [4,4] and [3] do not broadcast (axis 1: 4 and 3)' });
