@@ -48,7 +48,7 @@ const ABORT = 5;
  */
 const RESEND = 6;
 
-/** A durable frame missing for this long while later ones wait (JetStream redelivers in 2 s) is asked for again. */
+/** A durable frame missing for this long (later ones waiting, or the other end's count ahead; JetStream redelivers in 2 s) is asked for again. */
 const GAP_MS = 3000;
 /** Bytes of frames a durable end keeps until the other end's pings say it has them, at most (the oldest go first). */
 const MAX_UNCONFIRMED_BYTES = 64 * 1024 * 1024;
@@ -449,6 +449,8 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
   #unconfirmedBytes = 0;
   /** Durable: frames published again on request, to give each publish a message id of its own. */
   #resent = 0;
+  /** Failure injection for the transport's tests (SKEIN_NATS_LOSE_FRAME=N, read when the connection is made): the first publish of frame N is taken as stored and is not. */
+  readonly #loseFrame = process.env.SKEIN_NATS_LOSE_FRAME;
 
   /**
    * A frame that never came (its publish was taken as stored and was not, as seen once with a NATS
@@ -571,8 +573,7 @@ class NatsComm<In, Out> extends BatchingComm<In, Out> {
       if (this.#unconfirmedBytes <= MAX_UNCONFIRMED_BYTES || old === seq) break;
       this.#forget(old, kept);
     }
-    // failure injection for the transport's tests: the first publish of frame N is taken as stored and is not
-    if (process.env.SKEIN_NATS_LOSE_FRAME === String(seq)) return;
+    if (this.#loseFrame === String(seq)) return;
     this.#publish(frame, seq, String(seq));
   }
 

@@ -371,7 +371,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
 
     cancel(how) {
       stopped = true;
-      pending.reset(new Int32Array(0));
+      pending.clear();
       // after a task failed, batches still running finish on their own (their results are
       // dropped): stopping a worker mid-task costs a new worker; cancelling the run stops them
       if (how === 'aborted') controller.abort(Errors.stopped());
@@ -465,7 +465,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
           for (const o of result.outcomes) deliver(o, result.worker);
           if (result.returned !== undefined) giveBack(st, chains, result.skipped!, result.returned);
           if (result.skipped !== undefined && !stopped) {
-            // handed back unstarted: first in line again
+            // handed back unstarted: queued again by priority (ahead of most: they were taken first)
             for (const c of result.skipped) pending.push(runs[c]!);
           }
         },

@@ -16,6 +16,11 @@ export class RunQueue {
     this.#priority = priority;
   }
 
+  /** Drops every run (a run cancelled). */
+  clear(): void {
+    this.#runs = [];
+  }
+
   get size(): number {
     return this.#runs.length;
   }

@@ -15,26 +15,31 @@ import { allBuffers, movableBuffers } from './movable.js';
  * The buffers of `outcomes` that move, and those of inputs handed back. A buffer that came in as
  * an input of the batch never moves with a result (a task that returns its input, or part of
  * it): other tasks of the batch may read the same input still; such a result is copied.
+ * `inputs()` lists the inputs' buffers (walked once, and only when a result has buffers to move).
  */
-function buffersOf(outcomes: readonly WireOutcome[], inputs: ReadonlySet<ArrayBuffer>, returned?: ReadonlyArray<readonly [string, unknown]>): ArrayBuffer[] {
+function buffersOf(outcomes: readonly WireOutcome[], inputs: () => ReadonlySet<ArrayBuffer>, returned?: ReadonlyArray<readonly [string, unknown]>): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   // a held value is still read by the next link of its chain here: it is copied
   for (const o of outcomes) if (o.ok && o.held !== true) movableBuffers(o.value, buffers);
-  for (const b of inputs) buffers.delete(b);
+  if (buffers.size > 0) {
+    const fromInputs = inputs();
+    for (const b of buffers) if (fromInputs.has(b)) buffers.delete(b);
+  }
   for (const [, value] of returned ?? []) movableBuffers(value, buffers);
   return [...buffers];
 }
 
-/** Every buffer the inputs of `batch` hold. */
-function inputBuffers(batch: WireBatch): Set<ArrayBuffer> {
-  const found = new Set<ArrayBuffer>();
-  for (const chain of batch.chains) for (const link of chain) for (const [, value] of link.inputs) allBuffers(value, found);
-  return found;
-}
-
 export default async function run(batch: WireBatch): Promise<unknown> {
   const port = batch.port;
-  const inputs = inputBuffers(batch);
+  let found: Set<ArrayBuffer> | undefined;
+  /** Every buffer the inputs of `batch` hold. */
+  const inputs = (): ReadonlySet<ArrayBuffer> => {
+    if (found === undefined) {
+      found = new Set<ArrayBuffer>();
+      for (const chain of batch.chains) for (const link of chain) for (const [, value] of link.inputs) allBuffers(value, found);
+    }
+    return found;
+  };
   const emit =
     port === undefined
       ? undefined

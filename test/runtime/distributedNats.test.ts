@@ -158,7 +158,7 @@ describe('NATS transport', () => {
   });
 
   it('asks again for a frame that JetStream never stored, and carries on in order', async () => {
-    // frame 5 of each end is taken as stored and is not (SKEIN_NATS_LOSE_FRAME, read per send).
+    // frame 5 of each end is taken as stored and is not (SKEIN_NATS_LOSE_FRAME, read as each connection is made).
     // The client's: frames 6-9 wait behind it at the listener. The listener's (its answers to 5-9,
     // sent in one frame once 5 came again): nothing comes after it, the listener's pings say it was
     // sent. Each receiver asks for its missing frame after 3 s; the sender publishes it again.
