@@ -58,7 +58,7 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
   process.once('SIGINT', onSigint);
   if (takeEarlyInterrupt()) onSigint();
   const prepared = await loadGraphFileRun(file, { scheduler: opts.scheduler, numWorkers: opts.numWorkers, threadsPerWorker: opts.threadsPerWorker, keys: opts.keys });
-  const { keys, cfg, numWorkers: workers } = prepared;
+  const { keys, cfg, numWorkers: workers, threadsPerWorker } = prepared;
   const tasks = prepared.graph.size;
   const callbacks: Callback[] = [];
   const recorder = opts.record !== undefined || opts.trace !== undefined ? new Recorder() : undefined;
@@ -88,7 +88,7 @@ async function runCommand(file: string, opts: RunOptions): Promise<number> {
   } else {
     const colors = process.stdout.isTTY === true;
     keys.forEach((k, i) => process.stdout.write(`${k}: ${formatValue(values[i], colors)}\n`));
-    process.stderr.write(`${tasks} tasks in ${elapsedMs.toFixed(1)} ms, ${cfg.scheduler} scheduler, ${workers} worker${workers === 1 ? '' : 's'}\n`);
+    process.stderr.write(`${tasks} tasks in ${elapsedMs.toFixed(1)} ms, ${cfg.scheduler} scheduler, ${workers} worker${workers === 1 ? '' : 's'}${threadsPerWorker === undefined ? '' : ` × ${threadsPerWorker} thread${threadsPerWorker === 1 ? '' : 's'}`}\n`);
   }
   return 0;
 }

@@ -11,7 +11,7 @@ export { order } from './graph/order.js';
 export { Delayed, delayed, isDelayed, type DelayedFunction, type DelayedOptions } from './graph/delayed.js';
 export { tokenize } from './graph/tokenize.js';
 export { type Callback, registerCallback } from './core/callbacks.js';
-export { config, withConfig, type SkeinConfig, type SchedulerName, SCHEDULERS } from './core/config.js';
+export { config, withConfig, type SkeinConfig, type SchedulerName, type SchedulerSpec, SCHEDULERS } from './core/config.js';
 export { get, compute, type ComputeOptions, type Computed } from './schedule.js';
 export { SkeinError, TaskError } from './errors.js';
 export { createThreadPool, threadWorkerFile } from './schedulers/threads.js';

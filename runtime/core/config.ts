@@ -22,7 +22,10 @@ import type { Callback } from './callbacks.js';
 export const SCHEDULERS = ['sync', 'threads', 'processes', 'distributed'] as const;
 export type SchedulerName = (typeof SCHEDULERS)[number];
 
-const SCHEDULER_ALIASES: Readonly<Record<string, SchedulerName>> = {
+/** A scheduler's name as configuration takes it: Skein's, or Dask's names for the same (`'synchronous'`, `'threading'`, ...). */
+export type SchedulerSpec = SchedulerName | 'synchronous' | 'single-threaded' | 'threading' | 'multiprocessing' | 'dask.distributed';
+
+const SCHEDULER_ALIASES: Readonly<Record<SchedulerSpec, SchedulerName>> = {
   sync: 'sync',
   synchronous: 'sync',
   'single-threaded': 'sync',
@@ -100,7 +103,8 @@ export interface SkeinConfig {
 
 export type ConfigKey = keyof SkeinConfig;
 /** Values for `config.set` and `withConfig`: config keys, nested keys also in nested form (`{batching: {maxTasks}}`). */
-export type ConfigInput = { [K in ConfigKey]?: SkeinConfig[K] | null } & {
+export type ConfigInput = { [K in Exclude<ConfigKey, 'scheduler'>]?: SkeinConfig[K] | null } & {
+  scheduler?: SchedulerSpec | null;
   batching?: { maxTasks?: number; targetMs?: number };
   memory?: { target?: number | null; spill?: number | null; pause?: number | null; terminate?: number | null };
 };
@@ -156,7 +160,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   scheduler: {
     default: 'threads',
     expected: `one of ${SCHEDULERS.join(', ')}`,
-    check: (v) => (typeof v === 'string' && Object.hasOwn(SCHEDULER_ALIASES, v) ? SCHEDULER_ALIASES[v] : undefined),
+    check: (v) => (typeof v === 'string' && Object.hasOwn(SCHEDULER_ALIASES, v) ? SCHEDULER_ALIASES[v as SchedulerSpec] : undefined),
   },
   numWorkers: intSpec(null, 1, true),
   threadsPerWorker: intSpec(1, 1, false) as KeySpec<number>,
@@ -334,6 +338,12 @@ export function resolveConfig(perCall?: Record<string, unknown>): SkeinConfig {
   const out = {} as Record<string, unknown>;
   for (const key of CONFIG_KEYS) out[key] = lookup(key, all).value;
   return out as unknown as SkeinConfig;
+}
+
+/** A key's value in the current scope when something set it (a file, the environment, config.set, withConfig), undefined when it is the default. */
+export function configuredValue<K extends ConfigKey>(key: K): SkeinConfig[K] | undefined {
+  const found = lookup(key, layers());
+  return found.source === 'default' ? undefined : found.value;
 }
 
 /** Effective worker count: `numWorkers`, or one per CPU. */

@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { type ProfileTree, subtracted } from '../diagnostics/flame.js';
 import type { PerformanceData } from './dashboard.js';
-import { type ConfigHandle, config } from '../core/config.js';
-import { Errors } from '../errors.js';
+import { type ConfigHandle, config, configuredValue } from '../core/config.js';
+import { Errors, closest } from '../errors.js';
 import { type Delayed, isDelayed, mergeGraphs } from '../graph/delayed.js';
 import { compileGraph } from '../graph/compile.js';
 import { orderCompiled } from '../graph/order.js';
@@ -56,11 +56,14 @@ export interface ClientOptions extends LocalClusterOptions {
 }
 
 export interface SubmitOptions {
-  /** The key of the result (default: `<function name>-<hash of the function and arguments>`). */
-  readonly key?: string;
+  /**
+   * The key of the result (default: `<function name>-<hash of the function and arguments>`). For
+   * `map`: a prefix (`<key>-<hash>` per element) or one key per element.
+   */
+  readonly key?: string | readonly string[];
   /** Same function and arguments give the same key, one task (default true, as in Dask). */
   readonly pure?: boolean;
-  /** Lower runs first among tasks waiting at the same time (default 0). */
+  /** Higher runs first among tasks ready at the same time, on the scheduler and on a worker (default 0, as Dask's). */
   readonly priority?: number;
   /** Times the task runs again when it raises, before its future fails (default 0). */
   readonly retries?: number;
@@ -71,7 +74,52 @@ export interface SubmitOptions {
   readonly workers?: string | readonly string[];
 }
 
-const SUBMIT_OPTIONS = new Set(['key', 'pure', 'priority', 'retries', 'workers']);
+const SUBMIT_OPTIONS = ['key', 'pure', 'priority', 'retries', 'workers'] as const;
+
+/**
+ * Checks options given to `client.options(...)`: an unknown name is refused with the closest
+ * one, a value of the wrong type names the option and what it takes.
+ */
+function checkSubmitOptions(options: unknown): SubmitOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`client.options() takes an object of options (${SUBMIT_OPTIONS.join(', ')}); got ${describe(options)}.`);
+  const o = options as Record<string, unknown>;
+  for (const name of Object.keys(o)) {
+    if ((SUBMIT_OPTIONS as readonly string[]).includes(name)) continue;
+    const near = closest(name, SUBMIT_OPTIONS, 1)[0];
+    throw new TypeError(`client.options(): unknown option ${JSON.stringify(name)}${near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}?)`}. Options are ${SUBMIT_OPTIONS.join(', ')}.`);
+  }
+  const bad = (name: string, takes: string): never => {
+    throw new TypeError(`client.options(): ${name} must be ${takes}; got ${describe(o[name])}.`);
+  };
+  const strings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (o.key !== undefined && typeof o.key !== 'string' && !strings(o.key)) bad('key', 'a string (or, for map, a string per element)');
+  if (o.pure !== undefined && typeof o.pure !== 'boolean') bad('pure', 'true or false');
+  if (o.priority !== undefined && (typeof o.priority !== 'number' || !Number.isFinite(o.priority))) bad('priority', 'a finite number');
+  if (o.retries !== undefined && (typeof o.retries !== 'number' || !Number.isInteger(o.retries) || o.retries < 0)) bad('retries', 'a whole number >= 0');
+  if (o.workers !== undefined && typeof o.workers !== 'string' && !strings(o.workers)) bad('workers', 'a worker name or address, or a list of them');
+  return o as SubmitOptions;
+}
+
+/**
+ * `client.options({...})`: submissions with options, which stay apart from the task's arguments
+ * (`submit(fn, ...args)` takes every argument as data).
+ */
+export class WithOptions {
+  constructor(
+    readonly client: Client,
+    readonly options: SubmitOptions,
+  ) {}
+
+  /** `client.submit` with these options. */
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: unknown[]): Future<Awaited<R>> {
+    return this.client.submitWith(this.options, fn, args) as Future<Awaited<R>>;
+  }
+
+  /** `client.map` with these options (`key`: a prefix, or one key per element). */
+  map<R>(fn: (...args: never[]) => R, ...iterables: ReadonlyArray<Iterable<unknown>>): Array<Future<Awaited<R>>> {
+    return this.client.mapWith(this.options, fn, iterables) as Array<Future<Awaited<R>>>;
+  }
+}
 
 /** How long a client tries to join its scheduler again after losing it (Dask's connect timeout is 30 s). */
 const RECONNECT_MS = 30_000;
@@ -185,10 +233,17 @@ export class Client {
 
   constructor(options?: string | ClientOptions | Cluster) {
     const given = isCluster(options) ? options : undefined;
-    const opts: ClientOptions = typeof options === 'string' ? { address: options } : given !== undefined ? {} : ((options as ClientOptions | undefined) ?? {});
+    if (options !== undefined && typeof options !== 'string' && given === undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) throw new TypeError(`new Client() takes a scheduler address ('tcp://host:8786', 'host:8786', 'nats://host:4222'), options or a cluster; got ${describe(options)}.`);
+    const asked: ClientOptions = typeof options === 'string' ? { address: options } : given !== undefined ? {} : ((options as ClientOptions | undefined) ?? {});
+    checkClientOptions(asked);
+    const opts: ClientOptions = asked.address === undefined ? asked : { ...asked, address: normalizeAddress(asked.address) };
     if (given !== undefined) {
       this.cluster = given;
       this.#ownsCluster = false;
+    } else if (opts.address === undefined) {
+      // the cluster exists at once (client.cluster.adapt(...) right after new Client(), as in Dask);
+      // sized by the configuration in scope when not by the options
+      this.cluster = new LocalCluster(clusterOptions(opts));
     }
     if (opts.setAsDefault !== false) {
       defaultClient = this;
@@ -215,11 +270,8 @@ export class Client {
       await this.cluster.listening;
       address = this.cluster.schedulerAddress;
       secret = this.cluster.secret;
-    } else if (address === undefined) {
-      this.cluster = await LocalCluster.launch(opts);
-      address = this.cluster.schedulerAddress;
-      secret = this.cluster.secret;
     }
+    if (address === undefined) throw new Error('Client: neither a scheduler address nor a cluster (a bug in Skein)');
     this.#transport = await transportFor(address, secret);
     this.#overNats = overNats(address);
     const comm = await this.#transport.connect<ToClient, ToScheduler>(address, { unref: true });
@@ -276,6 +328,7 @@ export class Client {
     const again = this.#instance !== undefined;
     this.#instance = message.instance;
     this.#journal = message.journal;
+    this.#remoteDashboard = message.dashboard;
     if (!again) return;
     const known = new Set(message.known);
     for (const [key, ks] of this.#keys) if ((ks.status === 'pending' || ks.status === 'finished') && !known.has(key)) this.#settle(key, { status: 'lost' });
@@ -330,10 +383,17 @@ export class Client {
     return this.#hold(next);
   }
 
-  /** The dashboard's URL (a cluster this client started; once `ready`, or as soon as its scheduler is up). */
+  /**
+   * The dashboard's URL: of the cluster this client started or was given, once its scheduler
+   * listens (`await client.ready`), or the one a remote scheduler serves, once joined; undefined
+   * when there is none.
+   */
   get dashboardLink(): string | undefined {
-    return this.cluster?.dashboard?.link;
+    return this.cluster?.dashboard?.link ?? this.#remoteDashboard;
   }
+
+  /** The dashboard a scheduler this client joined says it serves. */
+  #remoteDashboard: string | undefined;
 
   /** The scheduler's address. */
   get schedulerAddress(): string {
@@ -345,20 +405,42 @@ export class Client {
   #handle(message: ToClient): void {
     switch (message.op) {
       case 'key-in-memory':
+        // (computed before a cancel reached the scheduler: the future stays cancelled)
+        if (this.#keys.get(message.key)?.status === 'cancelled') return;
         return this.#settle(message.key, { status: 'finished', holders: message.holders });
-      case 'task-erred':
-        return this.#settle(message.key, { status: 'error', error: { root: message.root, error: message.error, killed: message.killed } });
-      case 'cancelled':
+      case 'task-erred': {
+        // scattered data whose last holder died is lost (it has no recipe); what needs it failed
+        const lost = message.root === message.key && message.error.props?.code === 'SCATTERED_DATA_LOST';
+        return this.#settle(message.key, { status: lost ? 'lost' : 'error', error: { root: message.root, error: message.error, killed: message.killed } });
+      }
+      case 'lost-data': {
+        // its last holder went: the scheduler computes it again, and says where with key-in-memory
+        const ks = this.#keys.get(message.key);
+        if (ks !== undefined && ks.status === 'finished') Object.assign(ks, { status: 'pending', holders: [] });
+        return;
+      }
+      case 'cancelled': {
+        // the answer to this client's own cancel, already applied (the key may be submitted again since)
+        const mine = this.#cancelling.get(message.key);
+        if (mine !== undefined) {
+          if (mine <= 1) this.#cancelling.delete(message.key);
+          else this.#cancelling.set(message.key, mine - 1);
+          return;
+        }
         return this.#settle(message.key, { status: 'cancelled' });
+      }
       case 'events':
         for (const follow of this.#followers) follow(message.events);
         return;
       case 'reply': {
         const resolve = this.#replies.get(message.id);
         this.#replies.delete(message.id);
-        resolve?.(message.value);
+        resolve?.(message.error === undefined ? message.value : new RefusedRequest(message.error));
         return;
       }
+      case 'request-refused':
+        process.emitWarning(`the scheduler refused ${message.request}: ${message.message}`, { code: 'SKEIN_REQUEST_REFUSED' });
+        return;
       case 'welcome':
         return this.#welcome(message);
       case 'closing':
@@ -428,6 +510,9 @@ export class Client {
     if (free.length > 0 && !this.#closed) void this.#inOrder(async () => this.#comm?.send({ op: 'release-keys', client: this.id, keys: free }));
   }
 
+  /** Keys this client cancelled whose `cancelled` answers from the scheduler are still to come, with how many. */
+  readonly #cancelling = new Map<string, number>();
+
   /** Stops keys a run held without futures. */
   async cancelKeys(keys: readonly string[]): Promise<void> {
     const free = keys.filter((k) => (this.#keys.get(k)?.refs ?? 0) === 0);
@@ -440,7 +525,7 @@ export class Client {
 
   errorOf(key: string): unknown {
     const ks = this.#keys.get(key);
-    if (ks?.status !== 'error' || ks.error === undefined) return undefined;
+    if ((ks?.status !== 'error' && ks?.status !== 'lost') || ks.error === undefined) return undefined;
     return fromWireError(ks.error.error);
   }
 
@@ -461,12 +546,14 @@ export class Client {
 
   async #ask(message: Extract<ToScheduler, { op: 'who-has' | 'scheduler-info' | 'story' | 'has-what' | 'task-stream' | 'run-on-scheduler' | 'restart' | 'register-plugin' | 'unregister-plugin' | 'get-profile' | 'performance-data' }>): Promise<unknown> {
     const comm = await this.#scheduler();
-    return this.#hold(
+    const value = await this.#hold(
       new Promise((resolve) => {
         this.#replies.set(message.id, resolve);
         comm.send(message);
       }),
     );
+    if (value instanceof RefusedRequest) throw new TypeError(`${message.op}: the scheduler refused the request: ${value.message}`);
+    return value;
   }
 
   // ---- submitting ------------------------------------------------------------------------------
@@ -525,38 +612,83 @@ export class Client {
   }
 
   /**
-   * Runs `fn(...args)` on the cluster; futures among the arguments (in arrays and plain objects
-   * too) are its dependencies. A last argument made only of `key`, `pure` and `priority` is the
-   * options.
+   * Runs `fn(...args)` on the cluster (Dask's `submit`); futures among the arguments (in arrays and
+   * plain objects too) are its dependencies. Every argument is data: options go through
+   * `client.options({ key, pure, priority, retries, workers }).submit(fn, ...args)`.
    */
   submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: unknown[]): Future<Awaited<R>> {
-    const last = args[args.length - 1];
-    const options = isSubmitOptions(last) ? (args.pop() as SubmitOptions) : {};
+    return this.submitWith({}, fn, args) as Future<Awaited<R>>;
+  }
+
+  /**
+   * Submissions with options (as Ray's `.options()`): `client.options({ priority: 1 }).submit(fn, x)`
+   * or `.map(fn, xs)`. An unknown option name is refused with the closest one.
+   */
+  options(options: SubmitOptions): WithOptions {
+    return new WithOptions(this, checkSubmitOptions(options));
+  }
+
+  /** `submit` with options given apart from the arguments (what `options(...).submit` calls). */
+  submitWith(options: SubmitOptions, fn: (...args: never[]) => unknown, args: readonly unknown[]): Future {
+    if (typeof fn !== 'function') throw new TypeError(`submit() takes a function first; got ${describe(fn)}.`);
+    if (Array.isArray(options.key)) throw new TypeError('submit(): key must be one string (a list of keys is for map).');
     const deps = new Set<string>();
     const graphArgs = mapValue(args, FUTURES_TO_KEYS, deps, () => [`submit(${fn.name || 'lambda'})`, 'args']) as unknown[];
-    const key = options.key ?? `${fn.name || 'lambda'}-${tokenize(options.pure === false ? [fn, ...args, randomBytes(8).toString('hex')] : [fn, ...args], (v) => (v instanceof Future ? v.key : undefined))}`;
-    const future = new Future<Awaited<R>>(key, this);
-    this.#state(key);
+    const key = (options.key as string | undefined) ?? `${fn.name || 'lambda'}-${tokenize(options.pure === false ? [fn, ...args, randomBytes(8).toString('hex')] : [fn, ...args], (v) => (v instanceof Future ? v.key : undefined))}`;
+    const future = new Future(key, this);
+    // a cancelled future as an argument: the task is cancelled too (Dask raises CancelledError)
+    const cancelledDep = [...deps].find((d) => this.#keys.get(d)?.status === 'cancelled');
+    if (cancelledDep !== undefined) {
+      this.#settle(key, { status: 'cancelled', holders: [] });
+      return future;
+    }
+    const ks = this.#state(key);
+    // the same pure key submitted again after a cancel or a restart: computed anew
+    if (ks.status === 'cancelled') ks.status = 'pending';
     const value = [fn, ...graphArgs];
     // the caller is on the stack only now: its imports are where `fn` is looked for first
     noteCallers();
-    const placement = { retries: options.retries ?? 0, workers: typeof options.workers === 'string' ? [options.workers] : options.workers };
-    void this.#inOrder(() => this.#submitOne(key, value, [...deps], options.priority ?? 0, placement)).catch((error: unknown) => {
+    const placement = { retries: options.retries ?? 0, workers: typeof options.workers === 'string' ? [options.workers] : options.workers, priority: options.priority ?? 0 };
+    void this.#inOrder(() => this.#submitOne(key, value, [...deps], placement)).catch((error: unknown) => {
       this.#settle(key, { status: 'error', error: { root: key, error: toWireError(error) } });
     });
     return future;
   }
 
-  async #submitOne(key: string, value: unknown, deps: string[], priority: number, placement: { retries: number; workers: readonly string[] | undefined }): Promise<void> {
+  async #submitOne(key: string, value: unknown, deps: string[], placement: { retries: number; workers: readonly string[] | undefined; priority: number }): Promise<void> {
+    // cancelled before it was sent, or an input was: it is not sent (Dask's cancel wins)
+    if (this.#keys.get(key)?.status === 'cancelled') return;
+    if (deps.some((d) => this.#keys.get(d)?.status === 'cancelled')) return this.#settle(key, { status: 'cancelled', holders: [] });
     const graph = compileGraph(new Map<string, unknown>([[key, value], ...deps.map((d) => [d, null] as [string, unknown])]));
-    const [spec] = await encodeGraph(graph, new Int32Array(graph.size), this.nextPriorityBase() - priority, [0]);
-    const { retries, workers } = placement;
-    await this.submitSpecs([{ ...spec!, deps, ...(retries > 0 ? { retries } : {}), ...(workers !== undefined ? { workers: [...workers] } : {}) }], [key]);
+    const [spec] = await encodeGraph(graph, new Int32Array(graph.size), this.nextPriorityBase(), [0]);
+    const { retries, workers, priority } = placement;
+    await this.submitSpecs([{ ...spec!, deps, ...(priority !== 0 ? { userPriority: priority } : {}), ...(retries > 0 ? { retries } : {}), ...(workers !== undefined ? { workers: [...workers] } : {}) }], [key]);
   }
 
-  /** `submit` for each element: one future per element. */
-  map<T, R>(fn: (x: T) => R, xs: Iterable<T>, options: Omit<SubmitOptions, 'key'> = {}): Array<Future<Awaited<R>>> {
-    return [...xs].map((x) => this.submit(fn, x, { ...options }) as Future<Awaited<R>>);
+  /**
+   * `submit` for each element (Dask's `map`): with several iterables, `fn` gets one element of
+   * each, up to the shortest. Options go through `client.options({...}).map(...)`.
+   */
+  map<R>(fn: (...args: never[]) => R, ...iterables: ReadonlyArray<Iterable<unknown>>): Array<Future<Awaited<R>>> {
+    return this.mapWith({}, fn, iterables) as Array<Future<Awaited<R>>>;
+  }
+
+  /** `map` with options given apart from the iterables (what `options(...).map` calls). */
+  mapWith(options: SubmitOptions, fn: (...args: never[]) => unknown, iterables: ReadonlyArray<Iterable<unknown>>): Future[] {
+    if (typeof fn !== 'function') throw new TypeError(`map() takes a function first; got ${describe(fn)}.`);
+    if (iterables.length === 0) throw new TypeError('map() needs at least one iterable of arguments after the function.');
+    const lists = iterables.map((it, i) => {
+      if (it === null || typeof it !== 'object' || typeof (it as Iterable<unknown>)[Symbol.iterator] !== 'function') throw new TypeError(`map(): argument ${i + 2} is not iterable (got ${describe(it)}); pass arrays or other iterables of arguments. Options go through client.options({...}).map(...).`);
+      return [...it];
+    });
+    const n = Math.min(...lists.map((l) => l.length));
+    const keys = options.key;
+    if (Array.isArray(keys) && keys.length !== n) throw new RangeError(`map(): ${keys.length} keys given for ${n} elements; give one key per element, or a prefix.`);
+    return Array.from({ length: n }, (_, i) => {
+      const args = lists.map((l) => l[i]);
+      const key = Array.isArray(keys) ? keys[i] : typeof keys === 'string' ? `${keys}-${tokenize(options.pure === false ? [fn, ...args, randomBytes(8).toString('hex')] : [fn, ...args], (v) => (v instanceof Future ? v.key : undefined))}` : undefined;
+      return this.submitWith({ ...options, key }, fn, args);
+    });
   }
 
   /** Futures for delayed values (or a raw graph's keys): they run on the cluster now. */
@@ -596,15 +728,21 @@ export class Client {
     return await runOnClient(this, graph, keys, { callbacks: [], signal: options.signal });
   }
 
-  /** Sends data to the workers (round robin, or to every worker with `broadcast`); futures for it. */
-  scatter<T>(data: readonly T[], options: { broadcast?: boolean } = {}): Promise<Array<Future<T>>> {
+  /**
+   * Sends data to the workers (round robin, or to every worker with `broadcast`; `workers`: only
+   * those, by name or address); futures for it. Scattered data has no task to compute it again:
+   * lost with its last holder, its future fails saying so.
+   */
+  scatter<T>(data: readonly T[], options: { broadcast?: boolean; workers?: string | readonly string[] } = {}): Promise<Array<Future<T>>> {
     return this.#hold(this.#scatter(data, options));
   }
 
-  async #scatter<T>(data: readonly T[], options: { broadcast?: boolean }): Promise<Array<Future<T>>> {
+  async #scatter<T>(data: readonly T[], options: { broadcast?: boolean; workers?: string | readonly string[] }): Promise<Array<Future<T>>> {
+    if (!Array.isArray(data)) throw new TypeError(`scatter() takes a list of values; got ${describe(data)}.`);
     const comm = await this.#scheduler();
-    const workers = Object.values((await this.schedulerInfo()).workers);
-    if (workers.length === 0) throw Errors.noWorkers();
+    const only = typeof options.workers === 'string' ? [options.workers] : options.workers;
+    const workers = Object.values((await this.schedulerInfo()).workers).filter((w) => only === undefined || only.includes(w.name) || only.includes(w.address));
+    if (workers.length === 0) throw only === undefined ? Errors.noWorkers() : new Error(`scatter(): none of the workers ${only.map((w) => JSON.stringify(w)).join(', ')} is in the cluster.`);
     const keys = data.map((d) => `scatter-${tokenize([d])}`);
     const futures = keys.map((k) => new Future<T>(k, this));
     const targets = options.broadcast === true ? workers.map((w) => w.address) : undefined;
@@ -639,18 +777,6 @@ export class Client {
 
   async #gatherKeys(keys: readonly string[], finishedKeys: () => readonly string[]): Promise<Map<string, unknown>> {
     await this.#connected;
-    await Promise.all(keys.map((k) => this.settledKey(k)));
-    const byHolder = new Map<string, string[]>();
-    for (const key of keys) {
-      const ks = this.#keys.get(key);
-      if (ks === undefined || ks.status === 'lost') throw this.#startFailure ?? Errors.clientClosed();
-      if (ks.status === 'cancelled') throw Errors.cancelled(new Error(`future ${JSON.stringify(key)} was cancelled`), finishedKeys());
-      if (ks.status === 'error') throw Errors.taskFailed(ks.error!.root, fromWireError(ks.error!.error), finishedKeys());
-      const holder = ks.holders[0]!;
-      let list = byHolder.get(holder);
-      if (list === undefined) byHolder.set(holder, (list = []));
-      list.push(key);
-    }
     const out = new Map<string, unknown>();
     const classes = new Map<string, Function>();
     const fetch = async (holder: string, list: readonly string[]): Promise<string[]> => {
@@ -659,37 +785,71 @@ export class Client {
       for (const [key, wire] of reply.items) out.set(key, await fromWire(wire, classes));
       return [...reply.missing];
     };
-    await Promise.all(
-      [...byHolder].map(async ([holder, list]) => {
-        const lost = await fetch(holder, list);
-        if (lost.length === 0) return;
-        // the holder is gone or let go of them (a worker retired, its results copied elsewhere): ask where they are now
-        const where = (await this.#ask({ op: 'who-has', id: ++this.#requestId, keys: lost })) as Record<string, string[]>;
-        for (const key of lost) {
-          const now = (where[key] ?? []).filter((h) => h !== holder);
-          const ks = this.#keys.get(key);
-          if (ks !== undefined) ks.holders = now;
-          if (now[0] === undefined || (await fetch(now[0], [key])).length > 0) throw Errors.dataLost([key], holder);
-        }
-      }),
-    );
+    // a result whose holder retired or died while this ran is fetched where it is now, or waited
+    // for while the scheduler computes it again (lost-data): a few rounds, then the loss is said
+    let todo = [...keys];
+    for (let round = 0; todo.length > 0; round++) {
+      await Promise.all(todo.map((k) => this.settledKey(k)));
+      const byHolder = new Map<string, string[]>();
+      for (const key of todo) {
+        const ks = this.#keys.get(key);
+        if (ks === undefined || (ks.status === 'lost' && ks.error === undefined)) throw this.#startFailure ?? Errors.clientClosed();
+        if (ks.status === 'cancelled') throw Errors.cancelled(new Error(`future ${JSON.stringify(key)} was cancelled`), finishedKeys());
+        if (ks.status === 'lost') throw fromWireError(ks.error!.error);
+        if (ks.status === 'error') throw Errors.taskFailed(ks.error!.root, fromWireError(ks.error!.error), finishedKeys());
+        const holder = ks.holders[0]!;
+        let list = byHolder.get(holder);
+        if (list === undefined) byHolder.set(holder, (list = []));
+        list.push(key);
+      }
+      const again: string[] = [];
+      await Promise.all(
+        [...byHolder].map(async ([holder, list]) => {
+          const lost = await fetch(holder, list);
+          if (lost.length === 0) return;
+          // the holder is gone or let go of them (a worker retired, its results copied elsewhere): ask where they are now
+          const where = (await this.#ask({ op: 'who-has', id: ++this.#requestId, keys: lost })) as Record<string, string[]>;
+          for (const key of lost) {
+            const now = (where[key] ?? []).filter((h) => h !== holder);
+            const ks = this.#keys.get(key);
+            if (ks !== undefined && ks.status === 'finished') ks.holders = now;
+            if (now[0] !== undefined && (await fetch(now[0], [key])).length === 0) continue;
+            if (ks !== undefined && (ks.status !== 'finished' || now.length > 0) && round < 10) again.push(key);
+            else throw Errors.dataLost([key], holder);
+          }
+        }),
+      );
+      todo = again;
+    }
     return out;
   }
 
-  /** Stops futures: what only they needed stops too. */
+  /**
+   * Stops futures (Dask's `cancel`): they are `cancelled` when this resolves, their dependents of
+   * this client are cancelled too, and what only they needed stops. Submitting the same pure key
+   * again computes it anew.
+   */
   cancel(futures: readonly Future[]): Promise<void> {
+    for (const f of futures) if (!(f instanceof Future)) return Promise.reject(new TypeError(`cancel() takes futures; got ${describe(f)}.`));
+    const keys = futures.map((f) => f.key);
+    for (const key of keys) this.#settle(key, { status: 'cancelled', holders: [] });
     return this.#inOrder(async () => {
       const comm = await this.#scheduler();
-      comm.send({ op: 'cancel-keys', client: this.id, keys: futures.map((f) => f.key) });
+      // the scheduler answers each with `cancelled`, which this client has applied already
+      for (const key of keys) this.#cancelling.set(key, (this.#cancelling.get(key) ?? 0) + 1);
+      comm.send({ op: 'cancel-keys', client: this.id, keys });
     });
   }
 
-  /** Runs erred futures again. */
+  /** Runs erred futures again (Dask's `retry`); a future that did not fail is left as it is. */
   retry(futures: readonly Future[]): Promise<void> {
+    for (const f of futures) if (!(f instanceof Future)) return Promise.reject(new TypeError(`retry() takes futures; got ${describe(f)}.`));
+    const erred = futures.filter((f) => this.#keys.get(f.key)?.status === 'error').map((f) => f.key);
+    if (erred.length === 0) return Promise.resolve();
+    for (const key of erred) this.#state(key).status = 'pending';
     return this.#inOrder(async () => {
       const comm = await this.#scheduler();
-      for (const f of futures) this.#state(f.key).status = 'pending';
-      comm.send({ op: 'retry-keys', client: this.id, keys: futures.map((f) => f.key) });
+      comm.send({ op: 'retry-keys', client: this.id, keys: erred });
     });
   }
 
@@ -698,9 +858,11 @@ export class Client {
     return (await this.#ask({ op: 'scheduler-info', id: ++this.#requestId })) as { address: string; workers: Record<string, WorkerInfo> };
   }
 
-  /** Every transition of `key` on the scheduler, oldest first (Dask's `story`). */
-  async story(key: string): Promise<LogEntry[]> {
-    return (await this.#ask({ op: 'story', id: ++this.#requestId, key })) as LogEntry[];
+  /** Every transition of a key (or a future's) on the scheduler, oldest first (Dask's `story`). */
+  async story(key: string | Future): Promise<LogEntry[]> {
+    const [k] = keysOf(key, 'story');
+    if (k === undefined) throw new TypeError('story() takes a key or a future.');
+    return (await this.#ask({ op: 'story', id: ++this.#requestId, key: k })) as LogEntry[];
   }
 
   /**
@@ -826,9 +988,13 @@ export class Client {
     return (await this.#ask({ op: 'performance-data', id: ++this.#requestId, start })) as PerformanceData;
   }
 
-  /** Which workers hold each key. */
-  async whoHas(keys: readonly string[]): Promise<Record<string, string[]>> {
-    return (await this.#ask({ op: 'who-has', id: ++this.#requestId, keys })) as Record<string, string[]>;
+  /**
+   * Which workers hold each key (Dask's `who_has`): of futures or keys (one, or a list); with
+   * none, of every result on the cluster.
+   */
+  async whoHas(futures?: Future | string | Iterable<Future | string>): Promise<Record<string, string[]>> {
+    const keys = futures === undefined ? undefined : keysOf(futures, 'whoHas');
+    return (await this.#ask({ op: 'who-has', id: ++this.#requestId, ...(keys === undefined ? {} : { keys }) })) as Record<string, string[]>;
   }
 
   /**
@@ -888,10 +1054,64 @@ export class Client {
   }
 }
 
-function isSubmitOptions(value: unknown): value is SubmitOptions {
-  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
-  const keys = Object.keys(value);
-  return keys.length > 0 && keys.every((k) => SUBMIT_OPTIONS.has(k));
+/**
+ * A scheduler address as Dask takes it: `host:port` is `tcp://host:port` (`localhost` is
+ * 127.0.0.1); addresses with a scheme are as they are.
+ */
+export function normalizeAddress(address: string): string {
+  if (typeof address !== 'string') throw new TypeError(`a scheduler address is a string such as 'tcp://127.0.0.1:8786'; got ${describe(address)}.`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address)) return address;
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address.trim());
+  if (m === null) throw new TypeError(`${JSON.stringify(address)} is not a scheduler address: give 'tcp://host:port' (or 'host:port'), 'nats://host:4222' or 'inproc://'.`);
+  const host = m[1] === 'localhost' ? '127.0.0.1' : m[1]!;
+  return `tcp://${host.includes(':') ? `[${host}]` : host}:${m[2]}`;
+}
+
+const CLUSTER_OPTIONS = ['nWorkers', 'threadsPerWorker', 'processes', 'memoryLimit', 'schedulerPort', 'validate', 'allowedFailures', 'workerTtlMs', 'dashboardAddress', 'dashboardToken', 'profile'] as const satisfies ReadonlyArray<keyof LocalClusterOptions>;
+const CONNECT_OPTIONS = ['address', 'secret', 'setAsDefault'] as const satisfies ReadonlyArray<keyof ClientOptions>;
+
+/** Refuses option names a client does not take (with the closest), and cluster options given with an address (Dask's "Unexpected keyword arguments"). */
+function checkClientOptions(opts: ClientOptions): void {
+  const names = Object.keys(opts);
+  const known: readonly string[] = [...CLUSTER_OPTIONS, ...CONNECT_OPTIONS];
+  for (const name of names) {
+    if (known.includes(name)) continue;
+    const near = closest(name, known, 1)[0];
+    throw new TypeError(`new Client(): unknown option ${JSON.stringify(name)}${near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}?)`}. Options are ${known.join(', ')}.`);
+  }
+  const forCluster = names.filter((n) => (CLUSTER_OPTIONS as readonly string[]).includes(n) && opts[n as keyof ClientOptions] !== undefined);
+  if (opts.address !== undefined && forCluster.length > 0) throw new TypeError(`new Client(): ${forCluster.join(', ')} size a cluster the client starts; a client of the scheduler at ${normalizeAddress(opts.address)} takes only ${CONNECT_OPTIONS.join(', ')}. Size the cluster where it is started (skein worker --nthreads, LocalCluster options).`);
+}
+
+/** The LocalCluster a client starts: its options, sized by the configuration in scope where they say nothing (numWorkers, threadsPerWorker). */
+function clusterOptions(opts: ClientOptions): LocalClusterOptions {
+  const { address: _address, secret: _secret, setAsDefault: _default, ...rest } = opts;
+  return { ...rest, nWorkers: opts.nWorkers ?? configuredValue('numWorkers') ?? undefined, threadsPerWorker: opts.threadsPerWorker ?? configuredValue('threadsPerWorker') };
+}
+
+/** A request the scheduler refused: its reason (a reply that carries an error). */
+class RefusedRequest {
+  constructor(readonly message: string) {}
+}
+
+/** Keys of futures or keys given as one or as an iterable of them; a TypeError naming `call` for anything else. */
+function keysOf(value: unknown, call: string): string[] {
+  const one = (v: unknown): string => {
+    if (v instanceof Future) return v.key;
+    if (typeof v === 'string') return v;
+    throw new TypeError(`${call}() takes futures or keys (strings); got ${describe(v)}.`);
+  };
+  if (typeof value === 'string' || value instanceof Future) return [one(value)];
+  if (value !== null && typeof value === 'object' && typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(value as Iterable<unknown>)].map(one);
+  throw new TypeError(`${call}() takes futures or keys (strings); got ${describe(value)}.`);
+}
+
+/** A value named in an error message: its type, and its text when short. */
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return value.constructor?.name === 'Object' ? 'a plain object' : `a ${value.constructor?.name ?? 'object'}`;
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
 }
 
 /** A value made ready to send: where its Buffers and class instances are. */

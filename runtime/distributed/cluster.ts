@@ -125,6 +125,8 @@ function forkNanny(names: readonly string[], nthreads: number, profiled: boolean
   });
   nannies.add(nanny);
   nanny.on('exit', () => nannies.delete(nanny));
+  // a write to a nanny that is ending (EPIPE) is not the program's error: its exit is handled
+  nanny.on('error', () => undefined);
   if (!exitHooked) {
     exitHooked = true;
     process.on('exit', () => {
@@ -164,6 +166,8 @@ export interface Cluster {
   readonly up: Promise<void>;
   readonly dashboard: Dashboard | undefined;
   scale(n: number): Promise<void>;
+  /** Scales with the work (Dask's `adapt`); see LocalCluster.adapt (a job cluster counts in jobs: `minimumJobs`, `maximumJobs`). */
+  adapt(options?: AdaptOptions): Adaptive;
   close(): Promise<void>;
 }
 
@@ -240,7 +244,13 @@ export class LocalCluster implements Cluster {
     this.#start = { op: 'start', secret: this.secret, nthreads: threadsPerWorker, memoryLimit, memory: memoryThresholds(), profileIntervalMs };
     this.#started = this.#begin();
     this.up = this.#started.then(() => this.#joined);
-    this.up.catch(() => undefined);
+    // starting holds the event loop (its sockets and processes never do): `await LocalCluster.start()`
+    // at the top level of a module resolves instead of ending the program with exit code 13
+    const starting = setInterval(() => undefined, 1 << 30);
+    this.up.then(
+      () => clearInterval(starting),
+      () => clearInterval(starting),
+    );
     this.#started.catch(() => undefined);
   }
 
@@ -450,7 +460,7 @@ export class LocalCluster implements Cluster {
       n.once('exit', () => resolve());
       n.ref();
       try {
-        n.send({ op: 'close' } satisfies ToNanny);
+        n.send({ op: 'close' } satisfies ToNanny, (error) => error !== null && n.kill('SIGKILL'));
       } catch {
         n.kill('SIGKILL');
       }

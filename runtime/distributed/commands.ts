@@ -31,6 +31,7 @@ export async function startSchedulerCommand(opts: { port: number; host: string; 
     await scheduler.close();
     throw error;
   }
+  scheduler.dashboardLink = dashboard?.link;
   const address = scheduler.address;
   const secretFile = opts.nats === undefined ? (opts.secretFile ?? defaultSecretFile(address)) : undefined;
   if (secretFile !== undefined) writeSecret(secretFile, secret);

@@ -4,7 +4,7 @@
  * `compute`; `new Client('tcp://HOST:8786')` joins a running scheduler, `new Client('nats://HOST:4222')`
  * one that listens through NATS (workers on other machines).
  */
-export { Client, Future, type ClientOptions, type FutureStatus, type SubmitOptions, isFuture } from './client.js';
+export { Client, Future, type ClientOptions, type FutureStatus, type SubmitOptions, WithOptions, isFuture } from './client.js';
 export { Adaptive, type AdaptOptions, type AdaptTarget, type Cluster, LocalCluster, type LocalClusterOptions, defaultSizing, parseDuration, parseMemoryLimit } from './cluster.js';
 export { wait, asCompleted, AsCompleted, type ReturnWhen } from './futures.js';
 export { Scheduler, type SchedulerOptions } from './scheduler.js';

@@ -22,10 +22,14 @@ export interface TaskSpec {
   readonly deps: readonly string[];
   /** Lower runs first: `order` within the graph, graphs in the order they were submitted. */
   readonly priority: number;
+  /** The user's priority (`client.options({ priority })`): higher runs first, before `priority` is looked at (Dask's rule). */
+  readonly userPriority?: number;
   /** Times the task runs again when it raises, before it fails (`submit`'s `retries`; default 0). */
   readonly retries?: number;
   /** Workers (names or addresses) the task may run on (`submit`'s `workers`); absent: any. */
   readonly workers?: readonly string[];
+  /** Data a client scattered: it has no recipe, so when its last holder goes it is lost, never computed. */
+  readonly scattered?: true;
 }
 
 /** A value with what the receiver needs to restore its Buffers and class instances. */
@@ -64,7 +68,7 @@ export type ToScheduler =
   | { readonly op: 'release-keys'; readonly client: string; readonly keys: readonly string[] }
   | { readonly op: 'cancel-keys'; readonly client: string; readonly keys: readonly string[] }
   | { readonly op: 'retry-keys'; readonly client: string; readonly keys: readonly string[] }
-  | { readonly op: 'who-has'; readonly id: number; readonly keys: readonly string[] }
+  | { readonly op: 'who-has'; readonly id: number; readonly keys?: readonly string[] }
   | { readonly op: 'scheduler-info'; readonly id: number }
   | { readonly op: 'story'; readonly id: number; readonly key: string }
   | { readonly op: 'has-what'; readonly id: number }
@@ -127,6 +131,8 @@ export type ToWorker =
       /** Each dependency with the data addresses of the workers that hold it. */
       readonly deps: ReadonlyArray<readonly [key: string, holders: readonly string[]]>;
       readonly priority: number;
+      /** The user's priority: higher runs first, before `priority`. */
+      readonly userPriority?: number;
       /** Send the value back with the result (a client asked for every value). */
       readonly sendValue: boolean;
       /** Sent ahead: run it once this task, the one before it in its chain, has finished here. */
@@ -198,14 +204,19 @@ export type ToClient =
    * scheduler started after it takes up its work; `known`: the keys this client holds futures
    * for that it knows (a client joining again: the others are lost).
    */
-  | { readonly op: 'welcome'; readonly instance: string; readonly journal: boolean; readonly known: readonly string[] }
+  | { readonly op: 'welcome'; readonly instance: string; readonly journal: boolean; readonly known: readonly string[]; readonly dashboard?: string }
   | { readonly op: 'events'; readonly events: readonly TaskEvent[] }
   /** A wanted key is in memory on these workers (data addresses). */
   | { readonly op: 'key-in-memory'; readonly key: string; readonly holders: readonly string[] }
   /** A wanted key failed: `root` is the task that raised (the key itself, or a dependency), `killed` the workers that died running it. */
   | { readonly op: 'task-erred'; readonly key: string; readonly root: string; readonly error: WireError; readonly killed?: readonly string[] }
   | { readonly op: 'cancelled'; readonly key: string }
-  | { readonly op: 'reply'; readonly id: number; readonly value: unknown }
+  /** A wanted key left memory (its last holder died): it is being computed again; where it is comes with `key-in-memory`. */
+  | { readonly op: 'lost-data'; readonly key: string }
+  /** The answer to a request with an id; `error`: why it was refused (a wrong argument) or failed. */
+  | { readonly op: 'reply'; readonly id: number; readonly value: unknown; readonly error?: string }
+  /** A request without an id was refused: what it was and why (Skein's client warns). */
+  | { readonly op: 'request-refused'; readonly request: string; readonly message: string }
   | { readonly op: 'closing' };
 
 // ---- between holders of data (worker to worker, client to worker) ---------------------

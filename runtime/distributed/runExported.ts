@@ -3,6 +3,7 @@
  * name in a worker's or the scheduler's process, its result (or error) sent back as it is.
  */
 import { isDelayedFunction } from '../graph/delayed.js';
+import { SOURCE_URL, functionFromSource } from '../loader/lambda.js';
 import { registerLoader, runtimeFile, workersNeedLoader } from '../loader/register.js';
 import { toWireError } from '../workers/runBatch.js';
 import type { FnRef } from '../workers/protocol.js';
@@ -28,6 +29,8 @@ export async function runExported(ref: FnRef, args: readonly unknown[], ownProce
  * runExported. `skein:distributed` (plugins.ts ownClass) is this process's own Skein.
  */
 export async function importExported([url, name]: FnRef, ownProcess: boolean): Promise<unknown> {
+  // a lambda that closes over nothing travels by its source, as in submit
+  if (url === SOURCE_URL) return functionFromSource(name);
   if (url.startsWith('skein:')) return ((await import(runtimeFile(`${url.slice('skein:'.length)}.js`))) as Record<string, unknown>)[name];
   if (ownProcess && workersNeedLoader([url])) registerLoader();
   const ns = (await import(url)) as Record<string, unknown>;

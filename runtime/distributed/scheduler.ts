@@ -8,6 +8,7 @@ import { clock } from '../core/timings.js';
 import { resolveConfig } from '../core/config.js';
 import { type Comm, type Listener, type Transport, overNats } from './comm.js';
 import type { ToClient, ToScheduler, ToWorker } from './protocol.js';
+import { requestProblem } from './requests.js';
 import { MEMORY_HISTORY, type Outbox, SchedulerState } from './schedulerState.js';
 import { type ProfileNode, emptyNode, mergeInto } from '../diagnostics/flame.js';
 import { runExported } from './runExported.js';
@@ -48,6 +49,8 @@ export class Scheduler {
    * one call tree, `version` counting the additions.
    */
   readonly profile: { on: boolean; intervalMs: number; root: ProfileNode; version: number } = { on: false, intervalMs: 0, root: emptyNode(), version: 0 };
+  /** The dashboard serving this scheduler, if any: clients that join are told (their `dashboardLink`). */
+  dashboardLink: string | undefined;
   /** Called when a worker registers or leaves (the cluster waits on it). */
   onWorkersChanged: (() => void) | undefined;
 
@@ -223,8 +226,6 @@ export class Scheduler {
     await this.#journal?.close();
     for (const [name, plugin] of this.#schedulerPlugins) await this.#closePlugin(name, plugin);
     this.#schedulerPlugins.clear();
-    // retirements waiting for copies: nothing more will come
-    for (const copy of this.#copies.splice(0)) copy.done();
     for (const c of this.#clients.values()) {
       c.send({ op: 'closing' });
       c.close();
@@ -244,6 +245,9 @@ export class Scheduler {
     let worker: string | undefined;
     let client: string | undefined;
     comm.onMessage((message) => {
+      // a malformed request is answered, never acted on: the scheduler does not die of one
+      const problem = requestProblem(message, worker !== undefined);
+      if (problem !== undefined) return this.#refuse(comm, message, problem);
       // taking up a journal: clients wait until it is done (workers join meanwhile)
       if (this.#recovering !== undefined && worker === undefined && message.op !== 'register-worker') {
         this.#recovering.deferred.push(() => comm.closed || dispatch(message));
@@ -252,6 +256,15 @@ export class Scheduler {
       dispatch(message);
     });
     const dispatch = (message: ToScheduler): void => {
+      try {
+        serve(message);
+      } catch (error) {
+        this.#internalError(message, error);
+        const id = (message as { id?: unknown }).id;
+        if (typeof id === 'number') (comm as Comm<ToScheduler, ToClient>).send({ op: 'reply', id, value: undefined, error: `the scheduler failed on ${message.op} (a bug in Skein): ${error instanceof Error ? error.message : String(error)}` });
+      }
+    };
+    const serve = (message: ToScheduler): void => {
       switch (message.op) {
         case 'register-worker': {
           // values travel V8-serialized and code is shipped bundled for this Node.js: one major version
@@ -286,7 +299,7 @@ export class Scheduler {
           this.#clients.set(client, c);
           // a client joining again (this scheduler took up the journal of the one it knew): where its futures are
           const known = this.#keysOf(client);
-          c.send({ op: 'welcome', instance: this.instance, journal: this.#journal !== undefined, known });
+          c.send({ op: 'welcome', instance: this.instance, journal: this.#journal !== undefined, known, dashboard: this.dashboardLink });
           for (const m of this.state.whereAre(known)) c.send(m);
           return;
         }
@@ -333,6 +346,14 @@ export class Scheduler {
         this.#send(this.state.releaseKeys(client, this.#keysOf(client), this.#id('client-gone')));
       }
     });
+  }
+
+  /** Answers a malformed request with why (to the request's id when it has one). */
+  #refuse(comm: AnyComm, message: unknown, problem: string): void {
+    const m = (message ?? {}) as { op?: unknown; id?: unknown };
+    const c = comm as Comm<ToScheduler, ToClient>;
+    if (typeof m.id === 'number') c.send({ op: 'reply', id: m.id, value: undefined, error: problem });
+    else c.send({ op: 'request-refused', request: typeof m.op === 'string' ? m.op.slice(0, 100) : String(m.op), message: problem });
   }
 
   /**
@@ -437,17 +458,9 @@ export class Scheduler {
         }
         return;
       }
-      case 'keys-added': {
-        this.#send(st.keysAdded(worker!, message.keys, this.#id('keys-added')));
-        // a key no holder had any more is not waited for: it is computed again when needed
-        for (const copy of this.#copies) {
-          for (const key of message.keys) copy.pending.delete(key);
-          for (const key of message.missing) copy.pending.delete(key);
-          if (copy.pending.size === 0) copy.done();
-        }
-        this.#copies = this.#copies.filter((c) => c.pending.size > 0);
-        return;
-      }
+      case 'keys-added':
+        // a key no holder had any more is asked of another worker while its retirement lasts
+        return this.#send(st.keysAdded(worker!, message.keys, this.#id('keys-added'), message.missing));
       case 'worker-paused':
         return this.#send(st.pauseWorker(worker!, message.paused, this.#id(message.paused ? 'worker-paused' : 'worker-resumed')));
       case 'memory-exceeded': {
@@ -497,29 +510,22 @@ export class Scheduler {
   /** Starts in-process workers again (a `processes: false` LocalCluster sets it: they have no supervisor). */
   restartInprocess: (() => Promise<void>) | undefined;
 
-  /** Retirements waiting for copies of their workers' results. */
-  #copies: Array<{ pending: Set<string>; done: () => void }> = [];
-
   /**
-   * Retires workers without losing anything: they get no new task, every result only they hold
-   * is copied to a worker that stays; resolves when the copies are made (or after `timeoutMs`:
-   * what was not copied is computed again if it is needed). The caller then stops them.
+   * Retires workers without losing anything (Dask's RetireWorker): they get no new task, what they
+   * run finishes, and every result only they hold is copied to a worker that stays, those they
+   * finish meanwhile too; resolves when they may go (or after `timeoutMs`: what was not copied is
+   * computed again if it is needed). The caller then stops them.
    */
   async retire(addresses: readonly string[], timeoutMs = 30_000): Promise<void> {
-    const { out, pending } = this.state.retireWorkers(addresses, this.#id('retire-workers'));
-    this.#send(out);
-    if (pending.size === 0) return;
-    await new Promise<void>((resolve) => {
-      // a ref'd timer: the program waits for the copies (cleared as soon as they are made)
-      const timer = setTimeout(resolve, timeoutMs);
-      this.#copies.push({
-        pending,
-        done: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
+    const end = Date.now() + timeoutMs;
+    this.#send(this.state.retireWorkers(addresses, this.#id('retire-workers')));
+    while (!this.#closing) {
+      const { out, done } = this.state.retireProgress(addresses, this.#id('retire-progress'));
+      this.#send(out);
+      if (done || Date.now() > end) return;
+      // a ref'd timer: the program waits for the copies
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   // ---- plugins ----------------------------------------------------------------------------

@@ -48,6 +48,11 @@ const CHAIN_AHEAD = 32;
 /** Bytes a worker fetches from a peer per ms (for weighing data movement against waiting). */
 const BYTES_PER_MS = 100_000;
 
+/** Negative when `a` runs before `b`: the user's priority first (higher first), then the graph's (lower first). */
+export function comparePriority(a: { readonly priority: number; readonly userPriority?: number }, b: { readonly priority: number; readonly userPriority?: number }): number {
+  return (b.userPriority ?? 0) - (a.userPriority ?? 0) || a.priority - b.priority;
+}
+
 /** Whether `ts` may run on `ws`: no restriction, or `ws` named in it by name or address. */
 function allowedOn(ts: TaskState, ws: WorkerState): boolean {
   const allowed = ts.spec.workers;
@@ -346,7 +351,7 @@ export class SchedulerState {
       keys.forEach((key, i) => {
         let ts = this.tasks.get(key);
         if (ts === undefined) {
-          ts = newTask({ key, task: null, fns: [], deps: [], priority: 0 });
+          ts = newTask({ key, task: null, fns: [], deps: [], priority: 0, scattered: true });
           this.tasks.set(key, ts);
         }
         ts.whoWants.add(client);
@@ -469,7 +474,7 @@ export class SchedulerState {
       const dts = this.tasks.get(dep);
       const hs = this.workers.get(holder);
       if (dts !== undefined && hs !== undefined && dts.whoHas.delete(hs)) hs.hasWhat.delete(dts);
-      if (dts !== undefined && dts.state === 'memory' && dts.whoHas.size === 0) rec.set(dts, 'released');
+      if (dts !== undefined && dts.state === 'memory' && dts.whoHas.size === 0) this.#lostLastCopy(dts, hs?.name ?? holder, rec);
       const ts = this.tasks.get(key);
       if (ts !== undefined && ts.state === 'processing' && ts.processingOn?.address === address) rec.set(ts, 'waiting');
       else if (ts !== undefined && ts.pinnedTo?.address === address) this.#unpin(ts);
@@ -491,45 +496,78 @@ export class SchedulerState {
     });
   }
 
+  /** Keys being copied off retiring workers: each asked of one staying worker, until it answers `keys-added`. */
+  readonly #copying = new Set<string>();
+
   /**
-   * Starts retiring workers (scaling down): they get no new task, and each result only they hold
-   * is copied to another worker (the least loaded that is staying), which fetches it from them.
-   * Returns the keys still to copy; `keysAdded` reports each copy.
+   * Starts retiring workers (scaling down, Dask's RetireWorker policy): they get no new task, and
+   * each result only they hold is copied to a worker that stays (the least loaded), which fetches
+   * it from them. `retireProgress` copies what they finish meanwhile and says when they may go.
    */
-  retireWorkers(addresses: readonly string[], stimulus: string): { out: Outbox; pending: Set<string> } {
-    const pending = new Set<string>();
-    const out = this.#stimulate(stimulus, (o) => {
-      const leaving = new Set(addresses.map((a) => this.workers.get(a)).filter((ws): ws is WorkerState => ws !== undefined));
-      for (const ws of leaving) ws.retiring = true;
-      const staying = [...this.workers.values()].filter((ws) => !leaving.has(ws));
-      if (staying.length === 0) return;
-      const copies = new Map<WorkerState, Array<readonly [string, readonly string[]]>>();
-      let turn = 0;
-      for (const ws of leaving) {
-        for (const ts of ws.hasWhat) {
-          if (ts.state !== 'memory' || [...ts.whoHas].some((h) => !leaving.has(h)) || pending.has(ts.key)) continue;
-          // spread over the staying workers, least loaded first
-          staying.sort((a, b) => a.hasWhat.size - b.hasWhat.size || a.occupancy - b.occupancy);
-          const to = staying[turn++ % staying.length]!;
-          let list = copies.get(to);
-          if (list === undefined) copies.set(to, (list = []));
-          list.push([ts.key, [...ts.whoHas].map((h) => h.address)]);
-          pending.add(ts.key);
-        }
+  retireWorkers(addresses: readonly string[], stimulus: string): Outbox {
+    return this.#stimulate(stimulus, (out) => {
+      for (const address of addresses) {
+        const ws = this.workers.get(address);
+        if (ws !== undefined) ws.retiring = true;
       }
-      for (const [to, keys] of copies) o.toWorker(to.address, { op: 'acquire', keys });
+      this.#copyOffRetiring(addresses, out);
     });
-    return { out, pending };
   }
 
-  /** A worker now holds copies of `keys` (acquired from a retiring worker). */
-  keysAdded(address: string, keys: readonly string[], stimulus: string): Outbox {
-    return this.#stimulate(stimulus, (out) => {
+  /**
+   * Whether the retiring workers among `addresses` may go now: none runs a task or has one sent
+   * ahead, and every result only they hold has a copy on a worker that stays (or no worker
+   * stays). Copies what still needs copying (results finished since, copies that failed).
+   */
+  retireProgress(addresses: readonly string[], stimulus: string): { out: Outbox; done: boolean } {
+    let pending = 0;
+    const out = this.#stimulate(stimulus, (o) => {
+      pending = this.#copyOffRetiring(addresses, o);
+    });
+    let done = pending === 0;
+    for (const address of addresses) {
       const ws = this.workers.get(address);
-      if (ws === undefined) return;
+      if (ws !== undefined && (ws.processing.size > 0 || ws.pinned.size > 0)) done = false;
+    }
+    return { out, done };
+  }
+
+  /** Asks staying workers to copy the results only retiring workers hold; returns how many such results are not copied yet. */
+  #copyOffRetiring(addresses: readonly string[], out: Outbox): number {
+    const leaving = addresses.map((a) => this.workers.get(a)).filter((ws): ws is WorkerState => ws !== undefined && ws.retiring);
+    const staying = [...this.workers.values()].filter((ws) => !ws.retiring);
+    if (staying.length === 0) return 0;
+    const copies = new Map<WorkerState, Array<readonly [string, readonly string[]]>>();
+    let unique = 0;
+    let turn = 0;
+    for (const ws of leaving) {
+      for (const ts of ws.hasWhat) {
+        if (ts.state !== 'memory' || [...ts.whoHas].some((h) => !h.retiring)) continue;
+        unique++;
+        if (this.#copying.has(ts.key)) continue;
+        // spread over the staying workers, least loaded first
+        staying.sort((a, b) => a.hasWhat.size - b.hasWhat.size || a.occupancy - b.occupancy);
+        const to = staying[turn++ % staying.length]!;
+        let list = copies.get(to);
+        if (list === undefined) copies.set(to, (list = []));
+        list.push([ts.key, [...ts.whoHas].map((h) => h.address)]);
+        this.#copying.add(ts.key);
+      }
+    }
+    for (const [to, keys] of copies) out.toWorker(to.address, { op: 'acquire', keys });
+    return unique;
+  }
+
+  /** A worker now holds copies of `keys` (acquired from a retiring worker); `missing`: keys it could not fetch. */
+  keysAdded(address: string, keys: readonly string[], stimulus: string, missing: readonly string[] = []): Outbox {
+    return this.#stimulate(stimulus, (out) => {
+      for (const key of missing) this.#copying.delete(key);
+      const ws = this.workers.get(address);
       const unwanted: string[] = [];
       for (const key of keys) {
+        this.#copying.delete(key);
         const ts = this.tasks.get(key);
+        if (ws === undefined) continue;
         if (ts === undefined || ts.state !== 'memory') {
           unwanted.push(key); // let go meanwhile
           continue;
@@ -588,9 +626,23 @@ export class SchedulerState {
       }
       for (const ts of ws.hasWhat) {
         ts.whoHas.delete(ws);
-        if (ts.state === 'memory' && ts.whoHas.size === 0) rec.set(ts, 'released');
+        if (ts.state === 'memory' && ts.whoHas.size === 0) this.#lostLastCopy(ts, ws.name, rec);
       }
     });
+  }
+
+  /**
+   * The last copy of a result is gone: it is computed again, unless it was scattered data, which
+   * has no recipe: that is lost for good (never a made-up value), and what needs it fails saying so.
+   */
+  #lostLastCopy(ts: TaskState, holder: string, rec: Recommendations): void {
+    if (ts.spec.scattered !== true) {
+      rec.set(ts, 'released');
+      return;
+    }
+    ts.exception = scatteredLost(ts.key, holder);
+    ts.erredBecause = ts.key;
+    rec.set(ts, 'erred');
   }
 
   /** A client lets go of futures. */
@@ -606,10 +658,34 @@ export class SchedulerState {
   /** A client cancels futures: they and what only they needed stop; the client hears `cancelled`. */
   cancelKeys(client: string, keys: readonly string[], stimulus: string): Outbox {
     return this.#stimulate(stimulus, (out, rec) => {
+      // the dependents first (deepest first), as Dask's cancel_key: released before what they
+      // need, they do not ask for it again
+      const seen = new Set<TaskState>();
+      const order: TaskState[] = [];
+      const visit = (root: TaskState): void => {
+        const stack: Array<[TaskState, Iterator<TaskState>]> = [[root, root.dependents.values()]];
+        seen.add(root);
+        while (stack.length > 0) {
+          const top = stack[stack.length - 1]!;
+          const next = top[1].next();
+          if (next.done === true) {
+            order.push(top[0]);
+            stack.pop();
+          } else if (!seen.has(next.value)) {
+            seen.add(next.value);
+            stack.push([next.value, next.value.dependents.values()]);
+          }
+        }
+      };
+      const asked = new Set(keys);
       for (const key of keys) {
         const ts = this.tasks.get(key);
-        if (ts === undefined) continue;
-        out.toClient(client, { op: 'cancelled', key });
+        if (ts !== undefined && !seen.has(ts)) visit(ts);
+        // every key asked for is answered, known or not (the client counts the answers)
+        else if (ts === undefined) out.toClient(client, { op: 'cancelled', key });
+      }
+      for (const ts of order) {
+        if (ts.whoWants.has(client) || asked.has(ts.key)) out.toClient(client, { op: 'cancelled', key: ts.key });
         this.#letGo(ts, client, rec, true);
       }
     });
@@ -723,8 +799,13 @@ export class SchedulerState {
     this.#streamNext = (this.#streamNext + 1) % this.#streamKept;
   }
 
-  whoHas(keys: readonly string[]): Record<string, string[]> {
+  /** Where each key is (data addresses; [] for a key not in memory or unknown); no keys: every key in memory (Dask's `who_has()`). */
+  whoHas(keys?: readonly string[]): Record<string, string[]> {
     const out: Record<string, string[]> = {};
+    if (keys === undefined) {
+      for (const ts of this.tasks.values()) if (ts.state === 'memory') out[ts.key] = [...ts.whoHas].map((w) => w.address);
+      return out;
+    }
     for (const k of keys) out[k] = [...(this.tasks.get(k)?.whoHas ?? [])].map((w) => w.address);
     return out;
   }
@@ -772,7 +853,7 @@ export class SchedulerState {
         else this.#apply(ts, to, out, rec);
       }
       if (ready.length === 0) return;
-      if (ready.length > 1) ready.sort((a, b) => a.spec.priority - b.spec.priority);
+      if (ready.length > 1) ready.sort((a, b) => comparePriority(a.spec, b.spec));
       for (const ts of ready) if (ts.state === 'waiting') this.#apply(ts, 'processing', out, rec);
     }
   }
@@ -834,7 +915,7 @@ export class SchedulerState {
       const measured = this.#durations.get(ts.group)?.mean;
       if (!ts.stealing && ts.spec.workers === undefined && measured !== undefined && measured >= STEAL_MIN_MS) candidates.push(ts);
     }
-    candidates.sort((a, b) => b.spec.priority - a.spec.priority);
+    candidates.sort((a, b) => comparePriority(b.spec, a.spec));
     const keys = candidates.slice(0, Math.min(Math.floor(spare / 2), STEAL_AT_ONCE)).map((ts) => {
       ts.stealing = true;
       return ts.key;
@@ -922,7 +1003,7 @@ export class SchedulerState {
   #computeMessage(ts: TaskState, after: string | undefined): ToWorker {
     const deps = ts.dependencies.map((d) => [d.key, [...d.whoHas].map((w) => w.address)] as const);
     const sendValue = [...ts.followers.values()].some(Boolean);
-    return { op: 'compute-task', key: ts.key, task: ts.spec.task, fns: ts.spec.fns, deps, priority: ts.spec.priority, sendValue, after };
+    return { op: 'compute-task', key: ts.key, task: ts.spec.task, fns: ts.spec.fns, deps, priority: ts.spec.priority, ...(ts.spec.userPriority !== undefined ? { userPriority: ts.spec.userPriority } : {}), sendValue, after };
   }
 
   /**
@@ -1113,12 +1194,28 @@ export class SchedulerState {
     }
     ts.whoHas.clear();
     ts.state = 'released';
+    // still wanted: its last holder went, so it is computed again (clients wait for it anew)
+    for (const client of ts.whoWants) out.toClient(client, { op: 'lost-data', key: ts.key });
     // a dependent handed out or queued may not have this data yet: it waits for it again
     for (const d of ts.dependents) {
       if (d.state === 'processing' || d.state === 'queued') rec.set(d, 'waiting');
       else this.#unpin(d, out);
     }
     this.#afterRelease(ts, out, rec);
+  }
+
+  /** memory → erred: scattered data lost with its last holder; dependents fail, those running too. */
+  memoryToErred(ts: TaskState, out: Outbox, rec: Recommendations): void {
+    for (const ws of ts.whoHas) ws.hasWhat.delete(ts);
+    ts.whoHas.clear();
+    for (const dep of ts.dependents) {
+      if (dep.state !== 'processing') continue;
+      const ws = dep.processingOn;
+      if (ws !== undefined && this.workers.has(ws.address)) out.toWorker(ws.address, { op: 'free-keys', keys: [dep.key] });
+      dep.erredBecause = ts.key;
+      rec.set(dep, 'erred');
+    }
+    this.toErred(ts, out, rec);
   }
 
   /** processing → released: the worker died, or nobody wants it any more. */
@@ -1213,6 +1310,7 @@ const TRANSITIONS: Readonly<Record<string, Transition>> = {
   'queued→erred': SchedulerState.prototype.toErred,
   'no-worker→erred': SchedulerState.prototype.toErred,
   'memory→released': SchedulerState.prototype.memoryToReleased,
+  'memory→erred': SchedulerState.prototype.memoryToErred,
   'processing→released': SchedulerState.prototype.processingToReleased,
   'waiting→released': SchedulerState.prototype.waitingToReleased,
   'queued→released': SchedulerState.prototype.waitingToReleased,
@@ -1263,6 +1361,14 @@ function missingDependency(key: string, missing: readonly string[]): WireError {
 }
 
 
+function scatteredLost(key: string, holder: string): WireError {
+  return {
+    name: 'SkeinError',
+    message: `The scattered data ${JSON.stringify(key)} was lost: ${holder}, the only worker holding it, is gone, and scattered data has no task to compute it again. Scatter it again (scatter(data, { broadcast: true }) keeps a copy on every worker), or make it with submit so that it can be recomputed.`,
+    props: { code: 'SCATTERED_DATA_LOST' },
+  };
+}
+
 function killedWorker(ts: TaskState, allowed: number): WireError {
   const workers = ts.killedOn.join(', ');
   if (ts.memoryDeaths.length === ts.killedOn.length) {
@@ -1311,7 +1417,7 @@ class PriorityQueue {
     this.#down(this.#at.get(last)!);
   }
   #less(a: TaskState, b: TaskState): boolean {
-    return a.spec.priority < b.spec.priority;
+    return comparePriority(a.spec, b.spec) < 0;
   }
   #swap(i: number, j: number): void {
     const h = this.#heap;

@@ -36,6 +36,14 @@ export function superviseWorker(
   let stopped: () => void = () => undefined;
   const gone = new Promise<void>((resolve) => (stopped = resolve));
 
+  /**
+   * Tells the worker, if its channel is open: a worker dying meanwhile makes the write fail
+   * (EPIPE), which its exit handles; unreported, that error would end the supervisor.
+   */
+  const send = (child: ChildProcess, message: unknown): void => {
+    if (child.connected) child.send(message as object, (error) => void error);
+  };
+
   const start = (): void => {
     const child = fork(fileURLToPath(new URL('./distributedWorker.js', import.meta.url)), [identity.name, String(identity.nthreads), ...(identity.profiled === true ? ['profile'] : [])], {
       // --expose-gc: a worker over its memory limit collects garbage right after it spills
@@ -48,7 +56,9 @@ export function superviseWorker(
       serialization: 'advanced',
     });
     worker = child;
-    if (config !== undefined) child.send(config);
+    // a failed write to a dying worker (its exit is what counts)
+    child.on('error', () => undefined);
+    if (config !== undefined) send(child, config);
     child.on('message', (m: { op: string }) => {
       if (m.op === 'started') events.started?.(child.pid!);
     });
@@ -68,12 +78,12 @@ export function superviseWorker(
   return {
     configure(c) {
       config = c;
-      worker?.send(c);
+      if (worker !== undefined) send(worker, c);
     },
     stop() {
       stopping = true;
       if (worker === undefined) return Promise.resolve();
-      worker.send({ op: 'close' });
+      send(worker, { op: 'close' });
       const w = worker;
       setTimeout(() => w.kill('SIGKILL'), 2000).unref();
       return gone;

@@ -716,14 +716,18 @@ export class Worker {
     return this.#data.get(key) ?? this.#fetched.get(key)?.value;
   }
 
-  /** Hands ready tasks to the pool: at most two batches per thread in flight, same functions together, best priority first. */
+  /**
+   * Hands ready tasks to the pool: one batch per thread in flight (a task given to a thread's queue
+   * cannot be overtaken by a better one that arrives while it waits, Dask's rule), same functions
+   * together, best priority first.
+   */
   #pump(): void {
     const pool = this.#pool;
     if (pool === undefined || this.#closed || this.#paused || this.#settingUp) return;
-    const maxInFlight = this.options.nthreads * 2;
+    const maxInFlight = this.options.nthreads;
     while (this.#inFlight < maxInFlight && this.#readyHead < this.#ready.length) {
       if (this.#unsorted) {
-        this.#ready = this.#ready.slice(this.#readyHead).sort((a, b) => a.priority - b.priority);
+        this.#ready = this.#ready.slice(this.#readyHead).sort((a, b) => (b.userPriority ?? 0) - (a.userPriority ?? 0) || a.priority - b.priority);
         this.#readyHead = 0;
         this.#unsorted = false;
       }

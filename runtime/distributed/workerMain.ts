@@ -44,7 +44,7 @@ process.on('message', async (message: WorkerStart | { readonly op: 'close' }) =>
   worker = w;
   if (w.options.pool === undefined && pool !== undefined) void destroyPool(pool);
   w.start().then(
-    () => process.send?.({ op: 'started', address: w.address }),
+    () => process.send?.({ op: 'started', address: w.address }, (error: Error | null) => void error),
     (error: unknown) => {
       // a cluster closed while this worker was joining it is not an error
       if (!closing) process.stderr.write(`skein worker ${message.name}: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -5,7 +5,8 @@
  * with the caller's callbacks, and turn a recorder's measurements into a record.
  */
 import type { Callback } from '../core/callbacks.js';
-import { type SkeinConfig, resolveConfig, runOptions, runWorkers } from '../core/config.js';
+import { availableParallelism } from 'node:os';
+import { type SkeinConfig, configuredValue, resolveConfig, runOptions, runWorkers } from '../core/config.js';
 import { prepareGraph } from '../core/local.js';
 import type { Recorder } from '../diagnostics/recorder.js';
 import type { RunRecord } from '../diagnostics/recordSchema.js';
@@ -40,6 +41,8 @@ export interface GraphFileRun {
   readonly cfg: SkeinConfig;
   /** Workers the run uses (1 under sync). */
   readonly numWorkers: number;
+  /** Under distributed: threads per worker of the LocalCluster the run starts. */
+  readonly threadsPerWorker: number | undefined;
   /** Runs the graph; never rejects: a failure is in the outcome. */
   run(callbacks: readonly Callback[], signal?: AbortSignal): Promise<RunOutcome>;
   /** The record of a run a `recorder` measured, or undefined when nothing ran. */
@@ -53,17 +56,27 @@ export async function loadGraphFileRun(file: string, options: GraphFileOptions =
   const loaded = await loadGraphFile(file);
   const keys = options.keys !== undefined && options.keys.length > 0 ? [...options.keys] : [...loaded.keys];
   const { graph } = prepareGraph(loaded.compiled ?? loaded.graph, keys); // compiled once; again only when culled
-  const numWorkers = runWorkers(cfg);
+  let numWorkers = runWorkers(cfg);
+  let threadsPerWorker: number | undefined;
+  if (cfg.scheduler === 'distributed') {
+    // the LocalCluster this run starts, sized as Dask sizes one, by the options or the configuration
+    const { defaultSizing } = await import('../distributed/cluster.js');
+    const sizing = defaultSizing(availableParallelism(), options.numWorkers ?? configuredValue('numWorkers') ?? undefined, options.threadsPerWorker ?? configuredValue('threadsPerWorker'));
+    numWorkers = sizing.nWorkers;
+    threadsPerWorker = sizing.threadsPerWorker;
+  }
+  const sized = { ...options, numWorkers, threadsPerWorker };
   return {
     loaded,
     keys,
     graph,
     cfg,
     numWorkers,
+    threadsPerWorker,
     async run(callbacks, signal) {
       const started = performance.now();
       // distributed with no client open: a LocalCluster for this run, closed after it
-      const client = cfg.scheduler === 'distributed' ? await startClient(options) : undefined;
+      const client = cfg.scheduler === 'distributed' ? await startClient(sized) : undefined;
       try {
         const values = (await get(graph, keys, { ...perCall, callbacks: [...callbacks], signal })) as unknown[];
         return { values, failure: undefined, elapsedMs: performance.now() - started };

@@ -122,6 +122,7 @@ export function fromWireError(w: WireError): unknown {
   if (error.name !== w.name) Object.defineProperty(error, 'name', { value: w.name, configurable: true, writable: true });
   if (w.stack !== undefined) error.stack = w.stack;
   Object.assign(error, w.props);
+  if (w.cause !== undefined) Object.defineProperty(error, 'cause', { value: fromWireError(w.cause), configurable: true, writable: true, enumerable: false });
   return error;
 }
 

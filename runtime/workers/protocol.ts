@@ -82,6 +82,8 @@ export interface WireError {
   readonly props: Record<string, unknown>;
   /** What was thrown, when it was not an Error (a string, an object, undefined). */
   readonly thrown?: { readonly value: unknown };
+  /** The error's `cause` (`new Error('Foo', { cause })`), in the same form: the whole chain travels. */
+  readonly cause?: WireError;
 }
 
 export type WireOutcome =

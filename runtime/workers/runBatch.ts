@@ -55,11 +55,13 @@ async function classRef(cls: Function, key: string): Promise<FnRef> {
 
 
 
-export function toWireError(error: unknown): WireError {
+export function toWireError(error: unknown, depth = 0): WireError {
   if (error instanceof Error) {
     const props: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(error)) if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) props[k] = v;
-    return { name: error.name, message: error.message, stack: error.stack, props };
+    for (const [k, v] of Object.entries(error)) if (k !== 'cause' && (v === null || ['string', 'number', 'boolean'].includes(typeof v))) props[k] = v;
+    // the cause chain travels whole (a chain that loops back is cut after 16 links)
+    const cause = 'cause' in error && error.cause !== undefined && depth < 16 ? toWireError(error.cause, depth + 1) : undefined;
+    return { name: error.name, message: error.message, stack: error.stack, props, ...(cause !== undefined ? { cause } : {}) };
   }
   // a thrown string, object or undefined travels as itself, when structured clone can carry it
   try {

@@ -179,3 +179,8 @@ export const spinIdentity = <T>(ms: number, x: T): T => {
   spin(ms);
   return x;
 };
+
+/** Raises an error caused by another (`raise MyException("Foo") from MyException("Bar")`). */
+export function failWithCause(): never {
+  throw new Error('Foo', { cause: new RangeError('Bar', { cause: 'the root' }) });
+}

@@ -47,7 +47,7 @@ describe('scaling a LocalCluster', () => {
       const started = Date.now();
       cluster.adapt({ minimum: 1, maximum: 3, targetDuration: '500ms', interval: '200ms', waitCount: 3 });
       // 16 tasks of 300 ms: 4.8 s of work, far more than 500 ms per thread
-      const burst = Array.from({ length: 16 }, (_, i) => client.submit(spinThen, 300, i, { key: `slow-${i}` }));
+      const burst = Array.from({ length: 16 }, (_, i) => client.options({ key: `slow-${i}` }).submit(spinThen, 300, i));
       assert.deepEqual(await client.gather(burst), Array.from({ length: 16 }, (_, i) => i));
       assert.equal(Math.max(...cluster.scaleLog.map((e) => e.workers)), 3, JSON.stringify(cluster.scaleLog));
       await until('back to the minimum', () => (cluster.workers.length === 1 ? true : undefined), 30_000);

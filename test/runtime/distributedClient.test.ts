@@ -70,7 +70,7 @@ describe('distributed client', () => {
     assert.deepEqual(await client.gather(squares), [2, 3, 4]);
     // pure by default: the same call is one key
     assert.equal(client.submit(inc, 1).key, a.key);
-    assert.notEqual(client.submit(inc, 1, { pure: false }).key, a.key);
+    assert.notEqual(client.options({ pure: false }).submit(inc, 1).key, a.key);
   });
 
   it('submits lambdas that close over nothing, by their source; one that captures a variable is refused before anything is sent', async () => {
@@ -100,20 +100,20 @@ describe('distributed client', () => {
   });
 
   it('waits for all, the first, or the first error; asCompleted yields in finishing order and takes more', async () => {
-    const slow = client.submit(sleep, 300, { pure: false });
-    const fast = client.submit(sleep, 10, { pure: false });
+    const slow = client.options({ pure: false }).submit(sleep, 300);
+    const fast = client.options({ pure: false }).submit(sleep, 10);
     const first = await wait([slow, fast], { returnWhen: 'FIRST_COMPLETED' });
     assert.deepEqual([...first.done], [fast]);
     assert.deepEqual([...first.notDone], [slow]);
     await assert.rejects(wait([slow], { timeout: 1 }), { code: 'TIMEOUT' });
     const order: number[] = [];
-    const it = asCompleted([client.submit(sleep, 120, { pure: false })]);
+    const it = asCompleted([client.options({ pure: false }).submit(sleep, 120)]);
     let added = false;
     for await (const f of it) {
       order.push((await f) as number);
       if (!added) {
         added = true;
-        it.add(client.submit(sleep, 20, { pure: false }) as Future);
+        it.add(client.options({ pure: false }).submit(sleep, 20) as Future);
       }
     }
     assert.deepEqual(order, [120, 20]);
@@ -136,10 +136,10 @@ describe('distributed client', () => {
     // retries: a task that raises runs again by itself, up to that many times
     const again = mkdtempSync(join(tmpdir(), 'skein-retries-'));
     try {
-      const retried = client.submit(failFirstTime, join(again, 'marker'), { retries: 1 });
+      const retried = client.options({ retries: 1 }).submit(failFirstTime, join(again, 'marker'));
       assert.equal(await retried, 'ok');
       assert.deepEqual((await client.story(retried.key)).map((t) => `${t.from}→${t.to}`), ['released→waiting', 'waiting→processing', 'processing→waiting', 'waiting→processing', 'processing→memory']);
-      const gaveUp = client.submit(fail, 'still broken', { retries: 2 });
+      const gaveUp = client.options({ retries: 2 }).submit(fail, 'still broken');
       await assert.rejects(gaveUp.result(), (e: unknown) => e instanceof TaskError && (e.cause as Error).message === 'still broken');
       assert.equal((await client.story(gaveUp.key)).filter((t) => t.to === 'processing').length, 3);
     } finally {
@@ -157,7 +157,7 @@ describe('distributed client', () => {
   });
 
   it('fails a task whose future argument was released, saying why', async () => {
-    const a = client.submit(inc, 7, { pure: false });
+    const a = client.options({ pure: false }).submit(inc, 7);
     assert.equal(await a, 8);
     a.release();
     await waitFor(async () => !client.cluster!.scheduler.state.tasks.has(a.key));
@@ -183,7 +183,7 @@ describe('distributed client', () => {
   });
 
   it('cancels futures', async () => {
-    const long = client.submit(sleep, 5000, { pure: false });
+    const long = client.options({ pure: false }).submit(sleep, 5000);
     await client.cancel([long]);
     await assert.rejects(long.result(), { code: 'CANCELLED' });
     assert.equal(long.status, 'cancelled');
@@ -198,13 +198,13 @@ describe('distributed client', () => {
     assert.match(local.results()[0]!.worker!, /^thread-\d+$/);
   });
 
-  it('runs a task only on the workers named in submit(…, {workers}), by name or address; with none of them there it waits', async () => {
+  it('runs a task only on the workers named in options({workers}).submit(…), by name or address; with none of them there it waits', async () => {
     const info = (await client.schedulerInfo()) as { workers: Record<string, { name: string; pid: number }> };
     const [address, worker] = Object.entries(info.workers).find(([, w]) => w.name === 'worker-1')!;
-    const pids = await Promise.all(Array.from({ length: 6 }, (_, i) => client.submit(pidOf, i, { workers: 'worker-1' })));
+    const pids = await Promise.all(Array.from({ length: 6 }, (_, i) => client.options({ workers: 'worker-1' }).submit(pidOf, i)));
     assert.deepEqual([...new Set(pids)], [worker.pid]);
-    assert.equal(await client.submit(pidOf, 'by address', { workers: [address] }), worker.pid);
-    const nowhere = client.submit(inc, 5, { workers: ['no-such-worker'] });
+    assert.equal(await client.options({ workers: [address] }).submit(pidOf, 'by address'), worker.pid);
+    const nowhere = client.options({ workers: ['no-such-worker'] }).submit(inc, 5);
     await waitFor(async () => (await client.story(nowhere.key)).some((t) => t.to === 'no-worker'));
     assert.equal(nowhere.status, 'pending');
     await client.cancel([nowhere]);
@@ -261,7 +261,7 @@ describe('distributed client', () => {
   });
 
   it('fails a task that kills every worker it runs on with KilledWorker after allowedFailures', async () => {
-    const deadly = client.submit(killOwnProcess, { pure: false });
+    const deadly = client.options({ pure: false }).submit(killOwnProcess);
     const error = await deadly.result().catch((e: unknown) => e);
     assert.ok(error instanceof TaskError, String(error));
     assert.equal(error.key, deadly.key);

@@ -108,8 +108,8 @@ describe('a cluster on three hosts through a NATS cluster', { skip: process.getu
 
   it('runs tasks on workers on other hosts, their code through the object store, a 3 MB value moved between hosts', async () => {
     assert.deepEqual(await client.gather(client.map(tasks.quarter, [4, 8, 12, 16])), [1, 2, 3, 4]);
-    const big = client.submit(tasks.ones, 400_000, { workers: 'h2', key: 'ones-on-h2' });
-    const summed = client.submit(tasks.total, big, { workers: 'h3', key: 'total-on-h3' });
+    const big = client.options({ workers: 'h2', key: 'ones-on-h2' }).submit(tasks.ones, 400_000);
+    const summed = client.options({ workers: 'h3', key: 'total-on-h3' }).submit(tasks.total, big);
     assert.equal(await summed.result(), 400_000);
     const info = await client.schedulerInfo();
     const h3 = Object.entries(info.workers).find(([, w]) => w.name === 'h3')![0];
@@ -119,7 +119,7 @@ describe('a cluster on three hosts through a NATS cluster', { skip: process.getu
   it("a worker cut off for longer than nats.livenessMs: its tasks run on the other; back, its late results are not taken", async () => {
     const info = await client.schedulerInfo();
     const [h2] = Object.entries(info.workers).find(([, w]) => w.name === 'h2')!;
-    const naps = Array.from({ length: 8 }, (_, i) => client.submit(tasks.nap, 400 + i, { key: `nap-${i}` }));
+    const naps = Array.from({ length: 8 }, (_, i) => client.options({ key: `nap-${i}` }).submit(tasks.nap, 400 + i));
     await naps[0]!.result();
     const cutAt = Date.now();
     hosts.link(1, false);

@@ -27,8 +27,8 @@ describe('distributed introspection', () => {
 
   it('getTaskStream lists the tasks that ran since a time: key, worker, thread, start, end, status', async () => {
     const since = Date.now();
-    await assert.rejects(client.submit(fail, 'no', { key: 'raises' }).result());
-    await client.submit(inc, 100, { key: 'inc-100' }).result();
+    await assert.rejects(client.options({ key: 'raises' }).submit(fail, 'no').result());
+    await client.options({ key: 'inc-100' }).submit(inc, 100).result();
     const stream = await client.getTaskStream({ start: since });
     assert.deepEqual(stream.map((e) => [e.key, e.status]).sort(), [['inc-100', 'memory'], ['raises', 'erred']]);
     for (const e of stream) {
@@ -60,9 +60,9 @@ describe('client.restart()', () => {
       try {
         await client.ready;
         const before = Object.keys(((await client.schedulerInfo()) as { workers: object }).workers);
-        const done = client.submit(inc, 1, { key: 'done-before' });
+        const done = client.options({ key: 'done-before' }).submit(inc, 1);
         await done.result();
-        const running = client.submit(sleep, 10_000, { key: 'still-running' });
+        const running = client.options({ key: 'still-running' }).submit(sleep, 10_000);
         await client.restart();
         assert.deepEqual([done.status, running.status], ['cancelled', 'cancelled']);
         const after = Object.keys(((await client.schedulerInfo()) as { workers: object }).workers);

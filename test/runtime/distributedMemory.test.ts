@@ -21,8 +21,8 @@ describe('distributed worker memory', () => {
       await client.ready;
       const pid = Object.values(((await client.schedulerInfo()) as Info).workers)[0]!.pid;
       const n = 120;
-      const made = Array.from({ length: n }, (_, i) => client.submit(block, i, 10, { key: `block-${i}` }));
-      await client.gather(made.map((f) => client.submit(blockSum, f, { key: `seen-${f.key}` })));
+      const made = Array.from({ length: n }, (_, i) => client.options({ key: `block-${i}` }).submit(block, i, 10));
+      await client.gather(made.map((f) => client.options({ key: `seen-${f.key}` }).submit(blockSum, f)));
       // everything is still held: what is not in memory is on disk (a heartbeat a second says so)
       let last: Info['workers'][string][] = [];
       const info = await until(`a heartbeat counting every block: ${JSON.stringify(last)}`, async () => {
@@ -37,7 +37,7 @@ describe('distributed worker memory', () => {
       // memory holds at most the target (60%)
       for (const w of info) assert.ok(w.managed <= 0.6 * 400e6, `${w.name} holds ${w.managed} in memory`);
       // every spilled block comes back whole: the sums read every one again, on its worker or another
-      const sums = (await client.gather(made.map((f) => client.submit(blockSum, f, { key: `again-${f.key}` })))) as number[];
+      const sums = (await client.gather(made.map((f) => client.options({ key: `again-${f.key}` }).submit(blockSum, f)))) as number[];
       assert.deepEqual(sums, made.map((_, i) => 2 * (i % 251) + 10_000_000));
       const first = (await made[0]!.result()) as Uint8Array;
       assert.deepEqual([first.length, first[0], first[9_999_999]], [10_000_000, 0, 0]);
@@ -59,7 +59,7 @@ describe('distributed worker memory', () => {
     const client = new Client({ nWorkers: 1, threadsPerWorker: 1, memoryLimit: '300MB', allowedFailures: 1, dashboardAddress: null, setAsDefault: false });
     try {
       // 400 MB written and held for 3 s: over the terminate threshold (95%: 285 MB) on every try
-      const huge = client.submit(hog, 400, 3000, { key: 'huge' });
+      const huge = client.options({ key: 'huge' }).submit(hog, 400, 3000);
       const error = (await huge.exception()) as Error & { workers: string[]; memory: boolean };
       assert.equal(error.name, 'KilledWorker');
       assert.match(
@@ -81,10 +81,10 @@ describe('distributed worker memory', () => {
     try {
       // two results of 100 MB held on the worker (~80 MB of its own): over 230 MB only once the
       // second is made, so the pause cannot hold back a block the test waits for
-      const held = Array.from({ length: 2 }, (_, i) => client.submit(block, i, 100, { key: `held-${i}` }));
+      const held = Array.from({ length: 2 }, (_, i) => client.options({ key: `held-${i}` }).submit(block, i, 100));
       await wait(held, { timeout: 30_000 }); // a test that failed must not keep its file running
       await until('the worker paused', async () => (Object.values(((await client.schedulerInfo()) as Info).workers)[0]!.paused ? true : undefined));
-      const next = client.submit(inc, 1, { key: 'after-pause' });
+      const next = client.options({ key: 'after-pause' }).submit(inc, 1);
       await new Promise((r) => setTimeout(r, 700));
       assert.equal(next.status, 'pending', 'a paused worker starts nothing');
       for (const f of held) f.release();

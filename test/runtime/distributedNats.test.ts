@@ -258,8 +258,8 @@ describe('a cluster through NATS, started from the command line', () => {
         assert.deepEqual(Object.keys(byName).sort(), ['w1', 'w2']);
         assert.match(byName.w1!, new RegExp(`^nats://127\\.0\\.0\\.1:${nats.port}/skein/worker/w1/\\d+$`));
         // made on w1, summed on w2: the value travels between the workers, in chunks
-        const big = client.submit(ones, 400_000, { workers: 'w1', key: 'ones-big' });
-        const summed = client.submit(total, big, { workers: 'w2', key: 'total-big' });
+        const big = client.options({ workers: 'w1', key: 'ones-big' }).submit(ones, 400_000);
+        const summed = client.options({ workers: 'w2', key: 'total-big' }).submit(total, big);
         assert.equal(await summed.result(), 400_000);
         assert.deepEqual((await client.whoHas(['ones-big', 'total-big']))['total-big'], [byName.w2]);
       });
@@ -308,7 +308,7 @@ describe('a cluster through NATS, started from the command line', () => {
         } finally {
           await nc.close();
         }
-        const long = client.submit(sleep, 60_000, { workers: 'w1', key: 'long-on-w1' });
+        const long = client.options({ workers: 'w1', key: 'long-on-w1' }).submit(sleep, 60_000);
         await until('the long task running on w1', async () => ((await client.story('long-on-w1')).some((e) => e.to === 'processing') ? true : undefined));
         process.kill(w1[1].pid, 'SIGKILL');
         const removal = await until('the long task taken back from w1', async () => (await client.story('long-on-w1')).find((e) => e.from === 'processing'), 20_000);
@@ -346,8 +346,8 @@ describe('a cluster through NATS, started from the command line', () => {
       await withCluster(nats.url, { SKEIN_NATS__LIVENESS_MS: '60000' }, async (client, { said }) => {
         const pids = Object.fromEntries(Object.values((await client.schedulerInfo()).workers).map((w) => [w.name, w.pid]));
         // the group measured first: then two naps fill a worker, and the rest wait in the queue
-        await client.submit(napPid, 100, { key: 'nap-warm' }).result();
-        const naps = Array.from({ length: 8 }, (_, i) => client.submit(napPid, 1500, { key: `nap-${i}` }));
+        await client.options({ key: 'nap-warm' }).submit(napPid, 100).result();
+        const naps = Array.from({ length: 8 }, (_, i) => client.options({ key: `nap-${i}` }).submit(napPid, 1500));
         const stories = async () => Object.fromEntries(await Promise.all(naps.map(async (f) => [f.key, await client.story(f.key)] as const)));
         const claimed = await until('a nap claimed from the queue', async () => {
           for (const [key, story] of Object.entries(await stories())) {
@@ -457,7 +457,7 @@ describe('clocks of workers on other machines', () => {
           return near(offsets) ? offsets : undefined;
         });
         const before = Date.now();
-        await client.gather([client.submit(sleep, 50, { workers: 'ahead', key: 'nap-ahead' }), client.submit(sleep, 50, { workers: 'behind', key: 'nap-behind' })]);
+        await client.gather([client.options({ workers: 'ahead', key: 'nap-ahead' }).submit(sleep, 50), client.options({ workers: 'behind', key: 'nap-behind' }).submit(sleep, 50)]);
         const after = Date.now();
         const stream = await client.getTaskStream({ start: before - 1 });
         for (const key of ['nap-ahead', 'nap-behind']) {
@@ -507,9 +507,9 @@ describe('a scheduler restarted through NATS', () => {
       const client = new Client({ address: nats.url, setAsDefault: false });
       try {
         const pids = Object.values((await client.schedulerInfo()).workers).map((w) => w.pid).sort();
-        const done = client.submit(inc, 1, { key: 'done-1' });
+        const done = client.options({ key: 'done-1' }).submit(inc, 1);
         assert.equal(await done.result(), 2);
-        const long = client.submit(napPid, 3000, { key: 'long-1' });
+        const long = client.options({ key: 'long-1' }).submit(napPid, 3000);
         await until('the long task running', async () => ((await client.story('long-1')).some((e) => e.to === 'processing') ? true : undefined));
         schedulers[0]!.kill('SIGKILL');
         await exited(schedulers[0]!);
@@ -595,7 +595,7 @@ describe('code shipped through NATS to workers that cannot see the project', { s
         assert.deepEqual(await client.gather(client.map(tasks.quarter, [4, 8, 12, 16])), [1, 2, 3, 4]);
         assert.equal(await client.submit(tasks.digest, 'skein'), `${createHash('sha256').update('skein').digest('hex').slice(0, 8)}:function`);
         // the copy each worker made, in its own folder
-        const where = (await client.gather([client.submit(tasks.whereAmI, { workers: 'w1', pure: false }), client.submit(tasks.whereAmI, { workers: 'w2', pure: false })])) as string[];
+        const where = (await client.gather([client.options({ workers: 'w1', pure: false }).submit(tasks.whereAmI), client.options({ workers: 'w2', pure: false }).submit(tasks.whereAmI)])) as string[];
         for (const [i, url] of where.entries()) assert.match(url, new RegExp(`^file:///tmp/skein-worker-w${i + 1}-\\d+/shipped/[0-9a-f]{32}/tasks\\.mjs$`));
         // a failure points at the user's line, through the bundle's source map
         const failed = client.submit(tasks.explode, 'no such region');

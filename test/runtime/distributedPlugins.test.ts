@@ -32,7 +32,7 @@ describe('distributed plugins', () => {
 
   it('a worker plugin is set up on every worker and hears each transition of the tasks there', { timeout: 60_000 }, async () => {
     assert.equal(await client.registerPlugin(new Recorder('rec')), 'Recorder');
-    const f = client.submit(inc, 1, { key: 'plug-1', workers: ['worker-0'] });
+    const f = client.options({ key: 'plug-1', workers: ['worker-0'] }).submit(inc, 1);
     assert.equal(await f.result(), 2);
     f.release();
     const logs = await until('worker-0 to release plug-1', async () => {
@@ -55,7 +55,7 @@ describe('distributed plugins', () => {
   it('a worker that joins later sets the plugins up before it starts a task', { timeout: 60_000 }, async () => {
     await client.registerPlugin(new SlowSetup());
     await client.cluster!.scale(3);
-    const f = client.submit(inc, 10, { key: 'on-new-worker', workers: ['worker-2'] });
+    const f = client.options({ key: 'on-new-worker', workers: ['worker-2'] }).submit(inc, 10);
     assert.equal(await f.result(), 11);
     const log = (await logsByName(client))['worker-2']!;
     assert.equal(log[0], 'rec setup on worker-2 (1 thread)');
@@ -108,14 +108,14 @@ describe('distributed plugins', () => {
     }
     // it still works: a worker is not refused for a plugin
     const fresh = Object.values(info.workers).find((w) => !known.includes(w.name))!;
-    assert.equal(await client.submit(inc, 1, { workers: [fresh.name] }).result(), 2);
+    assert.equal(await client.options({ workers: [fresh.name] }).submit(inc, 1).result(), 2);
     await client.unregisterPlugin('OnlyOn');
     await client.cluster!.scale(2);
   });
 
   it('a scheduler plugin hears start, graphs, transitions, workers joining and leaving, and close', { timeout: 60_000 }, async () => {
     await client.registerPlugin(new Audit());
-    assert.equal(await client.submit(inc, 1, { key: 'audited-1' }).result(), 2);
+    assert.equal(await client.options({ key: 'audited-1' }).submit(inc, 1).result(), 2);
     const before = await names();
     await client.cluster!.scale(3);
     const [joined] = (await names()).filter((n) => !before.includes(n));
@@ -193,7 +193,7 @@ describe('client.uploadFile', () => {
       assert.deepEqual(await client.gather(client.map(helpers.label, [3, 4])), ['v2:3', 'v2:4']);
       assert.equal(helpers.label(0), 'v1:0', 'the client keeps the module it imported');
       await client.cluster!.scale(3);
-      assert.equal(await client.submit(helpers.label, 5, { workers: ['worker-2'] }).result(), 'v2:5');
+      assert.equal(await client.options({ workers: ['worker-2'] }).submit(helpers.label, 5).result(), 'v2:5');
       const info = await client.schedulerInfo();
       const folders = Object.values(info.workers).map((w) => join(tmpdir(), `skein-worker-${w.name}-${w.pid}`));
       for (const folder of folders) assert.ok(existsSync(folder), folder);

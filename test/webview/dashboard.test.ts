@@ -77,7 +77,7 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
 
   it('draws the cluster\'s graph on the Graph tab and follows its tasks to memory', async () => {
     await page.click('#tab-graph');
-    const futures = Array.from({ length: 12 }, (_, i) => client.submit(sleep, 150 + i, { pure: false }));
+    const futures = Array.from({ length: 12 }, (_, i) => client.options({ pure: false }).submit(sleep, 150 + i));
     const total = client.submit(inc, futures[0]!);
     // mid-run: the page knows every task, some not done yet
     const midRun = await until('the graph on the page', async () => {
@@ -123,7 +123,7 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
   });
 
   it('lists a task that raised on Failed tasks: its key, the error, the worker, the user\'s line', async () => {
-    const failing = client.submit(incUpTo, 7, 3, { key: 'too-big' });
+    const failing = client.options({ key: 'too-big' }).submit(incUpTo, 7, 3);
     await assert.rejects(failing.result());
     await page.click('#tab-failed');
     const row = await until('the failed task row', async () => {
@@ -147,7 +147,7 @@ describe('dashboard (a live LocalCluster, in Chromium)', () => {
     try {
       await other.goto(client.dashboardLink!.replace('/status', '/graph'));
       await until('the graph on the page', async () => (frames.some((f) => f.kind === 'record') ? true : undefined));
-      const fs = Array.from({ length: 6 }, (_, i) => client.submit(sleep, 40 + i, { key: `quiet-${i}` }));
+      const fs = Array.from({ length: 6 }, (_, i) => client.options({ key: `quiet-${i}` }).submit(sleep, 40 + i));
       await client.gather(fs);
       await new Promise((r) => setTimeout(r, 400)); // two ticks of the dashboard after the last one ran
       assert.deepEqual(frames.filter((f) => f.kind === 'stream'), [], 'no bars for a page on the Graph tab');
@@ -228,10 +228,10 @@ describe('performance report and profile file (a LocalCluster with profile: true
         file,
         async () => {
           // 2 MB blocks made on worker-0, summed on worker-1: 4 MB move between them
-          const blocks = [0, 1].map((i) => client.submit(block, i, 2, { key: `block-${i}`, workers: ['worker-0'] }));
-          const sums = blocks.map((b, i) => client.submit(blockSum, b, { key: `blocksum-${i}`, workers: ['worker-1'] }));
+          const blocks = [0, 1].map((i) => client.options({ key: `block-${i}`, workers: ['worker-0'] }).submit(block, i, 2));
+          const sums = blocks.map((b, i) => client.options({ key: `blocksum-${i}`, workers: ['worker-1'] }).submit(blockSum, b));
           const spins = client.map(spin, [300, 301, 302, 303]);
-          await assert.rejects(client.submit(fail, 'bad row 7', { key: 'parse-7' }).result());
+          await assert.rejects(client.options({ key: 'parse-7' }).submit(fail, 'bad row 7').result());
           const results = (await client.gather([...sums, ...spins])) as unknown[];
           await sleep(1500); // a heartbeat or two: the workers' memory and the bytes they fetched reach the scheduler
           return results.length;
