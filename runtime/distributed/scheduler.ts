@@ -299,7 +299,7 @@ export class Scheduler {
           this.#clients.set(client, c);
           // a client joining again (this scheduler took up the journal of the one it knew): where its futures are
           const known = this.#keysOf(client);
-          c.send({ op: 'welcome', instance: this.instance, journal: this.#journal !== undefined, known, dashboard: this.dashboardLink });
+          c.send({ op: 'welcome', instance: this.instance, journal: this.#journal !== undefined, known, ...(this.dashboardLink !== undefined ? { dashboard: this.dashboardLink } : {}) });
           for (const m of this.state.whereAre(known)) c.send(m);
           return;
         }
@@ -352,6 +352,13 @@ export class Scheduler {
   #refuse(comm: AnyComm, message: unknown, problem: string): void {
     const m = (message ?? {}) as { op?: unknown; id?: unknown };
     const c = comm as Comm<ToScheduler, ToClient>;
+    // a graph refused: the keys its client waits for fail, saying why (it does not wait for ever)
+    const wanted = (message as { wanted?: unknown }).wanted;
+    if (m.op === 'update-graph' && Array.isArray(wanted) && wanted.every((k) => typeof k === 'string')) {
+      const error = { name: 'SkeinError', message: `The scheduler refused this graph: ${problem}`, props: { code: 'REQUEST_REFUSED' } };
+      for (const key of wanted as string[]) c.send({ op: 'task-erred', key, root: key, error });
+      return;
+    }
     if (typeof m.id === 'number') c.send({ op: 'reply', id: m.id, value: undefined, error: problem });
     else c.send({ op: 'request-refused', request: typeof m.op === 'string' ? m.op.slice(0, 100) : String(m.op), message: problem });
   }

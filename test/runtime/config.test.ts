@@ -97,7 +97,7 @@ describe('config', () => {
   });
 
   it('accepts Dask scheduler aliases', () => {
-    using _ = config.set({ scheduler: 'synchronous' as 'sync' });
+    using _ = config.set({ scheduler: 'synchronous' });
     assert.equal(config.get('scheduler'), 'sync');
   });
 

@@ -234,7 +234,8 @@ for (const processes of [true, false]) {
         for (const [i, [request, expected]] of requests.entries()) {
           raw.send(request as never);
           const answer = await until(`the answer to ${request.op}`, () => answers[i]);
-          if (typeof request.id === 'number') assert.deepEqual(answer, { op: 'reply', id: request.id, value: undefined, error: expected });
+          if (request.op === 'update-graph') assert.deepEqual(answer, { op: 'task-erred', key: 'a', root: 'a', error: { name: 'SkeinError', message: `The scheduler refused this graph: ${expected}`, props: { code: 'REQUEST_REFUSED' } } });
+          else if (typeof request.id === 'number') assert.deepEqual(answer, { op: 'reply', id: request.id, value: undefined, error: expected });
           else assert.deepEqual(answer, { op: 'request-refused', request: request.op, message: expected });
           // alive and serving after each
           assert.equal(await client.submit(inc, i), i + 1);
@@ -245,6 +246,53 @@ for (const processes of [true, false]) {
         assert.equal(every.error, undefined);
       } finally {
         raw.close();
+      }
+      // every request, each argument in turn missing, of the wrong type and oversized
+      const valid: Record<string, Record<string, unknown>> = {
+        'update-graph': { client: 'c', tasks: [], wanted: ['fuzz-w'], events: false, values: false },
+        scatter: { client: 'c', keys: [], nbytes: [], worker: 'w' },
+        'release-keys': { client: 'c', keys: [] },
+        'cancel-keys': { client: 'c', keys: [] },
+        'retry-keys': { client: 'c', keys: [] },
+        'who-has': { id: 1, keys: [] },
+        'scheduler-info': { id: 1 },
+        story: { id: 1, key: 'k' },
+        'has-what': { id: 1 },
+        restart: { id: 1 },
+        'get-profile': { id: 1 },
+        'performance-data': { id: 1, start: 0 },
+        'task-stream': { id: 1, start: 0 },
+        'run-on-scheduler': { id: 1, fn: ['file:///x.js', 'f'], args: [] },
+        'register-plugin': { id: 1, plugin: { name: 'p', kind: 'worker', cls: ['file:///x.js', 'P'], fields: {} } },
+        'unregister-plugin': { id: 1, name: 'p' },
+      };
+      const fuzz = await transport.connect(cluster.schedulerAddress);
+      const heard: Array<{ op: string; id?: number; error?: string | { message: string }; message?: string }> = [];
+      fuzz.onMessage((m) => heard.push(m as never));
+      let sent = 0;
+      let nextId = 1000;
+      try {
+        for (const [op, args] of Object.entries(valid)) {
+          for (const name of Object.keys(args)) {
+            // (a run's arguments are data: any size)
+            const oversized = typeof args[name] === 'string' ? 'x'.repeat(70_000) : Array.isArray(args[name]) && name !== 'args' ? ['x'.repeat(70_000)] : undefined;
+            for (const bad of [undefined, { wrong: true }, ...(oversized === undefined ? [] : [oversized])]) {
+              if (op === 'who-has' && name === 'keys' && bad === undefined) continue; // no keys: every key (Dask's who_has())
+              const id = nextId++;
+              const message = { op, ...args, ...(name === 'id' ? {} : { id: 'id' in args ? id : undefined }), [name]: bad };
+              if (message.id === undefined) delete message.id;
+              fuzz.send(message as never);
+              sent++;
+              const answer = await until(`the answer to ${op} with a bad ${name}`, () => heard[sent - 1]);
+              // a refused graph fails the keys it wanted (task-erred); other requests are answered
+              const text = typeof answer.error === 'object' ? answer.error.message.replace('The scheduler refused this graph: ', '') : (answer.error ?? answer.message ?? '');
+              assert.ok(text.startsWith(`${op}: ${name} must be `), `${op} with ${name} = ${JSON.stringify(bad)?.slice(0, 40)}: ${JSON.stringify(answer).slice(0, 300)}`);
+            }
+          }
+        }
+        assert.equal(await client.submit(inc, 41), 42, 'the scheduler serves on');
+      } finally {
+        fuzz.close();
       }
       // a client's own call with a wrong argument is refused at the client, naming the call
       await assert.rejects(client.story(undefined as never), { name: 'TypeError', message: 'story() takes futures or keys (strings); got undefined.' });
@@ -282,6 +330,11 @@ describe("dask/distributed's tests: starting and joining (deploy/tests/test_loca
       const r = script('clusterStart.mjs', [how]);
       assert.deepEqual([r.status, r.stdout, r.stderr], [0, '1 worker(s)\n', '']);
     }
+  });
+
+  it('test_nanny: twelve clients opened and closed, the program ending at once after the last: nothing printed (no write EPIPE)', () => {
+    const r = script('closeMany.mjs');
+    assert.deepEqual([r.status, r.stdout, r.stderr], [0, 'closed 12\n', '']);
   });
 
   it('test_client_cluster_synchronous: client.cluster is there at once, with adapt; dashboardLink once ready', async () => {

@@ -23,6 +23,9 @@ export async function expectations(): Promise<void> {
   await compute(b, { scheduler: 'thread' });
   // @ts-expect-error a misspelled scheduler name in get's options
   await get({ x: 1 }, 'x', { scheduler: 'proceses' });
+  // Dask's scheduler names are configuration values too (issue 29, item 13)
+  config.set({ scheduler: 'synchronous' }).dispose();
+  config.set({ scheduler: 'threading' }).dispose();
   // @ts-expect-error an unknown config key
   config.set({ numWorker: 2 });
   // @ts-expect-error a config value of the wrong type
