@@ -7,7 +7,7 @@ import { Errors, closest } from './errors.js';
 import { type Callback, globalCallbacks } from './core/callbacks.js';
 import { type SkeinConfig, CONFIG_KEYS, resolveConfig } from './core/config.js';
 import { type Executor, getAsync } from './core/local.js';
-import { type Delayed, isDelayed, mergeGraphs, setComputeHook } from './graph/delayed.js';
+import { type Delayed, holdsDelayed, isDelayed, isIterator, mergeGraphs, refuseInstanceHoldingDelayed, setComputeHook } from './graph/delayed.js';
 import type { CompiledGraph } from './graph/compile.js';
 import { type Graph, type Key, describeValue, isPlainObject } from './graph/spec.js';
 import { NOT_CYCLIC, type Visitor, type Where, mapValue, scanValue } from './graph/walk.js';
@@ -144,20 +144,40 @@ class Slot {
   constructor(readonly key: Key) {}
 }
 
-/** Delayed values replaced by slots, collected as the roots to compute. */
+/** Maps and Sets that held delayed values, rebuilt with slots: rebuilt again with the results. */
+const slotted = new WeakSet<object>();
+
+/** Delayed values replaced by slots, collected as the roots to compute (in Maps and Sets too; iterators consumed). */
 const TO_SLOTS: Visitor<Delayed<unknown>[]> = {
   tasks: false,
   leaf(value, roots) {
-    if (!isDelayed(value)) return value;
-    roots.push(value);
-    return new Slot(value.key);
+    if (isDelayed(value)) {
+      roots.push(value);
+      return new Slot(value.key);
+    }
+    if ((value instanceof Map || value instanceof Set) && holdsDelayed(value)) {
+      const members = mapValue([...value], TO_SLOTS, roots, ARGUMENT) as unknown[];
+      const rebuilt = value instanceof Map ? new Map(members as Array<[unknown, unknown]>) : new Set(members);
+      slotted.add(rebuilt);
+      return rebuilt;
+    }
+    if (isIterator(value)) return mapValue([...value], TO_SLOTS, roots, ARGUMENT);
+    refuseInstanceHoldingDelayed(value, 'compute()');
+    return value;
   },
 };
 
 /** Slots filled with the results. */
 const FILL_SLOTS: Visitor<ReadonlyMap<Key, unknown>> = {
   tasks: false,
-  leaf: (value, results) => (value instanceof Slot ? results.get(value.key) : value),
+  leaf(value, results) {
+    if (value instanceof Slot) return results.get(value.key);
+    if ((value instanceof Map || value instanceof Set) && slotted.has(value)) {
+      const members = mapValue([...value], FILL_SLOTS, results, NOT_CYCLIC) as unknown[];
+      return value instanceof Map ? new Map(members as Array<[unknown, unknown]>) : new Set(members);
+    }
+    return value;
+  },
 };
 
 /**

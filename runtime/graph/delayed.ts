@@ -56,7 +56,10 @@ export class Delayed<T = unknown> {
     readonly task: unknown,
     /** Delayed values `task` refers to. */
     readonly dependencies: readonly Delayed<unknown>[],
-  ) {}
+  ) {
+    // immutable, as Dask's: its key names its task, so neither may change once made
+    Object.freeze(this);
+  }
 
   /** The full graph this value needs, in dependency-first order. */
   get graph(): Map<Key, unknown> {
@@ -112,6 +115,13 @@ export function mergeGraphs(values: Iterable<Delayed<unknown>>): Map<Key, unknow
   return out;
 }
 
+/** Builds a Map from its entries in a task (sent to workers by its source). */
+const toMap = (entries: ReadonlyArray<readonly [unknown, unknown]>): Map<unknown, unknown> => new Map(entries);
+/** Builds a Set from its members in a task (sent to workers by its source). */
+const toSet = (members: readonly unknown[]): Set<unknown> => new Set(members);
+/** Calls a method on its receiver in a task (a `delayed` method; sent to workers by its source). */
+const callMethod = (method: Function, receiver: unknown, ...args: unknown[]): unknown => method.apply(receiver, args);
+
 /** Delayed values inside a value replaced by their keys (collected as dependencies), delayed functions by their function. */
 const TO_GRAPH_VALUE: Visitor<Delayed<unknown>[]> = {
   tasks: false,
@@ -120,9 +130,48 @@ const TO_GRAPH_VALUE: Visitor<Delayed<unknown>[]> = {
       deps.push(value);
       return value.key;
     }
-    return isDelayedFunction(value) ? value.fn : value;
+    if (isDelayedFunction(value)) return value.fn;
+    // Maps and Sets are looked into as Dask looks into its collections: with a delayed value
+    // inside, a task builds them from the computed members
+    if (value instanceof Map || value instanceof Set) {
+      if (!holdsDelayed(value)) return value;
+      const members = mapValue([...value], TO_GRAPH_VALUE, deps, INSIDE);
+      return [value instanceof Map ? toMap : toSet, members];
+    }
+    // an iterator is consumed when the graph is built (Dask makes it a list)
+    if (isIterator(value)) return mapValue([...value], TO_GRAPH_VALUE, deps, INSIDE);
+    refuseInstanceHoldingDelayed(value, 'delayed()');
+    return value;
   },
 };
+
+const INSIDE = (): readonly [string, string] => ['delayed()', 'value'];
+
+/** An iterator or generator object (not an array, Map or Set, which are iterable but not iterators). */
+export function isIterator(value: unknown): value is IterableIterator<unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Map || value instanceof Set) return false;
+  const v = value as { next?: unknown; [Symbol.iterator]?: unknown };
+  return typeof v.next === 'function' && typeof v[Symbol.iterator] === 'function';
+}
+
+/** Whether a delayed value is somewhere inside `value` (arrays, plain objects, Maps, Sets, class instances' fields). */
+export function holdsDelayed(value: unknown, seen = new Set<object>()): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (isDelayed(value)) return true;
+  if (seen.has(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return false;
+  seen.add(value);
+  const members = value instanceof Map ? [...value].flat() : value instanceof Set || Array.isArray(value) ? [...value] : Object.values(value);
+  return members.some((m) => holdsDelayed(m, seen));
+}
+
+/** A class instance holding a delayed value is refused: Skein does not look into class instances (it says what to do instead). */
+export function refuseInstanceHoldingDelayed(value: unknown, call: string): void {
+  if (value === null || typeof value !== 'object' || isPlainObject(value) || Array.isArray(value) || value instanceof Map || value instanceof Set) return;
+  if (!Object.values(value).some((field) => holdsDelayed(field))) return;
+  const name = (value as object).constructor?.name ?? 'class';
+  const field = Object.keys(value).find((k) => holdsDelayed((value as Record<string, unknown>)[k]));
+  throw new TypeError(`${call}: a ${name} instance holds a delayed value (at .${field}); Skein looks into arrays, plain objects, Maps and Sets, not class instances. Pass its fields as a plain object, or make the instance in a task: delayed((fields) => new ${name}(...))(...).`);
+}
 
 /** `value` as a graph value, with the delayed values it holds in `deps`; `key` and `root` name it in errors. */
 function toGraphValue(value: unknown, deps: Delayed<unknown>[], key: Key, root: string): unknown {
@@ -160,16 +209,28 @@ export function isDelayedFunction(value: unknown): value is DelayedFunction<unkn
  * `delayed(fn)` wraps a function so calls build tasks; `delayed(value)` makes a lazy value
  * (delayed values inside arrays and plain objects become dependencies).
  */
+/** As a method decorator (`@delayed add(a, b) { … }`): calls build tasks that run the method on its receiver. */
+export function delayed(method: Function, context: ClassMethodDecoratorContext): any; // eslint-disable-line @typescript-eslint/no-explicit-any -- a decorated method's calls return Delayed values, which its declared type cannot say
 export function delayed<A extends readonly unknown[], R>(fn: (...args: A) => R, options?: DelayedOptions): DelayedFunction<A, R>;
 export function delayed<T>(value: T, options?: DelayedOptions): Delayed<T>;
-export function delayed(target: unknown, options?: DelayedOptions): unknown {
+export function delayed(target: unknown, given?: DelayedOptions | ClassMethodDecoratorContext): unknown {
+  // used as a decorator: the second argument is the decorator's context, not options
+  const options = given !== undefined && 'kind' in given ? undefined : (given as DelayedOptions | undefined);
   if (isDelayed(target) && options?.key === undefined) return target;
   if (isDelayedFunction(target)) target = target.fn;
   if (typeof target === 'function') {
     const fn = target as (...args: unknown[]) => unknown;
-    const wrapper = (...args: unknown[]): Delayed<unknown> => {
+    // a function that uses `this`, called as a method, keeps its receiver: the task calls it on
+    // the receiver, which is part of the key (Dask's delayed methods)
+    const usesThis = !/^(async\s*)?(\([^)]*\)|[\w$]+)\s*=>/.test(Function.prototype.toString.call(fn)) && /\bthis\b/.test(Function.prototype.toString.call(fn));
+    const wrapper = function (this: unknown, ...args: unknown[]): Delayed<unknown> {
       const deps: Delayed<unknown>[] = [];
-      const key = makeKey(fn.name || 'lambda', [fn, ...args], options);
+      const receiver = usesThis && this !== undefined && this !== null && this !== globalThis ? this : undefined;
+      const key = makeKey(fn.name || 'lambda', receiver === undefined ? [fn, ...args] : [fn, receiver, ...args], options);
+      if (receiver !== undefined) {
+        const graphArgs = toGraphValue([receiver, ...args], deps, key, 'args') as unknown[];
+        return new Delayed(key, [callMethod, fn, ...graphArgs], deps);
+      }
       const graphArgs = toGraphValue(args, deps, key, 'args') as unknown[];
       return new Delayed(key, [fn, ...graphArgs], deps);
     };

@@ -8,6 +8,7 @@
  * local variable, an import or a module's constant is refused before any task starts, naming what
  * it uses.
  */
+import { createRequire } from 'node:module';
 import { runInNewContext } from 'node:vm';
 
 /** The module URL of a function sent by its source (its "export name" is the source). */
@@ -74,6 +75,22 @@ export async function sourceVerdict(fn: Function): Promise<SourceVerdict> {
   let verdict = verdicts.get(fn);
   if (verdict === undefined) {
     findGlobals ??= (await import('acorn-globals')).default;
+    verdicts.set(fn, (verdict = judge(fn, findGlobals)));
+  }
+  return verdict;
+}
+
+/**
+ * `sourceVerdict` without waiting (tokenize is synchronous): the parser is loaded with
+ * `require` the first time, from this package's own dependencies.
+ */
+export function sourceVerdictSync(fn: Function): SourceVerdict {
+  let verdict = verdicts.get(fn);
+  if (verdict === undefined) {
+    if (findGlobals === undefined) {
+      const loaded = createRequire(import.meta.url)('acorn-globals') as typeof import('acorn-globals').default | { default: typeof import('acorn-globals').default };
+      findGlobals = typeof loaded === 'function' ? loaded : loaded.default;
+    }
     verdicts.set(fn, (verdict = judge(fn, findGlobals)));
   }
   return verdict;

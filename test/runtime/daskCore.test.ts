@@ -1,0 +1,106 @@
+// Dask's core tests, ported (dask/tests/test_tokenize.py, test_delayed.py, test_local.py,
+// test_base.py, test_callbacks.py, test_config.py, test_optimization.py,
+// dask/diagnostics/tests/test_profiler.py): each test is named after the Dask test it follows.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { describe, it } from 'node:test';
+import { type Delayed, compute, delayed, isDelayed, tokenize } from 'skein';
+import { identity, inc, listSum, pack, sum } from '../data/ops.js';
+import { Adder } from '../data/methods.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const pureKeysScript = fileURLToPath(new URL('../data/scripts/pureKeys.mjs', import.meta.url));
+
+function pureKeys(args: readonly string[] = []): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [pureKeysScript, ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+describe('tokenize (dask/tests/test_tokenize.py)', () => {
+  it('test_tokenize_functions_main: a pure key is the same in two fresh processes, after other tokenizing, and in a worker thread', async () => {
+    const first = pureKeys();
+    assert.deepEqual(pureKeys(), first);
+    assert.deepEqual(pureKeys(['noise']), first, 'what was tokenized before does not count');
+    const inThread = await new Promise<unknown>((resolve, reject) => {
+      const w = new Worker(pureKeysScript);
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    assert.deepEqual(inThread, first);
+    assert.equal(first.set, true);
+    assert.match(String(first.inc), /^inc-[0-9a-f]{16}$/);
+  });
+
+  it('test_tokenize_set / test_tokenize_dict: members in any order give one token', () => {
+    assert.equal(tokenize([new Set([1, 2, 'x', [1, 'x']])]), tokenize([new Set([2, 'x', [1, 'x'], 1])]));
+    assert.equal(tokenize([new Map<unknown, unknown>([['x', 1], [1, 'x']])]), tokenize([new Map<unknown, unknown>([[1, 'x'], ['x', 1]])]));
+    assert.equal(tokenize([{ x: 1, y: 2 }]), tokenize([{ y: 2, x: 1 }]));
+    assert.notEqual(tokenize([new Map([['x', 1]])]), tokenize([new Map([['x', 2]])]));
+    assert.notEqual(tokenize([new Set([1])]), tokenize([[1]]));
+  });
+
+  it('test_tokenize_local_functions_from_different_contexts / test_tokenize_functions_unique_token', () => {
+    const make = () => (x: number) => x + 1;
+    assert.equal(tokenize([make()]), tokenize([make()]), 'two closures of one source that capture nothing');
+    const adder = (n: number) => (x: number) => x + n;
+    const [one, two] = [adder(1), adder(2)];
+    assert.notEqual(tokenize([one]), tokenize([two]), 'closures of one source that capture: told apart');
+    assert.equal(tokenize([one]), tokenize([one]));
+    const distinct = [(x: number) => x, (x: number) => x + 1, (y: number) => y, (y: number) => y + 1, function f(x: number) { return x; }, function g(x: number) { return x; }];
+    assert.equal(new Set(distinct.map((f) => tokenize([f]))).size, distinct.length);
+  });
+});
+
+const SCHEDULERS = ['sync', 'threads', 'processes'] as const;
+
+class Point {
+  constructor(readonly x: unknown) {}
+}
+
+describe('delayed and compute (dask/tests/test_delayed.py, test_base.py)', () => {
+  for (const scheduler of SCHEDULERS) {
+    it(`test_literates / test_iterators: Maps, Sets and iterators are looked into (${scheduler})`, async () => {
+      const a = delayed(identity<number>)(1);
+      const b = delayed(inc)(a);
+      assert.deepEqual(await delayed(new Set([a, b, 3])).compute({ scheduler }), new Set([1, 2, 3]));
+      const [m, s] = await compute(new Map<string, unknown>([['a', a], ['b', [b, 5]]]), new Set([b]), { scheduler });
+      assert.deepEqual(m, new Map<string, unknown>([['a', 1], ['b', [2, 5]]]));
+      assert.deepEqual(s, new Set([2]));
+      assert.equal(await delayed(sum)(...[a, b].values()).compute({ scheduler }), 3);
+      assert.equal(await delayed(listSum)([a, b].values() as unknown as number[]).compute({ scheduler }), 3);
+      assert.deepEqual(await delayed(pack)(new Map([['k', b]])).compute({ scheduler }), new Map([['k', 2]]));
+      // a Map with no delayed value inside stays the value it is
+      const plain = new Map([['k', 1]]);
+      assert.equal((await compute(plain, { scheduler }))[0], plain);
+    });
+
+    it(`test_delayed_decorator_on_method: a delayed method keeps its receiver (${scheduler})`, async () => {
+      const instance = new Adder();
+      const task = instance.addmethod(3, 4) as unknown as Delayed<number>;
+      assert.ok(isDelayed(task));
+      assert.equal(await task.compute({ scheduler }), 107);
+      instance.BASE = 10;
+      assert.notEqual((instance.addmethod(3, 4) as unknown as Delayed<number>).key, task.key, 'the receiver is part of the key');
+    });
+  }
+
+  it('test_delayed_with_dataclass: a class instance holding a delayed value is refused, saying what to do', async () => {
+    const a = delayed(identity<number>)(1);
+    await assert.rejects(compute(new Point(a)), { name: 'TypeError', message: 'compute(): a Point instance holds a delayed value (at .x); Skein looks into arrays, plain objects, Maps and Sets, not class instances. Pass its fields as a plain object, or make the instance in a task: delayed((fields) => new Point(...))(...).' });
+    assert.throws(() => delayed(pack)(new Point(a)), { name: 'TypeError', message: /^delayed\(\): a Point instance holds a delayed value \(at \.x\)/ });
+  });
+
+  it('test_delayed_errors: a Delayed is immutable', () => {
+    const a = delayed(identity<number>)(1) as Delayed<number> & { foo?: number };
+    assert.throws(() => {
+      a.foo = 1;
+    }, TypeError);
+    assert.throws(() => {
+      (a as { key: string }).key = 'changed';
+    }, TypeError);
+    assert.equal(a.foo, undefined);
+  });
+});
