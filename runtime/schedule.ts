@@ -3,19 +3,29 @@
  * resolve the configuration in scope, choose an executor for the scheduler it names, run the
  * one scheduling core, and always release what they started.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Errors, closest } from './errors.js';
 import { type Callback, globalCallbacks } from './core/callbacks.js';
-import { type SkeinConfig, CONFIG_KEYS, resolveConfig } from './core/config.js';
+import { type SchedulerSpec, type SkeinConfig, CONFIG_KEYS, resolveConfig } from './core/config.js';
 import { type Executor, getAsync } from './core/local.js';
 import { type Delayed, holdsDelayed, isDelayed, isIterator, mergeGraphs, refuseInstanceHoldingDelayed, setComputeHook } from './graph/delayed.js';
-import type { CompiledGraph } from './graph/compile.js';
+import { type CompiledGraph, isCompiledGraph } from './graph/compile.js';
 import { type Graph, type Key, describeValue, isPlainObject } from './graph/spec.js';
 import { NOT_CYCLIC, type Visitor, type Where, mapValue, scanValue } from './graph/walk.js';
 import { inSkeinWorker } from './workers/mark.js';
 import { SCHEDULER_FACTORIES } from './schedulers/registry.js';
 
 /** Options of one `get` or `compute` call: any config key, plus a cancellation signal. */
-export interface ComputeOptions extends Partial<Omit<SkeinConfig, 'numWorkers' | 'taskTimeoutMs' | 'poolIdleTimeoutMs'>> {
+/**
+ * A scheduler of your own, in Dask's `get` shape: called with the graph (key → task or value, as
+ * a plain object) and the keys asked for (a key, or nested lists of keys), it returns their values
+ * in the same shape (or a promise of them). `compute(x, { scheduler: myGet })`.
+ */
+export type GetFunction = (graph: Record<string, unknown>, keys: Key | readonly unknown[]) => unknown;
+
+export interface ComputeOptions extends Partial<Omit<SkeinConfig, 'numWorkers' | 'taskTimeoutMs' | 'poolIdleTimeoutMs' | 'scheduler'>> {
+  /** A scheduler by name (Skein's or Dask's: `'sync'`, `'synchronous'`, `'threads'`...), or a `get` function of your own. */
+  scheduler?: SchedulerSpec | GetFunction;
   numWorkers?: number | null;
   taskTimeoutMs?: number | null;
   poolIdleTimeoutMs?: number | null;
@@ -25,14 +35,26 @@ export interface ComputeOptions extends Partial<Omit<SkeinConfig, 'numWorkers' |
 
 type NestedKeys = Key | readonly NestedKeys[];
 
-function splitOptions(options: ComputeOptions | undefined): { cfg: SkeinConfig; signal?: AbortSignal; callbacks: Callback[] } {
+/** Set while a run is in progress in this async context: a `get` made inside a task is nested. */
+const insideRun = new AsyncLocalStorage<true>();
+
+function splitOptions(options: ComputeOptions | undefined, nested = false): { cfg: SkeinConfig; signal?: AbortSignal; callbacks: Callback[] } {
   const { signal, ...rest } = options ?? {};
   const cfg = resolveConfig(rest as Record<string, unknown>);
-  return { cfg, signal, callbacks: [...globalCallbacks(), ...cfg.callbacks] };
+  // callbacks registered globally see the outer run only, not a get made inside one of its tasks (Dask's rule)
+  const globals = nested ? [] : globalCallbacks();
+  return { cfg, signal, callbacks: [...globals, ...cfg.callbacks] };
 }
 
-async function run(graph: Graph | CompiledGraph, keys: NestedKeys, options: ComputeOptions | undefined): Promise<unknown> {
-  const { cfg, signal, callbacks } = splitOptions(options);
+function run(graph: Graph | CompiledGraph, keys: NestedKeys, options: ComputeOptions | undefined): Promise<unknown> {
+  const nested = insideRun.getStore() === true;
+  const custom = options?.scheduler;
+  if (typeof custom === 'function') return insideRun.run(true, async () => custom(plainGraph(graph), keys));
+  return insideRun.run(true, () => runHere(graph, keys, options, nested));
+}
+
+async function runHere(graph: Graph | CompiledGraph, keys: NestedKeys, options: ComputeOptions | undefined, nested: boolean): Promise<unknown> {
+  const { cfg, signal, callbacks } = splitOptions(options, nested);
   if (cfg.scheduler === 'distributed' && !inSkeinWorker()) {
     // loaded only when used: the distributed scheduler runs on the default client
     const [{ Client }, { runOnClient }] = await Promise.all([import('./distributed/client.js'), import('./distributed/graphRun.js')]);
@@ -47,6 +69,12 @@ async function run(graph: Graph | CompiledGraph, keys: NestedKeys, options: Comp
   } finally {
     await lease.release();
   }
+}
+
+/** A graph as a plain object of key → task or value (what a `get` function of Dask's shape takes). */
+function plainGraph(graph: Graph | CompiledGraph): Record<string, unknown> {
+  if (isCompiledGraph(graph)) return Object.fromEntries(graph.keys.map((k, t) => [k, graph.values[t]]));
+  return graph instanceof Map ? Object.fromEntries(graph) : { ...(graph as Record<string, unknown>) };
 }
 
 function checkKeys(keys: unknown): asserts keys is NestedKeys {

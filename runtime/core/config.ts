@@ -104,6 +104,8 @@ export interface SkeinConfig {
 export type ConfigKey = keyof SkeinConfig;
 /** Values for `config.set` and `withConfig`: config keys, nested keys also in nested form (`{batching: {maxTasks}}`). */
 export type ConfigInput = { [K in Exclude<ConfigKey, 'scheduler'>]?: SkeinConfig[K] | null } & {
+  /** Keys of the user's own, dotted (`'myapp.retries'`), as Dask's config takes any key. */
+  [user: `${string}.${string}`]: unknown;
   scheduler?: SchedulerSpec | null;
   batching?: { maxTasks?: number; targetMs?: number };
   memory?: { target?: number | null; spill?: number | null; pause?: number | null; terminate?: number | null };
@@ -201,11 +203,25 @@ export type Layer = { readonly source: string; readonly values: Partial<SkeinCon
 function flatten(input: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const [k, v] of Object.entries(input)) {
     const key = prefix + k;
-    const nested = CONFIG_KEYS.some((c) => c.startsWith(`${key}.`));
-    if (nested && v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, `${key}.`, out);
+    const nested = CONFIG_KEYS.some((c) => c.startsWith(`${key}.`)) || (!Object.hasOwn(SPECS, key) && isUserKey(`${key}.x`));
+    if (nested && v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype) flatten(v as Record<string, unknown>, `${key}.`, out);
     else out[key] = v;
   }
   return out;
+}
+
+/** Skein's keys and their sections (`batching`, `memory`): the first part of a key is one of these or of the user's own. */
+const SKEIN_NAMES = [...new Set(CONFIG_KEYS.flatMap((k) => [k, k.split('.')[0]!]))];
+
+/**
+ * A key of the user's own (Dask's config takes any key): dotted, in a section that is not
+ * Skein's nor a near miss of one (`myapp.retries`; `batchin.maxTasks` is a typo, refused).
+ */
+function isUserKey(key: string): boolean {
+  const dot = key.indexOf('.');
+  if (dot <= 0 || dot === key.length - 1) return false;
+  const section = key.slice(0, dot);
+  return !SKEIN_NAMES.includes(section) && closest(section, SKEIN_NAMES, 1).length === 0;
 }
 
 /** Validates raw input into a layer. Unknown keys and bad values throw, naming `source`. */
@@ -217,6 +233,10 @@ export function makeLayer(input: Record<string, unknown>, source: string, fromTe
   for (const [key, raw] of Object.entries(flatten(input))) {
     if (raw === undefined) continue;
     const spec = Object.hasOwn(SPECS, key) ? (SPECS[key as ConfigKey] as KeySpec<unknown>) : undefined;
+    if (spec === undefined && isUserKey(key) && !fromText) {
+      values[key] = raw; // the user's own key: taken as it is
+      continue;
+    }
     if (spec === undefined) throw Errors.unknownConfigKey(key, CONFIG_KEYS, source);
     if (spec.codeOnly && fromText) throw Errors.badConfigValue(key, raw, `${spec.expected}, which can only be set from code`, source);
     const value = spec.check(raw, fromText);
@@ -366,11 +386,37 @@ export function runWorkers(cfg: SkeinConfig): number {
 
 export type ConfigHandle = Disposable & { dispose(): void };
 
+function getConfig<K extends ConfigKey>(key: K): SkeinConfig[K];
+function getConfig(key: string, fallback?: unknown): unknown;
+function getConfig(key: string, ...fallback: unknown[]): unknown {
+  const all = layers();
+  if (Object.hasOwn(SPECS, key)) return lookup(key as ConfigKey, all).value;
+  for (let i = all.length - 1; i >= 0; i--) if (Object.hasOwn(all[i]!.values, key)) return (all[i]!.values as Record<string, unknown>)[key];
+  // a section: its keys, nested by their remaining parts
+  const inside = new Map<string, unknown>();
+  for (const layer of all) for (const [k, v] of Object.entries(layer.values)) if (k.startsWith(`${key}.`)) inside.set(k, v);
+  if (inside.size > 0) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of inside) {
+      const parts = k.slice(key.length + 1).split('.');
+      let at = out;
+      for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+      at[parts.at(-1)!] = v;
+    }
+    return out;
+  }
+  if (fallback.length > 0) return fallback[0];
+  const user = new Set<string>();
+  for (const layer of all) for (const k of Object.keys(layer.values)) if (!Object.hasOwn(SPECS, k)) user.add(k);
+  throw Errors.unknownConfigKey(key, [...CONFIG_KEYS, ...user], 'config.get()');
+}
+
 export const config = {
-  /** The value of one key in the current scope. */
-  get<K extends ConfigKey>(key: K): SkeinConfig[K] {
-    return lookup(key, layers()).value;
-  },
+  /**
+   * The value of one key in the current scope; of a section (`'batching'`, `'myapp'`), an object
+   * of its keys. A key nobody set: `fallback` when given, else an error listing the keys.
+   */
+  get: getConfig,
   /** Sets values for the whole process; dispose the handle to undo exactly this call. */
   set(values: ConfigInput): ConfigHandle {
     const layer = makeLayer(values, 'config.set()');

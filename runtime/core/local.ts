@@ -19,7 +19,7 @@ import { type Dsk, type Graph, type Key, isTask } from '../graph/spec.js';
 import { containsTask } from '../graph/walk.js';
 import type { Callback } from './callbacks.js';
 import { type Inputs, MISSING, executeTask, isThenable, substitute } from './execute.js';
-import { type SchedulerState, TaskStatus, checkInvariants, failTask, finishTask, requeueTask, startStateFromGraph, startTask } from './state.js';
+import { type SchedulerState, TaskStatus, checkInvariants, failTask, finishTask, followOrder, requeueTask, startStateFromGraph, startTask, takeReady } from './state.js';
 import { clock, workerId } from './timings.js';
 
 /** One task handed to an executor. */
@@ -223,6 +223,8 @@ export async function getAsync(source: Graph | CompiledGraph, keys: NestedKeys, 
     for (const cb of callbacks) if (cb.start) invoke(() => cb.start!(dsk), 'start');
     state = startStateFromGraph(graph, priority, isResult, callbacks.some((cb) => cb.timings === true), options.validate === true || callbacks.some((cb) => cb.transitions === true || cb.starts === true));
     state.begins = executor.queuesAhead === true && callbacks.some((cb) => cb.starts === true);
+    // one task at a time in this thread: always the one `order` ranks first (Dask's rule for get_sync)
+    if (executor.inThread === true) followOrder(state);
     for (const cb of callbacks) if (cb.startState) invoke(() => cb.startState!(dsk, state!), 'startState');
     if (signal?.aborted) throw Errors.cancelled(signal.reason, []);
     await executor.prepare?.(state);
@@ -421,7 +423,7 @@ export async function getAsync(source: Graph | CompiledGraph, keys: NestedKeys, 
     const batch: TaskRun[] = [];
     const hasPretask = callbacks.some((cb) => cb.pretask !== undefined);
     for (let i = 0; i < n; i++) {
-      const t = st.ready.pop()!;
+      const t = takeReady(st);
       // measured: one clock reading is both the start transition's time and the dispatch stamp
       const now = st.timings === undefined ? undefined : clock();
       startTask(st, t, now);

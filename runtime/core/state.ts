@@ -152,6 +152,58 @@ export interface SchedulerState {
    * counts as begun when it was handed over. Set by the core before the first task is handed over.
    */
   begins: boolean;
+  /**
+   * `ready` is a heap by priority and the next task is always the one `order` ranks first, as
+   * Dask's test_complex_ordering requires of the synchronous scheduler (set by the core for
+   * executors that run tasks in the calling thread: sync, the debugger); otherwise a stack.
+   */
+  readyByPriority: boolean;
+}
+
+/** Makes `state.ready` a heap by priority: from now on the task `order` ranks first is taken first. Mutates `state`. */
+export function followOrder(state: SchedulerState): void {
+  state.readyByPriority = true;
+  const { ready, priority } = state;
+  for (let i = (ready.length >> 1) - 1; i >= 0; i--) siftDown(ready, i, priority);
+}
+
+/** The next ready task to hand out, taken from `state.ready`. Mutates `state`. */
+export function takeReady(state: SchedulerState): number {
+  const { ready } = state;
+  if (!state.readyByPriority) return ready.pop()!;
+  const top = ready[0]!;
+  const last = ready.pop()!;
+  if (ready.length > 0) {
+    ready[0] = last;
+    siftDown(ready, 0, state.priority);
+  }
+  return top;
+}
+
+/** Adds task `t` to `state.ready`. Mutates `state`. */
+function addReady(state: SchedulerState, t: number): void {
+  const { ready, priority } = state;
+  ready.push(t);
+  if (!state.readyByPriority) return;
+  for (let i = ready.length - 1; i > 0; ) {
+    const parent = (i - 1) >> 1;
+    if (priority[ready[parent]!]! <= priority[ready[i]!]!) break;
+    [ready[parent], ready[i]] = [ready[i]!, ready[parent]!];
+    i = parent;
+  }
+}
+
+function siftDown(heap: number[], i: number, priority: Int32Array): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < heap.length && priority[heap[l]!]! < priority[heap[m]!]!) m = l;
+    if (r < heap.length && priority[heap[r]!]! < priority[heap[m]!]!) m = r;
+    if (m === i) return;
+    [heap[m], heap[i]] = [heap[i]!, heap[m]!];
+    i = m;
+  }
 }
 
 /** Appends a transition to the log, if there is one. */
@@ -227,7 +279,7 @@ export function startStateFromGraph(graph: CompiledGraph, priority: Int32Array, 
     for (let t = 0; t < n; t++) if (status[t] === TaskStatus.memory) log.push(t, TaskStatus.waiting, TaskStatus.memory, now);
     for (let i = ready.length - 1; i >= 0; i--) log.push(ready[i]!, TaskStatus.waiting, TaskStatus.ready, now);
   }
-  return { graph, priority, isResult, status, cache, waiting, waitingData, ready, running: new Set(), finished: [], released: [], timings, log, begins: false };
+  return { graph, priority, isResult, status, cache, waiting, waitingData, ready, running: new Set(), finished: [], released: [], timings, log, begins: false, readyByPriority: false };
 }
 
 /**
@@ -250,7 +302,7 @@ export function requeueTask(state: SchedulerState, t: number): void {
   if (state.log !== undefined) record(state, t, state.status[t]!, TaskStatus.ready, undefined);
   state.running.delete(t);
   state.status[t] = TaskStatus.ready;
-  state.ready.push(t);
+  addReady(state, t);
 }
 
 /** Task `t` failed: running → erred. Mutates `state`. */
@@ -282,7 +334,7 @@ export function finishTask(state: SchedulerState, t: number, value: unknown, now
     if (w === 0 && status[d] === TaskStatus.waiting) {
       if (log !== undefined) record(state, d, TaskStatus.waiting, TaskStatus.ready, timings === undefined ? undefined : now);
       status[d] = TaskStatus.ready;
-      state.ready.push(d);
+      addReady(state, d);
     }
   } else if (dEnd > dStart) {
     let newlyReady: number[] | undefined;
@@ -296,7 +348,10 @@ export function finishTask(state: SchedulerState, t: number, value: unknown, now
         (newlyReady ??= []).push(d);
       }
     }
-    if (newlyReady !== undefined) pushReady(state.ready, newlyReady, state.priority);
+    if (newlyReady !== undefined) {
+      if (state.readyByPriority) for (const d of newlyReady) addReady(state, d);
+      else pushReady(state.ready, newlyReady, state.priority);
+    }
   }
   for (let e = depStart[t]!; e < depStart[t + 1]!; e++) {
     const d = deps[e]!;

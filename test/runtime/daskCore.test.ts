@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, it } from 'node:test';
-import { type Delayed, compute, delayed, isDelayed, tokenize } from 'skein';
-import { identity, inc, listSum, pack, sum } from '../data/ops.js';
+import { type Delayed, Profiler, compute, config, cull, delayed, get, isDelayed, order, registerCallback, tokenize } from 'skein';
+import { add, identity, inc, listSum, pack, sum } from '../data/ops.js';
 import { Adder } from '../data/methods.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -102,5 +102,79 @@ describe('delayed and compute (dask/tests/test_delayed.py, test_base.py)', () =>
       (a as { key: string }).key = 'changed';
     }, TypeError);
     assert.equal(a.foo, undefined);
+  });
+});
+
+/** A seeded random DAG of `n` tasks, each summing up to three earlier ones. */
+function randomGraph(seed: number, n: number): Record<string, unknown> {
+  let s = seed;
+  const rand = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const graph: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) {
+    const deps = i === 0 ? [] : Array.from({ length: Math.floor(rand() * 4) }, () => `t-${Math.floor(rand() * i)}`);
+    graph[`t-${i}`] = [sum, 1, ...new Set(deps)];
+  }
+  return graph;
+}
+
+describe('the synchronous scheduler, callbacks, configuration (test_local.py, test_callbacks.py, test_config.py, test_base.py)', () => {
+  it('test_complex_ordering: sync runs every task in exactly the order `order` gives (30 random graphs)', async () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const graph = randomGraph(seed, 40);
+      const ran: string[] = [];
+      await get(graph, Object.keys(graph), { scheduler: 'sync', callbacks: [{ pretask: (key) => void ran.push(key) }] });
+      const expected = [...order(graph).entries()].sort((a, b) => a[1] - b[1]).map(([k]) => k);
+      assert.deepEqual(ran, expected, `graph ${seed}`);
+    }
+  });
+
+  it('test_nested_schedulers: a global callback sees the outer graph only, not a get made inside a task', async () => {
+    const seen: string[] = [];
+    using _ = registerCallback({ pretask: (key) => void seen.push(key) });
+    const inner = async (): Promise<number> => (await get({ x: 1, y: [inc, 'x'] }, 'y', { scheduler: 'sync' })) as number;
+    assert.equal(await get({ a: [inner], b: [inc, 'a'] }, 'b', { scheduler: 'sync' }), 3);
+    assert.deepEqual(seen, ['a', 'b']);
+  });
+
+  it('test_get: a section gives an object of its keys; an unknown key names the keys there are; your own keys are taken', () => {
+    assert.deepEqual(config.get('batching'), { maxTasks: config.get('batching.maxTasks'), targetMs: config.get('batching.targetMs') });
+    assert.throws(() => config.get('nosuchkey'), { code: 'BAD_CONFIG', message: /^Unknown config key "nosuchkey" from config\.get\(\)\. Valid keys: scheduler, numWorkers, / });
+    assert.equal(config.get('nosuchkey', 123), 123);
+    using _ = config.set({ 'myapp.retries': 3 });
+    using __ = config.set({ 'myapp.depth.max': 2 });
+    assert.equal(config.get('myapp.retries'), 3);
+    assert.deepEqual(config.get('myapp'), { retries: 3, depth: { max: 2 } });
+    // a near miss of one of Skein's sections is a typo, not a key of yours
+    assert.throws(() => config.set({ 'batchin.maxTasks': 3 } as never), { message: /^Unknown config key "batchin\.maxTasks" from config\.set\(\)\./ });
+  });
+
+  it('test_callable_scheduler / test_scheduler_keyword: compute with a get function of your own', async () => {
+    const calls: unknown[] = [];
+    const myGet = (graph: Record<string, unknown>, keys: unknown): unknown => {
+      calls.push(keys);
+      return (keys as string[]).map((k) => (typeof graph[k] === 'number' ? graph[k] : 42));
+    };
+    const a = delayed(inc)(1);
+    assert.deepEqual(await compute(a, { scheduler: myGet }), [42]);
+    assert.deepEqual(calls, [[a.key]]);
+    assert.equal(await a.compute({ scheduler: 'sync' }), 2);
+  });
+
+  it('test_profiler / test_two_gets: the Profiler keeps the records of every run until clear()', async () => {
+    const profiler = new Profiler();
+    const dsk = { a: 1, b: 2, c: [add, 'a', 'b'], d: [add, 'a', 'b'], e: [sum, 'c', 'd'] };
+    assert.equal(await get(dsk, 'e', { scheduler: 'sync', callbacks: [profiler] }), 6);
+    assert.deepEqual(profiler.results().map((r) => r.key).sort(), ['c', 'd', 'e']);
+    await get(dsk, 'c', { scheduler: 'threads', callbacks: [profiler] });
+    await get(dsk, 'e', { scheduler: 'sync', callbacks: [profiler] });
+    assert.equal(profiler.results().length, 7);
+    profiler.clear();
+    assert.deepEqual(profiler.results(), []);
+  });
+
+  it('test_cull: nested key lists as get takes them', () => {
+    const d = { x: 1, y: [inc, 'x'], z: [inc, 'x'], out: [add, 'y', 10] };
+    assert.deepEqual([...cull(d, [['out'], ['z']]).keys()], [...cull(d, ['out', 'z']).keys()]);
+    assert.deepEqual([...cull(d, 'out').keys()], ['x', 'y', 'out']);
   });
 });
