@@ -12,7 +12,7 @@ export { Delayed, delayed, isDelayed, type DelayedFunction, type DelayedOptions 
 export { tokenize } from './graph/tokenize.js';
 export { type Callback, registerCallback } from './core/callbacks.js';
 export { config, withConfig, type SkeinConfig, type SchedulerName, type SchedulerSpec, SCHEDULERS } from './core/config.js';
-export { get, compute, type ComputeOptions, type Computed } from './schedule.js';
+export { get, compute, persist, type ComputeOptions, type Computed, type GetFunction } from './schedule.js';
 export { SkeinError, TaskError } from './errors.js';
 export { createThreadPool, threadWorkerFile } from './schedulers/threads.js';
 export { ProcessPool } from './schedulers/processPool.js';

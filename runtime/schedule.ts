@@ -8,10 +8,10 @@ import { Errors, closest } from './errors.js';
 import { type Callback, globalCallbacks } from './core/callbacks.js';
 import { type SchedulerSpec, type SkeinConfig, CONFIG_KEYS, resolveConfig } from './core/config.js';
 import { type Executor, getAsync } from './core/local.js';
-import { type Delayed, holdsDelayed, isDelayed, isIterator, mergeGraphs, refuseInstanceHoldingDelayed, setComputeHook } from './graph/delayed.js';
+import { Delayed, holdsDelayed, isDelayed, isIterator, mergeGraphs, refuseInstanceHoldingDelayed, setComputeHook } from './graph/delayed.js';
 import { type CompiledGraph, isCompiledGraph } from './graph/compile.js';
 import { type Graph, type Key, describeValue, isPlainObject } from './graph/spec.js';
-import { NOT_CYCLIC, type Visitor, type Where, mapValue, scanValue } from './graph/walk.js';
+import { NOT_CYCLIC, type Visitor, type Where, containsTask, mapValue, scanValue } from './graph/walk.js';
 import { inSkeinWorker } from './workers/mark.js';
 import { SCHEDULER_FACTORIES } from './schedulers/registry.js';
 
@@ -227,3 +227,39 @@ export async function compute(...args: unknown[]): Promise<unknown[]> {
 }
 
 setComputeHook(async (value, options) => (await compute(value, ...(options ? [options as ComputeOptions] : [])))[0]);
+
+/** What `persist` gives back for its arguments: the same shapes, delayed values still delayed (now holding their results). */
+export type PersistResult<T extends readonly unknown[]> = T extends readonly [...infer Rest, infer Last]
+  ? LooksLikeOptions<Last> extends true
+    ? { -readonly [I in keyof Rest]: Rest[I] }
+    : { -readonly [I in keyof T]: T[I] }
+  : { -readonly [I in keyof T]: T[I] };
+
+/**
+ * Computes delayed values now and gives them back holding their results (Dask's `persist`):
+ * the same keys, each with a graph of one value, so later graphs built on them start from the
+ * results instead of computing them again. On the distributed scheduler the results stay on the
+ * cluster (`client.persist`). Arguments and options as `compute`'s.
+ */
+export function persist<const T extends readonly unknown[]>(...args: T & ComputeArgs<T>): Promise<PersistResult<T>>;
+export async function persist(...args: unknown[]): Promise<unknown[]> {
+  const options = args.length > 0 && isOptions(args[args.length - 1]) ? (args.pop() as ComputeOptions) : undefined;
+  const roots: Delayed<unknown>[] = [];
+  const shapes = args.map((a) => mapValue(a, TO_SLOTS, roots, ARGUMENT));
+  if (roots.length === 0) return args;
+  const { cfg } = splitOptions(options);
+  if (cfg.scheduler === 'distributed' && !inSkeinWorker() && typeof options?.scheduler !== 'function') {
+    const { Client } = await import('./distributed/client.js');
+    const client = Client.current();
+    if (client === undefined) throw Errors.noClient();
+    const kept = new Map(roots.map((d) => [d.key, client.persist(d)]));
+    return shapes.map((s) => mapValue(s, FILL_SLOTS, kept, NOT_CYCLIC));
+  }
+  const keys = [...new Set(roots.map((r) => r.key))];
+  const values = (await run(mergeGraphs(roots), keys, options)) as unknown[];
+  // a result the graph spec would read as something else (a string: an alias of a key; a value
+  // holding a task) is not made a literal: that value stays lazy rather than be misread
+  const byKey = new Map(roots.map((r) => [r.key, r]));
+  const held = new Map(keys.map((k, i) => [k, typeof values[i] === 'string' || containsTask(values[i]) ? byKey.get(k)! : new Delayed(k, values[i], [])]));
+  return shapes.map((s) => mapValue(s, FILL_SLOTS, held, NOT_CYCLIC));
+}

@@ -30,7 +30,17 @@ export interface DelayedOptions {
   readonly pure?: boolean;
   /** Prefix for automatic keys instead of the function's name. */
   readonly name?: string;
+  /**
+   * How many values the call returns (a tuple): its Delayed can then be destructured,
+   * `const [q, r] = delayed(divmod, { nout: 2 })(7, 2)`, each part a task of its own (Dask's `nout`).
+   */
+  readonly nout?: number;
+  /** False: the value (or the arguments) are taken as they are, not looked into for delayed values (Dask's `traverse=False`). */
+  readonly traverse?: boolean;
 }
+
+/** Reads one part of a result that is a tuple (sent to workers by its source). */
+const getItem = (value: readonly unknown[], i: number): unknown => value[i];
 
 /** Hook installed by the scheduling front-end, so `.compute()` has no import cycle. */
 let computeHook: ((value: Delayed<unknown>, options?: object) => Promise<unknown>) | undefined;
@@ -56,9 +66,17 @@ export class Delayed<T = unknown> {
     readonly task: unknown,
     /** Delayed values `task` refers to. */
     readonly dependencies: readonly Delayed<unknown>[],
+    /** How many values it stands for (`nout`): then it can be destructured; undefined: it cannot. */
+    readonly nout?: number,
   ) {
     // immutable, as Dask's: its key names its task, so neither may change once made
     Object.freeze(this);
+  }
+
+  /** Its parts, when made with `nout` (`const [q, r] = divmod(a, b)`): each a task reading one element. */
+  *[Symbol.iterator](): Iterator<Delayed<unknown>> {
+    if (this.nout === undefined) throw new TypeError(`Delayed ${JSON.stringify(this.key)} has no known length, so it cannot be iterated or destructured: make it with delayed(fn, { nout: n }).`);
+    for (let i = 0; i < this.nout; i++) yield new Delayed(`getitem-${hashString(`${this.key}\u0001${i}`)}`, [getItem, this.key, i], [this as Delayed<unknown>]);
   }
 
   /** The full graph this value needs, in dependency-first order. */
@@ -119,6 +137,9 @@ export function mergeGraphs(values: Iterable<Delayed<unknown>>): Map<Key, unknow
 const toMap = (entries: ReadonlyArray<readonly [unknown, unknown]>): Map<unknown, unknown> => new Map(entries);
 /** Builds a Set from its members in a task (sent to workers by its source). */
 const toSet = (members: readonly unknown[]): Set<unknown> => new Set(members);
+/** Returns its argument (`traverse: false`: the value kept as it is). */
+const keepAsIs = (value: unknown): unknown => value;
+
 /** Calls a method on its receiver in a task (a `delayed` method; sent to workers by its source). */
 const callMethod = (method: Function, receiver: unknown, ...args: unknown[]): unknown => method.apply(receiver, args);
 
@@ -211,11 +232,15 @@ export function isDelayedFunction(value: unknown): value is DelayedFunction<unkn
  */
 /** As a method decorator (`@delayed add(a, b) { … }`): calls build tasks that run the method on its receiver. */
 export function delayed(method: Function, context: ClassMethodDecoratorContext): any; // eslint-disable-line @typescript-eslint/no-explicit-any -- a decorated method's calls return Delayed values, which its declared type cannot say
+export function delayed<A extends readonly unknown[], R extends readonly unknown[]>(fn: (...args: A) => R | Promise<R>, options: DelayedOptions & { readonly nout: number }): (...args: DelayedArgs<A>) => Delayed<R> & Iterable<Delayed<R[number]>>;
 export function delayed<A extends readonly unknown[], R>(fn: (...args: A) => R, options?: DelayedOptions): DelayedFunction<A, R>;
 export function delayed<T>(value: T, options?: DelayedOptions): Delayed<T>;
 export function delayed(target: unknown, given?: DelayedOptions | ClassMethodDecoratorContext): unknown {
   // used as a decorator: the second argument is the decorator's context, not options
   const options = given !== undefined && 'kind' in given ? undefined : (given as DelayedOptions | undefined);
+  const nout = options?.nout;
+  if (nout !== undefined && (typeof nout !== 'number' || !Number.isInteger(nout) || nout < 0)) throw new RangeError(`delayed(): nout must be a whole number >= 0 (how many values the call returns); got ${String(nout)}.`);
+  const look = options?.traverse === false ? (v: unknown) => v : undefined;
   if (isDelayed(target) && options?.key === undefined) return target;
   if (isDelayedFunction(target)) target = target.fn;
   if (typeof target === 'function') {
@@ -228,11 +253,11 @@ export function delayed(target: unknown, given?: DelayedOptions | ClassMethodDec
       const receiver = usesThis && this !== undefined && this !== null && this !== globalThis ? this : undefined;
       const key = makeKey(fn.name || 'lambda', receiver === undefined ? [fn, ...args] : [fn, receiver, ...args], options);
       if (receiver !== undefined) {
-        const graphArgs = toGraphValue([receiver, ...args], deps, key, 'args') as unknown[];
-        return new Delayed(key, [callMethod, fn, ...graphArgs], deps);
+        const graphArgs = (look?.([receiver, ...args]) ?? toGraphValue([receiver, ...args], deps, key, 'args')) as unknown[];
+        return new Delayed(key, [callMethod, fn, ...graphArgs], deps, nout);
       }
-      const graphArgs = toGraphValue(args, deps, key, 'args') as unknown[];
-      return new Delayed(key, [fn, ...graphArgs], deps);
+      const graphArgs = (look?.(args) ?? toGraphValue(args, deps, key, 'args')) as unknown[];
+      return new Delayed(key, [fn, ...graphArgs], deps, nout);
     };
     Object.defineProperty(wrapper, 'fn', { value: fn });
     Object.defineProperty(wrapper, DELAYED_FUNCTION, { value: true });
@@ -242,5 +267,7 @@ export function delayed(target: unknown, given?: DelayedOptions | ClassMethodDec
   const deps: Delayed<unknown>[] = [];
   const prefix = Array.isArray(target) ? 'list' : isPlainObject(target) ? 'dict' : typeof target;
   const key = makeKey(prefix, [target], options);
-  return new Delayed(key, toGraphValue(target, deps, key, 'value'), deps);
+  // not looked into: a value the graph spec would read (a task, a key's name) is kept as it is by a task returning it
+  if (look !== undefined) return new Delayed(key, [keepAsIs, target], deps, nout);
+  return new Delayed(key, toGraphValue(target, deps, key, 'value'), deps, nout);
 }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, it } from 'node:test';
-import { type Delayed, Profiler, compute, config, cull, delayed, get, isDelayed, order, registerCallback, tokenize } from 'skein';
+import { type Delayed, Profiler, compute, config, cull, delayed, get, isDelayed, order, persist, registerCallback, tokenize } from 'skein';
 import { add, identity, inc, listSum, pack, sum } from '../data/ops.js';
 import { Adder } from '../data/methods.js';
 
@@ -176,5 +176,44 @@ describe('the synchronous scheduler, callbacks, configuration (test_local.py, te
     const d = { x: 1, y: [inc, 'x'], z: [inc, 'x'], out: [add, 'y', 10] };
     assert.deepEqual([...cull(d, [['out'], ['z']]).keys()], [...cull(d, ['out', 'z']).keys()]);
     assert.deepEqual([...cull(d, 'out').keys()], ['x', 'y', 'out']);
+  });
+});
+
+/** Quotient and remainder: a call that returns two values. */
+const divmod = (a: number, b: number): [number, number] => [Math.floor(a / b), a % b];
+
+describe('persist, nout, traverse (test_base.py, test_delayed.py)', () => {
+  for (const scheduler of SCHEDULERS) {
+    it(`test_persist_delayed / test_persist_literals: persisted values hold their results, and later graphs start from them (${scheduler})`, async () => {
+      const x = delayed(inc)(delayed(inc)(1));
+      const [xx, one, two] = await persist(x, 1, 'two', { scheduler });
+      assert.equal(xx.key, x.key);
+      assert.equal(xx.graph.size, 1);
+      assert.deepEqual([one, two], [1, 'two']);
+      const ran: string[] = [];
+      assert.equal(await delayed(inc)(xx).compute({ scheduler, callbacks: [{ pretask: (key: string) => void ran.push(key) }] }), 4);
+      assert.equal(ran.length, 1, 'only the new task ran');
+      const [shape] = await persist({ a: x, b: [1, x] }, { scheduler });
+      assert.equal(await compute(shape, { scheduler }).then(([v]) => JSON.stringify(v)), JSON.stringify({ a: 3, b: [1, 3] }));
+    });
+
+    it(`test_nout: destructuring a call made with nout (${scheduler})`, async () => {
+      const [q, r] = delayed(divmod, { nout: 2 })(7, 2);
+      assert.deepEqual(await compute(q!, r!, { scheduler }), [3, 1]);
+    });
+  }
+
+  it('test_nout: nout is checked; a Delayed of no known length is not iterable', () => {
+    assert.throws(() => delayed(divmod, { nout: -1 }), { name: 'RangeError', message: 'delayed(): nout must be a whole number >= 0 (how many values the call returns); got -1.' });
+    const d = delayed(divmod)(7, 2);
+    assert.throws(() => [...(d as unknown as Iterable<unknown>)], { name: 'TypeError', message: `Delayed ${JSON.stringify(d.key)} has no known length, so it cannot be iterated or destructured: make it with delayed(fn, { nout: n }).` });
+    assert.deepEqual([...delayed(divmod, { nout: 0 })(1, 1)], []);
+  });
+
+  it('test_traverse_false: a value taken as it is, delayed values inside left alone', async () => {
+    const a = delayed(identity<number>)(1);
+    const [kept] = await compute(delayed([a, 2], { traverse: false }), { scheduler: 'sync' });
+    assert.equal((kept as unknown[])[0], a);
+    assert.equal(await delayed(delayed(identity<number>)(1), { traverse: false }).compute({ scheduler: 'sync' }), 1);
   });
 });
