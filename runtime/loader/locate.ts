@@ -37,12 +37,21 @@ const importsToScan: string[] = [];
 export function registerModule(url: string, namespace: Record<string, unknown>): void {
   if (scannedUrls.has(url)) return;
   scannedUrls.add(url);
+  namespaces.set(url, namespace);
   if (url.startsWith('file:')) importsToScan.push(url);
   for (const [name, value] of Object.entries(namespace)) {
     if (typeof value !== 'function') continue;
     if (!located.has(value)) located.set(value, { url, name });
     if (isDelayedFunction(value) && !located.has(value.fn)) located.set(value.fn, { url, name });
   }
+}
+
+/** The namespaces of the modules registered, by URL. */
+const namespaces = new Map<string, Record<string, unknown>>();
+
+/** What a registered module exports under `name`, without waiting (undefined when that module was not registered here). */
+export function exportedValue(url: string, name: string): unknown {
+  return namespaces.get(url)?.[name];
 }
 
 let session: Session | undefined;

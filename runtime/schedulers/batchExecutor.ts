@@ -17,7 +17,8 @@ import type { SkeinConfig } from '../core/config.js';
 import { taskFunction } from '../graph/spec.js';
 import { ownerOf } from '../graph/compile.js';
 import { NOT_CYCLIC, containsTask } from '../graph/walk.js';
-import { describeFunction, locateFunction } from '../loader/locate.js';
+import { describeFunction, exportedValue, locateFunction } from '../loader/locate.js';
+import { GLOBAL_URL, SOURCE_URL, builtInFunction, functionFromSource } from '../loader/lambda.js';
 import type { FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from '../workers/protocol.js';
 import { workersNeedLoader } from '../loader/register.js';
 import { type Path, type WireClasses, restoreValue, scanResult } from '../workers/wireValues.js';
@@ -115,8 +116,27 @@ function estimateOf(run: TaskRun, overlap: boolean): { ms: number; waits: boolea
 const ERROR_TYPES: Record<string, new (message: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 
 /** Rebuilds an error sent by a worker: same type where it is a built-in one, same stack and fields. */
+/** A function sent back as where to find it (a task's result): by its source, a built-in, or a module loaded here. */
+function functionFromRef([url, name]: FnRef): Function | undefined {
+  if (url === SOURCE_URL) return functionFromSource(name);
+  if (url === GLOBAL_URL) return builtInFunction(name);
+  const value = exportedValue(url, name);
+  return typeof value === 'function' ? value : undefined;
+}
+
 export function fromWireError(w: WireError): unknown {
   if (w.thrown !== undefined) return w.thrown.value;
+  // an error of a class a module exports is an instance of it here too (`instanceof MyError`), its fields kept
+  const cls = w.cls === undefined ? undefined : exportedValue(w.cls[0], w.cls[1]);
+  if (typeof cls === 'function' && cls.prototype instanceof Error) {
+    const error = Object.create(cls.prototype as object) as Error;
+    Object.defineProperty(error, 'message', { value: w.message, configurable: true, writable: true, enumerable: false });
+    if (error.name !== w.name) Object.defineProperty(error, 'name', { value: w.name, configurable: true, writable: true });
+    if (w.stack !== undefined) Object.defineProperty(error, 'stack', { value: w.stack, configurable: true, writable: true, enumerable: false });
+    Object.assign(error, w.props);
+    if (w.cause !== undefined) Object.defineProperty(error, 'cause', { value: fromWireError(w.cause), configurable: true, writable: true, enumerable: false });
+    return error;
+  }
   const Ctor = ERROR_TYPES[w.name] ?? Error;
   const error = new Ctor(w.message);
   if (error.name !== w.name) Object.defineProperty(error, 'name', { value: w.name, configurable: true, writable: true });
@@ -289,6 +309,11 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
   /** A successful outcome for the core, its value made whole (Buffers, class instances). */
   const restored = (o: WireOutcome & { ok: true }, worker: string): TaskOutcome => {
     let value = o.value;
+    if (o.fn !== undefined) {
+      const fn = functionFromRef(o.fn);
+      if (fn === undefined) return { index: o.i, ok: false, error: new TypeError(`The result is the function ${o.fn[1]}, exported by ${o.fn[0]}, a module this process has not loaded: import it here too, or return data.`), worker, start: o.start, end: o.end };
+      return { index: o.i, ok: true, value: fn, worker, start: o.start, end: o.end, bytes: o.bytes, busy: o.syncMs };
+    }
     if (o.buffers !== undefined || o.classes !== undefined) {
       value = restoreValue(value, o.buffers, o.classes, (ref) => {
         const cls = classByRef.get(`${ref[0]}#${ref[1]}`)!;
@@ -439,6 +464,7 @@ export function batchExecutor(name: string, dispatcher: Dispatcher, options: Bat
       loader,
       measure: st.timings !== undefined,
       chains,
+      functionsOut: true,
       stream,
       announce: timeout !== null,
       starts,

@@ -73,6 +73,8 @@ export interface WireBatch {
   /** Measure result sizes (only while timings are recorded: serializing twice costs). */
   readonly measure: boolean;
   readonly chains: ReadonlyArray<readonly WireLink[]>;
+  /** A result that is a function goes back as where to find it (`WireOutcome.fn`); without this, it is refused. */
+  readonly functionsOut?: boolean;
 }
 
 export interface WireError {
@@ -84,6 +86,8 @@ export interface WireError {
   readonly thrown?: { readonly value: unknown };
   /** The error's `cause` (`new Error('Foo', { cause })`), in the same form: the whole chain travels. */
   readonly cause?: WireError;
+  /** Its class, when a module exports it (module URL + export name): the receiver makes an instance of it. */
+  readonly cls?: FnRef;
 }
 
 export type WireOutcome =
@@ -101,6 +105,8 @@ export type WireOutcome =
       readonly syncMs?: number;
       /** The next link of its chain reads this value in the worker: it must not move (threads copy it). */
       readonly held?: boolean;
+      /** The value is a function, sent as where the receiver finds it (a module's export, its source, a built-in). */
+      readonly fn?: FnRef;
     }
   | { readonly i: number; readonly ok: false; readonly error: WireError; readonly start: number; readonly end: number };
 

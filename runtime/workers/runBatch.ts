@@ -14,7 +14,7 @@ import { isDelayedFunction } from '../graph/delayed.js';
 import { registerLoader } from '../loader/register.js';
 import { restoreValue, scanResult } from './wireValues.js';
 import { decodeTask } from './wireTasks.js';
-import { GLOBAL_URL, SOURCE_URL, builtInFunction, functionFromSource } from '../loader/lambda.js';
+import { GLOBAL_URL, SOURCE_URL, builtInFunction, builtInPath, functionFromSource, sourceVerdictSync } from '../loader/lambda.js';
 import { Errors } from '../errors.js';
 import type { FnRef, WireBatch, WireError, WireLink, WireOutcome, WirePartial, WireResult } from './protocol.js';
 
@@ -42,6 +42,30 @@ function importFunction([url, name]: FnRef): Promise<Function> {
 }
 
 /**
+ * Where the receiver finds a function a task returned: a module this worker imported exports it,
+ * it is a built-in, or it closes over nothing (its source); else a TypeError naming the task.
+ */
+function functionRefOf(fn: Function, key: string): FnRef {
+  for (const [url, ns] of imported) for (const [name, value] of Object.entries(ns)) if (value === fn) return [url, name];
+  const path = builtInPath(fn);
+  if (path !== undefined) return [GLOBAL_URL, path];
+  const verdict = sourceVerdictSync(fn);
+  if ('source' in verdict) return [SOURCE_URL, verdict.source];
+  const what = verdict.captures.length > 0 ? `closes over ${verdict.captures.map((c) => `\`${c}\``).join(', ')}` : 'is bound or native';
+  throw new TypeError(`The result of task ${JSON.stringify(key)} is a function that ${what}, so it cannot be sent back from a worker (functions travel as a module's export or by their source). Return one a module exports, one that closes over nothing, or data; or run with --scheduler sync.`);
+}
+
+/**
+ * Module URL + export name of an error's class, when a module this worker imported for its tasks
+ * exports it (an error of a built-in class, or of a class no such module exports: undefined).
+ */
+function errorClassRef(ctor: Function): FnRef | undefined {
+  if (ctor === Error || ctor === TypeError || ctor === RangeError || ctor === SyntaxError || ctor === ReferenceError || ctor === EvalError || ctor === URIError) return undefined;
+  for (const [url, ns] of imported) for (const [name, value] of Object.entries(ns)) if (value === ctor) return [url, name];
+  return undefined;
+}
+
+/**
  * Module URL + export name of the class `cls`, for the receiver to rebuild its instances; a
  * TypeError naming the task and the class when no module exports it.
  */
@@ -61,7 +85,8 @@ export function toWireError(error: unknown, depth = 0): WireError {
     for (const [k, v] of Object.entries(error)) if (k !== 'cause' && (v === null || ['string', 'number', 'boolean'].includes(typeof v))) props[k] = v;
     // the cause chain travels whole (a chain that loops back is cut after 16 links)
     const cause = 'cause' in error && error.cause !== undefined && depth < 16 ? toWireError(error.cause, depth + 1) : undefined;
-    return { name: error.name, message: error.message, stack: error.stack, props, ...(cause !== undefined ? { cause } : {}) };
+    const cls = errorClassRef(error.constructor);
+    return { name: error.name, message: error.message, stack: error.stack, props, ...(cause !== undefined ? { cause } : {}), ...(cls !== undefined ? { cls } : {}) };
   }
   // a thrown string, object or undefined travels as itself, when structured clone can carry it
   try {
@@ -230,6 +255,16 @@ export async function runBatch(batch: WireBatch, worker: string, emit?: Emit, ma
   const succeed = (link: WireLink, value: unknown, start: number, syncMs: number | undefined, held: boolean): boolean => {
     const end = now();
     let special: ReturnType<typeof scanResult>;
+    if (typeof value === 'function' && link.keep && batch.functionsOut === true) {
+      // a task that returns a function: it goes back as where the receiver finds it, as task functions travel
+      try {
+        outcomes.push({ i: link.i, ok: true, value: undefined, fn: functionRefOf(value as Function, link.key), start, end, syncMs });
+      } catch (error) {
+        outcomes.push({ i: link.i, ok: false, error: toWireError(error), start, end });
+        return false;
+      }
+      return true;
+    }
     try {
       // one walk: refuses what cannot be sent, and finds the Buffers and class instances to restore
       special = link.keep ? scanResult(value, markBuffers, link.key) : undefined;

@@ -184,3 +184,19 @@ export const spinIdentity = <T>(ms: number, x: T): T => {
 export function failWithCause(): never {
   throw new Error('Foo', { cause: new RangeError('Bar', { cause: 'the root' }) });
 }
+
+/** An error class a module exports (Dask's test_exceptions_propagate). */
+export class MyException extends Error {
+  constructor(
+    readonly a: number,
+    readonly b: number,
+  ) {
+    super('My Exception!');
+    this.name = 'MyException';
+  }
+}
+export function raiseMine(a: number, b: number): never {
+  throw new MyException(a, b);
+}
+/** Returns a function that closes over `n`: it cannot travel back from a worker. */
+export const makeAdder = (n: number): ((x: number) => number) => (x: number) => x + n;

@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, it } from 'node:test';
-import { type Delayed, Profiler, compute, config, cull, delayed, get, isDelayed, order, persist, registerCallback, tokenize } from 'skein';
-import { add, identity, inc, listSum, pack, sum } from '../data/ops.js';
+import { type Delayed, Profiler, TaskError, compute, config, cull, delayed, get, isDelayed, order, persist, registerCallback, tokenize } from 'skein';
+import { MyException, add, identity, inc, listSum, makeFunction, pack, raiseMine, sum } from '../data/ops.js';
 import { Adder } from '../data/methods.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -216,4 +216,24 @@ describe('persist, nout, traverse (test_base.py, test_delayed.py)', () => {
     assert.equal((kept as unknown[])[0], a);
     assert.equal(await delayed(delayed(identity<number>)(1), { traverse: false }).compute({ scheduler: 'sync' }), 1);
   });
+});
+
+describe('values and errors across threads and processes (test_local.py, test_multiprocessing.py)', () => {
+  for (const scheduler of SCHEDULERS) {
+    it(`test_lambda_results_with_cloudpickle: a task may return a function, by its source or a module's export (${scheduler})`, async () => {
+      const [made, exported, builtIn] = (await get({ f: [makeFunction], g: [pack, inc], h: [pack, Math.max], out: [pack, ['f', 'g', 'h']] }, ['f', 'g', 'h'], { scheduler })) as [() => number, (x: number) => number, typeof Math.max];
+      assert.equal(made(), 1);
+      assert.equal(exported(2), 3);
+      assert.equal(builtIn(1, 5), 5);
+    });
+
+    it(`test_exceptions_propagate: an error of a class a module exports arrives as an instance of it, fields kept (${scheduler})`, async () => {
+      const error = (await get({ x: [raiseMine, 1, 2] }, 'x', { scheduler }).catch((e: unknown) => e)) as TaskError;
+      assert.ok(error instanceof TaskError);
+      const raised = error.cause as MyException;
+      assert.ok(raised instanceof MyException, `${scheduler}: ${String(raised)}`);
+      assert.deepEqual([raised.a, raised.b, raised.message, raised.name], [1, 2, 'My Exception!', 'MyException']);
+      assert.match(raised.stack ?? '', /raiseMine/);
+    });
+  }
 });

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { MILLION_TOTAL, millionGraph } from '../data/million.js';
 import { ProcessPool, SkeinError, TaskError, closeDefaultPools, createThreadPool, get, type Callback } from 'skein';
-import { Counter, pack, byteSum, bytes, exitProcess, makeHidden, failWhere, hang, inc, lastBigLength, make, makeBig, makeFunction, makeShared, readAll, sum, makeWeak, useValue, writeAt } from '../data/ops.js';
+import { Counter, pack, byteSum, bytes, exitProcess, makeHidden, failWhere, hang, inc, lastBigLength, make, makeBig, makeAdder, makeFunction, makeShared, readAll, sum, makeWeak, useValue, writeAt } from '../data/ops.js';
 
 /** Child processes of this test process (worker processes would show up here). */
 function children(): string[] {
@@ -63,11 +63,16 @@ for (const scheduler of ['threads', 'processes'] as const) {
       assert.deepEqual(started, []);
     });
 
-    it('fails a result that cannot be cloned, naming the key', async () => {
-      await assert.rejects(get({ f: [makeFunction] }, 'f', opts), (e: unknown) => {
+    it('fails a result that cannot be sent, naming the key: a function that closes over a variable, one inside a result', async () => {
+      await assert.rejects(get({ f: [makeAdder, 1] }, 'f', opts), (e: unknown) => {
         assert.ok(e instanceof TaskError);
         assert.equal(e.key, 'f');
-        assert.equal((e.cause as Error).message, 'the result of task "f" is a function, which cannot be sent between threads or processes. Return plain data (objects, arrays, typed arrays, Maps, Sets), or run with --scheduler sync.');
+        assert.equal((e.cause as Error).message, 'The result of task "f" is a function that closes over `n`, so it cannot be sent back from a worker (functions travel as a module\'s export or by their source). Return one a module exports, one that closes over nothing, or data; or run with --scheduler sync.');
+        return true;
+      });
+      await assert.rejects(get({ f: [pack, { inner: makeFunction }] }, 'f', opts), (e: unknown) => {
+        assert.ok(e instanceof TaskError);
+        assert.equal((e.cause as Error).message, 'the result.inner of task "f" is a function, which cannot be sent between threads or processes. Return plain data (objects, arrays, typed arrays, Maps, Sets), or run with --scheduler sync.');
         return true;
       });
     });
