@@ -86,7 +86,7 @@ suite('Skein debugger in VS Code', () => {
     const task = (await session.customRequest('variables', { variablesReference: scopes.scopes[0]!.variablesReference })) as { variables: Array<{ name: string; value: string }> };
     const byName = Object.fromEntries(task.variables.map((v) => [v.name, v.value]));
     assert.equal(byName.key, JSON.stringify(keys[2]));
-    assert.equal(byName.inputs, '(rows)');
+    assert.equal(byName.inputs, '(region, days)', 'the third task in order: the next load after clean-north and revenue-north');
     const pid = Number(((await session.customRequest('evaluate', { expression: 'process.pid', context: 'repl' })) as { result: string }).result);
     await vscode.debug.stopDebugging(session);
     await until('the runner to exit', () => {
