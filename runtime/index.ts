@@ -7,8 +7,9 @@ export { type Key, type Task, type Graph, isTask, keyGroup } from './graph/spec.
 export { getDependencies, getRelations, type Relations } from './graph/compile.js';
 export { toposort } from './graph/toposort.js';
 export { cull } from './graph/cull.js';
+export { optimize, type OptimizeOptions } from './graph/optimize.js';
 export { order } from './graph/order.js';
-export { Delayed, delayed, isDelayed, type DelayedFunction, type DelayedOptions } from './graph/delayed.js';
+export { Delayed, delayed, isDelayed, type DelayedFunction, type DelayedOptions, type DelayedProxy } from './graph/delayed.js';
 export { tokenize } from './graph/tokenize.js';
 export { type Callback, registerCallback } from './core/callbacks.js';
 export { config, withConfig, type SkeinConfig, type SchedulerName, type SchedulerSpec, SCHEDULERS } from './core/config.js';

@@ -12,6 +12,7 @@ import { Delayed, holdsDelayed, isDelayed, isIterator, mergeGraphs, refuseInstan
 import { type CompiledGraph, isCompiledGraph } from './graph/compile.js';
 import { type Graph, type Key, describeValue, isPlainObject } from './graph/spec.js';
 import { NOT_CYCLIC, type Visitor, type Where, containsTask, mapValue, scanValue } from './graph/walk.js';
+import { optimize } from './graph/optimize.js';
 import { inSkeinWorker } from './workers/mark.js';
 import { SCHEDULER_FACTORIES } from './schedulers/registry.js';
 
@@ -69,6 +70,12 @@ async function runHere(graph: Graph | CompiledGraph, keys: NestedKeys, options: 
   } finally {
     await lease.release();
   }
+}
+
+/** The graph `compute` runs: optimized (optimize.ts) unless `optimizeGraph` is false. */
+function optimized(graph: Map<Key, unknown>, keys: readonly Key[], options: ComputeOptions | undefined): Graph {
+  const on = options?.optimizeGraph ?? resolveConfig().optimizeGraph;
+  return on ? optimize(graph, keys) : graph;
 }
 
 /** A graph as a plain object of key → task or value (what a `get` function of Dask's shape takes). */
@@ -221,7 +228,7 @@ export async function compute(...args: unknown[]): Promise<unknown[]> {
   const shapes = args.map((a) => mapValue(a, TO_SLOTS, roots, ARGUMENT));
   if (roots.length === 0) return shapes;
   const keys = [...new Set(roots.map((r) => r.key))];
-  const values = (await run(mergeGraphs(roots), keys, options)) as unknown[];
+  const values = (await run(optimized(mergeGraphs(roots), keys, options), keys, options)) as unknown[];
   const results = new Map(keys.map((k, i) => [k, values[i]]));
   return shapes.map((s) => mapValue(s, FILL_SLOTS, results, NOT_CYCLIC));
 }
@@ -256,7 +263,7 @@ export async function persist(...args: unknown[]): Promise<unknown[]> {
     return shapes.map((s) => mapValue(s, FILL_SLOTS, kept, NOT_CYCLIC));
   }
   const keys = [...new Set(roots.map((r) => r.key))];
-  const values = (await run(mergeGraphs(roots), keys, options)) as unknown[];
+  const values = (await run(optimized(mergeGraphs(roots), keys, options), keys, options)) as unknown[];
   // a result the graph spec would read as something else (a string: an alias of a key; a value
   // holding a task) is not made a literal: that value stays lazy rather than be misread
   const byKey = new Map(roots.map((r) => [r.key, r]));

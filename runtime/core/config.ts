@@ -54,6 +54,11 @@ export interface SkeinConfig {
   /** `delayed` calls are pure by default: equal calls are one task (Dask's `delayed_pure`, false). */
   delayedPure: boolean;
   /**
+   * `compute` and `persist` optimize the graph before it runs: culled, cheap constants inlined,
+   * linear chains fused into one task (Dask's `optimize_graph`, true). `get` never does.
+   */
+  optimizeGraph: boolean;
+  /**
    * How long the default pool (the one `get`/`compute` start and keep warm between calls) stays
    * idle before its workers are let go; `null` keeps it for the life of the process. Idle
    * workers never keep the process alive either way.
@@ -169,6 +174,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   taskTimeoutMs: intSpec(null, 1, true),
   rerunExceptionsLocally: boolSpec,
   delayedPure: boolSpec,
+  optimizeGraph: { ...boolSpec, default: true },
   validate: boolSpec,
   poolIdleTimeoutMs: intSpec(30_000, 0, true),
   asyncTasksPerWorker: intSpec(16, 1, false) as KeySpec<number>,

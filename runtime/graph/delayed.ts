@@ -102,8 +102,60 @@ export class Delayed<T = unknown> {
 }
 
 export function isDelayed(value: unknown): value is Delayed<unknown> {
-  return value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[DELAYED] === true;
+  // (an attribute of a delayed value is callable: a function that is a Delayed too)
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && (value as Record<symbol, unknown>)[DELAYED] === true;
 }
+
+/** Reads an attribute of a task's result (sent to workers by its source). */
+const getAttr = (value: Record<string, unknown>, name: string): unknown => value[name];
+/** Calls a method of a task's result on it (sent to workers by its source). */
+const callAttr = (value: Record<string, (...a: unknown[]) => unknown>, name: string, ...args: unknown[]): unknown => value[name]!(...args);
+
+/** Names never read as attributes of the result: `await` looks for `then`, and printing and JSON for these. */
+const NOT_ATTRIBUTES = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'asymmetricMatch', 'nodeType', '$$typeof']);
+
+/**
+ * A delayed value whose attributes are delayed too (Dask's `Delayed.__getattr__`): `d.x` is a
+ * task reading `x` of d's result, `d.method(1)` one task calling it (no separate task for the
+ * lookup), `d.length` its length. Its own members (`key`, `compute`, ...) are as they are.
+ */
+export function withAttributes<T>(d: Delayed<T>): DelayedProxy<T> {
+  return new Proxy(d, {
+    get(target, prop) {
+      if (typeof prop === 'symbol' || prop in target || NOT_ATTRIBUTES.has(prop)) return Reflect.get(target, prop, target);
+      return attribute(target, prop);
+    },
+  }) as DelayedProxy<T>;
+}
+
+/** `d[name]` as a delayed value, callable as a method of d's result. */
+function attribute(owner: Delayed<unknown>, name: string): unknown {
+  const read = new Delayed(`getattr-${hashString(`${owner.key}\u0001${name}`)}`, [getAttr, owner.key, name], [owner]);
+  const call = (...args: unknown[]): Delayed<unknown> => {
+    const deps: Delayed<unknown>[] = [owner];
+    const key = `${name}-${tokenize([owner.key, name, ...args], keyOfDelayed)}`;
+    const graphArgs = toGraphValue(args, deps, key, 'args') as unknown[];
+    return withAttributes(new Delayed(key, [callAttr, owner.key, name, ...graphArgs], deps));
+  };
+  return new Proxy(call, {
+    get(_fn, prop) {
+      if (typeof prop === 'symbol' || prop in read || NOT_ATTRIBUTES.has(prop)) return Reflect.get(read, prop, read);
+      return attribute(read, prop);
+    },
+    has: (_fn, prop) => prop in read,
+    getPrototypeOf: () => Delayed.prototype,
+  });
+}
+
+/** A delayed value's type with its result's attributes as delayed values, and its methods as calls that make them. */
+export type DelayedProxy<T> = Delayed<T> & {
+  readonly [K in AttributeKeys<T>]: Boxed<T>[K] extends (...args: infer A) => infer R ? ((...args: DelayedArgs<A>) => DelayedProxy<Awaited<R>>) & Delayed<Boxed<T>[K]> : DelayedProxy<Boxed<T>[K]>;
+};
+
+/** A primitive's methods are its wrapper's (`'a'.split`): the type whose attributes a result has. */
+type Boxed<T> = T extends string ? String : T extends number ? Number : T extends boolean ? Boolean : T extends bigint ? BigInt : T;
+/** The attributes a delayed value offers: its result's, less its own members' names. */
+type AttributeKeys<T> = Exclude<keyof Boxed<T>, keyof Delayed<unknown>> & string;
 
 /** Merges the graphs of `values` (shared sub-graphs once), dependencies before dependents. */
 export function mergeGraphs(values: Iterable<Delayed<unknown>>): Map<Key, unknown> {
@@ -216,7 +268,7 @@ type DelayedArgs<A extends readonly unknown[]> = { [I in keyof A]: MaybeDelayed<
 
 /** A function wrapped by `delayed`: calling it builds a task instead of running. */
 export interface DelayedFunction<A extends readonly unknown[], R> {
-  (...args: DelayedArgs<A>): Delayed<Awaited<R>>;
+  (...args: DelayedArgs<A>): DelayedProxy<Awaited<R>>;
   /** The wrapped function (what workers call). */
   readonly fn: (...args: A) => R;
   readonly [DELAYED_FUNCTION]: true;
@@ -234,7 +286,7 @@ export function isDelayedFunction(value: unknown): value is DelayedFunction<unkn
 export function delayed(method: Function, context: ClassMethodDecoratorContext): any; // eslint-disable-line @typescript-eslint/no-explicit-any -- a decorated method's calls return Delayed values, which its declared type cannot say
 export function delayed<A extends readonly unknown[], R extends readonly unknown[]>(fn: (...args: A) => R | Promise<R>, options: DelayedOptions & { readonly nout: number }): (...args: DelayedArgs<A>) => Delayed<R> & Iterable<Delayed<R[number]>>;
 export function delayed<A extends readonly unknown[], R>(fn: (...args: A) => R, options?: DelayedOptions): DelayedFunction<A, R>;
-export function delayed<T>(value: T, options?: DelayedOptions): Delayed<T>;
+export function delayed<T>(value: T, options?: DelayedOptions): DelayedProxy<T>;
 export function delayed(target: unknown, given?: DelayedOptions | ClassMethodDecoratorContext): unknown {
   // used as a decorator: the second argument is the decorator's context, not options
   const options = given !== undefined && 'kind' in given ? undefined : (given as DelayedOptions | undefined);
@@ -254,10 +306,10 @@ export function delayed(target: unknown, given?: DelayedOptions | ClassMethodDec
       const key = makeKey(fn.name || 'lambda', receiver === undefined ? [fn, ...args] : [fn, receiver, ...args], options);
       if (receiver !== undefined) {
         const graphArgs = (look?.([receiver, ...args]) ?? toGraphValue([receiver, ...args], deps, key, 'args')) as unknown[];
-        return new Delayed(key, [callMethod, fn, ...graphArgs], deps, nout);
+        return withAttributes(new Delayed(key, [callMethod, fn, ...graphArgs], deps, nout));
       }
       const graphArgs = (look?.(args) ?? toGraphValue(args, deps, key, 'args')) as unknown[];
-      return new Delayed(key, [fn, ...graphArgs], deps, nout);
+      return withAttributes(new Delayed(key, [fn, ...graphArgs], deps, nout));
     };
     Object.defineProperty(wrapper, 'fn', { value: fn });
     Object.defineProperty(wrapper, DELAYED_FUNCTION, { value: true });
@@ -268,6 +320,6 @@ export function delayed(target: unknown, given?: DelayedOptions | ClassMethodDec
   const prefix = Array.isArray(target) ? 'list' : isPlainObject(target) ? 'dict' : typeof target;
   const key = makeKey(prefix, [target], options);
   // not looked into: a value the graph spec would read (a task, a key's name) is kept as it is by a task returning it
-  if (look !== undefined) return new Delayed(key, [keepAsIs, target], deps, nout);
-  return new Delayed(key, toGraphValue(target, deps, key, 'value'), deps, nout);
+  if (look !== undefined) return withAttributes(new Delayed(key, [keepAsIs, target], deps, nout));
+  return withAttributes(new Delayed(key, toGraphValue(target, deps, key, 'value'), deps, nout));
 }

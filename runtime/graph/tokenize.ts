@@ -90,9 +90,12 @@ function write(value: unknown, out: string[], keyOf: (v: object) => string | und
     case 'symbol':
       out.push('y', String(value.description));
       return;
-    case 'function':
-      out.push(functionToken(value));
+    case 'function': {
+      // (an attribute of a delayed value is a callable Delayed: it stands for its key)
+      const key = keyOf(value);
+      out.push(...(key === undefined ? [functionToken(value)] : ['k', key]));
       return;
+    }
   }
   if (value === null) {
     out.push('null');

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, it } from 'node:test';
-import { type Delayed, Profiler, TaskError, compute, config, cull, delayed, get, isDelayed, order, persist, registerCallback, tokenize } from 'skein';
+import { type Delayed, type DelayedProxy, Profiler, TaskError, compute, config, cull, delayed, get, isDelayed, optimize, order, persist, registerCallback, tokenize } from 'skein';
 import { MyException, add, identity, inc, listSum, makeFunction, pack, raiseMine, sum } from '../data/ops.js';
 import { Adder } from '../data/methods.js';
 
@@ -101,7 +101,9 @@ describe('delayed and compute (dask/tests/test_delayed.py, test_base.py)', () =>
     assert.throws(() => {
       (a as { key: string }).key = 'changed';
     }, TypeError);
-    assert.equal(a.foo, undefined);
+    // reading it gives a delayed attribute of the result, as Dask's does; nothing was set
+    assert.ok(isDelayed(a.foo));
+    assert.equal(Object.hasOwn(a, 'foo'), false);
   });
 });
 
@@ -234,6 +236,52 @@ describe('values and errors across threads and processes (test_local.py, test_mu
       assert.ok(raised instanceof MyException, `${scheduler}: ${String(raised)}`);
       assert.deepEqual([raised.a, raised.b, raised.message, raised.name], [1, 2, 'My Exception!', 'MyException']);
       assert.match(raised.stack ?? '', /raiseMine/);
+    });
+  }
+});
+
+describe('optimize (dask/tests/test_optimization.py, test_delayed.py)', () => {
+  it('test_fuse / test_inline: chains fused into one task under the last key, constants inlined, wanted keys kept', () => {
+    const d = { one: 1, a: [inc, 'one'], b: [inc, 'a'], c: [inc, 'b'], both: [add, 'c', 'c'] };
+    assert.deepEqual(Object.fromEntries(optimize(d, 'c')), { c: [inc, [inc, [inc, 1]]] });
+    // a task that reads its input twice does not take it in (it would compute it twice)
+    assert.deepEqual(Object.fromEntries(optimize(d, 'both')), { c: [inc, [inc, [inc, 1]]], both: [add, 'c', 'c'] });
+    assert.deepEqual(Object.fromEntries(optimize(d, ['b', 'c'])), { b: [inc, [inc, 1]], c: [inc, 'b'] });
+    assert.deepEqual(Object.fromEntries(optimize(d, 'c', { fuse: false })), { a: [inc, 1], b: [inc, 'a'], c: [inc, 'b'] });
+    assert.deepEqual(Object.fromEntries(optimize(d, 'c', { fuse: false, inlineConstants: false })), { one: 1, a: [inc, 'one'], b: [inc, 'a'], c: [inc, 'b'] });
+  });
+
+  for (const scheduler of SCHEDULERS) {
+    it(`test_delayed_fusion / test_optimize_graph_false: compute runs a chain as one task, or task by task with optimizeGraph: false (${scheduler})`, async () => {
+      const c = delayed(inc)(delayed(inc)(delayed(inc)(1)));
+      const ran: string[] = [];
+      const cb = { pretask: (key: string) => void ran.push(key) };
+      assert.deepEqual(await compute(c, { scheduler, callbacks: [cb] }), [4]);
+      assert.deepEqual(ran, [c.key]);
+      ran.length = 0;
+      assert.deepEqual(await compute(c, { scheduler, callbacks: [cb], optimizeGraph: false }), [4]);
+      assert.equal(ran.length, 3);
+      assert.equal(ran.at(-1), c.key);
+    });
+  }
+});
+
+describe('a Delayed behaves like its value (test_delayed.py test_attributes, test_methods, test_method_getattr_call_same_task)', () => {
+  for (const scheduler of SCHEDULERS) {
+    it(`attributes, lengths and method calls of a result are delayed, typed (${scheduler})`, async () => {
+      const point = delayed(pack)({ x: 3, y: 4, tags: ['a', 'b'] }) as unknown as DelayedProxy<{ x: number; y: number; tags: string[] }>;
+      const text = delayed(identity<string>)('to be or not');
+      const words = text.slice(3);
+      assert.equal(isDelayed(words), true);
+      const [x, n, upper, count] = await compute(point.x, point.tags.length, text.toUpperCase(), words.length, { scheduler });
+      assert.deepEqual([x, n, upper, count], [3, 2, 'TO BE OR NOT', 9]);
+      // the lookup and the call are one task (no getattr task for `slice`)
+      assert.deepEqual([...words.graph.keys()].filter((k) => k.startsWith('getattr-')), []);
+      assert.equal(await delayed(add)(point.x, point.y).compute({ scheduler }), 7);
+      // deterministic keys; its own members are its own
+      assert.equal(point.x.key, point.x.key);
+      assert.equal(typeof point.compute, 'function');
+      assert.equal((point as unknown as { then?: unknown }).then, undefined, 'not thenable: await gives the Delayed itself');
     });
   }
 });
