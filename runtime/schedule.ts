@@ -32,6 +32,8 @@ export interface ComputeOptions extends Partial<Omit<SkeinConfig, 'numWorkers' |
   poolIdleTimeoutMs?: number | null;
   /** Aborting it cancels the run; `compute` rejects with a CANCELLED error. */
   signal?: AbortSignal;
+  /** False: only arguments that are delayed values themselves are computed; arrays and objects are given back as they are (Dask's `traverse=False`). */
+  traverse?: boolean;
 }
 
 type NestedKeys = Key | readonly NestedKeys[];
@@ -110,7 +112,7 @@ export function get(graph: Graph | CompiledGraph, keys: NestedKeys, options?: Co
 }
 
 /** Option names of `compute`'s last argument: every config key, `batching` (nested form) and `signal`. */
-const OPTION_KEYS = new Set<string>(['signal', 'batching', ...CONFIG_KEYS]);
+const OPTION_KEYS = new Set<string>(['signal', 'batching', 'traverse', ...CONFIG_KEYS]);
 
 /** compute()'s arguments looping back on themselves: said, instead of a stack overflow. */
 const ARGUMENT: Where = () => ['compute()', 'argument'];
@@ -222,14 +224,18 @@ const FILL_SLOTS: Visitor<ReadonlyMap<Key, unknown>> = {
  */
 export function compute<const T extends readonly unknown[]>(...args: T & ComputeArgs<T>): Promise<ComputeResult<T>>;
 export async function compute(...args: unknown[]): Promise<unknown[]> {
-  const options = args.length > 0 && isOptions(args[args.length - 1]) ? (args.pop() as ComputeOptions) : undefined;
-  if (options === undefined && args.length > 0) checkMisspelledOptions(args[args.length - 1]);
+  const given = args.length > 0 && isOptions(args[args.length - 1]) ? (args.pop() as ComputeOptions) : undefined;
+  if (given === undefined && args.length > 0) checkMisspelledOptions(args[args.length - 1]);
+  const { traverse, ...rest } = given ?? {};
+  const options = given === undefined ? undefined : (rest as ComputeOptions);
   const roots: Delayed<unknown>[] = [];
-  const shapes = args.map((a) => mapValue(a, TO_SLOTS, roots, ARGUMENT));
+  // traverse: false, Dask's: only arguments that are delayed values themselves are computed
+  const shapes = traverse === false ? args.map((a) => (isDelayed(a) ? (roots.push(a), new Slot(a.key)) : a)) : args.map((a) => mapValue(a, TO_SLOTS, roots, ARGUMENT));
   if (roots.length === 0) return shapes;
   const keys = [...new Set(roots.map((r) => r.key))];
   const values = (await run(optimized(mergeGraphs(roots), keys, options), keys, options)) as unknown[];
   const results = new Map(keys.map((k, i) => [k, values[i]]));
+  if (traverse === false) return shapes.map((s) => (s instanceof Slot ? results.get(s.key) : s));
   return shapes.map((s) => mapValue(s, FILL_SLOTS, results, NOT_CYCLIC));
 }
 

@@ -217,6 +217,12 @@ describe('persist, nout, traverse (test_base.py, test_delayed.py)', () => {
     const [kept] = await compute(delayed([a, 2], { traverse: false }), { scheduler: 'sync' });
     assert.equal((kept as unknown[])[0], a);
     assert.equal(await delayed(delayed(identity<number>)(1), { traverse: false }).compute({ scheduler: 'sync' }), 1);
+    // test_compute_nested with traverse=False: the list itself back, the delayed argument computed
+    const list = [a, 1];
+    const c = delayed(inc)(a);
+    const [same, two] = await compute(list, c, { scheduler: 'sync', traverse: false });
+    assert.equal(same, list);
+    assert.equal(two, 2);
   });
 });
 
