@@ -85,7 +85,7 @@ function checkSubmitOptions(options: unknown): SubmitOptions {
   const o = options as Record<string, unknown>;
   for (const name of Object.keys(o)) {
     if ((SUBMIT_OPTIONS as readonly string[]).includes(name)) continue;
-    const near = closest(name, SUBMIT_OPTIONS, 1)[0];
+    const near = nearest(name, SUBMIT_OPTIONS);
     throw new TypeError(`client.options(): unknown option ${JSON.stringify(name)}${near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}?)`}. Options are ${SUBMIT_OPTIONS.join(', ')}.`);
   }
   const bad = (name: string, takes: string): never => {
@@ -1076,7 +1076,7 @@ function checkClientOptions(opts: ClientOptions): void {
   const known: readonly string[] = [...CLUSTER_OPTIONS, ...CONNECT_OPTIONS];
   for (const name of names) {
     if (known.includes(name)) continue;
-    const near = closest(name, known, 1)[0];
+    const near = nearest(name, known);
     throw new TypeError(`new Client(): unknown option ${JSON.stringify(name)}${near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}?)`}. Options are ${known.join(', ')}.`);
   }
   const forCluster = names.filter((n) => (CLUSTER_OPTIONS as readonly string[]).includes(n) && opts[n as keyof ClientOptions] !== undefined);
@@ -1104,6 +1104,17 @@ function keysOf(value: unknown, call: string): string[] {
   if (typeof value === 'string' || value instanceof Future) return [one(value)];
   if (value !== null && typeof value === 'object' && typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(value as Iterable<unknown>)].map(one);
   throw new TypeError(`${call}() takes futures or keys (strings); got ${describe(value)}.`);
+}
+
+/** The name `name` most likely misspells: of the closest ones, the one sharing the longest beginning with it (`retry` → `retries`). */
+function nearest(name: string, names: readonly string[]): string | undefined {
+  const prefix = (a: string): number => {
+    let i = 0;
+    while (i < a.length && i < name.length && a[i] === name[i]) i++;
+    return i;
+  };
+  const near = closest(name, names, 5);
+  return near.reduce<string | undefined>((best, c) => (best === undefined || prefix(c) > prefix(best) ? c : best), undefined);
 }
 
 /** A value named in an error message: its type, and its text when short. */

@@ -166,6 +166,7 @@ for (const processes of [true, false]) {
       assert.deepEqual(await client.submit(pack, { priority: 5 }), { priority: 5 });
       assert.deepEqual(await client.submit(pack, { key: 'job-7', retries: 2 }), { key: 'job-7', retries: 2 });
       assert.throws(() => client.options({ priorty: 1 } as never), { name: 'TypeError', message: 'client.options(): unknown option "priorty" (did you mean "priority"?). Options are key, pure, priority, retries, workers.' });
+      assert.throws(() => client.options({ retry: 1 } as never), { name: 'TypeError', message: 'client.options(): unknown option "retry" (did you mean "retries"?). Options are key, pure, priority, retries, workers.' });
       assert.throws(() => client.options({ retries: -1 }), { name: 'TypeError', message: 'client.options(): retries must be a whole number >= 0; got number -1.' });
       const f = client.options({ key: 'job-8', workers: ['worker-1'] }).submit(pack, 'data');
       assert.equal(f.key, 'job-8');
