@@ -74,10 +74,15 @@ async function runHere(graph: Graph | CompiledGraph, keys: NestedKeys, options: 
   }
 }
 
-/** The graph `compute` runs: optimized (optimize.ts) unless `optimizeGraph` is false. */
+/**
+ * The graph `compute` runs: optimized (optimize.ts) unless `optimizeGraph` is false. Not on the
+ * distributed scheduler, which keeps results by key across graphs (persisted, or held by
+ * futures): fused away, such a key would be computed again inside the task that took it in.
+ */
 function optimized(graph: Map<Key, unknown>, keys: readonly Key[], options: ComputeOptions | undefined): Graph {
-  const on = options?.optimizeGraph ?? resolveConfig().optimizeGraph;
-  return on ? optimize(graph, keys) : graph;
+  if (typeof options?.scheduler === 'function') return options.optimizeGraph === false ? graph : optimize(graph, keys);
+  const { cfg } = splitOptions(options);
+  return cfg.optimizeGraph && cfg.scheduler !== 'distributed' ? optimize(graph, keys) : graph;
 }
 
 /** A graph as a plain object of key → task or value (what a `get` function of Dask's shape takes). */

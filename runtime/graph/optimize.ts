@@ -10,7 +10,8 @@
  *
  *     a ─▶ b ─▶ c        optimize(graph, ['c']) = { c: [fc, [fb, [fa, 1]]] }
  *
- * Wanted keys are never fused away nor inlined. `compute(..., { optimizeGraph: false })` (or the
+ * Wanted keys are never fused away nor inlined. Not used on the distributed scheduler, which
+ * keeps results by key across graphs (a persisted key fused away would be computed again). `compute(..., { optimizeGraph: false })` (or the
  * `optimizeGraph` config key) schedules the graph as it was built; `get` never rewrites a graph,
  * and the debugger steps graph files task by task, unfused.
  */

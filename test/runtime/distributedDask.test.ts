@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { TaskError } from 'skein';
+import { TaskError, delayed, persist } from 'skein';
 import { Client, type Comm, type Future, LocalCluster, Scheduler, Worker, inprocTransport, socketTransport } from 'skein/distributed';
 import { add, failWithCause, inc, pack, sleep, sleepAfter } from '../data/ops.js';
 import { until } from '../until.js';
@@ -172,6 +172,20 @@ for (const processes of [true, false]) {
       assert.equal(f.key, 'job-8');
       assert.equal(await f, 'data');
       assert.equal((await client.story(f)).find((e) => e.to === 'processing')?.worker, 'worker-1');
+    });
+
+    it('test_persist: persist() on the default client keeps the results on the cluster; what is built on them does not compute them again', async () => {
+      const own = new Client(cluster); // the default client while it is open
+      try {
+        const x = delayed(inc, { pure: true })(delayed(inc, { pure: true })(processes ? 100 : 200));
+        const [kept] = await persist(x);
+        assert.equal(kept.key, x.key);
+        assert.equal(await delayed(inc)(kept).compute(), processes ? 103 : 203);
+        assert.equal(cluster.scheduler.state.story(x.key).filter((e) => e.to === 'processing').length, 1, 'x computed once');
+        assert.deepEqual((await own.whoHas([x.key]))[x.key]!.length, 1, 'x held on the cluster');
+      } finally {
+        await own.close();
+      }
     });
 
     it('test_chained_error_message: an error\'s cause chain arrives whole', async () => {
