@@ -176,7 +176,7 @@ describe('messages that say what to do', () => {
     const a = delayed(inc)(1);
     await assert.rejects(compute(a, { schedular: 'sync' }), {
       name: 'TypeError',
-      message: /^compute\(\): the last argument looks like options with "schedular" \(did you mean "scheduler"\?\)\. Options are signal, batching, scheduler, numWorkers, /,
+      message: /^compute\(\): the last argument looks like options with "schedular" \(did you mean "scheduler"\?\)\. Options are signal, batching, traverse, scheduler, numWorkers, /,
     });
     assert.deepEqual(await compute(a, { total: 3 }, { scheduler: 'sync' }), [2, { total: 3 }], 'an object that is not like options is a value');
     await assert.rejects(get({ x: 1 }, { x: 1 } as never), {
