@@ -35,7 +35,9 @@ const javaScriptChildren = new Map<string, vscode.DebugSession[]>();
 function endJavaScriptChildren(session: vscode.DebugSession): void {
   const children = javaScriptChildren.get(session.id) ?? [];
   javaScriptChildren.delete(session.id);
-  for (const child of children) void vscode.debug.stopDebugging(child);
+  // disconnected, not stopDebugging(child): a child whose lifecycle its parent manages is
+  // stopped by stopping the parent, so that would end the Skein session too (VS Code 1.96)
+  for (const child of children) void Promise.resolve(child.customRequest('disconnect', { terminateDebuggee: false })).catch(() => undefined);
 }
 
 /** The graph each skein session shows, by session id: Show Task Graph during a session shows it. */

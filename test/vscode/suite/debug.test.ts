@@ -154,6 +154,20 @@ suite('Skein debugger in VS Code', () => {
     await target.customRequest('continue', { threadId: stop.m.body?.threadId });
     await stopped(session, 2);
     await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the JavaScript session of the Step Into is still there')), 15_000))]);
+    // the Skein session outlives its child: still paused, and it steps on (issue 31: it ended with it)
+    let skeinEnded = false;
+    const watch = vscode.debug.onDidTerminateDebugSession((s) => {
+      if (s.id === session.id) skeinEnded = true;
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(skeinEnded, false, 'the Skein session ended with the JavaScript session of its Step Into');
+      assert.equal(vscode.debug.activeDebugSession?.id, session.id);
+      await session.customRequest('next', { threadId: 1 });
+      assert.equal((await stopped(session, 3)).body?.reason, 'step');
+    } finally {
+      watch.dispose();
+    }
   });
 
   test('Show Task Graph during a session shows its graph, whatever the active editor; after it, the graph file used last', async () => {
