@@ -91,7 +91,7 @@ export async function startCodeServer(workspace, options = {}) {
     }
     rmSync(tmp, { recursive: true, force: true });
   };
-  return { url, authority: `127.0.0.1:${port}`, stop, log: () => log };
+  return { url, authority: `127.0.0.1:${port}`, stop, log: () => log, extensionsDir: join(tmp, 'exts') };
 }
 
 export async function launchBrowser() {

@@ -2,7 +2,7 @@
 // example graph file, runs "Skein: Run with Threads" from the command palette, reads the result
 // from the Output panel, and saves a screenshot (test/vscode/screenshots/run-with-threads.png).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, makeWorkspace, root, startCodeServer } from './harness.mjs';
 
@@ -258,6 +258,26 @@ async function debugging(page, palette, shots) {
   process.stdout.write(`ui: debugging as a newcomer: ${seen.join(' → ')}; Debug Task showed the Variables\n`);
 }
 
+/**
+ * Every runtime .js of the installed extension that names a source map has it beside it: Step
+ * Into loads them, and a missing one floods the Debug Console with `Could not read source map`.
+ */
+function sourceMapsShipped(extensionsDir) {
+  const installed = readdirSync(extensionsDir).find((d) => d.startsWith('skein.skein-'));
+  if (installed === undefined) throw new Error(`the extension is not installed in ${extensionsDir}`);
+  const runtime = join(extensionsDir, installed, 'dist', 'runtime');
+  const missing = [];
+  let named = 0;
+  for (const file of readdirSync(runtime).filter((f) => f.endsWith('.js'))) {
+    const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(readFileSync(join(runtime, file), 'utf8'))?.[1];
+    if (map === undefined || map.startsWith('data:')) continue;
+    named++;
+    if (!existsSync(join(runtime, map))) missing.push(`${file} → ${map}`);
+  }
+  if (missing.length > 0) throw new Error(`the .vsix names source maps it does not ship:\n${missing.join('\n')}`);
+  process.stdout.write(`ui: the .vsix ships the ${named} source maps its runtime names\n`);
+}
+
 async function main() {
   const vsix = packageVsix();
   const workspace = makeWorkspace();
@@ -268,6 +288,7 @@ async function main() {
   mkdirSync(shots, { recursive: true });
   let page;
   try {
+    sourceMapsShipped(server.extensionsDir);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
