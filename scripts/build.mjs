@@ -101,6 +101,19 @@ await build({
   logLevel: 'warning',
   plugins: [sharedModules('./')],
 });
+// the parser that tells whether a function closes over anything (loader/lambda.ts), as CommonJS:
+// tokenize needs it synchronously, and the .vsix ships no node_modules to require it from
+await build({
+  entryPoints: { acornGlobals: 'node_modules/acorn-globals/index.js' },
+  outdir: 'dist/runtime',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  logLevel: 'warning',
+});
 await build({
   entryPoints: { graphSource: 'runtime/lsp/analysis.ts' },
   outdir: 'dist/runtime',

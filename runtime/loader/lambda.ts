@@ -67,32 +67,36 @@ export type SourceVerdict = { readonly source: string } | { readonly captures: r
 
 const verdicts = new WeakMap<Function, SourceVerdict>();
 
+type FindGlobals = typeof import('acorn-globals').default;
+
 /** The parser, loaded with the first function judged (a graph of exported functions never needs it). */
-let findGlobals: typeof import('acorn-globals').default | undefined;
+let findGlobals: FindGlobals | undefined;
+
+/**
+ * The parser, loaded synchronously (tokenize is synchronous): the CommonJS bundle the build puts
+ * beside this file (the .vsix ships no node_modules), or, running from source, the package.
+ */
+function parser(): FindGlobals {
+  if (findGlobals !== undefined) return findGlobals;
+  const load = createRequire(import.meta.url);
+  let loaded: unknown;
+  try {
+    loaded = load('./acornGlobals.cjs');
+  } catch {
+    loaded = load('acorn-globals'); // from source (tsx): no bundle beside this file
+  }
+  return (findGlobals = typeof loaded === 'function' ? (loaded as FindGlobals) : (loaded as { default: FindGlobals }).default);
+}
 
 /** Whether `fn` can travel by its source, and if not, what it closes over. */
 export async function sourceVerdict(fn: Function): Promise<SourceVerdict> {
-  let verdict = verdicts.get(fn);
-  if (verdict === undefined) {
-    findGlobals ??= (await import('acorn-globals')).default;
-    verdicts.set(fn, (verdict = judge(fn, findGlobals)));
-  }
-  return verdict;
+  return sourceVerdictSync(fn);
 }
 
-/**
- * `sourceVerdict` without waiting (tokenize is synchronous): the parser is loaded with
- * `require` the first time, from this package's own dependencies.
- */
+/** `sourceVerdict` without waiting (tokenize and a worker's results need it synchronously). */
 export function sourceVerdictSync(fn: Function): SourceVerdict {
   let verdict = verdicts.get(fn);
-  if (verdict === undefined) {
-    if (findGlobals === undefined) {
-      const loaded = createRequire(import.meta.url)('acorn-globals') as typeof import('acorn-globals').default | { default: typeof import('acorn-globals').default };
-      findGlobals = typeof loaded === 'function' ? loaded : loaded.default;
-    }
-    verdicts.set(fn, (verdict = judge(fn, findGlobals)));
-  }
+  if (verdict === undefined) verdicts.set(fn, (verdict = judge(fn, parser())));
   return verdict;
 }
 
