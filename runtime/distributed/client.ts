@@ -634,7 +634,7 @@ export class Client {
     if (Array.isArray(options.key)) throw new TypeError('submit(): key must be one string (a list of keys is for map).');
     const deps = new Set<string>();
     const graphArgs = mapValue(args, FUTURES_TO_KEYS, deps, () => [`submit(${fn.name || 'lambda'})`, 'args']) as unknown[];
-    const key = (options.key as string | undefined) ?? `${fn.name || 'lambda'}-${tokenize(options.pure === false ? [fn, ...args, randomBytes(8).toString('hex')] : [fn, ...args], (v) => (v instanceof Future ? v.key : undefined))}`;
+    const key = (options.key as string | undefined) ?? autoKey(fn.name || 'lambda', fn, args, options.pure);
     const future = new Future(key, this);
     // a cancelled future as an argument: the task is cancelled too (Dask raises CancelledError)
     const cancelledDep = [...deps].find((d) => this.#keys.get(d)?.status === 'cancelled');
@@ -686,7 +686,7 @@ export class Client {
     if (Array.isArray(keys) && keys.length !== n) throw new RangeError(`map(): ${keys.length} keys given for ${n} elements; give one key per element, or a prefix.`);
     return Array.from({ length: n }, (_, i) => {
       const args = lists.map((l) => l[i]);
-      const key = Array.isArray(keys) ? keys[i] : typeof keys === 'string' ? `${keys}-${tokenize(options.pure === false ? [fn, ...args, randomBytes(8).toString('hex')] : [fn, ...args], (v) => (v instanceof Future ? v.key : undefined))}` : undefined;
+      const key = Array.isArray(keys) ? keys[i] : typeof keys === 'string' ? autoKey(keys, fn, args, options.pure) : undefined;
       return this.submitWith({ ...options, key }, fn, args);
     });
   }
@@ -860,9 +860,8 @@ export class Client {
 
   /** Every transition of a key (or a future's) on the scheduler, oldest first (Dask's `story`). */
   async story(key: string | Future): Promise<LogEntry[]> {
-    const [k] = keysOf(key, 'story');
-    if (k === undefined) throw new TypeError('story() takes a key or a future.');
-    return (await this.#ask({ op: 'story', id: ++this.#requestId, key: k })) as LogEntry[];
+    if (typeof key !== 'string' && !(key instanceof Future)) throw new TypeError(`story() takes a key or a future; got ${describe(key)}.`);
+    return (await this.#ask({ op: 'story', id: ++this.#requestId, key: typeof key === 'string' ? key : key.key })) as LogEntry[];
   }
 
   /**
@@ -1089,6 +1088,12 @@ function clusterOptions(opts: ClientOptions): LocalClusterOptions {
   return { ...rest, nWorkers: opts.nWorkers ?? configuredValue('numWorkers') ?? undefined, threadsPerWorker: opts.threadsPerWorker ?? configuredValue('threadsPerWorker') };
 }
 
+/** `<prefix>-<token>`: the key of a call by its function and arguments (futures by their keys); `pure: false` makes it unique. */
+function autoKey(prefix: string, fn: Function, args: readonly unknown[], pure: boolean | undefined): string {
+  const parts = pure === false ? [fn, ...args, randomBytes(8).toString('hex')] : [fn, ...args];
+  return `${prefix}-${tokenize(parts, (v) => (v instanceof Future ? v.key : undefined))}`;
+}
+
 /** A request the scheduler refused: its reason (a reply that carries an error). */
 class RefusedRequest {
   constructor(readonly message: string) {}
@@ -1120,7 +1125,10 @@ function nearest(name: string, names: readonly string[]): string | undefined {
 /** A value named in an error message: its type, and its text when short. */
 function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return value.constructor?.name === 'Object' ? 'a plain object' : `a ${value.constructor?.name ?? 'object'}`;
+  if (typeof value === 'object') {
+    const name = value.constructor?.name ?? 'object';
+    return name === 'Object' ? 'a plain object' : Array.isArray(value) ? 'a list' : `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
+  }
   const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
   return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
 }

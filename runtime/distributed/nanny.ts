@@ -17,7 +17,6 @@ function tell(message: FromNanny): void {
   // the cluster's process may be ending: a write that fails then (EPIPE) is not an error of the nanny's
   if (process.connected) process.send!(message, (error: Error | null) => void error);
 }
-process.on('error', () => undefined);
 
 const { nthreads, names, extraCaCerts, profiled } = JSON.parse(process.argv[2]!) as NannyArgs;
 // user code in the workers may need the extra certificates the cluster's process had

@@ -26,6 +26,7 @@ import { clock } from '../core/timings.js';
 import type { WireError } from '../workers/protocol.js';
 import { formatBytes } from '../core/sizeOf.js';
 import type { PluginStatus } from './plugins.js';
+import { comparePriority } from './priority.js';
 import type { RunStamps, TaskEvent, TaskSpec, TaskStreamEntry, ToClient, ToWorker, WireValue, WorkerInfo } from './protocol.js';
 
 export const TASK_STATES = ['released', 'waiting', 'queued', 'processing', 'memory', 'erred', 'forgotten', 'no-worker'] as const;
@@ -47,11 +48,6 @@ const STEAL_SCAN = 256;
 const CHAIN_AHEAD = 32;
 /** Bytes a worker fetches from a peer per ms (for weighing data movement against waiting). */
 const BYTES_PER_MS = 100_000;
-
-/** Negative when `a` runs before `b`: the user's priority first (higher first), then the graph's (lower first). */
-export function comparePriority(a: { readonly priority: number; readonly userPriority?: number }, b: { readonly priority: number; readonly userPriority?: number }): number {
-  return (b.userPriority ?? 0) - (a.userPriority ?? 0) || a.priority - b.priority;
-}
 
 /** Whether `ts` may run on `ws`: no restriction, or `ws` named in it by name or address. */
 function allowedOn(ts: TaskState, ws: WorkerState): boolean {
@@ -496,8 +492,8 @@ export class SchedulerState {
     });
   }
 
-  /** Keys being copied off retiring workers: each asked of one staying worker, until it answers `keys-added`. */
-  readonly #copying = new Set<string>();
+  /** Keys being copied off retiring workers, with the address of the staying worker asked, until it answers `keys-added`. */
+  readonly #copying = new Map<string, string>();
 
   /**
    * Starts retiring workers (scaling down, Dask's RetireWorker policy): they get no new task, and
@@ -544,14 +540,16 @@ export class SchedulerState {
       for (const ts of ws.hasWhat) {
         if (ts.state !== 'memory' || [...ts.whoHas].some((h) => !h.retiring)) continue;
         unique++;
-        if (this.#copying.has(ts.key)) continue;
+        // asked already, of a worker still here (one that left meanwhile never answers: asked again)
+        const asked = this.#copying.get(ts.key);
+        if (asked !== undefined && this.workers.has(asked)) continue;
         // spread over the staying workers, least loaded first
         staying.sort((a, b) => a.hasWhat.size - b.hasWhat.size || a.occupancy - b.occupancy);
         const to = staying[turn++ % staying.length]!;
         let list = copies.get(to);
         if (list === undefined) copies.set(to, (list = []));
         list.push([ts.key, [...ts.whoHas].map((h) => h.address)]);
-        this.#copying.add(ts.key);
+        this.#copying.set(ts.key, to.address);
       }
     }
     for (const [to, keys] of copies) out.toWorker(to.address, { op: 'acquire', keys });

@@ -12,6 +12,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
+import { comparePriority } from './priority.js';
 import { clock } from '../core/timings.js';
 import { REFUSED_EXIT } from './supervise.js';
 import { cpuMeter } from '../diagnostics/resources.js';
@@ -735,7 +736,7 @@ export class Worker {
     const maxInFlight = this.options.nthreads * (this.#prioritizedReady + this.#prioritizedRunning > 0 ? 1 : 2);
     while (this.#inFlight < maxInFlight && this.#readyHead < this.#ready.length) {
       if (this.#unsorted) {
-        this.#ready = this.#ready.slice(this.#readyHead).sort((a, b) => (b.userPriority ?? 0) - (a.userPriority ?? 0) || a.priority - b.priority);
+        this.#ready = this.#ready.slice(this.#readyHead).sort(comparePriority);
         this.#readyHead = 0;
         this.#unsorted = false;
       }

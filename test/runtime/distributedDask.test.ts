@@ -310,7 +310,9 @@ for (const processes of [true, false]) {
         fuzz.close();
       }
       // a client's own call with a wrong argument is refused at the client, naming the call
-      await assert.rejects(client.story(undefined as never), { name: 'TypeError', message: 'story() takes futures or keys (strings); got undefined.' });
+      await assert.rejects(client.story(undefined as never), { name: 'TypeError', message: 'story() takes a key or a future; got undefined.' });
+      // one task's story: a list is refused, not read as its first key
+      await assert.rejects(client.story(['a', 'b'] as never), { name: 'TypeError', message: 'story() takes a key or a future; got a list.' });
     });
   });
 }

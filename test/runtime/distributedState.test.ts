@@ -21,6 +21,32 @@ function cluster(): SchedulerState {
 const story = (st: SchedulerState, key: string) => st.story(key).map((e) => [e.from, e.to, e.stimulus]);
 
 describe('distributed scheduler state', () => {
+  it('retiring: a copy asked of a worker that leaves before it answers is asked of another; the retirement ends once copied', () => {
+    const W3 = 'tcp://w3';
+    const st = cluster();
+    st.addWorker({ address: W3, name: 'worker-2', pid: 3, nthreads: 1, memoryLimit: null }, 'add-3');
+    st.updateGraph('c', [spec('x')], ['x'], { events: false, values: false }, 'update');
+    const holder = st.tasks.get('x')!.processingOn!.address;
+    st.taskFinished(holder, 'x', 8, stamps, undefined, 'done-x');
+    const acquires = (out: ReturnType<SchedulerState['retireWorkers']>) => [...out.workers].flatMap(([to, ms]) => ms.filter((m) => m.op === 'acquire').map((m) => [to, m])) as Array<[string, { keys: unknown }]>;
+    const first = acquires(st.retireWorkers([holder], 'retire'));
+    assert.equal(first.length, 1);
+    const [askedOf, message] = first[0]!;
+    assert.deepEqual(message.keys, [['x', [holder]]]);
+    // asked again only once the asked worker is gone
+    assert.deepEqual(acquires(st.retireProgress([holder], 'progress-1').out), []);
+    assert.equal(st.retireProgress([holder], 'progress-2').done, false);
+    st.removeWorker(askedOf, 'asked-worker-gone');
+    const progress = st.retireProgress([holder], 'progress-3');
+    const again = acquires(progress.out);
+    assert.equal(again.length, 1);
+    assert.notEqual(again[0]![0], askedOf);
+    assert.notEqual(again[0]![0], holder);
+    assert.equal(progress.done, false);
+    st.keysAdded(again[0]![0], ['x'], 'keys-added');
+    assert.equal(st.retireProgress([holder], 'progress-4').done, true);
+  });
+
   it('keeps the latest runs for the task stream, oldest dropped first once full', () => {
     const st = new SchedulerState({ validate: true, taskStreamKept: 3 });
     st.addWorker({ address: W1, name: 'worker-0', pid: 1, nthreads: 1, memoryLimit: null }, 'add-1');
