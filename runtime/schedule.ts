@@ -75,14 +75,17 @@ async function runHere(graph: Graph | CompiledGraph, keys: NestedKeys, options: 
 }
 
 /**
- * The graph `compute` runs: optimized (optimize.ts) unless `optimizeGraph` is false. Not on the
- * distributed scheduler, which keeps results by key across graphs (persisted, or held by
- * futures): fused away, such a key would be computed again inside the task that took it in.
+ * The graph `compute` runs. It merged only what the keys need (nothing to cull, Dask's default
+ * delayed optimization); with `optimization.fuse` its chains are fused (optimize.ts), unless
+ * `optimizeGraph` is false. Never on the distributed scheduler, which keeps results by key across
+ * graphs (persisted, or held by futures): fused away, such a key would be computed again.
  */
 function optimized(graph: Map<Key, unknown>, keys: readonly Key[], options: ComputeOptions | undefined): Graph {
-  if (typeof options?.scheduler === 'function') return options.optimizeGraph === false ? graph : optimize(graph, keys);
-  const { cfg } = splitOptions(options);
-  return cfg.optimizeGraph && cfg.scheduler !== 'distributed' ? optimize(graph, keys) : graph;
+  const { signal: _signal, ...rest } = options ?? {};
+  const custom = typeof rest.scheduler === 'function';
+  const cfg = resolveConfig((custom ? { ...rest, scheduler: undefined } : rest) as Record<string, unknown>);
+  const fuse = cfg.optimizeGraph && cfg['optimization.fuse'] && (custom || cfg.scheduler !== 'distributed');
+  return fuse ? optimize(graph, keys, { cull: false }) : graph;
 }
 
 /** A graph as a plain object of key → task or value (what a `get` function of Dask's shape takes). */

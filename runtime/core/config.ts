@@ -54,10 +54,15 @@ export interface SkeinConfig {
   /** `delayed` calls are pure by default: equal calls are one task (Dask's `delayed_pure`, false). */
   delayedPure: boolean;
   /**
-   * `compute` and `persist` optimize the graph before it runs: culled, cheap constants inlined,
-   * linear chains fused into one task (Dask's `optimize_graph`, true). `get` never does.
+   * `compute` and `persist` may optimize the graph before it runs (Dask's `optimize_graph`, true);
+   * false runs it as built. `get` never does.
    */
   optimizeGraph: boolean;
+  /**
+   * Fuse linear chains of delayed calls into one task, inlining cheap constants (Dask's
+   * `optimization.fuse.delayed`, false: a delayed graph is only culled, which it is as built).
+   */
+  'optimization.fuse': boolean;
   /**
    * How long the default pool (the one `get`/`compute` start and keep warm between calls) stays
    * idle before its workers are let go; `null` keeps it for the life of the process. Idle
@@ -175,6 +180,7 @@ const SPECS: { readonly [K in ConfigKey]: KeySpec<SkeinConfig[K]> } = {
   rerunExceptionsLocally: boolSpec,
   delayedPure: boolSpec,
   optimizeGraph: { ...boolSpec, default: true },
+  'optimization.fuse': boolSpec,
   validate: boolSpec,
   poolIdleTimeoutMs: intSpec(30_000, 0, true),
   asyncTasksPerWorker: intSpec(16, 1, false) as KeySpec<number>,

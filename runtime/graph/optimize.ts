@@ -19,13 +19,18 @@ import { cull, type NestedKeyList } from './cull.js';
 import { compileGraph, dependencyKeys } from './compile.js';
 import { type Graph, type Key, isTask } from './spec.js';
 import { type Visitor, forEachKey, mapValue } from './walk.js';
-import { toposort } from './toposort.js';
+import { postorder } from './toposort.js';
 
 export interface OptimizeOptions {
   /** Fuse linear chains into one task (default true). */
   readonly fuse?: boolean;
   /** Write cheap constants into the tasks that use them (default true). */
   readonly inlineConstants?: boolean;
+  /**
+   * Cull to what the keys need first (default true). `compute` passes false: the graph it merges
+   * from its delayed values holds only what they need already.
+   */
+  readonly cull?: boolean;
 }
 
 /** Replaces the references to keys in `ctx` by their values. */
@@ -46,7 +51,7 @@ function isConstant(value: unknown): boolean {
 /** The optimized graph for `keys` (a key, or lists of keys nested as `get` takes them). */
 export function optimize(graph: Graph, keys: Key | NestedKeyList, options: OptimizeOptions = {}): Map<Key, unknown> {
   const wanted = new Set((typeof keys === 'string' ? [keys] : keys).flat(Infinity as 1) as Key[]);
-  const dsk = cull(graph, keys);
+  const dsk = options.cull === false ? new Map(graph instanceof Map ? graph : Object.entries(graph)) : cull(graph, keys);
   if (options.inlineConstants !== false) {
     const constants = new Map<Key, unknown>();
     for (const [k, v] of dsk) if (!wanted.has(k) && isConstant(v)) constants.set(k, v);
@@ -63,10 +68,11 @@ export function optimize(graph: Graph, keys: Key | NestedKeyList, options: Optim
   /** Links fused into each key so far: a chain is cut every MAX_FUSED links (nesting stays shallow). */
   const links = new Map<Key, number>();
   // dependencies first: a link takes in its predecessor after that one took in its own
-  for (const key of toposort(dsk)) {
+  for (const t of postorder(g).order) {
+    const key = g.keys[t]!;
     const value = dsk.get(key);
     if (!isTask(value)) continue;
-    const deps = dependencyKeys(g, g.index.get(key)!);
+    const deps = dependencyKeys(g, t);
     if (deps.length !== 1) continue;
     const dep = deps[0]!;
     if (wanted.has(dep) || dependentCount.get(dep) !== 1 || !isTask(dsk.get(dep))) continue;

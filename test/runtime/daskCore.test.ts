@@ -258,10 +258,15 @@ describe('optimize (dask/tests/test_optimization.py, test_delayed.py)', () => {
   });
 
   for (const scheduler of SCHEDULERS) {
-    it(`test_delayed_fusion / test_optimize_graph_false: compute runs a chain as one task, or task by task with optimizeGraph: false (${scheduler})`, async () => {
+    it(`test_delayed_fusion / test_optimize_graph_false: a chain runs task by task, as one task with optimization.fuse, task by task again with optimizeGraph: false (${scheduler})`, async () => {
       const c = delayed(inc)(delayed(inc)(delayed(inc)(1)));
       const ran: string[] = [];
       const cb = { pretask: (key: string) => void ran.push(key) };
+      assert.deepEqual(await compute(c, { scheduler, callbacks: [cb] }), [4]);
+      assert.equal(ran.length, 3, 'unfused by default, as Dask fuses delayed graphs only when asked');
+      assert.equal(ran.at(-1), c.key);
+      ran.length = 0;
+      using _ = config.set({ 'optimization.fuse': true });
       assert.deepEqual(await compute(c, { scheduler, callbacks: [cb] }), [4]);
       assert.deepEqual(ran, [c.key]);
       ran.length = 0;
